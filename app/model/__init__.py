@@ -9,4 +9,13 @@ from app.model.history import History
 from app.model.node import Edge, Node, OutputRef
 from app.model.serialize import graph_from_dict, graph_to_dict
 
-__all__ = ["Edge", "GraphEvent", "History", "ModelGraph", "Node", "OutputRef", "graph_from_dict", "graph_to_dict"]
+__all__ = [
+    "Edge",
+    "GraphEvent",
+    "History",
+    "ModelGraph",
+    "Node",
+    "OutputRef",
+    "graph_from_dict",
+    "graph_to_dict",
+]

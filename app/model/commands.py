@@ -30,9 +30,10 @@ class AddNode(Command):
     node: Node
     index: int | None = None  # place among the model inputs (Input nodes only)
     description: str = "Add layer"
+    order: int | None = None  # place in the node order (undo of a removal)
 
     def apply(self, graph) -> Command:
-        graph._add_node(self.node.copy(), self.index)
+        graph._add_node(self.node.copy(), self.index, order=self.order)
         return RemoveNode(self.node.id, description=self.description)
 
 
@@ -44,8 +45,8 @@ class RemoveNode(Command):
     description: str = "Remove layer"
 
     def apply(self, graph) -> Command:
-        node, index = graph._remove_node(self.node_id)
-        return AddNode(node.copy(), index, description=self.description)
+        node, index, order = graph._remove_node(self.node_id)
+        return AddNode(node.copy(), index, description=self.description, order=order)
 
 
 @dataclass
@@ -214,7 +215,13 @@ def update_node(graph, node_id: str, **changes: Any) -> UpdateNode:
     if "position" in changes:
         x, y = changes["position"]
         changes["position"] = (float(x), float(y))
-    label = "Rename" if set(changes) == {"name"} else "Move" if set(changes) == {"position"} else "Change"
+    label = (
+        "Rename"
+        if set(changes) == {"name"}
+        else "Move"
+        if set(changes) == {"position"}
+        else "Change"
+    )
     return UpdateNode(node_id, changes, description=f"{label} {node.name}")
 
 
@@ -230,7 +237,9 @@ def connect(
         free = [p for p in ports if p.variadic or p.name not in taken]
         port = (free or ports)[0].name
     if slot is None:
-        slot = graph.free_slot(dst, port) if any(p.name == port and p.variadic for p in ports) else 0
+        slot = (
+            graph.free_slot(dst, port) if any(p.name == port and p.variadic for p in ports) else 0
+        )
     edge = Edge(src, src_index, dst, port, slot)
     graph.check_connect(edge)
     return Connect(edge, description=f"Connect {graph.node(src).name} → {graph.node(dst).name}")

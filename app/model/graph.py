@@ -195,7 +195,9 @@ class ModelGraph:
             )
         other = self.node_by_name(name)
         if other is not None and other.id != node_id:
-            raise InvalidNameError(f"The name '{name}' is already used by another layer.", node_id=node_id)
+            raise InvalidNameError(
+                f"The name '{name}' is already used by another layer.", node_id=node_id
+            )
 
     def check_connect(self, edge: Edge) -> None:
         """Raise a GraphError saying why `edge` cannot be added, or return."""
@@ -211,6 +213,12 @@ class ModelGraph:
             )
         if edge.slot < 0 or (not port.variadic and edge.slot != 0):
             raise PortError(f"Port '{edge.port}' of '{dst.name}' takes one tensor.", node_id=dst.id)
+        if self.would_cycle(edge.src, edge.dst):
+            raise CycleError(
+                f"Connecting '{src.name}' to '{dst.name}' would make a cycle; "
+                "a Keras model must be acyclic.",
+                node_id=dst.id,
+            )
         for e in self.in_edges(edge.dst):
             if e.port == edge.port and e.slot == edge.slot:
                 raise PortError(
@@ -218,25 +226,26 @@ class ModelGraph:
                     f"(from '{self.node(e.src).name}').",
                     node_id=dst.id,
                 )
-        if self.would_cycle(edge.src, edge.dst):
-            raise CycleError(
-                f"Connecting '{src.name}' to '{dst.name}' would make a cycle; "
-                "a Keras model must be acyclic.",
-                node_id=dst.id,
-            )
 
     # ----- primitive mutations (commands call these; they emit events) ------------------------
-    def _add_node(self, node: Node, index: int | None = None, emit: bool = True) -> None:
+    def _add_node(
+        self, node: Node, index: int | None = None, emit: bool = True, order: int | None = None
+    ) -> None:
         if node.id in self._nodes:
             raise GraphError(f"A node with id {node.id!r} already exists.")
-        self._nodes[node.id] = node
+        if order is None or order >= len(self._nodes):
+            self._nodes[node.id] = node
+        else:  # undo of a removal puts the node back where it was (stable topological order)
+            items = list(self._nodes.items())
+            items.insert(order, (node.id, node))
+            self._nodes = dict(items)
         self._g.add_node(node.id)
         if REGISTRY[node.spec_id].kind == "input" and node.id not in self.inputs:
             self.inputs.insert(len(self.inputs) if index is None else index, node.id)
         if emit:
             self.events.emit(GraphEvent(NODE_ADDED, node_id=node.id))
 
-    def _remove_node(self, node_id: str) -> tuple[Node, int | None]:
+    def _remove_node(self, node_id: str) -> tuple[Node, int | None, int]:
         node = self.node(node_id)
         if self._g.degree(node_id):
             raise GraphError(f"'{node.name}' still has connections.")
@@ -244,10 +253,11 @@ class ModelGraph:
         if node_id in self.inputs:
             index = self.inputs.index(node_id)
             self.inputs.remove(node_id)
+        order = list(self._nodes).index(node_id)
         del self._nodes[node_id]
         self._g.remove_node(node_id)
         self.events.emit(GraphEvent(NODE_REMOVED, node_id=node_id))
-        return node, index
+        return node, index, order
 
     def _update_node(self, node_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         node = self.node(node_id)
@@ -303,7 +313,9 @@ class ModelGraph:
         """Add a node of type `spec_id`; returns its id."""
         from app.model import commands
 
-        cmd = commands.add_node(self, spec_id, name=name, params=params, position=position, **fields)
+        cmd = commands.add_node(
+            self, spec_id, name=name, params=params, position=position, **fields
+        )
         self.apply(cmd)
         return cmd.node.id
 
@@ -325,7 +337,12 @@ class ModelGraph:
         self.update_node(node_id, params={**node.params, **params})
 
     def connect(
-        self, src: str, dst: str, port: str | None = None, src_index: int = 0, slot: int | None = None
+        self,
+        src: str,
+        dst: str,
+        port: str | None = None,
+        src_index: int = 0,
+        slot: int | None = None,
     ) -> Edge:
         """Connect output `src_index` of `src` to `port` of `dst` (first port / next slot by default)."""
         from app.model import commands

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.errors import GraphError
-from app.model.commands import AddNode, Command, Compound, Connect, Disconnect, RemoveNode, SetOutputs
+from app.model.commands import (
+    AddNode,
+    Command,
+    Compound,
+    Connect,
+    Disconnect,
+    RemoveNode,
+    SetOutputs,
+)
 from app.model.node import Edge, Node, OutputRef, new_id
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY
 
@@ -36,12 +44,16 @@ def group_nodes(graph, node_ids: list[str], name: str | None = None) -> GroupCom
     for nid in chosen:
         node = graph.node(nid)
         if REGISTRY[node.spec_id].kind == "input":
-            raise GraphError(f"Input '{node.name}' cannot go into a block; select the layers after it.")
+            raise GraphError(
+                f"Input '{node.name}' cannot go into a block; select the layers after it."
+            )
         if node.shared_with is not None and node.shared_with not in inside:
             raise GraphError(f"'{node.name}' reuses a layer outside the selection; select both.")
         for sharer in graph.sharers(nid):
             if sharer.id not in inside:
-                raise GraphError(f"'{sharer.name}' outside the selection reuses '{node.name}'; select both.")
+                raise GraphError(
+                    f"'{sharer.name}' outside the selection reuses '{node.name}'; select both."
+                )
     # A block must be convex: no path may leave the selection and come back into it.
     for nid in chosen:
         for succ in graph.descendants(nid) - inside:
@@ -65,7 +77,9 @@ def group_nodes(graph, node_ids: list[str], name: str | None = None) -> GroupCom
         key = (e.src, e.src_index)
         if key not in in_ports:
             src_name = graph.node(e.src).name
-            inp = Node(new_id(), INPUT_SPEC_ID, sub.unique_name(f"{src_name}_in"), params={"shape": None})
+            inp = Node(
+                new_id(), INPUT_SPEC_ID, sub.unique_name(f"{src_name}_in"), params={"shape": None}
+            )
             sub._add_node(inp, emit=False)
             in_ports[key] = inp.id
     for nid in chosen:
@@ -88,20 +102,32 @@ def group_nodes(graph, node_ids: list[str], name: str | None = None) -> GroupCom
 
     xs = [graph.node(n).position[0] for n in chosen]
     ys = [graph.node(n).position[1] for n in chosen]
-    block = Node(new_id(), BLOCK_SPEC_ID, block_name, position=(sum(xs) / len(xs), sum(ys) / len(ys)), subgraph=sub)
+    block = Node(
+        new_id(),
+        BLOCK_SPEC_ID,
+        block_name,
+        position=(sum(xs) / len(xs), sum(ys) / len(ys)),
+        subgraph=sub,
+    )
 
     cmds: list[Command] = [Disconnect(e) for e in sorted(set(incoming + outgoing + internal))]
     new_outputs = [
         OutputRef(block.id, out_refs.index(o)) if o.node in inside else o for o in graph.outputs
     ]
     if new_outputs != graph.outputs:
-        cmds.append(SetOutputs(new_outputs))
+        cmds.append(SetOutputs([o for o in graph.outputs if o.node not in inside]))
     cmds += [RemoveNode(nid) for nid in chosen]
     cmds.append(AddNode(block))
     for (src, idx), port in in_ports.items():
         cmds.append(Connect(Edge(src, idx, block.id, port, 0)))
     for e in outgoing:
-        cmds.append(Connect(Edge(block.id, out_refs.index(OutputRef(e.src, e.src_index)), e.dst, e.port, e.slot)))
+        cmds.append(
+            Connect(
+                Edge(block.id, out_refs.index(OutputRef(e.src, e.src_index)), e.dst, e.port, e.slot)
+            )
+        )
+    if new_outputs != graph.outputs:
+        cmds.append(SetOutputs(new_outputs))
     return GroupCommand(cmds, description=f"Group into {block_name}", block_id=block.id)
 
 
@@ -112,7 +138,9 @@ def ungroup_block(graph, block_id: str) -> UngroupCommand:
     if sub is None or REGISTRY[block.spec_id].kind != "block":
         raise GraphError(f"'{block.name}' is not a block.")
     if graph.sharers(block_id) or block.shared_with is not None:
-        raise GraphError(f"'{block.name}' is called more than once (shared); it cannot be ungrouped.")
+        raise GraphError(
+            f"'{block.name}' is called more than once (shared); it cannot be ungrouped."
+        )
     inner_inputs = set(sub.inputs)
     id_map: dict[str, str] = {}
     taken = {n.name for n in graph.nodes() if n.id != block_id}
@@ -133,7 +161,10 @@ def ungroup_block(graph, block_id: str) -> UngroupCommand:
                 i += 1
             copy_.name = f"{base}_{i}"
         taken.add(copy_.name)
-        copy_.position = (block.position[0] + node.position[0] - x0, block.position[1] + node.position[1] - y0)
+        copy_.position = (
+            block.position[0] + node.position[0] - x0,
+            block.position[1] + node.position[1] - y0,
+        )
         new_nodes.append(copy_)
     for n in new_nodes:
         if n.shared_with is not None:
@@ -169,6 +200,11 @@ def ungroup_block(graph, block_id: str) -> UngroupCommand:
             cmds.append(Connect(Edge(id_map[ref.node], ref.index, e.dst, e.port, e.slot)))
     if new_outputs != graph.outputs:
         # Set after the block is gone so no ref points at a missing node.
-        cmds.insert(len(outer_in) + len(outer_out), SetOutputs([o for o in graph.outputs if o.node != block_id]))
+        cmds.insert(
+            len(outer_in) + len(outer_out),
+            SetOutputs([o for o in graph.outputs if o.node != block_id]),
+        )
         cmds.append(SetOutputs(new_outputs))
-    return UngroupCommand(cmds, description=f"Ungroup {block.name}", node_ids=[n.id for n in new_nodes])
+    return UngroupCommand(
+        cmds, description=f"Ungroup {block.name}", node_ids=[n.id for n in new_nodes]
+    )

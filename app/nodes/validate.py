@@ -44,7 +44,11 @@ def validate_value(ps: ParamSpec, value: Any) -> Any:
         _check_range(ps, value)
         return value
     if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise ValueError(f"must be a number, got {value!r}")
         value = float(value)
         _check_range(ps, value)
@@ -63,7 +67,11 @@ def validate_value(ps: ParamSpec, value: Any) -> Any:
             raise ValueError(f"must be text, got {value!r}")
         return value
     if kind == "int_tuple":
-        items = [value] * (ps.length or 1) if isinstance(value, int) and not isinstance(value, bool) else value
+        items = (
+            [value] * (ps.length or 1)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else value
+        )
         if not isinstance(items, list | tuple) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in items
         ):
