@@ -1,0 +1,111 @@
+"""Autosave snapshots of unsaved work, offered back after a crash.
+
+The UI saves a snapshot (Project.to_dict()) under a key (the project's path, or an id for an
+untitled one) every few seconds while there are unsaved edits, and discards it after a real
+save or a clean exit.  On start, `list()` shows what a crashed session left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.errors import ProjectFileError
+from app.project.atomic import atomic_open
+
+MAX_SNAPSHOT_BYTES = 50 * 1024 * 1024
+
+
+def default_recovery_dir() -> Path:
+    """<platform user data dir>/LayerLoom/recovery."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("LayerLoom", appauthor=False)) / "recovery"
+
+
+@dataclass(frozen=True)
+class RecoveryEntry:
+    """One autosaved snapshot: its key, when it was saved, the project name and its file."""
+
+    key: str
+    saved_at: float
+    name: str
+    file: Path
+
+
+class RecoveryStore:
+    """Snapshots as JSON files in one folder, one per key, each written atomically."""
+
+    def __init__(self, directory: str | os.PathLike | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_recovery_dir()
+
+    def _file(self, key: str) -> Path:
+        # Keys are paths or ids; hashing keeps file names safe and fixed-length.
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return self.directory / f"{digest}.json"
+
+    def save(self, snapshot: dict[str, Any], key: str) -> Path:
+        """Store `snapshot` (plain data) under `key`, replacing the previous one atomically."""
+        if not isinstance(key, str) or not key:
+            raise ValueError("A recovery key must be non-empty text.")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        record = {"key": key, "saved_at": time.time(), "snapshot": snapshot}
+        target = self._file(key)
+        try:
+            with atomic_open(target) as fh:
+                json.dump(record, fh, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ProjectFileError(f"Could not autosave: {exc}.", path=str(target)) from None
+        return target
+
+    def list(self) -> list[RecoveryEntry]:
+        """Snapshots present, newest first; unreadable files are skipped."""
+        if not self.directory.is_dir():
+            return []
+        entries = []
+        for f in self.directory.glob("*.json"):
+            record = self._read(f)
+            if record is None:
+                continue
+            snap = record["snapshot"]
+            name = snap.get("name") if isinstance(snap.get("name"), str) else "Untitled"
+            entries.append(RecoveryEntry(record["key"], float(record["saved_at"]), name, f))
+        return sorted(entries, key=lambda e: e.saved_at, reverse=True)
+
+    def load(self, key: str) -> dict[str, Any]:
+        """The snapshot saved under `key`; ProjectFileError if there is none or it is damaged."""
+        f = self._file(key)
+        if not f.is_file():
+            raise ProjectFileError("There is no autosaved copy of this project.", path=str(f))
+        record = self._read(f)
+        if record is None or record["key"] != key:
+            raise ProjectFileError("The autosaved copy of this project is damaged.", path=str(f))
+        return record["snapshot"]
+
+    def discard(self, key: str) -> None:
+        """Forget the snapshot of `key` (no error if there is none)."""
+        try:
+            self._file(key).unlink()
+        except FileNotFoundError:
+            pass
+
+    @staticmethod
+    def _read(f: Path) -> dict[str, Any] | None:
+        try:
+            if f.stat().st_size > MAX_SNAPSHOT_BYTES:
+                return None
+            record = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return None
+        ok = (
+            isinstance(record, dict)
+            and isinstance(record.get("key"), str)
+            and isinstance(record.get("saved_at"), int | float)
+            and isinstance(record.get("snapshot"), dict)
+        )
+        return record if ok else None

@@ -1,0 +1,63 @@
+"""Autosave/recovery store."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.errors import ProjectFileError
+from app.model import graph_to_dict
+from app.project import Project, load_project
+from app.project.project import project_from_dict
+from app.project.recovery import RecoveryStore, default_recovery_dir
+
+
+def test_save_list_load_discard(tmp_path, graph):
+    store = RecoveryStore(tmp_path / "rec")
+    assert store.list() == []
+    snap = Project(name="Draft", graph=graph).to_dict()
+    store.save(snap, "/home/u/a.llproj")
+    store.save({**snap, "name": "Other"}, "untitled-1")
+    entries = store.list()
+    assert {e.key for e in entries} == {"/home/u/a.llproj", "untitled-1"}
+    assert entries[0].saved_at >= entries[1].saved_at
+    loaded = store.load("/home/u/a.llproj")
+    assert graph_to_dict(project_from_dict(loaded).graph) == graph_to_dict(graph)
+    store.save({**snap, "name": "Newer"}, "/home/u/a.llproj")  # replaces, not adds
+    assert len(store.list()) == 2 and store.load("/home/u/a.llproj")["name"] == "Newer"
+    store.discard("/home/u/a.llproj")
+    store.discard("/home/u/a.llproj")  # twice is fine
+    assert [e.key for e in store.list()] == ["untitled-1"]
+    with pytest.raises(ProjectFileError, match="no autosaved copy"):
+        store.load("/home/u/a.llproj")
+
+
+def test_damaged_snapshot_is_skipped_and_reported(tmp_path):
+    store = RecoveryStore(tmp_path)
+    path = store.save({"name": "x"}, "k")
+    path.write_text("{not json")
+    assert store.list() == []
+    with pytest.raises(ProjectFileError, match="damaged"):
+        store.load("k")
+    (tmp_path / "junk.json").write_text("[" * 5000)
+    assert store.list() == []
+
+
+def test_unsaveable_snapshot(tmp_path):
+    with pytest.raises(ProjectFileError):
+        RecoveryStore(tmp_path).save({"x": float("inf")}, "k")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_dir_is_in_user_data():
+    d = default_recovery_dir()
+    assert d.name == "recovery" and "LayerLoom" in str(d)
+
+
+def test_snapshot_of_loaded_project(tmp_path, graph):
+    from app.project import save_project
+
+    save_project(Project(name="P", graph=graph), tmp_path / "p.llproj")
+    p = load_project(tmp_path / "p.llproj")
+    store = RecoveryStore(tmp_path / "r")
+    store.save(p.to_dict(), str(p.path))
+    assert store.load(str(p.path))["name"] == "P"
