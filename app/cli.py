@@ -1,0 +1,253 @@
+"""Headless commands over the same core as the editor: validate, summary, codegen, import, export.
+
+`python -m app validate model.llproj` etc.  Exit codes: 0 fine, 1 the model has errors,
+2 a file or argument could not be used (the message says why, on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import app
+from app.errors import LayerLoomError
+from app.model import ModelGraph
+from app.project import PROJECT_SUFFIX, Project, load_project, save_project
+from app.project.atomic import atomic_open, atomic_path
+
+EXIT_OK, EXIT_MODEL_ERRORS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class CliError(LayerLoomError):
+    """A command-line problem that is not about a file's content (e.g. a wrong extension)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="layerloom",
+        description="LayerLoom: build Keras models as graphs. Without a command, opens the editor.",
+    )
+    parser.add_argument("--version", action="version", version=f"layerloom {app.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a project's model; list its problems")
+    p.add_argument("project", type=Path, help="a .llproj file")
+
+    p = sub.add_parser("summary", help="a table of layers, output shapes and parameter counts")
+    p.add_argument("model", type=Path, help="a .llproj project or a .keras model")
+
+    p = sub.add_parser("codegen", help="write the model as a runnable Keras script")
+    p.add_argument("project", type=Path, help="a .llproj file")
+    p.add_argument("-o", "--output", type=Path, help="write to this .py file (default: print)")
+
+    p = sub.add_parser("import", help="turn a .keras model into a LayerLoom project")
+    p.add_argument("model", type=Path, help="a .keras file (checked before anything is loaded)")
+    p.add_argument("-o", "--output", type=Path, help="project file (default: MODEL.llproj)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing project file")
+
+    p = sub.add_parser("export", help="build the model and save it as a .keras file")
+    p.add_argument("project", type=Path, help="a .llproj file")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the .keras file to write")
+
+    sub.add_parser("examples", help="list the bundled example projects")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (never raises for user errors)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, bad arguments
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    handler = COMMANDS[args.command]
+    try:
+        return handler(args, sys.stdout)
+    except LayerLoomError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+# ----- commands -------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    from app.compiler import infer_shapes
+
+    project = load_project(args.project)
+    for warning in project.warnings:
+        print(f"warning: {warning}", file=out)
+    report = infer_shapes(project.graph)
+    names = _names(project.graph)
+    errors = 0
+    for problem in report.problems:
+        severity = getattr(problem, "severity", "error")
+        errors += severity == "error"
+        node_id = getattr(problem, "node_id", None)
+        where = f" [{names[node_id]}]" if node_id in names else ""
+        print(f"{severity}: {problem.message}{where}", file=out)
+    if errors:
+        print(f"{args.project.name}: {errors} error(s).", file=out)
+        return EXIT_MODEL_ERRORS
+    print(
+        f"{args.project.name}: OK - {len(project.graph)} layers, "
+        f"{_count(report.total_params)} parameters.",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace, out: TextIO) -> int:
+    from app.compiler import infer_shapes
+
+    graph = _load_graph(args.model)
+    report = infer_shapes(graph)
+    rows = [("Layer (type)", "Output shape", "Param #")]
+    for node_id in graph.topological_order():
+        node = graph.node(node_id)
+        spec = graph.spec(node_id)
+        owner = graph.owner(node_id)
+        kind = "Model" if spec.kind == "block" else spec.class_name
+        if owner.id != node_id:
+            kind += f", shares '{owner.name}'"
+        result = report.nodes.get(node_id)
+        if result is None or getattr(result, "error", None):
+            shape, params = "?", "?"
+        else:
+            shape = ", ".join(_shape(s) for s in result.output_shapes) or "-"
+            params = _count(result.params) if owner.id == node_id else "0"
+        rows.append((f"{node.name} ({kind})", shape, params))
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    line = "-" * (sum(width) + 4)
+    print(f'Model: "{graph.name}"', file=out)
+    print(line, file=out)
+    for i, (a, b, c) in enumerate(rows):
+        print(f"{a:<{width[0]}}  {b:<{width[1]}}  {c:>{width[2]}}", file=out)
+        if i == 0:
+            print(line, file=out)
+    print(line, file=out)
+    total, trainable = report.total_params, report.trainable_params
+    print(f"Total params: {_count(total)}", file=out)
+    print(f"Trainable params: {_count(trainable)}", file=out)
+    print(f"Non-trainable params: {_count(total - trainable)}", file=out)
+    errors = [p for p in report.problems if getattr(p, "severity", "error") == "error"]
+    for problem in errors:
+        print(f"error: {problem.message}", file=out)
+    return EXIT_MODEL_ERRORS if errors else EXIT_OK
+
+
+def cmd_codegen(args: argparse.Namespace, out: TextIO) -> int:
+    from app.compiler import generate_code
+
+    project = load_project(args.project)
+    code = generate_code(project.graph, project=project)
+    if args.output is None:
+        out.write(code)
+        return EXIT_OK
+    with atomic_open(args.output) as fh:
+        fh.write(code)
+    print(f"Wrote {args.output}", file=out)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    from app.compiler import load_keras_file
+
+    target = args.output or args.model.with_suffix(PROJECT_SUFFIX)
+    if target.exists() and not args.force:
+        raise CliError(f"'{target}' already exists; use --force to replace it.")
+    graph = load_keras_file(args.model)
+    _layout(graph)
+    project = Project(name=args.model.stem, graph=graph)
+    save_project(project, target)
+    print(f"Imported {args.model.name}: {len(graph)} layers -> {target}", file=out)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    from app.compiler import build_model
+
+    if args.output.suffix != ".keras":
+        raise CliError(f"The exported model must be a .keras file, not '{args.output.name}'.")
+    if not args.output.parent.is_dir():
+        raise CliError(f"The folder '{args.output.parent}' does not exist.")
+    project = load_project(args.project)
+    model = build_model(project.graph)
+    # model.save writes in place; write next to the target and replace it only when complete.
+    with atomic_path(args.output, suffix=".keras") as tmp:
+        model.save(tmp)
+    print(f"Exported {project.name} ({model.count_params():,} parameters) -> {args.output}", file=out)
+    return EXIT_OK
+
+
+def cmd_examples(args: argparse.Namespace, out: TextIO) -> int:
+    from app.project.examples import DEFAULT_EXAMPLE, list_examples
+
+    examples = list_examples()
+    if not examples:
+        print("No bundled examples found.", file=out)
+        return EXIT_OK
+    width = max(len(name) for name, _, _ in examples)
+    for name, title, _path in examples:
+        mark = " (default)" if name == DEFAULT_EXAMPLE else ""
+        print(f"{name:<{width}}  {title}{mark}", file=out)
+    print(f"\nFolder: {examples[0][2].parent}", file=out)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "summary": cmd_summary,
+    "codegen": cmd_codegen,
+    "import": cmd_import,
+    "export": cmd_export,
+    "examples": cmd_examples,
+}
+
+
+# ----- helpers --------------------------------------------------------------------------------
+
+
+def _load_graph(path: Path) -> ModelGraph:
+    if path.suffix.lower() == ".keras":
+        from app.compiler import load_keras_file
+
+        return load_keras_file(path)
+    return load_project(path).graph
+
+
+def _layout(graph: ModelGraph) -> None:
+    try:
+        from app.compiler import layout_graph
+    except ImportError:  # layout is a nicety; the graph is complete without it
+        return
+    layout_graph(graph)
+
+
+def _names(graph: ModelGraph) -> dict[str, str]:
+    return {n.id: n.name for _, g in graph.walk() for n in g.nodes()}
+
+
+def _shape(shape: Any) -> str:
+    if shape is None:
+        return "?"
+    dims = ["None" if d is None else str(d) for d in shape]
+    return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
+
+
+def _count(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
