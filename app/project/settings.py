@@ -33,11 +33,16 @@ class DataSettings:
 
 @dataclass
 class TrainingSettings:
-    """How `fit` runs: optimizer, losses and metrics per output name, batch size, epochs, split, seed."""
+    """How `fit` runs: optimizer, losses and metrics per output name, batch size, epochs, split, seed.
+
+    A loss is a Keras name ("mse") or a serialized Keras loss config
+    ({"class_name": "BinaryCrossentropy", "config": {"from_logits": true}}).
+    """
 
     optimizer: str = "adam"
     learning_rate: float = 1e-3
-    loss: dict[str, str] = field(default_factory=dict)
+    loss: dict[str, str | dict[str, Any]] = field(default_factory=dict)
+    loss_weights: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, list[str]] = field(default_factory=dict)
     batch_size: int = 32
     epochs: int = 10
@@ -54,14 +59,17 @@ class TrainingSettings:
         base = cls()
         loss = _mapping(d.get("loss", {}), "losses")
         metrics = _mapping(d.get("metrics", {}), "metrics")
+        weights = _mapping(d.get("loss_weights", {}), "loss weights")
         seed = d.get("seed", base.seed)
         return cls(
             optimizer=_text(d.get("optimizer", base.optimizer), "optimizer"),
             learning_rate=_number(
                 d.get("learning_rate", base.learning_rate), "learning rate", 0.0, 1e3
             ),
-            loss={
-                _text(k, "output name"): _text(v, f"loss of output '{k}'") for k, v in loss.items()
+            loss={_text(k, "output name"): _loss(v, k) for k, v in loss.items()},
+            loss_weights={
+                _text(k, "output name"): _number(v, f"loss weight of output '{k}'", 0.0, 1e6)
+                for k, v in weights.items()
             },
             metrics={
                 _text(k, "output name"): [
@@ -76,6 +84,14 @@ class TrainingSettings:
             ),
             seed=None if seed is None else _whole(seed, "random seed", 0, 2**32 - 1),
         )
+
+
+def _loss(v: Any, output: str) -> str | dict[str, Any]:
+    if isinstance(v, dict):
+        if not isinstance(v.get("class_name"), str):
+            raise SettingsError(f"The loss of output '{output}' must name a Keras loss class.")
+        return v
+    return _text(v, f"loss of output '{output}'")
 
 
 def _mapping(v: Any, what: str) -> dict:

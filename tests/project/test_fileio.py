@@ -30,7 +30,8 @@ def _project(graph, **kw) -> Project:
         training=TrainingSettings(
             optimizer="rmsprop",
             learning_rate=0.01,
-            loss={"head": "mse"},
+            loss={"head": {"class_name": "Huber", "config": {"delta": 2.0}}, "aux": "mse"},
+            loss_weights={"head": 1.0, "aux": 0.2},
             metrics={"head": ["mae"]},
             batch_size=8,
             epochs=3,
