@@ -1,0 +1,328 @@
+"""Build the example gallery (resources/examples/*.llproj) from the seed Keras guides.
+
+Run from the repository root:  python resources/examples/build_examples.py
+Every example is made with the ModelGraph API, laid out, and saved with save_project; the
+generated .llproj files are committed next to this script.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from app.model import ModelGraph  # noqa: E402
+from app.project import DataSettings, Project, TrainingSettings, save_project  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+INPUT, BLOCK = "keras.Input", "layerloom.Block"
+DENSE, CONV, EMB, LSTM = "keras.layers.Dense", "keras.layers.Conv2D", "keras.layers.Embedding", "keras.layers.LSTM"
+SYNTHETIC = DataSettings("synthetic", {"samples": 256})
+
+
+_ids = {"example": "", "count": 0}
+
+
+def add(g: ModelGraph, spec: str, name: str, params: dict | None = None, **fields) -> str:
+    """g.add_node with ids derived from the example name, so rebuilt files only change if content does."""
+    _ids["count"] += 1
+    node_id = uuid.uuid5(uuid.NAMESPACE_URL, f"layerloom-example/{_ids['example']}/{_ids['count']}").hex
+    return g.add_node(spec, name, params, node_id=node_id, **fields)
+
+
+def chain(g: ModelGraph, src: str, *layers: tuple) -> str:
+    """Add (spec, name, params) layers one after another from `src`; returns the last id."""
+    for spec, name, params in layers:
+        nid = add(g, spec, name, params)
+        g.connect(src, nid)
+        src = nid
+    return src
+
+
+def block(g: ModelGraph, name: str, sub: ModelGraph, *srcs: str) -> str:
+    """A nested model node fed by `srcs` (one per sub-graph Input, in order)."""
+    bid = add(g, BLOCK, name, subgraph=sub)
+    for src, port in zip(srcs, sub.inputs, strict=True):
+        g.connect(src, bid, port=port)
+    return bid
+
+
+def digits_mlp() -> Project:
+    g = ModelGraph("digits_mlp")
+    x = add(g, INPUT, "digits", {"shape": [64]})
+    out = chain(
+        g, x,
+        (DENSE, "hidden", {"units": 64, "activation": "relu"}),
+        ("keras.layers.Dropout", "dropout", {"rate": 0.5}),
+        (DENSE, "digit", {"units": 10, "activation": "softmax"}),
+    )  # fmt: skip
+    g.set_outputs([out])
+    return Project(
+        "Digits MLP", g, DataSettings("bundled", {"name": "digits", "flatten": True}),
+        TrainingSettings(loss={"digit": "sparse_categorical_crossentropy"},
+                         metrics={"digit": ["accuracy"]}, epochs=20, seed=0),
+    )  # fmt: skip
+
+
+def digits_cnn() -> Project:
+    g = ModelGraph("digits_cnn")
+    x = add(g, INPUT, "digits", {"shape": [8, 8, 1]})
+    out = chain(
+        g, x,
+        (CONV, "conv_1", {"filters": 16, "kernel_size": [3, 3], "activation": "relu"}),
+        ("keras.layers.MaxPooling2D", "pool", {"pool_size": [2, 2]}),
+        (CONV, "conv_2", {"filters": 32, "kernel_size": [3, 3], "activation": "relu"}),
+        ("keras.layers.Flatten", "flatten", {}),
+        (DENSE, "digit", {"units": 10, "activation": "softmax"}),
+    )  # fmt: skip
+    g.set_outputs([out])
+    return Project(
+        "Digits CNN", g, DataSettings("bundled", {"name": "digits", "flatten": False}),
+        TrainingSettings(loss={"digit": "sparse_categorical_crossentropy"},
+                         metrics={"digit": ["accuracy"]}, epochs=20, seed=0),
+    )  # fmt: skip
+
+
+def _ticket_graph(name: str, difficulty: bool) -> ModelGraph:
+    # Chollet, "Deep Learning with Python", listings 7.9 and 7.13 (seed 002).
+    vocabulary_size, num_tags, num_departments = 10000, 100, 4
+    g = ModelGraph(name)
+    ins = [
+        add(g, INPUT, "title", {"shape": [vocabulary_size]}),
+        add(g, INPUT, "text_body", {"shape": [vocabulary_size]}),
+        add(g, INPUT, "tags", {"shape": [num_tags]}),
+    ]
+    cat = add(g, "keras.layers.Concatenate", "concatenate")
+    for i in ins:
+        g.connect(i, cat)
+    feats = chain(g, cat, (DENSE, "dense_features", {"units": 64, "activation": "relu"}))
+    heads = [
+        chain(g, feats, (DENSE, "priority", {"units": 1, "activation": "sigmoid"})),
+        chain(g, feats, (DENSE, "department", {"units": num_departments, "activation": "softmax"})),
+    ]
+    if difficulty:
+        heads.append(chain(g, feats, (DENSE, "difficulty", {"units": 3, "activation": "softmax"})))
+    g.set_outputs(heads)
+    return g
+
+
+def _ticket_training(difficulty: bool) -> TrainingSettings:
+    loss = {"priority": "mean_squared_error", "department": "sparse_categorical_crossentropy"}
+    metrics = {"priority": ["mean_absolute_error"], "department": ["accuracy"]}
+    if difficulty:
+        loss["difficulty"] = "sparse_categorical_crossentropy"
+        metrics["difficulty"] = ["accuracy"]
+    return TrainingSettings(loss=loss, metrics=metrics, epochs=1, seed=0)
+
+
+def ticket_classifier() -> Project:
+    return Project("Ticket classifier", _ticket_graph("ticket_classifier", False),
+                   SYNTHETIC, _ticket_training(False))  # fmt: skip
+
+
+def ticket_classifier_difficulty() -> Project:
+    return Project("Ticket classifier with difficulty",
+                   _ticket_graph("ticket_classifier_difficulty", True),
+                   SYNTHETIC, _ticket_training(True))  # fmt: skip
+
+
+def issue_classifier() -> Project:
+    # Keras functional API guide, "multiple inputs and outputs" (seed 003).
+    num_tags, num_words, num_departments = 12, 10000, 4
+    g = ModelGraph("issue_classifier")
+    title = add(g, INPUT, "title", {"shape": [None], "dtype": "int32"})
+    body = add(g, INPUT, "body", {"shape": [None], "dtype": "int32"})
+    tags = add(g, INPUT, "tags", {"shape": [num_tags]})
+    t = chain(g, title, (EMB, "title_embedding", {"input_dim": num_words, "output_dim": 64}),
+              (LSTM, "title_lstm", {"units": 128}))  # fmt: skip
+    b = chain(g, body, (EMB, "body_embedding", {"input_dim": num_words, "output_dim": 64}),
+              (LSTM, "body_lstm", {"units": 32}))  # fmt: skip
+    cat = add(g, "keras.layers.Concatenate", "concatenate")
+    for src in (t, b, tags):
+        g.connect(src, cat)
+    heads = [
+        chain(g, cat, (DENSE, "priority", {"units": 1})),
+        chain(g, cat, (DENSE, "department", {"units": num_departments})),
+    ]
+    g.set_outputs(heads)
+    logits = {"from_logits": True}
+    training = TrainingSettings(
+        optimizer="rmsprop", learning_rate=1e-3,
+        loss={"priority": {"class_name": "BinaryCrossentropy", "config": logits},
+              "department": {"class_name": "CategoricalCrossentropy", "config": logits}},
+        loss_weights={"priority": 1.0, "department": 0.2},
+        batch_size=32, epochs=2, seed=0,
+    )  # fmt: skip
+    return Project("Issue classifier", g, SYNTHETIC, training)
+
+
+def shared_embedding() -> Project:
+    # Functional API guide, "shared layers": one Embedding(1000, 128) encodes both inputs.
+    g = ModelGraph("shared_embedding")
+    a = add(g, INPUT, "text_input_a", {"shape": [None], "dtype": "int32"})
+    b = add(g, INPUT, "text_input_b", {"shape": [None], "dtype": "int32"})
+    emb = add(g, EMB, "shared_embedding", {"input_dim": 1000, "output_dim": 128})
+    g.connect(a, emb)
+    emb_b = add(g, EMB, "shared_embedding_b", shared_with=emb)
+    g.connect(b, emb_b)
+    pool = "keras.layers.GlobalAveragePooling1D"
+    pa = chain(g, emb, (pool, "pool_a", {}))
+    pb = chain(g, emb_b, (pool, "pool_b", {}))
+    cat = add(g, "keras.layers.Concatenate", "concatenate")
+    g.connect(pa, cat)
+    g.connect(pb, cat)
+    out = chain(g, cat, (DENSE, "same_topic", {"units": 1, "activation": "sigmoid"}))
+    g.set_outputs([out])
+    return Project("Shared embedding", g, SYNTHETIC,
+                   TrainingSettings(loss={"same_topic": "binary_crossentropy"},
+                                    metrics={"same_topic": ["accuracy"]}, seed=0))  # fmt: skip
+
+
+def conv_autoencoder() -> Project:
+    # Functional API guide, "all models are callable, just like layers" (seed 003).
+    enc = ModelGraph("encoder")
+    e_in = add(enc, INPUT, "original_img", {"shape": [28, 28, 1]})
+    relu3 = {"kernel_size": [3, 3], "activation": "relu"}
+    e_out = chain(
+        enc, e_in,
+        (CONV, "conv2d", {"filters": 16, **relu3}),
+        (CONV, "conv2d_1", {"filters": 32, **relu3}),
+        ("keras.layers.MaxPooling2D", "max_pooling2d", {"pool_size": [3, 3]}),
+        (CONV, "conv2d_2", {"filters": 32, **relu3}),
+        (CONV, "conv2d_3", {"filters": 16, **relu3}),
+        ("keras.layers.GlobalMaxPooling2D", "global_max_pooling2d", {}),
+    )  # fmt: skip
+    enc.set_outputs([e_out])
+    dec = ModelGraph("decoder")
+    d_in = add(dec, INPUT, "encoded_img", {"shape": [16]})
+    tconv = "keras.layers.Conv2DTranspose"
+    d_out = chain(
+        dec, d_in,
+        ("keras.layers.Reshape", "reshape", {"target_shape": [4, 4, 1]}),
+        (tconv, "conv2d_transpose", {"filters": 16, **relu3}),
+        (tconv, "conv2d_transpose_1", {"filters": 32, **relu3}),
+        ("keras.layers.UpSampling2D", "up_sampling2d", {"size": [3, 3]}),
+        (tconv, "conv2d_transpose_2", {"filters": 16, **relu3}),
+        (tconv, "conv2d_transpose_3", {"filters": 1, **relu3}),
+    )  # fmt: skip
+    dec.set_outputs([d_out])
+    g = ModelGraph("autoencoder")
+    img = add(g, INPUT, "img", {"shape": [28, 28, 1]})
+    encoded = block(g, "encoder", enc, img)
+    decoded = block(g, "decoder", dec, encoded)
+    g.set_outputs([decoded])
+    return Project("Convolutional autoencoder", g,
+                   DataSettings("keras.datasets", {"name": "mnist", "target": "inputs"}),
+                   TrainingSettings(optimizer="rmsprop", loss={"decoder": "mse"},
+                                    batch_size=64, epochs=20, validation_split=0.1, seed=0))  # fmt: skip
+
+
+def ensemble() -> Project:
+    # Functional API guide: three models with the same input, their outputs averaged.
+    g = ModelGraph("ensemble")
+    x = add(g, INPUT, "inputs", {"shape": [128]})
+    members = []
+    for i in range(1, 4):
+        sub = ModelGraph(f"model_{i}")
+        si = add(sub, INPUT, "inputs", {"shape": [128]})
+        sub.set_outputs([chain(sub, si, (DENSE, "dense", {"units": 1}))])
+        members.append(block(g, f"model_{i}", sub, x))
+    avg = add(g, "keras.layers.Average", "average")
+    for m in members:
+        g.connect(m, avg)
+    g.set_outputs([avg])
+    return Project("Ensemble of three models", g, SYNTHETIC,
+                   TrainingSettings(loss={"average": "mse"}, seed=0))  # fmt: skip
+
+
+def vae() -> Project:
+    # Seeds 000/001: VAE with the Functional API; KL term added as a loss by a layer.
+    original_dim, intermediate_dim, latent_dim = 784, 64, 32
+    g = ModelGraph("vae")
+    x = add(g, INPUT, "encoder_input", {"shape": [original_dim]})
+    h = chain(g, x, (DENSE, "dense", {"units": intermediate_dim, "activation": "relu"}))
+    z_mean = chain(g, h, (DENSE, "z_mean", {"units": latent_dim}))
+    z_log_var = chain(g, h, (DENSE, "z_log_var", {"units": latent_dim}))
+    kl = add(g, "layerloom.KLDivergence", "kl_divergence")
+    _connect_ports(g, kl, z_mean, z_log_var)
+    sampling = add(g, "layerloom.Sampling", "sampling")
+    _connect_ports(g, sampling, kl, z_log_var)
+    dec = ModelGraph("decoder")
+    d_in = add(dec, INPUT, "z_sampling", {"shape": [latent_dim]})
+    d_out = chain(
+        dec, d_in,
+        (DENSE, "dense", {"units": intermediate_dim, "activation": "relu"}),
+        (DENSE, "dense_1", {"units": original_dim, "activation": "sigmoid"}),
+    )  # fmt: skip
+    dec.set_outputs([d_out])
+    out = block(g, "decoder", dec, sampling)
+    g.set_outputs([out])
+    return Project("Variational autoencoder", g,
+                   DataSettings("keras.datasets", {"name": "mnist", "flatten": True, "target": "inputs"}),
+                   TrainingSettings(loss={"decoder": "mse"}, batch_size=32, epochs=1, seed=0))  # fmt: skip
+
+
+def _connect_ports(g: ModelGraph, dst: str, *srcs: str) -> None:
+    """Feed `srcs` into the ports of `dst` in order (a list port takes them as slots)."""
+    ports = g.ports(dst)
+    if len(ports) == 1 and ports[0].variadic:
+        for s in srcs:
+            g.connect(s, dst, port=ports[0].name)
+        return
+    for s, p in zip(srcs, ports, strict=False):
+        g.connect(s, dst, port=p.name)
+
+
+EXAMPLES: dict[str, Callable[[], Project]] = {
+    "digits_mlp": digits_mlp,
+    "digits_cnn": digits_cnn,
+    "ticket_classifier": ticket_classifier,
+    "ticket_classifier_difficulty": ticket_classifier_difficulty,
+    "issue_classifier": issue_classifier,
+    "shared_embedding": shared_embedding,
+    "conv_autoencoder": conv_autoencoder,
+    "ensemble": ensemble,
+    "vae": vae,
+}
+
+
+def layout(g: ModelGraph) -> None:
+    """Positions from app.compiler.layout_graph, or columns by depth if it is not available."""
+    try:
+        from app.compiler import layout_graph
+    except ImportError:
+        layout_graph = None
+    if layout_graph is not None:
+        layout_graph(g)
+        return
+    for _, graph in g.walk():
+        depth: dict[str, int] = {}
+        rows: dict[int, int] = {}
+        for nid in graph.topological_order():
+            d = max((depth[p] + 1 for p in graph.predecessors(nid)), default=0)
+            depth[nid] = d
+            row = rows.get(d, 0)
+            rows[d] = row + 1
+            graph.update_node(nid, position=(40.0 + 280.0 * d, 40.0 + 150.0 * row))
+
+
+def build(name: str) -> Project:
+    """The example project `name`, laid out, not saved."""
+    _ids.update(example=name, count=0)
+    project = EXAMPLES[name]()
+    layout(project.graph)
+    return project
+
+
+def main(names: list[str] | None = None) -> int:
+    for name in names or list(EXAMPLES):
+        path = save_project(build(name), HERE / f"{name}.llproj")
+        print(f"wrote {path.relative_to(HERE.parents[1])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
