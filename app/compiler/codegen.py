@@ -1,0 +1,341 @@
+"""generate_code: a ModelGraph as a runnable, readable Keras Functional-API script."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.compiler.codegen_expr import Atom, Call, Expr, Names, Seq, identifier, literal, render
+from app.compiler.codegen_source import CustomSource
+from app.model.graph import ModelGraph
+from app.model.node import Node
+from app.nodes import REGISTRY, NodeSpec
+
+# Parameters written as tuples ((3, 3) rather than [3, 3]), by param kind.
+TUPLE_KINDS = ("shape", "int_tuple")
+BASE_IMPORTS = (("keras", None, None), ("keras", "layers", None))
+
+
+def generate_code(graph: ModelGraph, project: Any = None) -> str:
+    """A standalone Python script that builds the same keras.Model as build_model(graph)."""
+    return _Script(graph, project).text()
+
+
+class _Script:
+    """One generation run: global names, block functions, embedded custom layer classes."""
+
+    def __init__(self, graph: ModelGraph, project: Any) -> None:
+        from app.compiler.codegen_layers import ObjectWriter
+
+        self.graph = graph
+        self.project = project
+        self.custom = CustomSource(_custom_classes(graph))
+        self.objects = ObjectWriter({c.__name__: c for c in self.custom.classes})
+        self.globals = Names({"keras", "layers", "model", *self.custom.bound_names()})
+        self.functions: dict[str, str] = {}  # block owner id -> function name
+        self.function_lines: list[list[str]] = []
+        for _, g in graph.walk():
+            for node in g.nodes():
+                if _spec(node).kind == "block" and node.shared_with is None:
+                    self.functions[node.id] = self.globals.new(f"build_{identifier(node.name)}")
+
+    # ----- whole script -----------------------------------------------------------------------
+    def text(self) -> str:
+        main = _Scope(self, self.graph, Names(self.globals.taken), indent="")
+        body = main.lines(target="model = ")
+        title = _safe_title(self.graph.name)
+        out = [
+            f'"""Keras model "{title}", written by LayerLoom.',
+            "",
+            "Run it to build the model and print its summary.",
+            '"""',
+            "",
+        ]
+        out += self.custom.import_lines(BASE_IMPORTS)
+        for chunk in self.custom.definitions():
+            out += ["", "", *chunk]
+        for fn in self.function_lines:
+            out += ["", "", *fn]
+        out += ["", ""] if self.custom.classes or self.function_lines else [""]
+        out += body
+        out += ["", "", 'if __name__ == "__main__":', "    model.summary()"]
+        out += _training_lines(self.project)
+        return "\n".join(out) + "\n"
+
+    def block_function(self, block: Node) -> str:
+        """The name of the function building `block`'s sub-model (written on first use)."""
+        name = self.functions[block.id]
+        if any(fn[0].startswith(f"def {name}(") for fn in self.function_lines):
+            return name
+        sub = block.subgraph
+        scope = _Scope(self, sub, Names(self.globals.taken), indent="    ")
+        body = scope.lines(
+            target="return ", sequential=block.params.get("model_class") == "Sequential"
+        )
+        params = ", ".join(scope.shape_params.values())
+        doc = f'    """The nested model "{_safe_title(block.name)}"."""'
+        self.function_lines.append([f"def {name}({params}):", doc, *body])
+        return name
+
+
+class _Scope:
+    """The statements that build one graph level: a keras.Model from its Inputs to its outputs."""
+
+    def __init__(self, script: _Script, graph: ModelGraph, names: Names, indent: str) -> None:
+        self.script = script
+        self.g = graph
+        self.names = names
+        self.ind = indent
+        self.tensor: dict[str, str | list[str]] = {}  # node id -> variable(s) holding its output
+        self.objects: dict[str, str] = {}  # owner id -> variable holding a reused layer / sub-model
+        self.shape_params: dict[str, str] = {}  # Input id -> parameter name, for shape=None Inputs
+        for nid in graph.inputs:
+            node = graph.node(nid)
+            if _params(node).get("shape", ()) is None:
+                self.shape_params[nid] = names.new(f"{node.name}_shape")
+
+    def lines(self, target: str, sequential: bool = False) -> list[str]:
+        if sequential:
+            return self._sequential(target)
+        out: list[str] = []
+        for nid in self.g.topological_order():
+            out += self._node_lines(self.g.node(nid))
+        ins = [Atom(self.tensor[i]) for i in self.g.inputs]
+        outs = [self._ref(o.node, o.index) for o in self.g.outputs]
+        model = Call(
+            Atom("keras.Model"),
+            kwargs=[
+                ("inputs", ins[0] if len(ins) == 1 else Seq(ins)),
+                ("outputs", outs[0] if len(outs) == 1 else Seq(outs)),
+                ("name", literal(self.g.name)),
+            ],
+        )
+        return out + render(model, self.ind, target)
+
+    # ----- nodes ----------------------------------------------------------------------------------
+    def _node_lines(self, node: Node) -> list[str]:
+        owner = self.g.owner(node.id)
+        spec = _spec(owner)
+        if spec.kind == "input":
+            self.tensor[node.id] = self.names.new(node.name)
+            return render(self._input_expr(node), self.ind, f"{self.tensor[node.id]} = ")
+        out: list[str] = []
+        reused = spec.kind == "block" or owner.id != node.id or bool(self.g.sharers(owner.id))
+        if reused:
+            if owner.id not in self.objects:
+                out += self._object_lines(owner, spec, node)
+            func: Expr = Atom(self.objects[owner.id])
+        else:
+            func = self._layer_expr(owner, spec)
+        args, kwargs = self._call_args(node, spec)
+        kwargs += [(k, self.script.objects.value(v)) for k, v in node.call_kwargs.items()]
+        call = Call(func, args, kwargs)
+        return out + render(call, self.ind, f"{self._targets(node, owner, spec)} = ")
+
+    def _object_lines(self, owner: Node, spec: NodeSpec, first_call: Node) -> list[str]:
+        var = self.objects[owner.id] = self.names.new(owner.name)
+        if spec.kind != "block":
+            return render(self._layer_expr(owner, spec), self.ind, f"{var} = ")
+        fn = self.script.block_function(owner)
+        args = []
+        feeds = {e.port: e for e in self.g.in_edges(first_call.id)}
+        for inner_id in owner.subgraph.inputs:
+            if _params(owner.subgraph.node(inner_id)).get("shape", ()) is None:
+                e = feeds.get(inner_id)
+                args.append(
+                    Atom(f"{self._ref(e.src, e.src_index).text}.shape[1:]") if e else Atom("None")
+                )
+        lines = render(Call(Atom(fn), args), self.ind, f"{var} = ")
+        if not owner.trainable:
+            lines.append(f"{self.ind}{var}.trainable = False")
+        return lines
+
+    def _targets(self, node: Node, owner: Node, spec: NodeSpec) -> str:
+        base = node.name
+        if identifier(base) in self.names.taken:
+            base = f"{node.name}_output"
+        if spec.kind == "block" and owner.subgraph is not None and len(owner.subgraph.outputs) > 1:
+            sub = owner.subgraph
+            outs = [self.names.new(sub.node(o.node).name) for o in sub.outputs]
+            self.tensor[node.id] = outs
+            return ", ".join(outs)
+        self.tensor[node.id] = self.names.new(base)
+        return self.tensor[node.id]
+
+    def _input_expr(self, node: Node) -> Call:
+        p = {**_spec(node).defaults(), **node.params}
+        if node.id in self.shape_params:
+            shape: Expr = Atom(self.shape_params[node.id])
+        else:
+            shape = literal(p.get("shape"), tuples=True)
+        kwargs: list[tuple[str, Expr]] = [("shape", shape)]
+        if p.get("dtype") not in (None, "float32"):
+            kwargs.append(("dtype", self.script.objects.value(p["dtype"])))
+        if p.get("batch_size") is not None:
+            kwargs.append(("batch_size", literal(p["batch_size"])))
+        if p.get("sparse"):
+            kwargs.append(("sparse", literal(True)))
+        kwargs.append(("name", literal(node.name)))
+        return Call(Atom("keras.Input"), kwargs=kwargs)
+
+    def _layer_expr(self, owner: Node, spec: NodeSpec) -> Expr:
+        cls = spec.keras_class()
+        config = {
+            **spec.defaults(),
+            **owner.params,
+            "name": owner.name,
+            "trainable": owner.trainable,
+        }
+        class_expr = _class_expr(spec)
+        tuples = frozenset(p.name for p in spec.params if p.kind in TUPLE_KINDS)
+        return self.script.objects.layer(
+            cls, class_expr, config, tuples, check=not spec.trusted_code_only
+        )
+
+    # ----- calls ------------------------------------------------------------------------------
+    def _call_args(self, node: Node, spec: NodeSpec) -> tuple[list[Expr], list[tuple[str, Expr]]]:
+        """Tensor arguments of a call, as the spec's call_style says (see build_model)."""
+        edges = self.g.in_edges(node.id)
+        refs = [self._ref(e.src, e.src_index) for e in edges]
+        if spec.call_style == "list":
+            return [Seq(refs)], []
+        if spec.kind == "block":
+            return [refs[0] if len(refs) == 1 else Seq(refs)], []
+        if spec.call_style != "args":
+            return refs[:1], []
+        args: list[Expr] = []
+        kwargs: list[tuple[str, Expr]] = []
+        gap = False  # after a skipped optional port, the rest go by keyword
+        for port in self.g.ports(node.id):
+            got = [self._ref(e.src, e.src_index) for e in edges if e.port == port.name]
+            if not got:
+                gap = True
+                continue
+            value = Seq(got) if port.variadic else got[0]
+            if port.keyword or gap:
+                kwargs.append((port.keyword or port.name, value))
+            else:
+                args.append(value)
+        return args, kwargs
+
+    def _ref(self, node_id: str, index: int) -> Atom:
+        var = self.tensor[node_id]
+        if isinstance(var, list):
+            return Atom(var[index])
+        if _returns_many(self.g, self.g.node(node_id)):
+            return Atom(f"{var}[{index}]")
+        return Atom(var)
+
+    # ----- Sequential sub-models --------------------------------------------------------------
+    def _sequential(self, target: str) -> list[str]:
+        items: list[Expr] = []
+        for nid in self.g.topological_order():
+            node = self.g.node(nid)
+            spec = _spec(node)
+            if spec.kind == "input":
+                if nid not in self.shape_params:
+                    items.append(self._input_expr(node))
+            else:
+                items.append(self._layer_expr(self.g.owner(nid), spec))
+        model = Call(Atom("keras.Sequential"), [Seq(items)], [("name", literal(self.g.name))])
+        return render(model, self.ind, target)
+
+
+def _safe_title(name: str) -> str:
+    """A name that can sit inside a docstring."""
+    return re.sub(r"[^\w.\- ]", "_", name)
+
+
+def _spec(node: Node) -> NodeSpec:
+    return REGISTRY[node.spec_id]
+
+
+def _params(node: Node) -> dict[str, Any]:
+    return {**_spec(node).defaults(), **node.params}
+
+
+def _class_expr(spec: NodeSpec) -> str:
+    if spec.kind == "custom":
+        return spec.class_name
+    if spec.module == "keras.layers":
+        return f"layers.{spec.class_name}"
+    return f"{spec.module}.{spec.class_name}"
+
+
+def _returns_many(g: ModelGraph, node: Node) -> bool:
+    """True if the node's call returns a list/tuple of tensors (indexed as x[i] in the script)."""
+    owner = g.owner(node.id)
+    if _spec(owner).kind == "block":
+        return owner.subgraph is not None and len(owner.subgraph.outputs) > 1
+    if _any_true(_params(owner), "return_state") or node.call_kwargs.get("return_attention_scores"):
+        return True
+    return any(e.src_index > 0 for e in g.out_edges(node.id)) or any(
+        o.index > 0 for o in g.outputs if o.node == node.id
+    )
+
+
+def _any_true(value: Any, key: str) -> bool:
+    if isinstance(value, dict):
+        return value.get(key) is True or any(_any_true(v, key) for v in value.values())
+    if isinstance(value, list):
+        return any(_any_true(v, key) for v in value)
+    return False
+
+
+def _custom_classes(graph: ModelGraph) -> list[type]:
+    """LayerLoom's own layer classes the graph uses, in first-use order."""
+    found: dict[str, type] = {}
+    for _, g in graph.walk():
+        for node in g.nodes():
+            spec = _spec(node)
+            if spec.kind == "custom" and spec.id not in found:
+                found[spec.id] = spec.keras_class()
+    return list(found.values())
+
+
+def _training_lines(project: Any) -> list[str]:
+    """A commented model.compile / fit built from the project's training settings, if any."""
+    training = getattr(project, "training", None) if project is not None else None
+    if training is None:
+        return []
+
+    def get(key: str, default: Any = None) -> Any:
+        if isinstance(training, dict):
+            return training.get(key, default)
+        return getattr(training, key, default)
+
+    kwargs: list[tuple[str, Expr]] = []
+    optimizer, lr = get("optimizer"), get("learning_rate")
+    if isinstance(optimizer, str):
+        opt = _optimizer_class(optimizer)
+        args = [("learning_rate", literal(lr))] if isinstance(lr, int | float) else []
+        kwargs.append(
+            (
+                "optimizer",
+                Call(Atom(f"keras.optimizers.{opt}"), kwargs=args) if opt else literal(optimizer),
+            )
+        )
+    for key in ("loss", "metrics", "loss_weights"):
+        value = get(key)
+        if value is not None:
+            try:
+                kwargs.append((key, literal(value)))
+            except TypeError:
+                continue
+    calls = [Call(Atom("model.compile"), kwargs=kwargs)]
+    fit = [(k, literal(get(k))) for k in ("batch_size", "epochs") if isinstance(get(k), int)]
+    if fit:
+        calls.append(Call(Atom("model.fit"), [Atom("x_train"), Atom("y_train")], fit))
+    lines = ["", "    # Training settings of the project (give x_train / y_train to train):"]
+    for call in calls:
+        lines += [f"    # {ln[6:]}" for ln in render(call, " " * 6)]
+    return lines
+
+
+def _optimizer_class(name: str) -> str | None:
+    try:
+        import keras
+
+        return type(keras.optimizers.get(name)).__name__
+    except Exception:  # noqa: BLE001 - an unknown name is written as given
+        return None

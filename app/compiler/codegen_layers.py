@@ -1,0 +1,254 @@
+"""Constructor expressions for layers and Keras objects, with only the arguments that matter.
+
+Every layer expression is checked: it is evaluated and its `get_config()` must equal the config
+of the layer build_model makes (`cls.from_config(spec defaults + params)`).  If a short form does
+not reproduce it exactly, a longer one is used, and finally `layers.X.from_config({...})`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, flat, literal
+
+# Leading constructor arguments written positionally, as the Keras guides do.
+POSITIONAL = frozenset(
+    {"units", "filters", "kernel_size", "rate", "input_dim", "output_dim", "target_shape", "layer"}
+)
+# Modules whose classes the script can name directly (after `import keras`).
+OBJECT_MODULES = {
+    "keras.layers": "layers",
+    "keras.initializers": "keras.initializers",
+    "keras.regularizers": "keras.regularizers",
+    "keras.constraints": "keras.constraints",
+    "keras.optimizers": "keras.optimizers",
+    "keras.losses": "keras.losses",
+    "keras.metrics": "keras.metrics",
+}
+_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
+_SERIALIZED_KEYS = {"class_name", "config"}
+
+
+def is_serialized(value: Any) -> bool:
+    """True for a Keras serialized object dict ({"module", "class_name", "config", ...})."""
+    return (
+        isinstance(value, dict)
+        and _SERIALIZED_KEYS <= set(value)
+        and isinstance(value["config"], dict | type(None))
+    )
+
+
+class ObjectWriter:
+    """Turns layer params and serialized Keras objects into constructor expressions.
+
+    Args:
+        custom: class name -> class for LayerLoom's own layers embedded in the script.
+    """
+
+    def __init__(self, custom: dict[str, type] | None = None) -> None:
+        import keras
+
+        self.keras = keras
+        self.custom = dict(custom or {})
+        self.namespace = {"keras": keras, "layers": keras.layers, **self.custom}
+
+    # ----- values -------------------------------------------------------------------------------
+    def value(self, value: Any, tuples: bool = False) -> Expr:
+        """An expression for a param value; serialized objects become constructor calls."""
+        if is_serialized(value):
+            return self.object(value)
+        if isinstance(value, list | tuple) and any(_has_object(v) for v in value):
+            from app.compiler.codegen_expr import Seq
+
+            return Seq([self.value(v, tuples) for v in value], tuple_=tuples)
+        if isinstance(value, dict) and any(_has_object(v) for v in value.values()):
+            return DictDisplay([(literal(k), self.value(v, tuples)) for k, v in value.items()])
+        return literal(value, tuples)
+
+    def object(self, data: dict) -> Expr:
+        """`keras.initializers.HeNormal(seed=1)` for a serialized object, or a deserialize call."""
+        class_name, config = data["class_name"], data.get("config") or {}
+        if class_name in _POLICIES and isinstance(config.get("name"), str):
+            return literal(config["name"])
+        cls, prefix = self._resolve(data)
+        if cls is not None:
+            try:
+                kwargs = self.minimal_kwargs(cls, config)
+            except Exception:  # noqa: BLE001 - any failure: write the config as it is
+                kwargs = dict(config)
+            expr = self._call(f"{prefix}{class_name}", cls, kwargs)
+            if self._same_object(expr, data):
+                return expr
+        return Call(Atom("keras.saving.deserialize_keras_object"), [literal(data)])
+
+    def _resolve(self, data: dict) -> tuple[type | None, str]:
+        class_name = data["class_name"]
+        registered = data.get("registered_name") or ""
+        if class_name in self.custom and (
+            registered.endswith(class_name) or not data.get("module")
+        ):
+            return self.custom[class_name], ""
+        prefix = OBJECT_MODULES.get(data.get("module") or "")
+        if prefix is None:
+            return None, ""
+        module = importlib.import_module(data["module"])
+        cls = getattr(module, class_name, None)
+        return (cls, prefix + ".") if inspect.isclass(cls) else (None, "")
+
+    def _same_object(self, expr: Expr, data: dict) -> bool:
+        try:
+            made = eval(flat(expr), dict(self.namespace))  # noqa: S307 - our own literal-only text
+            ref = self.keras.saving.deserialize_keras_object(data)
+            return _config(made) == _config(ref)
+        except Exception:  # noqa: BLE001
+            return False
+
+    # ----- arguments ----------------------------------------------------------------------------
+    def minimal_kwargs(self, cls: type, config: dict, keep: tuple[str, ...] = ()) -> dict:
+        """The entries of `config` whose value differs from what `cls` does by default."""
+        required = required_params(cls)
+        ref = _config(cls.from_config(dict(config)))
+        try:
+            base_args = {k: config[k] for k in required if k in config}
+            base = _config(cls.from_config(base_args))
+        except Exception:  # noqa: BLE001 - e.g. a required argument missing: compare signatures
+            base = None
+        defaults = signature_defaults(cls)
+        out = {}
+        for key, val in config.items():
+            if key in required or key in keep:
+                out[key] = val
+            elif base is not None and key in base and key in ref:
+                if base[key] != ref[key]:
+                    out[key] = val
+            elif key not in defaults or _norm(defaults[key]) != _norm(val):
+                out[key] = val
+        return out
+
+    def signature_kwargs(self, cls: type, config: dict, keep: tuple[str, ...] = ()) -> dict:
+        """Like minimal_kwargs, but judged on the constructor's declared defaults only."""
+        defaults = signature_defaults(cls)
+        required = required_params(cls)
+        return {
+            k: v
+            for k, v in config.items()
+            if k in required or k in keep or k not in defaults or _norm(defaults[k]) != _norm(v)
+        }
+
+    def _call(
+        self, func: str, cls: type, kwargs: dict, tuple_names: frozenset = frozenset()
+    ) -> Call:
+        """`func(positional..., key=value...)` with the obvious leading arguments positional."""
+        args: list[Expr] = []
+        rest = dict(kwargs)
+        for name in positional_order(cls):
+            if name not in rest or name not in POSITIONAL:
+                break
+            args.append(self.value(rest.pop(name), tuples=name in tuple_names))
+        kw = [(k, self.value(v, tuples=k in tuple_names)) for k, v in rest.items() if k != "name"]
+        if "name" in rest:
+            kw.append(("name", self.value(rest["name"])))
+        return Call(Atom(func), args, kw)
+
+    # ----- layers -------------------------------------------------------------------------------
+    def layer(
+        self,
+        cls: type,
+        class_expr: str,
+        config: dict,
+        tuple_names: frozenset = frozenset(),
+        check: bool = True,
+    ) -> Expr:
+        """The shortest constructor of `cls` that makes the layer `cls.from_config(config)` makes.
+
+        `config` holds every constructor argument build_model passes (incl. name and trainable).
+        """
+        if not check:
+            return Call(Atom(f"{class_expr}.from_config"), [self.value(config)])
+        try:
+            ref = _config(cls.from_config(dict(config)))
+        except Exception:  # noqa: BLE001 - build_model will report it; write what we have
+            return self._call(class_expr, cls, config, tuple_names)
+        keep = ("name",)
+        candidates = []
+        for pick in (self.minimal_kwargs, self.signature_kwargs):
+            try:
+                kwargs = pick(cls, config, keep)
+            except Exception:  # noqa: BLE001
+                continue
+            if "trainable" in config and config["trainable"] is False:
+                kwargs["trainable"] = False
+            for names in (tuple_names, frozenset()):
+                candidates.append(self._call(class_expr, cls, kwargs, names))
+        candidates.append(self._call(class_expr, cls, config, frozenset()))
+        for expr in candidates:
+            if self._same_layer(expr, ref):
+                return expr
+        return Call(Atom(f"{class_expr}.from_config"), [self.value(config)])
+
+    def _same_layer(self, expr: Expr, ref: dict) -> bool:
+        try:
+            made = eval(flat(expr), dict(self.namespace))  # noqa: S307 - our own literal-only text
+        except Exception:  # noqa: BLE001
+            return False
+        return _config(made) == ref
+
+
+def _config(obj: Any) -> dict:
+    return obj.get_config() if hasattr(obj, "get_config") else {}
+
+
+def _has_object(value: Any) -> bool:
+    if is_serialized(value):
+        return True
+    if isinstance(value, list | tuple):
+        return any(_has_object(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_object(v) for v in value.values())
+    return False
+
+
+def _norm(value: Any) -> Any:
+    """Tuples as lists, so JSON params compare equal to Python defaults."""
+    if isinstance(value, tuple | list):
+        return [_norm(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    return value
+
+
+def _init_params(cls: type) -> list[inspect.Parameter]:
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return []
+    return [p for p in sig.parameters.values() if p.name != "self"]
+
+
+def required_params(cls: type) -> list[str]:
+    """Constructor arguments without a default (Dense: units)."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [
+        p.name
+        for p in _init_params(cls)
+        if p.kind in kinds and p.default is inspect.Parameter.empty
+    ]
+
+
+def positional_order(cls: type) -> list[str]:
+    """Names of the constructor arguments that can be passed positionally, in order."""
+    return [p.name for p in _init_params(cls) if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD]
+
+
+def signature_defaults(cls: type) -> dict[str, Any]:
+    """Declared defaults of the constructor and of the base classes it forwards **kwargs to."""
+    out: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if "__init__" not in vars(klass):
+            continue
+        for p in _init_params(klass):
+            if p.default is not inspect.Parameter.empty:
+                out[p.name] = p.default
+    return out
