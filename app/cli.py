@@ -186,7 +186,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     # model.save writes in place; write next to the target and replace it only when complete.
     with atomic_path(args.output, suffix=".keras") as tmp:
         model.save(tmp)
-    print(f"Exported {project.name} ({model.count_params():,} parameters) -> {args.output}", file=out)
+    params = model.count_params()
+    print(f"Exported {project.name} ({params:,} parameters) -> {args.output}", file=out)
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""Reading and writing .llproj files: validated, migrated, atomic, never a traceback for the user."""
+"""Reading and writing .llproj files: validated, migrated, atomic; no tracebacks for users."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def save_project(project: Project, path: str | os.PathLike | None = None) -> Pat
 
 
 def load_project(path: str | os.PathLike) -> Project:
-    """Read, check and migrate a project file; ProjectFileError with a plain message if it is bad."""
+    """Read, check and migrate a project file; ProjectFileError in plain words if it is bad."""
     p = Path(path)
     try:
         doc = read_document(p)

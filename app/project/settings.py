@@ -33,7 +33,7 @@ class DataSettings:
 
 @dataclass
 class TrainingSettings:
-    """How `fit` runs: optimizer, losses and metrics per output name, batch size, epochs, split, seed.
+    """How `fit` runs: optimizer, losses/metrics per output name, batch size, epochs, split, seed.
 
     A loss is a Keras name ("mse") or a serialized Keras loss config
     ({"class_name": "BinaryCrossentropy", "config": {"from_logits": true}}).

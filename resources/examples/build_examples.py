@@ -19,7 +19,8 @@ from app.project import DataSettings, Project, TrainingSettings, save_project  #
 
 HERE = Path(__file__).resolve().parent
 INPUT, BLOCK = "keras.Input", "layerloom.Block"
-DENSE, CONV, EMB, LSTM = "keras.layers.Dense", "keras.layers.Conv2D", "keras.layers.Embedding", "keras.layers.LSTM"
+DENSE, CONV = "keras.layers.Dense", "keras.layers.Conv2D"
+EMB, LSTM = "keras.layers.Embedding", "keras.layers.LSTM"
 SYNTHETIC = DataSettings("synthetic", {"samples": 256})
 
 
@@ -27,9 +28,10 @@ _ids = {"example": "", "count": 0}
 
 
 def add(g: ModelGraph, spec: str, name: str, params: dict | None = None, **fields) -> str:
-    """g.add_node with ids derived from the example name, so rebuilt files only change if content does."""
+    """g.add_node with ids derived from the example name: rebuilt files change only with content."""
     _ids["count"] += 1
-    node_id = uuid.uuid5(uuid.NAMESPACE_URL, f"layerloom-example/{_ids['example']}/{_ids['count']}").hex
+    key = f"layerloom-example/{_ids['example']}/{_ids['count']}"
+    node_id = uuid.uuid5(uuid.NAMESPACE_URL, key).hex
     return g.add_node(spec, name, params, node_id=node_id, **fields)
 
 
@@ -214,10 +216,10 @@ def conv_autoencoder() -> Project:
     encoded = block(g, "encoder", enc, img)
     decoded = block(g, "decoder", dec, encoded)
     g.set_outputs([decoded])
-    return Project("Convolutional autoencoder", g,
-                   DataSettings("keras.datasets", {"name": "mnist", "target": "inputs"}),
-                   TrainingSettings(optimizer="rmsprop", loss={"decoder": "mse"},
-                                    batch_size=64, epochs=20, validation_split=0.1, seed=0))  # fmt: skip
+    data = DataSettings("keras.datasets", {"name": "mnist", "target": "inputs"})
+    training = TrainingSettings(optimizer="rmsprop", loss={"decoder": "mse"}, batch_size=64,
+                                epochs=20, validation_split=0.1, seed=0)  # fmt: skip
+    return Project("Convolutional autoencoder", g, data, training)
 
 
 def ensemble() -> Project:
@@ -260,9 +262,9 @@ def vae() -> Project:
     dec.set_outputs([d_out])
     out = block(g, "decoder", dec, sampling)
     g.set_outputs([out])
-    return Project("Variational autoencoder", g,
-                   DataSettings("keras.datasets", {"name": "mnist", "flatten": True, "target": "inputs"}),
-                   TrainingSettings(loss={"decoder": "mse"}, batch_size=32, epochs=1, seed=0))  # fmt: skip
+    data = DataSettings("keras.datasets", {"name": "mnist", "flatten": True, "target": "inputs"})
+    training = TrainingSettings(loss={"decoder": "mse"}, batch_size=32, epochs=1, seed=0)
+    return Project("Variational autoencoder", g, data, training)
 
 
 def _connect_ports(g: ModelGraph, dst: str, *srcs: str) -> None:
