@@ -1,0 +1,1 @@
+"""Bottom dock panels: Problems, Summary and Code."""
