@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.nodes.registry import Registry
-from app.nodes.spec import NodeSpec, ParamSpec, PortSpec
+from app.nodes.spec import NodeSpec, ParamSpec
 
 ACTIVATIONS = (
     "linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "silu", "swish",

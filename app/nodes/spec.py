@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +82,8 @@ class PortSpec:
 
     A variadic port takes any number of tensors, passed to Keras as a list (merge layers).
     An optional port may stay unconnected.  Ports with `keyword` set are passed to the
-    call by that keyword (e.g. MultiHeadAttention's `key`).
+    call by that keyword (e.g. MultiHeadAttention's `key`).  `max_count` caps a variadic
+    port (Subtract and Dot take exactly two tensors); None means no limit.
     """
 
     name: str
@@ -89,6 +91,7 @@ class PortSpec:
     optional: bool = False
     min_count: int = 1
     keyword: str | None = None
+    max_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -135,8 +138,8 @@ class NodeSpec:
         return None
 
     def defaults(self) -> dict[str, Any]:
-        """Default value of every param, by name."""
-        return {p.name: p.default for p in self.params}
+        """Default value of every param, by name (copies: nested configs are safe to change)."""
+        return {p.name: copy.deepcopy(p.default) for p in self.params}
 
     def port(self, name: str) -> PortSpec | None:
         """The input PortSpec called `name`, or None."""
