@@ -51,6 +51,10 @@ def populate(registry: Registry) -> None:
 
     for spec in curated.SPECS:
         registry.register(spec)
+    from app.nodes import custom_specs
+
+    for spec in custom_specs.SPECS:
+        registry.register(spec)
     from app.nodes import generated
 
     for spec in generated.load_specs():
