@@ -7,6 +7,7 @@ from typing import Any
 
 from app.compiler.codegen_expr import Atom, Call, Expr, Names, Seq, identifier, literal, render
 from app.compiler.codegen_source import CustomSource
+from app.compiler.walk import _chain as sequential_chain
 from app.model.graph import ModelGraph
 from app.model.node import Node
 from app.nodes import REGISTRY, NodeSpec
@@ -32,7 +33,9 @@ class _Script:
         self.custom = CustomSource(_custom_classes(graph))
         self.objects = ObjectWriter({c.__name__: c for c in self.custom.classes})
         self.globals = Names({"keras", "layers", "model", *self.custom.bound_names()})
+        self.output_counts = _output_counts(graph)
         self.functions: dict[str, str] = {}  # block owner id -> function name
+        self.written: set[str] = set()  # function names already written
         self.function_lines: list[list[str]] = []
         for _, g in graph.walk():
             for node in g.nodes():
@@ -65,14 +68,14 @@ class _Script:
     def block_function(self, block: Node) -> str:
         """The name of the function building `block`'s sub-model (written on first use)."""
         name = self.functions[block.id]
-        if any(fn[0].startswith(f"def {name}(") for fn in self.function_lines):
+        if name in self.written:
             return name
+        self.written.add(name)
         sub = block.subgraph
         scope = _Scope(self, sub, Names(self.globals.taken), indent="    ")
-        body = scope.lines(
-            target="return ", sequential=block.params.get("model_class") == "Sequential"
-        )
-        params = ", ".join(scope.shape_params.values())
+        chain = sequential_chain(sub) if block.params.get("model_class") == "Sequential" else None
+        body = scope.lines(target="return ", chain=chain)
+        params = ", ".join(scope.like.values())
         doc = f'    """The nested model "{_safe_title(block.name)}"."""'
         self.function_lines.append([f"def {name}({params}):", doc, *body])
         return name
@@ -88,15 +91,18 @@ class _Scope:
         self.ind = indent
         self.tensor: dict[str, str | list[str]] = {}  # node id -> variable(s) holding its output
         self.objects: dict[str, str] = {}  # owner id -> variable holding a reused layer / sub-model
-        self.shape_params: dict[str, str] = {}  # Input id -> parameter name, for shape=None Inputs
+        # An Input with shape None takes shape (and dtype) from the tensor fed to its block, so
+        # the function that builds the block receives that tensor as a parameter.
+        self.like: dict[str, str] = {}  # Input id -> parameter name
         for nid in graph.inputs:
             node = graph.node(nid)
             if _params(node).get("shape", ()) is None:
-                self.shape_params[nid] = names.new(f"{node.name}_shape")
+                self.like[nid] = names.new(f"{node.name}_like")
 
-    def lines(self, target: str, sequential: bool = False) -> list[str]:
-        if sequential:
-            return self._sequential(target)
+    def lines(self, target: str, chain: list[str] | None = None) -> list[str]:
+        """Statements ending in `target` + the model (keras.Sequential if `chain` is given)."""
+        if chain is not None:
+            return self._sequential(target, chain)
         out: list[str] = []
         for nid in self.g.topological_order():
             out += self._node_lines(self.g.node(nid))
@@ -142,9 +148,7 @@ class _Scope:
         for inner_id in owner.subgraph.inputs:
             if _params(owner.subgraph.node(inner_id)).get("shape", ()) is None:
                 e = feeds.get(inner_id)
-                args.append(
-                    Atom(f"{self._ref(e.src, e.src_index).text}.shape[1:]") if e else Atom("None")
-                )
+                args.append(self._ref(e.src, e.src_index) if e else Atom("None"))
         lines = render(Call(Atom(fn), args), self.ind, f"{var} = ")
         if not owner.trainable:
             lines.append(f"{self.ind}{var}.trainable = False")
@@ -162,21 +166,22 @@ class _Scope:
         self.tensor[node.id] = self.names.new(base)
         return self.tensor[node.id]
 
-    def _input_expr(self, node: Node) -> Call:
-        p = {**_spec(node).defaults(), **node.params}
-        if node.id in self.shape_params:
-            shape: Expr = Atom(self.shape_params[node.id])
-        else:
-            shape = literal(p.get("shape"), tuples=True)
+    def _input_expr(self, node: Node, layer: bool = False) -> Call:
+        """keras.Input(...) (or layers.InputLayer(...) as a Sequential's first layer)."""
+        p = _params(node)
+        like = self.like.get(node.id)
+        shape = Atom(f"{like}.shape[1:]") if like else literal(p.get("shape"), tuples=True)
         kwargs: list[tuple[str, Expr]] = [("shape", shape)]
-        if p.get("dtype") not in (None, "float32"):
+        if like is not None and "dtype" not in node.params:
+            kwargs.append(("dtype", Atom(f"{like}.dtype")))
+        elif p.get("dtype") not in (None, "float32"):
             kwargs.append(("dtype", self.script.objects.value(p["dtype"])))
-        if p.get("batch_size") is not None:
+        if p.get("batch_size") is not None and not layer:
             kwargs.append(("batch_size", literal(p["batch_size"])))
         if p.get("sparse"):
             kwargs.append(("sparse", literal(True)))
         kwargs.append(("name", literal(node.name)))
-        return Call(Atom("keras.Input"), kwargs=kwargs)
+        return Call(Atom("layers.InputLayer" if layer else "keras.Input"), kwargs=kwargs)
 
     def _layer_expr(self, owner: Node, spec: NodeSpec) -> Expr:
         cls = spec.keras_class()
@@ -188,8 +193,9 @@ class _Scope:
         }
         class_expr = _class_expr(spec)
         tuples = frozenset(p.name for p in spec.params if p.kind in TUPLE_KINDS)
+        squeeze = frozenset(p.name for p in spec.params if p.kind == "int_tuple")
         return self.script.objects.layer(
-            cls, class_expr, config, tuples, check=not spec.trusted_code_only
+            cls, class_expr, config, tuples, squeeze, check=not spec.trusted_code_only
         )
 
     # ----- calls ------------------------------------------------------------------------------
@@ -222,21 +228,17 @@ class _Scope:
         var = self.tensor[node_id]
         if isinstance(var, list):
             return Atom(var[index])
-        if _returns_many(self.g, self.g.node(node_id)):
+        if _returns_many(self.g, self.g.node(node_id), self.script.output_counts):
             return Atom(f"{var}[{index}]")
         return Atom(var)
 
     # ----- Sequential sub-models --------------------------------------------------------------
-    def _sequential(self, target: str) -> list[str]:
-        items: list[Expr] = []
-        for nid in self.g.topological_order():
+    def _sequential(self, target: str, chain: list[str]) -> list[str]:
+        """keras.Sequential([InputLayer, layer, ...]) for a chain-shaped block, as build_model."""
+        items: list[Expr] = [self._input_expr(self.g.node(self.g.inputs[0]), layer=True)]
+        for nid in chain:
             node = self.g.node(nid)
-            spec = _spec(node)
-            if spec.kind == "input":
-                if nid not in self.shape_params:
-                    items.append(self._input_expr(node))
-            else:
-                items.append(self._layer_expr(self.g.owner(nid), spec))
+            items.append(self._layer_expr(node, _spec(node)))
         model = Call(Atom("keras.Sequential"), [Seq(items)], [("name", literal(self.g.name))])
         return render(model, self.ind, target)
 
@@ -262,8 +264,10 @@ def _class_expr(spec: NodeSpec) -> str:
     return f"{spec.module}.{spec.class_name}"
 
 
-def _returns_many(g: ModelGraph, node: Node) -> bool:
+def _returns_many(g: ModelGraph, node: Node, counts: dict[str, int]) -> bool:
     """True if the node's call returns a list/tuple of tensors (indexed as x[i] in the script)."""
+    if counts.get(node.id, 0) > 1:
+        return True
     owner = g.owner(node.id)
     if _spec(owner).kind == "block":
         return owner.subgraph is not None and len(owner.subgraph.outputs) > 1
@@ -280,6 +284,17 @@ def _any_true(value: Any, key: str) -> bool:
     if isinstance(value, list):
         return any(_any_true(v, key) for v in value)
     return False
+
+
+def _output_counts(graph: ModelGraph) -> dict[str, int]:
+    """How many tensors each node's call returns, as Keras computes it (empty if it cannot)."""
+    from app.compiler.infer import infer_shapes
+
+    try:
+        report = infer_shapes(graph)
+    except Exception:  # noqa: BLE001 - a broken graph still gets a script; structure decides
+        return {}
+    return {nid: len(r.output_shapes) for nid, r in report.nodes.items() if r.ok}
 
 
 def _custom_classes(graph: ModelGraph) -> list[type]:
@@ -317,13 +332,17 @@ def _training_lines(project: Any) -> list[str]:
         )
     for key in ("loss", "metrics", "loss_weights"):
         value = get(key)
-        if value is not None:
+        if value not in (None, {}, []):
             try:
                 kwargs.append((key, literal(value)))
             except TypeError:
                 continue
     calls = [Call(Atom("model.compile"), kwargs=kwargs)]
-    fit = [(k, literal(get(k))) for k in ("batch_size", "epochs") if isinstance(get(k), int)]
+    fit = [
+        (k, literal(get(k)))
+        for k in ("batch_size", "epochs", "validation_split")
+        if isinstance(get(k), int | float) and not isinstance(get(k), bool)
+    ]
     if fit:
         calls.append(Call(Atom("model.fit"), [Atom("x_train"), Atom("y_train")], fit))
     lines = ["", "    # Training settings of the project (give x_train / y_train to train):"]

@@ -93,17 +93,26 @@ def render(e: Expr, indent: str = "", prefix: str = "", suffix: str = "") -> lis
             tail = flat(Call(Atom(""), e.args, e.kwargs)) + suffix
             return render(e.func, indent, prefix, tail)
         head = f"{indent}{prefix}{flat(e.func)}("
-        items = [(a, "") for a in e.args] + [(v, f"{k}=") for k, v in e.kwargs]
-        body = [ln for v, kw in items for ln in render(v, inner, kw, ",")]
-        return [head, *body, f"{indent}){suffix}"]
+        items = [("", a) for a in e.args] + [(f"{k}=", v) for k, v in e.kwargs]
+        return _wrapped(head, items, f"{indent}){suffix}", inner)
     if isinstance(e, Seq):
         opener, closer = ("(", ")") if e.tuple_ else ("[", "]")
-        body = [ln for v in e.items for ln in render(v, inner, "", ",")]
-        return [f"{indent}{prefix}{opener}", *body, f"{indent}{closer}{suffix}"]
-    body = []
-    for k, v in e.items:
-        body += render(v, inner, f"{flat(k)}: ", ",")
-    return [f"{indent}{prefix}{{", *body, f"{indent}}}{suffix}"]
+        items = [("", v) for v in e.items]
+        one = len(e.items) == 1 and e.tuple_  # a 1-tuple keeps its comma
+        return _wrapped(f"{indent}{prefix}{opener}", items, f"{indent}{closer}{suffix}", inner, one)
+    items = [(f"{flat(k)}: ", v) for k, v in e.items]
+    return _wrapped(f"{indent}{prefix}{{", items, f"{indent}}}{suffix}", inner)
+
+
+def _wrapped(
+    head: str, items: list[tuple[str, Expr]], tail: str, inner: str, keep_comma: bool = False
+) -> list[str]:
+    """Items on one indented line if they fit (black's hug), else one per line with commas."""
+    joined = inner + ", ".join(f"{p}{flat(v)}" for p, v in items) + ("," if keep_comma else "")
+    if len(joined) <= LINE_WIDTH:
+        return [head, joined, tail]
+    body = [ln for p, v in items for ln in render(v, inner, p, ",")]
+    return [head, *body, tail]
 
 
 def _fits_tail(e: Call, indent: str, suffix: str) -> bool:

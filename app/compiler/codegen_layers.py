@@ -107,23 +107,20 @@ class ObjectWriter:
 
     # ----- arguments ----------------------------------------------------------------------------
     def minimal_kwargs(self, cls: type, config: dict, keep: tuple[str, ...] = ()) -> dict:
-        """The entries of `config` whose value differs from what `cls` does by default."""
+        """The entries of `config` that change the object: neither the declared default nor
+        what `cls` makes from its required arguments alone."""
         required = required_params(cls)
         ref = _config(cls.from_config(dict(config)))
         try:
-            base_args = {k: config[k] for k in required if k in config}
-            base = _config(cls.from_config(base_args))
-        except Exception:  # noqa: BLE001 - e.g. a required argument missing: compare signatures
-            base = None
+            base = _config(cls.from_config({k: config[k] for k in required if k in config}))
+        except Exception:  # noqa: BLE001 - e.g. a required argument missing: signatures only
+            base = {}
         defaults = signature_defaults(cls)
         out = {}
         for key, val in config.items():
-            if key in required or key in keep:
-                out[key] = val
-            elif base is not None and key in base and key in ref:
-                if base[key] != ref[key]:
-                    out[key] = val
-            elif key not in defaults or _norm(defaults[key]) != _norm(val):
+            declared = key in defaults and _norm(defaults[key]) == _norm(val)
+            made = key in base and key in ref and base[key] == ref[key]
+            if key in required or key in keep or not (declared or made):
                 out[key] = val
         return out
 
@@ -138,16 +135,31 @@ class ObjectWriter:
         }
 
     def _call(
-        self, func: str, cls: type, kwargs: dict, tuple_names: frozenset = frozenset()
+        self,
+        func: str,
+        cls: type,
+        kwargs: dict,
+        tuple_names: frozenset = frozenset(),
+        squeeze: frozenset = frozenset(),
     ) -> Call:
-        """`func(positional..., key=value...)` with the obvious leading arguments positional."""
+        """`func(positional..., key=value...)` with the obvious leading arguments positional.
+
+        Params in `tuple_names` are written as tuples; those in `squeeze` as one int when all
+        their items are equal (kernel_size=3), as the Keras guides write them.
+        """
+
+        def value(key: str, val: Any) -> Expr:
+            if key in squeeze and isinstance(val, list) and val and len(set(map(repr, val))) == 1:
+                val = val[0]
+            return self.value(val, tuples=key in tuple_names)
+
         args: list[Expr] = []
         rest = dict(kwargs)
         for name in positional_order(cls):
             if name not in rest or name not in POSITIONAL:
                 break
-            args.append(self.value(rest.pop(name), tuples=name in tuple_names))
-        kw = [(k, self.value(v, tuples=k in tuple_names)) for k, v in rest.items() if k != "name"]
+            args.append(value(name, rest.pop(name)))
+        kw = [(k, value(k, v)) for k, v in rest.items() if k != "name"]
         if "name" in rest:
             kw.append(("name", self.value(rest["name"])))
         return Call(Atom(func), args, kw)
@@ -159,6 +171,7 @@ class ObjectWriter:
         class_expr: str,
         config: dict,
         tuple_names: frozenset = frozenset(),
+        squeeze: frozenset = frozenset(),
         check: bool = True,
     ) -> Expr:
         """The shortest constructor of `cls` that makes the layer `cls.from_config(config)` makes.
@@ -178,11 +191,12 @@ class ObjectWriter:
                 kwargs = pick(cls, config, keep)
             except Exception:  # noqa: BLE001
                 continue
-            if "trainable" in config and config["trainable"] is False:
+            if config.get("trainable") is False:
                 kwargs["trainable"] = False
-            for names in (tuple_names, frozenset()):
-                candidates.append(self._call(class_expr, cls, kwargs, names))
-        candidates.append(self._call(class_expr, cls, config, frozenset()))
+            candidates.append(self._call(class_expr, cls, kwargs, tuple_names, squeeze))
+            candidates.append(self._call(class_expr, cls, kwargs, tuple_names))
+            candidates.append(self._call(class_expr, cls, kwargs))
+        candidates.append(self._call(class_expr, cls, config))
         for expr in candidates:
             if self._same_layer(expr, ref):
                 return expr
