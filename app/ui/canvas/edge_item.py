@@ -1,0 +1,193 @@
+"""Wires: Bézier edges with a tensor-shape label, the live wire of a drag, and shared-layer links."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker
+from PySide6.QtWidgets import QGraphicsItem, QStyle
+
+from app.model.node import Edge
+
+if TYPE_CHECKING:
+    from app.ui.canvas.scene import GraphScene
+
+
+def wire_path(p0: QPointF, p1: QPointF) -> QPainterPath:
+    """A horizontal-tangent cubic from an output anchor to an input anchor."""
+    dx = abs(p1.x() - p0.x())
+    reach = max(40.0, dx * 0.5) if p1.x() >= p0.x() else max(80.0, dx * 0.4 + abs(p1.y() - p0.y()) * 0.25)
+    path = QPainterPath(p0)
+    path.cubicTo(QPointF(p0.x() + reach, p0.y()), QPointF(p1.x() - reach, p1.y()), p1)
+    return path
+
+
+class EdgeLabelItem(QGraphicsItem):
+    """The tensor shape written on a wire's midpoint (cached: text is the costly part to draw)."""
+
+    def __init__(self, edge_item: EdgeItem) -> None:
+        super().__init__(edge_item)
+        self.canvas = edge_item.canvas
+        self.text = ""
+        self._rect = QRectF()
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setZValue(1)
+
+    def set_text(self, text: str) -> None:
+        if text == self.text:
+            return
+        self.prepareGeometryChange()
+        self.text = text
+        fm = self.canvas.theme.small_metrics
+        w = fm.horizontalAdvance(text) + 10
+        h = fm.height() + 4
+        self._rect = QRectF(-w / 2, -h / 2, w, h)
+        self.setVisible(bool(text))
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect.adjusted(-1, -1, 1, 1)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < 0.55:
+            return
+        st = self.canvas.theme
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(st.label_border)
+        painter.setBrush(st.label_fill)
+        painter.drawRoundedRect(self._rect, 4, 4)
+        painter.setFont(st.small_font)
+        painter.setPen(st.muted)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
+
+
+class EdgeItem(QGraphicsItem):
+    """One model edge drawn from its source output port to its target input port."""
+
+    def __init__(self, canvas: GraphScene, edge: Edge) -> None:
+        super().__init__()
+        self.canvas = canvas
+        self.edge = edge
+        self.error: str | None = None
+        self._path = QPainterPath()
+        self._shape: QPainterPath | None = None
+        self._rect = QRectF()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setZValue(-1)
+        self.label = EdgeLabelItem(self)
+        self.update_path()
+
+    def update_path(self) -> None:
+        """Re-route after a node moved or its ports changed."""
+        items = self.canvas.items_by_id
+        src, dst = items.get(self.edge.src), items.get(self.edge.dst)
+        if src is None or dst is None:
+            return
+        p0 = src.output_anchor(self.edge.src_index)
+        p1 = dst.input_anchor(self.edge.port, self.edge.slot)
+        self.prepareGeometryChange()
+        self._path = wire_path(p0, p1)
+        self._shape = None
+        self._rect = self._path.boundingRect().adjusted(-4, -4, 4, 4)
+        self.label.setPos(self._path.pointAtPercent(0.5))
+
+    def set_label(self, text: str, error: str | None = None) -> None:
+        self.label.set_text(text)
+        if error != self.error:
+            self.error = error
+            self.setToolTip(error or "")
+            self.update()
+
+    @property
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def shape(self) -> QPainterPath:
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self._path)
+        return self._shape
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        st = self.canvas.theme
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.setPen(st.wire_selected_pen)
+        elif self.error:
+            painter.setPen(st.wire_error_pen)
+        else:
+            painter.setPen(st.wire_pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+
+    def itemChange(self, change, value):  # noqa: N802 - Qt API
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.setZValue(-0.5 if value else -1)
+        return super().itemChange(change, value)
+
+
+class LiveWireItem(QGraphicsItem):
+    """The wire that follows the cursor while the user drags a connection."""
+
+    def __init__(self, canvas: GraphScene) -> None:
+        super().__init__()
+        self.canvas = canvas
+        self.valid = True
+        self._path = QPainterPath()
+        self._rect = QRectF()
+        self.setZValue(10)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def set_ends(self, p0: QPointF, p1: QPointF, valid: bool = True) -> None:
+        self.prepareGeometryChange()
+        self._path = wire_path(p0, p1)
+        self._rect = self._path.boundingRect().adjusted(-4, -4, 4, 4)
+        self.valid = valid
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        st = self.canvas.theme
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(st.wire_live_pen if self.valid else st.wire_bad_pen)
+        painter.drawPath(self._path)
+
+
+class ShareLinkItem(QGraphicsItem):
+    """A dashed line from a node that reuses a layer to the node that owns it."""
+
+    def __init__(self, canvas: GraphScene, sharer_id: str, owner_id: str) -> None:
+        super().__init__()
+        self.canvas = canvas
+        self.sharer_id = sharer_id
+        self.owner_id = owner_id
+        self._p0 = QPointF()
+        self._p1 = QPointF()
+        self.setZValue(-2)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.update_path()
+
+    def update_path(self) -> None:
+        items = self.canvas.items_by_id
+        a, b = items.get(self.sharer_id), items.get(self.owner_id)
+        if a is None or b is None:
+            return
+        self.prepareGeometryChange()
+        self._p0 = a.mapToScene(a.boundingRect().center())
+        self._p1 = b.mapToScene(b.boundingRect().center())
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return QRectF(self._p0, self._p1).normalized().adjusted(-3, -3, 3, 3)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self.canvas.theme.share_pen)
+        painter.drawLine(self._p0, self._p1)

@@ -1,0 +1,125 @@
+"""Export the whole graph as a PNG or SVG picture (vector shapes, atomic writes)."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsItem
+
+from app.errors import LayerLoomError
+from app.ui.canvas.edge_item import EdgeItem, ShareLinkItem
+from app.ui.canvas.node_item import NodeItem
+
+MARGIN = 40.0
+MAX_SIDE = 16_000
+
+
+def graph_rect(scene) -> QRectF:
+    """Bounding rectangle of every node, wire and link, plus a margin."""
+    rect = QRectF()
+    for item in scene.items():
+        if isinstance(item, NodeItem | EdgeItem | ShareLinkItem) and item.isVisible():
+            rect = rect.united(item.sceneBoundingRect())
+    if rect.isEmpty():
+        rect = QRectF(0, 0, 200, 100)
+    return rect.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+
+
+@contextmanager
+def _plain_render(scene):
+    """Draw vectors, not cached pixmaps, and without the selection highlight."""
+    selected = scene.selectedItems()
+    cached = [i for i in scene.items() if i.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    modes = [i.cacheMode() for i in cached]
+    scene.blockSignals(True)
+    try:
+        for item in selected:
+            item.setSelected(False)
+        for item in cached:
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        yield
+    finally:
+        for item, mode in zip(cached, modes):
+            item.setCacheMode(mode)
+        for item in selected:
+            item.setSelected(True)
+        scene.blockSignals(False)
+
+
+def _atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, str]:
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise LayerLoomError(f"Cannot export to {target}: the folder does not exist.", path=str(target))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    return target, tmp
+
+
+def _render(scene, painter: QPainter, target: QRectF, source: QRectF) -> None:
+    painter.setRenderHints(
+        QPainter.RenderHint.Antialiasing
+        | QPainter.RenderHint.TextAntialiasing
+        | QPainter.RenderHint.SmoothPixmapTransform
+    )
+    painter.fillRect(target, scene.theme.background)
+    scene.render(painter, target, source)
+
+
+def export_png(scene, path: str | os.PathLike, scale: float = 2.0) -> Path:
+    """Write the whole graph as a PNG at `scale` pixels per scene unit."""
+    source = graph_rect(scene)
+    if not math.isfinite(scale) or scale <= 0:
+        scale = 1.0
+    scale = min(scale, MAX_SIDE / max(source.width(), source.height()))
+    size = QSize(max(1, math.ceil(source.width() * scale)), max(1, math.ceil(source.height() * scale)))
+    image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(scene.theme.background)
+    target, tmp = _atomic_target(path, ".png")
+    try:
+        with _plain_render(scene):
+            painter = QPainter(image)
+            try:
+                _render(scene, painter, QRectF(0, 0, size.width(), size.height()), source)
+            finally:
+                painter.end()
+        if not image.save(tmp, "PNG"):
+            raise LayerLoomError(f"Could not write the picture {target}.", path=str(target))
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def export_svg(scene, path: str | os.PathLike) -> Path:
+    """Write the whole graph as an SVG drawing (shapes and text stay vectors)."""
+    source = graph_rect(scene)
+    w, h = math.ceil(source.width()), math.ceil(source.height())
+    target, tmp = _atomic_target(path, ".svg")
+    try:
+        gen = QSvgGenerator()
+        gen.setFileName(tmp)
+        gen.setSize(QSize(w, h))
+        gen.setViewBox(QRectF(0, 0, w, h))
+        gen.setTitle(getattr(scene.graph, "name", "model"))
+        gen.setDescription("Model graph exported by LayerLoom")
+        with _plain_render(scene):
+            painter = QPainter()
+            if not painter.begin(gen):
+                raise LayerLoomError(f"Could not write the drawing {target}.", path=str(target))
+            try:
+                _render(scene, painter, QRectF(0, 0, w, h), source)
+            finally:
+                painter.end()
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
