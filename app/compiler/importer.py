@@ -1,0 +1,483 @@
+"""keras.Model -> ModelGraph: every layer call becomes a node, every nested model a block.
+
+The structure is read from the live Keras graph (`KerasTensor._keras_history` and each
+layer's `_inbound_nodes`, the walk Keras documents in `keras/src/ops/node.py`), not from the
+node indices of `model.get_config()`: those are renumbered inconsistently for nested
+Functional models (argument references count from 0, `output_layers` from 1).  Layer
+parameters come from `keras.saving.serialize_keras_object(layer)`, i.e. exactly what a
+`.keras` file stores, so `from_config` rebuilds the same layer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.compiler.layout import layout_graph
+from app.errors import ImportModelError, LayerLoomError
+from app.model.graph import ModelGraph
+from app.model.node import Edge, Node, OutputRef, new_id
+from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY, NodeSpec
+from app.nodes.validate import validate_params
+
+MAX_DEPTH = 32
+_DROPPED_CONFIG_KEYS = ("name", "trainable")
+
+
+def import_model(model: Any) -> ModelGraph:
+    """An editable, laid-out graph of a Functional or Sequential Keras model (weights kept)."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise ImportModelError(f"Expected a keras.Model to import, got {type(model).__name__}.")
+    graph = _Importer().model(model, depth=0)
+    layout_graph(graph)
+    return graph
+
+
+@dataclass
+class _Call:
+    """One call of one operation inside the model being imported."""
+
+    op: Any
+    index: int  # position in op._inbound_nodes
+    links: list[tuple[str, int, Any]] = field(default_factory=list)  # (port, slot, tensor)
+    call_kwargs: dict[str, Any] = field(default_factory=dict)
+    node_id: str = ""
+
+
+class _Importer:
+    """Imports one model and its nested models, remembering where every layer object lives."""
+
+    def __init__(self) -> None:
+        self._home: dict[int, str] = {}  # id(layer) -> name of the model (level) that holds it
+        self._subgraphs: dict[int, ModelGraph] = {}
+
+    # ----- models ------------------------------------------------------------------------------
+    def model(self, model: Any, depth: int) -> ModelGraph:
+        import keras
+
+        if depth > MAX_DEPTH:
+            raise ImportModelError(f"Model '{model.name}' nests models too deeply.")
+        if isinstance(model, keras.Sequential):
+            return self._sequential(model, depth)
+        if not _is_functional(model):
+            raise ImportModelError(
+                f"Model '{model.name}' is a subclassed keras.Model ({type(model).__name__}); "
+                "LayerLoom can import Functional and Sequential models only."
+            )
+        return self._functional(model, depth)
+
+    def _functional(self, model: Any, depth: int) -> ModelGraph:
+        graph = ModelGraph(model.name)
+        calls: dict[tuple[int, int], _Call] = {}
+        order: list[tuple[int, int]] = []
+        input_keys = [_key_of(t) for t in model.inputs]
+        for key, t in zip(input_keys, model.inputs):
+            if key not in calls:
+                calls[key] = _Call(_history(t)[0], key[1])
+                order.append(key)
+        # Iterative post-order walk from the outputs: every call lands after its inputs.
+        expanded: set[tuple[int, int]] = set(input_keys)
+        stack: list[tuple[tuple[int, int], Any, bool]] = []
+        for t in reversed(model.outputs):
+            op, index, _ = _history(t)
+            stack.append(((id(op), index), op, False))
+        while stack:
+            key, op, done = stack.pop()
+            if done:
+                order.append(key)
+                continue
+            if key in expanded:
+                continue
+            expanded.add(key)
+            call = self._read_call(model, op, key[1], depth)
+            calls[key] = call
+            stack.append((key, op, True))
+            for _, _, tensor in reversed(call.links):
+                src, index, _ = _history(tensor)
+                stack.append(((id(src), index), src, False))
+        self._add_nodes(graph, model, calls, order)
+        for key in order:
+            call = calls[key]
+            for port, slot, tensor in call.links:
+                src, index, t_index = _history(tensor)
+                graph._connect(
+                    Edge(calls[(id(src), index)].node_id, t_index, call.node_id, port, slot)
+                )
+        graph.inputs = [calls[k].node_id for k in dict.fromkeys(input_keys)]
+        graph.outputs = [
+            OutputRef(calls[_key_of(t)].node_id, _history(t)[2]) for t in model.outputs
+        ]
+        return graph
+
+    def _sequential(self, model: Any, depth: int) -> ModelGraph:
+        try:
+            inputs = list(model.inputs) if model.built else []
+        except (AttributeError, ValueError):
+            inputs = []
+        if len(inputs) != 1:
+            raise ImportModelError(
+                f"Sequential model '{model.name}' has no known input shape; build it "
+                "(e.g. start it with keras.Input(shape=...)) before importing."
+            )
+        graph = ModelGraph(model.name)
+        in_layer = _history(inputs[0])[0]
+        calls = [_Call(in_layer, 0)]
+        prev = inputs[0]
+        for layer in model.layers:
+            if isinstance(layer, _input_layer_class()):
+                continue
+            index = sum(1 for c in calls if c.op is layer)
+            call = _Call(layer, index)
+            ports = self._ports(layer, depth)
+            port = ports[0] if ports else None
+            if port is None:
+                raise ImportModelError(f"Layer '{layer.name}' in '{model.name}' takes no input.")
+            call.links = [(port, 0, prev)]
+            calls.append(call)
+            prev = _SeqTensor(call, 0)
+        keys = [(id(c.op), c.index) for c in calls]
+        self._add_nodes(graph, model, dict(zip(keys, calls)), keys)
+        for call in calls:
+            for port, slot, tensor in call.links:
+                src = tensor.call.node_id if isinstance(tensor, _SeqTensor) else calls[0].node_id
+                graph._connect(Edge(src, 0, call.node_id, port, slot))
+        graph.inputs = [calls[0].node_id]
+        graph.outputs = [OutputRef(calls[-1].node_id, 0)]
+        return graph
+
+    # ----- nodes -------------------------------------------------------------------------------
+    def _add_nodes(
+        self, graph: ModelGraph, model: Any, calls: dict, order: list[tuple[int, int]]
+    ) -> None:
+        """Create one node per call: the first call of a layer owns it, later calls share it."""
+        owners: dict[int, _Call] = {}
+        for key in sorted(order, key=lambda k: k[1]):
+            owners.setdefault(key[0], calls[key])
+        taken = {c.op.name for c in owners.values()}
+        for key in order:
+            call, owner = calls[key], owners[key[0]]
+            self._claim(call.op, model)
+            if owner is call:
+                node = self._owner_node(call)
+            else:
+                name = graph.unique_name(f"{call.op.name}_call{call.index + 1}", exclude=taken)
+                taken.add(name)
+                spec_id = BLOCK_SPEC_ID if _is_model(call.op) else _spec_for(call.op).id
+                node = Node(new_id(), spec_id, name, trainable=bool(call.op.trainable))
+            node.call_kwargs = call.call_kwargs
+            call.node_id = node.id
+            graph.check_name(node.name)
+            graph._add_node(node, emit=False)
+        # Owners may come later in topological order than a sharer: link once all exist.
+        for key in order:
+            call, owner = calls[key], owners[key[0]]
+            if owner is not call:
+                graph.node(call.node_id).shared_with = owner.node_id
+
+    def _owner_node(self, call: _Call) -> Node:
+        op = call.op
+        if isinstance(op, _input_layer_class()):
+            return Node(new_id(), INPUT_SPEC_ID, op.name, params=_input_params(op))
+        if _is_model(op):
+            params = {"model_class": "Sequential"} if _is_sequential(op) else {}
+            return Node(
+                new_id(),
+                BLOCK_SPEC_ID,
+                op.name,
+                params=params,
+                trainable=bool(op.trainable),
+                subgraph=self._subgraphs[id(op)],
+            )
+        spec = _spec_for(op)
+        weights = op.get_weights()
+        return Node(
+            new_id(),
+            spec.id,
+            op.name,
+            params=_layer_params(spec, op),
+            trainable=bool(op.trainable),
+            weights=list(weights) if weights else None,
+        )
+
+    def _claim(self, op: Any, model: Any) -> None:
+        home = self._home.setdefault(id(op), model.name)
+        if home != model.name:
+            raise ImportModelError(
+                f"Layer '{op.name}' is used both in model '{home}' and in nested model "
+                f"'{model.name}'; LayerLoom cannot share one layer across block levels."
+            )
+
+    # ----- calls -------------------------------------------------------------------------------
+    def _ports(self, op: Any, depth: int) -> list[str]:
+        """Port names of the node that `op` becomes (imports nested models on first sight)."""
+        if _is_model(op):
+            if id(op) not in self._subgraphs:
+                self._subgraphs[id(op)] = self.model(op, depth + 1)
+            return list(self._subgraphs[id(op)].inputs)
+        return [p.name for p in _spec_for(op).inputs]
+
+    def _read_call(self, model: Any, op: Any, index: int, depth: int) -> _Call:
+        """Map the tensors of one call onto the node's ports; keep its non-tensor kwargs."""
+        import keras
+
+        if not isinstance(op, keras.layers.Layer):
+            raise ImportModelError(
+                f"Model '{model.name}' uses the operation '{op.name}' "
+                f"({type(op).__module__}.{type(op).__name__}), which is not a layer; "
+                "LayerLoom graphs hold layers only (wrap the operation in a layer)."
+            )
+        if isinstance(op, _input_layer_class()):
+            raise ImportModelError(
+                f"Input '{op.name}' feeds model '{model.name}' but is not one of its inputs."
+            )
+        node = op._inbound_nodes[index]
+        ports = self._ports(op, depth)
+        bound = _bind(op, node.arguments.args, node.arguments.kwargs)
+        names = list(bound)
+        call = _Call(op, index)
+        used: set[str] = set()
+        if _is_model(op):
+            first = names[0] if names else None
+            tensors = keras.tree.flatten(bound[first]) if first else []
+            if len(tensors) != len(ports) or not all(_is_tensor(t) for t in tensors):
+                raise ImportModelError(
+                    f"Nested model '{op.name}' is called with {len(tensors)} tensors but has "
+                    f"{len(ports)} inputs."
+                )
+            call.links = [(p, 0, t) for p, t in zip(ports, tensors)]
+            used.add(first)
+        else:
+            call.links, used = _map_ports(op, _spec_for(op), names, bound)
+        for name in names:
+            if name in used:
+                continue
+            value = bound[name]
+            tensors = [t for t in keras.tree.flatten(value) if _is_tensor(t)]
+            if tensors:
+                if name.endswith("mask") and all(_is_auto_mask(t) for t in tensors):
+                    continue  # Keras recomputes propagated masks when the model is rebuilt
+                raise ImportModelError(
+                    f"Layer '{op.name}' gets a tensor as its '{name}' argument, which its "
+                    "LayerLoom node has no input for."
+                )
+            if _differs_from_default(op, name, value):
+                call.call_kwargs[name] = _json(value, f"Layer '{op.name}': call argument {name}")
+        return call
+
+
+class _SeqTensor:
+    """Output of the previous layer inside a Sequential model (no Keras node needed)."""
+
+    def __init__(self, call: _Call, index: int) -> None:
+        self.call, self.index = call, index
+
+
+# ----- mapping call arguments ------------------------------------------------------------------
+def _map_ports(
+    op: Any, spec: NodeSpec, names: list[str], bound: dict[str, Any]
+) -> tuple[list[tuple[str, int, Any]], set[str]]:
+    """The inverse of how build_model calls a layer for each spec call_style."""
+    import keras
+
+    links: list[tuple[str, int, Any]] = []
+    used: set[str] = set()
+    who = f"{type(op).__name__} '{op.name}'"
+    if not names:
+        raise ImportModelError(f"{who} is called without inputs.")
+    first = bound[names[0]]
+    if spec.call_style in ("single", "list"):
+        used.add(names[0])
+        tensors = keras.tree.flatten(first) if spec.call_style == "list" else [first]
+        if not tensors or not all(_is_tensor(t) for t in tensors):
+            raise ImportModelError(f"{who}: its first argument is not a tensor (or list of them).")
+        ports = list(spec.inputs)
+        if not ports:
+            raise ImportModelError(f"{who}: its LayerLoom node has no inputs.")
+        p = 0
+        slot = 0
+        for t in tensors:
+            if p >= len(ports):
+                raise ImportModelError(f"{who} gets {len(tensors)} tensors; its node takes fewer.")
+            links.append((ports[p].name, slot, t))
+            if ports[p].variadic:
+                slot += 1
+            else:
+                p += 1
+        return links, used
+    # "args": positional ports bind to call parameters in order, keyword ports by keyword.
+    positional = [n for n in names if n not in {p.keyword for p in spec.inputs if p.keyword}]
+    position = 0
+    for port in spec.inputs:
+        if port.keyword:
+            pname = port.keyword
+        else:
+            pname = positional[position] if position < len(positional) else None
+            position += 1
+        if pname is None or pname not in bound or bound[pname] is None:
+            if not port.optional:
+                raise ImportModelError(f"{who} is called without its '{port.name}' input.")
+            continue
+        value = bound[pname]
+        tensors = keras.tree.flatten(value) if port.variadic else [value]
+        if not all(_is_tensor(t) for t in tensors):
+            if port.optional and not any(_is_tensor(t) for t in tensors):
+                continue
+            raise ImportModelError(f"{who}: argument '{pname}' is not a tensor.")
+        used.add(pname)
+        links += [(port.name, slot, t) for slot, t in enumerate(tensors)]
+    return links, used
+
+
+def _bind(op: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    """Call arguments by parameter name (falls back to arg0, arg1... if binding fails)."""
+    try:
+        sig = inspect.signature(op.call)
+        bound = sig.bind(*args, **kwargs)
+    except (TypeError, ValueError):
+        out = {f"arg{i}": a for i, a in enumerate(args)}
+        out.update(kwargs)
+        return out
+    out: dict[str, Any] = {}
+    for name, value in bound.arguments.items():
+        kind = sig.parameters[name].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            out.update(value)
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            out.update({f"{name}{i}": v for i, v in enumerate(value)})
+        else:
+            out[name] = value
+    return out
+
+
+def _differs_from_default(op: Any, name: str, value: Any) -> bool:
+    """Keras records auto-filled call arguments (training, mask=None); keep only real choices."""
+    try:
+        param = inspect.signature(op.call).parameters.get(name)
+    except (TypeError, ValueError):
+        return True
+    if param is None or param.default is inspect.Parameter.empty:
+        return True
+    try:
+        return bool(param.default != value)
+    except Exception:
+        return True
+
+
+# ----- params ----------------------------------------------------------------------------------
+def _layer_params(spec: NodeSpec, layer: Any) -> dict[str, Any]:
+    """The layer's serialized config minus name/trainable and values equal to spec defaults."""
+    import keras
+
+    who = f"{type(layer).__name__} '{layer.name}'"
+    config = keras.saving.serialize_keras_object(layer).get("config") or {}
+    config = _json(config, who)
+    defaults = _json(spec.defaults(), who)
+    params = {
+        k: v
+        for k, v in config.items()
+        if k not in _DROPPED_CONFIG_KEYS and not (k in defaults and defaults[k] == v)
+    }
+    try:
+        return validate_params(spec, params, node_name=layer.name)
+    except LayerLoomError as exc:
+        raise ImportModelError(f"Cannot import {who}: {exc.message}") from None
+
+
+def _input_params(layer: Any) -> dict[str, Any]:
+    cfg = layer.get_config()
+    if cfg.get("ragged") or cfg.get("optional"):
+        raise ImportModelError(
+            f"Input '{layer.name}' is ragged or optional; LayerLoom cannot hold it."
+        )
+    batch_shape = list(cfg.get("batch_shape") or [None])
+    dtype = cfg.get("dtype", "float32")
+    if isinstance(dtype, dict):
+        dtype = dtype.get("config", {}).get("name", "float32")
+    params: dict[str, Any] = {"shape": batch_shape[1:]}
+    if batch_shape[0] is not None:
+        params["batch_size"] = int(batch_shape[0])
+    if str(dtype) != "float32":
+        params["dtype"] = str(dtype)
+    if cfg.get("sparse"):
+        params["sparse"] = True
+    spec = REGISTRY[INPUT_SPEC_ID]
+    try:
+        return validate_params(spec, params, node_name=layer.name)
+    except LayerLoomError as exc:
+        raise ImportModelError(f"Cannot import Input '{layer.name}': {exc.message}") from None
+
+
+def _spec_for(layer: Any) -> NodeSpec:
+    """The registry spec building exactly this layer's class, or an ImportModelError."""
+    cls = type(layer)
+    spec = REGISTRY.for_class_name(cls.__name__, cls.__module__)
+    if spec is not None and spec.kind not in ("input", "block"):
+        try:
+            if spec.keras_class() is cls:
+                return spec
+        except (ImportError, AttributeError):
+            pass
+    raise ImportModelError(
+        f"Layer '{layer.name}' is a {cls.__name__} ({cls.__module__}), which LayerLoom has no "
+        "node type for; only Keras layers and registered LayerLoom layers can be imported."
+    )
+
+
+# ----- small Keras helpers ---------------------------------------------------------------------
+def _history(t: Any) -> tuple[Any, int, int]:
+    op, index, t_index = t._keras_history
+    return op, index, t_index
+
+
+def _key_of(t: Any) -> tuple[int, int]:
+    op, index, _ = _history(t)
+    return id(op), index
+
+
+def _is_tensor(x: Any) -> bool:
+    import keras
+
+    return isinstance(x, keras.KerasTensor)
+
+
+def _is_auto_mask(t: Any) -> bool:
+    """A mask Keras derived with keras.ops (Embedding(mask_zero=True), Masking), not a layer."""
+    import keras
+
+    op = _history(t)[0]
+    return op is not None and not isinstance(op, keras.layers.Layer)
+
+
+def _is_model(op: Any) -> bool:
+    import keras
+
+    return isinstance(op, keras.Model)
+
+
+def _is_sequential(op: Any) -> bool:
+    import keras
+
+    return isinstance(op, keras.Sequential)
+
+
+def _is_functional(model: Any) -> bool:
+    from keras.src.models.functional import Functional, functional_like_constructor
+
+    return isinstance(model, Functional) and functional_like_constructor(type(model))
+
+
+def _input_layer_class() -> type:
+    import keras
+
+    return keras.layers.InputLayer
+
+
+def _json(value: Any, who: str) -> Any:
+    try:
+        return json.loads(json.dumps(value, allow_nan=True))
+    except (TypeError, ValueError):
+        raise ImportModelError(f"{who}: a setting is not plain data ({value!r:.80}).") from None

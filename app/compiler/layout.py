@@ -1,0 +1,211 @@
+"""Left-to-right layered layout of a ModelGraph (and of every block's sub-graph).
+
+Sugiyama-style: longest-path layers from the inputs (inputs in column 0, model outputs
+without successors in the last column), long edges split by dummy vertices, barycentre
+sweeps to order each column with few crossings, then y positions that follow each node's
+predecessors while keeping NODE_HEIGHT + V_GAP between neighbours.  Pure Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from app.model.graph import ModelGraph
+
+NODE_WIDTH = 200
+NODE_HEIGHT = 96
+H_GAP = 90
+V_GAP = 40
+X_STEP = NODE_WIDTH + H_GAP
+Y_STEP = NODE_HEIGHT + V_GAP
+DUMMY_GAP = 24
+SWEEPS = 12
+
+Vertex = object  # a node id (str) or a dummy tuple ("~", edge number, step)
+
+
+def layout_graph(graph: ModelGraph) -> None:
+    """Set every node's position (top-left corner) left-to-right; sub-graphs get their own."""
+    positions = compute_layout(graph)
+    for node in graph.nodes():
+        node.position = positions[node.id]
+        if node.subgraph is not None:
+            layout_graph(node.subgraph)
+
+
+def compute_layout(graph: ModelGraph) -> dict[str, tuple[float, float]]:
+    """Positions by node id, without changing the graph."""
+    ids = graph.topological_order()
+    if not ids:
+        return {}
+    succ: dict[str, list[str]] = defaultdict(list)
+    pred: dict[str, list[str]] = defaultdict(list)
+    pairs = []
+    for e in sorted(graph.edges(), key=lambda e: (e.dst, e.port, e.slot)):
+        if e.dst not in succ[e.src]:
+            succ[e.src].append(e.dst)
+            pred[e.dst].append(e.src)
+            pairs.append((e.src, e.dst))
+    rank = _ranks(graph, ids, pred, succ)
+    columns, up, down = _columns(ids, rank, pairs)
+    _order(columns, up, down)
+    ys = _y_positions(columns, up)
+    return {nid: (float(rank[nid] * X_STEP), ys[nid]) for nid in ids}
+
+
+def _ranks(graph: ModelGraph, ids: list[str], pred: dict, succ: dict) -> dict[str, int]:
+    """Longest path from the sources; model outputs that end a path go to the last column."""
+    rank: dict[str, int] = {}
+    for nid in ids:
+        rank[nid] = max((rank[p] + 1 for p in pred[nid]), default=0)
+    last = max(rank.values())
+    outputs = {o.node for o in graph.outputs}
+    for nid in ids:
+        if nid in outputs and not succ[nid] and pred[nid]:
+            rank[nid] = last
+    return rank
+
+
+def _columns(
+    ids: list[str], rank: dict[str, int], pairs: list[tuple[str, str]]
+) -> tuple[list[list[Vertex]], dict, dict]:
+    """Vertices per column (dummies for edges spanning columns) and their neighbour lists."""
+    columns: list[list[Vertex]] = [[] for _ in range(max(rank.values()) + 1)]
+    for nid in ids:
+        columns[rank[nid]].append(nid)
+    up: dict[Vertex, list[Vertex]] = defaultdict(list)
+    down: dict[Vertex, list[Vertex]] = defaultdict(list)
+    for n, (src, dst) in enumerate(pairs):
+        prev: Vertex = src
+        for step in range(rank[src] + 1, rank[dst]):
+            dummy = ("~", n, step)
+            columns[step].append(dummy)
+            down[prev].append(dummy)
+            up[dummy].append(prev)
+            prev = dummy
+        down[prev].append(dst)
+        up[dst].append(prev)
+    return columns, up, down
+
+
+def _order(columns: list[list[Vertex]], up: dict, down: dict) -> None:
+    """Reorder columns in place by barycentre sweeps, keeping the best order seen."""
+    best = [list(c) for c in columns]
+    best_cost = _total_crossings(columns, down)
+    for sweep in range(SWEEPS):
+        if best_cost == 0:
+            break
+        if sweep % 2 == 0:
+            for i in range(1, len(columns)):
+                _sort_by_barycentre(columns[i], columns[i - 1], up)
+        else:
+            for i in range(len(columns) - 2, -1, -1):
+                _sort_by_barycentre(columns[i], columns[i + 1], down)
+        cost = _total_crossings(columns, down)
+        if cost < best_cost:
+            best, best_cost = [list(c) for c in columns], cost
+    columns[:] = best
+
+
+def _sort_by_barycentre(column: list[Vertex], fixed: list[Vertex], links: dict) -> None:
+    pos = {v: i for i, v in enumerate(fixed)}
+    keys = {}
+    for i, v in enumerate(column):
+        ps = [pos[u] for u in links[v] if u in pos]
+        keys[v] = (sum(ps) / len(ps) if ps else float(i), i)
+    column.sort(key=keys.__getitem__)
+
+
+def _total_crossings(columns: list[list[Vertex]], down: dict) -> int:
+    total = 0
+    for left, right in zip(columns, columns[1:]):
+        pos = {v: i for i, v in enumerate(right)}
+        ends = [pos[w] for v in left for w in sorted(down[v], key=pos.__getitem__) if w in pos]
+        total += _inversions(ends)
+    return total
+
+
+def _inversions(seq: list[int]) -> int:
+    """Pairs i < j with seq[i] > seq[j] (merge sort, O(n log n))."""
+    if len(seq) < 2:
+        return 0
+    mid = len(seq) // 2
+    left, right = seq[:mid], seq[mid:]
+    count = _inversions(left) + _inversions(right)
+    left.sort()
+    right.sort()
+    j = 0
+    for x in left:
+        while j < len(right) and right[j] < x:
+            j += 1
+        count += j
+    return count
+
+
+def _y_positions(columns: list[list[Vertex]], up: dict) -> dict[str, float]:
+    """y per node: near the mean of its predecessors, never closer than Y_STEP to a neighbour."""
+    y: dict[Vertex, float] = {}
+    for c, column in enumerate(columns):
+        wanted = []
+        for i, v in enumerate(column):
+            ps = [y[u] for u in up[v] if u in y]
+            wanted.append(sum(ps) / len(ps) if ps else (i * Y_STEP if c == 0 else None))
+        placed = _pack(column, wanted)
+        y.update(placed)
+    ys = {v: val for v, val in y.items() if isinstance(v, str)}
+    top = min(ys.values(), default=0.0)
+    return {v: float(round(val - top)) for v, val in ys.items()}
+
+
+def _pack(column: Sequence[Vertex], wanted: list[float | None]) -> dict[Vertex, float]:
+    """Place one column top to bottom in order, as close to `wanted` as spacing allows."""
+    out: dict[Vertex, float] = {}
+    last_any = last_real = None
+    free = 0.0
+    for v, want in zip(column, wanted):
+        is_real = isinstance(v, str)
+        lo = -float("inf")
+        if last_any is not None:
+            lo = last_any + DUMMY_GAP
+        if is_real and last_real is not None:
+            lo = max(lo, last_real + Y_STEP)
+        if want is None:
+            want = free if last_any is None else lo
+        val = max(want, lo)
+        out[v] = val
+        last_any = val
+        if is_real:
+            last_real = val
+        free = val + Y_STEP
+    # Pull the column back up by the mean overshoot, so pushing does not drift downwards.
+    shifts = [out[v] - w for v, w in zip(column, wanted) if w is not None and isinstance(v, str)]
+    if shifts:
+        mean = sum(shifts) / len(shifts)
+        out = {v: val - mean for v, val in out.items()}
+    return out
+
+
+def count_crossings(graph: ModelGraph) -> int:
+    """Pairs of edges whose straight lines (output side -> input side) cross, from positions."""
+    segs = []
+    for e in {(e.src, e.dst) for e in graph.edges()}:
+        (x1, y1), (x2, y2) = graph.node(e[0]).position, graph.node(e[1]).position
+        segs.append((e, (x1 + NODE_WIDTH, y1 + NODE_HEIGHT / 2), (x2, y2 + NODE_HEIGHT / 2)))
+    count = 0
+    for i, (ea, a1, a2) in enumerate(segs):
+        for eb, b1, b2 in segs[i + 1 :]:
+            if set(ea) & set(eb):
+                continue
+            if _segments_cross(a1, a2, b1, b2):
+                count += 1
+    return count
+
+
+def _segments_cross(p1, p2, q1, q2) -> bool:
+    def orient(a, b, c) -> float:
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+    d1, d2 = orient(q1, q2, p1), orient(q1, q2, p2)
+    d3, d4 = orient(p1, p2, q1), orient(p1, p2, q2)
+    return d1 * d2 < 0 and d3 * d4 < 0
