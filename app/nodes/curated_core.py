@@ -22,7 +22,8 @@ from app.nodes.spec import PortSpec
 
 RATE = P("rate", "float", default=0.5, minimum=0.0, maximum=1.0, doc="Fraction of the inputs to drop.")
 NOISE_SHAPE = P("noise_shape", "shape", default=None, optional=True, advanced=True, doc="Shape of the binary dropout mask (None: the input shape).")
-KEEPDIMS_NOTE = "Output keeps the input rank."
+# These constructors take no **kwargs: pass no "trainable" key, set layer.trainable afterwards.
+NO_TRAINABLE = {"trainable_kwarg": False}
 
 CORE = [
     spec("Dense", "Core", "Densely connected layer: output = activation(dot(input, kernel) + bias).", (
@@ -84,13 +85,13 @@ REGULARIZATION = [
     ), example=VEC, key=("rate",), chosen=("rate",)),
     spec("SpatialDropout1D", "Regularization", "Drops whole feature channels of sequences during training.", (
         RATE, SEED,
-    ), example=SEQ, key=("rate",), chosen=("rate",)),
+    ), example=SEQ, key=("rate",), chosen=("rate",), extra=NO_TRAINABLE),
     spec("SpatialDropout2D", "Regularization", "Drops whole feature maps of images during training.", (
         RATE, DATA_FORMAT, SEED,
-    ), example=IMG, key=("rate",), chosen=("rate",)),
+    ), example=IMG, key=("rate",), chosen=("rate",), extra=NO_TRAINABLE),
     spec("SpatialDropout3D", "Regularization", "Drops whole feature maps of volumes during training.", (
         RATE, DATA_FORMAT, SEED,
-    ), example=VOL, key=("rate",), chosen=("rate",)),
+    ), example=VOL, key=("rate",), chosen=("rate",), extra=NO_TRAINABLE),
     spec("GaussianNoise", "Regularization", "Adds zero-mean Gaussian noise during training.", (
         P("stddev", "float", default=0.1, minimum=0.0, doc="Standard deviation of the noise."),
         SEED,

@@ -81,7 +81,7 @@ NUMERIC_TEXT = [
         P("epsilon", "float", default=0.01, minimum=0.0, advanced=True, doc="Error tolerance of adapt()."),
         P("output_mode", "choice", default="int", choices=("int", "one_hot", "multi_hot", "count"), doc="Bin index or encoded bins."),
         P("sparse", "bool", default=False, advanced=True, doc="Sparse output for encoded modes."),
-    ), example=VEC, key=("num_bins",), chosen=("num_bins",), extra=ADAPT),
+    ), example=VEC, key=("num_bins",), chosen=("num_bins",), extra={**ADAPT, "trainable_kwarg": False}),
     spec("Hashing", "Preprocessing", "Hashes values (ints or strings) into num_bins buckets.", (
         P("num_bins", "int", default=16, minimum=1, doc="Number of buckets (including a mask bucket)."),
         P("mask_value", "any", default=None, optional=True, advanced=True, doc="Value mapped to bucket 0."),
@@ -138,7 +138,7 @@ CUSTOM = [
         P("function", "any", default=None, doc="The function, as Keras serialises it."),
         P("output_shape", "any", default=None, optional=True, advanced=True, doc="Output shape, if Keras cannot infer it."),
         P("arguments", "any", default=None, optional=True, advanced=True, doc="Extra keyword arguments for the function."),
-    ), trusted_code_only=True, extra={"needs_config": True}),
+    ), trusted_code_only=True, chosen=("function",), extra={"needs_config": True}),
 ]
 
 SPECS = IMAGE + NUMERIC_TEXT + CUSTOM

@@ -207,20 +207,15 @@ def _signature(cls: type) -> list[inspect.Parameter]:
     ]  # fmt: skip
 
 
+def accepts_kwarg(cls: type, name: str) -> bool:
+    """Whether the constructor takes `name` (explicitly or through **kwargs)."""
+    params = inspect.signature(cls.__init__).parameters
+    return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
 def build_layer(cls: type, config: dict, name: str = "probe") -> Any:
     """The layer built the way the compiler builds it: from_config with JSON params."""
     return cls.from_config({**json.loads(json.dumps(config)), "name": name})
-
-
-def call_layer(layer: Any, inputs: list[list], call_style: str) -> Any:
-    """Calls `layer` on fresh keras.Inputs made from (shape, dtype) pairs; returns the outputs."""
-    keras = _keras()
-    tensors = [keras.Input(shape=tuple(s), dtype=d) for s, d in inputs]
-    if call_style == "list":
-        return layer(tensors)
-    if call_style == "args":
-        return layer(*tensors)
-    return layer(tensors[0])
 
 
 def sample_batch(shape: list, dtype: str, batch: int = 2) -> Any:
@@ -237,21 +232,26 @@ def sample_batch(shape: list, dtype: str, batch: int = 2) -> Any:
     return rng.random(full).astype(dtype)
 
 
-def _runs_on(cls: type, config: dict, inputs: list[list], style: str, eager: bool) -> bool:
+def _runs_on(cls: type, config: dict, inputs: list[list], style: str, eager: bool) -> str | None:
+    """None if the layer builds a one-layer Model on `inputs` (and runs eagerly); else the error."""
+    keras = _keras()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            call_layer(build_layer(cls, config), inputs, style)
+            tensors = [keras.Input(shape=tuple(s), dtype=d) for s, d in inputs]
+            layer = build_layer(cls, config)
+            outputs = layer(tensors) if style == "list" else layer(tensors[0])
+            keras.Model(tensors, outputs)
             if eager:
                 data = [sample_batch(s, d) for s, d in inputs]
                 layer = build_layer(cls, config)
                 if callable(getattr(layer, "adapt", None)):
                     layer.adapt(data[0])  # lookup / normalization layers learn from data first
-                args = data if style == "list" else data[0]
-                layer(args, training=True)
-    except Exception:  # noqa: BLE001 - any failure means "not this candidate"
-        return False
-    return True
+                layer(data if style == "list" else data[0], training=True)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not this candidate"
+        text = re.sub(r"keras_tensor_\d+", "keras_tensor", str(exc).strip().splitlines()[0])
+        return f"{type(exc).__name__}: {text[:160]}"
+    return None
 
 
 def ordered_candidates(cls: type) -> list[list[list]]:
@@ -268,19 +268,22 @@ def ordered_candidates(cls: type) -> list[list[list]]:
     return sorted(INPUT_CANDIDATES, key=score)
 
 
-def probe_inputs(cls: type, config: dict) -> tuple[str, list[list]] | None:
-    """(call_style, example inputs) of the first candidate the layer accepts, or None.
+def probe_inputs(cls: type, config: dict) -> tuple[str, list[list]] | str:
+    """(call_style, example inputs) of the first candidate the layer accepts, or the error.
 
-    A candidate must pass a symbolic call and an eager call on a small batch (training=True,
-    after adapt() for layers that learn from data); if none does, the first that passes the
-    symbolic call alone is taken.
+    A candidate must build a one-layer keras.Model and run eagerly on a small batch
+    (training=True, after adapt() for layers that learn from data); if none does, the first
+    that builds the Model alone is taken.  The error returned is the likeliest candidate's.
     """
+    first_error = None
     for eager in (True, False):
         for inputs in ordered_candidates(cls):
             style = "list" if len(inputs) > 1 else "single"
-            if _runs_on(cls, config, inputs, style, eager):
+            error = _runs_on(cls, config, inputs, style, eager)
+            if error is None:
                 return style, inputs
-    return None
+            first_error = first_error or error
+    return first_error or "no input candidate"
 
 
 def _candidates(name: str) -> list[Any]:
@@ -307,6 +310,7 @@ def spec_entry(cls: type, names: list[str]) -> dict:
     extra: dict[str, Any] = {}
     found = None
     first_instantiable = None
+    error = "cannot be created from its defaults"
     for combo in itertools.islice(itertools.product(*(_candidates(n) for n in required)), 40):
         config = {**fixed, **dict(zip(required, combo))}
         try:
@@ -317,9 +321,10 @@ def spec_entry(cls: type, names: list[str]) -> dict:
             continue
         first_instantiable = first_instantiable or config
         probed = probe_inputs(cls, config)
-        if probed:
+        if isinstance(probed, tuple):
             found = (config, probed)
             break
+        error = probed
     if found:
         config, (style, inputs) = found
         extra["example_inputs"] = inputs
@@ -327,13 +332,17 @@ def spec_entry(cls: type, names: list[str]) -> dict:
         config = first_instantiable or {**fixed, **{n: None for n in required}}
         style = "single"
         extra["needs_config"] = True
+        extra["build_error"] = error
     if required or chosen:
         extra["chosen_defaults"] = sorted(set(required) | set(chosen))
     if callable(getattr(cls, "adapt", None)):
         extra["needs_adapt"] = True
+    if not accepts_kwarg(cls, "trainable"):
+        extra["trainable_kwarg"] = False  # from_config must not get "trainable"
     if public.endswith(("Cell", "Cells")):
         extra["nested_only"] = True  # an RNN cell: used inside RNN, not called on tensors
         extra.pop("needs_config", None)
+        extra.pop("build_error", None)
     params = [infer_param(public, p["name"], config[p["name"]]) for p in params]
     inputs = [{"name": "inputs"}]
     if style == "list":

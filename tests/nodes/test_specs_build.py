@@ -1,0 +1,142 @@
+"""Every layer spec builds with its defaults on its example inputs, and its config round-trips."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import warnings
+
+import pytest
+
+from app.nodes import REGISTRY
+from app.nodes.spec import NodeSpec
+from app.nodes.validate import validate_params
+
+LAYER_SPECS = [s for s in REGISTRY.values() if s.kind in ("layer", "custom")]
+BUILDABLE = [s for s in LAYER_SPECS if not s.extra.get("needs_config") and not s.extra.get("nested_only")]  # fmt: skip
+ROUND_TRIP = [s for s in LAYER_SPECS if not s.extra.get("needs_config")]
+
+
+def _ids(specs: list[NodeSpec]) -> list[str]:
+    return [s.id for s in specs]
+
+
+def make_layer(spec: NodeSpec, name: str = "node", trainable: bool = True):
+    """The layer as the compiler creates it: from_config over the spec defaults."""
+    config = {**spec.defaults(), "name": name}
+    if spec.extra.get("trainable_kwarg", True):
+        config["trainable"] = trainable
+    layer = spec.keras_class().from_config(config)
+    layer.trainable = trainable
+    return layer
+
+
+@pytest.mark.parametrize("spec", LAYER_SPECS, ids=_ids(LAYER_SPECS))
+def test_trainable_kwarg_flag_matches_keras(spec: NodeSpec, keras) -> None:
+    from app.nodes.generate import accepts_kwarg
+
+    assert spec.extra.get("trainable_kwarg", True) == accepts_kwarg(spec.keras_class(), "trainable")
+
+
+def call_with_ports(spec: NodeSpec, layer, tensors: list):
+    """Calls `layer` per the spec's call_style, feeding tensors to ports in order."""
+    if spec.call_style == "list":
+        return layer(tensors)
+    if spec.call_style == "args":
+        args, kwargs = [], {}
+        for port, tensor in zip(spec.inputs, tensors):
+            if port.keyword:
+                kwargs[port.keyword] = tensor
+            else:
+                args.append(tensor)
+        return layer(*args, **kwargs)
+    assert len(tensors) == 1
+    return layer(tensors[0])
+
+
+def _check_ports(spec: NodeSpec, n_tensors: int) -> None:
+    required = sum(p.min_count if p.variadic else 1 for p in spec.inputs if not p.optional)
+    variadic = any(p.variadic for p in spec.inputs)
+    assert n_tensors >= required and (variadic or n_tensors <= len(spec.inputs)), spec.id
+
+
+@pytest.mark.parametrize("spec", BUILDABLE, ids=_ids(BUILDABLE))
+def test_builds_one_layer_model(spec: NodeSpec, keras) -> None:
+    examples = spec.extra.get("example_inputs")
+    assert examples, f"{spec.id} has no example_inputs"
+    _check_ports(spec, len(examples))
+    inputs = [keras.Input(shape=tuple(shape), dtype=dtype) for shape, dtype in examples]
+    layer = make_layer(spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outputs = call_with_ports(spec, layer, inputs)
+        model = keras.Model(inputs, outputs)
+    assert model.layers[-1] is layer
+    _assert_round_trip(spec, layer)
+
+
+@pytest.mark.parametrize("spec", [s for s in ROUND_TRIP if s not in BUILDABLE], ids=_ids([s for s in ROUND_TRIP if s not in BUILDABLE]))  # fmt: skip
+def test_config_round_trip_unbuilt(spec: NodeSpec, keras) -> None:
+    _assert_round_trip(spec, make_layer(spec))
+
+
+def _assert_round_trip(spec: NodeSpec, layer) -> None:
+    config = _plain(layer.get_config())
+    again = _plain(type(layer).from_config(copy.deepcopy(config)).get_config())  # it may mutate
+    assert again == config, spec.id
+
+
+@pytest.mark.parametrize("spec", LAYER_SPECS, ids=_ids(LAYER_SPECS))
+def test_defaults_are_keras_defaults(spec: NodeSpec, keras) -> None:
+    """Spec defaults equal the constructor's, except required args and listed chosen ones."""
+    chosen = set(spec.extra.get("chosen_defaults", ()))
+    sig = inspect.signature(spec.keras_class().__init__).parameters
+    has_kwargs = any(p.kind == p.VAR_KEYWORD for p in sig.values())
+    for p in spec.params:
+        if p.name not in sig:
+            assert has_kwargs and p.name in _base_layer_kwargs(), f"{spec.id}: unknown param {p.name}"
+            continue
+        keras_default = sig[p.name].default
+        if keras_default is inspect.Parameter.empty:
+            assert p.name in chosen, f"{spec.id}: required {p.name} not listed as chosen"
+            continue
+        if p.name in chosen:
+            continue
+        assert _same(p.default, keras_default, p.length), f"{spec.id}.{p.name}: {p.default!r} != {keras_default!r}"
+
+
+def _plain(value):
+    """Config with Keras' tracked containers (TrackedList/Dict) turned into plain ones."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def _base_layer_kwargs() -> set[str]:
+    return {"activity_regularizer", "dtype"}
+
+
+def _same(ours, theirs, length: int | None) -> bool:
+    import json
+
+    theirs = json.loads(json.dumps(theirs)) if isinstance(theirs, tuple) else theirs
+    if isinstance(theirs, int) and not isinstance(theirs, bool) and isinstance(ours, list):
+        return ours == [theirs] * (length or len(ours))
+    if isinstance(ours, float) and isinstance(theirs, float):
+        return abs(ours - theirs) < 1e-12
+    return ours == theirs and type(ours) is type(theirs)
+
+
+@pytest.mark.parametrize("spec", LAYER_SPECS, ids=_ids(LAYER_SPECS))
+def test_defaults_pass_validation(spec: NodeSpec) -> None:
+    normalised = validate_params(spec, spec.defaults())
+    assert set(normalised) == {p.name for p in spec.params}
+    for p in spec.params:
+        if p.kind == "choice" and p.default is not None:
+            assert p.default in p.choices, f"{spec.id}.{p.name}"
+    for name in spec.key_params:
+        assert spec.param(name) is not None, f"{spec.id}: key param {name}"
