@@ -28,6 +28,45 @@ def make_digits_mlp(name: str = "digits") -> object:
     return g
 
 
+def make_ticket_graph() -> object:
+    """The seed's ticket classifier: three inputs, two outputs."""
+    from app.model import ModelGraph
+
+    g = ModelGraph("tickets")
+    title = g.add_node("keras.Input", "title", params={"shape": [None], "dtype": "int32"})
+    body = g.add_node("keras.Input", "body", params={"shape": [None], "dtype": "int32"})
+    tags = g.add_node("keras.Input", "tags", params={"shape": [12]})
+    te = g.add_node(
+        "keras.layers.Embedding", "title_emb", params={"input_dim": 100, "output_dim": 8}
+    )
+    be = g.add_node(
+        "keras.layers.Embedding", "body_emb", params={"input_dim": 100, "output_dim": 8}
+    )
+    tl = g.add_node("keras.layers.LSTM", "title_lstm", params={"units": 16})
+    bl = g.add_node("keras.layers.LSTM", "body_lstm", params={"units": 4})
+    cat = g.add_node("keras.layers.Concatenate", "concat")
+    pri = g.add_node("keras.layers.Dense", "priority", params={"units": 1, "activation": "sigmoid"})
+    dep = g.add_node(
+        "keras.layers.Dense", "department", params={"units": 4, "activation": "softmax"}
+    )
+    g.connect(title, te)
+    g.connect(body, be)
+    g.connect(te, tl)
+    g.connect(be, bl)
+    for src in (tl, bl, tags):
+        g.connect(src, cat)
+    g.connect(cat, pri)
+    g.connect(cat, dep)
+    g.set_outputs([pri, dep])
+    return g
+
+
+@pytest.fixture
+def ticket_graph():
+    """A fresh ticket classifier graph (3 inputs, 2 outputs)."""
+    return make_ticket_graph()
+
+
 @pytest.fixture
 def digits_mlp():
     """A fresh digits MLP graph (look nodes up with graph.node_by_name)."""

@@ -18,37 +18,6 @@ def _layer_numbers(model: keras.Model) -> dict[str, tuple]:
     }
 
 
-def ticket_graph() -> ModelGraph:
-    """The seed's ticket classifier: three inputs, two outputs."""
-    g = ModelGraph("tickets")
-    title = g.add_node("keras.Input", "title", params={"shape": [None], "dtype": "int32"})
-    body = g.add_node("keras.Input", "body", params={"shape": [None], "dtype": "int32"})
-    tags = g.add_node("keras.Input", "tags", params={"shape": [12]})
-    te = g.add_node(
-        "keras.layers.Embedding", "title_emb", params={"input_dim": 100, "output_dim": 8}
-    )
-    be = g.add_node(
-        "keras.layers.Embedding", "body_emb", params={"input_dim": 100, "output_dim": 8}
-    )
-    tl = g.add_node("keras.layers.LSTM", "title_lstm", params={"units": 16})
-    bl = g.add_node("keras.layers.LSTM", "body_lstm", params={"units": 4})
-    cat = g.add_node("keras.layers.Concatenate", "concat")
-    pri = g.add_node("keras.layers.Dense", "priority", params={"units": 1, "activation": "sigmoid"})
-    dep = g.add_node(
-        "keras.layers.Dense", "department", params={"units": 4, "activation": "softmax"}
-    )
-    g.connect(title, te)
-    g.connect(body, be)
-    g.connect(te, tl)
-    g.connect(be, bl)
-    for src in (tl, bl, tags):
-        g.connect(src, cat)
-    g.connect(cat, pri)
-    g.connect(cat, dep)
-    g.set_outputs([pri, dep])
-    return g
-
-
 def ticket_keras() -> keras.Model:
     title = keras.Input(shape=(None,), dtype="int32", name="title")
     body = keras.Input(shape=(None,), dtype="int32", name="body")
@@ -90,8 +59,8 @@ def test_digits_mlp_matches_keras_summary(digits_mlp) -> None:
     assert report.nodes[img].output_dtypes == ["float32"]
 
 
-def test_multi_input_multi_output_matches_keras() -> None:
-    graph = ticket_graph()
+def test_multi_input_multi_output_matches_keras(ticket_graph) -> None:
+    graph = ticket_graph
     report = infer_shapes(graph)
     assert report.ok, report.problems
     model = ticket_keras()
