@@ -1,0 +1,223 @@
+"""Mapping dataset arrays to a model's named inputs/outputs, and checking that they fit —
+in words, before training starts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from app.data.dataset import DataError, Dataset
+
+SPARSE_LOSSES = {"sparse_categorical_crossentropy", "sparsecategoricalcrossentropy",
+                 "sparse_categorical_focal_crossentropy"}
+ONEHOT_LOSSES = {"categorical_crossentropy", "categoricalcrossentropy",
+                 "categorical_focal_crossentropy", "categorical_hinge", "kl_divergence"}
+
+
+def _shape(t: Any) -> tuple:
+    return tuple(None if d is None else int(d) for d in t.shape)
+
+
+def model_inputs(model: Any) -> list[tuple[str, tuple, str]]:
+    """(name, shape, dtype) of every model input, in order."""
+    return [(t.name, _shape(t), str(t.dtype)) for t in model.inputs]
+
+
+def model_outputs(model: Any) -> list[tuple[str, tuple, str]]:
+    """(name, shape, dtype) of every model output, in order."""
+    return [(n, _shape(t), str(t.dtype)) for n, t in zip(model.output_names, model.outputs)]
+
+
+def _resolve(kind: str, names: list[str], arrays: dict[str, np.ndarray],
+             mapping: dict[str, str], problems: list[str]) -> dict[str, str]:
+    """model name -> array name; problems get a sentence for each name without data."""
+    out = {}
+    for name in names:
+        if name in mapping:
+            if mapping[name] in arrays:
+                out[name] = mapping[name]
+            else:
+                problems.append(f"{kind} '{name}' is mapped to the array '{mapping[name]}', which "
+                                f"the data does not have (it has {_list(arrays)}).")
+        elif name in arrays:
+            out[name] = name
+        elif len(names) == 1 and len(arrays) == 1:
+            out[name] = next(iter(arrays))
+    unmapped = [n for n in names if n not in out]
+    free = [a for a in arrays if a not in out.values()]
+    if len(unmapped) == 1 and len(free) == 1 and unmapped[0] not in mapping:
+        out[unmapped[0]] = free[0]  # one name left and one array left: they belong together
+        unmapped = []
+    for name in unmapped:
+        if name in mapping:
+            continue
+        if arrays:
+            problems.append(f"{kind} '{name}' has no data: the data has {_list(arrays)}; "
+                            f"map one of them to '{name}' in the data settings.")
+        else:
+            problems.append(f"{kind} '{name}' has no data: the dataset has no "
+                            f"{'targets' if kind == 'Output' else 'inputs'}.")
+    return out
+
+
+def _list(arrays: dict) -> str:
+    return ", ".join(f"'{k}' {tuple(v.shape)}" for k, v in arrays.items()) or "no arrays"
+
+
+def _fits(expected: tuple, actual: tuple) -> bool:
+    return len(expected) == len(actual) and all(
+        e is None or e == a for e, a in zip(expected[1:], actual[1:]))
+
+
+def _check_input(name: str, shape: tuple, dtype: str, arr: np.ndarray, problems: list[str]):
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        problems.append(f"Input '{name}' gets data of type {arr.dtype}; it must be numbers.")
+        return
+    if not _fits(shape, arr.shape):
+        problems.append(f"Input '{name}' expects shape {shape} but the data has shape "
+                        f"{tuple(arr.shape)}.")
+    if "int" in dtype and not np.issubdtype(arr.dtype, np.integer):
+        if arr.size and not np.all(np.mod(arr, 1) == 0):
+            problems.append(f"Input '{name}' expects whole-number ids ({dtype}) but the data "
+                            f"holds fractional values.")
+    if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+        problems.append(f"Input '{name}': the data contains NaN or infinite values.")
+
+
+def _check_output(name: str, shape: tuple, arr: np.ndarray, loss: str | None,
+                  n_classes: int, problems: list[str]):
+    """Shapes of targets vs outputs, class ids vs units, and sparse vs one-hot losses."""
+    loss = (loss or "").lower()
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        problems.append(f"Output '{name}' gets targets of type {arr.dtype}; they must be numbers.")
+        return
+    if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+        problems.append(f"Output '{name}': the targets contain NaN or infinite values.")
+    units = shape[-1] if len(shape) >= 2 else None
+    wrong_shape = (f"Output '{name}' gives shape {shape} but the targets have shape "
+                   f"{tuple(arr.shape)}.")
+    if _fits(shape, arr.shape):  # targets shaped like the output (one-hot, regression, images)
+        if units and units > 1 and loss in SPARSE_LOSSES:
+            problems.append(f"Output '{name}': the loss {loss} needs class ids but the data "
+                            f"gives one-hot rows; use categorical_crossentropy.")
+        if units == 1 and n_classes > 2:
+            problems.append(f"Output '{name}' has 1 unit but the data has {n_classes} classes; "
+                            f"use {n_classes} units with softmax.")
+        return
+    lead = shape[:-1]
+    sparse = (arr.ndim == len(shape) - 1 and _fits(lead, arr.shape)) or (
+        arr.ndim == len(shape) and arr.shape[-1] == 1 and _fits(lead, arr.shape[:-1]))
+    if not sparse or len(shape) < 2:
+        if units == 1 and n_classes > 2:
+            problems.append(f"Output '{name}' has 1 unit but the data has {n_classes} classes; "
+                            f"use {n_classes} units with softmax.")
+        else:
+            problems.append(wrong_shape)
+        return
+    if units == 1:
+        if n_classes > 2:
+            problems.append(f"Output '{name}' has 1 unit but the data has {n_classes} classes; "
+                            f"use {n_classes} units with softmax.")
+        return  # (N,) targets for a single unit: Keras squeezes them
+    if arr.size and not np.all(np.mod(arr, 1) == 0):
+        problems.append(wrong_shape[:-1] + " (one number per sample, not class ids).")
+        return
+    top = max(int(arr.max()) + 1 if arr.size else 0, n_classes)
+    if units is not None and top > units:
+        problems.append(f"Output '{name}' has {units} units but the data has {top} classes; "
+                        f"set its units to {top}.")
+    if loss in ONEHOT_LOSSES:
+        problems.append(f"Output '{name}': the loss {loss} needs one-hot targets but the data "
+                        f"gives class ids; use sparse_categorical_crossentropy.")
+
+
+def check_compatibility(model: Any, dataset: Dataset, input_map: dict[str, str] | None = None,
+                        output_map: dict[str, str] | None = None,
+                        losses: dict[str, str] | None = None) -> list[str]:
+    """Every mismatch between the data and the model, as plain sentences (empty: it fits).
+
+    Checks missing inputs/outputs, shapes, dtypes, class counts vs output units, sample counts,
+    non-finite values and (when `losses` names them) sparse vs one-hot losses.
+    """
+    problems: list[str] = []
+    ins, outs = model_inputs(model), model_outputs(model)
+    xmap = _resolve("Input", [n for n, _, _ in ins], dataset.x, input_map or {}, problems)
+    skip = {n for n, v in (losses or {}).items() if v in ("", "none", None)}
+    ymap = _resolve("Output", [n for n, _, _ in outs if n not in skip], dataset.y,
+                    output_map or {}, problems)
+    splits = [(dataset.x, dataset.y, "training")]
+    if dataset.x_val is not None:
+        splits.append((dataset.x_val, dataset.y_val or {}, "validation"))
+    for xs, ys, split in splits:
+        counts = {}
+        for name, shape, dtype in ins:
+            if name in xmap and xmap[name] in xs:
+                arr = xs[xmap[name]]
+                counts[name] = len(arr)
+                if split == "training":
+                    _check_input(name, shape, dtype, arr, problems)
+        for name, shape, _ in outs:
+            if name in skip:
+                continue
+            if name in ymap and ymap[name] in ys:
+                arr = ys[ymap[name]]
+                counts[name] = len(arr)
+                if split == "training":
+                    n_cls = len(dataset.class_names.get(ymap[name], []))
+                    _check_output(name, shape, arr, (losses or {}).get(name), n_cls, problems)
+            elif name in ymap and split == "validation":
+                problems.append(f"The validation data has no targets for output '{name}'.")
+        if len(set(counts.values())) > 1:
+            text = ", ".join(f"'{k}' {v}" for k, v in counts.items())
+            problems.append(f"The {split} arrays have different numbers of samples: {text}.")
+    if dataset.num_samples == 0:
+        problems.append("The dataset has no training samples.")
+    return problems
+
+
+def fit_arrays(model: Any, dataset: Dataset, input_map: dict[str, str] | None = None,
+               output_map: dict[str, str] | None = None,
+               skip_outputs: set[str] | frozenset = frozenset()) -> tuple[Any, Any, Any]:
+    """(x, y, validation_data) for model.fit, keyed by the model's input/output names.
+
+    Single-input / single-output models get plain arrays; multi-output models with list outputs
+    get a list in output order with None for outputs trained without a loss (skip_outputs).
+    DataError lists what does not fit.
+    """
+    problems: list[str] = []
+    ins = [n for n, _, _ in model_inputs(model)]
+    outs = list(model.output_names)
+    xmap = _resolve("Input", ins, dataset.x, input_map or {}, problems)
+    wanted = [n for n in outs if n not in skip_outputs]
+    ymap = _resolve("Output", wanted, dataset.y, output_map or {}, problems) if wanted else {}
+    if problems:
+        raise DataError(" ".join(problems))
+    dtypes = {n: d for n, _, d in model_inputs(model)}
+
+    def xs(arrays):
+        d = {}
+        for n in ins:
+            arr = arrays[xmap[n]]
+            d[n] = arr if str(arr.dtype) == dtypes[n] else arr.astype(dtypes[n])
+        return d[ins[0]] if len(ins) == 1 else d
+
+    def ys(arrays):
+        if not ymap or arrays is None:
+            return None
+        d = {}
+        for n in outs:
+            arr = arrays.get(ymap[n]) if n in ymap else None
+            if arr is not None and (arr.dtype == np.float64 or arr.dtype == bool):
+                arr = arr.astype(np.float32)
+            d[n] = arr
+        if isinstance(getattr(model, "_outputs_struct", None), dict):
+            return {n: v for n, v in d.items() if v is not None}
+        return d[outs[0]] if len(outs) == 1 else [d[n] for n in outs]
+
+    x, y = xs(dataset.x), ys(dataset.y)
+    val = None
+    if dataset.x_val is not None:
+        yv = ys(dataset.y_val)
+        val = (xs(dataset.x_val), yv) if yv is not None else (xs(dataset.x_val),)
+    return x, y, val

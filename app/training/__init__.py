@@ -1,0 +1,48 @@
+"""Training: config, callbacks, the Trainer, run records, evaluation and export (no Qt).
+
+Importing this package does not import Keras; the names that need it load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from app.training.config import CallbackConfig, TrainingConfig, TrainingError
+from app.training.runs import RunRecord, delete_run, list_runs, load_run, read_history
+
+_LAZY = {
+    "Trainer": "app.training.trainer",
+    "release_memory": "app.training.trainer",
+    "compile_model": "app.training.compile",
+    "default_losses": "app.training.compile",
+    "optimizer_names": "app.training.compile",
+    "make_callbacks": "app.training.callbacks",
+    "evaluate": "app.training.evaluate",
+    "confusion_matrix": "app.training.evaluate",
+    "per_class_report": "app.training.evaluate",
+    "prediction_preview": "app.training.evaluate",
+    "export_keras": "app.training.export",
+    "export_weights": "app.training.export",
+    "export_saved_model": "app.training.export",
+    "export_tflite": "app.training.export",
+    "train_project": "app.training.headless",
+}
+
+__all__ = [
+    "CallbackConfig",
+    "RunRecord",
+    "TrainingConfig",
+    "TrainingError",
+    "delete_run",
+    "list_runs",
+    "load_run",
+    "read_history",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'app.training' has no attribute {name!r}")

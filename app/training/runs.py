@@ -1,0 +1,189 @@
+"""Run folders: <runs_dir>/<timestamp>_<short id>/ with settings, history, models and run.json."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from app.training.config import TrainingError
+
+RUN_FILE = "run.json"
+SETTINGS_FILE = "settings.json"
+HISTORY_FILE = "history.csv"
+BEST_MODEL = "best.keras"
+FINAL_MODEL = "final.keras"
+TENSORBOARD_DIR = "tensorboard"
+STATUSES = ("running", "completed", "stopped", "failed")
+
+
+@dataclass
+class RunRecord:
+    """What the runs table shows about one run; saved as run.json in the run folder."""
+
+    id: str
+    path: str
+    started: str  # ISO 8601 UTC
+    status: str = "running"
+    duration_s: float = 0.0
+    epochs_done: int = 0
+    summary: str = ""
+    best_metrics: dict[str, float] = field(default_factory=dict)
+    final_metrics: dict[str, float] = field(default_factory=dict)
+    message: str = ""
+    best_model: str | None = None
+    final_model: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """Read a record; unknown keys are ignored, TrainingError if required ones are missing."""
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str)
+                                                 for k in ("id", "path", "started")):
+            raise TrainingError("A run record needs an id, a path and a start time.")
+        known = {f for f in cls.__dataclass_fields__}
+        d = {k: v for k, v in data.items() if k in known}
+        d["best_metrics"] = _floats(d.get("best_metrics", {}))
+        d["final_metrics"] = _floats(d.get("final_metrics", {}))
+        if d.get("status") not in STATUSES:
+            d["status"] = "failed"
+        return cls(**d)
+
+
+def _floats(d: Any) -> dict[str, float]:
+    if not isinstance(d, dict):
+        return {}
+    return {str(k): float(v) for k, v in d.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def new_run_dir(runs_dir: str | Path) -> tuple[str, Path]:
+    """(run id, created folder) named <UTC timestamp>_<8 hex chars>, sortable by time."""
+    run_id = uuid.uuid4().hex[:8]
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    path = Path(runs_dir) / f"{stamp}_{run_id}"
+    path.mkdir(parents=True, exist_ok=False)
+    return run_id, path
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write a text file via a temp file in the same folder and os.replace."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=_jsonable))
+
+
+def _jsonable(v: Any) -> Any:
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    return str(v)
+
+
+def save_model_atomic(model: Any, path: str | Path) -> Path:
+    """model.save to a temp path in the same folder, then os.replace (a failed save leaves the
+    previous file intact). The temp name keeps the suffix Keras uses to pick the format."""
+    path = Path(path)
+    suffix = ".weights.h5" if path.name.endswith(".weights.h5") else path.suffix
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:6]}.tmp{suffix}"
+    try:
+        if suffix == ".weights.h5":
+            model.save_weights(str(tmp))
+        else:
+            model.save(str(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def history_csv(rows: list[dict[str, float]]) -> str:
+    """Per-epoch logs as CSV text with an 'epoch' column first (missing values left empty)."""
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys and k != "epoch"]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["epoch", *keys])
+    for r in rows:
+        w.writerow([r.get("epoch", "")] + [_cell(r.get(k)) for k in keys])
+    return out.getvalue()
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def read_history(run_path: str | Path) -> list[dict[str, float]]:
+    """The per-epoch rows of a run's history.csv (empty if there is none)."""
+    p = Path(run_path) / HISTORY_FILE
+    if not p.is_file():
+        return []
+    rows = []
+    with p.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            rows.append({k: float(v) for k, v in r.items() if v not in ("", None)})
+    return rows
+
+
+def load_run(path: str | Path) -> RunRecord:
+    """The RunRecord in a run folder; TrainingError if run.json is missing or unreadable."""
+    p = Path(path) / RUN_FILE
+    try:
+        return RunRecord.from_dict(json.loads(p.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"The run record {p} cannot be read: {exc}", path=str(p)) from exc
+
+
+def list_runs(runs_dir: str | Path) -> list[RunRecord]:
+    """Every readable run under runs_dir, newest first (unreadable folders are skipped)."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    runs = []
+    for child in root.iterdir():
+        if child.is_dir() and (child / RUN_FILE).is_file():
+            try:
+                rec = load_run(child)
+            except TrainingError:
+                continue
+            rec.path = str(child)  # the folder may have moved with its project
+            runs.append(rec)
+    return sorted(runs, key=lambda r: (r.started, Path(r.path).name), reverse=True)
+
+
+def delete_run(path: str | Path) -> None:
+    """Remove a run folder; refuses folders that are not run folders (no run.json)."""
+    p = Path(path)
+    if not (p / RUN_FILE).is_file():
+        raise TrainingError(f"{p} is not a training run folder; nothing was deleted.", path=str(p))
+    shutil.rmtree(p)
