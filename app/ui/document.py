@@ -91,9 +91,9 @@ class Document(QObject):
         self.origin = "file"
         self._unsaved_content = False
         self.undo_stack.setClean()
+        self._previous_key = old_key
         self._emit_dirty()
         self.path_changed.emit(self._path)
-        self._previous_key = old_key
         return self._path
 
     def mark_unsaved(self) -> None:

@@ -123,7 +123,9 @@ def _draw_recurrent(p: QPainter, c: QColor) -> None:
     p.drawArc(QRectF(6, 6, 12, 12), 60 * 16, 300 * 16)
     tip = QPointF(12 + 6 * math.cos(math.radians(60)), 12 - 6 * math.sin(math.radians(60)))
     p.setBrush(c)
-    p.drawPolygon(QPolygonF([tip + QPointF(-3.2, -1.5), tip + QPointF(1.2, -3.2), tip + QPointF(0.8, 1.4)]))
+    p.drawPolygon(
+        QPolygonF([tip + QPointF(-3.2, -1.5), tip + QPointF(1.2, -3.2), tip + QPointF(0.8, 1.4)])
+    )
 
 
 def _draw_attention(p: QPainter, c: QColor) -> None:
@@ -203,7 +205,16 @@ def _draw_preprocessing(p: QPainter, c: QColor) -> None:
     fill.setAlpha(120)
     p.setBrush(fill)
     p.drawPolygon(
-        QPolygonF([QPointF(5, 6), QPointF(19, 6), QPointF(13.5, 12.5), QPointF(13.5, 18), QPointF(10.5, 19.5), QPointF(10.5, 12.5)])
+        QPolygonF(
+            [
+                QPointF(5, 6),
+                QPointF(19, 6),
+                QPointF(13.5, 12.5),
+                QPointF(13.5, 18),
+                QPointF(10.5, 19.5),
+                QPointF(10.5, 12.5),
+            ]
+        )
     )
 
 
@@ -300,7 +311,13 @@ def _draw_app(p: QPainter, c: QColor) -> None:
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(QColor("#1f2a44"))
     p.drawRoundedRect(QRectF(0.5, 0.5, 23, 23), 5.5, 5.5)
-    nodes = [QPointF(5.5, 7), QPointF(5.5, 17), QPointF(12, 12), QPointF(18.5, 7), QPointF(18.5, 17)]
+    nodes = [
+        QPointF(5.5, 7),
+        QPointF(5.5, 17),
+        QPointF(12, 12),
+        QPointF(18.5, 7),
+        QPointF(18.5, 17),
+    ]
     p.setPen(_pen(QColor("#8fb5ff"), 1.4))
     for a, b in ((0, 2), (1, 2), (2, 3), (2, 4), (0, 3), (1, 4)):
         p.drawLine(nodes[a], nodes[b])

@@ -140,14 +140,18 @@ class Inspector(QScrollArea):
         form = QFormLayout(layer_box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.name_edit = QLineEdit(node.name, layer_box)
-        self.name_edit.setToolTip("Keras layer name: letters, digits, '_', '-', '.'; unique in the model.")
+        self.name_edit.setToolTip(
+            "Keras layer name: letters, digits, '_', '-', '.'; unique in the model."
+        )
         self.name_edit.editingFinished.connect(self._commit_name)
         form.addRow("Name", self.name_edit)
         self.trainable_box = QCheckBox("Weights are trained", layer_box)
         self.trainable_box.setToolTip("Unchecked freezes the layer (trainable=False).")
         self.trainable_box.toggled.connect(self._commit_trainable)
         self.shares_combo = QComboBox(layer_box)
-        self.shares_combo.setToolTip("Reuse the layer (and weights) of another node of the same type.")
+        self.shares_combo.setToolTip(
+            "Reuse the layer (and weights) of another node of the same type."
+        )
         self.shares_combo.activated.connect(self._commit_shares)
         if spec.kind != "input":
             form.addRow("Trainable", self.trainable_box)
@@ -213,13 +217,20 @@ class Inspector(QScrollArea):
         owner = graph.owner(node.id)
         self._quiet(self.name_edit, lambda: self.name_edit.setText(node.name))
         self._quiet(self.trainable_box, lambda: self.trainable_box.setChecked(owner.trainable))
-        self._quiet(self.output_box, lambda: self.output_box.setChecked(any(o.node == node.id for o in graph.outputs)))
+        self._quiet(
+            self.output_box,
+            lambda: self.output_box.setChecked(any(o.node == node.id for o in graph.outputs)),
+        )
 
         def fill_shares() -> None:
             self.shares_combo.clear()
             self.shares_combo.addItem("— its own layer —", None)
             for other in graph.nodes():
-                if other.id != node.id and other.spec_id == node.spec_id and other.shared_with is None:
+                if (
+                    other.id != node.id
+                    and other.spec_id == node.spec_id
+                    and other.shared_with is None
+                ):
                     self.shares_combo.addItem(other.name, other.id)
             idx = self.shares_combo.findData(node.shared_with)
             self.shares_combo.setCurrentIndex(max(idx, 0))
@@ -260,7 +271,9 @@ class Inspector(QScrollArea):
             widget.blockSignals(was)
 
     def _on_event(self, event: GraphEvent) -> None:
-        if self._node_id is None or (event.kind == "node_changed" and set(event.fields) <= {"position"}):
+        if self._node_id is None or (
+            event.kind == "node_changed" and set(event.fields) <= {"position"}
+        ):
             return
         if self._node_id not in self._graph:
             self.set_node(None)
@@ -320,7 +333,9 @@ class Inspector(QScrollArea):
         if checked:
             outs.append(OutputRef(self._node_id, 0))
         if outs != self._graph.outputs:
-            self._push(cmds.SetOutputs(outs, description=f"{'Mark' if checked else 'Unmark'} output"))
+            self._push(
+                cmds.SetOutputs(outs, description=f"{'Mark' if checked else 'Unmark'} output")
+            )
 
     def _commit_param(self, name: str) -> None:
         """Validate the editor's value and push one UpdateNode; refuse bad values with a message."""

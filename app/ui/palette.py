@@ -102,7 +102,11 @@ class LayerPalette(QWidget):
                 item.setIcon(0, category_icon(category))
                 item.setData(0, SPEC_ROLE, spec.id)
                 item.setToolTip(0, _tooltip(spec))
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                    | Qt.ItemFlag.ItemIsDragEnabled
+                )
                 top.addChild(item)
                 self._items[spec.id] = item
         for name in ("Input", "Core", "Convolution", "Pooling", "Regularization", "Reshaping"):
@@ -149,7 +153,9 @@ class LayerPalette(QWidget):
 
     def _add_first_visible(self) -> None:
         current = self.tree.currentItem()
-        spec_id = current.data(0, SPEC_ROLE) if current is not None and not current.isHidden() else None
+        spec_id = (
+            current.data(0, SPEC_ROLE) if current is not None and not current.isHidden() else None
+        )
         if spec_id is None:
             visible = self.visible_spec_ids()
             spec_id = visible[0] if visible else None
@@ -163,7 +169,11 @@ class LayerPalette(QWidget):
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt override)
         # Arrow keys in the search box move through the results.
-        if obj is self.search and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
+        if (
+            obj is self.search
+            and isinstance(event, QKeyEvent)
+            and event.type() == QKeyEvent.Type.KeyPress
+        ):
             if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
                 self.tree.setFocus()
                 self.tree.keyPressEvent(event)

@@ -29,15 +29,16 @@ def format_tuple(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return ", ".join("None" if v is None else str(v) for v in value)
+        return ", ".join("None" if v is None else str(v) for v in value) if value else "()"
     return str(value)
 
 
 def parse_tuple(text: str, allow_none: bool) -> list | None:
-    """"3, 3" -> [3, 3]; "(None, 64)" -> [None, 64]; "" -> None. ValueError on other text."""
-    text = text.strip().strip("()[]").strip()
+    """ "3, 3" -> [3, 3]; "(None, 64)" -> [None, 64]; "()" -> []; "" -> None. ValueError otherwise."""
+    raw = text.strip()
+    text = raw.strip("()[]").strip()
     if not text:
-        return None
+        return [] if raw else None
     out: list = []
     for part in text.replace(";", ",").split(","):
         part = part.strip()
@@ -69,7 +70,7 @@ def parse_free(text: str) -> Any:
     text = text.strip()
     if not text:
         return None
-    if text[0] in "{[\"-0123456789" or text in ("true", "false", "null"):
+    if text[0] in '{["-0123456789' or text in ("true", "false", "null"):
         try:
             return json.loads(text)
         except ValueError:
@@ -94,7 +95,9 @@ class _FloatSpin(QDoubleSpinBox):
         from PySide6.QtGui import QValidator
 
         t = text.strip()
-        if t in ("", "-", "+", ".", "-.", "e", "E") or t.endswith(("e", "E", "e-", "E-", "e+", "E+")):
+        if t in ("", "-", "+", ".", "-.", "e", "E") or t.endswith(
+            ("e", "E", "e-", "E-", "e+", "E+")
+        ):
             return QValidator.State.Intermediate, text, pos
         try:
             float(t)
@@ -132,7 +135,10 @@ class ParamEditor(QObject):
         kind = ps.kind
         if kind == "int":
             w = QSpinBox(self.widget)
-            w.setRange(int(ps.minimum) if ps.minimum is not None else -INT_LIMIT, int(ps.maximum) if ps.maximum is not None else INT_LIMIT)
+            w.setRange(
+                int(ps.minimum) if ps.minimum is not None else -INT_LIMIT,
+                int(ps.maximum) if ps.maximum is not None else INT_LIMIT,
+            )
             w.setKeyboardTracking(False)
             w.setAccelerated(True)
             w.valueChanged.connect(self.committed)
@@ -140,8 +146,15 @@ class ParamEditor(QObject):
         if kind == "float":
             w = _FloatSpin(self.widget)
             w.setDecimals(12)
-            w.setRange(ps.minimum if ps.minimum is not None else -1e12, ps.maximum if ps.maximum is not None else 1e12)
-            span = (ps.maximum - ps.minimum) if ps.minimum is not None and ps.maximum is not None else None
+            w.setRange(
+                ps.minimum if ps.minimum is not None else -1e12,
+                ps.maximum if ps.maximum is not None else 1e12,
+            )
+            span = (
+                (ps.maximum - ps.minimum)
+                if ps.minimum is not None and ps.maximum is not None
+                else None
+            )
             w.setSingleStep(0.05 if span is not None and span <= 1 else 0.1)
             w.setKeyboardTracking(False)
             w.valueChanged.connect(self.committed)
@@ -258,6 +271,10 @@ class ParamEditor(QObject):
 
     def _on_none_toggled(self, checked: bool) -> None:
         self.editor.setEnabled(not checked)
-        if not checked and self.spec.kind in ("int_tuple", "shape") and not self.editor.text().strip():
+        if (
+            not checked
+            and self.spec.kind in ("int_tuple", "shape")
+            and not self.editor.text().strip()
+        ):
             return  # wait for the user to type a value
         self.committed.emit()

@@ -20,7 +20,9 @@ class AutosaveController(QObject):
     autosaved = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, store: RecoveryStore, parent: QObject | None = None, interval_ms: int = AUTOSAVE_MS) -> None:
+    def __init__(
+        self, store: RecoveryStore, parent: QObject | None = None, interval_ms: int = AUTOSAVE_MS
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self._document = None

@@ -30,7 +30,20 @@ from PySide6.QtWidgets import (
 )
 
 REFRESH_MS = 400
-_BUILTINS = ("print", "len", "range", "list", "dict", "tuple", "int", "float", "str", "None", "True", "False")
+_BUILTINS = (
+    "print",
+    "len",
+    "range",
+    "list",
+    "dict",
+    "tuple",
+    "int",
+    "float",
+    "str",
+    "None",
+    "True",
+    "False",
+)
 
 
 class PythonHighlighter(QSyntaxHighlighter):
@@ -63,7 +76,10 @@ class PythonHighlighter(QSyntaxHighlighter):
             (QRegularExpression(r"\b(" + "|".join(_BUILTINS) + r")\b"), fmt("builtin")),
             (QRegularExpression(r"\b[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?\b"), fmt("num")),
             (QRegularExpression(r"^\s*@[A-Za-z_.]+"), fmt("deco")),
-            (QRegularExpression(r"(\"[^\"\\]*(\\.[^\"\\]*)*\"|'[^'\\]*(\\.[^'\\]*)*')"), fmt("str")),
+            (
+                QRegularExpression(r"(\"[^\"\\]*(\\.[^\"\\]*)*\"|'[^'\\]*(\\.[^'\\]*)*')"),
+                fmt("str"),
+            ),
             (QRegularExpression(r"#[^\n]*"), fmt("comment", italic=True)),
         ]
         self._doc_fmt = fmt("str")
@@ -182,7 +198,9 @@ class CodePanel(QWidget):
         return write_text_atomic(Path(path), self.text())
 
     def _ask_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save Python script", "model.py", "Python (*.py)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save Python script", "model.py", "Python (*.py)"
+        )
         if path:
             try:
                 self.save_to(path)

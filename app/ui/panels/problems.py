@@ -52,7 +52,11 @@ class ProblemsPanel(QTableWidget):
         return list(self._messages)
 
     def error_count(self) -> int:
-        return sum(1 for r in range(self.rowCount()) if self.item(r, 0).data(Qt.ItemDataRole.UserRole) == "error")
+        return sum(
+            1
+            for r in range(self.rowCount())
+            if self.item(r, 0).data(Qt.ItemDataRole.UserRole) == "error"
+        )
 
     def show_notice(self, text: str) -> None:
         """Replace the table by one informational row (e.g. while Keras loads)."""

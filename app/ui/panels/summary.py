@@ -70,12 +70,21 @@ class SummaryPanel(QTableWidget):
                 params, trainable = res.params, res.trainable_params
                 if node.shared_with is not None:
                     params, trainable = 0, 0  # weights are counted once, on the owner
-            self._add_row([node.name, type_name, shape, format_count(params), format_count(trainable)], node_id)
+            self._add_row(
+                [node.name, type_name, shape, format_count(params), format_count(trainable)],
+                node_id,
+            )
         total = getattr(report, "total_params", 0) or 0
         trainable = getattr(report, "trainable_params", 0) or 0
         self.totals = (total, trainable)
         row = self._add_row(
-            ["Total", "", f"non-trainable: {total - trainable:,}", format_count(total), format_count(trainable)],
+            [
+                "Total",
+                "",
+                f"non-trainable: {total - trainable:,}",
+                format_count(total),
+                format_count(trainable),
+            ],
             None,
         )
         font = QFont(self.font())

@@ -1,0 +1,72 @@
+"""GUI entry point: the window is shown before TensorFlow is imported, then Keras loads behind it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+_IMPORTED_AT = time.time()
+EXIT_AFTER_SHOWN_ENV = "LAYERLOOM_EXIT_AFTER_SHOWN"
+
+
+def process_age() -> float:
+    """Seconds since this process started (from /proc on Linux, else since this module loaded)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        start_ticks = int(fields[19])
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.time() - _IMPORTED_AT
+
+
+def run_gui(args: list[str]) -> int:
+    """Start the editor; `args[0]` may name a .llproj or .keras file, else the default example opens."""
+    from PySide6.QtCore import QCoreApplication, Qt, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    QCoreApplication.setOrganizationName("LayerLoom")
+    QCoreApplication.setOrganizationDomain("layerloom.org")
+    QCoreApplication.setApplicationName("LayerLoom")
+    app = QApplication.instance() or QApplication([sys.argv[0], *args])
+    from app import __version__
+
+    app.setApplicationVersion(__version__)
+    app.setApplicationDisplayName("LayerLoom")
+
+    from app.ui.main_window import MainWindow
+    from app.ui.theme import ThemeManager
+
+    theme = ThemeManager(app)
+    theme.load()
+    window = MainWindow(theme=theme)
+    exit_after_shown = os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
+    opened = False
+    if args and not args[0].startswith("-"):
+        opened = window.open_path(args[0])
+    if not opened:
+        from app.project.examples import DEFAULT_EXAMPLE
+
+        window.open_example(DEFAULT_EXAMPLE)
+    window.show()
+
+    def shown() -> None:
+        if exit_after_shown:
+            app.processEvents()
+            keras_loaded = "tensorflow" in sys.modules or "keras" in sys.modules
+            print(f"window_shown_s={process_age():.3f} keras_imported={keras_loaded}", flush=True)
+            window.shutdown()
+            app.quit()
+            return
+        window.offer_recovery()
+        window.start_background_work()
+
+    QTimer.singleShot(0, shown)
+    return app.exec()

@@ -1,0 +1,287 @@
+"""File menu work of the main window: new/open/save, recent files, examples, exports, recovery."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from app.errors import LayerLoomError
+from app.project import PROJECT_SUFFIX
+from app.ui.document import KERAS_SUFFIX, Document
+
+MAX_RECENT = 10
+RECENT_KEY = "recent/files"
+OPEN_FILTER = "LayerLoom projects and Keras models (*.llproj *.keras);;LayerLoom projects (*.llproj);;Keras models (*.keras)"
+
+
+@contextmanager
+def busy_cursor():
+    """Show a wait cursor while a slow step (Keras build, import, save) runs."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        yield
+    finally:
+        QApplication.restoreOverrideCursor()
+
+
+def export_keras_model(graph, path: str | os.PathLike) -> Path:
+    """Build the model and save it as .keras atomically (temp file in the same folder, then replace)."""
+    from app.compiler import build_model
+
+    target = Path(path)
+    if target.suffix.lower() != KERAS_SUFFIX:
+        target = target.with_suffix(KERAS_SUFFIX)
+    model = build_model(graph)
+    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp{KERAS_SUFFIX}")
+    try:
+        model.save(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+class FileOps:
+    """Mixin for MainWindow: everything behind the File menu."""
+
+    # ----- asking first --------------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """True when it is fine to replace/close the document (saved, discarded or clean)."""
+        doc = self.document
+        if doc is None or not doc.is_dirty:
+            return True
+        answer = self.ask_save_changes()
+        if answer == "save":
+            return self.save()
+        if answer == "discard":
+            self.autosave.discard_current()
+            return True
+        return False
+
+    # ----- new / open ------------------------------------------------------------------------------
+    def new_document(self) -> None:
+        if self.maybe_save():
+            self.autosave.discard_current()
+            self.set_document(Document())
+            self.statusBar().showMessage("New model.", 3000)
+
+    def open_dialog(self) -> None:
+        start = str(self._last_dir())
+        path, _ = QFileDialog.getOpenFileName(self, "Open", start, OPEN_FILTER)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | os.PathLike, origin: str = "file") -> bool:
+        """Open a .llproj or import a .keras file; errors are shown, the current document stays."""
+        path = Path(path)
+        if not self.maybe_save():
+            return False
+        try:
+            with busy_cursor():
+                if path.suffix.lower() == KERAS_SUFFIX:
+                    self.statusBar().showMessage(f"Importing {path.name}…")
+                    doc = Document.import_keras(path)
+                else:
+                    doc = Document.open_project(path, origin=origin)
+        except LayerLoomError as exc:
+            self.statusBar().showMessage(f"Could not open {path.name}.", 8000)
+            self.show_error(f"Could not open {path.name}", str(exc))
+            return False
+        except OSError as exc:
+            self.show_error(f"Could not open {path.name}", exc.strerror or str(exc))
+            return False
+        self.autosave.discard_current()
+        self.set_document(doc)
+        if origin == "file":
+            self._add_recent(path)
+        what = "Imported" if doc.origin == "keras" else "Opened"
+        self.statusBar().showMessage(f"{what} {path.name}", 5000)
+        for note in getattr(doc.project, "warnings", []) or []:
+            self.statusBar().showMessage(note, 8000)
+        return True
+
+    def open_example(self, name: str) -> bool:
+        from app.project.examples import example_path
+
+        try:
+            path = example_path(name)
+        except KeyError:
+            self.show_error("Example missing", f"There is no example called '{name}'.")
+            return False
+        return self.open_path(path, origin="example")
+
+    # ----- save ----------------------------------------------------------------------------------
+    def save(self) -> bool:
+        doc = self.document
+        if doc.path is None or doc.origin != "file":
+            return self.save_as()
+        return self.save_to(doc.path)
+
+    def save_as(self) -> bool:
+        doc = self.document
+        suggested = doc.path or (
+            self._last_dir() / f"{doc.project.name or 'model'}{PROJECT_SUFFIX}"
+        )
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save project", str(suggested), f"LayerLoom projects (*{PROJECT_SUFFIX})"
+        )
+        if not path:
+            return False
+        if not path.endswith(PROJECT_SUFFIX):
+            path += PROJECT_SUFFIX
+        return self.save_to(path)
+
+    def save_to(self, path: str | os.PathLike) -> bool:
+        """Save the document to `path` (atomic); the previous file is kept if it fails."""
+        try:
+            with busy_cursor():
+                written = self.document.save(path)
+        except (LayerLoomError, OSError) as exc:
+            self.show_error("Could not save", str(exc))
+            return False
+        self._add_recent(written)
+        self.statusBar().showMessage(f"Saved {written.name}", 4000)
+        return True
+
+    # ----- export ---------------------------------------------------------------------------------
+    def _ask_path(self, title: str, suffix: str, filter_: str) -> Path | None:
+        stem = self.document.project.name or "model"
+        path, _ = QFileDialog.getSaveFileName(
+            self, title, str(self._last_dir() / f"{stem}{suffix}"), filter_
+        )
+        if not path:
+            return None
+        p = Path(path)
+        return p if p.suffix.lower() == suffix else p.with_suffix(suffix)
+
+    def export_keras_dialog(self) -> None:
+        path = self._ask_path("Export Keras model", KERAS_SUFFIX, "Keras models (*.keras)")
+        if path is not None:
+            self.export_keras(path)
+
+    def export_keras(self, path: str | os.PathLike) -> bool:
+        try:
+            with busy_cursor():
+                self.statusBar().showMessage("Building the Keras model…")
+                written = export_keras_model(self.document.graph, path)
+        except LayerLoomError as exc:
+            self.show_error("Could not export the model", str(exc))
+            if exc.node_id:
+                self.reveal_node(exc.node_id)
+            return False
+        except Exception as exc:  # Keras errors while saving: report, keep running
+            self.show_error("Could not export the model", f"{type(exc).__name__}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Exported {written.name}", 5000)
+        return True
+
+    def export_script_dialog(self) -> None:
+        path = self._ask_path("Export Python script", ".py", "Python scripts (*.py)")
+        if path is not None:
+            self.export_script(path)
+
+    def export_script(self, path: str | os.PathLike) -> bool:
+        from app.ui.panels.code_view import write_text_atomic
+
+        try:
+            code = self._generate_code()
+            write_text_atomic(Path(path), code)
+        except (LayerLoomError, OSError) as exc:
+            self.show_error("Could not export the script", str(exc))
+            return False
+        self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        return True
+
+    def export_image_dialog(self, fmt: str) -> None:
+        label = "PNG images (*.png)" if fmt == "png" else "SVG drawings (*.svg)"
+        path = self._ask_path(f"Export graph as {fmt.upper()}", f".{fmt}", label)
+        if path is not None:
+            self.export_image(path, fmt)
+
+    def export_image(self, path: str | os.PathLike, fmt: str | None = None) -> bool:
+        from app.ui.canvas import export
+
+        fmt = fmt or Path(path).suffix.lstrip(".").lower()
+        try:
+            with busy_cursor():
+                (export.export_png if fmt == "png" else export.export_svg)(self.scene, path)
+        except (LayerLoomError, OSError) as exc:
+            self.show_error("Could not export the graph", str(exc))
+            return False
+        self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        return True
+
+    # ----- recent files and examples ---------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = QSettings().value(RECENT_KEY, [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path) -> None:
+        p = str(Path(path).resolve())
+        files = [p] + [f for f in self.recent_files() if f != p]
+        QSettings().setValue(RECENT_KEY, files[:MAX_RECENT])
+        QSettings().setValue("recent/dir", str(Path(p).parent))
+        self._refresh_recent_menu()
+
+    def _last_dir(self) -> Path:
+        d = QSettings().value("recent/dir", "")
+        return Path(d) if d and Path(d).is_dir() else Path.home()
+
+    def _refresh_recent_menu(self) -> None:
+        menu = self.actions_.recent_menu
+        menu.clear()
+        files = [f for f in self.recent_files() if Path(f).exists()]
+        for i, f in enumerate(files):
+            act = menu.addAction(f"&{i + 1}  {Path(f).name}", lambda f=f: self.open_path(f))
+            act.setStatusTip(f)
+            act.setToolTip(f)
+        if not files:
+            menu.addAction("No recent files").setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction("Clear Recent", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        QSettings().setValue(RECENT_KEY, [])
+        self._refresh_recent_menu()
+
+    def _refresh_examples_menu(self) -> None:
+        from app.project.examples import list_examples
+
+        menu = self.actions_.examples_menu
+        menu.clear()
+        for name, title, _path in list_examples():
+            menu.addAction(title, lambda n=name: self.open_example(n))
+        if menu.isEmpty():
+            menu.addAction("No examples installed").setEnabled(False)
+
+    # ----- recovery ------------------------------------------------------------------------------
+    def offer_recovery(self) -> bool:
+        """If a crashed session left autosaved work, ask to restore it; True if restored."""
+        entries = self.autosave.pending()
+        if not entries:
+            return False
+        newest = entries[0]
+        if not self.ask_restore(entries):
+            self.autosave.store.discard(newest.key)
+            return False
+        try:
+            doc = Document.from_snapshot(self.autosave.store.load(newest.key))
+        except (LayerLoomError, ValueError) as exc:
+            self.show_error("Could not restore", str(exc))
+            return False
+        doc.mark_unsaved()
+        self.set_document(doc)
+        # The old snapshot stays until the restored work is saved or discarded; re-key it.
+        if doc.recovery_key != newest.key:
+            self.autosave.autosave_now()
+            self.autosave.store.discard(newest.key)
+        self.statusBar().showMessage(f"Restored unsaved work: {newest.name}", 6000)
+        return True

@@ -1,0 +1,459 @@
+"""MainWindow: canvas in the centre, palette / inspector / panels in docks, menus and status bar."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QUndoGroup
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+)
+
+from app.project.recovery import RecoveryEntry, RecoveryStore
+from app.ui.actions import WindowActions
+from app.ui.document import KERAS_SUFFIX, Document
+from app.ui.file_ops import FileOps
+from app.ui.icons import app_icon
+from app.ui.inspector import Inspector
+from app.ui.keras_loader import KerasLoader
+from app.ui.palette import LayerPalette
+from app.ui.panels.code_view import CodePanel
+from app.ui.panels.problems import ProblemsPanel
+from app.ui.panels.summary import SummaryPanel
+from app.ui.recovery import AutosaveController
+from app.ui.validation import ValidationController
+
+APP_TITLE = "LayerLoom"
+KERAS_DOCS_URL = "https://keras.io/api/"
+
+
+class MainWindow(QMainWindow, FileOps):
+    """The editor window; it owns one Document at a time and wires every view to it."""
+
+    def __init__(self, theme=None, recovery_dir: str | os.PathLike | None = None) -> None:
+        super().__init__()
+        self.theme = theme
+        self.document: Document | None = None
+        self.scene = None
+        self.setWindowIcon(app_icon())
+        self.resize(1440, 900)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
+        self.setAcceptDrops(True)
+        self.undo_group = QUndoGroup(self)
+        self.keras = KerasLoader(self)
+        self.keras.ready.connect(self._on_keras_ready)
+        self.keras.failed.connect(self._on_keras_failed)
+        self.validation: ValidationController | None = None
+        self.autosave = AutosaveController(RecoveryStore(recovery_dir), self)
+        self.autosave.failed.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        self.last_report = None
+
+        from app.ui.canvas.view import CanvasView
+
+        self.view = CanvasView(None)
+        self.view.setParent(self)
+        self.setCentralWidget(self.view)
+        self._build_docks()
+        self.actions_ = WindowActions(self)
+        self.actions_.canvas_only(self.view)
+        for dock in (self.palette_dock, self.inspector_dock, self.panels_dock):
+            self.actions_.docks_menu.addAction(dock.toggleViewAction())
+        self._build_status_bar()
+        self._refresh_recent_menu()
+        self._refresh_examples_menu()
+        if theme is not None:
+            self.actions_.themes[theme.mode].setChecked(True)
+            theme.theme_changed.connect(self._on_theme_changed)
+        self.set_document(Document())
+        self._restore_layout()
+
+    # ----- layout ------------------------------------------------------------------------------
+    def _build_docks(self) -> None:
+        self.palette = LayerPalette(self)
+        self.palette.add_requested.connect(self.add_layer_at_centre)
+        self.palette_dock = self._dock(
+            "Layers", "palette", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.inspector = Inspector(self)
+        self.inspector.status_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.inspector_dock = self._dock(
+            "Inspector", "inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.problems = ProblemsPanel(self)
+        self.problems.node_activated.connect(self.reveal_node)
+        self.summary = SummaryPanel(self)
+        self.summary.node_activated.connect(self.reveal_node)
+        self.code = CodePanel(self)
+        self.code.saved.connect(lambda p: self.statusBar().showMessage(f"Saved script {p}", 5000))
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.problems, "Problems")
+        self.tabs.addTab(self.summary, "Summary")
+        self.tabs.addTab(self.code, "Code")
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_code_if_visible())
+        self.panels_dock = self._dock(
+            "Panels", "panels", self.tabs, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.resizeDocks(
+            [self.palette_dock, self.inspector_dock], [250, 330], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([self.panels_dock], [230], Qt.Orientation.Vertical)
+
+    def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.problems_label = QLabel("", self)
+        self.params_label = QLabel("", self)
+        self.keras_label = QLabel("Loading Keras…", self)
+        self.keras_label.setToolTip(
+            "TensorFlow/Keras load in the background; shape checks start when ready."
+        )
+        for w in (self.problems_label, self.params_label, self.keras_label):
+            bar.addPermanentWidget(w)
+
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    # ----- documents -----------------------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        """Show `document`: a new scene on its graph, inspector and checks following it."""
+        from app.ui.canvas.scene import GraphScene
+
+        old_doc, old_scene = self.document, self.scene
+        self.document = document
+        document.setParent(self)
+        self.undo_group.addStack(document.undo_stack)
+        self.undo_group.setActiveStack(document.undo_stack)
+        self.scene = GraphScene(document.graph, document.undo_stack, self)
+        self.scene.selection_changed_nodes.connect(self._on_selection)
+        self.scene.status_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.scene.open_block_requested.connect(self._on_open_block)
+        self.view.setScene(self.scene)
+        if old_scene is not None:
+            old_scene.dispose()
+            old_scene.deleteLater()
+        if old_doc is not None:
+            self.undo_group.removeStack(old_doc.undo_stack)
+            old_doc.deleteLater()
+        self.inspector.set_context(document.graph, document.undo_stack)
+        if self.validation is None:
+            self.validation = ValidationController(document.graph, self)
+            self.validation.report_ready.connect(self._on_report)
+            self.validation.failed.connect(
+                lambda m: self.statusBar().showMessage(f"Shape check failed: {m}", 8000)
+            )
+            self.validation.set_enabled(self.keras.is_ready)
+        else:
+            self.validation.set_graph(document.graph)
+        document.graph.events.connect(self._on_graph_event)
+        document.dirty_changed.connect(self._update_title)
+        document.path_changed.connect(lambda _p: self._update_title())
+        self.autosave.set_document(document)
+        self.last_report = None
+        self.summary.clear_report()
+        if self.keras.is_ready:
+            self.code.set_source(self._generate_code)
+            self.problems.show_notice("Checking shapes…")
+        else:
+            self.problems.show_notice("Loading Keras… shape checks start as soon as it is ready.")
+        self._update_title()
+        self._update_counts()
+        QTimer.singleShot(0, self.fit_to_view)
+
+    def _update_title(self, *_args) -> None:
+        doc = self.document
+        if doc is None:
+            return
+        star = "*" if doc.is_dirty else ""
+        self.setWindowTitle(f"{APP_TITLE} — {doc.display_name}{star}")
+
+    def _on_graph_event(self, _event) -> None:
+        if self.keras.is_ready:
+            self.code.schedule_refresh()
+
+    # ----- Keras loading and checks --------------------------------------------------------------
+    def start_background_work(self) -> None:
+        """Start importing Keras (call once the window is on screen)."""
+        self.keras.start()
+
+    def _on_keras_ready(self, version: str) -> None:
+        self.keras_label.setText(f"Keras {version} ready")
+        self.keras_label.setToolTip(
+            f"Keras {version} (TensorFlow backend) loaded"
+            + (f" in {self.keras.seconds:.1f} s" if self.keras.seconds else "")
+        )
+        self.problems.show_notice("Checking shapes…")
+        if self.validation is not None:
+            self.validation.set_enabled(True)
+        self.code.set_source(self._generate_code)
+
+    def _on_keras_failed(self, message: str) -> None:
+        self.keras_label.setText("Keras unavailable")
+        self.keras_label.setToolTip(message)
+        self.problems.show_notice(f"Keras could not be loaded: {message}")
+
+    def _on_report(self, report) -> None:
+        self.last_report = report
+        graph = self.document.graph
+        if self.scene is not None:
+            self.scene.set_report(report)
+        self.problems.set_report(report, graph)
+        self.summary.set_report(report, graph)
+        self.inspector.set_report(report)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        report = self.last_report
+        if report is None:
+            self.problems_label.setText("")
+            self.params_label.setText(f"{len(self.document.graph)} layers" if self.document else "")
+            return
+        errors = sum(1 for p in report.problems if p.severity == "error")
+        warnings = len(report.problems) - errors
+        if errors or warnings:
+            parts = [f"{errors} error{'s' * (errors != 1)}"] if errors else []
+            parts += [f"{warnings} warning{'s' * (warnings != 1)}"] if warnings else []
+            self.problems_label.setText("⚠ " + ", ".join(parts))
+        else:
+            self.problems_label.setText("✓ No problems")
+        self.params_label.setText(
+            f"{len(self.document.graph)} layers · {report.total_params:,} params"
+        )
+        self.tabs.setTabText(
+            0, f"Problems ({len(report.problems)})" if report.problems else "Problems"
+        )
+
+    def _generate_code(self) -> str:
+        from app.compiler.codegen import generate_code
+
+        return generate_code(self.document.graph, self.document.project)
+
+    def _refresh_code_if_visible(self) -> None:
+        if self.tabs.currentWidget() is self.code and self.keras.is_ready:
+            self.code.refresh_now()
+
+    # ----- selection and canvas --------------------------------------------------------------------
+    def _on_selection(self, node_ids: list) -> None:
+        self.inspector.set_selection(list(node_ids))
+        for act in self.actions_.selection_actions:
+            act.setEnabled(bool(node_ids))
+
+    def reveal_node(self, node_id: str) -> None:
+        """Select a node and bring it into view (from the Problems / Summary panels)."""
+        if self.scene is None or node_id not in self.document.graph:
+            return
+        self.scene.select_node(node_id)
+        self.view.frame_node(node_id)
+
+    def _on_open_block(self, block_id: str) -> None:
+        node = self.document.graph.node(block_id)
+        self.statusBar().showMessage(
+            f"'{node.name}' is a nested model; use Edit ▸ Ungroup Block to edit its layers in place.",
+            8000,
+        )
+
+    def add_layer_at_centre(self, spec_id: str) -> str | None:
+        """Add a layer at the centre of the visible canvas (palette double-click)."""
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        return self.scene.add_node_at(spec_id, centre)
+
+    def fit_to_view(self) -> None:
+        self.view.fit_to_view()
+
+    def zoom_in(self) -> None:
+        self.view.zoom_in()
+
+    def zoom_out(self) -> None:
+        self.view.zoom_out()
+
+    def auto_layout(self) -> None:
+        from app.ui.canvas import edits
+
+        if edits.auto_layout(self.scene):
+            QTimer.singleShot(0, self.fit_to_view)
+
+    def quick_add(self) -> None:
+        self.view.open_quick_add()
+
+    # ----- edit menu -----------------------------------------------------------------------------
+    def cut(self) -> None:
+        self.copy()
+        self.delete_selection()
+
+    def copy(self) -> None:
+        self.view.copy_selection()
+
+    def paste(self) -> None:
+        self.view.paste()
+
+    def duplicate(self) -> None:
+        from app.ui.canvas import edits
+
+        edits.duplicate_selection(self.scene)
+
+    def delete_selection(self) -> None:
+        from app.ui.canvas import edits
+
+        edits.delete_selection(self.scene)
+
+    def select_all(self) -> None:
+        self.scene.select_nodes(self.document.graph.node_ids())
+
+    def group_selection(self) -> None:
+        from app.ui.canvas import edits
+
+        edits.group_selection(self.scene)
+
+    def ungroup_selection(self) -> None:
+        from app.nodes import REGISTRY
+        from app.ui.canvas import edits
+
+        graph = self.document.graph
+        blocks = [
+            n
+            for n in self.scene.selected_node_ids()
+            if REGISTRY[graph.node(n).spec_id].kind == "block"
+        ]
+        if not blocks:
+            self.statusBar().showMessage("Select a block to ungroup.", 4000)
+        for block_id in blocks:
+            edits.ungroup(self.scene, block_id)
+
+    # ----- view / help -----------------------------------------------------------------------------
+    def set_theme(self, mode: str) -> None:
+        if self.theme is not None:
+            self.theme.set_mode(mode)
+
+    def _on_theme_changed(self, dark: bool) -> None:
+        self.code.set_dark(dark)
+        if self.scene is not None and hasattr(self.scene, "apply_palette"):
+            self.scene.apply_palette()
+        self.view.viewport().update()
+
+    def about(self) -> None:
+        from app import __version__
+
+        keras = f"Keras {self.keras.version}" if self.keras.version else "Keras (loading)"
+        QMessageBox.about(
+            self,
+            "About LayerLoom",
+            f"<h3>LayerLoom {__version__}</h3><p>Build Keras models as a graph, checked by Keras on "
+            f"every edit.</p><p>{keras} · Qt for Python</p>",
+        )
+
+    def open_keras_docs(self) -> None:
+        QDesktopServices.openUrl(QUrl(KERAS_DOCS_URL))
+
+    # ----- questions (methods so tests can answer them) --------------------------------------------
+    def ask_save_changes(self) -> str:
+        """Ask Save / Discard / Cancel for unsaved changes; returns "save", "discard" or "cancel"."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Unsaved changes")
+        box.setText(f"Save the changes to “{self.document.display_name}”?")
+        box.setInformativeText("Your changes are lost if you don't save them.")
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def ask_restore(self, entries: list[RecoveryEntry]) -> bool:
+        """Ask whether to restore the newest autosaved work."""
+        newest = entries[0]
+        from datetime import datetime
+
+        when = datetime.fromtimestamp(newest.saved_at).strftime("%Y-%m-%d %H:%M")
+        answer = QMessageBox.question(
+            self,
+            "Restore unsaved work?",
+            f"LayerLoom closed without saving “{newest.name}” (autosaved {when}).\n\n"
+            "Restore it? Choosing No discards the autosaved copy.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def show_error(self, title: str, message: str) -> None:
+        """A message box for errors the user must see (tests may override it)."""
+        QMessageBox.warning(self, title, message)
+
+    # ----- closing -----------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if not self.maybe_save():
+            event.ignore()
+            return
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop timers and threads; the window can then be destroyed safely."""
+        self.autosave.stop()
+        self.code.set_source(None)
+        if self.validation is not None:
+            self.validation.shutdown()
+        if self.scene is not None:
+            self.scene.dispose()
+        self.keras.wait()
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if self._dropped_file(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        path = self._dropped_file(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        QTimer.singleShot(0, lambda: self.open_path(path))
+
+    @staticmethod
+    def _dropped_file(event) -> Path | None:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile():
+                p = Path(url.toLocalFile())
+                if p.suffix.lower() in (".llproj", KERAS_SUFFIX):
+                    return p
+        return None
