@@ -49,7 +49,10 @@ REGISTERED_PREFIX = "layerloom>"
 
 def load_keras_file(path: str | os.PathLike) -> ModelGraph:
     """An editable graph of the model in a .keras file, refusing files that could run code."""
-    file = Path(path)
+    raw = os.fspath(path)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", str(raw)):
+        raise ImportModelError(f"'{raw}' is not a local file; download it first.", path=str(raw))
+    file = Path(raw)
     data = read_local_file(file)
     config = read_config(file, data)
     check_config(config, file.name)
@@ -65,8 +68,6 @@ def load_keras_file(path: str | os.PathLike) -> ModelGraph:
 def read_local_file(file: Path) -> bytes:
     """The bytes of a local, regular .keras file (read once, so the checks see what loads)."""
     text = str(file)
-    if "://" in text:
-        raise ImportModelError(f"'{text}' is not a local file; download it first.", path=text)
     suffix = file.suffix.lower()
     if suffix in (".h5", ".hdf5"):
         raise ImportModelError(
@@ -82,10 +83,11 @@ def read_local_file(file: Path) -> bytes:
         raise ImportModelError(f"'{file.name}' does not exist.", path=text) from None
     except OSError as exc:
         raise ImportModelError(f"Cannot open '{file.name}': {exc.strerror}.", path=text) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise ImportModelError(f"'{file.name}' is not a regular file.", path=text)
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ImportModelError(f"'{file.name}' is not a regular file.", path=text)
         if info.st_size > MAX_FILE_BYTES:
             raise ImportModelError(f"'{file.name}' is larger than 4 GiB.", path=text)
         data = f.read(MAX_FILE_BYTES + 1)
