@@ -44,6 +44,15 @@ KNOWN_CHOICES = {
     "fill_mode": ("reflect", "wrap", "constant", "nearest"),
     "merge_mode": ("sum", "mul", "concat", "ave"),
 }
+ADVANCED_KINDS = frozenset({"initializer", "regularizer", "constraint", "dtype"})
+ADVANCED_NAMES = frozenset({"seed", "data_format", "sparse", "ragged", "encoding", "salt"})
+GENERIC_DOCS = {
+    "data_format": "Where the channels axis is (None: the Keras config, usually channels_last).",
+    "seed": "Random seed (None: random).",
+    "value_range": "[low, high] range of the input values.",
+    "layers": "The layers applied in order (Keras layer configs).",
+    "fill_value": "Value used for padding.",
+}
 TUPLE_NAMES = frozenset(
     {"kernel_size", "strides", "pool_size", "dilation_rate", "size", "output_size", "padding",
      "cropping", "tile_grid_size", "output_padding"}
@@ -170,6 +179,8 @@ def infer_param(cls_name: str, name: str, default: Any) -> dict:
         p["kind"], p["choices"] = "choice", list(KNOWN_CHOICES[name])
     elif name == "padding" and default in ("valid", "same"):
         p["kind"], p["choices"] = "choice", ["valid", "same"]
+    elif "factor" in name and isinstance(default, int | float | None):
+        p["kind"] = "any"  # a number f (for [-f, f]) or a [low, high] pair
     elif isinstance(default, bool):
         p["kind"] = "bool"
     elif isinstance(default, int) and name in TUPLE_NAMES and _dims(cls_name):
@@ -180,7 +191,9 @@ def infer_param(cls_name: str, name: str, default: Any) -> dict:
         p["kind"] = "float"
     elif isinstance(default, str):
         p["kind"] = "string"
-    elif isinstance(default, list) and default and all(
+    elif name == "seed" and default is None:
+        p["kind"] = "int"
+    elif isinstance(default, list) and name in TUPLE_NAMES and default and all(
         isinstance(v, int) and not isinstance(v, bool) for v in default
     ):
         p["kind"], p["length"] = "int_tuple", len(default)
@@ -188,8 +201,12 @@ def infer_param(cls_name: str, name: str, default: Any) -> dict:
         p["minimum"], p["maximum"] = 0.0, 1.0
     if p["kind"] == "int" and name in NAME_CANDIDATES:
         p["minimum"] = 1
-    if default is None and p["kind"] != "any":
+    if p["kind"] == "int_tuple" and name not in ("padding", "cropping", "output_padding"):
+        p["minimum"] = 1
+    if default is None:
         p["optional"] = True
+    if p["kind"] in ADVANCED_KINDS or name in ADVANCED_NAMES:
+        p["advanced"] = True
     return p
 
 
@@ -197,6 +214,35 @@ def _doc(cls: type) -> str:
     text = inspect.getdoc(cls) or ""
     para = text.split("\n\n", 1)[0].replace("\n", " ").strip()
     return para[:200]
+
+
+def _first_sentence(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    m = re.search(r"(?<=[a-z0-9`)\]])\.(\s|$)", text)
+    sentence = text[: m.start() + 1] if m else text
+    return sentence if len(sentence) <= limit else sentence[: limit - 3].rstrip() + "..."
+
+
+def arg_docs(cls: type) -> dict[str, str]:
+    """One line per constructor arg, from the "Args:" section of the class docstring."""
+    lines = (cls.__doc__ or "").expandtabs().splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.strip() in ("Args:", "Arguments:")), None)
+    if start is None:
+        return {}
+    base = len(lines[start]) - len(lines[start].lstrip())
+    docs: dict[str, list[str]] = {}
+    current = None
+    for line in lines[start + 1 :]:
+        indent = len(line) - len(line.lstrip())
+        if line.strip() and indent <= base:
+            break  # next section ("Input shape:", "Example:", ...)
+        entry = re.match(r"^(\w+)(?: \([^)]*\))?:\s*(.*)$", line.strip())
+        if entry and indent <= base + 4:
+            current = entry.group(1)
+            docs[current] = [entry.group(2)]
+        elif current and line.strip():
+            docs[current].append(line.strip())
+    return {k: _first_sentence(" ".join(v)) for k, v in docs.items() if any(v)}
 
 
 def _signature(cls: type) -> list[inspect.Parameter]:
@@ -344,6 +390,10 @@ def spec_entry(cls: type, names: list[str]) -> dict:
         extra.pop("needs_config", None)
         extra.pop("build_error", None)
     params = [infer_param(public, p["name"], config[p["name"]]) for p in params]
+    docs = {**GENERIC_DOCS, **arg_docs(cls)}
+    for p in params:
+        if docs.get(p["name"]):
+            p["doc"] = docs[p["name"]]
     inputs = [{"name": "inputs"}]
     if style == "list":
         inputs = [{"name": "inputs", "variadic": True, "min_count": len(extra["example_inputs"])}]
@@ -357,6 +407,7 @@ def spec_entry(cls: type, names: list[str]) -> dict:
         "params": params,
         "inputs": inputs,
         "call_style": style,
+        "key_params": [p["name"] for p in params if p["name"] in required][:3],
         "aliases": [f"keras.layers.{n}" for n in names[1:]]
         + ([f"keras.layers.{keras_name}"] if keras_name not in names else []),
         "extra": extra,
