@@ -36,6 +36,7 @@ class ShapeEngine:
         self.last_recomputed = walker.recomputed
         # Forget nodes that are gone, so the cache follows the graph.
         self._memo.calls = {k: v for k, v in self._memo.calls.items() if k in walker.calls_seen}
+        self._memo.params = {k: v for k, v in self._memo.params.items() if k in walker.params_seen}
         self._memo.layers = {k: v for k, v in self._memo.layers.items() if k in walker.layers_now}
         for _path, level in graph.walk():
             for nid in level.node_ids():

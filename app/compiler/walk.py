@@ -7,12 +7,14 @@ disagree about how a node becomes a layer call or what counts as a problem.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import keras
+import networkx as nx
 
 from app.compiler import keras_call as kc
 from app.compiler.messages import layer_error, who
@@ -57,6 +59,8 @@ class Memo:
 
     layers: dict[tuple, LayerEntry] = field(default_factory=dict)
     calls: dict[tuple, CallEntry] = field(default_factory=dict)
+    # owner key -> (name, copy of params, canonical text, validation error)
+    params: dict[tuple, tuple] = field(default_factory=dict)
 
 
 def canon(value: Any) -> str:
@@ -82,6 +86,7 @@ class Walker:
         self.computed = 0  # how many calls were really made (not taken from the memo)
         self.layers_now: dict[tuple, LayerEntry] = {}
         self.calls_seen: set[tuple] = set()
+        self.params_seen: set[tuple] = set()
         self.weight_jobs: list[tuple[Any, list]] = []
 
     # ----- one level ----------------------------------------------------------------------
@@ -95,13 +100,15 @@ class Walker:
         """Compute every node of one level; returns (input tensors, output tensors or None)."""
         add = _Adder(report, scope)
         self._check_level(graph, add, scope)
-        if not graph.is_acyclic():
+        try:
+            order = graph.topological_order()
+        except nx.NetworkXUnfeasible:
             cycle = [n for n in graph.node_ids() if _on_cycle(graph, n)]
             names = ", ".join(f"'{graph.node(n).name}'" for n in cycle)
             add.problem(f"Layers {names} form a cycle; a Keras model must be acyclic", cycle[0])
             return [], None
         tensors: dict[str, list] = {}
-        for nid in graph.topological_order():
+        for nid in order:
             node = graph.node(nid)
             outputs = self._visit(graph, node, add, scope, feeds, tensors)
             if outputs is not None:
@@ -184,10 +191,9 @@ class Walker:
                 node,
                 f"{text} reuses the layer of {other}; only a layer of the same type can be shared",
             )
-        try:
-            validate_params(spec, owner.params, owner.name)
-        except LayerLoomError as exc:
-            return add.fail(node, exc.message) if owner is node else add.wait(node)
+        pcanon, perror = self._checked_params((*scope.layer_path, owner.id), spec, owner)
+        if perror is not None:
+            return add.fail(node, perror) if owner is node else add.wait(node)
         if spec.kind == "block" and owner.subgraph is None:
             return add.fail(node, f"{text} is empty: it has no layers inside")
         gathered = self._gather(graph, node, text, add, tensors)
@@ -196,7 +202,22 @@ class Walker:
         by_port, in_specs = gathered
         if spec.kind == "block":
             return self._visit_block(node, owner, spec, graph, by_port, in_specs, add, scope)
-        return self._visit_layer(node, owner, spec, graph, by_port, in_specs, add, scope)
+        return self._visit_layer(node, owner, spec, graph, by_port, in_specs, add, scope, pcanon)
+
+    def _checked_params(self, key: tuple, spec: NodeSpec, owner: Node) -> tuple[str, str | None]:
+        """(canonical text, validation error) of the owner's params; redone only on change."""
+        self.params_seen.add(key)
+        seen = self.memo.params.get(key)
+        if seen is not None and seen[0] == owner.name and seen[1] == owner.params:
+            return seen[2], seen[3]
+        try:
+            validate_params(spec, owner.params, owner.name)
+            error = None
+        except LayerLoomError as exc:
+            error = exc.message
+        text = canon(owner.params)
+        self.memo.params[key] = (owner.name, copy.deepcopy(owner.params), text, error)
+        return text, error
 
     def _gather(self, graph: ModelGraph, node: Node, text: str, add: _Adder, tensors):
         """Tensors per port (slot order) and their specs, or None after a problem / wait."""
@@ -283,17 +304,18 @@ class Walker:
         add.result(node, result)
         return [t]
 
-    def _visit_layer(self, node, owner, spec, graph, by_port, in_specs, add, scope):
+    def _visit_layer(self, node, owner, spec, graph, by_port, in_specs, add, scope, pcanon):
         text = node_who(node, spec)
         lkey = (*scope.layer_path, owner.id)
-        lsig = (spec.id, canon(owner.params), owner.name, owner.trainable,
+        lsig = (spec.id, pcanon, owner.name, owner.trainable,
                 tuple(s[2:] for s in in_specs))  # fmt: skip
         entry = self._layer_for(lkey, lsig, lambda: kc.create_layer(spec, owner), spec, owner)
         if entry.error is not None:
             return add.fail(node, entry.error) if owner is node else add.wait(node)
         key = (*scope.path, node.id)
         self.calls_seen.add(key)
-        csig = (entry.sig, in_specs, canon(node.call_kwargs), scope.frozen)
+        kwargs = canon(node.call_kwargs) if node.call_kwargs else ""
+        csig = (entry.sig, in_specs, kwargs, scope.frozen)
         cached = self.memo.calls.get(key)
         if not self.build and cached and cached.sig == csig and cached.layer is entry.layer:
             add.reuse(node, cached)
