@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -13,13 +13,18 @@ class SettingsError(ValueError):
 
 @dataclass
 class DataSettings:
-    """Which dataset source feeds the model, and its options (source ids come from app.data)."""
+    """Which dataset source feeds the model, and its options (source ids come from app.data).
+
+    Keys this class does not know (split, normalisation, input map, ... owned by app.data's
+    DataConfig) are kept in `extra` and written back unchanged.
+    """
 
     source: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _with_extra(self)
 
     @classmethod
     def from_dict(cls, data: Any) -> DataSettings:
@@ -28,6 +33,7 @@ class DataSettings:
         return cls(
             source=_text(d.get("source", ""), "data source"),
             options=dict(_mapping(d.get("options", {}), "data options")),
+            extra=_extra(cls, d),
         )
 
 
@@ -35,26 +41,27 @@ class DataSettings:
 class TrainingSettings:
     """How `fit` runs: optimizer, losses/metrics per output name, batch size, epochs, split, seed.
 
-    A loss is a Keras name ("mse") or a serialized Keras loss config
-    ({"class_name": "BinaryCrossentropy", "config": {"from_logits": true}}).
+    Losses and metrics are Keras names ("mse", "accuracy").  Keys this class does not know
+    (callbacks, schedules, ... owned by app.training's TrainingConfig) are kept in `extra`.
     """
 
-    optimizer: str = "adam"
+    optimizer: str = "Adam"
     learning_rate: float = 1e-3
-    loss: dict[str, str | dict[str, Any]] = field(default_factory=dict)
+    loss: dict[str, str] = field(default_factory=dict)
     loss_weights: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, list[str]] = field(default_factory=dict)
     batch_size: int = 32
     epochs: int = 10
     validation_split: float = 0.2
     seed: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return _with_extra(self)
 
     @classmethod
     def from_dict(cls, data: Any) -> TrainingSettings:
-        """Read and check plain data; missing keys take the defaults, unknown keys are ignored."""
+        """Read and check plain data; missing keys take the defaults, unknown ones go to extra."""
         d = _mapping(data, "training settings")
         base = cls()
         loss = _mapping(d.get("loss", {}), "losses")
@@ -66,7 +73,9 @@ class TrainingSettings:
             learning_rate=_number(
                 d.get("learning_rate", base.learning_rate), "learning rate", 0.0, 1e3
             ),
-            loss={_text(k, "output name"): _loss(v, k) for k, v in loss.items()},
+            loss={
+                _text(k, "output name"): _text(v, f"loss of output '{k}'") for k, v in loss.items()
+            },
             loss_weights={
                 _text(k, "output name"): _number(v, f"loss weight of output '{k}'", 0.0, 1e6)
                 for k, v in weights.items()
@@ -83,15 +92,18 @@ class TrainingSettings:
                 d.get("validation_split", base.validation_split), "validation split", 0.0, 0.99
             ),
             seed=None if seed is None else _whole(seed, "random seed", 0, 2**32 - 1),
+            extra=_extra(cls, d),
         )
 
 
-def _loss(v: Any, output: str) -> str | dict[str, Any]:
-    if isinstance(v, dict):
-        if not isinstance(v.get("class_name"), str):
-            raise SettingsError(f"The loss of output '{output}' must name a Keras loss class.")
-        return v
-    return _text(v, f"loss of output '{output}'")
+def _with_extra(obj: Any) -> dict[str, Any]:
+    d = asdict(obj)
+    return {**d.pop("extra"), **d}
+
+
+def _extra(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    known = {f.name for f in fields(cls)}
+    return {str(k): v for k, v in d.items() if k not in known}
 
 
 def _mapping(v: Any, what: str) -> dict:

@@ -114,7 +114,7 @@ def test_deep_nesting(tmp_path):
         (lambda d: d.update(training={"batch_size": "big"}), "batch size"),
         (lambda d: d.update(training={"epochs": -3}), "epochs"),
         (lambda d: d.update(training={"loss": ["mse"]}), "losses must be a mapping"),
-        (lambda d: d.update(training={"loss": {"out": {"config": {}}}}), "Keras loss class"),
+        (lambda d: d.update(training={"loss": {"out": {"config": {}}}}), "loss of output 'out'"),
         (lambda d: d.update(training={"loss_weights": {"out": "x"}}), "loss weight"),
         (lambda d: d.update(data="mnist"), "data settings"),
         (lambda d: d.update(runs={"a": 1}), "training runs"),
