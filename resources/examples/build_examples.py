@@ -21,7 +21,8 @@ HERE = Path(__file__).resolve().parent
 INPUT, BLOCK = "keras.Input", "layerloom.Block"
 DENSE, CONV = "keras.layers.Dense", "keras.layers.Conv2D"
 EMB, LSTM = "keras.layers.Embedding", "keras.layers.LSTM"
-SYNTHETIC = DataSettings("synthetic", {"samples": 256})
+# Source ids and options of app.data; keys DataSettings does not model go to `extra`.
+SYNTHETIC = DataSettings("synthetic", {"num_samples": 512, "labels": "sparse"})
 
 
 _ids = {"example": "", "count": 0}
@@ -63,7 +64,7 @@ def digits_mlp() -> Project:
     )  # fmt: skip
     g.set_outputs([out])
     return Project(
-        "Digits MLP", g, DataSettings("bundled", {"name": "digits", "flatten": True}),
+        "Digits MLP", g, DataSettings("sklearn.digits", {"scale": True}),
         TrainingSettings(loss={"digit": "sparse_categorical_crossentropy"},
                          metrics={"digit": ["accuracy"]}, epochs=20, seed=0),
     )  # fmt: skip
@@ -82,7 +83,7 @@ def digits_cnn() -> Project:
     )  # fmt: skip
     g.set_outputs([out])
     return Project(
-        "Digits CNN", g, DataSettings("bundled", {"name": "digits", "flatten": False}),
+        "Digits CNN", g, DataSettings("sklearn.digits_images", {"scale": True}),
         TrainingSettings(loss={"digit": "sparse_categorical_crossentropy"},
                          metrics={"digit": ["accuracy"]}, epochs=20, seed=0),
     )  # fmt: skip
@@ -132,7 +133,9 @@ def ticket_classifier_difficulty() -> Project:
 
 
 def issue_classifier() -> Project:
-    # Keras functional API guide, "multiple inputs and outputs" (seed 003).
+    # Keras functional API guide, "multiple inputs and outputs" (seed 003).  The guide's heads
+    # output logits and use from_logits losses; project losses are Keras names, so the heads
+    # carry the matching sigmoid / softmax and plain cross-entropies instead (sparse labels).
     num_tags, num_words, num_departments = 12, 10000, 4
     g = ModelGraph("issue_classifier")
     title = add(g, INPUT, "title", {"shape": [None], "dtype": "int32"})
@@ -146,15 +149,13 @@ def issue_classifier() -> Project:
     for src in (t, b, tags):
         g.connect(src, cat)
     heads = [
-        chain(g, cat, (DENSE, "priority", {"units": 1})),
-        chain(g, cat, (DENSE, "department", {"units": num_departments})),
+        chain(g, cat, (DENSE, "priority", {"units": 1, "activation": "sigmoid"})),
+        chain(g, cat, (DENSE, "department", {"units": num_departments, "activation": "softmax"})),
     ]
     g.set_outputs(heads)
-    logits = {"from_logits": True}
     training = TrainingSettings(
-        optimizer="rmsprop", learning_rate=1e-3,
-        loss={"priority": {"class_name": "BinaryCrossentropy", "config": logits},
-              "department": {"class_name": "CategoricalCrossentropy", "config": logits}},
+        optimizer="RMSprop", learning_rate=1e-3,
+        loss={"priority": "binary_crossentropy", "department": "sparse_categorical_crossentropy"},
         loss_weights={"priority": 1.0, "department": 0.2},
         batch_size=32, epochs=2, seed=0,
     )  # fmt: skip
@@ -216,8 +217,8 @@ def conv_autoencoder() -> Project:
     encoded = block(g, "encoder", enc, img)
     decoded = block(g, "decoder", dec, encoded)
     g.set_outputs([decoded])
-    data = DataSettings("keras.datasets", {"name": "mnist", "target": "inputs"})
-    training = TrainingSettings(optimizer="rmsprop", loss={"decoder": "mse"}, batch_size=64,
+    data = DataSettings("keras.mnist", {"scale": True}, extra={"target": "inputs"})
+    training = TrainingSettings(optimizer="RMSprop", loss={"decoder": "mse"}, batch_size=64,
                                 epochs=20, validation_split=0.1, seed=0)  # fmt: skip
     return Project("Convolutional autoencoder", g, data, training)
 
@@ -262,7 +263,7 @@ def vae() -> Project:
     dec.set_outputs([d_out])
     out = block(g, "decoder", dec, sampling)
     g.set_outputs([out])
-    data = DataSettings("keras.datasets", {"name": "mnist", "flatten": True, "target": "inputs"})
+    data = DataSettings("keras.mnist", {"scale": True}, extra={"target": "inputs"})
     training = TrainingSettings(loss={"decoder": "mse"}, batch_size=32, epochs=1, seed=0)
     return Project("Variational autoencoder", g, data, training)
 
