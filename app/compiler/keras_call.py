@@ -18,13 +18,23 @@ from app.nodes import NodeSpec, PortSpec
 
 
 def layer_config(spec: NodeSpec, node: Node) -> dict[str, Any]:
-    """The from_config dict of a node: spec defaults, the node's params, its name and trainable."""
-    return {**spec.defaults(), **node.params, "name": node.name, "trainable": node.trainable}
+    """The from_config dict of a node: spec defaults, the node's params, its name and trainable.
+
+    A few layers (SpatialDropout*, Discretization) take no `trainable` keyword; their spec
+    says so with extra["trainable_kwarg"] = False.
+    """
+    config = {**spec.defaults(), **node.params, "name": node.name, "trainable": node.trainable}
+    if spec.extra.get("trainable_kwarg") is False:
+        del config["trainable"]
+    return config
 
 
 def create_layer(spec: NodeSpec, node: Node) -> keras.layers.Layer:
     """A new, unbuilt Keras layer for `node` (from_config, so nested configs deserialize)."""
-    return spec.keras_class().from_config(layer_config(spec, node))
+    layer = spec.keras_class().from_config(layer_config(spec, node))
+    if not node.trainable:
+        layer.trainable = False
+    return layer
 
 
 def create_input(

@@ -416,3 +416,48 @@ def test_shapes_follow_input_rank(shape) -> None:
     g.connect(x, d)
     g.set_outputs([d])
     assert infer_shapes(g).nodes[d].output_shapes == [(None, *shape[:-1], 5)]
+
+
+# ----- every registered layer: inference without weights equals a plain Keras call -------------
+def _example_specs():
+    from app.nodes import REGISTRY
+
+    return [
+        s
+        for s in REGISTRY.values()
+        if s.kind in ("layer", "custom")
+        and s.extra.get("example_inputs")
+        and not s.extra.get("needs_config")
+        and not s.extra.get("nested_only")
+    ]
+
+
+@pytest.mark.parametrize("spec", _example_specs(), ids=lambda s: s.id)
+def test_deferred_weights_give_keras_numbers(spec) -> None:
+    """Layers built in a StatelessScope report the shapes and counts of a normal build."""
+    import warnings
+
+    from app.compiler import keras_call as kc
+
+    g = ModelGraph("one")
+    examples = spec.extra["example_inputs"]
+    inputs = [
+        g.add_node("keras.Input", f"in{i}", params={"shape": shape, "dtype": dtype})
+        for i, (shape, dtype) in enumerate(examples)
+    ]
+    node = g.add_node(spec.id, "layer")
+    for i, src in enumerate(inputs):
+        g.connect(src, node, port=spec.inputs[min(i, len(spec.inputs) - 1)].name)
+    g.set_outputs([node])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = infer_shapes(g)
+        layer = kc.create_layer(spec, g.node(node))
+        tensors = [keras.Input(shape=tuple(s), dtype=d) for s, d in examples]
+        by_port: dict[str, list] = {}
+        for i, t in enumerate(tensors):
+            by_port.setdefault(spec.inputs[min(i, len(spec.inputs) - 1)].name, []).append(t)
+        outputs = kc.call_layer(layer, spec, spec.inputs, by_port)
+    assert report.ok, report.problems
+    assert report.nodes[node].output_shapes == [tuple(t.shape) for t in outputs]
+    assert report.nodes[node].params == layer.count_params()
