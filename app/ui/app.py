@@ -68,6 +68,7 @@ def run_gui(args: list[str]) -> int:
         from app.project.examples import DEFAULT_EXAMPLE
 
         window.open_example(DEFAULT_EXAMPLE)
+    sys.excepthook = _make_excepthook(window, sys.excepthook)
     window.show()
 
     def shown() -> None:
@@ -83,3 +84,25 @@ def run_gui(args: list[str]) -> int:
 
     QTimer.singleShot(0, shown)
     return app.exec()
+
+
+def _make_excepthook(window, previous):
+    """Errors escaping a Qt slot: a LayerLoomError goes to the status bar, others to a message box."""
+    from app.errors import LayerLoomError
+
+    def hook(exc_type, exc, tb) -> None:
+        if isinstance(exc, LayerLoomError):
+            window.statusBar().showMessage(str(exc), 8000)
+            return
+        previous(exc_type, exc, tb)  # keep the traceback on stderr for bug reports
+        if issubclass(exc_type, KeyboardInterrupt):
+            return
+        try:
+            window.show_error(
+                "Unexpected error",
+                f"{exc_type.__name__}: {exc}\n\nYour work is autosaved; please report this.",
+            )
+        except Exception:
+            pass
+
+    return hook

@@ -156,6 +156,9 @@ class Inspector(QScrollArea):
         if spec.kind != "input":
             form.addRow("Trainable", self.trainable_box)
             form.addRow("Shares layer of", self.shares_combo)
+        else:  # an Input has no weights and no layer to share
+            self.trainable_box.hide()
+            self.shares_combo.hide()
         self.output_box = QCheckBox("Is a model output", layer_box)
         self.output_box.setToolTip("The model returns this layer's result.")
         self.output_box.toggled.connect(self._commit_output)

@@ -416,6 +416,8 @@ class MainWindow(QMainWindow, FileOps):
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
+        self.autosave.discard_current()  # a clean exit leaves nothing to recover
+        self.hide()  # the Keras import thread may need a moment to finish; do not look frozen
         self.shutdown()
         event.accept()
 

@@ -77,12 +77,14 @@ class ProblemsPanel(QTableWidget):
             layer = node.name if node is not None else ""
             self._add_row(prob.severity, layer, prob.message, top)
             self._messages.append(prob.message)
+        if not problems:
+            self._add_row("ok", "", "No problems: Keras accepts every layer and connection.", None)
 
     def _add_row(self, severity: str, layer: str, message: str, node_id: str | None) -> None:
         row = self.rowCount()
         self.insertRow(row)
         icon_item = QTableWidgetItem()
-        if severity in ("error", "warning"):
+        if severity in ("error", "warning", "ok"):
             icon_item.setIcon(severity_icon(severity))
         icon_item.setData(Qt.ItemDataRole.UserRole, severity)
         icon_item.setToolTip(severity.capitalize())
