@@ -17,6 +17,7 @@ TEXT = [[[], "string"]]
 
 P = ParamSpec  # short alias: the spec tables below are long
 
+# fmt: off
 ACT = P("activation", "activation", default=None, optional=True, doc="Activation applied to the output (None: linear).")
 USE_BIAS = P("use_bias", "bool", default=True, doc="Add a learned bias vector.")
 SEED = P("seed", "int", default=None, optional=True, advanced=True, doc="Random seed (None: random).")
@@ -28,6 +29,7 @@ INTERPOLATION = P("interpolation", "choice", default="bilinear", choices=("bilin
 FILL_MODE = P("fill_mode", "choice", default="reflect", choices=("reflect", "wrap", "constant", "nearest"), advanced=True, doc="How points outside the image are filled.")
 FILL_VALUE = P("fill_value", "float", default=0.0, advanced=True, doc="Fill value for fill_mode 'constant'.")
 VALUE_RANGE = P("value_range", "any", default=[0, 255], advanced=True, doc="[low, high] range of the pixel values.")
+# fmt: on
 
 
 def weight_params(

@@ -27,7 +27,17 @@ def _window(n: int, name: str, default: list | None, doc: str, **kw) -> P:
 def conv(n: int, *, transpose: bool = False) -> NodeSpec:
     """Conv{n}D or Conv{n}DTranspose."""
     name = f"Conv{n}D" + ("Transpose" if transpose else "")
-    padding = P("padding", "choice", default="valid", choices=("valid", "same", "causal"), doc="'valid': no padding; 'same': keep the length; 'causal': no look-ahead.") if n == 1 and not transpose else PADDING
+    padding = (
+        P(
+            "padding",
+            "choice",
+            default="valid",
+            choices=("valid", "same", "causal"),
+            doc="'valid': no padding; 'same': keep the length; 'causal': no look-ahead.",
+        )
+        if n == 1 and not transpose
+        else PADDING
+    )
     params = [
         P("filters", "int", default=32, minimum=1, doc="Number of output channels."),
         _window(n, "kernel_size", [3] * n, "Size of the convolution window."),
@@ -35,13 +45,37 @@ def conv(n: int, *, transpose: bool = False) -> NodeSpec:
         padding,
     ]
     if transpose:
-        params.append(_window(n, "output_padding", None, "Extra size added to one side of the output (None: inferred).", optional=True, advanced=True))
+        params.append(
+            _window(
+                n,
+                "output_padding",
+                None,
+                "Extra size added to one side of the output (None: inferred).",
+                optional=True,
+                advanced=True,
+            )
+        )
     params += [
         DATA_FORMAT,
-        _window(n, "dilation_rate", [1] * n, "Spacing between kernel taps (atrous convolution).", advanced=True),
+        _window(
+            n,
+            "dilation_rate",
+            [1] * n,
+            "Spacing between kernel taps (atrous convolution).",
+            advanced=True,
+        ),
     ]
     if not transpose:
-        params.append(P("groups", "int", default=1, minimum=1, advanced=True, doc="Split channels into groups convolved separately."))
+        params.append(
+            P(
+                "groups",
+                "int",
+                default=1,
+                minimum=1,
+                advanced=True,
+                doc="Split channels into groups convolved separately.",
+            )
+        )
     params += [ACT, USE_BIAS, *weight_params("kernel", "bias")]
     doc = f"{'Transposed (up-sampling) ' if transpose else ''}{n}D convolution over {SPATIAL[n]}."
     aliases = (f"Convolution{n}D" + ("Transpose" if transpose else ""),)
@@ -88,7 +122,8 @@ def pooling(n: int, kind: str) -> NodeSpec:
     params = (
         _window(n, "pool_size", [2] * n, "Window size."),
         _window(n, "strides", None, "Step of the window (None: pool_size).", optional=True),
-        PADDING, DATA_FORMAT,
+        PADDING,
+        DATA_FORMAT,
     )
     return spec(f"{long}Pooling{n}D", "Pooling", f"{long} over {n}D windows of {SPATIAL[n]}.", params,
                 example=EXAMPLES[n], key=("pool_size",), aliases=(f"{short}Pool{n}D",),

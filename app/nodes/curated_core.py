@@ -20,6 +20,7 @@ from app.nodes.curated_common import (
 )
 from app.nodes.spec import PortSpec
 
+# fmt: off
 RATE = P("rate", "float", default=0.5, minimum=0.0, maximum=1.0, doc="Fraction of the inputs to drop.")
 NOISE_SHAPE = P("noise_shape", "shape", default=None, optional=True, advanced=True, doc="Shape of the binary dropout mask (None: the input shape).")
 # These constructors take no **kwargs: pass no "trainable" key, set layer.trainable afterwards.
@@ -177,4 +178,5 @@ RESHAPING = [
 ]
 
 SPECS = CORE + ACTIVATION + REGULARIZATION + MERGING + RESHAPING
-# fmt: skip
+
+# fmt: on

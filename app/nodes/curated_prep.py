@@ -16,6 +16,7 @@ from app.nodes.curated_common import (
     spec,
 )
 
+# fmt: off
 HEIGHT = P("height", "int", default=24, minimum=1, doc="Output height in pixels.")
 WIDTH = P("width", "int", default=24, minimum=1, doc="Output width in pixels.")
 FACTOR = P("factor", "any", default=0.1, doc="Strength: a number f for [-f, f], or [low, high].")
@@ -142,3 +143,5 @@ CUSTOM = [
 ]
 
 SPECS = IMAGE + NUMERIC_TEXT + CUSTOM
+
+# fmt: on

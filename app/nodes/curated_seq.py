@@ -15,6 +15,7 @@ from app.nodes.curated_common import (
 )
 from app.nodes.spec import NodeSpec, PortSpec
 
+# fmt: off
 DROPOUT = P("dropout", "float", default=0.0, minimum=0.0, maximum=1.0, doc="Dropout on the inputs.")
 REC_DROPOUT = P("recurrent_dropout", "float", default=0.0, minimum=0.0, maximum=1.0, advanced=True, doc="Dropout on the recurrent state.")
 RETURN_SEQ = P("return_sequences", "bool", default=False, doc="Output the whole sequence, not just the last step.")
@@ -141,3 +142,5 @@ NORMALIZATION = [
 ]
 
 SPECS = RECURRENT + ATTENTION + NORMALIZATION
+
+# fmt: on

@@ -116,7 +116,9 @@ def public_layer_classes() -> dict[type, list[str]]:
         obj = getattr(keras.layers, name)
         if inspect.isclass(obj) and issubclass(obj, keras.layers.Layer):
             found.setdefault(obj, []).append(name)
-    return {cls: sorted(names, key=lambda n: (n != cls.__name__, n)) for cls, names in found.items()}
+    return {
+        cls: sorted(names, key=lambda n: (n != cls.__name__, n)) for cls, names in found.items()
+    }
 
 
 def curated_names() -> set[str]:
@@ -193,8 +195,11 @@ def infer_param(cls_name: str, name: str, default: Any) -> dict:
         p["kind"] = "string"
     elif name == "seed" and default is None:
         p["kind"] = "int"
-    elif isinstance(default, list) and name in TUPLE_NAMES and default and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in default
+    elif (
+        isinstance(default, list)
+        and name in TUPLE_NAMES
+        and default
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in default)
     ):
         p["kind"], p["length"] = "int_tuple", len(default)
     if p["kind"] == "float" and ("rate" in name or "dropout" in name):

@@ -17,7 +17,9 @@ _PORT_FIELDS = frozenset(PortSpec.__dataclass_fields__)
 def spec_from_dict(entry: dict) -> NodeSpec:
     """A NodeSpec from one keras_layers.json entry (unknown keys are ignored)."""
     params = tuple(
-        ParamSpec(**{k: tuple(v) if k == "choices" else v for k, v in p.items() if k in _PARAM_FIELDS})
+        ParamSpec(
+            **{k: tuple(v) if k == "choices" else v for k, v in p.items() if k in _PARAM_FIELDS}
+        )
         for p in entry.get("params", ())
     )
     ports = tuple(

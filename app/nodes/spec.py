@@ -113,6 +113,15 @@ class NodeSpec:
         key_params: names shown on the node face.
         aliases: other public names of the same class (AvgPool2D -> AveragePooling2D).
         trusted_code_only: runs user code (Lambda); only in trusted projects.
+        extra: free-form facts. Keys the registry sets:
+            example_inputs: [[shape without batch, dtype], ...], tensors in port order (a
+                variadic port takes the rest) on which the layer builds with its defaults.
+            chosen_defaults: params whose default LayerLoom picked (required Keras args).
+            needs_config: cannot be built from its defaults; build_error says why.
+            needs_adapt: learns from data (adapt(), vocabulary or statistics) to be useful.
+            nested_only: an RNN cell: a value for RNN's "cell", not a node on the canvas.
+            trainable_kwarg: False if the constructor takes no "trainable" (SpatialDropout*,
+                Discretization, Pipeline): leave it out of from_config, set layer.trainable.
     """
 
     id: str

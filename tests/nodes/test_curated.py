@@ -45,7 +45,11 @@ def test_attention_ports() -> None:
     assert mha.port("key").optional and mha.port("key").keyword == "key"
     for name in ("Attention", "AdditiveAttention"):
         spec = REGISTRY[f"keras.layers.{name}"]
-        assert spec.call_style == "list" and [p.name for p in spec.inputs] == ["query", "value", "key"]
+        assert spec.call_style == "list" and [p.name for p in spec.inputs] == [
+            "query",
+            "value",
+            "key",
+        ]
         assert spec.port("key").optional
 
 
@@ -84,6 +88,12 @@ def test_aliases_resolve_to_canonical() -> None:
 
 
 def test_adapt_layers_are_marked() -> None:
-    for name in ("Normalization", "StringLookup", "IntegerLookup", "TextVectorization", "Discretization"):
+    for name in (
+        "Normalization",
+        "StringLookup",
+        "IntegerLookup",
+        "TextVectorization",
+        "Discretization",
+    ):
         assert REGISTRY[f"keras.layers.{name}"].extra.get("needs_adapt"), name
     assert not REGISTRY["keras.layers.Hashing"].extra.get("needs_adapt")

@@ -94,7 +94,9 @@ def test_defaults_are_keras_defaults(spec: NodeSpec, keras) -> None:
     has_kwargs = any(p.kind == p.VAR_KEYWORD for p in sig.values())
     for p in spec.params:
         if p.name not in sig:
-            assert has_kwargs and p.name in _base_layer_kwargs(), f"{spec.id}: unknown param {p.name}"
+            assert has_kwargs and p.name in _base_layer_kwargs(), (
+                f"{spec.id}: unknown param {p.name}"
+            )
             continue
         keras_default = sig[p.name].default
         if keras_default is inspect.Parameter.empty:
@@ -102,7 +104,9 @@ def test_defaults_are_keras_defaults(spec: NodeSpec, keras) -> None:
             continue
         if p.name in chosen:
             continue
-        assert _same(p.default, keras_default, p.length), f"{spec.id}.{p.name}: {p.default!r} != {keras_default!r}"
+        assert _same(p.default, keras_default, p.length), (
+            f"{spec.id}.{p.name}: {p.default!r} != {keras_default!r}"
+        )
 
 
 def _plain(value):
