@@ -42,7 +42,9 @@ def compute_layout(graph: ModelGraph) -> dict[str, tuple[float, float]]:
     succ: dict[str, list[str]] = defaultdict(list)
     pred: dict[str, list[str]] = defaultdict(list)
     pairs = []
-    for e in sorted(graph.edges(), key=lambda e: (e.dst, e.port, e.slot)):
+    index = {nid: i for i, nid in enumerate(ids)}
+    edges = [e for nid in ids for e in graph.in_edges(nid)]  # port order, then slot
+    for e in sorted(edges, key=lambda e: index[e.dst]):
         if e.dst not in succ[e.src]:
             succ[e.src].append(e.dst)
             pred[e.dst].append(e.src)

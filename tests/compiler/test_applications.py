@@ -1,0 +1,83 @@
+"""keras.applications architectures survive import_model -> build_model unchanged."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from app.compiler import build_model, import_model
+from app.compiler.layout import NODE_HEIGHT, NODE_WIDTH
+from app.errors import ImportModelError
+
+pytestmark = pytest.mark.slow
+
+
+def _norm(value):
+    return json.loads(json.dumps(value, default=str))
+
+
+def assert_same_application(a: keras.Model, b: keras.Model) -> None:
+    """Same layers by name and class, same configs, weights and inbound connectivity."""
+    ca, cb = a.get_config(), b.get_config()
+    la = {e["name"]: e for e in ca["layers"]}
+    lb = {e["name"]: e for e in cb["layers"]}
+    assert sorted(la) == sorted(lb)
+    for name, entry in la.items():
+        other = lb[name]
+        assert entry["class_name"] == other["class_name"], name
+        assert _norm(entry["config"]) == _norm(other["config"]), name
+        assert _norm(entry["inbound_nodes"]) == _norm(other["inbound_nodes"]), name
+    assert _norm(ca["input_layers"]) == _norm(cb["input_layers"])
+    assert _norm(ca["output_layers"]) == _norm(cb["output_layers"])
+    for x in a.layers:
+        wx, wy = x.get_weights(), b.get_layer(x.name).get_weights()
+        assert len(wx) == len(wy), x.name
+        for u, v in zip(wx, wy):
+            np.testing.assert_array_equal(u, v, err_msg=x.name)
+
+
+def assert_laid_out(graph) -> None:
+    """Edges go left to right; no two nodes of one column overlap."""
+    for e in graph.edges():
+        assert graph.node(e.src).position[0] + NODE_WIDTH < graph.node(e.dst).position[0]
+    columns: dict[float, list[float]] = {}
+    for n in graph.nodes():
+        columns.setdefault(n.position[0], []).append(n.position[1])
+    for ys in columns.values():
+        ys.sort()
+        assert all(b - a >= NODE_HEIGHT for a, b in zip(ys, ys[1:]))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(
+            lambda: keras.applications.MobileNetV2(
+                alpha=0.35, input_shape=(96, 96, 3), weights=None, classes=10
+            ),
+            id="MobileNetV2",
+        ),
+        pytest.param(lambda: keras.applications.ResNet50(weights=None), id="ResNet50"),
+        pytest.param(
+            lambda: keras.applications.EfficientNetB0(weights=None, input_shape=(64, 64, 3)),
+            id="EfficientNetB0",
+        ),
+    ],
+)
+def test_application_round_trip(make):
+    model = make()
+    graph = import_model(model)
+    assert len(graph) == len(model.layers)
+    assert_laid_out(graph)
+    assert_same_application(model, build_model(graph))
+
+
+def test_mobilenet_v3_uses_keras_ops_and_is_refused_clearly():
+    model = keras.applications.MobileNetV3Small(
+        weights=None, input_shape=(32, 32, 3), include_preprocessing=False
+    )
+    with pytest.raises(ImportModelError, match=r"operation '.*'.*not a layer"):
+        import_model(model)

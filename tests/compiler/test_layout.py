@@ -1,0 +1,155 @@
+"""layout_graph: left-to-right columns, no overlapping nodes, few crossings, blocks laid out too."""
+
+from __future__ import annotations
+
+import random
+
+from app.compiler.layout import NODE_HEIGHT, NODE_WIDTH, count_crossings, layout_graph
+from app.model import ModelGraph
+
+DENSE, CAT, INPUT = "keras.layers.Dense", "keras.layers.Concatenate", "keras.Input"
+
+
+def ticket_graph() -> ModelGraph:
+    """Three inputs, a merge, two outputs (the seeds' multi-input, multi-output model)."""
+    g = ModelGraph("tickets")
+    ins = [g.add_node(INPUT, n, params={"shape": [8]}) for n in ("title", "body", "tags")]
+    feats = [g.add_node(DENSE, f"{n}_feat") for n in ("title", "body")]
+    g.connect(ins[0], feats[0])
+    g.connect(ins[1], feats[1])
+    merge = g.add_node(CAT, "merge")
+    for src in (feats[0], feats[1], ins[2]):
+        g.connect(src, merge)
+    outs = [g.add_node(DENSE, n) for n in ("priority", "department")]
+    for out in outs:
+        g.connect(merge, out)
+    g.set_outputs(outs)
+    return g
+
+
+def random_dag(n: int, seed: int) -> ModelGraph:
+    rng = random.Random(seed)
+    g = ModelGraph("random")
+    ids = [g.add_node(INPUT, f"in{i}", params={"shape": [4]}) for i in range(3)]
+    for i in range(n):
+        preds = rng.sample(ids, k=min(len(ids), rng.choice((1, 1, 2, 3))))
+        nid = g.add_node(DENSE if len(preds) == 1 else CAT, f"n{i}")
+        for p in preds:
+            g.connect(p, nid)
+        ids.append(nid)
+    sinks = [i for i in ids if not g.successors(i) and i not in g.inputs]
+    g.set_outputs(sinks)
+    return g
+
+
+def assert_no_overlaps(g: ModelGraph) -> None:
+    boxes = [(n.name, n.position) for n in g.nodes()]
+    for i, (a, (ax, ay)) in enumerate(boxes):
+        for b, (bx, by) in boxes[i + 1 :]:
+            apart = abs(ax - bx) >= NODE_WIDTH or abs(ay - by) >= NODE_HEIGHT
+            assert apart, f"{a} at {(ax, ay)} overlaps {b} at {(bx, by)}"
+
+
+def assert_left_to_right(g: ModelGraph) -> None:
+    for e in g.edges():
+        src, dst = g.node(e.src), g.node(e.dst)
+        assert src.position[0] + NODE_WIDTH < dst.position[0], (src.name, dst.name)
+
+
+def test_multi_input_model_layout():
+    g = ticket_graph()
+    layout_graph(g)
+    assert_no_overlaps(g)
+    assert_left_to_right(g)
+    assert count_crossings(g) == 0
+    xs = {n.name: n.position[0] for n in g.nodes()}
+    assert xs["title"] == xs["body"] == xs["tags"] == min(xs.values()) == 0
+    assert xs["priority"] == xs["department"] == max(xs.values())
+
+
+def test_sequential_chain_is_one_straight_row():
+    g = ModelGraph("chain")
+    prev = g.add_node(INPUT, "x", params={"shape": [3]})
+    for i in range(5):
+        nid = g.add_node(DENSE, f"d{i}")
+        g.connect(prev, nid)
+        prev = nid
+    g.set_outputs([prev])
+    layout_graph(g)
+    assert {n.position[1] for n in g.nodes()} == {0.0}
+    assert sorted(n.position[0] for n in g.nodes()) == [
+        i * g.node(prev).position[0] / 5 for i in range(6)
+    ]
+
+
+def test_output_without_successors_goes_to_the_last_column():
+    g = ModelGraph("aux")
+    x = g.add_node(INPUT, "x", params={"shape": [3]})
+    aux = g.add_node(DENSE, "aux_out")
+    g.connect(x, aux)
+    prev = x
+    for i in range(4):
+        nid = g.add_node(DENSE, f"d{i}")
+        g.connect(prev, nid)
+        prev = nid
+    g.set_outputs([prev, aux])
+    layout_graph(g)
+    assert g.node(aux).position[0] == g.node(prev).position[0]
+    assert_no_overlaps(g)
+
+
+def test_random_dags_have_no_overlaps_and_flow_right():
+    for seed in range(5):
+        g = random_dag(40, seed)
+        layout_graph(g)
+        assert_no_overlaps(g)
+        assert_left_to_right(g)
+
+
+def test_barycentre_ordering_removes_avoidable_crossings():
+    # Inputs added in an order that crosses every wire if kept: a->(pb), b->(pa).
+    g = ModelGraph("cross")
+    a = g.add_node(INPUT, "a", params={"shape": [2]})
+    b = g.add_node(INPUT, "b", params={"shape": [2]})
+    pb = g.add_node(DENSE, "pb")
+    pa = g.add_node(DENSE, "pa")
+    qa, qb = g.add_node(DENSE, "qa"), g.add_node(DENSE, "qb")
+    g.connect(b, pb)
+    g.connect(a, pa)
+    g.connect(pa, qa)
+    g.connect(pb, qb)
+    g.set_outputs([qa, qb])
+    layout_graph(g)
+    assert count_crossings(g) == 0
+
+
+def test_count_crossings_sees_a_crossing():
+    g = ticket_graph()
+    layout_graph(g)
+    title, body = g.node_by_name("title_feat"), g.node_by_name("body_feat")
+    title.position, body.position = body.position, title.position
+    assert count_crossings(g) > 0
+
+
+def test_layout_is_deterministic():
+    a, b = random_dag(30, 7), random_dag(30, 7)
+    layout_graph(a)
+    layout_graph(b)
+    assert [n.position for n in a.nodes()] == [n.position for n in b.nodes()]
+
+
+def test_block_subgraph_gets_its_own_layout():
+    g = ticket_graph()
+    merge = g.node_by_name("merge").id
+    block = g.group([g.node_by_name("priority").id, g.node_by_name("department").id], name="heads")
+    layout_graph(g)
+    sub = g.node(block).subgraph
+    assert sub is not None and len(sub) >= 3
+    assert_no_overlaps(sub)
+    assert_left_to_right(sub)
+    assert min(n.position[0] for n in sub.nodes()) == 0
+    assert g.node(merge).position[0] < g.node(block).position[0]
+
+
+def test_empty_graph():
+    layout_graph(ModelGraph("empty"))
