@@ -1,0 +1,185 @@
+"""The headless CLI, run through main([...]) on real files."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+
+import pytest
+
+import app
+from app.cli import main
+from app.model import ModelGraph
+from app.project import Project, load_project, save_project
+from app.project.examples import example_path
+
+MLP_PARAMS = 64 * 64 + 64 + 64 * 10 + 10
+
+
+@pytest.fixture
+def mlp(tmp_path):
+    path = tmp_path / "digits.llproj"
+    shutil.copy(example_path("digits_mlp"), path)
+    return path
+
+
+@pytest.fixture
+def broken_shapes(tmp_path):
+    """Conv2D on a flat input: a graph that loads but that Keras rejects."""
+    g = ModelGraph("bad")
+    x = g.add_node("keras.Input", "x", {"shape": [4]})
+    c = g.add_node("keras.layers.Conv2D", "conv", {"filters": 2})
+    g.connect(x, c)
+    g.set_outputs([c])
+    path = tmp_path / "bad.llproj"
+    save_project(Project(name="bad", graph=g), path)
+    return path
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert app.__version__ in capsys.readouterr().out
+
+
+def test_help_and_bad_arguments(capsys):
+    assert main(["--help"]) == 0
+    assert "validate" in capsys.readouterr().out
+    assert main(["export", "x.llproj"]) == 2  # -o is required
+    assert "-o" in capsys.readouterr().err
+    assert main([]) == 2
+
+
+def test_examples(capsys):
+    assert main(["examples"]) == 0
+    out = capsys.readouterr().out
+    assert "digits_mlp" in out and "(default)" in out and "conv_autoencoder" in out
+
+
+def test_validate_ok(mlp, capsys):
+    assert main(["validate", str(mlp)]) == 0
+    out = capsys.readouterr().out
+    assert "OK" in out and f"{MLP_PARAMS:,} parameters" in out
+
+
+def test_validate_reports_model_errors(broken_shapes, capsys):
+    assert main(["validate", str(broken_shapes)]) == 1
+    out = capsys.readouterr().out
+    assert "error:" in out and "conv" in out
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (None, "does not exist"),
+        ("{oops", "not valid JSON"),
+        ('{"app": "other"}', "not a LayerLoom"),
+    ],
+)
+def test_bad_files_exit_2_with_plain_message(tmp_path, capsys, content, words):
+    path = tmp_path / "x.llproj"
+    if content is not None:
+        path.write_text(content)
+    for command in ("validate", "summary", "codegen"):
+        assert main([command, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and words in err and "Traceback" not in err
+
+
+def test_summary_of_project(mlp, capsys):
+    assert main(["summary", str(mlp)]) == 0
+    out = capsys.readouterr().out
+    assert "hidden (Dense)" in out and "(None, 64)" in out and "(None, 10)" in out
+    assert "dropout (Dropout)" in out
+    assert f"Total params: {MLP_PARAMS:,}" in out
+    assert f"Trainable params: {MLP_PARAMS:,}" in out and "Non-trainable params: 0" in out
+
+
+def test_summary_of_invalid_graph(broken_shapes, capsys):
+    assert main(["summary", str(broken_shapes)]) == 1
+    out = capsys.readouterr().out
+    assert "conv (Conv2D)" in out and "error:" in out
+
+
+def test_summary_marks_shared_layers(tmp_path, capsys):
+    path = tmp_path / "s.llproj"
+    shutil.copy(example_path("shared_embedding"), path)
+    assert main(["summary", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "shares 'shared_embedding'" in out
+
+
+def test_codegen_to_stdout_and_file(mlp, tmp_path, capsys):
+    assert main(["codegen", str(mlp)]) == 0
+    code = capsys.readouterr().out
+    ast.parse(code)
+    assert "Dense" in code
+    target = tmp_path / "model.py"
+    assert main(["codegen", str(mlp), "-o", str(target)]) == 0
+    ast.parse(target.read_text())
+
+
+def test_export_import_round_trip(mlp, tmp_path, capsys):
+    import keras
+
+    keras_file = tmp_path / "exported.keras"
+    assert main(["export", str(mlp), "-o", str(keras_file)]) == 0
+    model = keras.saving.load_model(keras_file, safe_mode=True)
+    assert model.count_params() == MLP_PARAMS
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+    assert main(["summary", str(keras_file)]) == 0
+    assert f"Total params: {MLP_PARAMS:,}" in capsys.readouterr().out
+
+    project_file = tmp_path / "imported.llproj"
+    assert main(["import", str(keras_file), "-o", str(project_file)]) == 0
+    imported = load_project(project_file)
+    names = sorted(n.name for n in imported.graph.nodes())
+    assert names == sorted(n.name for n in load_project(mlp).graph.nodes())
+    # Imported weights travel in the sidecar and come back.
+    weights = [w for n in imported.graph.nodes() if n.weights for w in n.weights]
+    assert len(weights) == 4 and imported.warnings == []
+
+    # An existing project is not overwritten without --force; the default name is MODEL.llproj.
+    assert main(["import", str(keras_file), "-o", str(project_file)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["import", str(keras_file), "-o", str(project_file), "--force"]) == 0
+    assert main(["import", str(keras_file)]) == 0
+    assert load_project(tmp_path / "exported.llproj").graph.outputs
+
+
+def test_export_failure_keeps_existing_file(broken_shapes, mlp, tmp_path, capsys):
+    target = tmp_path / "model.keras"
+    target.write_bytes(b"previous content")
+    assert main(["export", str(broken_shapes), "-o", str(target)]) == 2
+    assert "error: " in capsys.readouterr().err
+    assert target.read_bytes() == b"previous content"
+    assert main(["export", str(mlp), "-o", str(tmp_path / "model.h5")]) == 2
+    assert ".keras" in capsys.readouterr().err
+    assert main(["export", str(mlp), "-o", str(tmp_path / "no" / "m.keras")]) == 2
+
+
+def test_import_refuses_unsafe_keras_file(tmp_path, capsys):
+    import zipfile
+
+    bad = tmp_path / "lambda.keras"
+    config = {
+        "module": "keras",
+        "class_name": "Functional",
+        "config": {
+            "name": "m",
+            "layers": [
+                {"module": "keras.layers", "class_name": "Lambda", "name": "evil",
+                 "config": {"name": "evil", "function": "print"}, "inbound_nodes": []}
+            ],
+            "input_layers": [],
+            "output_layers": [],
+        },
+    }  # fmt: skip
+    with zipfile.ZipFile(bad, "w") as zf:
+        zf.writestr("config.json", json.dumps(config))
+        zf.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+    assert main(["import", str(bad), "-o", str(tmp_path / "x.llproj")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Lambda" in err
+    assert not (tmp_path / "x.llproj").exists()
