@@ -78,3 +78,14 @@ def test_generated_specs_are_marked_and_documented() -> None:
         assert spec.extra.get("example_inputs") or spec.extra.get("needs_config") or spec.extra.get("nested_only"), spec.id  # fmt: skip
         if spec.extra.get("needs_config"):
             assert spec.extra.get("build_error"), spec.id
+
+
+def test_json_uses_only_known_fields() -> None:
+    from app.nodes.spec import NodeSpec, ParamSpec, PortSpec
+
+    for entry in load_document()["specs"]:
+        assert set(entry) <= set(NodeSpec.__dataclass_fields__), entry["id"]
+        for p in entry["params"]:
+            assert set(p) <= set(ParamSpec.__dataclass_fields__), (entry["id"], p)
+        for port in entry["inputs"]:
+            assert set(port) <= set(PortSpec.__dataclass_fields__), (entry["id"], port)
