@@ -75,7 +75,7 @@ class ObjectWriter:
         cls, prefix = self._resolve(data)
         if cls is not None:
             try:
-                kwargs = self.minimal_kwargs(cls, config)
+                kwargs = self.minimal_kwargs(cls, config, keep=("name",))
             except Exception:  # noqa: BLE001 - any failure: write the config as it is
                 kwargs = dict(config)
             expr = self._call(f"{prefix}{class_name}", cls, kwargs)
@@ -101,7 +101,8 @@ class ObjectWriter:
         try:
             made = eval(flat(expr), dict(self.namespace))  # noqa: S307 - our own literal-only text
             ref = self.keras.saving.deserialize_keras_object(data)
-            return _config(made) == _config(ref)
+            named = "name" in (data.get("config") or {})
+            return _comparable(_config(made), named) == _comparable(_config(ref), named)
         except Exception:  # noqa: BLE001
             return False
 
@@ -110,9 +111,10 @@ class ObjectWriter:
         """The entries of `config` that change the object: neither the declared default nor
         what `cls` makes from its required arguments alone."""
         required = required_params(cls)
-        ref = _config(cls.from_config(dict(config)))
+        ref = _comparable(_config(cls.from_config(dict(config))))
         try:
             base = _config(cls.from_config({k: config[k] for k in required if k in config}))
+            base = _comparable(base)
         except Exception:  # noqa: BLE001 - e.g. a required argument missing: signatures only
             base = {}
         defaults = signature_defaults(cls)
@@ -179,9 +181,9 @@ class ObjectWriter:
         `config` holds every constructor argument build_model passes (incl. name and trainable).
         """
         if not check:
-            return Call(Atom(f"{class_expr}.from_config"), [self.value(config)])
+            return Call(Atom(f"{class_expr}.from_config"), [literal(config)])
         try:
-            ref = _config(cls.from_config(dict(config)))
+            ref = _comparable(_config(cls.from_config(dict(config))))
         except Exception:  # noqa: BLE001 - build_model will report it; write what we have
             return self._call(class_expr, cls, config, tuple_names)
         keep = ("name",)
@@ -200,18 +202,36 @@ class ObjectWriter:
         for expr in candidates:
             if self._same_layer(expr, ref):
                 return expr
-        return Call(Atom(f"{class_expr}.from_config"), [self.value(config)])
+        return Call(Atom(f"{class_expr}.from_config"), [literal(config)])
 
     def _same_layer(self, expr: Expr, ref: dict) -> bool:
         try:
             made = eval(flat(expr), dict(self.namespace))  # noqa: S307 - our own literal-only text
         except Exception:  # noqa: BLE001
             return False
-        return _config(made) == ref
+        return _comparable(_config(made)) == ref
 
 
 def _config(obj: Any) -> dict:
     return obj.get_config() if hasattr(obj, "get_config") else {}
+
+
+def _comparable(config: Any, top_name: bool = True, depth: int = 0) -> Any:
+    """A config without the names of nested layers (dicts with "trainable", not dtype policies).
+
+    A wrapped layer given without a name gets a Keras auto-name ("lstm_7") that depends on how
+    many layers the process made before, so only names set explicitly can be compared; those
+    are always written (they differ from any auto-name).
+    """
+    if isinstance(config, dict):
+        return {
+            k: _comparable(v, top_name, depth + 1)
+            for k, v in config.items()
+            if k != "name" or (depth == 0 and top_name) or "trainable" not in config
+        }
+    if isinstance(config, list | tuple):
+        return type(config)(_comparable(v, top_name, depth + 1) for v in config)
+    return config
 
 
 def _has_object(value: Any) -> bool:
