@@ -77,6 +77,7 @@ class EdgeItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setZValue(-1)
         self.label = EdgeLabelItem(self)
+        self._texts: tuple[str, ...] = ()
         self.update_path()
 
     def update_path(self) -> None:
@@ -92,12 +93,30 @@ class EdgeItem(QGraphicsItem):
         self._shape = None
         self._rect = self._path.boundingRect().adjusted(-4, -4, 4, 4)
         self.label.setPos(self._path.pointAtPercent(0.5))
+        self._fit_label(p1.x() - p0.x(), p1.y() - p0.y())
 
-    def set_label(self, text: str, error: str | None = None) -> None:
-        self.label.set_text(text)
+    def _fit_label(self, dx: float, dy: float) -> None:
+        """Show the longest label text that fits between the two nodes (none if none fits)."""
+        fm = self.canvas.theme.small_metrics
+        clear_below = abs(dy) >= 110  # the midpoint lies between node rows: any width fits
+        for text in self._texts:
+            if clear_below or fm.horizontalAdvance(text) + 20 <= dx:
+                self.label.set_text(text)
+                return
+        self.label.set_text("")
+
+    def set_label(self, texts: tuple[str, ...], error: str | None = None) -> None:
+        """Label candidates, longest first (e.g. "(None, 26, 26, 16)", "26×26×16"); tooltip too."""
+        if texts != self._texts:
+            self._texts = texts
+            p0 = self._path.elementAt(0) if self._path.elementCount() else None
+            end = self._path.currentPosition()
+            if p0 is not None:
+                self._fit_label(end.x() - p0.x, end.y() - p0.y)
+        tip = "\n".join(t for t in (texts[0] if texts else "", error or "") if t)
+        self.setToolTip(tip)
         if error != self.error:
             self.error = error
-            self.setToolTip(error or "")
             self.update()
 
     @property

@@ -37,6 +37,13 @@ def format_shape(shape: Any) -> str:
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
 
 
+def compact_shape(shape: Any) -> str:
+    """"26×26×16" for (None, 26, 26, 16): the batch dimension left out, for tight wire labels."""
+    if not shape or len(shape) < 2:
+        return format_shape(shape)
+    return "×".join("?" if d is None else str(d) for d in shape[1:])
+
+
 def format_value(name: str, value: Any) -> str | None:
     """A compact face text for one key param value, or None to leave it out."""
     if value is None or value is False:
@@ -268,15 +275,16 @@ class NodeItem(QGraphicsItem):
             shape = format_shape(r.output_shapes[0])
             if len(r.output_shapes) > 1:
                 shape += f" +{len(r.output_shapes) - 1}"
-            params = f" · {r.params:,} params" if r.params else ""
+            params = f"{r.params:,} params" if r.params else ""
         else:
             shape, params = ("error" if self.error else "…"), ""
-        params_w = st.small_metrics.horizontalAdvance(params)
-        self._shape = st.mono_metrics.elidedText(
-            shape, Qt.TextElideMode.ElideMiddle, max(inner - params_w, 20)
-        )
+        shape_w = st.mono_metrics.horizontalAdvance(shape)
+        params_w = st.small_metrics.horizontalAdvance(" · " + params) if params else 0.0
+        # One line "(None, 64) · 4,160 params" when it fits, else the count goes on a third line.
+        self._params_below = bool(params) and shape_w + params_w > inner
+        self._shape = st.mono_metrics.elidedText(shape, Qt.TextElideMode.ElideMiddle, inner)
         self._shape_w = st.mono_metrics.horizontalAdvance(self._shape)
-        self._params = params
+        self._params = params if self._params_below else (f" · {params}" if params else "")
 
     # ----- geometry ---------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
@@ -347,20 +355,23 @@ class NodeItem(QGraphicsItem):
         painter.setFont(st.title_font)
         painter.drawText(QPointF(PAD, 17.5), self._name)
         self._paint_markers(painter, st)
-        y1 = HEADER_HEIGHT + 22
+        y1 = HEADER_HEIGHT + (20 if self._params_below else 22)
         painter.setFont(st.body_font)
         painter.setPen(st.muted)
         painter.drawText(QPointF(PAD, y1), self.class_text)
         painter.setPen(st.text)
         painter.drawText(QPointF(PAD + self._cls_w, y1), self._detail)
-        y2 = y1 + 22
+        y2 = y1 + (19 if self._params_below else 22)
         painter.setFont(st.mono_font)
         painter.setPen(ERROR_COLOR if self.error else st.text)
         painter.drawText(QPointF(PAD, y2), self._shape)
         if self._params:
             painter.setFont(st.small_font)
             painter.setPen(st.muted)
-            painter.drawText(QPointF(PAD + self._shape_w, y2), self._params)
+            if self._params_below:
+                painter.drawText(QPointF(PAD, y2 + 17), self._params)
+            else:
+                painter.drawText(QPointF(PAD + self._shape_w, y2), self._params)
 
     def _paint_ports(self, painter: QPainter, st) -> None:
         painter.setPen(st.port_pen)

@@ -22,7 +22,7 @@ from app.ui.canvas.interactions import (
     Interaction,
     ReplugWire,
 )
-from app.ui.canvas.node_item import NodeItem, format_shape
+from app.ui.canvas.node_item import NodeItem, compact_shape, format_shape
 from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.style import HEADER_HEIGHT, NODE_WIDTH, CanvasStyle
 
@@ -74,7 +74,7 @@ class GraphScene(QGraphicsScene):
             item.refresh()
         for e in self.edge_items.values():
             e.label.text = ""
-        self._apply_report_to_edges()
+            e.update_path()
         self.update()
 
     def event(self, event: QEvent) -> bool:
@@ -172,10 +172,15 @@ class GraphScene(QGraphicsScene):
 
     def edge_label(self, edge: Edge) -> str:
         """The shape of the tensor `edge` carries, from the last report ("" if unknown)."""
+        texts = self._edge_texts(edge)
+        return texts[0] if texts else ""
+
+    def _edge_texts(self, edge: Edge) -> tuple[str, ...]:
         res = (getattr(self.report, "nodes", None) or {}).get(edge.src)
         if res is None or edge.src_index >= len(res.output_shapes):
-            return ""
-        return format_shape(res.output_shapes[edge.src_index])
+            return ()
+        shape = res.output_shapes[edge.src_index]
+        return tuple(dict.fromkeys((format_shape(shape), compact_shape(shape))))
 
     # ----- graph events -> items --------------------------------------------------------------
     def _on_event(self, ev: events.GraphEvent) -> None:
@@ -258,7 +263,7 @@ class GraphScene(QGraphicsScene):
         self.edge_items[edge] = item
         self._edges_at[edge.src].add(edge)
         self._edges_at[edge.dst].add(edge)
-        item.set_label(self.edge_label(edge), self._edge_errors.get(edge))
+        item.set_label(self._edge_texts(edge), self._edge_errors.get(edge))
         self.addItem(item)
 
     def _remove_edge_item(self, edge: Edge) -> None:
@@ -305,7 +310,7 @@ class GraphScene(QGraphicsScene):
     def _apply_report_to_edges(self) -> None:
         errs = self._edge_errors
         for edge, item in self.edge_items.items():
-            item.set_label(self.edge_label(edge), errs.get(edge))
+            item.set_label(self._edge_texts(edge), errs.get(edge))
 
     def _emit_selection(self) -> None:
         try:

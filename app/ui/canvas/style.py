@@ -88,11 +88,11 @@ class CanvasStyle:
         self.highlight = pal.color(QPalette.ColorRole.Highlight)
         self.selected_pen = _cosmetic(self.highlight, 2.4)
         self.header_text = QColor("#ffffff")
-        wire = _mix(self.background, text, 0.5)
-        self.wire_pen = _cosmetic(wire, 1.8)
+        wire = _mix(self.background, text, 0.58)
+        self.wire_pen = _cosmetic(wire, 1.0)  # width 1 takes Qt's fast cosmetic stroker
         self.wire_pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        self.wire_selected_pen = _cosmetic(self.highlight, 3.0)
-        self.wire_error_pen = _cosmetic(ERROR_COLOR, 2.2)
+        self.wire_selected_pen = _cosmetic(self.highlight, 2.2)
+        self.wire_error_pen = _cosmetic(ERROR_COLOR, 1.8)
         self.wire_live_pen = _cosmetic(self.highlight, 2.0, Qt.PenStyle.DashLine)
         self.wire_bad_pen = _cosmetic(ERROR_COLOR, 2.0, Qt.PenStyle.DashLine)
         self.share_pen = _cosmetic(_mix(self.background, CATEGORY_COLORS_Q["Custom"], 0.8), 1.4, Qt.PenStyle.DashLine)
@@ -124,8 +124,8 @@ class CanvasStyle:
     def header_brush(self, category: str, frozen: bool = False) -> QBrush:
         """Header fill for a category (dimmer when the layer is frozen)."""
         color = category_color(category)
-        if frozen:
-            color = _mix(color, self.background, 0.55)
+        if frozen:  # greyed but as dark as before, so white text stays readable on both themes
+            color = _mix(color, QColor("#7a7f88"), 0.6)
         return QBrush(color)
 
 
