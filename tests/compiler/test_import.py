@@ -238,8 +238,9 @@ def test_frozen_layers_and_frozen_nested_model():
     x = keras.Input((4,), name="x")
     frozen = layers.Dense(2, name="frozen")
     frozen.trainable = False
-    out = layers.Dense(1, name="head")(frozen(base(x)))
+    out = layers.Dense(1, name="head")(frozen(base(x, training=False)))
     graph = round_trip(keras.Model(x, out, name="transfer"))
+    assert node(graph, "base").call_kwargs == {"training": False}
     assert node(graph, "frozen").trainable is False
     assert node(graph, "head").trainable is True
     block = node(graph, "base")
@@ -347,3 +348,45 @@ def test_layer_shared_across_block_levels_is_refused():
 def test_not_a_model():
     with pytest.raises(ImportModelError, match="keras.Model"):
         import_model(layers.Dense(3))
+
+
+def test_wrapped_layers_keep_their_inner_config():
+    seq = keras.Input((10, 6), name="seq")
+    x = layers.Bidirectional(layers.LSTM(4, return_sequences=True), name="bi")(seq)
+    x = layers.TimeDistributed(layers.Dense(3), name="per_step")(x)
+    x = layers.Conv1D(5, 3, activation="relu", name="conv")(x)
+    out = layers.GlobalMaxPooling1D(name="pool")(x)
+    graph = round_trip(keras.Model(seq, out, name="wrapped"))
+    assert node(graph, "bi").params["layer"]["class_name"] == "LSTM"
+
+
+def test_imported_graph_saves_reloads_and_infers():
+    from app.compiler import infer_shapes
+    from app.model import graph_from_dict, graph_to_dict
+
+    title = keras.Input((None,), dtype="int32", name="title")
+    emb = layers.Embedding(40, 4, name="emb")(title)
+    x = layers.GlobalAveragePooling1D(name="pool")(emb)
+    inp = keras.Input((4,), name="head_in")
+    head = keras.Model(inp, layers.Dense(2, name="head_d")(inp), name="head")
+    model = keras.Model(title, head(x), name="saved")
+    graph = import_model(model)
+    again = graph_from_dict(json.loads(json.dumps(graph_to_dict(graph))))
+    assert graph_to_dict(again) == graph_to_dict(graph)
+    report = infer_shapes(again)
+    assert report.ok, [p.message for p in report.problems]
+    assert report.nodes[again.node_by_name("head").id].output_shapes == [(None, 2)]
+    rebuilt = build_model(again)
+    assert [type(x).__name__ for x in rebuilt.layers] == [type(x).__name__ for x in model.layers]
+
+
+def test_sequential_holding_a_nested_model():
+    inp = keras.Input((3,), name="feat_in")
+    features = keras.Model(inp, layers.Dense(4, name="feat_d")(inp), name="features")
+    model = keras.Sequential(
+        [keras.Input((3,), name="x"), features, layers.Dense(1, name="out")], name="stack"
+    )
+    graph = round_trip(model)
+    block = node(graph, "features")
+    assert block.spec_id == BLOCK_SPEC_ID and block.params == {}
+    assert names(graph, graph.topological_order()) == ["x", "features", "out"]
