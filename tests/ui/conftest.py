@@ -46,17 +46,20 @@ def view(qtbot, scene):
     return v
 
 
-def _send(view, kind: QEvent.Type, scene_pos: QPointF, button, buttons, modifiers) -> None:
+def _send(view, kind: QEvent.Type, local: QPointF, button, buttons, modifiers) -> None:
     vp = view.viewport()
-    local = QPointF(view.mapFromScene(scene_pos))
     event = QMouseEvent(kind, local, QPointF(vp.mapToGlobal(local.toPoint())), button, buttons, modifiers)
     QApplication.sendEvent(vp, event)
 
 
 def mouse_drag(view, start: QPointF, end: QPointF, modifiers=Qt.KeyboardModifier.NoModifier,
                button=Qt.MouseButton.LeftButton, steps: int = 4) -> None:
-    """Press at `start`, move in steps, release at `end` (scene coordinates), as a user would."""
+    """Press at `start`, move in steps, release at `end` (scene coordinates), as a user would.
+
+    The points are mapped to the viewport once, at the press, like a hand on a mouse.
+    """
     nobtn = Qt.MouseButton.NoButton
+    start, end = QPointF(view.mapFromScene(start)), QPointF(view.mapFromScene(end))
     _send(view, QEvent.Type.MouseButtonPress, start, button, button, modifiers)
     for i in range(1, steps + 1):
         t = i / steps
@@ -67,6 +70,7 @@ def mouse_drag(view, start: QPointF, end: QPointF, modifiers=Qt.KeyboardModifier
 
 def mouse_click(view, pos: QPointF, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     left, nobtn = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    pos = QPointF(view.mapFromScene(pos))
     _send(view, QEvent.Type.MouseButtonPress, pos, left, left, modifiers)
     _send(view, QEvent.Type.MouseButtonRelease, pos, left, nobtn, modifiers)
 

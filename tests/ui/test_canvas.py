@@ -437,3 +437,67 @@ def test_theme_follows_palette(scene, qapp):
         qapp.setPalette(old)
         scene.apply_palette()
     assert not scene.theme.dark
+
+
+def test_rubber_band_selects_and_pan_gestures_leave_the_graph_alone(scene, view, stack, drag, qtbot):
+    ids = [scene.add_node_at(DENSE, QPointF(x * 300, 0)) for x in range(3)]
+    scene.clearSelection()
+    before, count = canonical(scene.graph), stack.count()
+    # left drag on empty space: rubber band over the first two nodes
+    drag(view, QPointF(-200, -150), QPointF(420, 150), steps=8)
+    assert set(scene.selected_node_ids()) == set(ids[:2])
+    h = view.horizontalScrollBar()
+    for mods, button in (
+        (Qt.KeyboardModifier.NoModifier, Qt.MouseButton.MiddleButton),
+        (Qt.KeyboardModifier.AltModifier, Qt.MouseButton.LeftButton),
+    ):
+        start = h.value()
+        drag(view, QPointF(-200, 300), QPointF(-100, 300), modifiers=mods, button=button)
+        assert h.value() == start - 100
+    view.setFocus()
+    qtbot.keyPress(view, Qt.Key.Key_Space)
+    start = h.value()
+    grab = scene.items_by_id[ids[2]].mapToScene(QPointF(100, 60))  # even over a node, space pans
+    drag(view, grab, grab + QPointF(50, 0))
+    qtbot.keyRelease(view, Qt.Key.Key_Space)
+    assert h.value() == start - 50
+    assert canonical(scene.graph) == before and stack.count() == count
+
+
+
+def test_live_wire_shows_during_a_drag_and_goes_away(scene, view):
+    from app.ui.canvas.edge_item import LiveWireItem
+    from app.ui.canvas.interactions import ConnectFromOutput
+
+    a = scene.add_node_at("keras.Input", QPointF(0, 0))
+    d = scene.add_node_at(DENSE, QPointF(400, 0))
+    gesture = ConnectFromOutput(scene, out_port(scene, a))
+    gesture.move(in_port(scene, d).scenePos())
+    wires = [i for i in scene.items() if isinstance(i, LiveWireItem)]
+    assert len(wires) == 1 and wires[0].valid
+    gesture.move(scene.items_by_id[a].sceneBoundingRect().center())  # onto itself: a cycle
+    assert not wires[0].valid
+    gesture.finish()
+    assert not [i for i in scene.items() if isinstance(i, LiveWireItem)]
+    assert scene.graph.edges() == []
+
+
+def test_block_double_click_and_menu_ask_to_open_it(scene, view, drag, qtbot):
+    inp, hidden, drop, out = build_mlp(scene, view, drag)
+    block = edits.group_selection(scene, [hidden, drop])
+    center = scene.items_by_id[block].mapToScene(QPointF(100, 70))
+    with qtbot.waitSignal(scene.open_block_requested, timeout=1000) as blocker:
+        qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(center))
+    assert blocker.args == [block]
+    menu = menus.build_node_menu(scene, view, block)
+    assert {"Open block", "Ungroup block"} <= {a.text() for a in menu.actions()}
+
+
+def test_canvas_menu_paste_at_point(scene, view, stack):
+    a = scene.add_node_at(DENSE, QPointF(0, 0))
+    scene.select_node(a)
+    assert view.copy_selection()
+    menu = menus.build_canvas_menu(scene, view, QPointF(1000, 500))
+    next(x for x in menu.actions() if x.text() == "Paste").trigger()
+    (new,) = scene.selected_node_ids()
+    assert new != a and scene.graph.node(new).position == (1000.0, 500.0)
