@@ -77,28 +77,8 @@ def save_project(project: Project, path: str | os.PathLike | None = None) -> Pat
 def load_project(path: str | os.PathLike) -> Project:
     """Read, check and migrate a project file; ProjectFileError in plain words if it is bad."""
     p = Path(path)
-    try:
-        doc = read_document(p)
-        project = project_from_dict(doc, path=p)
-    except ProjectFileError:
-        raise
-    except GraphError as exc:
-        raise ProjectFileError(
-            f"The model in '{p.name}' is invalid: {exc.message}", path=str(p)
-        ) from None
-    except SettingsError as exc:
-        raise ProjectFileError(f"'{p.name}' has invalid settings: {exc}", path=str(p)) from None
-    except LayerLoomError as exc:
-        raise ProjectFileError(f"Could not open '{p.name}': {exc.message}", path=str(p)) from None
-    except RecursionError:
-        raise ProjectFileError(
-            f"Could not open '{p.name}': its content is nested too deeply.", path=str(p)
-        ) from None
-    except Exception as exc:  # hostile content must never reach the user as a traceback
-        raise ProjectFileError(
-            f"Could not open '{p.name}': unexpected content ({type(exc).__name__}: {exc}).",
-            path=str(p),
-        ) from None
+    doc = read_json(p)
+    project = project_from_document(doc, f"'{p.name}'", path=p)
     weights = doc.get("weights")
     if weights is not None:
         try:
@@ -114,8 +94,39 @@ def load_project(path: str | os.PathLike) -> Project:
     return project
 
 
-def read_document(p: Path) -> dict[str, Any]:
-    """The file's JSON, checked and migrated to the current format (no graph built yet)."""
+def project_from_document(doc: Any, name: str = "the project", path: Path | None = None) -> Project:
+    """A Project from parsed project JSON of any supported version (files, autosave snapshots).
+
+    `name` is how messages refer to the source ("'model.llproj'", "the autosaved copy").
+    Raises ProjectFileError with a plain message; never anything else.
+    """
+    where = str(path) if path is not None else None
+    try:
+        doc = check_document(doc, name, where)
+        return project_from_dict(doc, path=path)
+    except SettingsError as exc:
+        raise ProjectFileError(f"{name} has invalid settings: {exc.message}", path=where) from None
+    except ProjectFileError:
+        raise
+    except GraphError as exc:
+        raise ProjectFileError(
+            f"The model in {name} is invalid: {exc.message}", path=where
+        ) from None
+    except LayerLoomError as exc:
+        raise ProjectFileError(f"Could not open {name}: {exc.message}", path=where) from None
+    except RecursionError:
+        raise ProjectFileError(
+            f"Could not open {name}: its content is nested too deeply.", path=where
+        ) from None
+    except Exception as exc:  # hostile content must never reach the user as a traceback
+        raise ProjectFileError(
+            f"Could not open {name}: unexpected content ({type(exc).__name__}: {exc}).",
+            path=where,
+        ) from None
+
+
+def read_json(p: Path) -> Any:
+    """The file's parsed JSON (size, encoding and syntax checked; content not yet)."""
     name = p.name
     if not p.exists():
         raise ProjectFileError(f"Could not open '{name}': the file does not exist.", path=str(p))
@@ -157,22 +168,27 @@ def read_document(p: Path) -> dict[str, Any]:
             f"Could not open '{name}': {what} (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
             path=str(p),
         ) from None
+    return doc
+
+
+def check_document(doc: Any, name: str, path: str | None = None) -> dict[str, Any]:
+    """`doc` checked to be a LayerLoom project and migrated to the current format."""
     if _depth(doc) > MAX_NESTING:
         raise ProjectFileError(
-            f"Could not open '{name}': its content is nested too deeply.", path=str(p)
+            f"Could not open {name}: its content is nested too deeply.", path=path
         )
     if not isinstance(doc, dict) or ("app" in doc and doc["app"] != APP_TAG):
-        raise ProjectFileError(f"'{name}' is not a LayerLoom project.", path=str(p))
+        raise ProjectFileError(f"{name} is not a LayerLoom project.", path=path)
     version = detect_version(doc)
     if version is None or version < 0:
         raise ProjectFileError(
-            f"'{name}' is not a LayerLoom project (it has no valid format version).", path=str(p)
+            f"{name} is not a LayerLoom project (it has no valid format version).", path=path
         )
     if version > FORMAT_VERSION:
         raise ProjectFileError(
-            f"'{name}' was saved by a newer LayerLoom (file format {version}); this version reads "
+            f"{name} was saved by a newer LayerLoom (file format {version}); this version reads "
             f"format {FORMAT_VERSION} and older. Please update LayerLoom.",
-            path=str(p),
+            path=path,
         )
     if version < FORMAT_VERSION:
         doc = migrate(doc, version)

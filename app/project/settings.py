@@ -6,8 +6,10 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from app.errors import ProjectFileError
 
-class SettingsError(ValueError):
+
+class SettingsError(ProjectFileError, ValueError):
     """A settings value in a project file has the wrong type; the message is a plain sentence."""
 
 

@@ -61,3 +61,21 @@ def test_snapshot_of_loaded_project(tmp_path, graph):
     store = RecoveryStore(tmp_path / "r")
     store.save(p.to_dict(), str(p.path))
     assert store.load(str(p.path))["name"] == "P"
+
+
+def test_snapshots_are_checked_like_files(graph):
+    from app.project.fileio import project_from_document
+    from tests.project.test_migrations import V0
+
+    snap = Project(name="S", graph=graph).to_dict()
+    assert graph_to_dict(project_from_document(snap).graph) == graph_to_dict(graph)
+    assert project_from_document(V0, "the autosaved copy").name == "old ticket model"
+    for bad, words in [
+        ({**snap, "format_version": 7}, "newer LayerLoom"),
+        ({**snap, "training": {"epochs": "many"}}, "invalid settings"),
+        ({**snap, "graph": {"nodes": [1]}}, "model in the autosaved copy is invalid"),
+        (["not", "a", "dict"], "not a LayerLoom project"),
+    ]:
+        with pytest.raises(ProjectFileError) as err:
+            project_from_document(bad, "the autosaved copy")
+        assert words in err.value.message and "the autosaved copy" in err.value.message
