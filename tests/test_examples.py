@@ -147,8 +147,10 @@ def test_builder_writes_loadable_files(tmp_path, monkeypatch):
     module.HERE.mkdir(parents=True)
     assert module.main(["digits_mlp"]) == 0
     loaded = load_project(module.HERE / "digits_mlp.llproj")
-    assert graph_to_dict(loaded.graph) == graph_to_dict(
-        load_project(example_path("digits_mlp")).graph
+    committed = load_project(example_path("digits_mlp")).graph
+    assert graph_to_dict(loaded.graph) == graph_to_dict(committed), (
+        "digits_mlp.llproj differs from a fresh build (layout changed?): "
+        "run python resources/examples/build_examples.py"
     )
 
 
