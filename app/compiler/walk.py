@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import keras
 import networkx as nx
 
 from app.compiler import keras_call as kc
@@ -98,7 +97,7 @@ class Walker:
         feeds: dict[str, Any] | None = None,
     ) -> tuple[list, list | None]:
         """Compute every node of one level; returns (input tensors, output tensors or None)."""
-        add = _Adder(report, scope)
+        add = Adder(report, scope)
         self._check_level(graph, add, scope)
         try:
             order = graph.topological_order()
@@ -117,10 +116,10 @@ class Walker:
         inputs = [tensors.get(i, [None])[0] for i in graph.inputs]
         return inputs, self._level_outputs(graph, add, tensors)
 
-    def _check_level(self, graph: ModelGraph, add: _Adder, scope: Scope) -> None:
+    def _check_level(self, graph: ModelGraph, add: Adder, scope: Scope) -> None:
         where = "The model" if scope.block is None else scope.block
         here = scope.path[-1] if scope.path else None
-        outer = _Adder(add.report, Scope(path=scope.path[:-1]))
+        outer = Adder(add.report, Scope(path=scope.path[:-1]))
         if not graph.inputs:
             outer.problem(f"{where} has no Input: add an Input node", here)
         if not graph.outputs:
@@ -134,7 +133,7 @@ class Walker:
             if ref.node not in graph:
                 outer.problem(f"{where} has an output that refers to a removed layer", here)
 
-    def _warn_unused(self, graph: ModelGraph, add: _Adder) -> None:
+    def _warn_unused(self, graph: ModelGraph, add: Adder) -> None:
         ends = {r.node for r in graph.outputs if r.node in graph}
         if not ends:
             return
@@ -150,7 +149,7 @@ class Walker:
                     severity="warning",
                 )
 
-    def _level_outputs(self, graph: ModelGraph, add: _Adder, tensors: dict) -> list | None:
+    def _level_outputs(self, graph: ModelGraph, add: Adder, tensors: dict) -> list | None:
         outs: list = []
         ok = bool(graph.outputs)
         for ref in graph.outputs:
@@ -172,7 +171,7 @@ class Walker:
 
     # ----- one node -----------------------------------------------------------------------
     def _visit(
-        self, graph: ModelGraph, node: Node, add: _Adder, scope: Scope, feeds, tensors
+        self, graph: ModelGraph, node: Node, add: Adder, scope: Scope, feeds, tensors
     ) -> list | None:
         spec = REGISTRY.get(node.spec_id)
         if spec is None:
@@ -219,7 +218,7 @@ class Walker:
         self.memo.params[key] = (owner.name, copy.deepcopy(owner.params), text, error)
         return text, error
 
-    def _gather(self, graph: ModelGraph, node: Node, text: str, add: _Adder, tensors):
+    def _gather(self, graph: ModelGraph, node: Node, text: str, add: Adder, tensors):
         """Tensors per port (slot order) and their specs, or None after a problem / wait."""
         ports = graph.ports(node.id)
         by_name = {p.name: p for p in ports}
@@ -241,6 +240,9 @@ class Walker:
                 return add.fail(node, f"{text} has no input connected{where}")
             if port.variadic and 0 < n < port.min_count:
                 return add.fail(node, f"{text} needs at least {port.min_count} inputs, has {n}")
+            most = getattr(port, "max_count", None)
+            if port.variadic and most is not None and n > most:
+                return add.fail(node, f"{text} takes at most {most} inputs, has {n}")
         by_port: dict[str, list] = {}
         in_specs: list[tuple] = []
         waiting = False
@@ -264,7 +266,7 @@ class Walker:
             return add.wait(node)
         return by_port, tuple(in_specs)
 
-    def _visit_input(self, node: Node, spec: NodeSpec, add: _Adder, scope: Scope, feeds):
+    def _visit_input(self, node: Node, spec: NodeSpec, add: Adder, scope: Scope, feeds):
         text = node_who(node, spec)
         try:
             params = {**spec.defaults(), **validate_params(spec, node.params, node.name)}
@@ -376,7 +378,6 @@ class Walker:
     def _visit_block(self, node, owner, spec, graph, by_port, in_specs, add, scope):
         text = node_who(node, spec)
         sub = owner.subgraph
-        feeds = {port: ts[0] for port, ts in by_port.items()}
         inner = Scope(
             path=(*scope.path, node.id),
             layer_path=(*scope.layer_path, owner.id),
@@ -387,12 +388,7 @@ class Walker:
         sub_report = add.report if owner is node else ShapeReport()
         first = len(sub_report.problems)
         before = self.computed
-        if self.build:
-            outputs = self._call_block_model(
-                node, owner, spec, graph, by_port, sub_report, inner, feeds, first
-            )
-        else:
-            _, outputs = self.walk_level(sub, sub_report, inner, feeds)
+        outputs = self.block_outputs(node, owner, spec, graph, by_port, sub_report, inner, first)
         errors = [p for p in sub_report.problems[first:] if p.severity == "error"]
         if errors or outputs is None:
             if owner is node:
@@ -416,49 +412,14 @@ class Walker:
         add.result(node, result)
         return outputs
 
-    def _call_block_model(self, node, owner, spec, graph, by_port, report, inner, feeds, first):
-        """Build mode: wrap the block's level into a keras.Model (once per owner) and call it."""
-        lkey = (*inner.layer_path,)
-        entry = self.layers_now.get(lkey)
-        if entry is None:
-            entry = LayerEntry(())
-            inputs, outputs = self.walk_level(owner.subgraph, report, inner, feeds)
-            if outputs is None or any(p.severity == "error" for p in report.problems[first:]):
-                return None
-            try:
-                entry.layer = self._block_model(owner, inputs, outputs, inner)
-            except Exception as exc:  # noqa: BLE001
-                add = _Adder(report, Scope(path=inner.path[:-1]))
-                add.fail(node, layer_error("Block", owner.name, exc))
-                return None
-            self.layers_now[lkey] = entry
-            if owner.weights is not None and kc.weights_fit(entry.layer, owner.weights):
-                self.weight_jobs.append((entry.layer, owner.weights))
-        try:
-            return kc.call_layer(entry.layer, spec, graph.ports(node.id), by_port, node.call_kwargs)
-        except Exception as exc:  # noqa: BLE001
-            _Adder(report, Scope(path=inner.path[:-1])).fail(
-                node, layer_error("Block", node.name, exc)
-            )
-            return None
+    def block_outputs(self, node, owner, spec, graph, by_port, report, inner, first):
+        """Outputs of a block call: its level walked from Inputs shaped like the feeds.
 
-    def _block_model(self, owner: Node, inputs: list, outputs: list, inner: Scope):
-        sub = owner.subgraph
-        chain = _chain(sub) if owner.params.get("model_class") == "Sequential" else None
-        if chain is not None:
-            first = sub.node(sub.inputs[0])
-            shape, dtype, sparse = kc.tensor_spec(inputs[0])
-            layers = [kc.input_layer(first.name, shape[1:], dtype, None, sparse)]
-            layers += [self.layers_now[(*inner.layer_path, nid)].layer for nid in chain]
-            model = keras.Sequential(layers, name=owner.name)
-        else:
-            model = keras.Model(
-                inputs=inputs[0] if len(inputs) == 1 else inputs,
-                outputs=outputs[0] if len(outputs) == 1 else outputs,
-                name=owner.name,
-            )
-        model.trainable = owner.trainable
-        return model
+        Shape inference reads the inner tensors directly; the build walker overrides this
+        to wrap the level into a nested keras.Model.
+        """
+        feeds = {port: ts[0] for port, ts in by_port.items()}
+        return self.walk_level(owner.subgraph, report, inner, feeds)[1]
 
     def _computed(self, node: Node, scope: Scope) -> None:
         self.computed += 1
@@ -466,7 +427,7 @@ class Walker:
             self.recomputed.add(node.id)
 
 
-class _Adder:
+class Adder:
     """Writes results and problems of one level into a report."""
 
     def __init__(self, report: ShapeReport, scope: Scope) -> None:
@@ -519,23 +480,3 @@ def _compatible(declared, actual) -> bool:
 
 def _on_cycle(graph: ModelGraph, nid: str) -> bool:
     return any(s == nid or nid in graph.descendants(s) for s in graph.successors(nid))
-
-
-def _chain(sub: ModelGraph) -> list[str] | None:
-    """Node ids of a simple Input -> a -> b -> ... chain (Sequential-shaped), else None."""
-    if len(sub.inputs) != 1 or len(sub.outputs) != 1 or sub.outputs[0].index != 0:
-        return None
-    order, current = [], sub.inputs[0]
-    while True:
-        nxt = sub.out_edges(current)
-        if not nxt:
-            break
-        if len(nxt) != 1 or len(sub.in_edges(nxt[0].dst)) != 1 or nxt[0].src_index != 0:
-            return None
-        current = nxt[0].dst
-        if sub.node(current).shared_with is not None or sub.node(current).subgraph is not None:
-            return None
-        order.append(current)
-    if current != sub.outputs[0].node or len(order) != len(sub) - 1:
-        return None
-    return order

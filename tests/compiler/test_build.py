@@ -210,3 +210,25 @@ def test_keras_error_raises_compile_error() -> None:
 def test_empty_graph_raises() -> None:
     with pytest.raises(CompileError, match="has no Input"):
         build_model(ModelGraph("empty"))
+
+
+def test_sequential_block_with_nested_block(digits_mlp, nid) -> None:
+    g = digits_mlp
+    d1, d2, out = nid(g, "dense_1"), nid(g, "dense_2"), nid(g, "predictions")
+    head = g.group([d2, out], name="head")
+    body = g.group([d1, head], name="body")
+    g.update_node(body, params={"model_class": "Sequential"})
+    model = build_model(g)
+    seq = model.get_layer("body")
+    assert isinstance(seq, keras.Sequential)
+    assert [type(layer).__name__ for layer in seq.layers] == ["Dense", "Functional"]
+    assert model.count_params() == infer_shapes(g).total_params == 55050
+
+
+def test_non_chain_sequential_falls_back_to_functional(ticket_graph) -> None:
+    g = ticket_graph
+    ids = [g.node_by_name(n).id for n in ("concat", "priority", "department")]
+    block = g.group(ids, name="heads")
+    g.update_node(block, params={"model_class": "Sequential"})
+    inner = build_model(g).get_layer("heads")
+    assert isinstance(inner, keras.Model) and not isinstance(inner, keras.Sequential)

@@ -461,3 +461,42 @@ def test_deferred_weights_give_keras_numbers(spec) -> None:
     assert report.ok, report.problems
     assert report.nodes[node].output_shapes == [tuple(t.shape) for t in outputs]
     assert report.nodes[node].params == layer.count_params()
+
+
+def test_attention_ports_keyword_and_scores() -> None:
+    g = ModelGraph("attn")
+    q = g.add_node("keras.Input", "q", params={"shape": [5, 8]})
+    v = g.add_node("keras.Input", "v", params={"shape": [7, 8]})
+    mha = g.add_node(
+        "keras.layers.MultiHeadAttention",
+        "mha",
+        params={"num_heads": 2, "key_dim": 4},
+        call_kwargs={"return_attention_scores": True},
+    )
+    g.connect(q, mha, port="query")
+    g.connect(v, mha, port="value")
+    g.connect(v, mha, port="key")
+    g.set_outputs([(mha, 0), (mha, 1)])
+    report = infer_shapes(g)
+    assert report.ok, report.problems
+    layer = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    value = keras.Input((7, 8))
+    outs = layer(keras.Input((5, 8)), value, key=value, return_attention_scores=True)
+    # Two outputs, shaped as Keras' own symbolic call shapes them.
+    assert report.nodes[mha].output_shapes == [tuple(t.shape) for t in outs]
+    assert report.nodes[mha].output_shapes[0] == (None, 5, 8)
+    assert report.nodes[mha].params == layer.count_params()
+
+
+def test_variadic_port_maximum() -> None:
+    g = ModelGraph("sub")
+    xs = [g.add_node("keras.Input", f"x{i}", params={"shape": [3]}) for i in range(3)]
+    sub = g.add_node("keras.layers.Subtract", "subtract")
+    for x in xs:
+        g.connect(x, sub)
+    g.set_outputs([sub])
+    problem = _only_error(infer_shapes(g))
+    assert (problem.node_id, problem.message) == (
+        sub,
+        "Subtract 'subtract' takes at most 2 inputs, has 3",
+    )
