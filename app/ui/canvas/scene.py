@@ -75,6 +75,8 @@ class GraphScene(QGraphicsScene):
         for e in self.edge_items.values():
             e.label.text = ""
             e.update_path()
+        for view in self.views():
+            view.resetCachedContent()
         self.update()
 
     def event(self, event: QEvent) -> bool:

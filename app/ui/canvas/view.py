@@ -51,8 +51,13 @@ class CanvasView(QGraphicsView):
         self.centerOn(0, 0)
 
     @property
-    def graph_scene(self) -> GraphScene:
-        return self.scene()
+    def graph_scene(self) -> GraphScene | None:
+        scene = self.scene()
+        return scene if isinstance(scene, GraphScene) else None
+
+    def setScene(self, scene) -> None:  # noqa: N802 - Qt API
+        super().setScene(scene)
+        self.resetCachedContent()
 
     # ----- zoom -------------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -97,6 +102,8 @@ class CanvasView(QGraphicsView):
     def fit_to_view(self) -> None:
         """Show the whole graph (not closer than 125%)."""
         scene = self.graph_scene
+        if scene is None:
+            return
         rect = QRectF()
         for item in scene.items_by_id.values():
             rect = rect.united(item.sceneBoundingRect())
@@ -114,7 +121,8 @@ class CanvasView(QGraphicsView):
 
     def frame_node(self, node_id: str) -> None:
         """Select a node and bring it to the middle of the view."""
-        item = self.graph_scene.items_by_id.get(node_id)
+        scene = self.graph_scene
+        item = scene.items_by_id.get(node_id) if scene is not None else None
         if item is None:
             return
         self.graph_scene.select_node(node_id)
@@ -124,7 +132,11 @@ class CanvasView(QGraphicsView):
 
     # ----- background -------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt API
-        theme = self.graph_scene.theme
+        scene = self.graph_scene
+        if scene is None:
+            painter.fillRect(rect, self.palette().base())
+            return
+        theme = scene.theme
         painter.fillRect(rect, theme.background)
         if self.zoom() < 0.45:
             return
@@ -181,12 +193,19 @@ class CanvasView(QGraphicsView):
     # ----- keys -------------------------------------------------------------------------------
     def event(self, event: QEvent) -> bool:
         # Tab would move the focus before keyPressEvent sees it.
-        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Tab
+            and self.graph_scene is not None
+        ):
             self.open_quick_add()
             return True
         return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self.graph_scene is None:
+            super().keyPressEvent(event)
+            return
         key = event.key()
         if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
@@ -225,9 +244,11 @@ class CanvasView(QGraphicsView):
 
     # ----- editing ----------------------------------------------------------------------------
     def delete_selection(self) -> bool:
-        return edits.delete_selection(self.graph_scene)
+        return self.graph_scene is not None and edits.delete_selection(self.graph_scene)
 
     def copy_selection(self) -> bool:
+        if self.graph_scene is None:
+            return False
         ids = self.graph_scene.selected_node_ids()
         if not clipboard.copy_to_clipboard(self.graph_scene.graph, ids):
             return False
@@ -236,6 +257,8 @@ class CanvasView(QGraphicsView):
 
     def paste(self, scene_pos: QPointF | None = None) -> list[str]:
         """Paste layers from the clipboard (at `scene_pos`, or shifted from the originals)."""
+        if self.graph_scene is None:
+            return []
         data = clipboard.clipboard_data()
         if data is None:
             self.graph_scene.status_message.emit("The clipboard holds no layers.")
@@ -252,7 +275,7 @@ class CanvasView(QGraphicsView):
         return edits.paste_data(self.graph_scene, data, offset)
 
     def duplicate_selection(self) -> list[str]:
-        return edits.duplicate_selection(self.graph_scene)
+        return edits.duplicate_selection(self.graph_scene) if self.graph_scene is not None else []
 
     def cursor_scene_pos(self) -> QPointF:
         """The cursor in scene coordinates, or the view centre when the cursor is outside."""
@@ -263,8 +286,10 @@ class CanvasView(QGraphicsView):
             local = self.viewport().rect().center()
         return self.mapToScene(local)
 
-    def open_quick_add(self, scene_pos: QPointF | None = None) -> QuickAddPopup:
+    def open_quick_add(self, scene_pos: QPointF | None = None) -> QuickAddPopup | None:
         """Show the quick-add popup; the chosen layer is added at `scene_pos` (default: cursor)."""
+        if self.graph_scene is None:
+            return None
         self._quick_add_pos = scene_pos if scene_pos is not None else self.cursor_scene_pos()
         if self.quick_add is None:
             self.quick_add = QuickAddPopup(self)
@@ -274,24 +299,25 @@ class CanvasView(QGraphicsView):
         return self.quick_add
 
     def _quick_add_chosen(self, spec_id: str) -> None:
-        self.graph_scene.add_node_at(spec_id, self._quick_add_pos)
+        if self.graph_scene is not None:
+            self.graph_scene.add_node_at(spec_id, self._quick_add_pos)
 
     # ----- drops from the palette -------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if event.mimeData().hasFormat(SPEC_MIME):
+        if self.graph_scene is not None and event.mimeData().hasFormat(SPEC_MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
-        if event.mimeData().hasFormat(SPEC_MIME):
+        if self.graph_scene is not None and event.mimeData().hasFormat(SPEC_MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt API
         mime = event.mimeData()
-        if not mime.hasFormat(SPEC_MIME):
+        if self.graph_scene is None or not mime.hasFormat(SPEC_MIME):
             event.ignore()
             return
         spec_id = bytes(mime.data(SPEC_MIME)).decode("utf-8", "replace").strip() or mime.text().strip()
@@ -303,5 +329,5 @@ class CanvasView(QGraphicsView):
             event.ignore()
 
     def selected_items(self) -> tuple[list[NodeItem], list[EdgeItem]]:
-        items = self.graph_scene.selectedItems()
+        items = self.graph_scene.selectedItems() if self.graph_scene is not None else []
         return [i for i in items if isinstance(i, NodeItem)], [i for i in items if isinstance(i, EdgeItem)]
