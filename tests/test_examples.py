@@ -156,3 +156,11 @@ def test_builder_writes_loadable_files(tmp_path, monkeypatch):
 
 def test_examples_dir_is_inside_the_repository():
     assert examples_dir() == Path(__file__).resolve().parents[1] / "resources" / "examples"
+
+
+def test_default_example_trains_out_of_the_box(tmp_path):
+    from app.training import train_project
+
+    project = load_project(example_path(DEFAULT_EXAMPLE))
+    record = train_project(project, epochs=1, out_dir=tmp_path)
+    assert record.status == "completed"
