@@ -99,6 +99,9 @@ class WindowActions:
         self.layout = a(
             w, "Auto-&layout", w.auto_layout, "Ctrl+L", "Arrange the layers left to right"
         )
+        self.leave_block = a(
+            w, "&Leave Block", w.leave_block, "Alt+Up", "Back to the enclosing model"
+        )
         self.quick_add = a(
             w, "&Quick Add Layer…", w.quick_add, "Tab", "Search a layer and add it at the cursor"
         )
@@ -153,7 +156,7 @@ class WindowActions:
         view = bar.addMenu("&View")
         view.addActions([self.fit, self.zoom_in, self.zoom_out])
         view.addSeparator()
-        view.addActions([self.layout, self.quick_add])
+        view.addActions([self.layout, self.quick_add, self.leave_block])
         view.addSeparator()
         theme = view.addMenu("&Theme")
         theme.addActions(list(self.themes.values()))

@@ -13,10 +13,13 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.project.recovery import RecoveryEntry, RecoveryStore
 from app.ui.actions import WindowActions
+from app.ui.block_nav import BlockNavigator, Breadcrumb
 from app.ui.document import KERAS_SUFFIX, Document
 from app.ui.file_ops import FileOps
 from app.ui.icons import app_icon
@@ -24,7 +27,7 @@ from app.ui.inspector import Inspector
 from app.ui.keras_loader import KerasLoader
 from app.ui.palette import LayerPalette
 from app.ui.panels.code_view import CodePanel
-from app.ui.panels.problems import ProblemsPanel
+from app.ui.panels.problems import ProblemsPanel, find_node
 from app.ui.panels.summary import SummaryPanel
 from app.ui.recovery import AutosaveController
 from app.ui.validation import ValidationController
@@ -58,9 +61,17 @@ class MainWindow(QMainWindow, FileOps):
 
         from app.ui.canvas.view import CanvasView
 
-        self.view = CanvasView(None)
-        self.view.setParent(self)
-        self.setCentralWidget(self.view)
+        self.navigator = BlockNavigator(self)
+        self.navigator.changed.connect(self._show_graph)
+        centre = QWidget(self)
+        self.view = CanvasView(None, centre)
+        self.breadcrumb = Breadcrumb(self.navigator, parent=centre)
+        box = QVBoxLayout(centre)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.breadcrumb)
+        box.addWidget(self.view, 1)
+        self.setCentralWidget(centre)
         self._build_docks()
         self.actions_ = WindowActions(self)
         self.actions_.canvas_only(self.view)
@@ -141,25 +152,18 @@ class MainWindow(QMainWindow, FileOps):
     # ----- documents -----------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
         """Show `document`: a new scene on its graph, inspector and checks following it."""
-        from app.ui.canvas.scene import GraphScene
-
-        old_doc, old_scene = self.document, self.scene
+        old_doc = self.document
         self.document = document
         document.setParent(self)
         self.undo_group.addStack(document.undo_stack)
         self.undo_group.setActiveStack(document.undo_stack)
-        self.scene = GraphScene(document.graph, document.undo_stack, self)
-        self.scene.selection_changed_nodes.connect(self._on_selection)
-        self.scene.status_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
-        self.scene.open_block_requested.connect(self._on_open_block)
-        self.view.setScene(self.scene)
-        if old_scene is not None:
-            old_scene.dispose()
-            old_scene.deleteLater()
+        self.navigator.reset(document.graph, document.undo_stack)
+        self.breadcrumb.set_model_name(document.project.name or "Model")
+        self.last_report = None
+        self._show_graph(document.graph, document.undo_stack)
         if old_doc is not None:
             self.undo_group.removeStack(old_doc.undo_stack)
             old_doc.deleteLater()
-        self.inspector.set_context(document.graph, document.undo_stack)
         if self.validation is None:
             self.validation = ValidationController(document.graph, self)
             self.validation.report_ready.connect(self._on_report)
@@ -173,7 +177,6 @@ class MainWindow(QMainWindow, FileOps):
         document.dirty_changed.connect(self._update_title)
         document.path_changed.connect(lambda _p: self._update_title())
         self.autosave.set_document(document)
-        self.last_report = None
         self.summary.clear_report()
         if self.keras.is_ready:
             self.code.set_source(self._generate_code)
@@ -182,6 +185,25 @@ class MainWindow(QMainWindow, FileOps):
             self.problems.show_notice("Loading Keras… shape checks start as soon as it is ready.")
         self._update_title()
         self._update_counts()
+
+    def _show_graph(self, graph, undo_stack) -> None:
+        """Put a fresh scene for `graph` (the model or an opened block) on the canvas."""
+        from app.ui.canvas.scene import GraphScene
+
+        old_scene = self.scene
+        self.scene = GraphScene(graph, undo_stack, self)
+        self.scene.selection_changed_nodes.connect(self._on_selection)
+        self.scene.status_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.scene.open_block_requested.connect(self.navigator.open)
+        self.view.setScene(self.scene)
+        if old_scene is not None:
+            old_scene.dispose()
+            old_scene.deleteLater()
+        self.inspector.set_context(graph, undo_stack)
+        if self.last_report is not None:
+            self.scene.set_report(self.last_report)
+            self.inspector.set_report(self.last_report)
+        self.actions_.leave_block.setEnabled(self.navigator.depth > 0)
         QTimer.singleShot(0, self.fit_to_view)
 
     def _update_title(self, *_args) -> None:
@@ -264,17 +286,19 @@ class MainWindow(QMainWindow, FileOps):
 
     def reveal_node(self, node_id: str) -> None:
         """Select a node and bring it into view (from the Problems / Summary panels)."""
-        if self.scene is None or node_id not in self.document.graph:
+        if self.scene is None:
             return
+        if node_id not in self.scene.graph:
+            _node, top = find_node(self.document.graph, node_id)
+            if top is None:
+                return
+            self.navigator.go_to(0)
+            node_id = top
         self.scene.select_node(node_id)
         self.view.frame_node(node_id)
 
-    def _on_open_block(self, block_id: str) -> None:
-        node = self.document.graph.node(block_id)
-        self.statusBar().showMessage(
-            f"'{node.name}' is a nested model; use Edit ▸ Ungroup Block to edit its layers in place.",
-            8000,
-        )
+    def leave_block(self) -> None:
+        self.navigator.go_up()
 
     def add_layer_at_centre(self, spec_id: str) -> str | None:
         """Add a layer at the centre of the visible canvas (palette double-click)."""
@@ -321,7 +345,7 @@ class MainWindow(QMainWindow, FileOps):
         edits.delete_selection(self.scene)
 
     def select_all(self) -> None:
-        self.scene.select_nodes(self.document.graph.node_ids())
+        self.scene.select_nodes(self.scene.graph.node_ids())
 
     def group_selection(self) -> None:
         from app.ui.canvas import edits
@@ -332,7 +356,7 @@ class MainWindow(QMainWindow, FileOps):
         from app.nodes import REGISTRY
         from app.ui.canvas import edits
 
-        graph = self.document.graph
+        graph = self.scene.graph
         blocks = [
             n
             for n in self.scene.selected_node_ids()

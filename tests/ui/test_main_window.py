@@ -360,3 +360,40 @@ def test_screenshot_of_the_window_is_not_blank(
     assert (bg.lightness() < 128) == (mode == "dark")
     win.shutdown()
     theme.set_mode("light", save=False)
+
+
+def test_edit_inside_a_block_is_one_undo_step_of_the_model(window, qtbot):
+    from app.ui.canvas import edits
+
+    window.open_example(DEFAULT_EXAMPLE)
+    graph = window.document.graph
+    block = edits.group_selection(
+        window.scene, [_node(window, "hidden").id, _node(window, "dropout").id]
+    )
+    assert block is not None
+    wait_checked(qtbot, window)
+    before = window.last_report.total_params
+    window.navigator.open(block)
+    assert window.breadcrumb.isVisible() and window.scene.graph is not graph
+    inner = window.scene.graph.node_by_name("hidden")
+    window.scene.select_node(inner.id)
+    units = window.inspector.editors["units"].editor
+    units.setFocus()
+    units.selectAll()
+    depth = window.document.undo_stack.count()
+    qtbot.keyClicks(units, "16")
+    qtbot.keyClick(units, Qt.Key.Key_Return)
+    # The model's own block now holds the change, as one step on the document's stack.
+    assert graph.node(block).subgraph.node_by_name("hidden").params["units"] == 16
+    assert window.document.undo_stack.count() == depth + 1
+    qtbot.waitUntil(
+        lambda: not window.validation.pending and window.last_report.total_params != before,
+        timeout=20_000,
+    )
+    assert window.last_report.total_params == 64 * 16 + 16 + 16 * 10 + 10
+    window.actions_.undo.trigger()
+    assert graph.node(block).subgraph.node_by_name("hidden").params["units"] == 64
+    # The canvas shows the restored block content.
+    assert window.scene.graph.node_by_name("hidden").params["units"] == 64
+    window.leave_block()
+    assert window.scene.graph is graph and not window.breadcrumb.isVisible()

@@ -75,7 +75,7 @@ class ProblemsPanel(QTableWidget):
                 node_id = prob.edge.dst
             node, top = find_node(graph, node_id)
             layer = node.name if node is not None else ""
-            self._add_row(prob.severity, layer, prob.message, top)
+            self._add_row(prob.severity, layer, prob.message, node.id if node is not None else top)
             self._messages.append(prob.message)
         if not problems:
             self._add_row("ok", "", "No problems: Keras accepts every layer and connection.", None)
