@@ -116,6 +116,12 @@ def main() -> None:
     scene.set_report(report)
     t_report = time.perf_counter() - t0
 
+    last = graph.node_ids()[-1]
+    report.nodes[last] = Result([(None, 99)], params=1)
+    t0 = time.perf_counter()
+    scene.set_report(report)
+    t_report1 = time.perf_counter() - t0
+
     view = CanvasView(scene)
     view.resize(args.width, args.height)
     view.show()
@@ -125,6 +131,7 @@ def main() -> None:
     print(f"graph: {len(graph)} nodes, {len(graph.edges())} edges (model built in {t_graph * 1000:.0f} ms)")
     print(f"scene load (items for every node and wire): {t_scene * 1000:.1f} ms")
     print(f"set_report (faces, wire labels, badges):    {t_report * 1000:.1f} ms")
+    print(f"set_report after a one-node change:         {t_report1 * 1000:.1f} ms")
     cases = [("zoom 100% (part of the graph)", 1.0, None), ("zoom 50%", 0.5, None), ("fit: whole graph visible", None, "fit")]
     for label, zoom, mode in cases:
         if mode == "fit":

@@ -501,3 +501,19 @@ def test_canvas_menu_paste_at_point(scene, view, stack):
     next(x for x in menu.actions() if x.text() == "Paste").trigger()
     (new,) = scene.selected_node_ids()
     assert new != a and scene.graph.node(new).position == (1000.0, 500.0)
+
+
+def test_problem_inside_a_block_shows_on_the_block_and_unchanged_nodes_are_skipped(scene, view, drag):
+    inp, hidden, drop, out = build_mlp(scene, view, drag)
+    block = edits.group_selection(scene, [hidden, drop])
+    inner = scene.graph.node(block).subgraph.node_by_name("dense").id
+    msg = "Dense 'dense': units must be >= 1"
+    problem = Problem(msg, inner)
+    problem.path = (block,)
+    report = Report(nodes={inp: Result([(None, 784)])}, problems=[problem])
+    scene.set_report(report)
+    assert scene.items_by_id[block].badge.toolTip() == msg
+    shown = scene.items_by_id[inp].report_state
+    scene.set_report(Report(nodes={inp: Result([(None, 784)])}))
+    assert scene.items_by_id[block].badge is None
+    assert scene.items_by_id[inp].report_state == shown

@@ -110,6 +110,7 @@ class NodeItem(QGraphicsItem):
         self.in_ports: list[PortItem] = []
         self.out_ports: list[PortItem] = []
         self.result = None
+        self.report_state: tuple | None = None  # (result, error, warning) last shown
         self.error: str | None = None
         self.warning: str | None = None
         self._hover_port: tuple | None = None
@@ -159,8 +160,8 @@ class NodeItem(QGraphicsItem):
         self._layout_text()
         self.update()
 
-    def set_result(self, result, error: str | None, warning: str | None) -> None:
-        """Show a shape-inference result (shapes, params) and the node's problems."""
+    def set_result(self, result, error: str | None, warning: str | None) -> bool:
+        """Show a shape-inference result (shapes, params) and problems; True if ports changed."""
         self.result = result
         self.error = error
         self.warning = warning
@@ -176,11 +177,12 @@ class NodeItem(QGraphicsItem):
                 self._badge = BadgeItem(self, severity)
                 self._badge.setPos(self.width - 4, 0)
             self._badge.setToolTip(error or warning or "")
-        outputs = len(result.output_shapes) if result is not None else 0
-        if max(outputs, 1) != len(self.out_ports):
+        rebuilt = self._output_count() != len(self.out_ports)
+        if rebuilt:
             self._rebuild_ports()
         self._layout_text()
         self.update()
+        return rebuilt
 
     def refresh_ports(self) -> None:
         """Re-read ports after a wire was added or removed."""

@@ -149,28 +149,44 @@ class GraphScene(QGraphicsScene):
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
 
     def set_report(self, report) -> None:
-        """Show a ShapeReport: shapes and params on node faces, shapes on wires, problem badges."""
+        """Show a ShapeReport: shapes and params on node faces, shapes on wires, problem badges.
+
+        Only nodes whose result or problems changed since the last report are repainted.
+        A problem inside a block shows on the block node when the block's inside is not shown.
+        """
         self.report = report
         errors: dict[str, list[str]] = defaultdict(list)
         warnings: dict[str, list[str]] = defaultdict(list)
-        self._edge_errors = {}
+        old_edge_errors, self._edge_errors = self._edge_errors, {}
         for p in getattr(report, "problems", []) or []:
             if p.edge is not None:
                 self._edge_errors[p.edge] = p.message
-            if p.node_id is not None:
+            where = next(
+                (n for n in (p.node_id, *getattr(p, "path", ())) if n in self.items_by_id), None
+            )
+            if where is not None:
                 target = errors if p.severity == "error" else warnings
-                if p.message not in target[p.node_id]:
-                    target[p.node_id].append(p.message)
+                if p.message not in target[where]:
+                    target[where].append(p.message)
         results = getattr(report, "nodes", {}) or {}
+        changed: set[str] = set()
         for nid, item in self.items_by_id.items():
             res = results.get(nid)
             errs = list(errors.get(nid, []))
             if res is not None and res.error and res.error not in errs:
                 errs.insert(0, res.error)
             warn = warnings.get(nid)
-            item.set_result(res, "\n".join(errs) or None, "\n".join(warn) if warn else None)
-        self._update_all_edges()
-        self._apply_report_to_edges()
+            state = (res, "\n".join(errs) or None, "\n".join(warn) if warn else None)
+            if item.report_state == state:
+                continue
+            item.report_state = state
+            changed.add(nid)
+            if item.set_result(*state):
+                self._update_edges_of(nid)
+        for edge, item in self.edge_items.items():
+            err = self._edge_errors.get(edge)
+            if edge.src in changed or err != old_edge_errors.get(edge):
+                item.set_label(self._edge_texts(edge), err)
 
     def edge_label(self, edge: Edge) -> str:
         """The shape of the tensor `edge` carries, from the last report ("" if unknown)."""
@@ -304,15 +320,6 @@ class GraphScene(QGraphicsScene):
         for sid, link in self.share_links.items():
             if node_id in (sid, link.owner_id):
                 link.update_path()
-
-    def _update_all_edges(self) -> None:
-        for edge_item in self.edge_items.values():
-            edge_item.update_path()
-
-    def _apply_report_to_edges(self) -> None:
-        errs = self._edge_errors
-        for edge, item in self.edge_items.items():
-            item.set_label(self._edge_texts(edge), errs.get(edge))
 
     def _emit_selection(self) -> None:
         try:
