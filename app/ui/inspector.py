@@ -167,7 +167,8 @@ class Inspector(QScrollArea):
 
         if spec.kind == "block" and node.subgraph is not None:
             info = QLabel(
-                f"{len(node.subgraph)} layers inside, {len(node.subgraph.inputs)} input(s), "
+                f"{len(node.subgraph) - len(node.subgraph.inputs)} layers inside, "
+                f"{len(node.subgraph.inputs)} input(s), "
                 f"{len(node.subgraph.outputs)} output(s). Double-click the block to open it.",
                 body,
             )

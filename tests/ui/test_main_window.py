@@ -397,3 +397,37 @@ def test_edit_inside_a_block_is_one_undo_step_of_the_model(window, qtbot):
     assert window.scene.graph.node_by_name("hidden").params["units"] == 64
     window.leave_block()
     assert window.scene.graph is graph and not window.breadcrumb.isVisible()
+
+
+def test_inspector_editors_for_tuples_floats_and_optional_values(window, qtbot):
+    window.new_document()
+    graph = window.document.graph
+    conv = window.scene.add_node_at("keras.layers.Conv2D", QPointF(0, 0))
+    drop = window.scene.add_node_at("keras.layers.Dropout", QPointF(300, 0))
+    window.scene.select_node(conv)
+    ed = window.inspector.editors
+    _set_line(qtbot, ed["kernel_size"].editor, "5, 5")
+    assert graph.node(conv).params["kernel_size"] == [5, 5]
+    _set_line(qtbot, ed["kernel_size"].editor, "5, x")
+    assert graph.node(conv).params["kernel_size"] == [5, 5]
+    assert "whole numbers" in window.inspector.error_label.text()
+    assert (
+        ed["kernel_size"].editor.text() == "5, 5"
+    )  # refused text is replaced by the model's value
+    ed["padding"].editor.setCurrentIndex(ed["padding"].editor.findData("same"))
+    ed["padding"].editor.activated.emit(ed["padding"].editor.currentIndex())
+    assert graph.node(conv).params["padding"] == "same"
+    window.scene.select_node(drop)
+    rate = window.inspector.editors["rate"].editor
+    rate.setFocus()
+    rate.selectAll()
+    qtbot.keyClicks(rate, "0.25")
+    qtbot.keyClick(rate, Qt.Key.Key_Return)
+    assert graph.node(drop).params["rate"] == 0.25
+    seed = window.inspector.editors["seed"]
+    assert seed.none_box is not None and seed.none_box.isChecked()
+    seed.none_box.click()  # unset -> a number
+    assert graph.node(drop).params["seed"] == 0
+    seed.none_box.click()  # back to None, the default: nothing stored
+    assert "seed" not in graph.node(drop).params
+    assert window.document.undo_stack.count() >= 6
