@@ -11,19 +11,17 @@ parameters come from `keras.saving.serialize_keras_object(layer)`, i.e. exactly 
 from __future__ import annotations
 
 import inspect
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.compiler.import_params import input_params, json_value, layer_params
 from app.compiler.layout import layout_graph
 from app.errors import ImportModelError, LayerLoomError
 from app.model.graph import ModelGraph
 from app.model.node import Edge, Node, OutputRef, new_id
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY, NodeSpec
-from app.nodes.validate import validate_params
 
 MAX_DEPTH = 32
-_DROPPED_CONFIG_KEYS = ("name", "trainable")
 
 
 def import_model(model: Any) -> ModelGraph:
@@ -170,7 +168,12 @@ class _Importer:
                 node = Node(new_id(), spec_id, name, trainable=bool(call.op.trainable))
             node.call_kwargs = call.call_kwargs
             call.node_id = node.id
-            graph.check_name(node.name)
+            try:
+                graph.check_name(node.name)
+            except LayerLoomError as exc:
+                raise ImportModelError(
+                    f"Cannot import layer '{node.name}': {exc.message}"
+                ) from None
             graph._add_node(node, emit=False)
         # Owners may come later in topological order than a sharer: link once all exist.
         for key in order:
@@ -181,7 +184,7 @@ class _Importer:
     def _owner_node(self, call: _Call) -> Node:
         op = call.op
         if isinstance(op, _input_layer_class()):
-            return Node(new_id(), INPUT_SPEC_ID, op.name, params=_input_params(op))
+            return Node(new_id(), INPUT_SPEC_ID, op.name, params=input_params(op))
         if _is_model(op):
             params = {"model_class": "Sequential"} if _is_sequential(op) else {}
             return Node(
@@ -198,7 +201,7 @@ class _Importer:
             new_id(),
             spec.id,
             op.name,
-            params=_layer_params(spec, op),
+            params=layer_params(spec, op),
             trainable=bool(op.trainable),
             weights=list(weights) if weights else None,
         )
@@ -265,7 +268,9 @@ class _Importer:
                     "LayerLoom node has no input for."
                 )
             if _differs_from_default(op, name, value):
-                call.call_kwargs[name] = _json(value, f"Layer '{op.name}': call argument {name}")
+                call.call_kwargs[name] = json_value(
+                    value, f"Layer '{op.name}': call argument {name}"
+                )
         return call
 
 
@@ -367,50 +372,6 @@ def _differs_from_default(op: Any, name: str, value: Any) -> bool:
         return True
 
 
-# ----- params ----------------------------------------------------------------------------------
-def _layer_params(spec: NodeSpec, layer: Any) -> dict[str, Any]:
-    """The layer's serialized config minus name/trainable and values equal to spec defaults."""
-    import keras
-
-    who = f"{type(layer).__name__} '{layer.name}'"
-    config = keras.saving.serialize_keras_object(layer).get("config") or {}
-    config = _json(config, who)
-    defaults = _json(spec.defaults(), who)
-    params = {
-        k: v
-        for k, v in config.items()
-        if k not in _DROPPED_CONFIG_KEYS and not (k in defaults and defaults[k] == v)
-    }
-    try:
-        return validate_params(spec, params, node_name=layer.name)
-    except LayerLoomError as exc:
-        raise ImportModelError(f"Cannot import {who}: {exc.message}") from None
-
-
-def _input_params(layer: Any) -> dict[str, Any]:
-    cfg = layer.get_config()
-    if cfg.get("ragged") or cfg.get("optional"):
-        raise ImportModelError(
-            f"Input '{layer.name}' is ragged or optional; LayerLoom cannot hold it."
-        )
-    batch_shape = list(cfg.get("batch_shape") or [None])
-    dtype = cfg.get("dtype", "float32")
-    if isinstance(dtype, dict):
-        dtype = dtype.get("config", {}).get("name", "float32")
-    params: dict[str, Any] = {"shape": batch_shape[1:]}
-    if batch_shape[0] is not None:
-        params["batch_size"] = int(batch_shape[0])
-    if str(dtype) != "float32":
-        params["dtype"] = str(dtype)
-    if cfg.get("sparse"):
-        params["sparse"] = True
-    spec = REGISTRY[INPUT_SPEC_ID]
-    try:
-        return validate_params(spec, params, node_name=layer.name)
-    except LayerLoomError as exc:
-        raise ImportModelError(f"Cannot import Input '{layer.name}': {exc.message}") from None
-
-
 def _spec_for(layer: Any) -> NodeSpec:
     """The registry spec building exactly this layer's class, or an ImportModelError."""
     cls = type(layer)
@@ -474,10 +435,3 @@ def _input_layer_class() -> type:
     import keras
 
     return keras.layers.InputLayer
-
-
-def _json(value: Any, who: str) -> Any:
-    try:
-        return json.loads(json.dumps(value, allow_nan=True))
-    except (TypeError, ValueError):
-        raise ImportModelError(f"{who}: a setting is not plain data ({value!r:.80}).") from None

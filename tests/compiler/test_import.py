@@ -390,3 +390,14 @@ def test_sequential_holding_a_nested_model():
     block = node(graph, "features")
     assert block.spec_id == BLOCK_SPEC_ID and block.params == {}
     assert names(graph, graph.topological_order()) == ["x", "features", "out"]
+
+
+def test_params_hold_only_real_choices():
+    x = keras.Input((3,), name="x")
+    plain = layers.Dense(4, name="plain")(x)
+    wide = layers.Dense(2, dtype="float64", kernel_initializer="he_normal", name="wide")(plain)
+    graph = round_trip(keras.Model(x, wide, name="choices"))
+    assert node(graph, "plain").params == {"units": 4}
+    wide_params = node(graph, "wide").params
+    assert wide_params["dtype"]["config"]["name"] == "float64"
+    assert wide_params["kernel_initializer"]["class_name"] == "HeNormal"
