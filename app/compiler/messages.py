@@ -20,6 +20,8 @@ _AXIS = re.compile(
 _DTYPE = re.compile(
     r"Input (\d+)(?: with name '[^']*')? of layer '[^']*' is incompatible with the layer: (.*)"
 )
+# TensorFlow graph-op detail: " for '{{node add}} = AddV2[T=DT_FLOAT](x, y)'".
+_TF_NODE = re.compile(r" for '\{\{node [^']*'")
 _NOISE = (
     "Exception encountered when calling",
     "Arguments received by",
@@ -81,7 +83,7 @@ def _rewrite(line: str) -> str:
     if m:
         index, rest = m.groups()
         return f"{_which(index)}is incompatible: {rest}"
-    return line.rstrip()
+    return _TF_NODE.sub("", line).rstrip()
 
 
 def _which(index: str) -> str:

@@ -500,3 +500,29 @@ def test_variadic_port_maximum() -> None:
         sub,
         "Subtract 'subtract' takes at most 2 inputs, has 3",
     )
+
+
+@pytest.mark.parametrize(
+    "raw, plain",
+    [
+        (
+            "Dimensions must be equal, but are 3 and 5 for '{{node add}} = AddV2[T=DT_FLOAT](a, b)'"
+            " with input shapes: [?,3], [?,5].",
+            "Dimensions must be equal, but are 3 and 5 with input shapes: [?,3], [?,5].",
+        ),
+        (
+            "Exception encountered when calling Foo.call().\n\nSomething broke\n\n"
+            "Arguments received by Foo.call():\n  • x=1",
+            "Something broke",
+        ),
+        (
+            "Input 1 of layer 'add' is incompatible with the layer: expected ndim=3, found ndim=2. "
+            "Full shape received: (None, 4)",
+            "expected input 2 rank 3, got shape (None, 4)",
+        ),
+    ],
+)
+def test_keras_messages_are_cleaned(raw, plain) -> None:
+    from app.compiler.messages import keras_message
+
+    assert keras_message(ValueError(raw)) == plain
