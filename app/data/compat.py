@@ -29,7 +29,7 @@ def model_outputs(model: Any) -> list[tuple[str, tuple, str]]:
     return [(n, _shape(t), str(t.dtype)) for n, t in zip(model.output_names, model.outputs)]
 
 
-def _resolve(kind: str, names: list[str], arrays: dict[str, np.ndarray],
+def resolve_names(kind: str, names: list[str], arrays: dict[str, np.ndarray],
              mapping: dict[str, str], problems: list[str]) -> dict[str, str]:
     """model name -> array name; problems get a sentence for each name without data."""
     out = {}
@@ -142,9 +142,9 @@ def check_compatibility(model: Any, dataset: Dataset, input_map: dict[str, str] 
     """
     problems: list[str] = []
     ins, outs = model_inputs(model), model_outputs(model)
-    xmap = _resolve("Input", [n for n, _, _ in ins], dataset.x, input_map or {}, problems)
+    xmap = resolve_names("Input", [n for n, _, _ in ins], dataset.x, input_map or {}, problems)
     skip = {n for n, v in (losses or {}).items() if v in ("", "none", None)}
-    ymap = _resolve("Output", [n for n, _, _ in outs if n not in skip], dataset.y,
+    ymap = resolve_names("Output", [n for n, _, _ in outs if n not in skip], dataset.y,
                     output_map or {}, problems)
     splits = [(dataset.x, dataset.y, "training")]
     if dataset.x_val is not None:
@@ -188,9 +188,9 @@ def fit_arrays(model: Any, dataset: Dataset, input_map: dict[str, str] | None = 
     problems: list[str] = []
     ins = [n for n, _, _ in model_inputs(model)]
     outs = list(model.output_names)
-    xmap = _resolve("Input", ins, dataset.x, input_map or {}, problems)
+    xmap = resolve_names("Input", ins, dataset.x, input_map or {}, problems)
     wanted = [n for n in outs if n not in skip_outputs]
-    ymap = _resolve("Output", wanted, dataset.y, output_map or {}, problems) if wanted else {}
+    ymap = resolve_names("Output", wanted, dataset.y, output_map or {}, problems) if wanted else {}
     if problems:
         raise DataError(" ".join(problems))
     dtypes = {n: d for n, _, d in model_inputs(model)}

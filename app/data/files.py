@@ -87,8 +87,11 @@ class NumpySource(DataSource):
                 ynames = _names(self.option(options, "y"), "target arrays")
                 # The default target name "y" is optional: without it the data is unlabelled.
                 y = pick([n for n in ynames if n in keys or options.get("y")])
-                x_val = pick(_names(self.option(options, "x_val"), "validation inputs")) or None
-                y_val = pick(_names(self.option(options, "y_val"), "validation targets")) or None
+                # Validation arrays are listed in the same order and take the training names.
+                x_val = _rename(pick(_names(self.option(options, "x_val"), "validation inputs")),
+                                list(x), "validation inputs")
+                y_val = _rename(pick(_names(self.option(options, "y_val"), "validation targets")),
+                                list(y), "validation targets")
         for arrays in (x, y, x_val or {}, y_val or {}):
             for k, v in arrays.items():
                 if not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
@@ -103,6 +106,15 @@ class NumpySource(DataSource):
             task = "classification" if class_names else ("regression" if y else "reconstruction")
         return Dataset(x=x, y=y, x_val=x_val, y_val=y_val, task=task, class_names=class_names,
                        title=Path(path).name)
+
+
+def _rename(arrays: dict[str, np.ndarray], names: list[str], what: str):
+    if not arrays:
+        return None
+    if len(arrays) != len(names):
+        raise DataError(f"Choose as many {what} as training arrays ({len(names)}), in the same "
+                        f"order.")
+    return dict(zip(names, arrays.values()))
 
 
 def _class_count(y: np.ndarray, y_val: np.ndarray | None, strict: bool) -> int:

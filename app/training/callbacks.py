@@ -32,6 +32,13 @@ def step_table(table: dict[Any, Any]):
     return schedule
 
 
+def tensorboard_available() -> bool:
+    """True if the tensorboard package (needed to write summaries) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("tensorboard") is not None
+
+
 def _in_run(run_dir: Path, value: Any, default: str) -> str:
     p = Path(value or default)
     return str(p if p.is_absolute() else run_dir / p)
@@ -77,6 +84,10 @@ def make_callbacks(config: TrainingConfig, run_dir: str | Path,
                 out.append(keras.callbacks.CSVLogger(
                     _in_run(run_dir, params.pop("filename", None), "training_log.csv"), **params))
             elif name == "TensorBoard":
+                if not tensorboard_available():
+                    notes.append("TensorBoard logs are skipped: the tensorboard package is not "
+                                 "installed (pip install tensorboard).")
+                    continue
                 out.append(keras.callbacks.TensorBoard(
                     log_dir=_in_run(run_dir, params.pop("log_dir", None), TENSORBOARD_DIR),
                     **params))

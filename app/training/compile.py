@@ -56,12 +56,12 @@ def _first_line(exc: BaseException) -> str:
 
 def default_losses(model: Any, dataset: Any = None, output_map: dict | None = None) -> dict[str, str]:
     """A loss per output that fits its activation and targets; "none" for outputs without targets."""
-    from app.data.compat import _resolve
+    from app.data.compat import resolve_names
     from app.data.synthetic import output_activation
 
     ymap = {}
     if dataset is not None:
-        ymap = _resolve("Output", list(model.output_names), dataset.y, output_map or {}, [])
+        ymap = resolve_names("Output", list(model.output_names), dataset.y, output_map or {}, [])
     out = {}
     for name, t in zip(model.output_names, model.outputs):
         y = dataset.y.get(ymap.get(name)) if dataset is not None and name in ymap else None

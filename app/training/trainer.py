@@ -62,7 +62,8 @@ class ForwardingCallback(keras.callbacks.Callback):
     # -- helpers -----------------------------------------------------------------------------
     def _read_lr(self) -> float:
         try:
-            return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            lr = self.model.optimizer.learning_rate
+            return float(lr.numpy() if hasattr(lr, "numpy") else lr)
         except Exception:  # an optimizer without a readable rate: keep the plots going
             return float("nan")
 
@@ -331,7 +332,7 @@ def release_memory(clear_session: bool = False) -> None:
 
 def _plain(exc: BaseException) -> str:
     """One readable sentence from a Keras / TF exception (no traceback)."""
-    text = str(exc).strip()
+    text = str(exc).strip().replace("\\'", "'")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     for ln in lines:  # TF errors bury the useful line under "Graph execution error" and a trace
         if "Node:" in ln or ln.startswith(("File ", "Traceback", "Detected at node")):

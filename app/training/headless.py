@@ -1,0 +1,143 @@
+"""train_project: the code path `layerloom train` and the GUI share (project -> run folder)."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from app.errors import LayerLoomError
+from app.training.config import TrainingConfig, TrainingError
+from app.training.runs import RunRecord
+
+
+def _plain_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if hasattr(value, "to_dict"):
+        value = value.to_dict()
+    if not isinstance(value, dict):
+        raise TrainingError("The project's data and training settings must be mappings.")
+    return dict(value)
+
+
+def settings_from_project(project: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(data config dict, training config dict) of a duck-typed project (.data, .training).
+
+    Accepts the early project settings shape too: "loss" for "losses", and validation_split kept
+    with the training settings.
+    """
+    data = _plain_dict(getattr(project, "data", None))
+    training = _plain_dict(getattr(project, "training", None))
+    if "loss" in training and "losses" not in training:
+        training["losses"] = training.pop("loss")
+    if "validation_split" in training:
+        data.setdefault("validation_split", training.pop("validation_split"))
+    if not data.get("source"):
+        data.pop("source", None)  # an empty source means "not chosen yet": use the default
+    if training.get("seed") is not None and "seed" not in data:
+        data["seed"] = training["seed"]
+    return data, training
+
+
+def default_runs_dir(project: Any) -> Path:
+    """<project file folder>/<project name>_runs, or ./layerloom_runs for unsaved projects."""
+    path = getattr(project, "path", None)
+    if path:
+        p = Path(path)
+        return p.parent / f"{p.stem}_runs"
+    return Path.cwd() / "layerloom_runs"
+
+
+def train_project(project: Any, epochs: int | None = None, out_dir: str | Path | None = None,
+                  progress: Callable[[dict[str, Any]], None] | None = None,
+                  trainer_hook: Callable[[Any], None] | None = None) -> RunRecord:
+    """Build the project's model, load its data, train and record a run folder.
+
+    `project` needs .graph (ModelGraph), .data and .training (dicts or objects with to_dict()).
+    `progress` receives {"kind": "batch" | "epoch" | <event kind>, ...} dicts.
+    `trainer_hook` receives the Trainer before it runs (to keep a handle for stop()).
+    Raises a LayerLoomError subclass with a plain message on bad projects, data or training.
+    """
+    from app.compiler import build_model
+    from app.data import DataConfig, load_dataset
+    from app.model import graph_to_dict
+    from app.training.trainer import Trainer
+
+    data_dict, training_dict = settings_from_project(project)
+    data_cfg = DataConfig.from_dict(data_dict)
+    config = TrainingConfig.from_dict(training_dict)
+    if epochs is not None and epochs < 1:
+        raise TrainingError("The number of epochs must be at least 1.")
+    graph = project.graph
+    model = build_model(graph)
+    dataset = load_dataset(data_cfg, model)
+    runs_dir = Path(out_dir) if out_dir else default_runs_dir(project)
+
+    def relay(kind: str) -> Callable[[dict[str, Any]], None] | None:
+        if progress is None:
+            return None
+        return lambda d: progress({"kind": kind, **d})
+
+    trainer = Trainer(model, dataset, config, runs_dir, on_batch=relay("batch"),
+                      on_epoch=relay("epoch"), on_event=progress,
+                      data_config=data_cfg.to_dict(), graph=graph_to_dict(graph),
+                      epochs=epochs)
+    if trainer_hook is not None:
+        trainer_hook(trainer)
+    return trainer.run()
+
+
+class TerminalProgress:
+    """A progress callable for train_project that draws a one-line bar on a terminal."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30, min_interval: float = 0.1):
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.min_interval = min_interval
+        self._last = 0.0
+        self.epochs = 0
+
+    def __call__(self, info: dict[str, Any]) -> None:
+        kind = info.get("kind")
+        if kind == "started":
+            self.epochs = int(info.get("epochs", 0))
+        elif kind == "batch":
+            now = time.monotonic()
+            steps = info.get("steps_per_epoch") or 0
+            if now - self._last < self.min_interval and info["batch"] + 1 < steps:
+                return
+            self._last = now
+            frac = (info["batch"] + 1) / steps if steps else 0.0
+            bar = "#" * int(frac * self.width)
+            loss = info["logs"].get("loss", math.nan)
+            eta = info.get("eta_s", math.nan)
+            self.stream.write(f"\rEpoch {info['epoch'] + 1}/{self.epochs} [{bar:<{self.width}}] "
+                              f"loss {loss:.4f}  {info['samples_per_s']:.0f} samples/s  "
+                              f"ETA {eta:.0f}s ")
+            self.stream.flush()
+        elif kind == "epoch":
+            logs = "  ".join(f"{k} {v:.4f}" for k, v in info["logs"].items() if k != "learning_rate")
+            self.stream.write(f"\rEpoch {info['epoch'] + 1}/{self.epochs}: {logs}"
+                              f"{' ' * 20}\n")
+        elif kind in ("warning", "nan"):
+            self.stream.write(f"\n{info.get('message', '')}\n")
+        elif kind == "finished":
+            self.stream.write(f"Run {info['status']}. {info.get('message', '')}\n")
+        self.stream.flush()
+
+
+def train_cli(project: Any, epochs: int | None = None, out_dir: str | Path | None = None,
+              stream: TextIO | None = None) -> int:
+    """Train with a terminal progress bar; exit code 0 completed, 1 failed / NaN, 130 stopped."""
+    out = stream or sys.stderr
+    try:
+        rec = train_project(project, epochs, out_dir, TerminalProgress(out))
+    except LayerLoomError as exc:
+        out.write(f"Error: {exc.message}\n")
+        return 1
+    out.write(f"Run folder: {rec.path}\n")
+    return {"completed": 0, "stopped": 130}.get(rec.status, 1)
