@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from app.ui.canvas.scene import GraphScene
 
 PAD = 12.0
+LABEL_COLUMN = 44.0
 MARKER = 16.0
 
 
@@ -117,6 +118,8 @@ class NodeItem(QGraphicsItem):
         self._badge: BadgeItem | None = None
         self._header_path = QPainterPath()
         self._body_path = QPainterPath()
+        self._port_labels: list[tuple[QPointF, str]] = []
+        self._text_x = PAD
         flags = QGraphicsItem.GraphicsItemFlag
         self.setFlags(flags.ItemIsSelectable | flags.ItemIsMovable | flags.ItemSendsGeometryChanges)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -187,6 +190,7 @@ class NodeItem(QGraphicsItem):
     def refresh_ports(self) -> None:
         """Re-read ports after a wire was added or removed."""
         self._rebuild_ports()
+        self._layout_text()
         self.update()
 
     @property
@@ -212,7 +216,9 @@ class NodeItem(QGraphicsItem):
             if p.variadic:
                 slots = sorted(e.slot for e in edges if e.port == p.name)
                 wanted += [(p.name, s) for s in slots]
-                wanted.append((p.name, (slots[-1] + 1) if slots else 0))
+                cap = getattr(p, "max_count", None)
+                if cap is None or len(slots) < cap:
+                    wanted.append((p.name, (slots[-1] + 1) if slots else 0))
             else:
                 wanted.append((p.name, 0))
         connected = {(e.port, e.slot) for e in edges}
@@ -232,11 +238,19 @@ class NodeItem(QGraphicsItem):
         if height != self.height:
             self.prepareGeometryChange()
             self.height = height
+        named = len({p.port for p in self.in_ports}) > 1
+        fm = self.canvas.theme.small_metrics
+        self._port_labels = []
         for item in self.in_ports:
             item.connected = (item.port, item.slot) in connected
             item.setPos(0, self._port_y(item.index, len(self.in_ports)))
             label = graph.port_label(self.node_id, item.port)
             item.setToolTip(f"{label}[{item.slot}]" if self._is_variadic(item.port) else label)
+            if named:
+                text = fm.elidedText(label, Qt.TextElideMode.ElideRight, LABEL_COLUMN - 4)
+                self._port_labels.append((QPointF(PORT_RADIUS + 4, item.y() + fm.ascent() / 2 - 1), text))
+        # With named ports (query / value / key, block inputs) the texts move right of a label column.
+        self._text_x = PAD + (LABEL_COLUMN if named else 0.0)
         for item in self.out_ports:
             item.connected = item.index in used_out
             item.setPos(self.width, self._port_y(item.index, len(self.out_ports)))
@@ -264,9 +278,10 @@ class NodeItem(QGraphicsItem):
     def _layout_text(self) -> None:
         """Elide the face texts once here so paint() only draws."""
         st = self.canvas.theme
-        inner = self.width - 2 * PAD
+        inner = self.width - PAD - self._text_x
         markers = sum((self.frozen, self.shared, self.is_output)) * (MARKER + 2)
-        self._name = st.title_metrics.elidedText(self.name, Qt.TextElideMode.ElideRight, inner - markers)
+        title_w = self.width - 2 * PAD - markers
+        self._name = st.title_metrics.elidedText(self.name, Qt.TextElideMode.ElideRight, title_w)
         cls_w = st.body_metrics.horizontalAdvance(self.class_text + "  ")
         self._detail = st.body_metrics.elidedText(
             self.detail_text, Qt.TextElideMode.ElideRight, max(inner - cls_w, 0)
@@ -360,20 +375,26 @@ class NodeItem(QGraphicsItem):
         y1 = HEADER_HEIGHT + (20 if self._params_below else 22)
         painter.setFont(st.body_font)
         painter.setPen(st.muted)
-        painter.drawText(QPointF(PAD, y1), self.class_text)
+        x = self._text_x
+        painter.drawText(QPointF(x, y1), self.class_text)
         painter.setPen(st.text)
-        painter.drawText(QPointF(PAD + self._cls_w, y1), self._detail)
+        painter.drawText(QPointF(x + self._cls_w, y1), self._detail)
         y2 = y1 + (19 if self._params_below else 22)
         painter.setFont(st.mono_font)
         painter.setPen(ERROR_COLOR if self.error else st.text)
-        painter.drawText(QPointF(PAD, y2), self._shape)
+        painter.drawText(QPointF(x, y2), self._shape)
         if self._params:
             painter.setFont(st.small_font)
             painter.setPen(st.muted)
             if self._params_below:
-                painter.drawText(QPointF(PAD, y2 + 17), self._params)
+                painter.drawText(QPointF(x, y2 + 17), self._params)
             else:
-                painter.drawText(QPointF(PAD + self._shape_w, y2), self._params)
+                painter.drawText(QPointF(x + self._shape_w, y2), self._params)
+        if self._port_labels:
+            painter.setFont(st.small_font)
+            painter.setPen(st.muted)
+            for pos, text in self._port_labels:
+                painter.drawText(pos, text)
 
     def _paint_ports(self, painter: QPainter, st) -> None:
         painter.setPen(st.port_pen)
