@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -134,11 +135,15 @@ class MainWindow(QMainWindow, FileOps):
         bar = self.statusBar()
         self.problems_label = QLabel("", self)
         self.params_label = QLabel("", self)
+        self.keras_busy = QProgressBar(self)
+        self.keras_busy.setRange(0, 0)  # an indeterminate "working" bar
+        self.keras_busy.setTextVisible(False)
+        self.keras_busy.setFixedSize(70, 10)
         self.keras_label = QLabel("Loading Keras…", self)
         self.keras_label.setToolTip(
             "TensorFlow/Keras load in the background; shape checks start when ready."
         )
-        for w in (self.problems_label, self.params_label, self.keras_label):
+        for w in (self.problems_label, self.params_label, self.keras_busy, self.keras_label):
             bar.addPermanentWidget(w)
 
     def _restore_layout(self) -> None:
@@ -223,6 +228,7 @@ class MainWindow(QMainWindow, FileOps):
         self.keras.start()
 
     def _on_keras_ready(self, version: str) -> None:
+        self.keras_busy.hide()
         self.keras_label.setText(f"Keras {version} ready")
         self.keras_label.setToolTip(
             f"Keras {version} (TensorFlow backend) loaded"
@@ -234,6 +240,7 @@ class MainWindow(QMainWindow, FileOps):
         self.code.set_source(self._generate_code)
 
     def _on_keras_failed(self, message: str) -> None:
+        self.keras_busy.hide()
         self.keras_label.setText("Keras unavailable")
         self.keras_label.setToolTip(message)
         self.problems.show_notice(f"Keras could not be loaded: {message}")

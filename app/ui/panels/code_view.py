@@ -171,6 +171,10 @@ class CodePanel(QWidget):
         self._timer.stop()
         if self._source is None:
             return
+        if not self.isVisible():
+            self._stale = True  # regenerate when the Code tab is shown
+            return
+        self._stale = False
         from app.errors import LayerLoomError
 
         try:
@@ -188,14 +192,19 @@ class CodePanel(QWidget):
             self._editor.setPlainText(code)
             bar.setValue(pos)
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if getattr(self, "_stale", False):
+            self.refresh_now()
+
     def copy_to_clipboard(self) -> None:
         QGuiApplication.clipboard().setText(self.text())
         self._status.setText("Copied to the clipboard.")
 
     def save_to(self, path: str | os.PathLike) -> Path:
-        """Write the script atomically to `path`."""
-        self.refresh_now()
-        return write_text_atomic(Path(path), self.text())
+        """Write the freshly generated script atomically to `path`."""
+        code = self._source() if self._source is not None else self.text()
+        return write_text_atomic(Path(path), code)
 
     def _ask_save(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
