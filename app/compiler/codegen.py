@@ -7,7 +7,6 @@ from typing import Any
 
 from app.compiler.codegen_expr import Atom, Call, Expr, Names, Seq, identifier, literal, render
 from app.compiler.codegen_source import CustomSource
-from app.compiler.walk import _chain as sequential_chain
 from app.model.graph import ModelGraph
 from app.model.node import Node
 from app.nodes import REGISTRY, NodeSpec
@@ -148,7 +147,8 @@ class _Scope:
         for inner_id in owner.subgraph.inputs:
             if _params(owner.subgraph.node(inner_id)).get("shape", ()) is None:
                 e = feeds.get(inner_id)
-                args.append(self._ref(e.src, e.src_index) if e else Atom("None"))
+                known = e is not None and e.src in self.tensor
+                args.append(self._ref(e.src, e.src_index) if known else Atom("None"))
         lines = render(Call(Atom(fn), args), self.ind, f"{var} = ")
         if not owner.trainable:
             lines.append(f"{self.ind}{var}.trainable = False")
@@ -235,12 +235,38 @@ class _Scope:
     # ----- Sequential sub-models --------------------------------------------------------------
     def _sequential(self, target: str, chain: list[str]) -> list[str]:
         """keras.Sequential([InputLayer, layer, ...]) for a chain-shaped block, as build_model."""
+        lines: list[str] = []
         items: list[Expr] = [self._input_expr(self.g.node(self.g.inputs[0]), layer=True)]
         for nid in chain:
             node = self.g.node(nid)
-            items.append(self._layer_expr(node, _spec(node)))
+            spec = _spec(node)
+            if spec.kind == "block":  # a nested model inside the Sequential
+                lines += self._object_lines(node, spec, node)
+                items.append(Atom(self.objects[node.id]))
+            else:
+                items.append(self._layer_expr(node, spec))
         model = Call(Atom("keras.Sequential"), [Seq(items)], [("name", literal(self.g.name))])
-        return render(model, self.ind, target)
+        return lines + render(model, self.ind, target)
+
+
+def sequential_chain(sub: ModelGraph) -> list[str] | None:
+    """Node ids of an Input -> a -> b -> ... chain, which build_model makes a keras.Sequential."""
+    if len(sub.inputs) != 1 or len(sub.outputs) != 1 or sub.outputs[0].index != 0:
+        return None
+    order, current = [], sub.inputs[0]
+    while True:
+        nxt = sub.out_edges(current)
+        if not nxt:
+            break
+        if len(nxt) != 1 or len(sub.in_edges(nxt[0].dst)) != 1 or nxt[0].src_index != 0:
+            return None
+        current = nxt[0].dst
+        if sub.node(current).shared_with is not None:
+            return None
+        order.append(current)
+    if current != sub.outputs[0].node or len(order) != len(sub) - 1:
+        return None
+    return order
 
 
 def _safe_title(name: str) -> str:

@@ -13,10 +13,11 @@ from typing import Any
 
 from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, flat, literal
 
-# Leading constructor arguments written positionally, as the Keras guides do.
+# Leading required constructor arguments written positionally, as the Keras guides do.
 POSITIONAL = frozenset(
-    {"units", "filters", "kernel_size", "rate", "input_dim", "output_dim", "target_shape", "layer"}
-)
+    {"units", "filters", "kernel_size", "rate", "input_dim", "output_dim", "target_shape", "layer",
+     "activation"}
+)  # fmt: skip
 # Modules whose classes the script can name directly (after `import keras`).
 OBJECT_MODULES = {
     "keras.layers": "layers",
@@ -53,6 +54,7 @@ class ObjectWriter:
         self.keras = keras
         self.custom = dict(custom or {})
         self.namespace = {"keras": keras, "layers": keras.layers, **self.custom}
+        self.lax = False  # compare configs without nested layer names (see _comparable)
 
     # ----- values -------------------------------------------------------------------------------
     def value(self, value: Any, tuples: bool = False) -> Expr:
@@ -102,7 +104,10 @@ class ObjectWriter:
             made = eval(flat(expr), dict(self.namespace))  # noqa: S307 - our own literal-only text
             ref = self.keras.saving.deserialize_keras_object(data)
             named = "name" in (data.get("config") or {})
-            return _comparable(_config(made), named) == _comparable(_config(ref), named)
+            lax = not named or _has_unnamed_layer(data.get("config"))
+            return _comparable(_config(made), named, lax=lax) == _comparable(
+                _config(ref), named, lax=lax
+            )
         except Exception:  # noqa: BLE001
             return False
 
@@ -111,10 +116,10 @@ class ObjectWriter:
         """The entries of `config` that change the object: neither the declared default nor
         what `cls` makes from its required arguments alone."""
         required = required_params(cls)
-        ref = _comparable(_config(cls.from_config(dict(config))))
+        ref = _comparable(_config(cls.from_config(dict(config))), lax=self.lax)
         try:
             base = _config(cls.from_config({k: config[k] for k in required if k in config}))
-            base = _comparable(base)
+            base = _comparable(base, lax=self.lax)
         except Exception:  # noqa: BLE001 - e.g. a required argument missing: signatures only
             base = {}
         defaults = signature_defaults(cls)
@@ -157,8 +162,9 @@ class ObjectWriter:
 
         args: list[Expr] = []
         rest = dict(kwargs)
+        required = required_params(cls)
         for name in positional_order(cls):
-            if name not in rest or name not in POSITIONAL:
+            if name not in rest or name not in POSITIONAL or name not in required:
                 break
             args.append(value(name, rest.pop(name)))
         kw = [(k, value(k, v)) for k, v in rest.items() if k != "name"]
@@ -183,55 +189,106 @@ class ObjectWriter:
         if not check:
             return Call(Atom(f"{class_expr}.from_config"), [literal(config)])
         try:
-            ref = _comparable(_config(cls.from_config(dict(config))))
+            self.lax = _has_unnamed_layer(config)
+            ref = _comparable(_config(cls.from_config(dict(config))), lax=self.lax)
         except Exception:  # noqa: BLE001 - build_model will report it; write what we have
             return self._call(class_expr, cls, config, tuple_names)
         keep = ("name",)
+        for variant in (*_wrapper_variants(config), config):
+            expr = self._shortest(cls, class_expr, variant, ref, keep, tuple_names, squeeze)
+            if expr is not None:
+                return expr
         candidates = []
-        for pick in (self.minimal_kwargs, self.signature_kwargs):
-            try:
-                kwargs = pick(cls, config, keep)
-            except Exception:  # noqa: BLE001
-                continue
-            if config.get("trainable") is False:
-                kwargs["trainable"] = False
-            candidates.append(self._call(class_expr, cls, kwargs, tuple_names, squeeze))
+        try:
+            kwargs = self.signature_kwargs(cls, config, keep)
             candidates.append(self._call(class_expr, cls, kwargs, tuple_names))
-            candidates.append(self._call(class_expr, cls, kwargs))
+        except Exception:  # noqa: BLE001
+            pass
         candidates.append(self._call(class_expr, cls, config))
         for expr in candidates:
-            if self._same_layer(expr, ref):
+            if self._made(expr) == ref:
                 return expr
         return Call(Atom(f"{class_expr}.from_config"), [literal(config)])
 
-    def _same_layer(self, expr: Expr, ref: dict) -> bool:
+    def _shortest(self, cls, class_expr, config, ref, keep, tuple_names, squeeze) -> Expr | None:
+        """Start from the minimal arguments; add back any whose absence changes the config."""
+        try:
+            kwargs = self.minimal_kwargs(cls, config, keep)
+        except Exception:  # noqa: BLE001
+            return None
+        for _ in range(4):
+            made = None
+            for names in ((tuple_names, squeeze), (tuple_names, frozenset()), (frozenset(),) * 2):
+                expr = self._call(class_expr, cls, kwargs, *names)
+                made = self._made(expr)
+                if made == ref:
+                    return expr
+            if made is None:
+                return None
+            # e.g. MaxPooling2D(pool_size=3, strides=2): strides equals what the class makes
+            # from nothing, but not what it makes once pool_size is set.
+            missing = {k for k in config if k not in kwargs and made.get(k) != ref.get(k)}
+            if not missing:
+                return None
+            kwargs = {k: v for k, v in config.items() if k in kwargs or k in missing}
+        return None
+
+    def _made(self, expr: Expr) -> dict | None:
+        """The comparable config of what `expr` builds, or None if it does not build."""
         try:
             made = eval(flat(expr), dict(self.namespace))  # noqa: S307 - our own literal-only text
         except Exception:  # noqa: BLE001
-            return False
-        return _comparable(_config(made)) == ref
+            return None
+        return _comparable(_config(made), lax=self.lax)
+
+
+def _wrapper_variants(config: dict) -> list[dict]:
+    """Bidirectional as Keras saves it (forward_x + backward_x) written as Bidirectional(x)."""
+    inner, back = config.get("layer"), config.get("backward_layer")
+    if not (is_serialized(inner) and is_serialized(back)):
+        return []
+    name = inner["config"].get("name", "")
+    if not name.startswith("forward_"):
+        return []
+    layer = {**inner, "config": {**inner["config"], "name": name[len("forward_") :]}}
+    return [{k: v for k, v in {**config, "layer": layer}.items() if k != "backward_layer"}]
 
 
 def _config(obj: Any) -> dict:
     return obj.get_config() if hasattr(obj, "get_config") else {}
 
 
-def _comparable(config: Any, top_name: bool = True, depth: int = 0) -> Any:
-    """A config without the names of nested layers (dicts with "trainable", not dtype policies).
+def _comparable(config: Any, top_name: bool = True, depth: int = 0, lax: bool = False) -> Any:
+    """A config without build state (a deserialized wrapped layer is built, a new one is not).
 
-    A wrapped layer given without a name gets a Keras auto-name ("lstm_7") that depends on how
-    many layers the process made before, so only names set explicitly can be compared; those
-    are always written (they differ from any auto-name).
+    With `lax`, also without the names of nested layers (dicts with "trainable"; dtype policies
+    keep theirs): a wrapped layer given without a name gets a Keras auto-name ("lstm_7") that
+    depends on how many layers the process made before, so it cannot be compared.
     """
     if isinstance(config, dict):
         return {
-            k: _comparable(v, top_name, depth + 1)
+            k: _comparable(v, top_name, depth + 1, lax)
             for k, v in config.items()
-            if k != "name" or (depth == 0 and top_name) or "trainable" not in config
+            if (k != "name" or not lax or (depth == 0 and top_name) or "trainable" not in config)
+            and k not in ("build_config", "compile_config")
         }
     if isinstance(config, list | tuple):
-        return type(config)(_comparable(v, top_name, depth + 1) for v in config)
+        return type(config)(_comparable(v, top_name, depth + 1, lax) for v in config)
     return config
+
+
+def _has_unnamed_layer(value: Any) -> bool:
+    """True if `value` holds a serialized layer without a name (it will get an auto-name)."""
+    if is_serialized(value):
+        inner = value.get("config") or {}
+        if value.get("module") == "keras.layers" and "name" not in inner:
+            return True
+        return _has_unnamed_layer(inner)
+    if isinstance(value, dict):
+        return any(_has_unnamed_layer(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_unnamed_layer(v) for v in value)
+    return False
 
 
 def _has_object(value: Any) -> bool:

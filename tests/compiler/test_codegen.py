@@ -277,9 +277,26 @@ def connectivity(model) -> list:
     return out
 
 
+def layer_config(layer) -> dict:
+    """layer.get_config(), with build state of wrapped layers as JSON (a layer deserialized
+    from a config holds its input_shape as a list, a freshly built one as a tuple)."""
+
+    def fix(value):
+        if isinstance(value, dict):
+            return {
+                k: json.loads(json.dumps(v)) if k == "build_config" else fix(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return type(value)(fix(v) for v in value)
+        return value
+
+    return fix(layer.get_config())
+
+
 def model_config(model) -> dict:
     """model.get_config() with auto-named ops (mask computations) renamed by their order."""
-    config = model.get_config()
+    config = layer_config(model)
     names = {layer.name for layer in model.layers}
     ops = [entry["name"] for entry in config["layers"] if entry["name"] not in names]
     rename = {name: f"<op {i}>" for i, name in enumerate(ops)}
@@ -312,7 +329,7 @@ def assert_same_model(made, built) -> None:
     ]
     assert [layer.name for layer in made.layers] == [layer.name for layer in built.layers]
     for a, b in zip(made.layers, built.layers, strict=True):
-        assert a.get_config() == b.get_config(), a.name
+        assert layer_config(a) == layer_config(b), a.name
         assert a.trainable == b.trainable, a.name
     assert connectivity(made) == connectivity(built)
     assert [t.name for t in made.inputs] == [t.name for t in built.inputs]
@@ -479,3 +496,30 @@ def test_project_training_settings_become_a_commented_compile():
     assert "# model.fit(x_train, y_train, batch_size=32, epochs=3" in source
     assert ruff_problems(source) == ""
     run_script(source)
+
+
+def test_imported_models_are_written_short_and_rebuild_the_same():
+    """import_model keeps complete Keras configs; the script still uses plain constructors."""
+    from app.compiler.importer import import_model
+
+    layers = keras.layers
+    x = keras.Input((10, 8), name="x")
+    seq = layers.Bidirectional(layers.LSTM(4, return_sequences=True))(x)
+    att = layers.MultiHeadAttention(2, 4)(seq, seq)
+    norm = layers.LayerNormalization()(att)
+    conv = layers.Conv1D(3, 2, padding="causal", dilation_rate=2)(norm)
+    pooled = layers.GlobalMaxPooling1D()(conv)
+    init = keras.initializers.RandomNormal(stddev=0.02, seed=4)
+    dense = layers.Dense(6, activation="gelu", kernel_initializer=init)(pooled)
+    head = keras.Sequential([layers.Dense(4, activation="relu"), layers.Dropout(0.1)], name="head")
+    out = layers.MaxPooling1D(pool_size=3, strides=2)(layers.Reshape((6, 1))(dense))
+    model = keras.Model(x, [head(dense), out], name="imported")
+    graph = import_model(model)
+    source = generate_code(graph)
+    assert "from_config" not in source and "deserialize_keras_object" not in source
+    assert 'layers.LSTM(4, return_sequences=True, zero_output_for_mask=True, name="lstm' in source
+    assert "keras.initializers.RandomNormal(seed=4, stddev=0.02)" in source
+    assert 'layers.MaxPooling1D(pool_size=3, strides=2, name="max_pooling1d' in source
+    assert "keras.Sequential(" in source
+    assert_same_model(run_script(source), build_model(graph))
+    assert ruff_problems(source) == ""
