@@ -9,7 +9,7 @@ predecessors while keeping NODE_HEIGHT + V_GAP between neighbours.  Pure Python.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from app.model.graph import ModelGraph
 
@@ -22,19 +22,43 @@ Y_STEP = NODE_HEIGHT + V_GAP
 DUMMY_GAP = 24
 SWEEPS = 12
 
+PORTS_TOP = 40  # header and padding above the first port row, as the canvas draws it
+PORT_ROW = 18
+
 Vertex = object  # a node id (str) or a dummy tuple ("~", edge number, step)
+HeightFn = Callable[[ModelGraph, str], float]
 
 
-def layout_graph(graph: ModelGraph) -> None:
-    """Set every node's position (top-left corner) left-to-right; sub-graphs get their own."""
-    positions = compute_layout(graph)
+def layout_graph(graph: ModelGraph, node_height: HeightFn | None = None) -> None:
+    """Set every node's position (top-left corner) left-to-right; sub-graphs get their own.
+
+    `node_height(graph, node_id)` may give the drawn height of a node (the canvas knows it);
+    by default `estimated_height` is used.
+    """
+    positions = compute_layout(graph, node_height)
     for node in graph.nodes():
         node.position = positions[node.id]
         if node.subgraph is not None:
-            layout_graph(node.subgraph)
+            layout_graph(node.subgraph, node_height)
 
 
-def compute_layout(graph: ModelGraph) -> dict[str, tuple[float, float]]:
+def estimated_height(graph: ModelGraph, node_id: str) -> float:
+    """NODE_HEIGHT, or more for a node with many port rows (one row per input slot / output)."""
+    node = graph.node(node_id)
+    ins = graph.in_edges(node_id)
+    ports = graph.ports(node_id)
+    rows_in = max(len(ports), len(ins) + (1 if any(p.variadic for p in ports) else 0))
+    owner = graph.owner(node_id)
+    n_out = len(owner.subgraph.outputs) if owner.subgraph is not None else 1
+    used = [e.src_index for e in graph.out_edges(node_id)]
+    used += [o.index for o in graph.outputs if o.node == node.id]
+    rows_out = max(n_out, max(used, default=0) + 1)
+    return max(float(NODE_HEIGHT), PORTS_TOP + PORT_ROW * max(rows_in, rows_out))
+
+
+def compute_layout(
+    graph: ModelGraph, node_height: HeightFn | None = None
+) -> dict[str, tuple[float, float]]:
     """Positions by node id, without changing the graph."""
     ids = graph.topological_order()
     if not ids:
@@ -52,7 +76,9 @@ def compute_layout(graph: ModelGraph) -> dict[str, tuple[float, float]]:
     rank = _ranks(graph, ids, pred, succ)
     columns, up, down = _columns(ids, rank, pairs)
     _order(columns, up, down)
-    ys = _y_positions(columns, up)
+    height_of = node_height or estimated_height
+    heights = {nid: float(height_of(graph, nid)) for nid in ids}
+    ys = _y_positions(columns, up, heights)
     return {nid: (float(rank[nid] * X_STEP), ys[nid]) for nid in ids}
 
 
@@ -145,40 +171,44 @@ def _inversions(seq: list[int]) -> int:
     return count
 
 
-def _y_positions(columns: list[list[Vertex]], up: dict) -> dict[str, float]:
-    """y per node: near the mean of its predecessors, never closer than Y_STEP to a neighbour."""
+def _y_positions(
+    columns: list[list[Vertex]], up: dict, heights: dict[str, float]
+) -> dict[str, float]:
+    """y per node: near the mean of its predecessors, V_GAP below the node above it."""
     y: dict[Vertex, float] = {}
     for c, column in enumerate(columns):
         wanted = []
         for i, v in enumerate(column):
             ps = [y[u] for u in up[v] if u in y]
             wanted.append(sum(ps) / len(ps) if ps else (i * Y_STEP if c == 0 else None))
-        placed = _pack(column, wanted)
+        placed = _pack(column, wanted, heights)
         y.update(placed)
     ys = {v: val for v, val in y.items() if isinstance(v, str)}
     top = min(ys.values(), default=0.0)
     return {v: float(round(val - top)) for v, val in ys.items()}
 
 
-def _pack(column: Sequence[Vertex], wanted: list[float | None]) -> dict[Vertex, float]:
+def _pack(
+    column: Sequence[Vertex], wanted: list[float | None], heights: dict[str, float]
+) -> dict[Vertex, float]:
     """Place one column top to bottom in order, as close to `wanted` as spacing allows."""
     out: dict[Vertex, float] = {}
-    last_any = last_real = None
+    last_any = real_bottom = None
     free = 0.0
     for v, want in zip(column, wanted):
         is_real = isinstance(v, str)
         lo = -float("inf")
         if last_any is not None:
             lo = last_any + DUMMY_GAP
-        if is_real and last_real is not None:
-            lo = max(lo, last_real + Y_STEP)
+        if is_real and real_bottom is not None:
+            lo = max(lo, real_bottom + V_GAP)
         if want is None:
             want = free if last_any is None else lo
         val = max(want, lo)
         out[v] = val
         last_any = val
         if is_real:
-            last_real = val
+            real_bottom = val + heights[v]
         free = val + Y_STEP
     # Pull the column back up by the mean overshoot, so pushing does not drift downwards.
     shifts = [out[v] - w for v, w in zip(column, wanted) if w is not None and isinstance(v, str)]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import random
 
-from app.compiler.layout import NODE_HEIGHT, NODE_WIDTH, count_crossings, layout_graph
+from app.compiler.layout import (
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    count_crossings,
+    estimated_height,
+    layout_graph,
+)
 from app.model import ModelGraph
 
 DENSE, CAT, INPUT = "keras.layers.Dense", "keras.layers.Concatenate", "keras.Input"
@@ -153,3 +159,28 @@ def test_block_subgraph_gets_its_own_layout():
 
 def test_empty_graph():
     layout_graph(ModelGraph("empty"))
+
+
+def test_tall_nodes_get_room_below_them():
+    g = ModelGraph("wide_merge")
+    ins = [g.add_node(INPUT, f"in{i}", params={"shape": [2]}) for i in range(8)]
+    merge = g.add_node(CAT, "merge")
+    for i in ins:
+        g.connect(i, merge)
+    side = g.add_node(DENSE, "side")
+    g.connect(ins[-1], side)
+    g.set_outputs([merge, side])
+    layout_graph(g)
+    tall = estimated_height(g, merge)
+    assert tall > NODE_HEIGHT
+    m, s_ = g.node(merge), g.node(side)
+    assert m.position[0] == s_.position[0]
+    upper, lower = sorted((m, s_), key=lambda n: n.position[1])
+    assert lower.position[1] - upper.position[1] >= estimated_height(g, upper.id)
+
+
+def test_caller_can_give_node_heights():
+    g = ticket_graph()
+    layout_graph(g, node_height=lambda graph, nid: 300.0)
+    ys = sorted(n.position[1] for n in g.nodes() if n.position[0] == 0)
+    assert all(b - a >= 300 for a, b in zip(ys, ys[1:]))
