@@ -79,8 +79,8 @@ def run_gui(args: list[str]) -> int:
             window.shutdown()
             app.quit()
             return
-        window.offer_recovery()
         window.start_background_work()
+        window.offer_recovery()
 
     QTimer.singleShot(0, shown)
     return app.exec()
