@@ -517,3 +517,36 @@ def test_problem_inside_a_block_shows_on_the_block_and_unchanged_nodes_are_skipp
     scene.set_report(Report(nodes={inp: Result([(None, 784)])}))
     assert scene.items_by_id[block].badge is None
     assert scene.items_by_id[inp].report_state == shown
+
+
+def test_undo_adapter_applies_once_and_refuses_before_pushing(graph, stack):
+    from app.errors import CycleError
+    from app.ui.undo import GraphCommand, push
+
+    a = graph.add_node(DENSE)
+    cmd = cmds.add_node(graph, DENSE, name="second")
+    stack.push(GraphCommand(graph, cmd))  # QUndoStack.push runs redo() once
+    assert len(graph) == 2 and stack.text(0) == "Add Dense"
+    b = cmd.node.id
+    graph.connect(a, b)
+    with pytest.raises(CycleError):
+        push(stack, graph, cmds.Connect(Edge(b, 0, a, "inputs")))
+    assert stack.count() == 1 and len(graph.edges()) == 1
+    wrapped = push(stack, graph, cmds.update_node(graph, b, name="renamed"))
+    assert graph.node(b).name == "renamed" and stack.count() == 2 and wrapped.text() == "Rename second"
+    stack.undo()
+    assert graph.node(b).name == "second"
+    stack.redo()
+    assert graph.node(b).name == "renamed"
+
+
+def test_selection_signal_and_attention_port_labels(scene, view, qtbot):
+    m = scene.add_node_at("keras.layers.MultiHeadAttention", QPointF(0, 0))
+    d = scene.add_node_at(DENSE, QPointF(0, 300))
+    with qtbot.waitSignal(scene.selection_changed_nodes, timeout=1000) as blocker:
+        scene.select_node(d)
+    assert blocker.args == [[d]] and scene.selected_node_ids() == [d]
+    item = scene.items_by_id[m]
+    assert [p.port for p in item.in_ports] == ["query", "value", "key"]
+    assert [text for _pos, text in item._port_labels] == ["query", "value", "key"]
+    assert scene.items_by_id[d]._port_labels == []
