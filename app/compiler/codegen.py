@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 from app.compiler.codegen_expr import Atom, Call, Expr, Names, Seq, identifier, literal, render
+from app.compiler.codegen_layers import ObjectWriter, is_keyword_name
 from app.compiler.codegen_source import CustomSource
+from app.errors import CompileError
 from app.model.graph import ModelGraph
 from app.model.node import Node
 from app.nodes import REGISTRY, NodeSpec
@@ -17,7 +19,10 @@ BASE_IMPORTS = (("keras", None, None), ("keras", "layers", None))
 
 
 def generate_code(graph: ModelGraph, project: Any = None) -> str:
-    """A standalone Python script that builds the same keras.Model as build_model(graph)."""
+    """A standalone Python script that builds the same keras.Model as build_model(graph).
+
+    Raises CompileError (with the first problem, naming the layer) if the graph has errors.
+    """
     return _Script(graph, project).text()
 
 
@@ -25,7 +30,6 @@ class _Script:
     """One generation run: global names, block functions, embedded custom layer classes."""
 
     def __init__(self, graph: ModelGraph, project: Any) -> None:
-        from app.compiler.codegen_layers import ObjectWriter
 
         self.graph = graph
         self.project = project
@@ -89,7 +93,7 @@ class _Scope:
         self.names = names
         self.ind = indent
         self.tensor: dict[str, str | list[str]] = {}  # node id -> variable(s) holding its output
-        self.objects: dict[str, str] = {}  # owner id -> variable holding a reused layer / sub-model
+        self.reused: dict[str, str] = {}  # owner id -> variable holding a reused layer / sub-model
         # An Input with shape None takes shape (and dtype) from the tensor fed to its block, so
         # the function that builds the block receives that tensor as a parameter.
         self.like: dict[str, str] = {}  # Input id -> parameter name
@@ -103,8 +107,13 @@ class _Scope:
         if chain is not None:
             return self._sequential(target, chain)
         out: list[str] = []
+        # Like build_model, leave out layers that lead to no output.
+        needed = set(self.g.inputs)
+        for ref in self.g.outputs:
+            needed |= {ref.node} | self.g.ancestors(ref.node)
         for nid in self.g.topological_order():
-            out += self._node_lines(self.g.node(nid))
+            if nid in needed:
+                out += self._node_lines(self.g.node(nid))
         ins = [Atom(self.tensor[i]) for i in self.g.inputs]
         outs = [self._ref(o.node, o.index) for o in self.g.outputs]
         model = Call(
@@ -127,18 +136,24 @@ class _Scope:
         out: list[str] = []
         reused = spec.kind == "block" or owner.id != node.id or bool(self.g.sharers(owner.id))
         if reused:
-            if owner.id not in self.objects:
+            if owner.id not in self.reused:
                 out += self._object_lines(owner, spec, node)
-            func: Expr = Atom(self.objects[owner.id])
+            func: Expr = Atom(self.reused[owner.id])
         else:
             func = self._layer_expr(owner, spec)
         args, kwargs = self._call_args(node, spec)
-        kwargs += [(k, self.script.objects.value(v)) for k, v in node.call_kwargs.items()]
+        for key, value in node.call_kwargs.items():
+            if not is_keyword_name(key):
+                raise CompileError(
+                    f"Layer '{node.name}': {key!r} is not a valid call argument name.",
+                    node_id=node.id,
+                )
+            kwargs.append((key, self.script.objects.value(value)))
         call = Call(func, args, kwargs)
         return out + render(call, self.ind, f"{self._targets(node, owner, spec)} = ")
 
     def _object_lines(self, owner: Node, spec: NodeSpec, first_call: Node) -> list[str]:
-        var = self.objects[owner.id] = self.names.new(owner.name)
+        var = self.reused[owner.id] = self.names.new(owner.name)
         if spec.kind != "block":
             return render(self._layer_expr(owner, spec), self.ind, f"{var} = ")
         fn = self.script.block_function(owner)
@@ -242,7 +257,7 @@ class _Scope:
             spec = _spec(node)
             if spec.kind == "block":  # a nested model inside the Sequential
                 lines += self._object_lines(node, spec, node)
-                items.append(Atom(self.objects[node.id]))
+                items.append(Atom(self.reused[node.id]))
             else:
                 items.append(self._layer_expr(node, spec))
         model = Call(Atom("keras.Sequential"), [Seq(items)], [("name", literal(self.g.name))])
@@ -313,13 +328,19 @@ def _any_true(value: Any, key: str) -> bool:
 
 
 def _output_counts(graph: ModelGraph) -> dict[str, int]:
-    """How many tensors each node's call returns, as Keras computes it (empty if it cannot)."""
+    """How many tensors each node's call returns, as Keras computes it.
+
+    Raises CompileError, naming the layer, if the graph has an error: its script would not run.
+    """
     from app.compiler.infer import infer_shapes
 
-    try:
-        report = infer_shapes(graph)
-    except Exception:  # noqa: BLE001 - a broken graph still gets a script; structure decides
-        return {}
+    report = infer_shapes(graph)
+    errors = report.errors()
+    if errors:
+        first = errors[0]
+        raise CompileError(
+            f"The script cannot be written yet: {first.message}", node_id=first.node_id
+        )
     return {nid: len(r.output_shapes) for nid, r in report.nodes.items() if r.ok}
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import keyword
 from typing import Any
 
-from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, flat, literal
+from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, Seq, flat, literal
 
 # Leading required constructor arguments written positionally, as the Keras guides do.
 POSITIONAL = frozenset(
@@ -62,8 +63,6 @@ class ObjectWriter:
         if is_serialized(value):
             return self.object(value)
         if isinstance(value, list | tuple) and any(_has_object(v) for v in value):
-            from app.compiler.codegen_expr import Seq
-
             return Seq([self.value(v, tuples) for v in value], tuple_=tuples)
         if isinstance(value, dict) and any(_has_object(v) for v in value.values()):
             return DictDisplay([(literal(k), self.value(v, tuples)) for k, v in value.items()])
@@ -80,9 +79,10 @@ class ObjectWriter:
                 kwargs = self.minimal_kwargs(cls, config, keep=("name",))
             except Exception:  # noqa: BLE001 - any failure: write the config as it is
                 kwargs = dict(config)
-            expr = self._call(f"{prefix}{class_name}", cls, kwargs)
-            if self._same_object(expr, data):
-                return expr
+            if all(is_keyword_name(k) for k in kwargs):
+                expr = self._call(f"{prefix}{class_name}", cls, kwargs)
+                if self._same_object(expr, data):
+                    return expr
         return Call(Atom("keras.saving.deserialize_keras_object"), [literal(data)])
 
     def _resolve(self, data: dict) -> tuple[type | None, str]:
@@ -186,7 +186,7 @@ class ObjectWriter:
 
         `config` holds every constructor argument build_model passes (incl. name and trainable).
         """
-        if not check:
+        if not check or not all(is_keyword_name(k) for k in config):
             return Call(Atom(f"{class_expr}.from_config"), [literal(config)])
         try:
             self.lax = _has_unnamed_layer(config)
@@ -252,6 +252,11 @@ def _wrapper_variants(config: dict) -> list[dict]:
         return []
     layer = {**inner, "config": {**inner["config"], "name": name[len("forward_") :]}}
     return [{k: v for k, v in {**config, "layer": layer}.items() if k != "backward_layer"}]
+
+
+def is_keyword_name(key: Any) -> bool:
+    """True if `key` can be written as `key=value` in a call (config keys are user data)."""
+    return isinstance(key, str) and key.isidentifier() and not keyword.iskeyword(key)
 
 
 def _config(obj: Any) -> dict:

@@ -523,3 +523,42 @@ def test_imported_models_are_written_short_and_rebuild_the_same():
     assert "keras.Sequential(" in source
     assert_same_model(run_script(source), build_model(graph))
     assert ruff_problems(source) == ""
+
+
+def test_graph_with_an_error_gives_a_plain_compile_error():
+    from app.errors import CompileError
+
+    g = digits_mlp()
+    dense = g.node_by_name("dense")
+    g.set_params(dense.id, units=64)
+    bad = g.add_node("keras.layers.Conv2D", "conv", {"filters": 2})
+    g.connect(g.node_by_name("dropout").id, bad)
+    g.set_outputs([*g.outputs, bad])
+    with pytest.raises(CompileError) as err:
+        generate_code(g)
+    assert "conv" in str(err.value) and err.value.node_id == bad
+    assert "Traceback" not in str(err.value)
+
+
+def test_layers_that_lead_to_no_output_are_left_out_like_build_model():
+    g = digits_mlp()
+    spare = g.add_node(DENSE, "spare", {"units": 3})
+    g.connect(g.node_by_name("dense").id, spare)
+    source = generate_code(g)
+    assert "spare" not in source
+    assert_same_model(run_script(source), build_model(g))
+
+
+def test_user_data_never_becomes_code():
+    """Names and values are written as literals; a call argument that is no name is refused."""
+    from app.errors import CompileError
+
+    g = digits_mlp()
+    g.name = 'digits"""\nimport os'
+    source = generate_code(g)
+    assert "\nimport os" not in source
+    assert run_script(source).name == g.name
+    g = digits_mlp()
+    g.update_node(g.node_by_name("dropout").id, call_kwargs={"training=True, x": 1})
+    with pytest.raises(CompileError):
+        generate_code(g)
