@@ -208,7 +208,7 @@ class Inspector(QScrollArea):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for ps in params:
             editor = ParamEditor(ps, parent)
-            editor.committed.connect(lambda ps=ps: self._commit_param(ps.name))
+            editor.committed.connect(lambda ps=ps, ed=editor: self._commit_param(ps.name, ed))
             label = QLabel(ps.name, parent)
             label.setToolTip(ps.doc)
             form.addRow(label, editor.widget)
@@ -316,6 +316,8 @@ class Inspector(QScrollArea):
         return self._push(command)
 
     def _commit_name(self) -> None:
+        if self.sender() is not None and self._is_stale(self.sender()):
+            return
         name = self.name_edit.text().strip()
         if self._node_id is None or name == self._graph.node(self._node_id).name:
             return
@@ -341,13 +343,17 @@ class Inspector(QScrollArea):
                 cmds.SetOutputs(outs, description=f"{'Mark' if checked else 'Unmark'} output")
             )
 
-    def _commit_param(self, name: str) -> None:
+    def _is_stale(self, widget) -> bool:
+        """True for a signal from a form that was replaced (e.g. focus left it after a reselect)."""
+        return self._node_id is None or self._body is None or not self._body.isAncestorOf(widget)
+
+    def _commit_param(self, name: str, editor: ParamEditor) -> None:
         """Validate the editor's value and push one UpdateNode; refuse bad values with a message."""
-        if self._node_id is None:
+        if self._is_stale(editor.widget) or self.editors.get(name) is not editor:
             return
         node = self._graph.node(self._node_id)
         spec = REGISTRY[node.spec_id]
-        ps, editor = spec.param(name), self.editors[name]
+        ps = spec.param(name)
         try:
             value = validate_value(ps, editor.value())
         except ValueError as exc:

@@ -63,7 +63,7 @@ def test_opens_default_example_clean_with_title(window, qtbot):
     )
 
 
-def test_build_digits_mlp_by_user_actions_with_undo_redo(window, qtbot):
+def test_build_digits_mlp_by_user_actions_with_undo_redo(window, qtbot, drag):
     window.new_document()
     graph, stack = window.document.graph, window.document.undo_stack
     # Palette: search narrows the tree; double-click adds at the view centre.
@@ -73,10 +73,15 @@ def test_build_digits_mlp_by_user_actions_with_undo_redo(window, qtbot):
     _double_click_palette(qtbot, window, "keras.Input")
     assert len(graph) == 1
     inp = graph.nodes()[0].id
-    hidden = window.scene.add_node_at(DENSE, QPointF(300, 0))
-    out = window.scene.add_node_at(DENSE, QPointF(600, 0))
-    window.scene.try_push(cmds.connect(graph, inp, hidden))
-    window.scene.try_push(cmds.connect(graph, hidden, out))
+    x, y = graph.node(inp).position
+    hidden = window.scene.add_node_at(DENSE, QPointF(x + 400, y + 40))
+    out = window.scene.add_node_at(DENSE, QPointF(x + 700, y + 40))
+    window.fit_to_view()
+    # Wires are dragged from an output port to an input port, as a user does.
+    items = window.scene.items_by_id
+    drag(window.view, items[inp].out_ports[0].scenePos(), items[hidden].in_ports[0].scenePos())
+    drag(window.view, items[hidden].out_ports[0].scenePos(), items[out].in_ports[0].scenePos())
+    assert len(graph.edges()) == 2
 
     # The inspector follows the selection; typed values become one undo step each.
     window.scene.select_node(inp)
