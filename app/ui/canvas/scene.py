@@ -124,8 +124,11 @@ class GraphScene(QGraphicsScene):
         return holder[0]
 
     def select_node(self, node_id: str) -> None:
-        """Make `node_id` the only selected node (one selection_changed_nodes signal)."""
-        self.select_nodes([node_id])
+        """Make `node_id` the only selected node."""
+        item = self.items_by_id.get(node_id)
+        self.clearSelection()
+        if item is not None:
+            item.setSelected(True)
 
     def select_nodes(self, node_ids) -> None:
         """Make exactly these nodes selected, then emit selection_changed_nodes once."""
