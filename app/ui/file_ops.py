@@ -99,8 +99,9 @@ class FileOps:
         self.set_document(doc)
         if origin == "file":
             self._add_recent(path)
-        what = "Imported" if doc.origin == "keras" else "Opened"
-        self.statusBar().showMessage(f"{what} {path.name}", 5000)
+        what = {"keras": "Imported", "example": "Opened the example"}.get(doc.origin, "Opened")
+        shown = doc.project.name if doc.origin == "example" else path.name
+        self.statusBar().showMessage(f"{what} {shown}", 5000)
         for note in getattr(doc.project, "warnings", []) or []:
             self.statusBar().showMessage(note, 8000)
         return True

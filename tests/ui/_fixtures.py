@@ -48,11 +48,11 @@ def isolated_settings(qapp, tmp_path):
     yield tmp_path / "settings"
 
 
-def make_window(qtbot, recovery_dir, errors: list):
+def make_window(qtbot, recovery_dir, errors: list, theme=None):
     """A shown MainWindow whose questions and error boxes are answered by the test."""
     from app.ui.main_window import MainWindow
 
-    win = MainWindow(recovery_dir=recovery_dir)
+    win = MainWindow(theme=theme, recovery_dir=recovery_dir)
     win.show_error = lambda title, message: errors.append((title, message))
     win.ask_save_changes = lambda: "discard"
     win.ask_restore = lambda entries: False

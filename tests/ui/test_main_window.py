@@ -226,6 +226,7 @@ def test_bad_project_file_shows_an_error_and_keeps_running(window, tmp_path, err
 def test_recovery_after_a_crash(qtbot, tmp_path, isolated_settings, no_dangling_qthreads, errors):
     recovery = tmp_path / "recovery"
     first = make_window(qtbot, recovery, errors)
+    assert first.keras_label.text() == "Loading Keras…"  # never started in this test
     first.open_example(DEFAULT_EXAMPLE)
     hidden = _node(first, "hidden")
     first.scene.select_node(hidden.id)
@@ -346,9 +347,10 @@ def test_screenshot_of_the_window_is_not_blank(
     from app.ui.theme import ThemeManager
 
     theme = ThemeManager(QApplication.instance())
-    theme.set_mode(mode, save=False)
-    win = make_window(qtbot, tmp_path / "recovery", errors)
-    win.theme = theme
+    theme.set_mode("system", save=False)
+    win = make_window(qtbot, tmp_path / "recovery", errors, theme=theme)
+    win.actions_.themes[mode].trigger()  # View > Theme
+    assert theme.mode == mode and theme.is_dark == (mode == "dark")
     win.open_example(DEFAULT_EXAMPLE)
     win.start_background_work()
     qtbot.waitUntil(lambda: win.keras.is_ready, timeout=120_000)
