@@ -31,7 +31,7 @@ def main() -> None:
 
     from app.compiler import import_model
     from app.compiler.importer import _Importer
-    from app.compiler.layout import count_crossings, layout_graph
+    from app.compiler.layout import count_crossings, count_edges_over_nodes, layout_graph
 
     model = keras.applications.ResNet50(weights=None)
     config = model.get_config()
@@ -49,6 +49,7 @@ def main() -> None:
     print(f"keras.Model.from_config, same config:   {t_config:.3f} s")
     print(f"ratio import / from_config:             {t_import / t_config:.2f}")
     print(f"edge crossings in the layout:           {count_crossings(graph)}")
+    print(f"edges running over other nodes:         {count_edges_over_nodes(graph)}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ V_GAP = 40
 X_STEP = NODE_WIDTH + H_GAP
 Y_STEP = NODE_HEIGHT + V_GAP
 DUMMY_GAP = 24
+LINE_MARGIN = V_GAP / 2
 SWEEPS = 12
 
 PORTS_TOP = 40  # header and padding above the first port row, as the canvas draws it
@@ -179,7 +180,8 @@ def _y_positions(
     for c, column in enumerate(columns):
         wanted = []
         for i, v in enumerate(column):
-            ps = [y[u] for u in up[v] if u in y]
+            # A long edge arriving (a dummy) sets the line: skips stay straight, branches bend.
+            ps = [y[u] for u in up[v] if not isinstance(u, str)] or [y[u] for u in up[v]]
             wanted.append(sum(ps) / len(ps) if ps else (i * Y_STEP if c == 0 else None))
         placed = _pack(column, wanted, heights)
         y.update(placed)
@@ -191,27 +193,38 @@ def _y_positions(
 def _pack(
     column: Sequence[Vertex], wanted: list[float | None], heights: dict[str, float]
 ) -> dict[Vertex, float]:
-    """Place one column top to bottom in order, as close to `wanted` as spacing allows."""
+    """Place one column top to bottom in order, as close to `wanted` as spacing allows.
+
+    A dummy stands for a long edge passing through the column at its port line
+    (y + NODE_HEIGHT / 2); it keeps LINE_MARGIN away from real nodes, so the edge's line
+    does not run over the nodes it passes.
+    """
     out: dict[Vertex, float] = {}
-    last_any = real_bottom = None
-    free = 0.0
+    prev: Vertex | None = None
+    real_bottom = None
     for v, want in zip(column, wanted):
         is_real = isinstance(v, str)
         lo = -float("inf")
-        if last_any is not None:
-            lo = last_any + DUMMY_GAP
+        if prev is not None:
+            y = out[prev]
+            if isinstance(prev, str):
+                bottom = y + heights[prev]
+                lo = bottom + V_GAP if is_real else bottom + LINE_MARGIN - NODE_HEIGHT / 2
+            else:
+                lo = y + NODE_HEIGHT / 2 + LINE_MARGIN if is_real else y + DUMMY_GAP
         if is_real and real_bottom is not None:
             lo = max(lo, real_bottom + V_GAP)
         if want is None:
-            want = free if last_any is None else lo
-        val = max(want, lo)
-        out[v] = val
-        last_any = val
+            want = 0.0 if prev is None else lo
+        out[v] = max(want, lo)
+        prev = v
         if is_real:
-            real_bottom = val + heights[v]
-        free = val + Y_STEP
-    # Pull the column back up by the mean overshoot, so pushing does not drift downwards.
-    shifts = [out[v] - w for v, w in zip(column, wanted) if w is not None and isinstance(v, str)]
+            real_bottom = out[v] + heights[v]
+    # Pull the column back up by the mean overshoot, so pushing does not drift downwards;
+    # long edges (dummies) are kept straight when the column has any.
+    pairs = [(v, w) for v, w in zip(column, wanted) if w is not None]
+    lines = [(v, w) for v, w in pairs if not isinstance(v, str)]
+    shifts = [out[v] - w for v, w in (lines or pairs)]
     if shifts:
         mean = sum(shifts) / len(shifts)
         out = {v: val - mean for v, val in out.items()}
@@ -241,3 +254,21 @@ def _segments_cross(p1, p2, q1, q2) -> bool:
     d1, d2 = orient(q1, q2, p1), orient(q1, q2, p2)
     d3, d4 = orient(p1, p2, q1), orient(p1, p2, q2)
     return d1 * d2 < 0 and d3 * d4 < 0
+
+
+def count_edges_over_nodes(graph: ModelGraph) -> int:
+    """Edges whose straight line runs over a node they do not connect (a layout quality figure)."""
+    count = 0
+    nodes = graph.nodes()
+    for e in {(e.src, e.dst) for e in graph.edges()}:
+        (x1, y1), (x2, y2) = graph.node(e[0]).position, graph.node(e[1]).position
+        ax, ay, bx, by = x1 + NODE_WIDTH, y1 + NODE_HEIGHT / 2, x2, y2 + NODE_HEIGHT / 2
+        for n in nodes:
+            nx, ny = n.position
+            if n.id in e or not (ax < nx and nx + NODE_WIDTH < bx):
+                continue
+            at = [ay + (by - ay) * (x - ax) / (bx - ax) for x in (nx, nx + NODE_WIDTH)]
+            if max(at) >= ny and min(at) <= ny + NODE_HEIGHT:
+                count += 1
+                break
+    return count

@@ -8,6 +8,7 @@ from app.compiler.layout import (
     NODE_HEIGHT,
     NODE_WIDTH,
     count_crossings,
+    count_edges_over_nodes,
     estimated_height,
     layout_graph,
 )
@@ -184,3 +185,26 @@ def test_caller_can_give_node_heights():
     layout_graph(g, node_height=lambda graph, nid: 300.0)
     ys = sorted(n.position[1] for n in g.nodes() if n.position[0] == 0)
     assert all(b - a >= 300 for a, b in zip(ys, ys[1:]))
+
+
+def test_residual_skip_line_does_not_run_over_the_branch():
+    g = ModelGraph("residual")
+    prev = g.add_node(INPUT, "x", params={"shape": [4]})
+    for block in range(3):
+        branch = prev
+        for i in range(3):
+            nid = g.add_node(DENSE, f"b{block}_{i}", params={"units": 4})
+            g.connect(branch, nid)
+            branch = nid
+        add = g.add_node("keras.layers.Add", f"add{block}")
+        g.connect(prev, add)
+        g.connect(branch, add)
+        prev = add
+    g.set_outputs([prev])
+    layout_graph(g)
+    assert_no_overlaps(g)
+    assert count_crossings(g) == 0
+    assert count_edges_over_nodes(g) == 0
+    assert {g.node_by_name(f"add{b}").position[1] for b in range(3)} == {
+        g.node(g.inputs[0]).position[1]
+    }
