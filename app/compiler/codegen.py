@@ -54,9 +54,10 @@ class _Script:
             f'"""Keras model "{title}", written by LayerLoom.',
             "",
             "Run it to build the model and print its summary.",
-            '"""',
-            "",
         ]
+        if any(n.weights is not None for _, g in self.graph.walk() for n in g.nodes()):
+            out.append("The layers start from new weights: trained weights are not part of it.")
+        out += ['"""', ""]
         out += self.custom.import_lines(BASE_IMPORTS)
         for chunk in self.custom.definitions():
             out += ["", "", *chunk]

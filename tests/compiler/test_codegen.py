@@ -520,6 +520,7 @@ def test_imported_models_are_written_short_and_rebuild_the_same():
     assert 'layers.LSTM(4, return_sequences=True, zero_output_for_mask=True, name="lstm' in source
     assert "keras.initializers.RandomNormal(seed=4, stddev=0.02)" in source
     assert 'layers.MaxPooling1D(pool_size=3, strides=2, name="max_pooling1d' in source
+    assert "trained weights are not part of it" in source  # import_model keeps weights
     assert "keras.Sequential(" in source
     assert_same_model(run_script(source), build_model(graph))
     assert ruff_problems(source) == ""
