@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
@@ -27,6 +28,7 @@ from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.style import HEADER_HEIGHT, NODE_WIDTH, CanvasStyle
 
 SCENE_HALF = 200_000.0
+log = logging.getLogger(__name__)
 
 
 class GraphScene(QGraphicsScene):
@@ -203,6 +205,18 @@ class GraphScene(QGraphicsScene):
 
     # ----- graph events -> items --------------------------------------------------------------
     def _on_event(self, ev: events.GraphEvent) -> None:
+        # The model has already changed: a failing view update must not make the command fail
+        # (that would desynchronise the undo stack), so the scene rebuilds itself instead.
+        try:
+            self._follow(ev)
+        except Exception:
+            log.exception("Canvas update for %s failed; rebuilding the canvas.", ev.kind)
+            try:
+                self._rebuild()
+            except Exception:
+                log.exception("Canvas rebuild failed.")
+
+    def _follow(self, ev: events.GraphEvent) -> None:
         kind = ev.kind
         if kind == events.NODE_ADDED:
             self._add_node_item(ev.node_id)
