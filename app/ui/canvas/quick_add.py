@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QStyledItemDelegate,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.nodes import REGISTRY
+from app.ui.canvas.style import category_color
 
 MAX_RESULTS = 60
+CATEGORY_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class _ResultDelegate(QStyledItemDelegate):
+    """A result row: category colour dot, layer class, category name right-aligned and muted."""
+
+    def paint(self, painter: QPainter, option, index) -> None:
+        super().paint(painter, option, index)
+        category = index.data(CATEGORY_ROLE) or ""
+        rect = QRectF(option.rect)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(category_color(category))
+        painter.drawEllipse(QRectF(rect.left() + 7, rect.center().y() - 4, 8, 8))
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
+        painter.setPen(option.palette.color(role))
+        painter.drawText(rect.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, category)
+        painter.restore()
 
 
 class QuickAddPopup(QFrame):
@@ -24,6 +55,8 @@ class QuickAddPopup(QFrame):
         self.edit.setClearButtonEnabled(True)
         self.list = QListWidget(self)
         self.list.setUniformItemSizes(True)
+        self.list.setItemDelegate(_ResultDelegate(self.list))
+        self.list.setStyleSheet("QListWidget::item { padding: 3px 3px 3px 20px; }")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(4)
@@ -41,8 +74,9 @@ class QuickAddPopup(QFrame):
         for spec in REGISTRY.search(text)[:MAX_RESULTS]:
             if spec.kind == "block":
                 continue
-            item = QListWidgetItem(f"{spec.class_name}    ·  {spec.category}")
+            item = QListWidgetItem(spec.class_name)
             item.setData(Qt.ItemDataRole.UserRole, spec.id)
+            item.setData(CATEGORY_ROLE, spec.category)
             item.setToolTip(spec.doc)
             self.list.addItem(item)
         if self.list.count():
