@@ -42,6 +42,8 @@ PLAIN_MARKERS = frozenset(
     {"__keras_tensor__", "__tuple__", "__numpy__", "__bytes__", "__tensor__", "__typespec__",
      "__slice__", "__ellipsis__"}
 )  # fmt: skip
+# Functions a layer config may name (activations, ops); anything else is refused.
+FUNCTION_MODULES = ("keras.activations", "keras.src.activations", "keras.ops", "keras.src.ops")
 _TOP_MEMBER = re.compile(r"^[A-Za-z0-9_.\-]+\.(?:json|h5|npz)$")
 _ASSET_MEMBER = re.compile(r"^assets/(?:[A-Za-z0-9_.\-]+/)*[A-Za-z0-9_.\-]*$")
 REGISTERED_PREFIX = "layerloom>"
@@ -208,8 +210,6 @@ def _check_object(obj: dict[str, Any], where: str, file_name: str) -> None:
         raise UnsafeModelError(f"{file_name}: refused {where}: {REFUSED_CLASSES[cls]}.")
     if module is None and cls in PLAIN_MARKERS:
         return
-    if isinstance(module, str) and (module == "keras" or module.startswith("keras.")):
-        return
     if isinstance(registered, str) and registered.startswith(REGISTERED_PREFIX):
         if _is_layerloom_object(registered):
             return
@@ -217,6 +217,20 @@ def _check_object(obj: dict[str, Any], where: str, file_name: str) -> None:
             f"{file_name}: refused {where}: '{registered}' is not a LayerLoom layer this version "
             "knows."
         )
+    # Keras looks registered names ("package>Name") up before the module, so another package's
+    # name could pick a class some imported library registered.  Keras' own carry no package.
+    if registered is not None and (not isinstance(registered, str) or ">" in registered):
+        raise UnsafeModelError(
+            f"{file_name}: refused {where}: it asks for the registered object {registered!r}, "
+            "which is not a LayerLoom layer."
+        )
+    if cls == "function":
+        name = obj.get("config")
+        foreign = not isinstance(name, str) or ">" in name  # a registered name, not layerloom's
+        if not foreign and isinstance(module, str) and module.startswith(FUNCTION_MODULES):
+            return
+    elif isinstance(module, str) and (module == "keras" or module.startswith("keras.")):
+        return
     origin = f"module {module!r}" if module else "no module"
     kind = "function" if cls == "function" else f"class {cls}"
     raise UnsafeModelError(

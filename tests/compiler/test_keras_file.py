@@ -242,3 +242,41 @@ def test_h5_and_other_paths_are_refused(tmp_path):
         load_keras_file(folder)
     with pytest.raises(ImportModelError, match="not a local file"):
         load_keras_file("hf://someone/model.keras")
+
+
+@pytest.mark.parametrize(
+    ("activation", "reason"),
+    [
+        (
+            {"module": "keras.layers", "class_name": "Dense", "registered_name": "other>Thing"},
+            "registered object 'other>Thing'",
+        ),
+        (
+            {
+                "module": "keras.src.saving.saving_lib",
+                "class_name": "function",
+                "config": "load_model",
+                "registered_name": "load_model",
+            },
+            "function comes from module 'keras.src.saving.saving_lib'",
+        ),
+        (
+            {
+                "module": "keras.activations",
+                "class_name": "function",
+                "config": "other>fn",
+                "registered_name": "other>fn",
+            },
+            "registered object 'other>fn'",
+        ),
+    ],
+)
+def test_foreign_registered_names_and_functions_are_refused(saved, tmp_path, activation, reason):
+    _, path = saved
+
+    def edit(config):
+        config["config"]["layers"][1]["config"]["activation"] = activation
+
+    bad = rewrite(path, tmp_path / "foreign.keras", edit)
+    with pytest.raises(UnsafeModelError, match=reason):
+        load_keras_file(bad)
