@@ -55,7 +55,6 @@ class ObjectWriter:
         self.keras = keras
         self.custom = dict(custom or {})
         self.namespace = {"keras": keras, "layers": keras.layers, **self.custom}
-        self.lax = False  # compare configs without nested layer names (see _comparable)
 
     # ----- values -------------------------------------------------------------------------------
     def value(self, value: Any, tuples: bool = False) -> Expr:
@@ -116,10 +115,11 @@ class ObjectWriter:
         """The entries of `config` that change the object: neither the declared default nor
         what `cls` makes from its required arguments alone."""
         required = required_params(cls)
-        ref = _comparable(_config(cls.from_config(dict(config))), lax=self.lax)
+        lax = _has_unnamed_layer(config)
+        ref = _comparable(_config(cls.from_config(dict(config))), lax=lax)
         try:
             base = _config(cls.from_config({k: config[k] for k in required if k in config}))
-            base = _comparable(base, lax=self.lax)
+            base = _comparable(base, lax=lax)
         except Exception:  # noqa: BLE001 - e.g. a required argument missing: signatures only
             base = {}
         defaults = signature_defaults(cls)
@@ -189,13 +189,13 @@ class ObjectWriter:
         if not check or not all(is_keyword_name(k) for k in config):
             return Call(Atom(f"{class_expr}.from_config"), [literal(config)])
         try:
-            self.lax = _has_unnamed_layer(config)
-            ref = _comparable(_config(cls.from_config(dict(config))), lax=self.lax)
+            lax = _has_unnamed_layer(config)
+            ref = _comparable(_config(cls.from_config(dict(config))), lax=lax)
         except Exception:  # noqa: BLE001 - build_model will report it; write what we have
             return self._call(class_expr, cls, config, tuple_names)
-        keep = ("name",)
+        keep = ("name",)  # layers are always named: the model's layer names must match
         for variant in (*_wrapper_variants(config), config):
-            expr = self._shortest(cls, class_expr, variant, ref, keep, tuple_names, squeeze)
+            expr = self._shortest(cls, class_expr, variant, ref, lax, tuple_names, squeeze)
             if expr is not None:
                 return expr
         candidates = []
@@ -206,21 +206,21 @@ class ObjectWriter:
             pass
         candidates.append(self._call(class_expr, cls, config))
         for expr in candidates:
-            if self._made(expr) == ref:
+            if self._made(expr, lax) == ref:
                 return expr
         return Call(Atom(f"{class_expr}.from_config"), [literal(config)])
 
-    def _shortest(self, cls, class_expr, config, ref, keep, tuple_names, squeeze) -> Expr | None:
+    def _shortest(self, cls, class_expr, config, ref, lax, tuple_names, squeeze) -> Expr | None:
         """Start from the minimal arguments; add back any whose absence changes the config."""
         try:
-            kwargs = self.minimal_kwargs(cls, config, keep)
+            kwargs = self.minimal_kwargs(cls, config, ("name",))
         except Exception:  # noqa: BLE001
             return None
         for _ in range(4):
             made = None
             for names in ((tuple_names, squeeze), (tuple_names, frozenset()), (frozenset(),) * 2):
                 expr = self._call(class_expr, cls, kwargs, *names)
-                made = self._made(expr)
+                made = self._made(expr, lax)
                 if made == ref:
                     return expr
             if made is None:
@@ -233,13 +233,13 @@ class ObjectWriter:
             kwargs = {k: v for k, v in config.items() if k in kwargs or k in missing}
         return None
 
-    def _made(self, expr: Expr) -> dict | None:
+    def _made(self, expr: Expr, lax: bool) -> dict | None:
         """The comparable config of what `expr` builds, or None if it does not build."""
         try:
             made = eval(flat(expr), dict(self.namespace))  # noqa: S307 - our own literal-only text
         except Exception:  # noqa: BLE001
             return None
-        return _comparable(_config(made), lax=self.lax)
+        return _comparable(_config(made), lax=lax)
 
 
 def _wrapper_variants(config: dict) -> list[dict]:

@@ -563,3 +563,24 @@ def test_user_data_never_becomes_code():
     g.update_node(g.node_by_name("dropout").id, call_kwargs={"training=True, x": 1})
     with pytest.raises(CompileError):
         generate_code(g)
+
+
+def test_wrapper_with_the_default_unnamed_layer():
+    """An unnamed wrapped layer is written unnamed: Keras names it when the script runs."""
+    g = ModelGraph("default_wrapper")
+    x = g.add_node(INPUT, "seq", {"shape": [5, 3]})
+    bi = chain(g, x, ("keras.layers.Bidirectional", "bi", {}))
+    g.set_outputs([bi])
+    source = generate_code(g)
+    assert 'bi = layers.Bidirectional(layers.LSTM(32), name="bi")(seq)' in source
+    made, built = run_script(source), build_model(g)
+    assert made.count_params() == built.count_params()
+    cfg_made, cfg_built = made.layers[1].get_config(), built.layers[1].get_config()
+    for cfg in (cfg_made, cfg_built):
+        for key in ("layer", "backward_layer"):
+            cfg[key]["config"].pop("name")
+    assert layer_config_json(cfg_made) == layer_config_json(cfg_built)
+
+
+def layer_config_json(config: dict) -> object:
+    return json.loads(json.dumps(config, default=list))
