@@ -401,3 +401,25 @@ def test_params_hold_only_real_choices():
     wide_params = node(graph, "wide").params
     assert wide_params["dtype"]["config"]["name"] == "float64"
     assert wide_params["kernel_initializer"]["class_name"] == "HeNormal"
+
+
+def test_vae_with_layerloom_layers_and_multi_output_encoder():
+    from app.compiler.custom_layers import KLDivergence, Sampling
+
+    image = keras.Input((8,), name="image")
+    h = layers.Dense(6, activation="relu", name="enc_h")(image)
+    z_mean = layers.Dense(2, name="z_mean")(h)
+    z_log_var = layers.Dense(2, name="z_log_var")(h)
+    z_mean, z_log_var = KLDivergence(name="kl")([z_mean, z_log_var])
+    z = Sampling(seed=3, name="z")([z_mean, z_log_var])
+    encoder = keras.Model(image, [z_mean, z_log_var, z], name="encoder")
+    latent = keras.Input((2,), name="latent")
+    decoder = keras.Model(latent, layers.Dense(8, name="recon")(latent), name="decoder")
+    x = keras.Input((8,), name="x")
+    vae = keras.Model(x, decoder(encoder(x)[2]), name="vae")
+    graph = round_trip(vae)
+    enc = node(graph, "encoder")
+    assert ("encoder", 2, "decoder", node(graph, "decoder").subgraph.inputs[0], 0) in wires(graph)
+    assert node(enc.subgraph, "z").spec_id == "layerloom.Sampling"
+    assert node(enc.subgraph, "kl").spec_id == "layerloom.KLDivergence"
+    assert {(w[0], w[1]) for w in wires(enc.subgraph) if w[2] == "z"} == {("kl", 0), ("kl", 1)}
