@@ -553,3 +553,33 @@ def test_selection_signal_and_attention_port_labels(scene, view, qtbot):
     assert [p.port for p in item.in_ports] == ["query", "value", "key"]
     assert [text for _pos, text in item._port_labels] == ["query", "value", "key"]
     assert scene.items_by_id[d]._port_labels == []
+
+
+def test_wire_dropped_on_empty_canvas_offers_a_connected_layer(scene, view, stack, drag, qtbot):
+    a = scene.add_node_at("keras.Input", QPointF(0, 0))
+    count = stack.count()
+    drop_at = out_port(scene, a).scenePos() + QPointF(300, 40)
+    drag(view, out_port(scene, a).scenePos(), drop_at)
+    popup = view.quick_add
+    assert popup is not None and popup.isVisible() and stack.count() == count
+    qtbot.keyClicks(popup.edit, "Dense")
+    qtbot.keyClick(popup.edit, Qt.Key.Key_Return)
+    (new,) = [n for n in scene.graph.node_ids() if n != a]
+    assert scene.graph.in_edges(new) == [Edge(a, 0, new, "inputs")]
+    assert stack.count() == count + 1  # node and wire in one undo step
+    port = in_port(scene, new).scenePos()
+    assert abs(port.x() - drop_at.x()) < 20 and abs(port.y() - drop_at.y()) < 20
+    stack.undo()
+    assert scene.graph.node_ids() == [a]
+
+
+def test_click_on_a_port_does_nothing(scene, view, stack, click, qtbot):
+    a = scene.add_node_at(DENSE, QPointF(0, 0))
+    b = scene.add_node_at(DENSE, QPointF(400, 0))
+    scene.push(cmds.connect(scene.graph, a, b))
+    before, count = canonical(scene.graph), stack.count()
+    messages = []
+    scene.status_message.connect(messages.append)
+    click(view, out_port(scene, a).scenePos())
+    click(view, in_port(scene, b).scenePos())
+    assert canonical(scene.graph) == before and stack.count() == count and messages == []

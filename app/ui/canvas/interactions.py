@@ -40,7 +40,14 @@ class Interaction:
     def __init__(self, scene: GraphScene) -> None:
         self.scene = scene
         self.wire = LiveWireItem(scene)
+        self.travel = 0.0  # how far the mouse went: a click on a port is not a gesture
+        self._last: QPointF | None = None
         scene.addItem(self.wire)
+
+    def track(self, pos: QPointF) -> None:
+        if self._last is not None:
+            self.travel += (pos - self._last).manhattanLength()
+        self._last = QPointF(pos)
 
     def move(self, pos: QPointF) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -100,6 +107,9 @@ class ConnectFromOutput(Interaction):
         target = target_at(self.scene, pos, "in")
         if target is not None:
             self._commit(lambda: self._build(target))
+        elif (pos - self.port.anchor()).manhattanLength() > 24:
+            # Dropped on empty canvas: offer a new layer fed by this output.
+            self.scene.request_quick_add(pos, (self.port.node_id, self.port.index))
 
 
 class ConnectFromInput(Interaction):

@@ -25,7 +25,7 @@ from app.ui.canvas.interactions import (
 )
 from app.ui.canvas.node_item import NodeItem, compact_shape, format_shape
 from app.ui.canvas.port_item import PortItem
-from app.ui.canvas.style import HEADER_HEIGHT, NODE_WIDTH, CanvasStyle
+from app.ui.canvas.style import HEADER_HEIGHT, NODE_HEIGHT, NODE_WIDTH, CanvasStyle
 
 SCENE_HALF = 200_000.0
 log = logging.getLogger(__name__)
@@ -102,8 +102,14 @@ class GraphScene(QGraphicsScene):
             self.status_message.emit(exc.message)
             return False
 
-    def add_node_at(self, spec_id: str, scene_pos: QPointF) -> str | None:
-        """Add a node of `spec_id` centred at `scene_pos` (undoable); returns its id or None."""
+    def add_node_at(
+        self, spec_id: str, scene_pos: QPointF, connect_from: tuple[str, int] | None = None
+    ) -> str | None:
+        """Add a node of `spec_id` centred at `scene_pos` (undoable); returns its id or None.
+
+        With `connect_from` (node id, output index) the new node's first free input is wired
+        to that output in the same undo step, and its input port lands at `scene_pos`.
+        """
         spec = REGISTRY.get(spec_id)
         if spec is None:
             self.status_message.emit(f"Unknown layer type {spec_id!r}.")
@@ -111,19 +117,38 @@ class GraphScene(QGraphicsScene):
         if spec.kind == "block":
             self.status_message.emit("To make a block, select layers and choose Group into block.")
             return None
-        x = round(scene_pos.x() - NODE_WIDTH / 2)
-        y = round(scene_pos.y() - HEADER_HEIGHT / 2)
+        if connect_from is None:
+            x, y = scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - HEADER_HEIGHT / 2
+        else:
+            x, y = scene_pos.x() + 8, scene_pos.y() - (HEADER_HEIGHT + NODE_HEIGHT) / 2
         holder: list[str] = []
 
         def build() -> Command:
-            cmd = commands.add_node(self.graph, spec.id, position=(x, y))
-            holder.append(cmd.node.id)
-            return cmd
+            add = commands.add_node(self.graph, spec.id, position=(round(x), round(y)))
+            holder.append(add.node.id)
+            if connect_from is None:
+                return add
+            trial = self.graph.copy()
+            add.apply(trial)
+            try:
+                link = commands.connect(trial, connect_from[0], add.node.id, src_index=connect_from[1])
+            except LayerLoomError as exc:
+                self.status_message.emit(exc.message)
+                return add
+            return Compound([add, link], description=f"{add.description} and connect")
 
         if not self.try_push(build):
             return None
         self.select_node(holder[0])
         return holder[0]
+
+    def request_quick_add(self, scene_pos: QPointF, connect_from: tuple[str, int] | None) -> bool:
+        """Ask the view to open its quick-add popup (a wire dropped on empty canvas)."""
+        for view in self.views():
+            if hasattr(view, "open_quick_add"):
+                view.open_quick_add(scene_pos, connect_from=connect_from)
+                return True
+        return False
 
     def select_node(self, node_id: str) -> None:
         """Make `node_id` the only selected node."""
@@ -356,6 +381,7 @@ class GraphScene(QGraphicsScene):
             port = self._port_at(event.scenePos())
             if port is not None:
                 self._interaction = self._start_gesture(port)
+                self._interaction.track(event.scenePos())
                 event.accept()
                 return
         super().mousePressEvent(event)
@@ -375,6 +401,7 @@ class GraphScene(QGraphicsScene):
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
         if self._interaction is not None:
+            self._interaction.track(event.scenePos())
             self._interaction.move(event.scenePos())
             event.accept()
             return
@@ -383,8 +410,10 @@ class GraphScene(QGraphicsScene):
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt API
         if self._interaction is not None and event.button() == Qt.MouseButton.LeftButton:
             gesture, self._interaction = self._interaction, None
+            gesture.track(event.scenePos())
             try:
-                gesture.release(event.scenePos())
+                if gesture.travel >= 4:
+                    gesture.release(event.scenePos())
             finally:
                 gesture.finish()
             event.accept()

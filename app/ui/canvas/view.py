@@ -48,6 +48,7 @@ class CanvasView(QGraphicsView):
         self._paste_serial: tuple[str, int] = ("", 0)
         self.quick_add: QuickAddPopup | None = None
         self._quick_add_pos = QPointF()
+        self._quick_add_from: tuple[str, int] | None = None
         self.centerOn(0, 0)
 
     @property
@@ -286,10 +287,16 @@ class CanvasView(QGraphicsView):
             local = self.viewport().rect().center()
         return self.mapToScene(local)
 
-    def open_quick_add(self, scene_pos: QPointF | None = None) -> QuickAddPopup | None:
-        """Show the quick-add popup; the chosen layer is added at `scene_pos` (default: cursor)."""
+    def open_quick_add(
+        self, scene_pos: QPointF | None = None, connect_from: tuple[str, int] | None = None
+    ) -> QuickAddPopup | None:
+        """Show the quick-add popup; the chosen layer is added at `scene_pos` (default: cursor).
+
+        With `connect_from` (node id, output index) the new layer is wired to that output.
+        """
         if self.graph_scene is None:
             return None
+        self._quick_add_from = connect_from
         self._quick_add_pos = scene_pos if scene_pos is not None else self.cursor_scene_pos()
         if self.quick_add is None:
             self.quick_add = QuickAddPopup(self)
@@ -299,8 +306,9 @@ class CanvasView(QGraphicsView):
         return self.quick_add
 
     def _quick_add_chosen(self, spec_id: str) -> None:
+        source, self._quick_add_from = self._quick_add_from, None
         if self.graph_scene is not None:
-            self.graph_scene.add_node_at(spec_id, self._quick_add_pos)
+            self.graph_scene.add_node_at(spec_id, self._quick_add_pos, connect_from=source)
 
     # ----- drops from the palette -------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt API
