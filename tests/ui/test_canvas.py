@@ -580,6 +580,6 @@ def test_click_on_a_port_does_nothing(scene, view, stack, click, qtbot):
     before, count = canonical(scene.graph), stack.count()
     messages = []
     scene.status_message.connect(messages.append)
-    click(view, out_port(scene, a).scenePos())
+    click(view, out_port(scene, a).scenePos() - QPointF(3, 0))  # on the port, inside the card
     click(view, in_port(scene, b).scenePos())
     assert canonical(scene.graph) == before and stack.count() == count and messages == []
