@@ -169,3 +169,47 @@ def test_output_without_loss_needs_no_targets(runs):
     rec = Trainer(model, ds, TrainingConfig(epochs=1, losses={"recon": "mse", "code": "none"}),
                   runs).run()
     assert rec.status == "completed"
+
+
+def test_runs_in_a_worker_thread_and_stops_from_the_caller(digits, runs, mlp):
+    first_epoch = threading.Event()
+    result = {}
+    trainer = Trainer(mlp(), digits, TrainingConfig(epochs=200, seed=3), runs,
+                      on_epoch=lambda d: first_epoch.set())
+
+    def work():
+        result["record"] = trainer.run()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert first_epoch.wait(60)
+    trainer.stop()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert result["record"].status == "stopped" and result["record"].epochs_done < 200
+
+
+def test_conv_autoencoder_and_vae_train_on_their_inputs(runs):
+    from app.compiler.custom_layers import KLDivergence, Sampling
+
+    ds = load_dataset(DataConfig(source="sklearn.digits_images", target="inputs", max_samples=256))
+    x = keras.Input((8, 8, 1), name="image")
+    h = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(x)
+    out = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="recon")(h)
+    rec = Trainer(keras.Model(x, out), ds, TrainingConfig(epochs=1), runs).run()
+    assert rec.status == "completed" and "val_loss" in rec.final_metrics
+
+    x = keras.Input((8, 8, 1), name="image")
+    f = keras.layers.Flatten()(x)
+    z_mean = keras.layers.Dense(2, name="z_mean")(f)
+    z_log_var = keras.layers.Dense(2, name="z_log_var")(f)
+    z_mean, z_log_var = KLDivergence(name="kl")([z_mean, z_log_var])
+    z = Sampling(name="z")([z_mean, z_log_var])
+    dec = keras.layers.Reshape((8, 8, 1), name="decoded")(
+        keras.layers.Dense(64, activation="sigmoid")(z))
+    vae = keras.Model(x, dec)
+    events = []
+    rec = Trainer(vae, ds, TrainingConfig(epochs=2, losses={"decoded": "binary_crossentropy"}),
+                  runs, on_epoch=events.append).run()
+    assert rec.status == "completed" and rec.final_model == "final.keras"
+    assert np.isfinite(events[-1]["logs"]["loss"])
