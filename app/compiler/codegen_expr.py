@@ -124,7 +124,10 @@ _RESERVED = set(keyword.kwlist) | set(keyword.softkwlist) | set(dir(builtins))
 
 
 def identifier(name: str) -> str:
-    """A Python identifier close to a layer name: "dense-1.a" -> "dense_1_a", "lambda" -> "lambda_"."""
+    """A Python identifier close to a layer name: "dense-1.a" -> "dense_1_a", "lambda" -> "lambda_".
+
+    Keywords and builtins get a trailing "_" (a variable "len" would break pasted layer code).
+    """
     ident = re.sub(r"\W", "_", name) or "x"
     if ident[0].isdigit():
         ident = "_" + ident

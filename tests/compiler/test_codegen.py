@@ -33,6 +33,12 @@ def chain(g: ModelGraph, src: str, *layers: tuple) -> str:
     return src
 
 
+def serialized(class_name: str, **config) -> dict:
+    """A Keras layer config as keras.saving.serialize_keras_object writes it."""
+    return {"module": "keras.layers", "class_name": class_name, "config": config,
+            "registered_name": None}  # fmt: skip
+
+
 def digits_mlp() -> ModelGraph:
     g = ModelGraph("digits_mlp")
     x = g.add_node(INPUT, "digits", {"shape": [64]})
@@ -74,7 +80,8 @@ def cnn() -> ModelGraph:
     out = chain(
         g,
         x,
-        ("keras.layers.Conv2D", "conv", {"filters": 8, "kernel_size": [3, 3], "activation": "relu", "padding": "same"}),
+        ("keras.layers.Conv2D", "conv",
+         {"filters": 8, "kernel_size": [3, 3], "activation": "relu", "padding": "same"}),
         ("keras.layers.MaxPooling2D", "pool", {"pool_size": [2, 2]}),
         ("keras.layers.Conv2D", "conv_2", {"filters": 4, "kernel_size": [3, 2], "strides": [2, 2]}),
         ("keras.layers.BatchNormalization", "bn", {"momentum": 0.9}),
@@ -141,12 +148,17 @@ def nested_blocks() -> ModelGraph:
     block with two outputs, and a block called twice (shared)."""
     g = ModelGraph("autoencoder")
     x = g.add_node(INPUT, "img", {"shape": [16]})
-    enc = g.add_node(BLOCK, "encoder", subgraph=_sub("encoder", [16], (DENSE, "dense", {"units": 8, "activation": "relu"}), (DENSE, "code", {"units": 4})))  # fmt: skip
+    enc_sub = _sub("encoder", [16], (DENSE, "dense", {"units": 8, "activation": "relu"}),
+                   (DENSE, "code", {"units": 4}))  # fmt: skip
+    enc = g.add_node(BLOCK, "encoder", subgraph=enc_sub)
     g.connect(x, enc, port=g.node(enc).subgraph.inputs[0])
     g.update_node(enc, call_kwargs={"training": False})
-    dec = g.add_node(BLOCK, "decoder", subgraph=_sub("decoder", None, (DENSE, "dense", {"units": 16, "activation": "sigmoid"})), trainable=False)  # fmt: skip
+    dec_sub = _sub("decoder", None, (DENSE, "dense", {"units": 16, "activation": "sigmoid"}))
+    dec = g.add_node(BLOCK, "decoder", subgraph=dec_sub, trainable=False)
     g.connect(enc, dec, port=g.node(dec).subgraph.inputs[0])
-    seq = g.add_node(BLOCK, "head", {"model_class": "Sequential"}, subgraph=_sub("head", None, (DENSE, "h1", {"units": 6}), ("keras.layers.Dropout", "drop", {"rate": 0.1})))  # fmt: skip
+    head = _sub("head", None, (DENSE, "h1", {"units": 6}),
+                ("keras.layers.Dropout", "drop", {"rate": 0.1}))  # fmt: skip
+    seq = g.add_node(BLOCK, "head", {"model_class": "Sequential"}, subgraph=head)
     g.connect(enc, seq, port=g.node(seq).subgraph.inputs[0])
     # A block with two outputs.
     two = ModelGraph("two_heads")
@@ -168,9 +180,9 @@ def wrappers() -> ModelGraph:
     g = ModelGraph("wrappers")
     x = g.add_node(INPUT, "seq", {"shape": [10, 8]})
     # Wrapped layers are named: an unnamed one gets a process-dependent Keras auto-name.
-    lstm = {"module": "keras.layers", "class_name": "LSTM", "config": {"units": 16, "return_sequences": True, "name": "lstm"}, "registered_name": None}  # fmt: skip
-    gru = {"module": "keras.layers", "class_name": "GRU", "config": {"units": 8, "name": "gru"}, "registered_name": None}  # fmt: skip
-    dense = {"module": "keras.layers", "class_name": "Dense", "config": {"units": 4, "activation": "tanh", "name": "step_dense"}, "registered_name": None}  # fmt: skip
+    lstm = serialized("LSTM", units=16, return_sequences=True, name="lstm")
+    gru = serialized("GRU", units=8, name="gru")
+    dense = serialized("Dense", units=4, activation="tanh", name="step_dense")
     out = chain(
         g,
         x,
@@ -221,7 +233,9 @@ def vae() -> ModelGraph:
     z = g.add_node("layerloom.Sampling", "z", {"seed": 3})
     g.connect(kl, z, port="z_mean", src_index=0)
     g.connect(kl, z, port="z_log_var", src_index=1)
-    dec = g.add_node(BLOCK, "decoder", subgraph=_sub("decoder", [2], (DENSE, "dense", {"units": 8, "activation": "relu"}), (DENSE, "reconstruction", {"units": 20, "activation": "sigmoid"})))  # fmt: skip
+    dec_sub = _sub("decoder", [2], (DENSE, "dense", {"units": 8, "activation": "relu"}),
+                   (DENSE, "reconstruction", {"units": 20, "activation": "sigmoid"}))  # fmt: skip
+    dec = g.add_node(BLOCK, "decoder", subgraph=dec_sub)
     g.connect(z, dec, port=g.node(dec).subgraph.inputs[0])
     g.set_outputs([dec])
     return g
@@ -485,9 +499,14 @@ def test_awkward_layer_names_become_safe_variables():
 def test_project_training_settings_become_a_commented_compile():
     from app.project import Project, TrainingSettings
 
-    project = Project("Digits", digits_mlp(), training=TrainingSettings(
-        optimizer="sgd", learning_rate=0.05, loss={"predictions": "sparse_categorical_crossentropy"},
-        metrics={"predictions": ["accuracy"]}, epochs=3))  # fmt: skip
+    training = TrainingSettings(
+        optimizer="sgd",
+        learning_rate=0.05,
+        loss={"predictions": "sparse_categorical_crossentropy"},
+        metrics={"predictions": ["accuracy"]},
+        epochs=3,
+    )
+    project = Project("Digits", digits_mlp(), training=training)
     source = generate_code(project.graph, project)
     assert "#     optimizer=keras.optimizers.SGD(learning_rate=0.05)," in source or (
         "# model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05)" in source
