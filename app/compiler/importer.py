@@ -314,7 +314,8 @@ def _map_ports(
                 p += 1
         return links, used
     # "args": positional ports bind to call parameters in order, keyword ports by keyword.
-    positional = [n for n in names if n not in {p.keyword for p in spec.inputs if p.keyword}]
+    keywords = {p.keyword for p in spec.inputs if p.keyword}
+    positional = [n for n in _positional_params(op) or names if n not in keywords]
     position = 0
     for port in spec.inputs:
         if port.keyword:
@@ -335,6 +336,16 @@ def _map_ports(
         used.add(pname)
         links += [(port.name, slot, t) for slot, t in enumerate(tensors)]
     return links, used
+
+
+def _positional_params(op: Any) -> list[str]:
+    """Names of the call parameters a positional argument can fill, in order."""
+    try:
+        params = inspect.signature(op.call).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in params if p.kind in kinds]
 
 
 def _bind(op: Any, args: tuple, kwargs: dict) -> dict[str, Any]:

@@ -423,3 +423,21 @@ def test_vae_with_layerloom_layers_and_multi_output_encoder():
     assert node(enc.subgraph, "z").spec_id == "layerloom.Sampling"
     assert node(enc.subgraph, "kl").spec_id == "layerloom.KLDivergence"
     assert {(w[0], w[1]) for w in wires(enc.subgraph) if w[2] == "z"} == {("kl", 0), ("kl", 1)}
+
+
+def test_list_call_spread_over_named_ports():
+    q = keras.Input((5, 4), name="q")
+    v = keras.Input((7, 4), name="v")
+    k = keras.Input((7, 4), name="k")
+    two = layers.Attention(name="att2")([q, v])
+    three = layers.Attention(name="att3")([q, v, k])
+    graph = round_trip(keras.Model([q, v, k], [two, three], name="luong"))
+    assert {(w[0], w[3]) for w in wires(graph) if w[2] == "att2"} == {
+        ("q", "query"),
+        ("v", "value"),
+    }
+    assert {(w[0], w[3]) for w in wires(graph) if w[2] == "att3"} == {
+        ("q", "query"),
+        ("v", "value"),
+        ("k", "key"),
+    }
