@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QGuiApplication, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene
 
 from app.errors import LayerLoomError
@@ -47,6 +47,7 @@ class GraphScene(QGraphicsScene):
         self.graph = graph
         self.undo_stack = undo_stack
         self.theme = CanvasStyle()
+        self._palette_key = QGuiApplication.palette().cacheKey()
         self.items_by_id: dict[str, NodeItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
         self.share_links: dict[str, ShareLinkItem] = {}
@@ -70,6 +71,10 @@ class GraphScene(QGraphicsScene):
 
     def apply_palette(self) -> None:
         """Re-derive colours from the application palette (after a theme switch)."""
+        key = QGuiApplication.palette().cacheKey()
+        if key == self._palette_key:  # the window and the palette event may both ask
+            return
+        self._palette_key = key
         self.theme.rebuild()
         self.setBackgroundBrush(self.theme.background)
         for item in self.items_by_id.values():
