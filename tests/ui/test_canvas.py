@@ -319,6 +319,13 @@ def test_zoom_is_clamped_and_never_nan(view):
     assert view.zoom() == pytest.approx(1.0)
     view.fit_to_view()  # empty graph
     assert view.zoom() == pytest.approx(1.0)
+    # a touchpad's two-finger scroll pans instead of zooming
+    h = view.horizontalScrollBar().value()
+    event = QWheelEvent(pos, view.viewport().mapToGlobal(pos), QPoint(30, 0), QPoint(0, 0),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.ScrollUpdate, False)
+    QApplication.sendEvent(view.viewport(), event)
+    assert view.horizontalScrollBar().value() == h - 30 and view.zoom() == pytest.approx(1.0)
 
 
 def test_fit_and_frame_node(scene, view):

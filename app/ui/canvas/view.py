@@ -93,6 +93,14 @@ class CanvasView(QGraphicsView):
         self.set_zoom(1.0, anchor_view_center=True)
 
     def wheelEvent(self, event) -> None:  # noqa: N802 - Qt API
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        pixels = event.pixelDelta()
+        if not ctrl and not pixels.isNull() and event.phase() != Qt.ScrollPhase.NoScrollPhase:
+            # Two-finger scroll on a touchpad pans; a wheel (or pinch with Ctrl) zooms.
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - pixels.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - pixels.y())
+            event.accept()
+            return
         delta = event.angleDelta().y() or event.angleDelta().x()
         if not delta:
             delta = event.pixelDelta().y()
