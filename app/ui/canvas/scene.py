@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QUndoStack
+from PySide6.QtGui import QGuiApplication, QPixmapCache, QUndoStack
 from PySide6.QtWidgets import QGraphicsScene
 
 from app.errors import LayerLoomError
@@ -28,6 +28,7 @@ from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.style import HEADER_HEIGHT, NODE_HEIGHT, NODE_WIDTH, CanvasStyle
 
 SCENE_HALF = 200_000.0
+PIXMAP_CACHE_KB = 96 * 1024  # node cards are cached as pixmaps: room for a 4K, HiDPI screenful
 log = logging.getLogger(__name__)
 
 
@@ -47,6 +48,8 @@ class GraphScene(QGraphicsScene):
         self.graph = graph
         self.undo_stack = undo_stack
         self.theme = CanvasStyle()
+        if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
+            QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         self._palette_key = QGuiApplication.palette().cacheKey()
         self.items_by_id: dict[str, NodeItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
