@@ -5,6 +5,7 @@ from app.data.compat import check_compatibility, fit_arrays, model_inputs, model
 from app.data.dataset import DataConfig, DataError, Dataset, class_ids
 from app.data.prepare import load_dataset
 from app.data.source import SOURCES, DataSource, OptionSpec
+from app.data.suggest import preview, suggest_model_settings
 from app.data.synthetic import synthetic_dataset
 
 __all__ = [
@@ -20,5 +21,7 @@ __all__ = [
     "load_dataset",
     "model_inputs",
     "model_outputs",
+    "preview",
+    "suggest_model_settings",
     "synthetic_dataset",
 ]

@@ -83,10 +83,12 @@ class SourceRegistry:
         return source_id in self.sources
 
     def __iter__(self):
-        return iter(self.sources.values())
+        """Sources in picker order: bundled, keras.datasets, files, synthetic."""
+        order = {"bundled": 0, "keras": 1, "file": 2, "synthetic": 3}
+        return iter(sorted(self.sources.values(), key=lambda s: order.get(s.kind, 9)))
 
     def ids(self) -> list[str]:
-        return list(self.sources)
+        return [s.id for s in self]
 
 
 SOURCES = SourceRegistry()

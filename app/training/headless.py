@@ -73,8 +73,11 @@ def train_project(project: Any, epochs: int | None = None, out_dir: str | Path |
     if epochs is not None and epochs < 1:
         raise TrainingError("The number of epochs must be at least 1.")
     graph = project.graph
-    model = build_model(graph)
-    dataset = load_dataset(data_cfg, model)
+    # Built here once to report graph errors early and to shape synthetic data; the Trainer
+    # builds its own copy on its thread, after seeding, so initial weights follow the seed.
+    probe = build_model(graph)
+    dataset = load_dataset(data_cfg, probe)
+    del probe
     runs_dir = Path(out_dir) if out_dir else default_runs_dir(project)
 
     def relay(kind: str) -> Callable[[dict[str, Any]], None] | None:
@@ -82,7 +85,7 @@ def train_project(project: Any, epochs: int | None = None, out_dir: str | Path |
             return None
         return lambda d: progress({"kind": kind, **d})
 
-    trainer = Trainer(model, dataset, config, runs_dir, on_batch=relay("batch"),
+    trainer = Trainer(lambda: build_model(graph), dataset, config, runs_dir, on_batch=relay("batch"),
                       on_epoch=relay("epoch"), on_event=progress,
                       data_config=data_cfg.to_dict(), graph=graph_to_dict(graph),
                       epochs=epochs)

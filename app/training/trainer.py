@@ -155,7 +155,9 @@ class Trainer:
     """Trains a built keras.Model on a Dataset with a TrainingConfig, recording a run folder.
 
     Args:
-        model: a built (uncompiled or compiled) keras.Model; it is compiled by run().
+        model: a keras.Model (compiled by run()), or a callable returning one: it is then built
+            inside run(), on the training thread, after the seed and dtype policy are set — so
+            initial weights follow the seed and mixed precision applies to the layers.
         dataset: from app.data.load_dataset.
         config: TrainingConfig or its dict.
         runs_dir: the folder that receives <timestamp>_<id>/ for this run.
@@ -237,7 +239,7 @@ class Trainer:
             self._release()
         if self._nan_at is not None:
             e, b = self._nan_at
-            msg = (f"The loss became NaN (not a number) in epoch {e + 1}, batch {b + 1}; training "
+            msg = (f"The loss became NaN or infinite in epoch {e + 1}, batch {b + 1}; training "
                    f"stopped. Try a smaller learning rate, normalised inputs or a different loss.")
             self._emit_event("nan", message=msg, epoch=e, batch=b)
             return self._finish(rec, "failed", t0, msg)
@@ -250,9 +252,20 @@ class Trainer:
         return self._finish(rec, status, t0, "")
 
     def _fit(self) -> None:
+        previous = keras.config.dtype_policy()
         keras.config.set_dtype_policy(self.config.dtype_policy)  # thread-local: set here
-        if self.config.seed is not None:
-            keras.utils.set_random_seed(self.config.seed)
+        try:
+            if self.config.seed is not None:
+                keras.utils.set_random_seed(self.config.seed)
+            if not isinstance(self.model, keras.Model):
+                if not callable(self.model):
+                    raise TrainingError("There is no model to train.")
+                self.model = self.model()
+            self._fit_model()
+        finally:
+            keras.config.set_dtype_policy(previous)
+
+    def _fit_model(self) -> None:
         losses = compile_model(self.model, self.config, self.dataset, self.output_map)
         problems = self.config.problems() + check_compatibility(
             self.model, self.dataset, self.input_map, self.output_map, losses=losses)

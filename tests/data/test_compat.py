@@ -76,3 +76,25 @@ def test_synthetic_data_follows_the_model(ticket_model):
     assert via_config.num_samples == 40 and via_config.num_val_samples == 10
     with pytest.raises(DataError, match="build the model first"):
         load_dataset(DataConfig(source="synthetic"))
+
+
+def test_suggestions_and_preview():
+    from app.data import preview, suggest_model_settings
+
+    digits = load_dataset(DataConfig(source="sklearn.digits_images"))
+    s = suggest_model_settings(digits)
+    assert s["inputs"] == {"x": {"shape": [8, 8, 1], "dtype": "float32"}}
+    assert s["outputs"]["y"]["units"] == 10 and s["outputs"]["y"]["activation"] == "softmax"
+    assert s["outputs"]["y"]["loss"] == "sparse_categorical_crossentropy"
+    cancer = suggest_model_settings(load_dataset(DataConfig(source="sklearn.breast_cancer")))
+    assert cancer["outputs"]["y"]["units"] == 1 and cancer["outputs"]["y"]["loss"] == "binary_crossentropy"
+    reg = suggest_model_settings(load_dataset(DataConfig(source="sklearn.diabetes")))
+    assert reg["outputs"]["y"]["activation"] == "linear"
+    ae = suggest_model_settings(load_dataset(DataConfig(source="sklearn.digits_images",
+                                                        target="inputs")))
+    assert ae["outputs"]["x"]["activation"] == "sigmoid" and ae["outputs"]["x"]["shape"] == [8, 8, 1]
+    grid = preview(digits, 4)
+    assert grid["kind"] == "images" and len(grid["labels"]) == 4
+    table = preview(load_dataset(DataConfig(source="sklearn.iris", validation="none")), 3)
+    assert table["columns"][0] == "sepal length (cm)" and table["columns"][-1] == "target"
+    assert table["rows"][0] == [5.1, 3.5, 1.4, 0.2, "setosa"]

@@ -213,3 +213,15 @@ def test_conv_autoencoder_and_vae_train_on_their_inputs(runs):
                   runs, on_epoch=events.append).run()
     assert rec.status == "completed" and rec.final_model == "final.keras"
     assert np.isfinite(events[-1]["logs"]["loss"])
+
+
+def test_a_model_builder_runs_after_seeding(digits, runs, mlp):
+    models = []
+
+    def build():
+        models.append(mlp())
+        return models[-1]
+
+    for _ in range(2):
+        Trainer(build, digits, TrainingConfig(epochs=1, seed=11), runs).run()
+    np.testing.assert_allclose(models[0].get_weights()[0], models[1].get_weights()[0], atol=1e-5)

@@ -1,0 +1,83 @@
+"""What the data panel offers once data is chosen: input shapes, output units / activation /
+loss that fit the targets, and a preview (table rows or image indices with labels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from app.data.dataset import Dataset, class_ids
+
+
+def suggest_model_settings(dataset: Dataset) -> dict[str, Any]:
+    """{"inputs": {array: {shape, dtype}}, "outputs": {array: {units, activation, loss}}}.
+
+    Shapes exclude the sample axis (what a keras.Input takes).
+    """
+    inputs = {}
+    for name, arr in dataset.x.items():
+        dtype = "int32" if np.issubdtype(arr.dtype, np.integer) else "float32"
+        inputs[name] = {"shape": list(arr.shape[1:]), "dtype": dtype}
+    outputs = {}
+    for name, arr in dataset.y.items():
+        outputs[name] = _output_for(dataset, name, arr)
+    return {"inputs": inputs, "outputs": outputs}
+
+
+def _output_for(dataset: Dataset, name: str, y: np.ndarray) -> dict[str, Any]:
+    if dataset.task == "reconstruction":
+        unit_range = y.size and float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+        return {"shape": list(y.shape[1:]), "units": int(y.shape[-1]) if y.ndim > 1 else 1,
+                "activation": "sigmoid" if unit_range else "linear",
+                "loss": "binary_crossentropy" if unit_range else "mean_squared_error"}
+    n = len(dataset.class_names.get(name, []))
+    if dataset.task == "classification" and n:
+        onehot = y.ndim == 2 and y.shape[1] == n and n > 1
+        if n == 2 and not onehot:
+            return {"units": 1, "activation": "sigmoid", "loss": "binary_crossentropy",
+                    "metrics": ["accuracy"]}
+        return {"units": n, "activation": "softmax",
+                "loss": "categorical_crossentropy" if onehot else "sparse_categorical_crossentropy",
+                "metrics": ["accuracy"]}
+    units = int(np.prod(y.shape[1:])) if y.ndim > 1 else 1
+    return {"units": units, "activation": "linear", "loss": "mean_squared_error",
+            "metrics": ["mean_absolute_error"]}
+
+
+def preview(dataset: Dataset, n: int = 10) -> dict[str, Any]:
+    """A table (columns + rows) for tabular data, or image indices with labels for images."""
+    n = min(n, dataset.num_samples)
+    labels = _labels(dataset, n)
+    if len(dataset.x) == 1:
+        arr = next(iter(dataset.x.values()))
+        if arr.ndim >= 3:
+            return {"kind": "images", "array": next(iter(dataset.x)), "indices": list(range(n)),
+                    "labels": labels}
+    columns, blocks = [], []
+    for name, arr in dataset.x.items():
+        flat = arr[:n].reshape(n, -1)
+        if len(dataset.x) == 1 and len(dataset.feature_names) == flat.shape[1]:
+            columns += dataset.feature_names
+        else:
+            columns += [f"{name}[{i}]" for i in range(flat.shape[1])]
+        blocks.append(flat)
+    values = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
+    rows = [[_cell(v) for v in row] + ([labels[i]] if labels else []) for i, row in enumerate(values)]
+    return {"kind": "table", "columns": columns + (["target"] if labels else []), "rows": rows}
+
+
+def _labels(dataset: Dataset, n: int) -> list[str]:
+    if len(dataset.y) != 1:
+        return []
+    name, y = next(iter(dataset.y.items()))
+    names = dataset.class_names.get(name)
+    ids = class_ids(y[:n]) if names else None
+    if ids is not None:
+        return [names[i] if 0 <= i < len(names) else str(i) for i in ids]
+    return [", ".join(f"{v:.4g}" for v in np.ravel(y[i])[:4]) for i in range(n)]
+
+
+def _cell(v: Any) -> float | int:
+    f = float(v)
+    return int(f) if f.is_integer() and abs(f) < 2**53 else round(f, 6)
