@@ -299,7 +299,7 @@ def _map_ports(
         tensors = keras.tree.flatten(first) if spec.call_style == "list" else [first]
         if not tensors or not all(_is_tensor(t) for t in tensors):
             raise ImportModelError(f"{who}: its first argument is not a tensor (or list of them).")
-        ports = list(spec.inputs)
+        ports = [p for p in spec.inputs if not p.keyword]
         if not ports:
             raise ImportModelError(f"{who}: its LayerLoom node has no inputs.")
         p = 0
@@ -312,6 +312,14 @@ def _map_ports(
                 slot += 1
             else:
                 p += 1
+        # Keyword ports (e.g. an RNN's initial_state) take the tensors passed by that name.
+        for port in spec.inputs:
+            value = bound.get(port.keyword) if port.keyword else None
+            tensors = keras.tree.flatten(value) if value is not None else []
+            fits = port.variadic or len(tensors) == 1
+            if tensors and fits and all(_is_tensor(t) for t in tensors):
+                used.add(port.keyword)
+                links += [(port.name, i, t) for i, t in enumerate(tensors)]
         return links, used
     # "args": positional ports bind to call parameters in order, keyword ports by keyword.
     keywords = {p.keyword for p in spec.inputs if p.keyword}

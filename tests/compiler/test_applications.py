@@ -81,3 +81,12 @@ def test_mobilenet_v3_uses_keras_ops_and_is_refused_clearly():
     )
     with pytest.raises(ImportModelError, match=r"operation '.*'.*not a layer"):
         import_model(model)
+
+
+def test_saved_application_passes_the_safety_checks(tmp_path):
+    from app.compiler import load_keras_file
+
+    model = keras.applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3), classes=5)
+    model.save(tmp_path / "effnet.keras")
+    graph = load_keras_file(tmp_path / "effnet.keras")
+    assert_same_application(model, build_model(graph))

@@ -441,3 +441,22 @@ def test_list_call_spread_over_named_ports():
         ("v", "value"),
         ("k", "key"),
     }
+
+
+def test_seq2seq_initial_state_needs_a_port():
+    from app.nodes import REGISTRY
+
+    enc_in = keras.Input((5, 3), name="enc_in")
+    _, h, c = layers.LSTM(4, return_state=True, name="encoder")(enc_in)
+    dec_in = keras.Input((6, 3), name="dec_in")
+    dec = layers.LSTM(4, return_sequences=True, name="decoder")(dec_in, initial_state=[h, c])
+    model = keras.Model([enc_in, dec_in], dec, name="seq2seq")
+    lstm = REGISTRY.for_class_name("LSTM")
+    if any(p.keyword == "initial_state" for p in lstm.inputs):
+        graph = round_trip(model)
+        assert ("encoder", 2, "decoder") in {w[:3] for w in wires(graph)}
+    else:
+        with pytest.raises(
+            ImportModelError, match="'decoder' gets a tensor as its 'initial_state'"
+        ):
+            import_model(model)
