@@ -49,6 +49,8 @@ class CanvasView(QGraphicsView):
         self.quick_add: QuickAddPopup | None = None
         self._quick_add_pos = QPointF()
         self._quick_add_from: tuple[str, int] | None = None
+        self._grid_key: tuple = ()
+        self._grid_points: list[QPointF] = []
         self.centerOn(0, 0)
 
     @property
@@ -147,17 +149,24 @@ class CanvasView(QGraphicsView):
             return
         theme = scene.theme
         painter.fillRect(rect, theme.background)
-        if self.zoom() < 0.45:
+        zoom = self.zoom()
+        if zoom < 0.3:
             return
-        left = math.floor(rect.left() / GRID_STEP) * GRID_STEP
-        top = math.floor(rect.top() / GRID_STEP) * GRID_STEP
-        cols = int(rect.width() / GRID_STEP) + 2
-        rows = int(rect.height() / GRID_STEP) + 2
-        if cols * rows > 40_000:
-            return
-        points = [QPointF(left + i * GRID_STEP, top + j * GRID_STEP) for j in range(rows) for i in range(cols)]
+        step = GRID_STEP
+        while step * zoom < 14:  # dots at least ~14 px apart on screen: a few thousand at most
+            step *= 2
+        left = math.floor(rect.left() / step) * step
+        top = math.floor(rect.top() / step) * step
+        cols = int(rect.width() / step) + 2
+        rows = int(rect.height() / step) + 2
+        key = (left, top, cols, rows, step)
+        if key != self._grid_key:  # repaints of the same area reuse the dot list
+            self._grid_key = key
+            self._grid_points = [
+                QPointF(left + i * step, top + j * step) for j in range(rows) for i in range(cols)
+            ]
         painter.setPen(theme.grid_pen)
-        painter.drawPoints(points)
+        painter.drawPoints(self._grid_points)
 
     # ----- mouse: pan -------------------------------------------------------------------------
     def _wants_pan(self, event) -> bool:
