@@ -77,7 +77,7 @@ def default_losses(model: Any, dataset: Any = None, output_map: dict | None = No
             out[name] = "binary_crossentropy"
         elif (dataset is not None and dataset.task == "classification" and units
               and units > 1 and sparse and y is not None and np.issubdtype(y.dtype, np.integer)):
-            out[name] = "sparse_categorical_crossentropy"  # note: expects probabilities
+            out[name] = "sparse_categorical_crossentropy"  # on logits: see loss_object
         else:
             out[name] = "mean_squared_error"
     return out
@@ -119,10 +119,49 @@ def _per_output(model: Any, values: dict[str, Any]) -> Any:
     return [values.get(n) for n in names]
 
 
+def _loss_class(name: str) -> Any:
+    """The keras.losses class for a snake_case or CamelCase loss name, or None."""
+    import keras
+
+    key = name.replace("_", "").lower()
+    aliases = {"mse": "meansquarederror", "mae": "meanabsoluteerror",
+               "mape": "meanabsolutepercentageerror", "msle": "meansquaredlogarithmicerror",
+               "kld": "kldivergence", "kldivergence": "kldivergence"}
+    key = aliases.get(key, key)
+    for cname, cls in vars(keras.losses).items():
+        if inspect.isclass(cls) and issubclass(cls, keras.losses.Loss) and cname.lower() == key:
+            return cls
+    return None
+
+
+def loss_object(name: str, params: dict | None, activation: str) -> Any:
+    """The loss for compile: its name, or a configured instance.
+
+    Crossentropy on an output without softmax/sigmoid means the output gives logits, so
+    from_logits=True is set unless the settings say otherwise.
+    """
+    params = dict(params or {})
+    cls = _loss_class(name)
+    if cls is not None and "crossentropy" in name.replace("_", "").lower() and activation not in (
+            "softmax", "sigmoid") and "from_logits" not in params:
+        params["from_logits"] = True
+    if not params:
+        return name
+    if cls is None:
+        raise TrainingError(f"The loss '{name}' takes no settings here.")
+    try:
+        return cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise TrainingError(f"The loss {cls.__name__} does not accept these settings "
+                            f"({', '.join(params)}): {_first_line(exc)}") from exc
+
+
 def compile_model(model: Any, config: TrainingConfig, dataset: Any = None,
                   output_map: dict | None = None) -> dict[str, str]:
     """model.compile from the config; returns the loss used per output. TrainingError on bad names."""
     import keras
+
+    from app.data.synthetic import output_activation
 
     losses = resolved_losses(model, config, dataset, output_map)
     for name, loss in losses.items():
@@ -151,7 +190,10 @@ def compile_model(model: Any, config: TrainingConfig, dataset: Any = None,
     if all(v in NO_LOSS for v in losses.values()) and not model.losses:
         raise TrainingError("No output has a loss and the model adds none of its own; choose a "
                             "loss for at least one output.")
-    loss_arg = _per_output(model, {n: (None if v in NO_LOSS else v) for n, v in losses.items()})
+    acts = {n: output_activation(model, t) for n, t in zip(model.output_names, model.outputs)}
+    loss_arg = _per_output(model, {
+        n: None if v in NO_LOSS else loss_object(v, config.loss_params.get(n), acts[n])
+        for n, v in losses.items()})
     weights = None
     if config.loss_weights:
         weights = _per_output(model, {n: float(config.loss_weights.get(n, 1.0))

@@ -55,6 +55,7 @@ class TrainingConfig:
         losses: output name -> keras.losses name; "none" trains that output with no loss. Outputs
             not listed get a loss that matches their activation and targets (see default_losses).
         loss_weights: output name -> weight (default 1).
+        loss_params: output name -> loss constructor settings ({"from_logits": true, ...}).
         metrics: output name -> keras.metrics names.
         class_weight: class id (as text, JSON keys) -> weight, single-output classifiers only.
         dtype_policy: "float32", "mixed_float16", ...
@@ -67,6 +68,7 @@ class TrainingConfig:
     lr_schedule: dict[str, Any] | None = None
     losses: dict[str, str] = field(default_factory=dict)
     loss_weights: dict[str, float] = field(default_factory=dict)
+    loss_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     metrics: dict[str, list[str]] = field(default_factory=dict)
     batch_size: int = 32
     epochs: int = 10
@@ -116,6 +118,8 @@ class TrainingConfig:
                     for k, v in _map(g("losses", {}), "losses").items()},
             loss_weights={_text(k, "output name"): _num(v, f"loss weight of '{k}'", 0, 1e9)
                           for k, v in _map(g("loss_weights", {}), "loss weights").items()},
+            loss_params={_text(k, "output name"): dict(_map(v, f"loss settings of '{k}'"))
+                         for k, v in _map(g("loss_params", {}), "loss settings").items()},
             metrics={_text(k, "output name"): [_text(m, f"metric of '{k}'") for m in _seq(v)]
                      for k, v in _map(g("metrics", {}), "metrics").items()},
             batch_size=_int(g("batch_size", b.batch_size), "batch size", 1, 1 << 24),

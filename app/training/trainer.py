@@ -217,6 +217,7 @@ class Trainer:
         Raises TrainingError (or DataError) with a plain message when training cannot start or
         fit raises; the run folder then records status "failed".
         """
+        self.history, self._nan_at = [], None
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         run_id, self.run_dir = new_run_dir(self.runs_dir)
         self.record = rec = RunRecord(id=run_id, path=str(self.run_dir), started=now_iso(),

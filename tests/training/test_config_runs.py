@@ -189,3 +189,17 @@ def test_train_project_headless(tmp_path):
     assert Path(rec.path).parent == tmp_path / "iris_runs"
     assert {"started", "batch", "epoch", "finished"} <= set(seen)
     assert "Epoch 3/3" in out.getvalue()
+
+
+def test_logits_output_gets_from_logits_and_loss_weights_apply(digits, runs):
+    x = keras.Input((64,), name="digits")
+    logits = keras.layers.Dense(10, name="digit")(keras.layers.Dense(32, activation="relu")(x))
+    model = keras.Model(x, logits)
+    cfg = TrainingConfig(epochs=6, learning_rate=3e-3, loss_weights={"digit": 2.0},
+                         metrics={"digit": ["sparse_categorical_accuracy"]})
+    rec = Trainer(model, digits, cfg, runs).run()
+    assert model.loss.from_logits is True
+    assert rec.best_metrics["val_sparse_categorical_accuracy"] >= 0.85
+    with pytest.raises(TrainingError, match="does not accept these settings"):
+        compile_model(keras.Model(x, logits), TrainingConfig(loss_params={"digit": {"zz": 1}}),
+                      digits)
