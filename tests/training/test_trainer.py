@@ -35,8 +35,8 @@ def test_digits_mlp_reaches_90_percent(digits, runs, mlp):
 
 def _stop_after(trainer, step_event, seen):
     step_event.wait(30)
-    seen["at_stop"] = seen["step"]
     trainer.stop()
+    seen["at_stop"] = seen["step"]  # read after stop(): only the batch in flight may follow
 
 
 def test_stop_from_another_thread_within_one_batch(digits, runs, mlp):
