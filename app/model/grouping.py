@@ -18,6 +18,9 @@ from app.model.node import Edge, Node, OutputRef, new_id
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY
 
 
+INPUT_GAP = 260.0
+
+
 @dataclass
 class GroupCommand(Compound):
     block_id: str = ""
@@ -71,14 +74,20 @@ def group_nodes(graph, node_ids: list[str], name: str | None = None) -> GroupCom
     sub = ModelGraph(name or graph.unique_name("block"))
     block_name = sub.name
     graph.check_name(block_name)
-    # Inputs: one per distinct outside tensor.
+    # Inputs: one per distinct outside tensor, placed left of the layers they feed.
+    min_x = min(graph.node(n).position[0] for n in chosen)
     in_ports: dict[tuple[str, int], str] = {}
     for e in sorted(incoming, key=lambda e: (chosen.index(e.dst), e.port, e.slot)):
         key = (e.src, e.src_index)
         if key not in in_ports:
             src_name = graph.node(e.src).name
+            dst = graph.node(e.dst).position
             inp = Node(
-                new_id(), INPUT_SPEC_ID, sub.unique_name(f"{src_name}_in"), params={"shape": None}
+                new_id(),
+                INPUT_SPEC_ID,
+                sub.unique_name(f"{src_name}_in"),
+                params={"shape": None},
+                position=(min_x - INPUT_GAP, dst[1] + INPUT_GAP * len(in_ports) / 2),
             )
             sub._add_node(inp, emit=False)
             in_ports[key] = inp.id
