@@ -17,7 +17,6 @@ from app.model.commands import (
 from app.model.node import Edge, Node, OutputRef, new_id
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY
 
-
 INPUT_GAP = 260.0
 
 
