@@ -54,3 +54,18 @@ class KLDivergence(keras.layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "weight": self.weight}
+
+
+LAYERLOOM_LAYERS = {"layerloom>Sampling": Sampling, "layerloom>KLDivergence": KLDivergence}
+
+
+def ensure_registered() -> dict[str, type]:
+    """Make Keras' registry map LayerLoom's names to these classes (a script run in the same
+    process may have registered copies under the same names); returns the name -> class map."""
+    from keras.src.saving import object_registration as registration
+
+    for name, cls in LAYERLOOM_LAYERS.items():
+        if registration.GLOBAL_CUSTOM_OBJECTS.get(name) is not cls:
+            registration.GLOBAL_CUSTOM_OBJECTS[name] = cls
+            registration.GLOBAL_CUSTOM_NAMES[cls] = name
+    return LAYERLOOM_LAYERS

@@ -262,14 +262,11 @@ def _describe(obj: dict[str, Any], outer: str) -> str:
 
 
 def _is_layerloom_object(registered: str) -> bool:
-    import keras
-
     try:
-        import app.compiler.custom_layers  # noqa: F401  (registers LayerLoom's layers)
+        from app.compiler.custom_layers import ensure_registered
     except ImportError:
         return False
-    obj = keras.saving.get_registered_object(registered)
-    return obj is not None and getattr(obj, "__module__", "").startswith("app.")
+    return registered in ensure_registered()
 
 
 def _keras_version_ok() -> bool:
