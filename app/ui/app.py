@@ -61,12 +61,12 @@ def run_gui(args: list[str]) -> int:
     theme.load()
     window = MainWindow(theme=theme)
     exit_after_shown = os.environ.get(EXIT_AFTER_SHOWN_ENV) == "1"
-    opened = False
-    if args and not args[0].startswith("-"):
-        opened = window.open_path(args[0])
-    if not opened:
-        from app.project.examples import DEFAULT_EXAMPLE
+    from app.project.examples import DEFAULT_EXAMPLE
 
+    path = args[0] if args and not args[0].startswith("-") else None
+    # A .keras file needs Keras, and a bad path needs a message box: both wait for the window.
+    later = path is not None and (path.lower().endswith(".keras") or not os.path.isfile(path))
+    if not later and (path is None or not window.open_path(path)):
         window.open_example(DEFAULT_EXAMPLE)
     sys.excepthook = _make_excepthook(window, sys.excepthook)
     window.show()
@@ -80,6 +80,8 @@ def run_gui(args: list[str]) -> int:
             app.quit()
             return
         window.start_background_work()
+        if later and not window.open_path(path):
+            window.open_example(DEFAULT_EXAMPLE)
         window.offer_recovery()
 
     QTimer.singleShot(0, shown)
