@@ -13,23 +13,9 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
-CATEGORY_COLORS = {
-    "Input": "#2e9e6b",
-    "Core": "#3d7be0",
-    "Convolution": "#8b5cf6",
-    "Pooling": "#a855f7",
-    "Recurrent": "#e0823d",
-    "Attention": "#e04f8b",
-    "Normalization": "#14a3b8",
-    "Regularization": "#7f8c9b",
-    "Merging": "#d4a017",
-    "Reshaping": "#5b8def",
-    "Activation": "#e2574c",
-    "Preprocessing": "#6aa84f",
-    "Blocks": "#475569",
-    "Custom": "#c2410c",
-    "Other": "#8e8e93",
-}
+from app.ui.canvas.style import CATEGORY_COLORS, ERROR_COLOR, OK_WIRE_COLOR, WARNING_COLOR
+
+# One colour per category, shared with the node headers on the canvas.
 _SIZES = (16, 20, 24, 32, 40, 48, 64)
 
 
@@ -331,10 +317,10 @@ def _draw_app(p: QPainter, c: QColor) -> None:
 def severity_icon(severity: str) -> QIcon:
     """Icon for a problem severity: "error", "warning" or "ok"."""
     if severity == "error":
-        return _render(_draw_error, QColor("#d93f3f"))
+        return _render(_draw_error, QColor(ERROR_COLOR))
     if severity == "warning":
-        return _render(_draw_warning, QColor("#f0b429"))
-    return _render(_draw_ok, QColor("#2e9e6b"))
+        return _render(_draw_warning, QColor(WARNING_COLOR))
+    return _render(_draw_ok, QColor(OK_WIRE_COLOR))
 
 
 @cache
