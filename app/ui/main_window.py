@@ -209,6 +209,7 @@ class MainWindow(QMainWindow, FileOps):
             self.scene.set_report(self.last_report)
             self.inspector.set_report(self.last_report)
         self.actions_.leave_block.setEnabled(self.navigator.depth > 0)
+        self._on_selection([])
         QTimer.singleShot(0, self.fit_to_view)
 
     def _update_title(self, *_args) -> None:

@@ -438,3 +438,30 @@ def test_inspector_editors_for_tuples_floats_and_optional_values(window, qtbot):
     seed.none_box.click()  # back to None, the default: nothing stored
     assert "seed" not in graph.node(drop).params
     assert window.document.undo_stack.count() >= 6
+
+
+def test_edit_menu_select_all_copy_paste_group_delete_and_undo(window, qtbot):
+    window.open_example(DEFAULT_EXAMPLE)
+    graph = window.document.graph
+    acts = window.actions_
+    assert not acts.delete.isEnabled()  # nothing selected yet
+    window.scene.select_nodes([_node(window, "hidden").id, _node(window, "dropout").id])
+    assert acts.group.isEnabled()
+    acts.group.trigger()
+    assert len(graph) == 3 and graph.node_by_name("hidden") is None
+    acts.ungroup.trigger()
+    assert graph.node_by_name("hidden") is not None and len(graph) == 4
+    acts.select_all.trigger()
+    assert len(window.scene.selected_node_ids()) == 4
+    acts.copy.trigger()
+    acts.paste.trigger()
+    assert len(graph) == 8 and len(graph.edges()) == 6
+    acts.undo.trigger()
+    assert len(graph) == 4
+    acts.select_all.trigger()
+    acts.delete.trigger()
+    assert len(graph) == 0
+    acts.undo.trigger()
+    assert len(graph) == 4 and len(graph.edges()) == 3
+    acts.layout.trigger()
+    assert window.document.is_dirty
