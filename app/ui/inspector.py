@@ -22,6 +22,7 @@ from app.model import commands as cmds
 from app.nodes import REGISTRY
 from app.nodes.validate import validate_value
 from app.ui.icons import category_icon
+from app.ui.palette import display_name
 from app.ui.panels.summary import format_shape
 from app.ui.param_editors import ParamEditor
 
@@ -114,7 +115,7 @@ class Inspector(QScrollArea):
 
         icon = QLabel(body)
         icon.setPixmap(category_icon(spec.category).pixmap(28, 28))
-        title = QLabel(spec.class_name if spec.kind != "block" else "Block (nested model)", body)
+        title = QLabel(display_name(spec) if spec.kind != "block" else "Block (nested model)", body)
         title.setObjectName("inspectorTitle")
         subtitle = QLabel(f"{spec.category} · {spec.id}", body)
         subtitle.setObjectName("inspectorSubtitle")

@@ -28,8 +28,13 @@ def spec_mime_data(spec_id: str) -> QMimeData:
     return mime
 
 
+def display_name(spec: NodeSpec) -> str:
+    """What users call a node type: "Input" for keras.Input, else the Keras class name."""
+    return "Input" if spec.kind == "input" else spec.class_name
+
+
 def _tooltip(spec: NodeSpec) -> str:
-    lines = [f"<b>{spec.class_name}</b> <span style='color:gray'>({spec.category})</span>"]
+    lines = [f"<b>{display_name(spec)}</b> <span style='color:gray'>({spec.category})</span>"]
     if spec.doc:
         lines.append(spec.doc)
     lines.append(f"<span style='color:gray'>{spec.id}</span>")
@@ -98,7 +103,7 @@ class LayerPalette(QWidget):
             self.tree.addTopLevelItem(top)
             self._categories[category] = top
             for spec in specs:
-                item = QTreeWidgetItem([spec.class_name])
+                item = QTreeWidgetItem([display_name(spec)])
                 item.setIcon(0, category_icon(category))
                 item.setData(0, SPEC_ROLE, spec.id)
                 item.setToolTip(0, _tooltip(spec))
