@@ -28,7 +28,7 @@ from app.ui.inspector import Inspector
 from app.ui.keras_loader import KerasLoader
 from app.ui.palette import LayerPalette
 from app.ui.panels.code_view import CodePanel
-from app.ui.panels.problems import ProblemsPanel, find_node
+from app.ui.panels.problems import ProblemsPanel
 from app.ui.panels.summary import SummaryPanel
 from app.ui.recovery import AutosaveController
 from app.ui.validation import ValidationController
@@ -293,15 +293,17 @@ class MainWindow(QMainWindow, FileOps):
             act.setEnabled(bool(node_ids))
 
     def reveal_node(self, node_id: str) -> None:
-        """Select a node and bring it into view (from the Problems / Summary panels)."""
+        """Select a node and bring it into view, opening the blocks it sits in (Problems panel)."""
         if self.scene is None:
             return
         if node_id not in self.scene.graph:
-            _node, top = find_node(self.document.graph, node_id)
-            if top is None:
+            path = next((p for p, g in self.document.graph.walk() if node_id in g), None)
+            if path is None:
                 return
             self.navigator.go_to(0)
-            node_id = top
+            for block_id in path:
+                if not self.navigator.open(block_id):
+                    return
         self.scene.select_node(node_id)
         self.view.frame_node(node_id)
 

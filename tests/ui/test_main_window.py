@@ -465,3 +465,18 @@ def test_edit_menu_select_all_copy_paste_group_delete_and_undo(window, qtbot):
     assert len(graph) == 4 and len(graph.edges()) == 3
     acts.layout.trigger()
     assert window.document.is_dirty
+
+
+def test_problem_inside_a_block_opens_the_block(window, qtbot):
+    from app.ui.canvas import edits
+
+    window.open_example(DEFAULT_EXAMPLE)
+    graph = window.document.graph
+    hidden = _node(window, "hidden").id
+    block = edits.group_selection(window.scene, [hidden, _node(window, "dropout").id])
+    window.scene.try_push(cmds.update_node(graph, graph.inputs[0], params={"shape": []}))
+    qtbot.waitUntil(lambda: window.problems.error_count() > 0, timeout=20_000)
+    window.reveal_node(hidden)
+    assert window.navigator.depth == 1 and window.breadcrumb.isVisible()
+    assert window.scene.selected_node_ids() == [hidden]
+    assert block in graph
