@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
 
 SEQ = QKeySequence.StandardKey
 
@@ -121,11 +121,48 @@ class WindowActions:
 
         self.selection_actions = [self.cut, self.copy, self.duplicate, self.delete, self.group]
         self._build_menus(w)
+        self._build_toolbar(w)
 
     def canvas_only(self, view) -> None:
         """Tie the single-key shortcuts to the canvas view."""
         for act in (self.fit, self.quick_add):
             view.addAction(act)
+
+    def _build_toolbar(self, w) -> None:
+        """A slim toolbar with the everyday file, undo and canvas actions."""
+        style = w.style()
+        sp = QStyle.StandardPixmap
+        for act, pix in (
+            (self.new, sp.SP_FileIcon),
+            (self.open, sp.SP_DialogOpenButton),
+            (self.save, sp.SP_DialogSaveButton),
+            (self.undo, sp.SP_ArrowBack),
+            (self.redo, sp.SP_ArrowForward),
+        ):
+            act.setIcon(style.standardIcon(pix))
+        bar = QToolBar("Main", w)
+        bar.setObjectName("toolbar_main")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(18, 18))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addActions([self.new, self.open, self.save])
+        bar.addSeparator()
+        bar.addActions([self.undo, self.redo])
+        bar.addSeparator()
+        for act, label in (
+            (self.fit, "Fit"),
+            (self.layout, "Auto-layout"),
+            (self.quick_add, "Add layer…"),
+        ):
+            button = bar.addAction(label, act.trigger)
+            button.setToolTip(f"{act.text().replace('&', '')} ({act.shortcut().toString()})")
+        bar.addSeparator()
+        export = bar.addAction("Export .keras…", self.export_keras.trigger)
+        export.setToolTip(self.export_keras.statusTip())
+        for act in (self.undo, self.redo):  # their text grows with the command name
+            bar.widgetForAction(act).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        w.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.toolbar = bar
 
     def _build_menus(self, w) -> None:
         bar = w.menuBar()
