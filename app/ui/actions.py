@@ -136,10 +136,9 @@ class WindowActions:
             (self.new, sp.SP_FileIcon),
             (self.open, sp.SP_DialogOpenButton),
             (self.save, sp.SP_DialogSaveButton),
-            (self.undo, sp.SP_ArrowBack),
-            (self.redo, sp.SP_ArrowForward),
         ):
             act.setIcon(style.standardIcon(pix))
+        self.recolor_icons(w.palette().color(w.palette().ColorRole.WindowText))
         bar = QToolBar("Main", w)
         bar.setObjectName("toolbar_main")
         bar.setMovable(False)
@@ -163,6 +162,13 @@ class WindowActions:
             bar.widgetForAction(act).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         w.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.toolbar = bar
+
+    def recolor_icons(self, color) -> None:
+        """Redraw the theme-coloured icons (after a light/dark switch)."""
+        from app.ui.icons import action_icon
+
+        self.undo.setIcon(action_icon("undo", color))
+        self.redo.setIcon(action_icon("redo", color))
 
     def _build_menus(self, w) -> None:
         bar = w.menuBar()

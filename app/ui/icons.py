@@ -327,3 +327,30 @@ def severity_icon(severity: str) -> QIcon:
 def app_icon() -> QIcon:
     """The LayerLoom window icon."""
     return _render(_draw_app, QColor("#3d7be0"))
+
+
+def _draw_undo(p: QPainter, c: QColor) -> None:
+    p.setPen(_pen(c, 2.0))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    path = QPainterPath(QPointF(6, 10))
+    path.lineTo(QPointF(14, 10))
+    path.cubicTo(QPointF(21, 10), QPointF(21, 19), QPointF(14, 19))
+    path.lineTo(QPointF(9, 19))
+    p.drawPath(path)
+    p.drawPolyline(QPolygonF([QPointF(10, 5.5), QPointF(5.5, 10), QPointF(10, 14.5)]))
+
+
+def _draw_redo(p: QPainter, c: QColor) -> None:
+    p.translate(24, 0)
+    p.scale(-1, 1)
+    _draw_undo(p, c)
+
+
+@cache
+def _action_icon(name: str, color: str) -> QIcon:
+    return _render({"undo": _draw_undo, "redo": _draw_redo}[name], QColor(color))
+
+
+def action_icon(name: str, color: QColor) -> QIcon:
+    """A toolbar icon ("undo" or "redo") drawn in `color` (the theme's text colour)."""
+    return _action_icon(name, color.name())

@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QUndoGroup
+from PySide6.QtGui import QDesktopServices, QPalette, QUndoGroup
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -84,15 +85,16 @@ class MainWindow(QMainWindow, FileOps):
         if theme is not None:
             self.actions_.themes[theme.mode].setChecked(True)
             theme.theme_changed.connect(self._on_theme_changed)
+            self.code.set_dark(theme.is_dark)
         self.set_document(Document())
         self._restore_layout()
 
     # ----- layout ------------------------------------------------------------------------------
     def _build_docks(self) -> None:
-        self.palette = LayerPalette(self)
-        self.palette.add_requested.connect(self.add_layer_at_centre)
+        self.layer_palette = LayerPalette(self)
+        self.layer_palette.add_requested.connect(self.add_layer_at_centre)
         self.palette_dock = self._dock(
-            "Layers", "palette", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
+            "Layers", "palette", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea
         )
         self.inspector = Inspector(self)
         self.inspector.status_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
@@ -384,6 +386,7 @@ class MainWindow(QMainWindow, FileOps):
 
     def _on_theme_changed(self, dark: bool) -> None:
         self.code.set_dark(dark)
+        self.actions_.recolor_icons(QApplication.palette().color(QPalette.ColorRole.WindowText))
         if self.scene is not None and hasattr(self.scene, "apply_palette"):
             self.scene.apply_palette()
         self.view.viewport().update()

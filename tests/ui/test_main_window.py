@@ -34,8 +34,8 @@ def _set_line(qtbot, edit, text: str) -> None:
 
 
 def _double_click_palette(qtbot, win, spec_id: str) -> None:
-    tree = win.palette.tree
-    item = win.palette.item_for(spec_id)
+    tree = win.layer_palette.tree
+    item = win.layer_palette.item_for(spec_id)
     tree.scrollToItem(item)
     rect = tree.visualItemRect(item)
     assert rect.isValid()
@@ -67,9 +67,9 @@ def test_build_digits_mlp_by_user_actions_with_undo_redo(window, qtbot, drag):
     window.new_document()
     graph, stack = window.document.graph, window.document.undo_stack
     # Palette: search narrows the tree; double-click adds at the view centre.
-    window.palette.search.setText("input")
-    assert "keras.Input" in window.palette.visible_spec_ids()
-    window.palette.search.clear()
+    window.layer_palette.search.setText("input")
+    assert "keras.Input" in window.layer_palette.visible_spec_ids()
+    window.layer_palette.search.clear()
     _double_click_palette(qtbot, window, "keras.Input")
     assert len(graph) == 1
     inp = graph.nodes()[0].id
