@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from _fixtures import *  # noqa: F403  (fixtures: window, errors, isolated_settings, no_dangling_qthreads)
 from _fixtures import make_window, wait_checked
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QColor, QDropEvent, QImage
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 from app.model import commands as cmds
@@ -301,7 +302,18 @@ def test_drop_a_project_file_on_the_canvas_opens_it(window, qtbot, tmp_path):
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    # Dropped on the canvas: the view ignores files, so the drop reaches the window.
+    # Dropped on the canvas: the view ignores files, so the drag reaches the window.
+    with warnings.catch_warnings():  # the only QDragEnterEvent constructor takes a QPoint
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(
+            QPoint(50, 50),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+    QApplication.sendEvent(window.view.viewport(), enter)
+    assert enter.isAccepted()
     QApplication.sendEvent(window.view.viewport(), event)
     assert event.isAccepted()
     qtbot.waitUntil(lambda: window.windowTitle() == "LayerLoom — dropped.llproj", timeout=5000)
