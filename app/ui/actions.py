@@ -59,7 +59,7 @@ class WindowActions:
             lambda: w.export_image_dialog("svg"),
             tip="Save a vector picture of the graph",
         )
-        self.quit = a(w, "&Quit", w.close, SEQ.Quit)
+        self.quit = a(w, "&Quit", w.close, "Ctrl+Q")
 
         undo = w.undo_group.createUndoAction(w, "&Undo")
         undo.setShortcut(QKeySequence(SEQ.Undo))
