@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 from app.model import commands as cmds
+from app.nodes import REGISTRY
 from app.project.examples import DEFAULT_EXAMPLE
 
 DENSE = "keras.layers.Dense"
@@ -71,6 +72,10 @@ def test_build_digits_mlp_by_user_actions_with_undo_redo(window, qtbot, drag):
     window.layer_palette.search.setText("input")
     assert "keras.Input" in window.layer_palette.visible_spec_ids()
     window.layer_palette.search.clear()
+    item = window.layer_palette.item_for(DENSE)
+    assert REGISTRY[DENSE].doc in item.toolTip(0)
+    mime = window.layer_palette.tree.mimeData([item])
+    assert bytes(mime.data("application/x-layerloom-spec")).decode() == DENSE
     _double_click_palette(qtbot, window, "keras.Input")
     assert len(graph) == 1
     inp = graph.nodes()[0].id
@@ -324,6 +329,8 @@ def test_exports_code_png_svg_and_keras(window, qtbot, tmp_path, errors):
     wait_checked(qtbot, window)
     window.tabs.setCurrentWidget(window.code)
     qtbot.waitUntil(lambda: "keras" in window.code.text(), timeout=10_000)
+    window.code.copy_to_clipboard()
+    assert QApplication.clipboard().text() == window.code.text()
     script = tmp_path / "model.py"
     assert window.export_script(script)
     compile(script.read_text(), str(script), "exec")
