@@ -46,6 +46,12 @@ def _double_click_palette(qtbot, win, spec_id: str) -> None:
 
 
 def test_opens_default_example_clean_with_title(window, qtbot):
+    from app.project.examples import list_examples
+
+    examples = window.actions_.examples_menu.actions()
+    assert [a.text() for a in examples] == [title for _n, title, _p in list_examples()]
+    examples[-1].trigger()  # File > Examples > (last)
+    assert window.document.origin == "example" and not window.document.is_dirty
     assert window.open_example(DEFAULT_EXAMPLE)
     graph = window.document.graph
     assert len(graph) >= 3 and graph.outputs
