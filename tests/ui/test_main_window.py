@@ -507,3 +507,20 @@ def test_problem_inside_a_block_opens_the_block(window, qtbot):
     assert window.navigator.depth == 1 and window.breadcrumb.isVisible()
     assert window.scene.selected_node_ids() == [hidden]
     assert block in graph
+
+
+def test_undoing_the_group_while_inside_the_block_returns_to_the_model(window, qtbot):
+    from app.ui.canvas import edits
+
+    window.open_example(DEFAULT_EXAMPLE)
+    graph = window.document.graph
+    block = edits.group_selection(
+        window.scene, [_node(window, "hidden").id, _node(window, "dropout").id]
+    )
+    window.navigator.open(block)
+    assert window.navigator.depth == 1
+    window.actions_.undo.trigger()  # the group itself
+    assert block not in graph and window.navigator.depth == 0
+    assert window.scene.graph is graph and not window.breadcrumb.isVisible()
+    window.actions_.redo.trigger()
+    assert block in graph and window.navigator.depth == 0
