@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.project.recovery import RecoveryEntry, RecoveryStore
 from app.ui.actions import WindowActions
 from app.ui.block_nav import BlockNavigator, Breadcrumb
+from app.ui.canvas_hint import EmptyCanvasHint
 from app.ui.document import KERAS_SUFFIX, Document
 from app.ui.file_ops import FileOps
 from app.ui.icons import app_icon
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow, FileOps):
         box.addWidget(self.breadcrumb)
         box.addWidget(self.view, 1)
         self.setCentralWidget(centre)
+        self.empty_hint = EmptyCanvasHint(self.view)
         self._build_docks()
         self.actions_ = WindowActions(self)
         self.actions_.canvas_only(self.view)
@@ -117,9 +119,9 @@ class MainWindow(QMainWindow, FileOps):
             "Panels", "panels", self.tabs, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.resizeDocks(
-            [self.palette_dock, self.inspector_dock], [250, 330], Qt.Orientation.Horizontal
+            [self.palette_dock, self.inspector_dock], [265, 320], Qt.Orientation.Horizontal
         )
-        self.resizeDocks([self.panels_dock], [230], Qt.Orientation.Vertical)
+        self.resizeDocks([self.panels_dock], [200], Qt.Orientation.Vertical)
 
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -207,6 +209,7 @@ class MainWindow(QMainWindow, FileOps):
             old_scene.dispose()
             old_scene.deleteLater()
         self.inspector.set_context(graph, undo_stack)
+        self.empty_hint.follow(graph)
         if self.last_report is not None:
             self.scene.set_report(self.last_report)
             self.inspector.set_report(self.last_report)

@@ -74,6 +74,7 @@ def test_opens_default_example_clean_with_title(window, qtbot):
 def test_build_digits_mlp_by_user_actions_with_undo_redo(window, qtbot, drag):
     window.new_document()
     graph, stack = window.document.graph, window.document.undo_stack
+    assert window.empty_hint.isVisible()  # an empty canvas says how to start
     # Palette: search narrows the tree; double-click adds at the view centre.
     window.layer_palette.search.setText("input")
     assert "keras.Input" in window.layer_palette.visible_spec_ids()
@@ -83,7 +84,7 @@ def test_build_digits_mlp_by_user_actions_with_undo_redo(window, qtbot, drag):
     mime = window.layer_palette.tree.mimeData([item])
     assert bytes(mime.data("application/x-layerloom-spec")).decode() == DENSE
     _double_click_palette(qtbot, window, "keras.Input")
-    assert len(graph) == 1
+    assert len(graph) == 1 and not window.empty_hint.isVisible()
     inp = graph.nodes()[0].id
     x, y = graph.node(inp).position
     hidden = window.scene.add_node_at(DENSE, QPointF(x + 400, y + 40))
