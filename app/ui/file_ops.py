@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from app.errors import LayerLoomError
 from app.project import PROJECT_SUFFIX
+from app.project.recovery import RecoveryEntry
 from app.ui.document import KERAS_SUFFIX, Document
 
 MAX_RECENT = 10
@@ -48,6 +49,42 @@ def export_keras_model(graph, path: str | os.PathLike) -> Path:
 
 class FileOps:
     """Mixin for MainWindow: everything behind the File menu."""
+
+    # ----- questions (methods, so tests can answer them) --------------------------------------------
+    def ask_save_changes(self) -> str:
+        """Ask Save / Discard / Cancel for unsaved changes; returns "save", "discard" or "cancel"."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Unsaved changes")
+        box.setText(f"Save the changes to “{self.document.display_name}”?")
+        box.setInformativeText("Your changes are lost if you don't save them.")
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def ask_restore(self, entries: list[RecoveryEntry]) -> bool:
+        """Ask whether to restore the newest autosaved work."""
+        newest = entries[0]
+        from datetime import datetime
+
+        when = datetime.fromtimestamp(newest.saved_at).strftime("%Y-%m-%d %H:%M")
+        answer = QMessageBox.question(
+            self,
+            "Restore unsaved work?",
+            f"LayerLoom closed without saving “{newest.name}” (autosaved {when}).\n\n"
+            "Restore it? Choosing No discards the autosaved copy.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     # ----- asking first --------------------------------------------------------------------------
     def maybe_save(self) -> bool:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.project.recovery import RecoveryEntry, RecoveryStore
+from app.project.recovery import RecoveryStore
 from app.ui.actions import WindowActions
 from app.ui.block_nav import BlockNavigator, Breadcrumb
 from app.ui.canvas_hint import EmptyCanvasHint
@@ -408,42 +408,7 @@ class MainWindow(QMainWindow, FileOps):
     def open_keras_docs(self) -> None:
         QDesktopServices.openUrl(QUrl(KERAS_DOCS_URL))
 
-    # ----- questions (methods so tests can answer them) --------------------------------------------
-    def ask_save_changes(self) -> str:
-        """Ask Save / Discard / Cancel for unsaved changes; returns "save", "discard" or "cancel"."""
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Unsaved changes")
-        box.setText(f"Save the changes to “{self.document.display_name}”?")
-        box.setInformativeText("Your changes are lost if you don't save them.")
-        box.setStandardButtons(
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        answer = box.exec()
-        return {
-            QMessageBox.StandardButton.Save: "save",
-            QMessageBox.StandardButton.Discard: "discard",
-        }.get(QMessageBox.StandardButton(answer), "cancel")
-
-    def ask_restore(self, entries: list[RecoveryEntry]) -> bool:
-        """Ask whether to restore the newest autosaved work."""
-        newest = entries[0]
-        from datetime import datetime
-
-        when = datetime.fromtimestamp(newest.saved_at).strftime("%Y-%m-%d %H:%M")
-        answer = QMessageBox.question(
-            self,
-            "Restore unsaved work?",
-            f"LayerLoom closed without saving “{newest.name}” (autosaved {when}).\n\n"
-            "Restore it? Choosing No discards the autosaved copy.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.Yes,
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
+    # ----- messages ----------------------------------------------------------------------------
     def show_error(self, title: str, message: str) -> None:
         """A message box for errors the user must see (tests may override it)."""
         QMessageBox.warning(self, title, message)
