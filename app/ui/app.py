@@ -52,7 +52,6 @@ def run_gui(args: list[str]) -> int:
     from app import __version__
 
     app.setApplicationVersion(__version__)
-    app.setApplicationDisplayName("LayerLoom")
 
     from app.ui.main_window import MainWindow
     from app.ui.theme import ThemeManager
