@@ -68,6 +68,7 @@ def run_gui(args: list[str]) -> int:
     if not later and (path is None or not window.open_path(path)):
         window.open_example(DEFAULT_EXAMPLE)
     sys.excepthook = _make_excepthook(window, sys.excepthook)
+    _quit_cleanly_on_signals(app, window)
     window.show()
 
     def shown() -> None:
@@ -85,6 +86,25 @@ def run_gui(args: list[str]) -> int:
 
     QTimer.singleShot(0, shown)
     return app.exec()
+
+
+def _quit_cleanly_on_signals(app, window) -> None:
+    """SIGTERM/SIGINT (logout, Ctrl+C): autosave unsaved work, stop threads, quit."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def on_signal(*_args) -> None:
+        window.autosave.autosave_now()  # kept: offered back at the next start
+        window.shutdown()
+        app.exit(0)  # not quit(): that would close the window and ask about saving
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    # Python runs signal handlers only between bytecodes; wake it up now and then.
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: None)
+    timer.start(300)
 
 
 def _make_excepthook(window, previous):
