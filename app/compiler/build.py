@@ -70,7 +70,7 @@ class BuildWalker(Walker):
     def _block_model(self, owner: Node, inputs: list, outputs: list, inner: Scope) -> keras.Model:
         """keras.Sequential for a chain imported from a Sequential, else a Functional model."""
         sub = owner.subgraph
-        chain = _chain(sub) if owner.params.get("model_class") == "Sequential" else None
+        chain = sub.sequential_chain() if owner.params.get("model_class") == "Sequential" else None
         if chain is not None:
             first = sub.node(sub.inputs[0])
             shape, dtype, sparse = kc.tensor_spec(inputs[0])
@@ -87,21 +87,3 @@ class BuildWalker(Walker):
         return model
 
 
-def _chain(sub: ModelGraph) -> list[str] | None:
-    """Node ids of a simple Input -> a -> b -> ... chain (Sequential-shaped), else None."""
-    if len(sub.inputs) != 1 or len(sub.outputs) != 1 or sub.outputs[0].index != 0:
-        return None
-    order, current = [], sub.inputs[0]
-    while True:
-        nxt = sub.out_edges(current)
-        if not nxt:
-            break
-        if len(nxt) != 1 or len(sub.in_edges(nxt[0].dst)) != 1 or nxt[0].src_index != 0:
-            return None
-        current = nxt[0].dst
-        if sub.node(current).shared_with is not None:
-            return None
-        order.append(current)
-    if current != sub.outputs[0].node or len(order) != len(sub) - 1:
-        return None
-    return order

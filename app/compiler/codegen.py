@@ -77,7 +77,7 @@ class _Script:
         self.written.add(name)
         sub = block.subgraph
         scope = _Scope(self, sub, Names(self.globals.taken), indent="    ")
-        chain = sequential_chain(sub) if block.params.get("model_class") == "Sequential" else None
+        chain = sub.sequential_chain() if block.params.get("model_class") == "Sequential" else None
         body = scope.lines(target="return ", chain=chain)
         params = ", ".join(scope.like.values())
         doc = f'    """The nested model "{_safe_title(block.name)}"."""'
@@ -263,26 +263,6 @@ class _Scope:
                 items.append(self._layer_expr(node, spec))
         model = Call(Atom("keras.Sequential"), [Seq(items)], [("name", literal(self.g.name))])
         return lines + render(model, self.ind, target)
-
-
-def sequential_chain(sub: ModelGraph) -> list[str] | None:
-    """Node ids of an Input -> a -> b -> ... chain, which build_model makes a keras.Sequential."""
-    if len(sub.inputs) != 1 or len(sub.outputs) != 1 or sub.outputs[0].index != 0:
-        return None
-    order, current = [], sub.inputs[0]
-    while True:
-        nxt = sub.out_edges(current)
-        if not nxt:
-            break
-        if len(nxt) != 1 or len(sub.in_edges(nxt[0].dst)) != 1 or nxt[0].src_index != 0:
-            return None
-        current = nxt[0].dst
-        if sub.node(current).shared_with is not None:
-            return None
-        order.append(current)
-    if current != sub.outputs[0].node or len(order) != len(sub) - 1:
-        return None
-    return order
 
 
 def _safe_title(name: str) -> str:

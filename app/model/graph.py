@@ -142,6 +142,25 @@ class ModelGraph:
         order = {nid: i for i, nid in enumerate(self._nodes)}
         return list(nx.lexicographical_topological_sort(self._g, key=order.__getitem__))
 
+    def sequential_chain(self) -> list[str] | None:
+        """Node ids of a simple Input -> a -> b -> ... chain (Sequential-shaped), else None."""
+        if len(self.inputs) != 1 or len(self.outputs) != 1 or self.outputs[0].index != 0:
+            return None
+        order, current = [], self.inputs[0]
+        while True:
+            nxt = self.out_edges(current)
+            if not nxt:
+                break
+            if len(nxt) != 1 or len(self.in_edges(nxt[0].dst)) != 1 or nxt[0].src_index != 0:
+                return None
+            current = nxt[0].dst
+            if self.node(current).shared_with is not None:
+                return None
+            order.append(current)
+        if current != self.outputs[0].node or len(order) != len(self) - 1:
+            return None
+        return order
+
     def input_nodes(self) -> list[Node]:
         return [self._nodes[i] for i in self.inputs]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import LayerLoomError
+from app.project.atomic import atomic_write_bytes
 from app.training.runs import save_model_atomic
 
 
@@ -86,12 +87,5 @@ def export_tflite(model: Any, path: str | Path) -> Path:
         except Exception as exc:
             raise ExportError(f"TFLite conversion failed (some layers have no TFLite version): "
                               f"{_why(exc)}", path=str(path)) from exc
-    fd, tmp_file = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp_file, path)
-    except BaseException:
-        Path(tmp_file).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data)
     return path

@@ -6,15 +6,14 @@ import csv
 import io
 import json
 import math
-import os
 import shutil
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from app.project.atomic import atomic_open, atomic_path
 from app.training.config import TrainingError
 
 RUN_FILE = "run.json"
@@ -83,15 +82,8 @@ def now_iso() -> str:
 
 def write_text_atomic(path: str | Path, text: str) -> None:
     """Write a text file via a temp file in the same folder and os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w") as f:
+        f.write(text)
 
 
 def write_json_atomic(path: str | Path, data: Any) -> None:
@@ -108,17 +100,12 @@ def save_model_atomic(model: Any, path: str | Path) -> Path:
     """model.save to a temp path in the same folder, then os.replace (a failed save leaves the
     previous file intact). The temp name keeps the suffix Keras uses to pick the format."""
     path = Path(path)
-    suffix = ".weights.h5" if path.name.endswith(".weights.h5") else path.suffix
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex[:6]}.tmp{suffix}"
-    try:
-        if suffix == ".weights.h5":
+    weights_only = path.name.endswith(".weights.h5")
+    with atomic_path(path, ".weights.h5" if weights_only else path.suffix) as tmp:
+        if weights_only:
             model.save_weights(str(tmp))
         else:
             model.save(str(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 

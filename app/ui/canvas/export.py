@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem
 
 from app.errors import LayerLoomError
+from app.project.atomic import atomic_path
 from app.ui.canvas.edge_item import EdgeItem, ShareLinkItem
 from app.ui.canvas.node_item import NodeItem
 
@@ -53,13 +53,11 @@ def _plain_render(scene):
         scene.blockSignals(False)
 
 
-def _atomic_target(path: str | os.PathLike, suffix: str) -> tuple[Path, str]:
+def _check_folder(path: str | os.PathLike) -> Path:
     target = Path(path)
     if not target.parent.is_dir():
         raise LayerLoomError(f"Cannot export to {target}: the folder does not exist.", path=str(target))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    return target, tmp
+    return target
 
 
 def _render(scene, painter: QPainter, target: QRectF, source: QRectF) -> None:
@@ -81,20 +79,16 @@ def export_png(scene, path: str | os.PathLike, scale: float = 2.0) -> Path:
     size = QSize(max(1, math.ceil(source.width() * scale)), max(1, math.ceil(source.height() * scale)))
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(scene.theme.background)
-    target, tmp = _atomic_target(path, ".png")
-    try:
-        with _plain_render(scene):
-            painter = QPainter(image)
-            try:
-                _render(scene, painter, QRectF(0, 0, size.width(), size.height()), source)
-            finally:
-                painter.end()
-        if not image.save(tmp, "PNG"):
+    target = _check_folder(path)
+    with _plain_render(scene):
+        painter = QPainter(image)
+        try:
+            _render(scene, painter, QRectF(0, 0, size.width(), size.height()), source)
+        finally:
+            painter.end()
+    with atomic_path(target, ".png") as tmp:
+        if not image.save(str(tmp), "PNG"):
             raise LayerLoomError(f"Could not write the picture {target}.", path=str(target))
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
 
 
@@ -102,10 +96,10 @@ def export_svg(scene, path: str | os.PathLike) -> Path:
     """Write the whole graph as an SVG drawing (shapes and text stay vectors)."""
     source = graph_rect(scene)
     w, h = math.ceil(source.width()), math.ceil(source.height())
-    target, tmp = _atomic_target(path, ".svg")
-    try:
+    target = _check_folder(path)
+    with atomic_path(target, ".svg") as tmp:
         gen = QSvgGenerator()
-        gen.setFileName(tmp)
+        gen.setFileName(str(tmp))
         gen.setSize(QSize(w, h))
         gen.setViewBox(QRectF(0, 0, w, h))
         gen.setTitle(getattr(scene.graph, "name", "model"))
@@ -118,8 +112,4 @@ def export_svg(scene, path: str | os.PathLike) -> Path:
                 _render(scene, painter, QRectF(0, 0, w, h), source)
             finally:
                 painter.end()
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
