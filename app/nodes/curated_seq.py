@@ -33,8 +33,16 @@ SEQ_FLAGS = (RETURN_SEQ, RETURN_STATE, GO_BACK, STATEFUL, UNROLL)
 RNN_KEY = ("units", "return_sequences")
 
 
+# Encoder states can seed a decoder (seq2seq): LSTM(...)(x, initial_state=[h, c]).
+RNN_PORTS = (
+    PortSpec("inputs"),
+    PortSpec("initial_state", variadic=True, optional=True, min_count=1, keyword="initial_state"),
+)
+
+
 def _rnn(name: str, doc: str, params: tuple) -> NodeSpec:
-    return spec(name, "Recurrent", doc, params, example=SEQ, key=RNN_KEY, chosen=("units",))
+    return spec(name, "Recurrent", doc, params, example=SEQ, key=RNN_KEY, chosen=("units",),
+                inputs=RNN_PORTS, call_style="args")
 
 
 RECURRENT = [
