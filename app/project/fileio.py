@@ -162,7 +162,8 @@ def read_json(p: Path) -> Any:
             f"Could not open '{name}': its content is nested too deeply.", path=str(p)
         ) from None
     except json.JSONDecodeError as exc:
-        cut = exc.pos >= len(text.rstrip())
+        # An unterminated string runs to the end of the text: the file was cut inside it.
+        cut = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         what = "the file is cut short (incomplete JSON)" if cut else "the file is not valid JSON"
         raise ProjectFileError(
             f"Could not open '{name}': {what} (line {exc.lineno}, column {exc.colno}: {exc.msg}).",

@@ -16,6 +16,16 @@ Version 0 (the preview format, before files carried "app" / "format_version") lo
 
 "type" was the Keras class name ("Dense", "Input"/"InputLayer", "Block"); version 1 names node
 types by registry id ("keras.layers.Dense") under "spec" and keeps the graph under "graph".
+
+Version 1 settings looked like::
+
+    "data": {"source": "sklearn.digits", "options": {...}, <other keys kept as they were>},
+    "training": {"optimizer": "Adam", "learning_rate": 0.001, "loss": {"out": "mse"},
+                 "loss_weights": {...}, "metrics": {"out": ["mae"]}, "batch_size": 32,
+                 "epochs": 10, "validation_split": 0.2, "seed": null, <other keys kept>}
+
+Version 2 stores app.data's DataConfig and app.training's TrainingConfig as they are: the
+losses are under "losses", and the validation split and the data seed live with the data.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ from typing import Any
 from app.errors import GraphError
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 APP_TAG = "layerloom"
 
 
@@ -114,7 +124,33 @@ def migrate_0_to_1(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: migrate_0_to_1}
+def migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Settings become DataConfig / TrainingConfig: "loss" -> "losses", split and seed -> data."""
+    doc = dict(doc)
+    data, training = doc.get("data", {}), doc.get("training", {})
+    if not isinstance(data, dict) or not isinstance(training, dict):
+        return doc  # left for the settings check to reject in plain words
+    data, training = dict(data), dict(training)
+    if "loss" in training:
+        loss = training.pop("loss")
+        training.setdefault("losses", loss)
+    if "validation_split" in training:
+        split = training.pop("validation_split")
+        data.setdefault("validation_split", split)
+        if split == 0:
+            data.setdefault("validation", "none")
+    seed = training.get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        data.setdefault("seed", seed)
+    data.setdefault("source", "")
+    doc["data"], doc["training"] = data, training
+    return doc
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: migrate_0_to_1,
+    1: migrate_1_to_2,
+}
 
 
 def detect_version(doc: dict[str, Any]) -> int | None:

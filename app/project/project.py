@@ -11,6 +11,7 @@ from app.project.migrations import APP_TAG, FORMAT_VERSION
 from app.project.settings import DataSettings, SettingsError, TrainingSettings
 
 PROJECT_SUFFIX = ".llproj"
+RUNS_SUFFIX = "_runs"
 MAX_RUNS = 10_000
 
 
@@ -21,9 +22,12 @@ class Project:
     Attributes:
         name: shown in the title bar and used for exported files.
         graph: the model.
-        data: dataset source and its options.
-        training: optimizer, losses, metrics, batch size, epochs, ...
-        runs: one plain dict per finished training run (RunRecord.to_dict()).
+        data: DataSettings (an app.data DataConfig): source, options, validation, normalisation,
+            seed, sample limit, target, input / output maps.
+        training: TrainingSettings (an app.training TrainingConfig): optimizer, schedule, losses,
+            loss weights and metrics per output, batch size, epochs, callbacks, ...
+        runs: one plain dict per training run (RunRecord.to_dict()); paths of run folders inside
+            the project folder are relative to it.  Kept as written (unknown keys survive).
         trusted_code: the user allowed custom code in this project to run.  Never read from the
             file (a file cannot vouch for itself); it starts False on every load.
         path: the file it was loaded from / saved to, or None if never saved.
@@ -50,6 +54,67 @@ class Project:
             "training": self.training.to_dict(),
             "runs": list(self.runs),
         }
+
+    @property
+    def runs_dir(self) -> Path | None:
+        """<project folder>/<file stem>_runs, where training runs of a saved project go."""
+        if self.path is None:
+            return None
+        p = Path(self.path)
+        return p.parent / f"{p.stem}{RUNS_SUFFIX}"
+
+    def data_config(self) -> Any:
+        """The DataConfig to train with: relative data file paths resolved next to the file."""
+        return self.data.resolved(None if self.path is None else Path(self.path).parent)
+
+    def add_run(self, record: Any) -> dict[str, Any]:
+        """Append a run (RunRecord or its dict), replacing an earlier entry with the same id.
+
+        A run folder inside the project's folder is stored relative to it, so the project and
+        its runs can move together.
+        """
+        d = dict(record.to_dict() if hasattr(record, "to_dict") else record)
+        if self.path is not None and isinstance(d.get("path"), str):
+            folder = Path(self.path).parent.resolve()
+            try:
+                d["path"] = Path(d["path"]).resolve().relative_to(folder).as_posix()
+            except ValueError:
+                pass  # outside the project folder: keep it absolute
+        self.runs = [r for r in self.runs if r.get("id") != d.get("id")] + [d]
+        return d
+
+    def remove_run(self, run_id: str) -> bool:
+        """Forget the run with that id (its folder is left alone); False if there was none."""
+        before = len(self.runs)
+        self.runs = [r for r in self.runs if r.get("id") != run_id]
+        return len(self.runs) != before
+
+    def run_records(self) -> list[Any]:
+        """The runs as RunRecords with absolute folder paths, oldest first (bad entries skipped)."""
+        from app.training.config import TrainingError
+        from app.training.runs import RunRecord
+
+        out = []
+        for d in self.runs:
+            try:
+                rec = RunRecord.from_dict(d)
+            except (TrainingError, TypeError, ValueError):
+                continue
+            p = Path(rec.path)
+            if not p.is_absolute() and self.path is not None:
+                rec.path = str(Path(self.path).parent / p)
+            out.append(rec)
+        return out
+
+    def find_run(self, key: str) -> Any:
+        """The run whose id or folder name is `key` ("latest": the newest); None if none is."""
+        records = self.run_records()
+        if key == "latest":
+            return max(records, key=lambda r: r.started, default=None)
+        for rec in reversed(records):
+            if key in (rec.id, Path(rec.path).name):
+                return rec
+        return None
 
     def has_weights(self) -> bool:
         """True if any node (also inside blocks) carries imported weights."""

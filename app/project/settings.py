@@ -1,110 +1,146 @@
-"""Project settings as small JSON-safe dataclasses: where the data comes from and how to train."""
+"""Project settings: app.data's DataConfig and app.training's TrainingConfig, kept losslessly.
+
+DataSettings *is* a DataConfig and TrainingSettings *is* a TrainingConfig (subclasses), so the
+trainer, the data loader and the UI read them directly.  Keys neither class knows (written by a
+newer LayerLoom, say) are kept in `extra` and written back unchanged.  Neither module imports
+Keras, so importing app.project stays light.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
+from app.data.dataset import DataConfig, DataError
+from app.data.source import SOURCES
 from app.errors import ProjectFileError
+from app.training.config import TrainingConfig, TrainingError
 
 
 class SettingsError(ProjectFileError, ValueError):
     """A settings value in a project file has the wrong type; the message is a plain sentence."""
 
 
-@dataclass
-class DataSettings:
-    """Which dataset source feeds the model, and its options (source ids come from app.data).
+# Option names of file-based sources that hold a path (relative paths are project-relative).
+PATH_OPTIONS = ("path", "y_path")
 
-    Keys this class does not know (split, normalisation, input map, ... owned by app.data's
-    DataConfig) are kept in `extra` and written back unchanged.
+
+@dataclass
+class DataSettings(DataConfig):
+    """Where the data comes from and how it is split, normalised and mapped (see DataConfig).
+
+    `source` "" means no data source has been chosen yet.
     """
 
     source: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return _with_extra(self)
+        """Plain JSON-safe data: every DataConfig field plus the kept unknown keys."""
+        d = DataConfig.to_dict(self)
+        return {**d.pop("extra"), **d}
 
     @classmethod
     def from_dict(cls, data: Any) -> DataSettings:
-        """Read and check plain data; SettingsError if a value has the wrong type."""
-        d = _mapping(data, "data settings")
-        return cls(
-            source=_text(d.get("source", ""), "data source"),
-            options=dict(_mapping(d.get("options", {}), "data options")),
-            extra=_extra(cls, d),
-        )
+        """Read and check plain data; missing keys take defaults; SettingsError on bad values."""
+        d = {} if data is None else _mapping(data, "data settings")
+        try:
+            obj = super().from_dict({"source": "", **d})
+        except DataError as exc:
+            raise SettingsError(f"In the data settings: {exc.message}") from None
+        _text(obj.source, "data source")
+        obj.extra = _extra(cls, d)
+        return obj
+
+    def config(self) -> DataConfig:
+        """A plain DataConfig with the same values (for code that wants exactly that class)."""
+        return DataConfig(**{f.name: getattr(self, f.name) for f in fields(DataConfig)})
+
+    def resolved(self, folder: str | Path | None) -> DataConfig:
+        """The DataConfig with relative file paths in the options made absolute under `folder`.
+
+        Data files that sit next to a project keep working wherever the project is opened from.
+        """
+        cfg = self.config()
+        if folder is None:
+            return cfg
+        cfg.options = _resolve_paths(cfg.source, cfg.options, Path(folder))
+        if cfg.validation_source:
+            vs = dict(cfg.validation_source)
+            vs["options"] = _resolve_paths(vs.get("source", ""), vs.get("options") or {},
+                                           Path(folder))
+            cfg.validation_source = vs
+        return cfg
 
 
 @dataclass
-class TrainingSettings:
-    """How `fit` runs: optimizer, losses/metrics per output name, batch size, epochs, split, seed.
+class TrainingSettings(TrainingConfig):
+    """Optimizer, schedule, losses / weights / metrics per output, callbacks, ... (TrainingConfig).
 
-    Losses and metrics are Keras names ("mse", "accuracy").  Keys this class does not know
-    (callbacks, schedules, ... owned by app.training's TrainingConfig) are kept in `extra`.
+    The project format before version 2 called the losses "loss"; that key is still read.
     """
 
-    optimizer: str = "Adam"
-    learning_rate: float = 1e-3
-    loss: dict[str, str] = field(default_factory=dict)
-    loss_weights: dict[str, float] = field(default_factory=dict)
-    metrics: dict[str, list[str]] = field(default_factory=dict)
-    batch_size: int = 32
-    epochs: int = 10
-    validation_split: float = 0.2
-    seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return _with_extra(self)
+        """Plain JSON-safe data: every TrainingConfig field plus the kept unknown keys."""
+        d = TrainingConfig.to_dict(self)
+        return {**d.pop("extra"), **d}
 
     @classmethod
     def from_dict(cls, data: Any) -> TrainingSettings:
-        """Read and check plain data; missing keys take the defaults, unknown ones go to extra."""
-        d = _mapping(data, "training settings")
-        base = cls()
-        loss = _mapping(d.get("loss", {}), "losses")
-        metrics = _mapping(d.get("metrics", {}), "metrics")
-        weights = _mapping(d.get("loss_weights", {}), "loss weights")
-        seed = d.get("seed", base.seed)
-        return cls(
-            optimizer=_text(d.get("optimizer", base.optimizer), "optimizer"),
-            learning_rate=_number(
-                d.get("learning_rate", base.learning_rate), "learning rate", 0.0, 1e3
-            ),
-            loss={
-                _text(k, "output name"): _text(v, f"loss of output '{k}'") for k, v in loss.items()
-            },
-            loss_weights={
-                _text(k, "output name"): _number(v, f"loss weight of output '{k}'", 0.0, 1e6)
-                for k, v in weights.items()
-            },
-            metrics={
-                _text(k, "output name"): [
-                    _text(m, f"metric of output '{k}'") for m in _list(v, "metrics")
-                ]
-                for k, v in metrics.items()
-            },
-            batch_size=_whole(d.get("batch_size", base.batch_size), "batch size", 1, 1 << 24),
-            epochs=_whole(d.get("epochs", base.epochs), "number of epochs", 1, 1 << 24),
-            validation_split=_number(
-                d.get("validation_split", base.validation_split), "validation split", 0.0, 0.99
-            ),
-            seed=None if seed is None else _whole(seed, "random seed", 0, 2**32 - 1),
-            extra=_extra(cls, d),
-        )
+        """Read and check plain data; missing keys take defaults; SettingsError on bad values."""
+        d = {} if data is None else dict(_mapping(data, "training settings"))
+        if "loss" in d and "losses" not in d:
+            d["losses"] = d.pop("loss")
+        _check_training(d)
+        try:
+            obj = super().from_dict(d)
+        except TrainingError as exc:
+            raise SettingsError(f"In the training settings: {exc.message}") from None
+        obj.extra = _extra(cls, d)
+        return obj
+
+    def config(self) -> TrainingConfig:
+        """A plain TrainingConfig with the same values."""
+        return TrainingConfig.from_dict(TrainingConfig.to_dict(self))
 
 
-def _with_extra(obj: Any) -> dict[str, Any]:
-    d = asdict(obj)
-    return {**d.pop("extra"), **d}
+def _check_training(d: dict[str, Any]) -> None:
+    """The checks with the wording users of earlier versions saw; TrainingConfig does the rest."""
+    for k, v in _mapping(d.get("losses", {}), "losses").items():
+        _text(k, "output name")
+        if v is not None:
+            _text(v, f"loss of output '{k}'")
+    for k, v in _mapping(d.get("loss_weights", {}), "loss weights").items():
+        _number(v, f"loss weight of output '{k}'", 0.0, 1e6)
+    for k, v in _mapping(d.get("metrics", {}), "metrics").items():
+        for m in [v] if isinstance(v, str) else _list(v, "metrics"):
+            _text(m, f"metric of output '{k}'")
+    if "batch_size" in d:
+        _whole(d["batch_size"], "batch size", 1, 1 << 24)
+    if "epochs" in d:
+        _whole(d["epochs"], "number of epochs", 1, 1 << 24)
+    if d.get("callbacks") is not None:
+        for c in _list(d["callbacks"], "callbacks"):
+            _mapping(c, "callback settings")
+
+
+def _resolve_paths(source: str, options: dict[str, Any], folder: Path) -> dict[str, Any]:
+    if source not in SOURCES or SOURCES[source].kind != "file":
+        return dict(options)
+    out = dict(options)
+    for key in PATH_OPTIONS:
+        value = out.get(key)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            out[key] = str(folder / value)
+    return out
 
 
 def _extra(cls: type, d: dict[str, Any]) -> dict[str, Any]:
-    known = {f.name for f in fields(cls)}
+    known = {f.name for f in fields(cls)} | {"loss"}
     return {str(k): v for k, v in d.items() if k not in known}
 
 

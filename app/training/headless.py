@@ -27,19 +27,25 @@ def _plain_dict(value: Any) -> dict[str, Any]:
 def settings_from_project(project: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """(data config dict, training config dict) of a duck-typed project (.data, .training).
 
-    Accepts the early project settings shape too: "loss" for "losses", and validation_split kept
-    with the training settings.
+    An app.project.Project gives its data with relative file paths resolved next to the project
+    file (Project.data_config()). Plain dicts in the early settings shape are accepted too:
+    "loss" for "losses", and validation_split / seed kept with the training settings.
     """
-    data = _plain_dict(getattr(project, "data", None))
+    if hasattr(project, "data_config"):
+        data = _plain_dict(project.data_config())
+    else:
+        data = _plain_dict(getattr(project, "data", None))
     training = _plain_dict(getattr(project, "training", None))
     if "loss" in training and "losses" not in training:
         training["losses"] = training.pop("loss")
     if "validation_split" in training:
         data.setdefault("validation_split", training.pop("validation_split"))
-    if not data.get("source"):
-        data.pop("source", None)  # an empty source means "not chosen yet": use the default
     if training.get("seed") is not None and "seed" not in data:
         data["seed"] = training["seed"]
+    if "source" in data and not data["source"]:
+        raise TrainingError("The project has no data source yet: choose one in the data "
+                            "settings (for example the bundled digits, a CSV file or "
+                            "synthetic data).")
     return data, training
 
 
@@ -54,12 +60,15 @@ def default_runs_dir(project: Any) -> Path:
 
 def train_project(project: Any, epochs: int | None = None, out_dir: str | Path | None = None,
                   progress: Callable[[dict[str, Any]], None] | None = None,
-                  trainer_hook: Callable[[Any], None] | None = None) -> RunRecord:
+                  trainer_hook: Callable[[Any], None] | None = None,
+                  max_samples: int | None = None) -> RunRecord:
     """Build the project's model, load its data, train and record a run folder.
 
     `project` needs .graph (ModelGraph), .data and .training (dicts or objects with to_dict()).
     `progress` receives {"kind": "batch" | "epoch" | <event kind>, ...} dicts.
     `trainer_hook` receives the Trainer before it runs (to keep a handle for stop()).
+    `max_samples` overrides the data settings' sample limit (quick trial runs).
+    The project itself is not changed; callers add the record with Project.add_run.
     Raises a LayerLoomError subclass with a plain message on bad projects, data or training.
     """
     from app.compiler import build_model
@@ -68,6 +77,10 @@ def train_project(project: Any, epochs: int | None = None, out_dir: str | Path |
     from app.training.trainer import Trainer
 
     data_dict, training_dict = settings_from_project(project)
+    if max_samples is not None:
+        if max_samples < 1:
+            raise TrainingError("The sample limit must be at least 1.")
+        data_dict["max_samples"] = int(max_samples)
     data_cfg = DataConfig.from_dict(data_dict)
     config = TrainingConfig.from_dict(training_dict)
     if epochs is not None and epochs < 1:
@@ -134,13 +147,33 @@ class TerminalProgress:
 
 
 def train_cli(project: Any, epochs: int | None = None, out_dir: str | Path | None = None,
-              stream: TextIO | None = None) -> int:
-    """Train with a terminal progress bar; exit code 0 completed, 1 failed / NaN, 130 stopped."""
+              stream: TextIO | None = None, max_samples: int | None = None,
+              on_record: Callable[[RunRecord], None] | None = None) -> int:
+    """Train with a terminal progress bar; exit code 0 completed, 1 failed / NaN, 130 stopped.
+
+    `on_record` receives the finished run's record (also of failed runs that left a folder),
+    e.g. to add it to the project. Ctrl+C stops after the current batch and keeps the run.
+    """
     out = stream or sys.stderr
+    holder: dict[str, Any] = {}
     try:
-        rec = train_project(project, epochs, out_dir, TerminalProgress(out))
+        rec = train_project(project, epochs, out_dir, TerminalProgress(out),
+                            trainer_hook=lambda t: holder.setdefault("trainer", t),
+                            max_samples=max_samples)
+    except KeyboardInterrupt:
+        out.write("\nInterrupted.\n")
+        rec = getattr(holder.get("trainer"), "record", None)
+        if rec is not None and on_record is not None:
+            rec.status = "stopped" if rec.status == "running" else rec.status
+            on_record(rec)
+        return 130
     except LayerLoomError as exc:
         out.write(f"Error: {exc.message}\n")
+        rec = getattr(holder.get("trainer"), "record", None)
+        if rec is not None and on_record is not None:
+            on_record(rec)
         return 1
+    if on_record is not None:
+        on_record(rec)
     out.write(f"Run folder: {rec.path}\n")
     return {"completed": 0, "stopped": 130}.get(rec.status, 1)

@@ -26,18 +26,21 @@ def _project(graph, **kw) -> Project:
     return Project(
         name="Tiny",
         graph=graph,
-        data=DataSettings("synthetic", {"num_samples": 64}, extra={"normalization": "standard"}),
-        training=TrainingSettings(
-            optimizer="rmsprop",
-            learning_rate=0.01,
-            loss={"head": "huber", "aux": "mse"},
-            loss_weights={"head": 1.0, "aux": 0.2},
-            metrics={"head": ["mae"]},
-            batch_size=8,
-            epochs=3,
-            validation_split=0.25,
-            seed=7,
-            extra={"callbacks": [{"class_name": "EarlyStopping", "params": {"patience": 2}}]},
+        data=DataSettings(
+            "synthetic", {"num_samples": 64}, normalization="standard", validation_split=0.25
+        ),
+        training=TrainingSettings.from_dict(
+            {
+                "optimizer": "rmsprop",
+                "learning_rate": 0.01,
+                "losses": {"head": "huber", "aux": "mse"},
+                "loss_weights": {"head": 1.0, "aux": 0.2},
+                "metrics": {"head": ["mae"]},
+                "batch_size": 8,
+                "epochs": 3,
+                "seed": 7,
+                "callbacks": [{"class_name": "EarlyStopping", "params": {"patience": 2}}],
+            }
         ),
         runs=[{"id": "r1", "history": {"loss": [1.0, 0.5]}}],
         **kw,

@@ -39,9 +39,9 @@ V0 = {
 
 def test_v0_detected_and_migrated_step_by_step():
     assert detect_version(V0) == 0
-    assert 0 in MIGRATIONS and FORMAT_VERSION == 1
+    assert 0 in MIGRATIONS and 1 in MIGRATIONS and FORMAT_VERSION == 2
     doc = migrate(json.loads(json.dumps(V0)), 0)
-    assert doc["format_version"] == 1 and doc["app"] == "layerloom"
+    assert doc["format_version"] == FORMAT_VERSION and doc["app"] == "layerloom"
     node = doc["graph"]["nodes"][3]
     assert node["spec"] == "keras.layers.Dense" and node["position"] == [480, 60]
     assert "type" not in node
@@ -63,7 +63,7 @@ def test_v0_file_loads_and_resaves_as_current(tmp_path):
     assert [e.port for e in g.in_edges("blk")] == ["hi"]
     t = project.training
     assert (t.optimizer, t.learning_rate, t.epochs) == ("sgd", 0.05, 4)
-    assert t.loss == {"priority": "mse", "head": "mse"}
+    assert t.losses == {"priority": "mse", "head": "mse"}
     save_project(project, path)
     again = load_project(path)
     assert json.loads(path.read_text())["format_version"] == FORMAT_VERSION
