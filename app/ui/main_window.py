@@ -215,7 +215,7 @@ class MainWindow(QMainWindow, FileOps):
             self.inspector.set_report(self.last_report)
         self.actions_.leave_block.setEnabled(self.navigator.depth > 0)
         self._on_selection([])
-        QTimer.singleShot(0, self.fit_to_view)
+        QTimer.singleShot(0, self.view.show_start)
 
     def _update_title(self, *_args) -> None:
         doc = self.document

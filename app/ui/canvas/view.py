@@ -20,6 +20,9 @@ FIT_MAX_ZOOM = 1.25
 WHEEL_BASE = 1.0015  # zoom factor per wheel angle unit (one notch of 120 ~ x1.2)
 
 
+READABLE_ZOOM = 0.6  # below this a freshly opened graph starts at its inputs, not fitted
+
+
 class CanvasView(QGraphicsView):
     """The widget showing a GraphScene; all edits go through the scene's undoable commands."""
 
@@ -129,6 +132,20 @@ class CanvasView(QGraphicsView):
         elif zoom > FIT_MAX_ZOOM or zoom < MIN_ZOOM:
             self.set_zoom(min(max(zoom, MIN_ZOOM), FIT_MAX_ZOOM), anchor_view_center=True)
         self.centerOn(rect.center())
+
+    def show_start(self) -> None:
+        """Show a freshly opened graph: all of it if that stays readable, else its inputs end."""
+        self.fit_to_view()
+        scene = self.graph_scene
+        if scene is None or not scene.items_by_id or self.zoom() >= READABLE_ZOOM:
+            return
+        rects = [item.sceneBoundingRect() for item in scene.items_by_id.values()]
+        left = min(r.left() for r in rects)
+        first = [r for r in rects if r.left() < left + 1.0]
+        self.set_zoom(READABLE_ZOOM, anchor_view_center=True)
+        width = self.viewport().width() / READABLE_ZOOM
+        y = sum(r.center().y() for r in first) / len(first)
+        self.centerOn(left - 60 + width / 2, y)
 
     def frame_node(self, node_id: str) -> None:
         """Select a node and bring it to the middle of the view."""
