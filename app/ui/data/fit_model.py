@@ -1,0 +1,106 @@
+"""Turn app.data.suggest_model_settings into graph edits: Input shapes, output units/activation,
+and the matching loss per output (the data panel applies them as one undo step)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.model.commands import Compound, UpdateNode, update_node
+from app.nodes import REGISTRY
+
+UNIT_PARAMS = ("units", "filters", "num_classes", "output_dim")
+
+
+def _pick(names: list[str], arrays: list[str], i: int) -> str | None:
+    """The array that feeds model name names[i]: same name, else by position when counts match."""
+    if names[i] in arrays:
+        return names[i]
+    if len(names) == len(arrays):
+        return arrays[i]
+    return None
+
+
+def plan_changes(graph, suggestion: dict[str, Any]) -> tuple[list[UpdateNode], dict[str, str], list[str]]:
+    """(node updates, output name -> loss, sentences describing the changes / what was left)."""
+    commands: list[UpdateNode] = []
+    losses: dict[str, str] = {}
+    words: list[str] = []
+    ins = suggestion.get("inputs", {})
+    in_names = [graph.node(i).name for i in graph.inputs]
+    for i, node_id in enumerate(graph.inputs):
+        node = graph.node(node_id)
+        array = _pick(in_names, list(ins), i)
+        if array is None:
+            words.append(f"Input '{node.name}': no matching data array; left unchanged.")
+            continue
+        want = ins[array]
+        params = dict(node.params)
+        changed = []
+        if list(params.get("shape") or []) != want["shape"]:
+            params["shape"] = list(want["shape"])
+            changed.append(f"shape {tuple(want['shape'])}")
+        if params.get("dtype", "float32") != want["dtype"]:
+            params["dtype"] = want["dtype"]
+            changed.append(f"dtype {want['dtype']}")
+        if changed:
+            commands.append(update_node(graph, node_id, params=params))
+            words.append(f"Input '{node.name}': {', '.join(changed)}.")
+    outs = suggestion.get("outputs", {})
+    out_ids = [ref.node for ref in graph.outputs]
+    out_names = [graph.node(n).name for n in out_ids]
+    seen: set[str] = set()
+    for i, node_id in enumerate(out_ids):
+        node = graph.node(node_id)
+        array = _pick(out_names, list(outs), i)
+        if array is None or node_id in seen:
+            continue
+        seen.add(node_id)
+        want = outs[array]
+        spec = REGISTRY[node.spec_id]
+        params = dict(node.params)
+        current = {**spec.defaults(), **node.params}
+        changed = []
+        unit_param = next((p for p in UNIT_PARAMS if spec.param(p) is not None), None)
+        if unit_param and current.get(unit_param) != want["units"]:
+            params[unit_param] = want["units"]
+            changed.append(f"{unit_param} {want['units']}")
+        elif unit_param is None:
+            words.append(f"{spec.class_name} '{node.name}' has no units to set; it should give "
+                         f"{want['units']} values per sample.")
+        if spec.param("activation") is not None and current.get("activation") != want["activation"]:
+            params["activation"] = want["activation"]
+            changed.append(f"activation {want['activation']}")
+        if changed:
+            commands.append(update_node(graph, node_id, params=params))
+            words.append(f"{spec.class_name} '{node.name}': {', '.join(changed)}.")
+        if want.get("loss"):
+            losses[node.name] = want["loss"]
+            words.append(f"Loss of '{node.name}': {want['loss']}.")
+    return commands, losses, words
+
+
+def fit_command(graph, suggestion: dict[str, Any]) -> tuple[Compound | None, dict[str, str], list[str]]:
+    """One Compound command (or None when the graph already fits), the losses and the sentences."""
+    commands, losses, words = plan_changes(graph, suggestion)
+    cmd = Compound(list(commands), description="Fit model to data") if commands else None
+    return cmd, losses, words
+
+
+def training_losses(project) -> dict[str, str]:
+    """The per-output loss mapping of the project's training settings (whatever its field name)."""
+    training = project.training
+    for name in ("losses", "loss"):
+        value = getattr(training, name, None)
+        if isinstance(value, dict):
+            return value
+    raise AttributeError("The training settings have no per-output losses.")
+
+
+def set_training_losses(project, losses: dict[str, str]) -> None:
+    """Replace the per-output losses in the project's training settings."""
+    training = project.training
+    for name in ("losses", "loss"):
+        if isinstance(getattr(training, name, None), dict):
+            setattr(training, name, dict(losses))
+            return
+    raise AttributeError("The training settings have no per-output losses.")

@@ -1,0 +1,584 @@
+"""The data panel: choose a dataset, see its shapes, class balance and a preview, and fit the model
+(Input shape, output units/activation, loss) to it in one undo step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.data import SOURCES, DataConfig, Dataset, preview, suggest_model_settings
+from app.data.dataset import class_ids
+from app.ui.data.fit_model import fit_command, set_training_losses, training_losses
+from app.ui.data.options import PathEdit, SourceOptionsForm
+from app.ui.data.views import BarChart, DataTable, ImageGrid, array_to_qimage, notice
+from app.ui.data.worker import TaskRunner
+
+AUTO_LOAD_MS = 350
+RECHECK_MS = 700
+PREVIEW_SAMPLES = 24
+VALIDATION_LABELS = {"split": "Hold out a split", "source": "The source's test set",
+                     "separate": "A separate file", "none": "No validation"}
+NORM_LABELS = {"none": "None", "standard": "Standardise (mean 0, std 1)", "minmax": "Min-max to 0..1"}
+KIND_GROUPS = {"bundled": "Bundled (offline)", "keras": "keras.datasets", "file": "Files",
+               "synthetic": "Generated"}
+WARN = "#c0392b"
+OK = "#2e7d4f"
+
+
+def load_task(config: DataConfig, graph_copy) -> tuple[Dataset, dict]:
+    """Worker body: build the model when the source needs it, load and describe the dataset."""
+    from app.data import load_dataset
+
+    model = None
+    if SOURCES[config.source].needs_model:
+        from app.compiler import build_model
+
+        model = build_model(graph_copy)
+    ds = load_dataset(config, model)
+    return ds, preview(ds, PREVIEW_SAMPLES)
+
+
+def compat_task(graph_copy, dataset: Dataset, config: DataConfig, losses: dict) -> list[str]:
+    """Worker body: build the model and list every mismatch with the data in words."""
+    from app.compiler import build_model
+    from app.data import check_compatibility
+    from app.errors import LayerLoomError
+
+    try:
+        model = build_model(graph_copy)
+    except LayerLoomError as exc:
+        return [f"The model cannot be built yet, so the data was not checked: {exc.message}"]
+    return check_compatibility(model, dataset, config.input_map, config.output_map, losses)
+
+
+class _LossesCommand(QUndoCommand):
+    """Sets the per-output losses of the training settings (part of 'Fit model to data')."""
+
+    def __init__(self, project, losses: dict[str, str], on_change) -> None:
+        super().__init__("Set losses")
+        self.project, self.new, self.on_change = project, dict(losses), on_change
+        self.old = dict(training_losses(project))
+
+    def redo(self) -> None:
+        set_training_losses(self.project, {**self.old, **self.new})
+        self.on_change()
+
+    def undo(self) -> None:
+        set_training_losses(self.project, self.old)
+        self.on_change()
+
+
+class DataPanel(QWidget):
+    """Data settings of the open document plus what the loaded data looks like."""
+
+    dataset_loaded = Signal(object)
+    config_changed = Signal(object)
+    status_message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = None
+        self.dataset: Dataset | None = None
+        self.config = DataConfig()
+        self.problems: list[str] = []
+        self.suggestion: dict[str, Any] | None = None
+        self.form: SourceOptionsForm | None = None
+        self._loading_ui = False
+        self._shown_once = False
+        self.runner = TaskRunner(self)
+        self.runner.busy_changed.connect(self._on_busy)
+        self._load_timer = QTimer(self, singleShot=True, interval=AUTO_LOAD_MS)
+        self._load_timer.timeout.connect(self.load)
+        self._check_timer = QTimer(self, singleShot=True, interval=RECHECK_MS)
+        self._check_timer.timeout.connect(self.check_model)
+        self._build()
+
+    # ----- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        settings = QWidget(self)
+        form = QFormLayout(settings)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.source_combo = QComboBox(settings)
+        self._fill_sources()
+        self.source_combo.currentIndexChanged.connect(self._source_changed)
+        form.addRow("Source", self.source_combo)
+        self.availability = notice("", settings)
+        form.addRow(self.availability)
+        self.options_box = QGroupBox("Options", settings)
+        self.options_layout = QVBoxLayout(self.options_box)
+        form.addRow(self.options_box)
+        self.validation = QComboBox(settings)
+        for key, text in VALIDATION_LABELS.items():
+            self.validation.addItem(text, key)
+        self.split = QDoubleSpinBox(settings)
+        self.split.setRange(0.0, 0.9)
+        self.split.setSingleStep(0.05)
+        self.split.setDecimals(2)
+        self.val_path = PathEdit(False, "Data files (*.csv *.npz *.npy)", settings)
+        self.settings_form = form
+        form.addRow("Validation", self.validation)
+        form.addRow("Split fraction", self.split)
+        form.addRow("Validation file", self.val_path)
+        self.normalization = QComboBox(settings)
+        for key, text in NORM_LABELS.items():
+            self.normalization.addItem(text, key)
+        form.addRow("Normalise", self.normalization)
+        self.target = QComboBox(settings)
+        self.target.addItem("The labels", "labels")
+        self.target.addItem("The inputs (autoencoder)", "inputs")
+        form.addRow("Targets", self.target)
+        self.seed = QSpinBox(settings)
+        self.seed.setRange(0, 2**31 - 1)
+        form.addRow("Seed", self.seed)
+        self.max_samples = QSpinBox(settings)
+        self.max_samples.setRange(0, 100_000_000)
+        self.max_samples.setSpecialValueText("All")
+        self.max_samples.setSingleStep(1000)
+        form.addRow("Max samples", self.max_samples)
+        for w in (self.validation, self.normalization, self.target):
+            w.currentIndexChanged.connect(self._settings_changed)
+        self.split.valueChanged.connect(self._settings_changed)
+        self.seed.valueChanged.connect(self._settings_changed)
+        self.max_samples.valueChanged.connect(self._settings_changed)
+        self.val_path.changed.connect(self._settings_changed)
+        load_row = QHBoxLayout()
+        self.load_button = QPushButton("Load data", settings)
+        self.load_button.clicked.connect(self.load)
+        self.busy = QProgressBar(settings)
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setFixedSize(80, 10)
+        self.busy.hide()
+        load_row.addWidget(self.load_button)
+        load_row.addWidget(self.busy)
+        load_row.addStretch(1)
+        form.addRow(load_row)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(settings)
+        scroll.setMinimumWidth(300)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        right = QWidget(self)
+        rbox = QVBoxLayout(right)
+        rbox.setContentsMargins(6, 4, 4, 4)
+        self.title = QLabel("No data loaded", right)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        rbox.addWidget(self.title)
+        self.banner = QFrame(right)
+        self.banner.setObjectName("fitBanner")
+        self.banner.setStyleSheet("#fitBanner { border: 1px solid palette(highlight); "
+                                  "border-radius: 4px; }")
+        bbox = QHBoxLayout(self.banner)
+        bbox.setContentsMargins(8, 4, 8, 4)
+        self.banner_text = notice("", self.banner)
+        self.apply_button = QPushButton("Fit model to data", self.banner)
+        self.apply_button.setToolTip("Set the Input shape, the output layer and the loss to match "
+                                     "this data (one undo step)")
+        self.apply_button.clicked.connect(self.apply_suggestion)
+        bbox.addWidget(self.banner_text, 1)
+        bbox.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.banner.hide()
+        rbox.addWidget(self.banner)
+        self.compat = notice("", right)
+        rbox.addWidget(self.compat)
+        split = QSplitter(Qt.Orientation.Horizontal, right)
+        info = QWidget(split)
+        ibox = QVBoxLayout(info)
+        ibox.setContentsMargins(0, 0, 0, 0)
+        self.shapes = DataTable(info)
+        self.shapes.verticalHeader().setVisible(False)
+        self.shapes.setMinimumHeight(90)
+        ibox.addWidget(self.shapes, 1)
+        self.notes = notice("", info)
+        ibox.addWidget(self.notes)
+        self.balance = BarChart(split)
+        self.preview_stack = QStackedWidget(split)
+        grid_scroll = QScrollArea(self.preview_stack)
+        grid_scroll.setWidgetResizable(True)
+        grid_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.image_grid = ImageGrid(grid_scroll, tile=56)
+        grid_scroll.setWidget(self.image_grid)
+        self.preview_table = DataTable(self.preview_stack)
+        self.preview_stack.addWidget(grid_scroll)
+        self.preview_stack.addWidget(self.preview_table)
+        for w in (info, self.balance, self.preview_stack):
+            split.addWidget(w)
+        split.setSizes([330, 260, 480])
+        split.setStretchFactor(2, 1)
+        rbox.addWidget(split, 1)
+
+        outer = QSplitter(Qt.Orientation.Horizontal, self)
+        outer.addWidget(scroll)
+        outer.addWidget(right)
+        outer.setStretchFactor(1, 1)
+        outer.setSizes([330, 1000])
+        box = QHBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(outer)
+        self._source_changed()
+
+    def _fill_sources(self) -> None:
+        last_kind = None
+        for src in SOURCES:
+            if src.kind != last_kind:
+                if last_kind is not None:
+                    self.source_combo.insertSeparator(self.source_combo.count())
+                last_kind = src.kind
+            text = src.title
+            if src.kind == "keras" and not src.cached():
+                text += "  — not downloaded"
+            self.source_combo.addItem(text, src.id)
+            self.source_combo.setItemData(self.source_combo.count() - 1,
+                                          KIND_GROUPS.get(src.kind, ""), Qt.ItemDataRole.ToolTipRole)
+
+    # ----- document ----------------------------------------------------------------------------
+    def set_document(self, document) -> None:
+        """Follow `document`: show its data settings; data loads when the panel is first shown."""
+        if self.document is not None:
+            try:
+                self.document.graph.events.disconnect(self._on_graph_event)
+            except (RuntimeError, TypeError, ValueError):
+                pass
+        self.document = document
+        self.dataset, self.problems, self.suggestion = None, [], None
+        self.runner.shutdown()
+        try:
+            self.config = DataConfig.from_dict(_plain(document.project.data))
+        except Exception:  # noqa: BLE001 — unreadable settings: start from the defaults
+            self.config = DataConfig()
+        if self.config.source not in SOURCES:
+            self.config = DataConfig(**{**self.config.to_dict(), "source": "sklearn.digits"})
+        document.graph.events.connect(self._on_graph_event)
+        self._show_config(self.config)
+        self._clear_results()
+        if self.isVisible():
+            self._load_timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self.dataset is None and self.document is not None and self._auto_loadable():
+            self._load_timer.start()
+
+    def shutdown(self) -> None:
+        """Stop timers and wait for background work (window closing, tests)."""
+        self._load_timer.stop()
+        self._check_timer.stop()
+        self.runner.shutdown()
+
+    def _show_config(self, cfg: DataConfig) -> None:
+        self._loading_ui = True
+        try:
+            idx = self.source_combo.findData(cfg.source)
+            self.source_combo.setCurrentIndex(max(idx, 0))
+            self._source_changed(store=False)
+            if self.form is not None:
+                self.form.set_values(cfg.options)
+            self.validation.setCurrentIndex(max(self.validation.findData(cfg.validation), 0))
+            self.split.setValue(cfg.validation_split)
+            vs = cfg.validation_source or {}
+            self.val_path.set_value((vs.get("options") or {}).get("path", ""))
+            self.normalization.setCurrentIndex(max(self.normalization.findData(cfg.normalization), 0))
+            self.target.setCurrentIndex(max(self.target.findData(cfg.target), 0))
+            self.seed.setValue(cfg.seed)
+            self.max_samples.setValue(cfg.max_samples)
+        finally:
+            self._loading_ui = False
+        self._update_enabled()
+
+    def read_config(self) -> DataConfig:
+        """The settings the widgets show, as a DataConfig."""
+        source = self.source_combo.currentData()
+        mode = self.validation.currentData()
+        vs = None
+        if mode == "separate":
+            vs = {"source": source, "options": {**(self.form.values() if self.form else {}),
+                                                "path": self.val_path.value()}}
+        return DataConfig(
+            source=source, options=self.form.values() if self.form else {}, validation=mode,
+            validation_split=round(self.split.value(), 4), validation_source=vs,
+            normalization=self.normalization.currentData(), seed=self.seed.value(),
+            max_samples=self.max_samples.value(), target=self.target.currentData(),
+            input_map=dict(self.config.input_map), output_map=dict(self.config.output_map))
+
+    # ----- reacting to edits -------------------------------------------------------------------
+    def select_source(self, source_id: str) -> None:
+        """Choose a source as if picked in the combo box."""
+        self.source_combo.setCurrentIndex(self.source_combo.findData(source_id))
+
+    def _source_changed(self, *_args, store: bool = True) -> None:
+        source = SOURCES[self.source_combo.currentData()]
+        if self.form is not None:
+            self.form.setParent(None)
+            self.form.deleteLater()
+        self.form = SourceOptionsForm(source, self.options_box)
+        self.form.changed.connect(self._settings_changed)
+        self.options_layout.addWidget(self.form)
+        self.options_box.setVisible(bool(source.options))
+        has_test = source.has_test_set
+        model = self.validation.model()
+        model.item(self.validation.findData("source")).setEnabled(has_test)
+        if not self._loading_ui:
+            self._loading_ui = True
+            self.validation.setCurrentIndex(self.validation.findData("source" if has_test else "split"))
+            if self.split.value() == 0:
+                self.split.setValue(0.2)
+            self._loading_ui = False
+        self._check_availability(source)
+        if store:
+            self._settings_changed()
+
+    def _check_availability(self, source) -> None:
+        self.availability.setText("")
+        if source.kind == "keras":
+            if source.cached():
+                self._set_availability("In the Keras cache; works offline.", OK)
+            else:
+                self._set_availability("Not downloaded; checking the network…", None)
+                self.runner.run("availability", source.available,
+                                lambda res, s=source: self._on_available(s, res),
+                                lambda msg: self._set_availability(msg, WARN))
+        elif source.needs_model:
+            self._set_availability("Generated from the model's inputs and outputs: random values "
+                                   "with the right shapes, to check that training runs.", None)
+
+    def _on_available(self, source, result: tuple[bool, str]) -> None:
+        ok, why = result
+        if ok:
+            self._set_availability("Not downloaded; needs network. It downloads when you press "
+                                   "Load data.", None)
+        else:
+            self._set_availability(f"Not downloaded; needs network. {why}", WARN)
+
+    def _set_availability(self, text: str, colour: str | None) -> None:
+        self.availability.setText(text)
+        self.availability.setStyleSheet(f"color: {colour};" if colour else "")
+
+    def _settings_changed(self, *_args) -> None:
+        if self._loading_ui:
+            return
+        self._update_enabled()
+        self.config = self.read_config()
+        if self.document is not None:
+            _store(self.document.project, self.config)
+            self.document.mark_unsaved()
+        self.config_changed.emit(self.config)
+        if self._auto_loadable():
+            self._load_timer.start()
+
+    def _update_enabled(self) -> None:
+        mode = self.validation.currentData()
+        self.split.setEnabled(mode == "split")
+        self.val_path.setEnabled(mode == "separate")
+        is_file = SOURCES[self.source_combo.currentData()].kind == "file"
+        self.settings_form.setRowVisible(self.val_path, is_file)
+        self.validation.model().item(self.validation.findData("separate")).setEnabled(is_file)
+
+    def _auto_loadable(self) -> bool:
+        source = SOURCES[self.source_combo.currentData()]
+        if source.kind == "keras":
+            return source.cached()
+        if source.kind == "file":
+            return bool(self.form and self.form.values().get("path"))
+        return True
+
+    # ----- loading -----------------------------------------------------------------------------
+    def load(self) -> None:
+        """Load the data the settings describe, off the GUI thread."""
+        self._load_timer.stop()
+        if self.document is None:
+            return
+        cfg = self.read_config()
+        graph = self.document.graph.copy() if SOURCES[cfg.source].needs_model else None
+        self.title.setText(f"Loading {SOURCES[cfg.source].title}…")
+        self.runner.run("load", lambda: load_task(cfg, graph), self._on_loaded, self._on_load_failed)
+
+    @property
+    def loading(self) -> bool:
+        return self.runner.is_busy("load")
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+
+    def _on_load_failed(self, message: str) -> None:
+        self._clear_results()
+        self.title.setText("The data could not be loaded")
+        self._set_compat([message])
+
+    def _on_loaded(self, result: tuple[Dataset, dict]) -> None:
+        ds, pv = result
+        self.dataset = ds
+        s = ds.summary()
+        val = f", {s['val_samples']:,} validation" if s["val_samples"] else ", no validation"
+        self.title.setText(f"{s['title']} — {s['samples']:,} training{val} samples · {s['task']}")
+        rows = []
+        for split, xs, ys in (("train", ds.x, ds.y), ("validation", ds.x_val or {}, ds.y_val or {})):
+            for role, arrays in (("input", xs), ("target", ys)):
+                for name, arr in arrays.items():
+                    rows.append([split, role, name, str(tuple(arr.shape)), str(arr.dtype)])
+        self.shapes.set_rows(["Split", "Role", "Array", "Shape", "Type"], rows)
+        self.notes.setText("\n".join(s["notes"]))
+        self._show_balance(ds, s)
+        self._show_preview(ds, pv)
+        self.refresh_suggestion()
+        self.check_model()
+        self.status_message.emit(f"Loaded {s['title']}")
+        self.dataset_loaded.emit(ds)
+
+    def _clear_results(self) -> None:
+        self.title.setText("No data loaded")
+        self.shapes.set_rows([], [])
+        self.notes.setText("")
+        self.balance.clear()
+        self.image_grid.set_items([])
+        self.preview_table.set_rows([], [])
+        self.banner.hide()
+        self._set_compat([])
+
+    def _show_balance(self, ds: Dataset, s: dict) -> None:
+        if s["class_balance"]:
+            name, counts = next(iter(s["class_balance"].items()))
+            self.balance.set_data(list(counts), list(counts.values()), "Class balance (training)")
+            return
+        if ds.y:
+            y = np.asarray(next(iter(ds.y.values())), dtype=np.float64).reshape(-1)[:200_000]
+            hist, edges = np.histogram(y[np.isfinite(y)], bins=12)
+            labels = [f"{edges[i]:.3g}" for i in range(len(hist))]
+            self.balance.set_data(labels, hist.tolist(), "Target values (training)")
+        else:
+            self.balance.clear()
+
+    def _show_preview(self, ds: Dataset, pv: dict) -> None:
+        if pv["kind"] == "images":
+            arr = ds.x[pv["array"]]
+            labels = pv["labels"] or [""] * len(pv["indices"])
+            items = [([array_to_qimage(arr[i])], lab or f"#{i}", None)
+                     for i, lab in zip(pv["indices"], labels)]
+            self.image_grid.set_items(items)
+            self.preview_stack.setCurrentIndex(0)
+        else:
+            self.preview_table.set_rows(pv["columns"], pv["rows"])
+            self.preview_stack.setCurrentIndex(1)
+
+    # ----- fitting the model -------------------------------------------------------------------
+    def refresh_suggestion(self) -> None:
+        """Show the 'Fit model to data' banner when the model's Input/output/loss differ."""
+        if self.dataset is None or self.document is None:
+            self.banner.hide()
+            return
+        self.suggestion = suggest_model_settings(self.dataset)
+        try:
+            cmd, losses, words = fit_command(self.document.graph, self.suggestion)
+        except Exception as exc:  # noqa: BLE001 — a graph the builder rejects: say so, keep going
+            self.banner_text.setText(f"The model cannot be fitted to this data automatically: {exc}")
+            self.apply_button.setEnabled(False)
+            self.banner.show()
+            return
+        current = training_losses(self.document.project)
+        new_losses = {k: v for k, v in losses.items() if current.get(k) != v}
+        if cmd is None and not new_losses:
+            self.banner.hide()
+            return
+        changes = [w for w in words if not w.startswith("Loss of") or
+                   any(f"'{k}'" in w for k in new_losses)]
+        self.banner_text.setText("<b>Fit the model to this data?</b> " + " ".join(changes))
+        self.apply_button.setEnabled(True)
+        self.banner.show()
+
+    def apply_suggestion(self) -> bool:
+        """Apply the suggested Input shapes, output units/activation and losses as one undo step."""
+        if self.dataset is None or self.document is None:
+            return False
+        from app.ui.undo import push
+
+        doc = self.document
+        cmd, losses, _ = fit_command(doc.graph, suggest_model_settings(self.dataset))
+        stack = doc.undo_stack
+        stack.beginMacro("Fit model to data")
+        try:
+            if cmd is not None:
+                push(stack, doc.graph, cmd)
+            if losses:
+                stack.push(_LossesCommand(doc.project, losses, self._losses_changed))
+        finally:
+            stack.endMacro()
+        self.status_message.emit("Fitted the model to the data (undo with Ctrl+Z).")
+        self.refresh_suggestion()
+        return True
+
+    def _losses_changed(self) -> None:
+        QTimer.singleShot(0, self.refresh_suggestion)
+        self._check_timer.start()
+
+    def _on_graph_event(self, _event) -> None:
+        if self.dataset is not None:
+            QTimer.singleShot(0, self.refresh_suggestion)
+            self._check_timer.start()
+
+    def check_model(self) -> None:
+        """Compare data and model (check_compatibility) off the GUI thread; show it in words."""
+        if self.dataset is None or self.document is None:
+            return
+        graph = self.document.graph.copy()
+        try:
+            losses = dict(training_losses(self.document.project))
+        except AttributeError:
+            losses = {}
+        ds, cfg = self.dataset, self.config
+        self.runner.run("compat", lambda: compat_task(graph, ds, cfg, losses), self._set_compat,
+                        lambda msg: self._set_compat([f"The data could not be checked: {msg}"]))
+
+    def _set_compat(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        if not problems:
+            fits = self.dataset is not None
+            self.compat.setText("✓ The data fits the model." if fits else "")
+            self.compat.setStyleSheet(f"color: {OK};" if fits else "")
+            return
+        self.compat.setText("\n".join(f"⚠ {p}" for p in problems))
+        self.compat.setStyleSheet(f"color: {WARN};")
+
+
+def _plain(data: Any) -> Any:
+    return data.to_dict() if hasattr(data, "to_dict") else data
+
+
+def _store(project, cfg: DataConfig) -> None:
+    """Write the settings into project.data, keeping the project's own settings class."""
+    kind = type(project.data)
+    d = cfg.to_dict()
+    project.data = cfg if kind is DataConfig else kind.from_dict(d)
+
+
+def class_counts(ds: Dataset) -> dict[str, int]:
+    """Training samples per class of the only target (tests and tooltips)."""
+    name = next(iter(ds.class_names), None)
+    if name is None or name not in ds.y:
+        return {}
+    ids = class_ids(ds.y[name])
+    counts = np.bincount(ids, minlength=len(ds.class_names[name]))
+    return dict(zip(ds.class_names[name], counts.tolist()))
+

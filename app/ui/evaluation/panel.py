@@ -1,0 +1,370 @@
+"""Evaluation panel: metrics, confusion matrix, per-class precision/recall, prediction preview and
+autoencoder reconstructions for the last trained model, computed off the GUI thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.data.dataset import Dataset
+from app.ui.data.views import BAD, GOOD, DataTable, ImageGrid, array_to_qimage, notice
+from app.ui.data.worker import TaskRunner
+from app.ui.evaluation.confusion import ConfusionMatrixView
+
+PREVIEW_SAMPLES = 16
+RECON_SAMPLES = 8
+SPLITS = {"val": "Validation data", "train": "Training data"}
+
+
+def _is_image(arr: np.ndarray) -> bool:
+    return arr.ndim >= 3 and arr.shape[1] >= 4 and arr.shape[2] >= 4
+
+
+def evaluation_task(model: Any, dataset: Dataset, split: str, input_map: dict | None = None,
+                    output_map: dict | None = None) -> dict[str, Any]:
+    """Worker body: metrics, classification report, preview rows and reconstructions."""
+    from app.training import evaluate as ev
+
+    out: dict[str, Any] = {"split": split, "notes": []}
+    if split == "val" and dataset.x_val is None:
+        split = out["split"] = "train"
+        out["notes"].append("There is no validation data; evaluated on the training data.")
+    if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+        out["metrics"] = ev.evaluate(model, dataset, split, input_map, output_map)
+    else:
+        out["metrics"] = {}
+        out["notes"].append("The model has not been trained (compiled), so there are no metrics; "
+                            "predictions are shown.")
+    x, _ = ev._split(dataset, split)
+    if dataset.task == "classification" and dataset.class_names:
+        out["report"] = ev.classification_report(model, dataset, None, split, input_map,
+                                                 output_map)
+    first = next(iter(x.values()))
+    if dataset.task == "reconstruction":
+        inputs, outputs = ev.reconstructions(model, dataset, RECON_SAMPLES, split, input_map)
+        out["reconstructions"] = (np.asarray(inputs), np.asarray(outputs))
+    else:
+        out["preview"] = ev.prediction_preview(model, dataset, PREVIEW_SAMPLES, split, input_map,
+                                               output_map)
+        out["inputs"] = np.asarray(first[:PREVIEW_SAMPLES])
+    return out
+
+
+class EvaluationPanel(QWidget):
+    """`set_model(model, dataset)` then `evaluate()`; results appear when the worker is done."""
+
+    evaluated = Signal(dict)
+    status_message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model: Any = None
+        self.dataset: Dataset | None = None
+        self.input_map: dict | None = None
+        self.output_map: dict | None = None
+        self.result: dict[str, Any] | None = None
+        self.runner = TaskRunner(self)
+        self.runner.busy_changed.connect(self._on_busy)
+        self._build()
+        self._update_enabled()
+
+    # ----- layout ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        top = QHBoxLayout()
+        self.split = QComboBox(self)
+        for key, text in SPLITS.items():
+            self.split.addItem(text, key)
+        self.evaluate_button = QPushButton("Evaluate", self)
+        self.evaluate_button.clicked.connect(lambda: self.evaluate())
+        self.busy = QProgressBar(self)
+        self.busy.setRange(0, 0)
+        self.busy.setTextVisible(False)
+        self.busy.setFixedSize(80, 10)
+        self.busy.hide()
+        self.info = QLabel("Train a model to evaluate it.", self)
+        top.addWidget(QLabel("Evaluate on", self))
+        top.addWidget(self.split)
+        top.addWidget(self.evaluate_button)
+        top.addWidget(self.busy)
+        top.addWidget(self.info, 1)
+        self.message = notice("", self)
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        left = QWidget(split)
+        lbox = QVBoxLayout(left)
+        lbox.setContentsMargins(0, 0, 0, 0)
+        lbox.addWidget(_caption("Metrics", left))
+        self.metrics = DataTable(left)
+        self.metrics.verticalHeader().setVisible(False)
+        lbox.addWidget(self.metrics, 1)
+        lbox.addWidget(_caption("Per class", left))
+        self.per_class = DataTable(left)
+        self.per_class.verticalHeader().setVisible(False)
+        lbox.addWidget(self.per_class, 2)
+
+        middle = QWidget(split)
+        mbox = QVBoxLayout(middle)
+        mbox.setContentsMargins(0, 0, 0, 0)
+        head = QHBoxLayout()
+        self.cm_title = _caption("Confusion matrix", middle)
+        head.addWidget(self.cm_title, 1)
+        self.png_button = QPushButton("PNG…", middle)
+        self.png_button.setToolTip("Save the confusion matrix as a PNG picture")
+        self.png_button.clicked.connect(self.export_png_dialog)
+        self.csv_button = QPushButton("CSV…", middle)
+        self.csv_button.setToolTip("Save the confusion matrix counts as CSV")
+        self.csv_button.clicked.connect(self.export_csv_dialog)
+        head.addWidget(self.png_button)
+        head.addWidget(self.csv_button)
+        mbox.addLayout(head)
+        self.confusion = ConfusionMatrixView(middle)
+        mbox.addWidget(self.confusion, 1)
+        self.cm_placeholder = notice("The confusion matrix appears here after evaluating a "
+                                     "classifier.", middle)
+        self.cm_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        mbox.addWidget(self.cm_placeholder, 1)
+
+        self.samples = QTabWidget(split)
+        self.samples.setDocumentMode(True)
+        self.pred_stack = QStackedWidget(self.samples)
+        self.pred_grid = ImageGrid(None, tile=56)
+        self.pred_stack.addWidget(_scroll(self.pred_grid, self.pred_stack))
+        self.pred_table = DataTable(self.pred_stack)
+        self.pred_table.verticalHeader().setVisible(False)
+        self.pred_stack.addWidget(self.pred_table)
+        self.samples.addTab(self.pred_stack, "Predictions")
+        self.recon_grid = ImageGrid(None, tile=56)
+        self.samples.addTab(_scroll(self.recon_grid, self.samples), "Reconstructions")
+        for w in (left, middle, self.samples):
+            split.addWidget(w)
+        split.setSizes([330, 360, 520])
+        split.setStretchFactor(2, 1)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(6, 4, 6, 4)
+        box.addLayout(top)
+        box.addWidget(self.message)
+        box.addWidget(split, 1)
+
+    # ----- model and data ----------------------------------------------------------------------
+    def set_model(self, model: Any, dataset: Dataset | None, title: str = "",
+                  input_map: dict | None = None, output_map: dict | None = None) -> None:
+        """The model to evaluate and its data (None clears); earlier results are dropped."""
+        self.runner.shutdown()
+        self.model, self.dataset = model, dataset
+        self.input_map, self.output_map = input_map, output_map
+        self.clear()
+        if model is None:
+            self.info.setText("Train a model to evaluate it.")
+        elif dataset is None:
+            self.info.setText("Load data in the Data panel to evaluate the model.")
+        else:
+            what = title or getattr(model, "name", "model")
+            self.info.setText(f"{what} on {dataset.title or 'the loaded data'}")
+        has_val = dataset is not None and dataset.x_val is not None
+        self.split.setCurrentIndex(self.split.findData("val" if has_val else "train"))
+        self._update_enabled()
+
+    def set_dataset(self, dataset: Dataset | None) -> None:
+        """New data for the same model (the Data panel loaded something else)."""
+        self.set_model(self.model, dataset)
+
+    def clear(self) -> None:
+        self.result = None
+        self.message.setText("")
+        self.metrics.set_rows([], [])
+        self.per_class.set_rows([], [])
+        self.confusion.set_matrix([], [])
+        self.cm_title.setText("Confusion matrix")
+        self.pred_grid.set_items([])
+        self.pred_table.set_rows([], [])
+        self.recon_grid.set_items([])
+        self._update_enabled()
+
+    def shutdown(self) -> None:
+        """Wait for a running evaluation (window closing, tests)."""
+        self.runner.shutdown()
+
+    @property
+    def running(self) -> bool:
+        return self.runner.is_busy("evaluate")
+
+    # ----- evaluating --------------------------------------------------------------------------
+    def evaluate(self, split: str | None = None) -> bool:
+        """Start evaluating on `split` ("val" or "train"; default: the chosen one)."""
+        if self.model is None or self.dataset is None:
+            self.message.setText("Train a model and load data first.")
+            return False
+        split = split or self.split.currentData()
+        model, ds, imap, omap = self.model, self.dataset, self.input_map, self.output_map
+        self.message.setText("Evaluating…")
+        self.message.setStyleSheet("")
+        self.runner.run("evaluate", lambda: evaluation_task(model, ds, split, imap, omap),
+                        self._on_result, self._on_failed)
+        self._update_enabled()
+        return True
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        ready = self.model is not None and self.dataset is not None
+        self.evaluate_button.setEnabled(ready and not self.runner.busy)
+        has_cm = len(self.confusion.matrix) > 0
+        self.confusion.setVisible(has_cm)
+        self.cm_placeholder.setVisible(not has_cm)
+        self.png_button.setEnabled(has_cm)
+        self.csv_button.setEnabled(has_cm)
+
+    def _on_failed(self, message: str) -> None:
+        self.message.setText(f"⚠ Evaluation failed: {message}")
+        self.message.setStyleSheet("color: #c0392b;")
+        self.status_message.emit("Evaluation failed")
+
+    def _on_result(self, res: dict[str, Any]) -> None:
+        self.result = res
+        self.message.setText(" ".join(res["notes"]))
+        self.message.setStyleSheet("")
+        rows = [[k, v] for k, v in res["metrics"].items()]
+        report = res.get("report")
+        if report is not None:
+            rows.append(["accuracy (from predictions)", report["accuracy"]])
+        self.metrics.set_rows(["Metric", SPLITS[res["split"]].split()[0]], rows, fill=True)
+        if report is not None:
+            self._show_report(report)
+        else:
+            self.cm_title.setText("Confusion matrix")
+            self.cm_placeholder.setText("No confusion matrix: the targets are not class labels.")
+        if "reconstructions" in res:
+            self._show_reconstructions(*res["reconstructions"])
+            self.samples.setCurrentIndex(1)
+        else:
+            self._show_preview(res.get("preview", []), res.get("inputs"))
+            self.samples.setCurrentIndex(0)
+        self._update_enabled()
+        self.status_message.emit("Evaluation finished")
+        self.evaluated.emit(res)
+
+    def _show_report(self, report: dict[str, Any]) -> None:
+        self.confusion.set_matrix(report["matrix"], report["classes"])
+        self.cm_title.setText(f"Confusion matrix — output '{report['output']}', "
+                              f"accuracy {report['accuracy']:.1%}")
+        rows = [[r["class"], r["precision"], r["recall"], r["f1"], r["support"]]
+                for r in report["per_class"]]
+        self.per_class.set_rows(["Class", "Precision", "Recall", "F1", "Support"], rows, fill=True)
+
+    def _show_preview(self, rows: list[dict], inputs: np.ndarray | None) -> None:
+        first_output = rows[0]["output"] if rows else None
+        rows = [r for r in rows if r["output"] == first_output]
+        if inputs is not None and _is_image(inputs):
+            items = []
+            for r in rows:
+                true, pred = r.get("true"), r.get("predicted")
+                ok = true is not None and true == pred
+                caption = f"{_text(pred)}" + (f" ({_text(true)})" if true is not None and not ok
+                                              else "")
+                colour = None if true is None else (GOOD if ok else BAD)
+                items.append(([array_to_qimage(inputs[r["index"]])], caption, colour))
+            self.pred_grid.set_items(items)
+            self.pred_grid.setToolTip("Predicted label; the true label in brackets when it differs")
+            self.pred_stack.setCurrentIndex(0)
+            return
+        columns = ["#", "True", "Predicted", "Confidence"]
+        feats = []
+        if inputs is not None:
+            flat = inputs.reshape(len(inputs), -1)
+            feats = [f"x[{i}]" for i in range(min(flat.shape[1], 6))]
+        table, colours = [], []
+        for r in rows:
+            true, pred = r.get("true"), r.get("predicted")
+            row = [r["index"], _text(true), _text(pred), r.get("confidence")]
+            if feats:
+                row += [float(v) for v in flat[r["index"], : len(feats)]]
+            table.append(row)
+            colours.append(None if true is None or "confidence" not in r
+                           else (GOOD if true == pred else BAD))
+        self.pred_table.set_rows(columns + feats, table, colours)
+        self.pred_stack.setCurrentIndex(1)
+
+    def _show_reconstructions(self, inputs: np.ndarray, outputs: np.ndarray) -> None:
+        items = []
+        for i in range(min(len(inputs), len(outputs))):
+            a, b = inputs[i], outputs[i]
+            same = b.size == a.size
+            caption = f"#{i}"
+            if same:
+                err = float(np.mean((a.astype(np.float64) - b.reshape(a.shape)) ** 2))
+                caption += f"  mse {err:.3g}"
+            items.append(([array_to_qimage(a), array_to_qimage(b)], caption, None))
+        self.recon_grid.set_items(items)
+        self.recon_grid.setToolTip("Each pair: the input (left) and the model's output (right)")
+
+    # ----- exporting the confusion matrix ------------------------------------------------------
+    def export_png_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save confusion matrix", "confusion_matrix.png",
+                                              "PNG pictures (*.png)")
+        if path:
+            self.export_confusion(path)
+
+    def export_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save confusion matrix", "confusion_matrix.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            self.export_confusion(path)
+
+    def export_confusion(self, path: str | Path) -> bool:
+        """Write the confusion matrix as .png or .csv (by suffix); a message says how it went."""
+        path = Path(path)
+        try:
+            if path.suffix.lower() == ".csv":
+                self.confusion.save_csv(path)
+            else:
+                self.confusion.save_png(path.with_suffix(".png") if not path.suffix else path)
+        except OSError as exc:
+            self.message.setText(f"⚠ The confusion matrix could not be saved: {exc}")
+            return False
+        self.status_message.emit(f"Saved {path.name}")
+        return True
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, list):
+        return ", ".join(f"{x:.4g}" for x in v)
+    return str(v)
+
+
+def _caption(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def _scroll(widget: QWidget, parent: QWidget) -> QScrollArea:
+    area = QScrollArea(parent)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    return area
