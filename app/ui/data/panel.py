@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -26,16 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.data import SOURCES, DataConfig, Dataset, preview, suggest_model_settings
-from app.data.dataset import class_ids
-from app.ui.data.fit_model import fit_command, set_training_losses, training_losses
+from app.data import SOURCES, DataConfig, Dataset, suggest_model_settings
+from app.ui.data.fit_model import fit_command, training_losses
 from app.ui.data.options import PathEdit, SourceOptionsForm
+from app.ui.data.tasks import LossesCommand, compat_task, load_task, plain, store
 from app.ui.data.views import BarChart, DataTable, ImageGrid, array_to_qimage, notice
 from app.ui.data.worker import TaskRunner
 
 AUTO_LOAD_MS = 350
 RECHECK_MS = 700
-PREVIEW_SAMPLES = 24
 VALIDATION_LABELS = {"split": "Hold out a split", "source": "The source's test set",
                      "separate": "A separate file", "none": "No validation"}
 NORM_LABELS = {"none": "None", "standard": "Standardise (mean 0, std 1)", "minmax": "Min-max to 0..1"}
@@ -43,49 +41,6 @@ KIND_GROUPS = {"bundled": "Bundled (offline)", "keras": "keras.datasets", "file"
                "synthetic": "Generated"}
 WARN = "#c0392b"
 OK = "#2e7d4f"
-
-
-def load_task(config: DataConfig, graph_copy) -> tuple[Dataset, dict]:
-    """Worker body: build the model when the source needs it, load and describe the dataset."""
-    from app.data import load_dataset
-
-    model = None
-    if SOURCES[config.source].needs_model:
-        from app.compiler import build_model
-
-        model = build_model(graph_copy)
-    ds = load_dataset(config, model)
-    return ds, preview(ds, PREVIEW_SAMPLES)
-
-
-def compat_task(graph_copy, dataset: Dataset, config: DataConfig, losses: dict) -> list[str]:
-    """Worker body: build the model and list every mismatch with the data in words."""
-    from app.compiler import build_model
-    from app.data import check_compatibility
-    from app.errors import LayerLoomError
-
-    try:
-        model = build_model(graph_copy)
-    except LayerLoomError as exc:
-        return [f"The model cannot be built yet, so the data was not checked: {exc.message}"]
-    return check_compatibility(model, dataset, config.input_map, config.output_map, losses)
-
-
-class _LossesCommand(QUndoCommand):
-    """Sets the per-output losses of the training settings (part of 'Fit model to data')."""
-
-    def __init__(self, project, losses: dict[str, str], on_change) -> None:
-        super().__init__("Set losses")
-        self.project, self.new, self.on_change = project, dict(losses), on_change
-        self.old = dict(training_losses(project))
-
-    def redo(self) -> None:
-        set_training_losses(self.project, {**self.old, **self.new})
-        self.on_change()
-
-    def undo(self) -> None:
-        set_training_losses(self.project, self.old)
-        self.on_change()
 
 
 class DataPanel(QWidget):
@@ -267,7 +222,9 @@ class DataPanel(QWidget):
         self.dataset, self.problems, self.suggestion = None, [], None
         self.runner.shutdown()
         try:
-            self.config = DataConfig.from_dict(_plain(document.project.data))
+            project = document.project
+            resolved = getattr(project, "data_config", None)  # relative paths made absolute
+            self.config = DataConfig.from_dict(plain(resolved() if resolved else project.data))
         except Exception:  # noqa: BLE001 — unreadable settings: start from the defaults
             self.config = DataConfig()
         if self.config.source not in SOURCES:
@@ -383,11 +340,13 @@ class DataPanel(QWidget):
         self._update_enabled()
         self.config = self.read_config()
         if self.document is not None:
-            _store(self.document.project, self.config)
+            store(self.document.project, self.config)
             self.document.mark_unsaved()
         self.config_changed.emit(self.config)
-        if self._auto_loadable():
+        if self._auto_loadable() and self.document is not None:
             self._load_timer.start()
+        else:
+            self._load_timer.stop()  # e.g. a dataset that would have to be downloaded first
 
     def _update_enabled(self) -> None:
         mode = self.validation.currentData()
@@ -522,7 +481,7 @@ class DataPanel(QWidget):
             if cmd is not None:
                 push(stack, doc.graph, cmd)
             if losses:
-                stack.push(_LossesCommand(doc.project, losses, self._losses_changed))
+                stack.push(LossesCommand(doc.project, losses, self._losses_changed))
         finally:
             stack.endMacro()
         self.status_message.emit("Fitted the model to the data (undo with Ctrl+Z).")
@@ -560,25 +519,3 @@ class DataPanel(QWidget):
             return
         self.compat.setText("\n".join(f"⚠ {p}" for p in problems))
         self.compat.setStyleSheet(f"color: {WARN};")
-
-
-def _plain(data: Any) -> Any:
-    return data.to_dict() if hasattr(data, "to_dict") else data
-
-
-def _store(project, cfg: DataConfig) -> None:
-    """Write the settings into project.data, keeping the project's own settings class."""
-    kind = type(project.data)
-    d = cfg.to_dict()
-    project.data = cfg if kind is DataConfig else kind.from_dict(d)
-
-
-def class_counts(ds: Dataset) -> dict[str, int]:
-    """Training samples per class of the only target (tests and tooltips)."""
-    name = next(iter(ds.class_names), None)
-    if name is None or name not in ds.y:
-        return {}
-    ids = class_ids(ds.y[name])
-    counts = np.bincount(ids, minlength=len(ds.class_names[name]))
-    return dict(zip(ds.class_names[name], counts.tolist()))
-

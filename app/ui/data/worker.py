@@ -53,7 +53,8 @@ class TaskRunner(QObject):
 
     @property
     def busy(self) -> bool:
-        return any(t.isRunning() for t in self._threads)
+        """True until every started task has finished and its result has been delivered."""
+        return bool(self._threads)
 
     def is_busy(self, key: str) -> bool:
         t = self._latest.get(key)

@@ -1,0 +1,157 @@
+"""Data panel: sources load off the GUI thread, shapes / class balance / preview, CSV columns,
+fitting the model to the data in one undo step, mismatches in words."""
+
+from __future__ import annotations
+
+import pytest
+from _fixtures import no_dangling_qthreads  # noqa: F401  (fixture)
+from PySide6.QtCore import Qt
+
+from app.model import commands as cmds
+from app.project.examples import example_path
+
+LOAD_MS = 60_000
+
+
+@pytest.fixture
+def doc(qapp):
+    from app.ui.document import Document
+
+    return Document.open_project(example_path("digits_mlp"), origin="example")
+
+
+@pytest.fixture
+def panel(qtbot, doc, no_dangling_qthreads):  # noqa: F811
+    from app.ui.data import DataPanel
+
+    p = DataPanel()
+    qtbot.addWidget(p)
+    p.resize(1300, 420)
+    p.set_document(doc)
+    p.show()
+    qtbot.waitExposed(p)
+    yield p
+    p.shutdown()
+
+
+def wait_loaded(qtbot, panel, check=lambda ds: True) -> None:
+    qtbot.waitUntil(lambda: panel.dataset is not None and not panel.loading
+                    and not panel._load_timer.isActive() and check(panel.dataset), timeout=LOAD_MS)
+
+
+def wait_checked(qtbot, panel) -> None:
+    qtbot.waitUntil(lambda: not panel.runner.busy and not panel._check_timer.isActive()
+                    and not panel._load_timer.isActive(), timeout=LOAD_MS)
+
+
+def test_digits_images_show_shapes_balance_and_preview(qtbot, panel, doc):
+    panel.select_source("sklearn.digits_images")
+    wait_loaded(qtbot, panel, lambda ds: ds.x["x"].ndim == 4)
+    ds = panel.dataset
+    assert ds.x["x"].shape[1:] == (8, 8, 1)
+    shapes = {(panel.shapes.item(r, 0).text(), panel.shapes.item(r, 1).text()):
+              panel.shapes.item(r, 3).text() for r in range(panel.shapes.rowCount())}
+    assert shapes[("train", "input")] == f"({ds.num_samples}, 8, 8, 1)"
+    assert shapes[("validation", "target")] == f"({ds.num_val_samples},)"
+    assert len(panel.balance.values) == 10 and sum(panel.balance.values) == ds.num_samples
+    assert panel.preview_stack.currentIndex() == 0 and panel.image_grid.count == 24
+    assert set(panel.image_grid.captions()) <= {str(i) for i in range(10)}
+    assert "1,438 training" in panel.title.text() or "training" in panel.title.text()
+    # saved in the project's data settings and the document is dirty
+    assert doc.project.data.source == "sklearn.digits_images"
+    assert doc.is_dirty
+
+
+def test_csv_source_with_picked_columns(qtbot, panel, tmp_path, doc):
+    path = tmp_path / "animals.csv"
+    rows = ["height,colour,weight,notes,kind"]
+    for i in range(40):
+        colour = ["red", "green", ""][i % 3]
+        weight = "" if i == 5 else str(10 + i % 7)
+        rows.append(f"{1.0 + i * 0.1:.1f},{colour},{weight},n{i},{'cat' if i % 2 else 'dog'}")
+    path.write_text("\n".join(rows) + "\n")
+    panel.select_source("csv")
+    form = panel.form
+    form.editors["path"].set_value(str(path))
+    form.editors["path"].changed.emit()
+    assert form.target.currentText() == "kind"
+    info = {form.features.item(i).data(Qt.ItemDataRole.UserRole): form.features.item(i).text()
+            for i in range(form.features.count())}
+    assert "categorical, 2 values, 13 missing" in info["colour"]
+    assert "numeric, 1 missing" in info["weight"]
+    assert form.columns_table.columnCount() == 5
+    # leave out the free-text column
+    for i in range(form.features.count()):
+        item = form.features.item(i)
+        if item.data(Qt.ItemDataRole.UserRole) == "notes":
+            item.setCheckState(Qt.CheckState.Unchecked)
+    wait_loaded(qtbot, panel, lambda ds: ds.feature_names and "notes=n0" not in ds.feature_names)
+    ds = panel.dataset
+    assert ds.feature_names == ["height", "colour=green", "colour=red", "weight"]
+    assert ds.class_names == {"y": ["cat", "dog"]}
+    assert panel.preview_stack.currentIndex() == 1
+    assert panel.preview_table.columnCount() == 5 and panel.preview_table.rowCount() == 24
+    assert "missing values filled" in panel.notes.text()
+    assert doc.project.data.options["features"] == ["height", "colour", "weight"]
+
+
+def test_fit_model_to_data_is_one_undo_step(qtbot, panel, doc):
+    graph = doc.graph
+    inp = graph.node_by_name("digits")
+    out = graph.node_by_name("digit")
+    assert inp.params["shape"] == [64] and out.params["units"] == 10
+    panel.select_source("sklearn.breast_cancer")
+    wait_loaded(qtbot, panel, lambda ds: ds.x["x"].shape[1] == 30)
+    wait_checked(qtbot, panel)
+    assert panel.banner.isVisible()
+    assert "shape (30,)" in panel.banner_text.text()
+    assert any("expects shape" in p for p in panel.problems)
+    depth = doc.undo_stack.count()
+    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    assert doc.undo_stack.count() == depth + 1
+    assert graph.node_by_name("digits").params["shape"] == [30]
+    dense = graph.node_by_name("digit")
+    assert dense.params["units"] == 1 and dense.params["activation"] == "sigmoid"
+    assert doc.project.training.losses["digit"] == "binary_crossentropy"
+    wait_checked(qtbot, panel)
+    assert panel.problems == [] and "fits the model" in panel.compat.text()
+    assert not panel.banner.isVisible()
+    doc.undo_stack.undo()
+    assert graph.node_by_name("digits").params["shape"] == [64]
+    assert graph.node_by_name("digit").params["units"] == 10
+    assert doc.project.training.losses["digit"] == "sparse_categorical_crossentropy"
+    doc.undo_stack.redo()
+    assert graph.node_by_name("digits").params["shape"] == [30]
+    wait_checked(qtbot, panel)
+
+
+def test_wrong_input_shape_is_reported_in_words(qtbot, panel, doc):
+    panel.select_source("sklearn.digits")
+    wait_loaded(qtbot, panel, lambda ds: ds.x["x"].ndim == 2)
+    wait_checked(qtbot, panel)
+    assert panel.problems == []
+    inp = doc.graph.node_by_name("digits")
+    from app.ui.undo import push
+
+    push(doc.undo_stack, doc.graph, cmds.update_node(doc.graph, inp.id, params={"shape": [10]}))
+    qtbot.waitUntil(lambda: any("expects shape" in p for p in panel.problems), timeout=LOAD_MS)
+    assert "Input 'digits' expects shape (None, 10)" in panel.compat.text()
+    assert panel.banner.isVisible() and "shape (64,)" in panel.banner_text.text()
+    wait_checked(qtbot, panel)
+
+
+def test_keras_dataset_not_downloaded_says_so(qtbot, tmp_path, monkeypatch, doc,
+                                               no_dangling_qthreads):  # noqa: F811
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
+    from app.ui.data import DataPanel
+
+    p = DataPanel()
+    qtbot.addWidget(p)
+    p.set_document(doc)
+    index = p.source_combo.findData("keras.cifar10")
+    assert "not downloaded" in p.source_combo.itemText(index)
+    p.select_source("keras.cifar10")
+    qtbot.waitUntil(lambda: not p.runner.busy, timeout=LOAD_MS)
+    assert "Not downloaded; needs network" in p.availability.text()
+    assert p.dataset is None and not p._load_timer.isActive()  # nothing is downloaded unasked
+    p.shutdown()
