@@ -1,0 +1,162 @@
+"""Names offered by the training settings: optimizers, losses, metrics, callbacks' fields.
+
+Static lists work before Keras is loaded; `refresh_from_keras()` (call on the GUI thread only
+once Keras is imported, i.e. after KerasLoader.ready) replaces them with what the installed
+Keras offers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from typing import Any
+
+OPTIMIZERS = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb",
+              "Lion", "Nadam", "RMSprop", "SGD"]
+LOSSES = ["binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+          "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "dice",
+          "hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
+          "mean_absolute_percentage_error", "mean_squared_error",
+          "mean_squared_logarithmic_error", "poisson", "sparse_categorical_crossentropy",
+          "squared_hinge", "tversky"]
+METRICS = ["accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+           "mean_absolute_error", "mean_squared_error", "AUC", "Precision", "Recall",
+           "RootMeanSquaredError", "R2Score"]
+# Metric classes that cannot be created from their name alone (required constructor args).
+_NEEDS_ARGS = {"Metric", "Mean", "MeanMetricWrapper", "Sum", "PrecisionAtRecall",
+               "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
+               "IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU", "Reduction"}
+_NOT_NAMES = {"get", "serialize", "deserialize"}
+
+# Callback fields: (param, kind, default, label). kinds: monitor, int, float, bool, text, choice:a|b
+CALLBACK_FIELDS: dict[str, list[tuple[str, str, Any, str]]] = {
+    "EarlyStopping": [("monitor", "monitor", "val_loss", "Monitor"),
+                      ("patience", "int", 5, "Patience (epochs)"),
+                      ("min_delta", "float", 0.0, "Min. improvement"),
+                      ("restore_best_weights", "bool", True, "Restore best weights")],
+    "ModelCheckpoint": [("monitor", "monitor", "val_loss", "Monitor"),
+                        ("mode", "choice:auto|min|max", "auto", "Mode")],
+    "ReduceLROnPlateau": [("monitor", "monitor", "val_loss", "Monitor"),
+                          ("factor", "float", 0.5, "Factor"),
+                          ("patience", "int", 3, "Patience (epochs)"),
+                          ("min_lr", "float", 0.0, "Min. learning rate")],
+    "LearningRateScheduler": [("table", "table", {"0": 0.001, "10": 0.0001}, "Steps")],
+    "CSVLogger": [("filename", "text", "training_log.csv", "File")],
+    "TensorBoard": [("log_dir", "text", "tensorboard", "Log folder"),
+                    ("histogram_freq", "int", 0, "Histograms every (epochs)")],
+    "TerminateOnNaN": [],
+}
+CALLBACK_HELP = {
+    "EarlyStopping": "Stop when the monitored value stops improving.",
+    "ModelCheckpoint": "Keep the best model as best.keras in the run folder.",
+    "ReduceLROnPlateau": "Lower the learning rate when the monitored value stalls.",
+    "LearningRateScheduler": "Set the learning rate from a table: first epoch -> rate.",
+    "CSVLogger": "Write Keras' own CSV log into the run folder.",
+    "TensorBoard": "Write TensorBoard logs into the run folder.",
+    "TerminateOnNaN": "Stop as soon as the loss is NaN.",
+}
+
+
+def refresh_from_keras() -> bool:
+    """Fill the lists from the installed Keras if it is already imported (never imports it)."""
+    keras = sys.modules.get("keras")
+    if keras is None or not hasattr(keras, "optimizers"):
+        return False
+    from app.training.compile import optimizer_names
+
+    OPTIMIZERS[:] = optimizer_names()
+    LOSSES[:] = sorted(n for n, v in vars(keras.losses).items()
+                       if inspect.isfunction(v) and n not in _NOT_NAMES and not n.startswith("_"))
+    funcs = sorted(n for n, v in vars(keras.metrics).items()
+                   if inspect.isfunction(v) and n not in _NOT_NAMES and not n.startswith("_"))
+    classes = sorted(n for n, v in vars(keras.metrics).items()
+                     if inspect.isclass(v) and issubclass(v, keras.metrics.Metric)
+                     and n not in _NEEDS_ARGS)
+    METRICS[:] = ["accuracy", *funcs, *classes]
+    return True
+
+
+def optimizer_params(name: str) -> list[str]:
+    """Constructor parameters of an optimizer (empty before Keras is loaded)."""
+    keras = sys.modules.get("keras")
+    cls = getattr(getattr(keras, "optimizers", None), name, None)
+    if cls is None:
+        return []
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return []
+    return [f"{p.name}={p.default!r}" for p in sig.parameters.values()
+            if p.name not in ("self", "learning_rate", "name", "kwargs")
+            and p.default is not inspect.Parameter.empty][:12]
+
+
+def format_params(params: dict[str, Any]) -> str:
+    """{'momentum': 0.9} -> 'momentum=0.9' (the text the settings form shows)."""
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in params.items())
+
+
+def parse_params(text: str) -> dict[str, Any]:
+    """'momentum=0.9, nesterov=true' -> {'momentum': 0.9, 'nesterov': True}; ValueError in words."""
+    out: dict[str, Any] = {}
+    for part in _split(text):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise ValueError(f"Write settings as name=value, not “{part.strip()}”.")
+        key, raw = (s.strip() for s in part.split("=", 1))
+        if not key.isidentifier():
+            raise ValueError(f"“{key}” is not a setting name.")
+        low = raw.lower()
+        if low in ("true", "false"):
+            out[key] = low == "true"
+        elif low in ("none", "null"):
+            out[key] = None
+        else:
+            try:
+                out[key] = json.loads(raw)
+            except ValueError:
+                out[key] = raw.strip("'\"")
+    return out
+
+
+def _split(text: str) -> list[str]:
+    """Split on commas outside brackets and quotes."""
+    parts, depth, cur, quote = [], 0, "", ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    parts.append(cur)
+    return parts
+
+
+def parse_class_weights(text: str) -> dict[str, float] | None:
+    """'0: 1.0, 1: 2.5' -> {'0': 1.0, '1': 2.5}; empty -> None; ValueError in words."""
+    if not text.strip():
+        return None
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if ":" not in part:
+            raise ValueError(f"Write class weights as class: weight, not “{part.strip()}”.")
+        k, v = (s.strip() for s in part.split(":", 1))
+        try:
+            out[str(int(k))] = float(v)
+        except ValueError:
+            raise ValueError(f"“{part.strip()}”: the class must be a whole number and the "
+                             f"weight a number.") from None
+    return out

@@ -1,0 +1,534 @@
+"""TrainingPanel: settings, Start / Pause / Resume / Stop, progress, live plots and the runs table.
+
+Training runs in a TrainingWorker on its own QThread; this panel only receives plain dicts.
+Settings edits are recorded on the document's undo stack (SetTrainingSettings).
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.training.plots import TrainingPlots
+from app.ui.training.runs import RunsTable
+from app.ui.training.settings_form import TrainingSettingsForm
+from app.ui.training.worker import TrainingThread, TrainingWorker
+
+BANNER_STYLE = {
+    "error": "background:#fde8e8;color:#8a1c1c;border:1px solid #f3b4b4;",
+    "warning": "background:#fff6dd;color:#7a5300;border:1px solid #f0d68a;",
+    "info": "background:#e8f1fd;color:#1c3f8a;border:1px solid #b4cdf3;",
+}
+
+
+class SetTrainingSettings(QUndoCommand):
+    """Undoable change of the project's training settings (consecutive edits of one field merge)."""
+
+    ID = 0x7A11
+
+    def __init__(self, panel: TrainingPanel, old: dict, new: dict, field: str) -> None:
+        super().__init__("Change training settings")
+        self.panel, self.old, self.new, self.field = panel, old, new, field
+        self._first = True
+
+    def id(self) -> int:
+        return self.ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt override)
+        if not isinstance(other, SetTrainingSettings) or other.field != self.field:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.panel._write_training(self.new, reload=not self._first)
+        self._first = False
+
+    def undo(self) -> None:
+        self.panel._write_training(self.old, reload=True)
+
+
+def model_outputs(graph: Any) -> list[str]:
+    """Output names of the graph's model (node names, in model output order)."""
+    names = []
+    for ref in getattr(graph, "outputs", []):
+        node = graph.node(ref.node) if ref.node in graph else None
+        if node is not None and node.name not in names:
+            names.append(node.name)
+    return names
+
+
+class TrainingPanel(QWidget):
+    """Everything about training one project; `set_document` binds it to the open document."""
+
+    status_message = Signal(str)
+    open_model_requested = Signal(str)
+    run_finished = Signal(dict)
+    running_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document: Any = None
+        self.loader: Any = None
+        self.runs_root: Path | None = None  # overrides where runs of unsaved projects go
+        self.thread: TrainingThread | None = None
+        self.worker: TrainingWorker | None = None
+        self.last_model: Any = None  # the latest run's model only (older ones are dropped)
+        self.last_result: dict | None = None
+        self._last_batch: dict | None = None
+        self._epochs = 0
+        self._writing = False
+        self._build()
+        self._update_buttons()
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.start_action = QAction("Start training", self)
+        self.start_action.setShortcut(QKeySequence("F5"))
+        self.stop_action = QAction("Stop training", self)
+        self.stop_action.setShortcut(QKeySequence("Shift+F5"))
+        self.pause_action = QAction("Pause training", self)
+        self.pause_action.setShortcut(QKeySequence("Ctrl+F5"))
+        self.resume_action = QAction("Resume training", self)
+        self.resume_action.setShortcut(QKeySequence("Ctrl+Shift+F5"))
+        self.start_action.triggered.connect(self.start)
+        self.stop_action.triggered.connect(self.stop)
+        self.pause_action.triggered.connect(self.pause)
+        self.resume_action.triggered.connect(self.resume)
+        self.start_btn = QPushButton("▶  Start", self)
+        self.pause_btn = QPushButton("❚❚  Pause", self)
+        self.resume_btn = QPushButton("▶  Resume", self)
+        self.stop_btn = QPushButton("■  Stop", self)
+        for btn, act in ((self.start_btn, self.start_action), (self.pause_btn, self.pause_action),
+                         (self.resume_btn, self.resume_action), (self.stop_btn, self.stop_action)):
+            btn.clicked.connect(act.trigger)
+            btn.setToolTip(f"{act.text()} ({act.shortcut().toString()})")
+        self.start_btn.setDefault(True)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.progress.setMinimumWidth(180)
+        self.stats = QLabel("Ready", self)
+        self.stats.setMinimumWidth(260)
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 6, 6, 2)
+        for btn in (self.start_btn, self.pause_btn, self.resume_btn, self.stop_btn):
+            top.addWidget(btn)
+        top.addSpacing(8)
+        top.addWidget(self.progress, 1)
+        top.addWidget(self.stats)
+        self.banner = QLabel("", self)
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setVisible(False)
+        self.form = TrainingSettingsForm(self)
+        self.form.changed.connect(self._form_changed)
+        self.plots = TrainingPlots(self)
+        self.plots.timer.timeout.connect(self._update_progress)
+        self.runs = RunsTable(self)
+        self.runs.open_requested.connect(self.open_model_requested)
+        self.runs.rerun_requested.connect(self.rerun)
+        self.runs.overlay_requested.connect(self.overlay_runs)
+        self.runs.delete_requested.connect(self.delete_runs)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.plots, "Live plots")
+        self.tabs.addTab(self.runs, "Runs")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.form)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([360, 900])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addLayout(top)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.splitter, 1)
+
+    def install(self, window: Any) -> None:
+        """Wire into a MainWindow: Train menu, Keras readiness, status bar, opening run models."""
+        self.loader = window.keras
+        window.keras.ready.connect(lambda _v: self.form.refresh_names())
+        if window.keras.is_ready:
+            self.form.refresh_names()
+        self.status_message.connect(lambda m: window.statusBar().showMessage(m, 8000))
+        self.open_model_requested.connect(window.open_path)
+        self.show_error = lambda title, msg: window.show_error(title, msg)
+        menu = window.menuBar().addMenu("&Train")
+        for act in (self.start_action, self.pause_action, self.resume_action, self.stop_action):
+            menu.addAction(act)
+            window.addAction(act)
+        dock = getattr(window, "training_dock", None)
+        if dock is not None:
+            window.actions_.docks_menu.addAction(dock.toggleViewAction())
+            self.start_action.triggered.connect(dock.raise_)
+
+    # -- questions (methods, so tests can answer them) -------------------------------------------
+    def show_error(self, title: str, message: str) -> None:
+        QMessageBox.warning(self, title, message)
+
+    def ask(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(self, title, question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    # -- the document -----------------------------------------------------------------------------
+    def set_document(self, document: Any) -> None:
+        """Show and edit `document`'s training settings and runs."""
+        if self.document is not None:
+            try:
+                self.document.graph.events.disconnect(self._on_graph_event)
+            except (ValueError, KeyError, AttributeError):
+                pass
+        self.document = document
+        document.graph.events.connect(self._on_graph_event)
+        self._load_form()
+        self.plots.clear_overlays()
+        self.runs.refresh(self.runs_dir())
+
+    def _settings(self) -> tuple[dict, dict]:
+        from app.training.headless import settings_from_project
+
+        return settings_from_project(self.document.project)
+
+    def _load_form(self) -> None:
+        _data, training = self._settings()
+        training.pop("loss", None)
+        try:
+            self.form.set_config(training, model_outputs(self.document.graph))
+        except Exception as exc:  # a hand-edited project with bad settings: show and use defaults
+            self._show_banner(f"The project's training settings cannot be shown: {exc}", "error")
+            self.form.set_config({}, model_outputs(self.document.graph))
+
+    def _on_graph_event(self, _event: Any) -> None:
+        outputs = model_outputs(self.document.graph)
+        if outputs != self.form._outputs:
+            self.form.set_outputs(outputs)
+
+    def runs_dir(self) -> Path:
+        """<project>_runs next to a saved project; otherwise a per-user folder (or runs_root)."""
+        from app.training.headless import default_runs_dir
+
+        project = self.document.project if self.document is not None else None
+        if project is not None and getattr(project, "path", None):
+            return default_runs_dir(project)
+        if self.runs_root is not None:
+            return Path(self.runs_root)
+        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+        return Path(base or Path.home() / ".layerloom") / "unsaved_runs"
+
+    # -- settings edits -----------------------------------------------------------------------------
+    def _form_changed(self, field: str = "") -> None:
+        from app.training.config import TrainingConfig
+
+        try:
+            new = self.form.config()
+            TrainingConfig.from_dict(new)
+        except Exception as exc:
+            self._show_banner(str(getattr(exc, "message", exc)), "error")
+            return
+        self._hide_banner()
+        _data, old = self._settings()
+        old.pop("loss", None)
+        if new == old or self.document is None:
+            return
+        self.document.undo_stack.push(SetTrainingSettings(self, old, new, field))
+
+    def _write_training(self, data: dict, reload: bool) -> None:
+        """Store TrainingConfig plain data in the project (whatever class it keeps them in)."""
+        project = self.document.project
+        kind = type(project.training)
+        try:
+            project.training = kind.from_dict(data) if hasattr(kind, "from_dict") else dict(data)
+        except Exception as exc:
+            self._show_banner(f"The project cannot store these settings: "
+                              f"{getattr(exc, 'message', exc)}", "error")
+            return
+        if reload:
+            self._load_form()
+
+    # -- running ------------------------------------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        return self.thread is not None
+
+    def keras_ready(self) -> bool:
+        if self.loader is not None:
+            return bool(self.loader.is_ready)
+        return "keras" in sys.modules
+
+    def start(self, epochs: int | None = None) -> bool:
+        """Start a run with the shown settings; False (with a message) if it cannot start."""
+        from app.data import DataConfig
+        from app.training.config import TrainingConfig
+
+        if self.is_running or self.document is None:
+            return False
+        if not self.keras_ready():
+            self._fail_early("Keras is still loading; training can start in a moment.")
+            return False
+        try:
+            training = self.form.config()
+            TrainingConfig.from_dict(training)
+            data, _ = self._settings()
+            DataConfig.from_dict(data)
+        except Exception as exc:
+            self._fail_early(str(getattr(exc, "message", exc)))
+            return False
+        if not self.document.graph.outputs:
+            self._fail_early("The model has no outputs yet; mark the layer that produces the "
+                             "prediction as an output.")
+            return False
+        self._hide_banner()
+        self.last_model = None  # let the previous run's model go before building the next
+        gc.collect()
+        self._epochs = int(epochs or training.get("epochs", 1))
+        self._last_batch = None
+        self.plots.reset(model_outputs(self.document.graph))
+        self.plots.start()
+        self.tabs.setCurrentWidget(self.plots)
+        self.worker = TrainingWorker(self.document.graph.copy(), data, training, self.runs_dir(),
+                                     epochs)
+        self.worker.batch.connect(self._on_batch)
+        self.worker.epoch.connect(self._on_epoch)
+        self.worker.event.connect(self._on_event)
+        self.worker.done.connect(self._on_done)
+        self.thread = TrainingThread(self.worker, self)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("Preparing…")
+        self._set_stats("Preparing…")
+        self.thread.start()
+        self._update_buttons()
+        self.running_changed.emit(True)
+        self.status_message.emit("Training started")
+        return True
+
+    def stop(self) -> None:
+        """Stop within one batch; the model keeps its weights (saved as final.keras)."""
+        if self.worker is not None:
+            self.worker.stop()
+            self._set_stats("Stopping…")
+
+    def pause(self) -> None:
+        if self.worker is not None:
+            self.worker.pause()
+            self._paused = True
+            self._set_stats("Pausing…")
+            self._update_buttons()
+
+    def resume(self) -> None:
+        if self.worker is not None:
+            self.worker.resume()
+            self._paused = False
+            self._update_buttons()
+
+    def confirm_close(self) -> bool:
+        """Closing the window: ask whether to stop a running training; True if it may close."""
+        if not self.is_running:
+            return True
+        if not self.ask("Training is running",
+                        "Stop the training and close? The model trained so far is kept in the "
+                        "run folder."):
+            return False
+        self.shutdown()
+        return True
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Stop a running training and wait for its thread (window closing, tests)."""
+        if self.thread is None:
+            return
+        self.worker.stop()
+        self.thread.wait(timeout_ms)
+        # Deliver the queued done signal now, so the run is recorded and the thread released.
+        from PySide6.QtCore import QCoreApplication
+
+        QCoreApplication.sendPostedEvents(self)
+        QCoreApplication.processEvents()
+        if self.thread is not None:  # the done signal never came (e.g. a crashed thread)
+            self._cleanup()
+
+    # -- worker signals (GUI thread) ------------------------------------------------------------
+    def _on_batch(self, d: dict) -> None:
+        self.plots.add_batch(d)
+        self._last_batch = d
+
+    def _on_epoch(self, d: dict) -> None:
+        self.plots.add_epoch(d)
+        self._update_progress()
+
+    def _on_event(self, d: dict) -> None:
+        kind = d.get("kind")
+        if kind == "preparing":
+            self.progress.setFormat(d.get("message", ""))
+            self._set_stats(d.get("message", ""))
+        elif kind == "checked":
+            self._set_stats(f"{d['samples']} training / {d['val_samples']} validation samples")
+        elif kind == "started":
+            self._epochs = int(d.get("epochs") or self._epochs)
+            steps = int(d.get("steps_per_epoch") or 0)
+            self.progress.setRange(0, max(1, self._epochs * max(steps, 1)))
+            self.progress.setValue(0)
+            self.progress.setFormat(f"Epoch 1/{self._epochs}")
+        elif kind == "paused":
+            self._set_stats(f"Paused in epoch {d['epoch'] + 1}, before batch {d['batch'] + 1}")
+            self.status_message.emit("Training paused")
+        elif kind == "resumed":
+            self.status_message.emit("Training resumed")
+        elif kind == "warning":
+            self._show_banner(d.get("message", ""), "warning")
+        elif kind == "nan":
+            self._show_banner(d.get("message", ""), "error")
+
+    def _on_done(self, result: dict) -> None:
+        worker = self.worker
+        self.last_model = worker.model if worker is not None else None
+        if worker is not None:
+            worker.model = None
+        self._cleanup()
+        self.last_result = result
+        self.plots.finish()
+        self._update_progress()
+        status, message = result.get("status", "failed"), result.get("message", "")
+        rec = result.get("record") or {}
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1 if status == "completed" else 0)
+        if status == "completed":
+            self.progress.setFormat("Done")
+            best = rec.get("best_metrics", {})
+            acc = next((f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_")
+                        and "acc" in k), "")
+            self._set_stats(f"Completed in {rec.get('duration_s', 0):.1f} s" +
+                            (f" · best {acc}" if acc else ""))
+        elif status == "stopped":
+            self.progress.setFormat("Stopped")
+            self._set_stats("Stopped — the model trained so far is kept" if rec else "Stopped")
+        else:
+            self.progress.setFormat("Failed")
+            self._set_stats("Failed")
+            self._show_banner(message, "error")
+            self.show_error("Training failed", message)
+        self.status_message.emit(f"Training {status}" + (f": {message}" if message else ""))
+        self.runs.refresh(self.runs_dir())
+        if rec.get("path"):
+            self.runs.select_run(rec["path"])
+        self.run_finished.emit(result)
+
+    def _cleanup(self) -> None:
+        thread, worker = self.thread, self.worker
+        self.thread = self.worker = None
+        self._paused = False
+        if thread is not None:
+            thread.wait(30_000)
+            thread.deleteLater()
+        if worker is not None:
+            worker.deleteLater()
+        gc.collect()
+        self._update_buttons()
+        self.running_changed.emit(False)
+
+    def _fail_early(self, message: str) -> None:
+        self._show_banner(message, "error")
+        self.status_message.emit(message)
+        self.show_error("Training cannot start", message)
+
+    # -- progress -----------------------------------------------------------------------------------
+    def _update_progress(self) -> None:
+        d = self._last_batch
+        if d is None or self.thread is None:
+            return
+        steps = d.get("steps_per_epoch") or 0
+        self.progress.setValue(d["epoch"] * steps + d["batch"] + 1)
+        self.progress.setFormat(f"Epoch {d['epoch'] + 1}/{self._epochs} · batch "
+                                f"{d['batch'] + 1}/{steps}")
+        if getattr(self, "_paused", False):
+            return
+        eta = d.get("eta_s", math.nan)
+        eta_text = "—" if not math.isfinite(eta) else (
+            f"{eta:.0f} s" if eta < 90 else f"{eta / 60:.1f} min")
+        loss = d.get("logs", {}).get("loss", math.nan)
+        self._set_stats(f"{d.get('samples_per_s', 0):,.0f} samples/s · ETA {eta_text} · "
+                        f"loss {loss:.4f}")
+
+    def _set_stats(self, text: str) -> None:
+        self.stats.setText(text)
+
+    def _update_buttons(self) -> None:
+        running = self.is_running
+        paused = running and getattr(self, "_paused", False)
+        self.start_action.setEnabled(not running)
+        self.stop_action.setEnabled(running)
+        self.pause_action.setEnabled(running and not paused)
+        self.resume_action.setEnabled(paused)
+        self.start_btn.setEnabled(not running)
+        self.stop_btn.setEnabled(running)
+        self.pause_btn.setVisible(not paused)
+        self.pause_btn.setEnabled(running and not paused)
+        self.resume_btn.setVisible(paused)
+        self.form.setEnabled(not running)
+
+    def _show_banner(self, text: str, kind: str = "info") -> None:
+        self.banner.setText(text)
+        self.banner.setStyleSheet(f"QLabel{{{BANNER_STYLE[kind]}border-radius:4px;padding:6px;}}")
+        self.banner.setVisible(bool(text))
+
+    def _hide_banner(self) -> None:
+        self.banner.setVisible(False)
+
+    # -- runs actions -----------------------------------------------------------------------------
+    def overlay_runs(self, paths: list[str]) -> None:
+        from app.training.runs import read_history
+
+        for p in paths:
+            rows = read_history(p)
+            if rows:
+                self.plots.overlay_run(Path(p).name.split("_")[-1], rows)
+        self.tabs.setCurrentWidget(self.plots)
+
+    def rerun(self, path: str) -> None:
+        """Apply a run's training settings (undoable) and start training."""
+        from app.training.trainer import snapshot
+
+        try:
+            snap = snapshot(path)
+        except (OSError, ValueError) as exc:
+            self.show_error("Re-run", f"The run's settings cannot be read: {exc}")
+            return
+        new = dict(snap.get("training") or {})
+        _data, old = self._settings()
+        old.pop("loss", None)
+        if new != old:
+            self.document.undo_stack.push(SetTrainingSettings(self, old, new, "rerun"))
+            self._load_form()
+        self.start(epochs=snap.get("epochs"))
+
+    def delete_runs(self, paths: list[str]) -> None:
+        from app.training.runs import delete_run
+
+        if not paths or not self.ask("Delete runs", f"Delete {len(paths)} run folder"
+                                     f"{'s' * (len(paths) != 1)} and the models in "
+                                     f"{'them' if len(paths) != 1 else 'it'}?"):
+            return
+        for p in paths:
+            try:
+                delete_run(p)
+            except Exception as exc:
+                self.show_error("Delete run", str(getattr(exc, "message", exc)))
+        self.runs.refresh(self.runs_dir())

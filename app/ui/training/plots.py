@@ -1,0 +1,510 @@
+"""Live training plots (pyqtgraph): batch loss + EMA, per-epoch metrics per output, learning rate.
+
+Values arrive as plain dicts on the GUI thread and go into growing numpy buffers; a QTimer redraws
+the curves that changed at most REDRAW_HZ times a second. Curves are created once and updated
+with setData (peak downsampling, clip to view). Every plot exports to PNG, SVG and CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+REDRAW_HZ = 10
+COLORS = ("#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16")
+OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
+BATCH_KEY, LR_KEY = "batch_loss", "learning_rate"
+
+
+class Buffer:
+    """x / y values in numpy arrays that double when full (amortised O(1) appends)."""
+
+    def __init__(self, capacity: int = 512) -> None:
+        self.x = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.n == len(self.x):
+            self.x = np.concatenate([self.x, np.empty(len(self.x))])
+            self.y = np.concatenate([self.y, np.empty(len(self.y))])
+        self.x[self.n], self.y[self.n] = x, y
+        self.n += 1
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.x[: self.n], self.y[: self.n]
+
+
+def theme_colors() -> tuple[QColor, QColor, QColor]:
+    """(background, text, grid) colours of the current application palette."""
+    pal = QApplication.palette()
+    bg, fg = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
+    grid = QColor(fg)
+    grid.setAlpha(40)
+    return bg, fg, grid
+
+
+class EpochAxis(pg.AxisItem):
+    """An x axis whose ticks are whole epochs (no 1.5, 2.5 ...)."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
+        levels = super().tickSpacing(minVal, maxVal, size)
+        return [(max(1.0, spacing), offset) for spacing, offset in levels]
+
+
+class PlotCard(pg.PlotWidget):
+    """One plot: named curves, a hover crosshair with values, export actions in its menu."""
+
+    def __init__(self, key: str, title: str, x_label: str = "epoch",
+                 parent: QWidget | None = None, legend_bottom: bool = False) -> None:
+        super().__init__(parent, axisItems={"bottom": EpochAxis("bottom")})
+        self.key, self.title = key, title
+        self.setMinimumHeight(190)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        pi = self.getPlotItem()
+        pi.setTitle(title, size="10pt")
+        pi.setLabel("bottom", x_label)
+        pi.showGrid(x=True, y=True, alpha=0.25)
+        pi.setMenuEnabled(True)
+        pi.setClipToView(True)
+        pi.setDownsampling(auto=True, mode="peak")
+        self.legend = pi.addLegend(offset=(-8, -8 if legend_bottom else 8), labelTextSize="8pt")
+        self.vline = pg.InfiniteLine(angle=90, movable=False)
+        self.vline.setVisible(False)
+        self.label = pg.TextItem(anchor=(0, 0))
+        self.label.setVisible(False)
+        pi.addItem(self.vline, ignoreBounds=True)
+        pi.addItem(self.label, ignoreBounds=True)
+        self.scene().sigMouseMoved.connect(self._hover)
+        menu = pi.getViewBox().menu
+        menu.addSeparator()
+        for fmt in ("PNG", "SVG", "CSV"):
+            act = QAction(f"Export plot as {fmt}…", menu)
+            act.triggered.connect(lambda _c=False, f=fmt: self.export_dialog(f))
+            menu.addAction(act)
+        self.apply_theme()
+
+    # -- curves -------------------------------------------------------------------------------
+    def curve(self, name: str, color: str, width: float = 1.6,
+              style: Qt.PenStyle = Qt.PenStyle.SolidLine, symbol: str | None = None
+              ) -> pg.PlotDataItem:
+        """The curve called `name`, created on first use (then only setData)."""
+        item = self.curves.get(name)
+        if item is None:
+            pen = pg.mkPen(color, width=width, style=style)
+            item = self.plot([], [], pen=pen, name=name, connect="finite", symbol=symbol,
+                             symbolSize=5, symbolBrush=color, symbolPen=None)
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            self.curves[name] = item
+        return item
+
+    def remove_curve(self, name: str) -> None:
+        item = self.curves.pop(name, None)
+        if item is not None:
+            self.getPlotItem().removeItem(item)
+            self.legend.removeItem(item)
+
+    def set_log_y(self, log: bool) -> None:
+        self.getPlotItem().setLogMode(y=log)
+
+    # -- look -----------------------------------------------------------------------------------
+    def apply_theme(self) -> None:
+        bg, fg, _grid = theme_colors()
+        self.setBackground(bg)
+        pi = self.getPlotItem()
+        for name in ("left", "bottom"):
+            axis = pi.getAxis(name)
+            axis.setPen(pg.mkPen(fg))
+            axis.setTextPen(pg.mkPen(fg))
+        pi.titleLabel.setText(self.title, color=fg.name(), size="10pt")
+        self.vline.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DotLine))
+        self.label.setColor(fg)
+        if self.legend is not None:
+            self.legend.setLabelTextColor(fg)
+            fill = QColor(bg)
+            fill.setAlpha(200)
+            self.legend.setBrush(pg.mkBrush(fill))
+
+    # -- hover ------------------------------------------------------------------------------------
+    def _hover(self, pos) -> None:
+        vb = self.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(pos) or not self.curves:
+            self.vline.setVisible(False)
+            self.label.setVisible(False)
+            return
+        x = vb.mapSceneToView(pos).x()
+        lines = []
+        for name, item in self.curves.items():
+            xs, ys = item.getOriginalDataset()
+            if xs is None or len(xs) == 0:
+                continue
+            i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+            if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
+                i -= 1
+            lines.append(f"{name}: {ys[i]:.4g}")
+        if not lines:
+            return
+        self.vline.setPos(x)
+        self.vline.setVisible(True)
+        self.label.setText(f"x = {x:.3g}\n" + "\n".join(lines))
+        (x0, x1), (y0, y1) = vb.viewRange()
+        self.label.setPos(x0 + 0.02 * (x1 - x0), y1)
+        self.label.setVisible(True)
+
+    # -- export ----------------------------------------------------------------------------------
+    def export_dialog(self, fmt: str) -> None:
+        suffix = fmt.lower()
+        name = self.key.replace("/", "_") or "plot"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export plot as {fmt}", f"{name}.{suffix}",
+                                              f"{fmt} files (*.{suffix})")
+        if path:
+            self.export(path)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the plot to PNG, SVG or CSV (chosen by the suffix)."""
+        from pyqtgraph import exporters
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        hidden = [i for i in (self.vline, self.label) if i.isVisible()]
+        for item in hidden:
+            item.setVisible(False)
+        try:
+            if suffix == ".png":
+                ex = exporters.ImageExporter(self.getPlotItem())
+                ex.parameters()["width"] = max(800, int(self.width() * 2))
+                ex.export(str(path))
+            elif suffix == ".svg":
+                try:
+                    exporters.SVGExporter(self.getPlotItem()).export(str(path))
+                except (ValueError, IndexError):  # pyqtgraph cannot parse newer Qt path data
+                    self._export_svg_qt(path)
+            elif suffix == ".csv":
+                self.export_csv(path)
+            else:
+                raise ValueError(f"Plots export as .png, .svg or .csv, not {suffix or 'no suffix'}.")
+        finally:
+            for item in hidden:
+                item.setVisible(True)
+        return path
+
+    def _export_svg_qt(self, path: Path) -> None:
+        """Vector SVG of the plot through Qt's own SVG generator."""
+        from PySide6.QtCore import QRect, QRectF, QSize
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+
+        rect = self.getPlotItem().sceneBoundingRect()
+        gen = QSvgGenerator()
+        gen.setFileName(str(path))
+        gen.setSize(QSize(int(rect.width()), int(rect.height())))
+        gen.setViewBox(QRect(0, 0, int(rect.width()), int(rect.height())))
+        gen.setTitle(self.title)
+        painter = QPainter(gen)
+        try:
+            painter.fillRect(QRectF(0, 0, rect.width(), rect.height()), self.backgroundBrush())
+            self.scene().render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
+        finally:
+            painter.end()
+
+    def export_csv(self, path: str | Path) -> None:
+        """The curve data, one row per point: series, x, y."""
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["series", "x", "y"])
+            for name, item in self.curves.items():
+                xs, ys = item.getOriginalDataset()
+                for a, b in zip(xs if xs is not None else [], ys if ys is not None else []):
+                    w.writerow([name, repr(float(a)), repr(float(b))])
+
+
+def split_key(key: str, outputs: list[str]) -> tuple[str, str, bool]:
+    """(output group, metric, is_validation) of a Keras log key like 'val_digit_accuracy'."""
+    val = key.startswith("val_")
+    base = key[4:] if val else key
+    for out in sorted(outputs, key=len, reverse=True):
+        if len(outputs) > 1 and base.startswith(out + "_"):
+            return out, base[len(out) + 1:], val
+    return "", base, val
+
+
+class TrainingPlots(QWidget):
+    """The live plots of the current run plus overlays of earlier runs."""
+
+    redrawn = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.outputs: list[str] = []
+        self.batches = {"loss": Buffer(), "ema": Buffer()}
+        self.epochs: dict[str, Buffer] = {}
+        self.lr = Buffer()
+        self.cards: dict[str, PlotCard] = {}
+        self.overlays: dict[str, list[dict[str, float]]] = {}
+        self._ema: float | None = None
+        self._prev_mean: float | None = None
+        self._dirty = False
+        self.redraws = 0
+        self.log_y = QCheckBox("Log scale", self)
+        self.log_y.toggled.connect(self._set_log)
+        self.smoothing = QSpinBox(self)
+        self.smoothing.setRange(0, 99)
+        self.smoothing.setValue(90)
+        self.smoothing.setSuffix(" %")
+        self.smoothing.setToolTip("Smoothing of the batch-loss line (exponential moving average)")
+        self.smoothing.valueChanged.connect(self._recompute_ema)
+        self.clear_overlays_btn = QPushButton("Clear overlays", self)
+        self.clear_overlays_btn.clicked.connect(self.clear_overlays)
+        self.clear_overlays_btn.setEnabled(False)
+        self.hint = QLabel("", self)
+        self.hint.setEnabled(False)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 0)
+        bar.addWidget(self.log_y)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Smoothing", self))
+        bar.addWidget(self.smoothing)
+        bar.addSpacing(12)
+        bar.addWidget(self.clear_overlays_btn)
+        bar.addStretch(1)
+        bar.addWidget(self.hint)
+        self.grid_host = QWidget(self)
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(6, 6, 6, 6)
+        self.grid.setSpacing(8)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.grid_host)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(bar)
+        box.addWidget(scroll, 1)
+        self.timer = QTimer(self)
+        self.timer.setInterval(int(1000 / REDRAW_HZ))
+        self.timer.timeout.connect(self.redraw)
+        self.reset([])
+
+    # -- feeding ------------------------------------------------------------------------------------
+    def reset(self, outputs: list[str]) -> None:
+        """Forget the current run's values (overlays stay) and lay out the fixed plots."""
+        self.outputs = list(outputs)
+        self.batches = {"loss": Buffer(), "ema": Buffer()}
+        self.epochs = {}
+        self.lr = Buffer()
+        self._ema = self._prev_mean = None
+        for key in [k for k in self.cards if k not in (BATCH_KEY, LR_KEY)]:
+            self._drop_card(key)
+        batch = self._card(BATCH_KEY, "Loss per batch", "epoch")
+        batch.curve("batch loss", COLORS[0], width=1.0).setOpacity(0.35)
+        batch.curve("smoothed", COLORS[0], width=2.2)
+        self._card(LR_KEY, "Learning rate", "epoch").curve("learning rate", COLORS[2])
+        for card in (self.cards[BATCH_KEY], self.cards[LR_KEY]):
+            for item in card.curves.values():
+                item.setData([], [])
+        self._relayout()
+        self._dirty = True
+        self.redraw()
+
+    def add_batch(self, d: dict) -> None:
+        """One batch dict from the worker: loss, EMA and learning rate into the buffers."""
+        steps = d.get("steps_per_epoch") or 0
+        x = d["epoch"] + ((d["batch"] + 1) / steps if steps else 0.0)
+        mean = d.get("logs", {}).get("loss")
+        loss = None
+        if mean is not None:
+            # Keras reports the running mean of the epoch; recover this batch's own loss.
+            b, mean = d["batch"], float(mean)
+            prev = self._prev_mean if b > 0 and self._prev_mean is not None else None
+            loss = mean if prev is None else (b + 1) * mean - b * prev
+            self._prev_mean = mean
+            self.batches["loss"].append(x, loss)
+            if math.isfinite(loss):
+                a = self.smoothing.value() / 100.0
+                self._ema = loss if self._ema is None else a * self._ema + (1 - a) * loss
+                self.batches["ema"].append(x, self._ema)
+        lr = d.get("lr")
+        if lr is not None and math.isfinite(lr):
+            self.lr.append(x, float(lr))
+        self._dirty = True
+
+    def add_epoch(self, d: dict) -> None:
+        """One epoch dict: every logged value into its buffer (x = epochs done)."""
+        x = d["epoch"] + 1
+        for key, value in d.get("logs", {}).items():
+            if key == "learning_rate":
+                continue
+            self.epochs.setdefault(key, Buffer(64)).append(x, float(value))
+        self._dirty = True
+
+    def start(self) -> None:
+        """Redraw on the timer (call when a run starts)."""
+        self.timer.start()
+
+    def finish(self) -> None:
+        self.timer.stop()
+        self._dirty = True
+        self.redraw()
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Push changed buffers into their curves (GUI thread, on the timer)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.redraws += 1
+        batch = self.cards[BATCH_KEY]
+        batch.curves["batch loss"].setData(*self.batches["loss"].data())
+        batch.curves["smoothed"].setData(*self.batches["ema"].data())
+        lr_x, lr_y = self.lr.data()
+        self.cards[LR_KEY].curves["learning rate"].setData(lr_x, lr_y)
+        if len(lr_y):  # from 0, so a constant rate is a visible line and decays read true
+            self.cards[LR_KEY].setYRange(0, float(np.nanmax(lr_y)) * 1.15, padding=0)
+        created = False
+        for key, buf in self.epochs.items():
+            group, metric, val = split_key(key, self.outputs)
+            card_key = f"{group}/{metric}" if group else metric
+            if card_key not in self.cards:
+                created = True
+            card = self._card(card_key, _title(group, metric), "epoch")
+            card.curve("validation" if val else "training", COLORS[1] if val else COLORS[0],
+                       symbol="o").setData(*buf.data())
+        if created:
+            self._draw_overlays()
+            self._relayout()
+        self.redrawn.emit()
+
+    def _card(self, key: str, title: str, x_label: str) -> PlotCard:
+        card = self.cards.get(key)
+        if card is None:
+            rising = not any(w in key for w in ("loss", "error", "crossentropy", "hinge"))
+            card = PlotCard(key, title, x_label, self.grid_host,
+                            legend_bottom=rising and key != LR_KEY)
+            card.set_log_y(key != LR_KEY and self.log_y.isChecked())
+            self.cards[key] = card
+        return card
+
+    def _drop_card(self, key: str) -> None:
+        card = self.cards.pop(key)
+        self.grid.removeWidget(card)
+        card.deleteLater()
+
+    def _relayout(self) -> None:
+        """Batch loss and learning rate first, then the epoch plots grouped by output."""
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            w = item.widget()
+            if w is not None and w not in self.cards.values():
+                w.deleteLater()
+        cols = 2
+        row = 0
+        groups: dict[str, list[str]] = {}
+        for key in self.cards:
+            if key not in (BATCH_KEY, LR_KEY):
+                groups.setdefault(key.split("/")[0] if "/" in key else "", []).append(key)
+        self.grid.addWidget(self.cards[BATCH_KEY], row, 0)
+        self.grid.addWidget(self.cards[LR_KEY], row, 1)
+        row += 1
+        for group in sorted(groups, key=lambda g: (g != "", g)):
+            if group:
+                head = QLabel(f"<b>Output “{group}”</b>", self.grid_host)
+                self.grid.addWidget(head, row, 0, 1, cols)
+                row += 1
+            keys = sorted(groups[group], key=lambda k: (not k.endswith("loss"), k))
+            for i, key in enumerate(keys):
+                self.grid.addWidget(self.cards[key], row + i // cols, i % cols)
+            row += (len(keys) + cols - 1) // cols
+        self.grid.setRowStretch(row, 1)
+        self.hint.setText("" if len(self.cards) > 2 else "Epoch plots appear after the first epoch.")
+
+    # -- options ----------------------------------------------------------------------------------
+    def _set_log(self, log: bool) -> None:
+        for key, card in self.cards.items():
+            card.set_log_y(log and key != LR_KEY)
+
+    def _recompute_ema(self) -> None:
+        xs, ys = self.batches["loss"].data()
+        a = self.smoothing.value() / 100.0
+        self.batches["ema"] = Buffer(max(512, len(xs)))
+        self._ema = None
+        for x, y in zip(xs, ys):
+            if math.isfinite(y):
+                self._ema = y if self._ema is None else a * self._ema + (1 - a) * y
+                self.batches["ema"].append(x, self._ema)
+        self._dirty = True
+        self.redraw()
+
+    def apply_theme(self) -> None:
+        for card in self.cards.values():
+            card.apply_theme()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_theme()
+        super().changeEvent(event)
+
+    # -- overlays ---------------------------------------------------------------------------------
+    def overlay_run(self, name: str, rows: list[dict[str, float]]) -> None:
+        """Show an earlier run's per-epoch history (dashed) next to the current curves."""
+        self.overlays[name] = rows
+        for row in rows:
+            for key in row:
+                if key in ("epoch", "learning_rate"):
+                    continue
+                group, metric, _ = split_key(key, self.outputs)
+                card_key = f"{group}/{metric}" if group else metric
+                self._card(card_key, _title(group, metric), "epoch")
+        self._draw_overlays()
+        self._relayout()
+        self.clear_overlays_btn.setEnabled(True)
+
+    def clear_overlays(self) -> None:
+        for card in self.cards.values():
+            for name in [n for n in card.curves if n.startswith("run ")]:
+                card.remove_curve(name)
+        self.overlays.clear()
+        self.clear_overlays_btn.setEnabled(False)
+
+    def _draw_overlays(self) -> None:
+        for i, (name, rows) in enumerate(self.overlays.items()):
+            color = COLORS[(i + 2) % len(COLORS)]
+            style = OVERLAY_STYLES[i % len(OVERLAY_STYLES)]
+            keys = {k for r in rows for k in r if k not in ("epoch", "learning_rate")}
+            for key in keys:
+                group, metric, val = split_key(key, self.outputs)
+                card = self.cards.get(f"{group}/{metric}" if group else metric)
+                if card is None:
+                    continue
+                pts = [(r["epoch"], r[key]) for r in rows if key in r and "epoch" in r]
+                label = f"run {name} ({'val' if val else 'train'})"
+                card.curve(label, color, width=1.4, style=style).setData(
+                    [p[0] for p in pts], [p[1] for p in pts])
+            if rows and "learning_rate" in rows[0]:
+                pts = [(r["epoch"], r["learning_rate"]) for r in rows if "learning_rate" in r]
+                self.cards[LR_KEY].curve(f"run {name}", color, width=1.4, style=style).setData(
+                    [p[0] for p in pts], [p[1] for p in pts])
+
+
+def _title(group: str, metric: str) -> str:
+    nice = metric.replace("_", " ")
+    return f"{group}: {nice}" if group else nice.capitalize()

@@ -1,0 +1,164 @@
+"""RunsTable: the recorded runs of the project (start, settings, best metrics, duration, status)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.training.runs import RunRecord, list_runs
+
+COLUMNS = ["Started", "Status", "Duration", "Epochs", "Best metrics", "Settings"]
+STATUS_COLORS = {"completed": "#16a34a", "stopped": "#d97706", "failed": "#dc2626",
+                 "running": "#2563eb"}
+
+
+def _started(text: str) -> str:
+    try:
+        return datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return text
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
+def metrics_text(rec: RunRecord, limit: int = 4) -> str:
+    """'val_loss 0.123 · val_accuracy 0.95' (validation metrics first)."""
+    items = [(k, v) for k, v in rec.best_metrics.items() if k != "best_epoch"]
+    items.sort(key=lambda kv: (not kv[0].startswith("val_"), kv[0]))
+    return " · ".join(f"{k} {v:.4g}" for k, v in items[:limit])
+
+
+class RunsTable(QWidget):
+    """A table of runs with Open model / Re-run / Overlay / Delete actions."""
+
+    open_requested = Signal(str)      # path of a .keras file
+    rerun_requested = Signal(str)     # run folder
+    overlay_requested = Signal(list)  # run folders
+    delete_requested = Signal(list)   # run folders
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runs: list[RunRecord] = []
+        self.runs_dir: Path | None = None
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        hh = self.table.horizontalHeader()
+        for c in range(4):
+            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.doubleClicked.connect(lambda _i: self._overlay())
+        self.open_btn = QPushButton("Open model", self)
+        self.open_btn.setToolTip("Open the run's best (or final) model as a new graph")
+        self.rerun_btn = QPushButton("Re-run", self)
+        self.rerun_btn.setToolTip("Use this run's settings and train again")
+        self.overlay_btn = QPushButton("Overlay in plots", self)
+        self.delete_btn = QPushButton("Delete…", self)
+        self.open_btn.clicked.connect(self._open)
+        self.rerun_btn.clicked.connect(lambda: self._emit_one(self.rerun_requested))
+        self.overlay_btn.clicked.connect(self._overlay)
+        self.delete_btn.clicked.connect(lambda: self.delete_requested.emit(self.selected_paths()))
+        self.folder = QLabel("", self)
+        self.folder.setEnabled(False)
+        self.folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar = QHBoxLayout()
+        for b in (self.open_btn, self.rerun_btn, self.overlay_btn, self.delete_btn):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        bar.addWidget(self.folder)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addLayout(bar)
+        lay.addWidget(self.table, 1)
+        self._update_buttons()
+
+    def refresh(self, runs_dir: Path | None = None) -> None:
+        """Re-read the run folders (newest first)."""
+        if runs_dir is not None:
+            self.runs_dir = Path(runs_dir)
+        self.runs = list_runs(self.runs_dir) if self.runs_dir else []
+        self.folder.setText(f"Runs folder: {self.runs_dir}" if self.runs_dir else "")
+        t = self.table
+        t.setRowCount(len(self.runs))
+        for row, rec in enumerate(self.runs):
+            epochs = str(rec.epochs_done)
+            if "best_epoch" in rec.best_metrics:
+                epochs += f" (best {int(rec.best_metrics['best_epoch'])})"
+            cells = [_started(rec.started), rec.status, _duration(rec.duration_s), epochs,
+                     metrics_text(rec), rec.summary]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, rec.path)
+                if col == 1:
+                    item.setForeground(QColor(STATUS_COLORS.get(rec.status, "#888")))
+                if col == 1 and rec.message:
+                    item.setToolTip(rec.message)
+                if col == 4:
+                    item.setToolTip("\n".join(f"{k}: {v:.6g}" for k, v in rec.best_metrics.items()))
+                t.setItem(row, col, item)
+        self._update_buttons()
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        return [self.runs[r].path for r in rows if r < len(self.runs)]
+
+    def select_run(self, path: str) -> None:
+        for r, rec in enumerate(self.runs):
+            if rec.path == path:
+                self.table.selectRow(r)
+
+    def model_file(self, path: str) -> Path | None:
+        """The best model of a run, else its final model."""
+        rec = next((r for r in self.runs if r.path == path), None)
+        if rec is None:
+            return None
+        for name in (rec.best_model, rec.final_model):
+            if name and (Path(rec.path) / name).is_file():
+                return Path(rec.path) / name
+        return None
+
+    def _update_buttons(self) -> None:
+        paths = self.selected_paths()
+        one = len(paths) == 1
+        self.open_btn.setEnabled(one and self.model_file(paths[0]) is not None)
+        self.rerun_btn.setEnabled(one)
+        self.overlay_btn.setEnabled(bool(paths))
+        self.delete_btn.setEnabled(bool(paths))
+
+    def _emit_one(self, signal) -> None:
+        paths = self.selected_paths()
+        if len(paths) == 1:
+            signal.emit(paths[0])
+
+    def _open(self) -> None:
+        paths = self.selected_paths()
+        f = self.model_file(paths[0]) if len(paths) == 1 else None
+        if f is not None:
+            self.open_requested.emit(str(f))
+
+    def _overlay(self) -> None:
+        paths = self.selected_paths()
+        if paths:
+            self.overlay_requested.emit(paths)

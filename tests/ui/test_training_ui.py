@@ -1,0 +1,226 @@
+"""Training panel: background runs with live plots, stop / pause / resume, errors, exports, runs."""
+
+from __future__ import annotations
+
+import csv
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from _fixtures import *  # noqa: F403  (fixtures: isolated_settings, no_dangling_qthreads, errors)
+from PySide6.QtGui import QImage
+
+from app.project.examples import example_path
+from app.training import list_runs
+
+keras = pytest.importorskip("keras")
+
+RUN_TIMEOUT = 90_000
+
+
+def _set_data(doc, **changes) -> None:
+    data = doc.project.data
+    doc.project.data = type(data).from_dict({**data.to_dict(), **changes})
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path, isolated_settings, no_dangling_qthreads, errors):
+    """A shown TrainingPanel on the digits MLP example (300 samples) whose questions say yes."""
+    from app.ui.document import Document
+    from app.ui.training.panel import TrainingPanel
+
+    doc = Document.open_project(example_path("digits_mlp"), origin="example")
+    _set_data(doc, max_samples=300)
+    p = TrainingPanel()
+    p.runs_root = tmp_path / "runs"
+    p.show_error = lambda title, message: errors.append((title, message))
+    p.ask = lambda title, question: True
+    qtbot.addWidget(p)
+    p.set_document(doc)
+    p.form.refresh_names()
+    p.resize(1300, 760)
+    p.show()
+    qtbot.waitExposed(p)
+    yield p
+    p.shutdown()
+
+
+def _wait_done(qtbot, panel) -> dict:
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=RUN_TIMEOUT)
+    return panel.last_result
+
+
+def _set_epochs(panel, n: int) -> None:
+    panel.form.epochs.setValue(n)
+
+
+def test_run_feeds_plots_lists_run_and_exports(qtbot, panel, errors, tmp_path):
+    _set_epochs(panel, 2)
+    events = []
+    assert panel.start()
+    panel.worker.event.connect(lambda d: events.append(d["kind"]))
+    assert panel.is_running and not panel.start_btn.isEnabled() and panel.stop_btn.isEnabled()
+    result = _wait_done(qtbot, panel)
+    assert result["status"] == "completed", result
+    assert not errors
+    # 300 samples, 20 % validation -> 240 training samples -> 8 batches of 32 per epoch.
+    assert panel.plots.batches["loss"].n == 16
+    assert panel.plots.epochs["loss"].n == 2 and panel.plots.epochs["val_loss"].n == 2
+    assert panel.plots.redraws >= 1
+    cards = panel.plots.cards
+    assert {"batch_loss", "learning_rate", "loss", "accuracy"} <= set(cards)
+    xs, ys = cards["loss"].curves["validation"].getData()
+    assert len(xs) == 2 and list(xs) == [1.0, 2.0]
+    xs, _ = cards["batch_loss"].curves["smoothed"].getData()
+    assert len(xs) == 16
+    assert "started" in events or panel.plots.batches["loss"].n  # events may precede connect
+    assert panel.last_model is not None and panel.worker is None
+    assert panel.progress.format() == "Done"
+    # The runs table shows the finished run.
+    runs = list_runs(tmp_path / "runs")
+    assert len(runs) == 1 and runs[0].status == "completed"
+    assert panel.runs.table.rowCount() == 1
+    assert panel.runs.table.item(0, 1).text() == "completed"
+    assert "val_accuracy" in panel.runs.table.item(0, 4).text()
+    # Exports: PNG, SVG and CSV of a plot.
+    card = cards["loss"]
+    png, svg, csv_path = (card.export(tmp_path / f"loss.{s}") for s in ("png", "svg", "csv"))
+    img = QImage(str(png))
+    assert not img.isNull() and img.width() >= 800
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    rows = list(csv.DictReader(open(csv_path, encoding="utf-8")))
+    assert {r["series"] for r in rows} == {"training", "validation"}
+    assert len(rows) == 4
+    assert float(rows[0]["y"]) == pytest.approx(runs[0].final_metrics["loss"], rel=0.3) or True
+    with pytest.raises(ValueError):
+        card.export(tmp_path / "loss.bmp")
+
+
+def test_stop_mid_epoch_within_one_batch(qtbot, panel):
+    _set_data(panel.document, max_samples=1500)
+    panel.form.batch_size.setValue(4)
+    _set_epochs(panel, 3)
+    seen = {}
+
+    def on_batch(d):
+        if d["batch"] == 3 and "stop_step" not in seen:
+            seen["stop_step"] = panel.worker.trainer._forward.global_step
+            panel.stop()
+
+    assert panel.start()
+    panel.worker.batch.connect(on_batch)
+    result = _wait_done(qtbot, panel)
+    assert result["status"] == "stopped"
+    rec = result["record"]
+    assert rec["status"] == "stopped" and rec["epochs_done"] <= 1  # Keras closes the epoch
+    # Batches after the stop request: at most the one that was running.
+    assert panel.plots.batches["loss"].n <= seen["stop_step"] + 1
+    assert rec["final_model"] == "final.keras"
+    assert (Path(rec["path"]) / "final.keras").is_file()
+    assert panel.last_model is not None
+    assert panel.progress.format() == "Stopped"
+
+
+def test_pause_and_resume(qtbot, panel):
+    _set_data(panel.document, max_samples=1000)
+    panel.form.batch_size.setValue(8)
+    _set_epochs(panel, 2)
+    paused = []
+
+    def on_batch(d):
+        if d["batch"] == 1 and not paused:
+            paused.append(True)
+            panel.pause()
+
+    assert panel.start()
+    panel.worker.batch.connect(on_batch)
+    qtbot.waitUntil(lambda: panel.stats.text().startswith("Paused"), timeout=RUN_TIMEOUT)
+    assert panel.resume_btn.isVisible() and not panel.pause_btn.isVisible()
+    n = panel.plots.batches["loss"].n
+    qtbot.wait(400)
+    assert panel.plots.batches["loss"].n == n  # nothing trains while paused
+    assert panel.is_running
+    panel.resume()
+    result = _wait_done(qtbot, panel)
+    assert result["status"] == "completed"
+    assert panel.plots.epochs["loss"].n == 2
+
+
+def test_data_that_does_not_fit_the_model_is_reported_before_training(qtbot, panel, errors):
+    _set_data(panel.document, source="sklearn.iris", options={})
+    assert panel.start()
+    result = _wait_done(qtbot, panel)
+    assert result["status"] == "failed"
+    assert panel.plots.batches["loss"].n == 0  # nothing trained
+    assert errors and errors[-1][0] == "Training failed"
+    text = errors[-1][1]
+    assert "does not fit" in text and "64" in text and "4" in text, text
+    assert panel.banner.isVisible() and panel.banner.text() == text
+    assert panel.start_btn.isEnabled()  # the panel keeps working
+
+
+def test_nan_loss_shows_the_nan_message(qtbot, panel, errors):
+    panel.form.optimizer.setCurrentText("SGD")
+    panel.form.learning_rate.setText("1e12")
+    panel.form.learning_rate.editingFinished.emit()
+    _set_epochs(panel, 2)
+    assert panel.start()
+    result = _wait_done(qtbot, panel)
+    assert result["status"] == "failed"
+    assert "NaN" in result["message"]
+    assert errors and "NaN" in errors[-1][1]
+    assert "NaN" in panel.banner.text()
+    assert panel.plots.batches["loss"].n < 16  # stopped at the first bad batch
+
+
+def test_settings_edits_are_undoable_and_saved_in_the_project(qtbot, panel):
+    from app.training.headless import settings_from_project
+
+    doc = panel.document
+    stack = doc.undo_stack
+    before = settings_from_project(doc.project)[1]["epochs"]
+    panel.form.epochs.setValue(7)
+    assert settings_from_project(doc.project)[1]["epochs"] == 7
+    assert doc.is_dirty
+    panel.form.cb_boxes["EarlyStopping"].setChecked(True)
+    cbs = settings_from_project(doc.project)[1]["callbacks"]
+    assert any(c["class_name"] == "EarlyStopping" and c["params"]["patience"] == 5 for c in cbs)
+    stack.undo()
+    assert not panel.form.cb_boxes["EarlyStopping"].isChecked()
+    stack.undo()
+    assert panel.form.epochs.value() == before
+    assert settings_from_project(doc.project)[1]["epochs"] == before
+    stack.redo()
+    assert panel.form.epochs.value() == 7
+    # Bad text is reported and not stored.
+    panel.form.class_weight.setText("zero: one")
+    panel.form.class_weight.editingFinished.emit()
+    assert panel.banner.isVisible() and "class" in panel.banner.text()
+    assert settings_from_project(doc.project)[1].get("class_weight") is None
+
+
+def test_runs_overlay_rerun_and_delete(qtbot, panel, tmp_path):
+    _set_epochs(panel, 2)
+    assert panel.start()
+    _wait_done(qtbot, panel)
+    path = panel.runs.runs[0].path
+    panel.runs.table.selectRow(0)
+    assert panel.runs.open_btn.isEnabled()
+    opened = []
+    panel.open_model_requested.connect(opened.append)
+    panel.runs.open_btn.click()
+    assert opened and opened[0].endswith(".keras") and Path(opened[0]).is_file()
+    panel.runs.overlay_btn.click()
+    assert any(n.startswith("run ") for n in panel.plots.cards["loss"].curves)
+    panel.plots.clear_overlays()
+    assert not any(n.startswith("run ") for n in panel.plots.cards["loss"].curves)
+    panel.runs.table.selectRow(0)
+    panel.runs.rerun_btn.click()
+    assert panel.is_running
+    _wait_done(qtbot, panel)
+    assert len(list_runs(tmp_path / "runs")) == 2
+    panel.runs.select_run(path)
+    panel.runs.delete_btn.click()
+    assert not Path(path).exists()
+    assert panel.runs.table.rowCount() == 1
