@@ -12,17 +12,55 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.model import ModelGraph  # noqa: E402
 from app.project import DataSettings, Project, TrainingSettings, save_project  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
+# Digits drawn at MNIST size (28x28), for the autoencoders: they train offline.
+DIGITS28 = "data/digits28.npz"
 INPUT, BLOCK = "keras.Input", "layerloom.Block"
 DENSE, CONV = "keras.layers.Dense", "keras.layers.Conv2D"
 EMB, LSTM = "keras.layers.Embedding", "keras.layers.LSTM"
-# Source ids and options of app.data; keys DataSettings does not model go to `extra`.
-SYNTHETIC = DataSettings("synthetic", {"num_samples": 512, "labels": "sparse"})
+# Source ids and options of app.data (DataSettings is app.data's DataConfig).
+SYNTHETIC = DataSettings("synthetic", {"num_samples": 512, "labels": "sparse"}, seed=0)
+
+
+def callback(name: str, **params) -> dict:
+    return {"class_name": name, "params": params, "enabled": True}
+
+
+def training(**settings) -> TrainingSettings:
+    """TrainingSettings from plain values, as a project file holds them (seed 0)."""
+    return TrainingSettings.from_dict({"seed": 0, **settings})
+
+
+def write_digits28(folder: Path) -> Path:
+    """scikit-learn's 8x8 digits scaled x3 (nearest) and padded to 28x28, values 0..1.
+
+    Saved as `images` (N, 28, 28, 1) and `vectors` (N, 784) in float16, with `labels`; the
+    file is rewritten only when its content would change.
+    """
+    import sklearn.datasets
+
+    digits = sklearn.datasets.load_digits()
+    x = np.repeat(np.repeat(digits.images / 16.0, 3, axis=1), 3, axis=2)
+    x = np.pad(x, ((0, 0), (2, 2), (2, 2)))[..., None].astype(np.float16)
+    arrays = {"images": x, "vectors": x.reshape(len(x), -1),
+              "labels": digits.target.astype(np.uint8)}  # fmt: skip
+    path = folder / DIGITS28
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as old:
+            if set(old.files) == set(arrays) and all(
+                np.array_equal(old[k], v) and old[k].dtype == v.dtype for k, v in arrays.items()
+            ):
+                return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+    return path
 
 
 _ids = {"example": "", "count": 0}
@@ -64,9 +102,11 @@ def digits_mlp() -> Project:
     )  # fmt: skip
     g.set_outputs([out])
     return Project(
-        "Digits MLP", g, DataSettings("sklearn.digits", {"scale": True}),
-        TrainingSettings(loss={"digit": "sparse_categorical_crossentropy"},
-                         metrics={"digit": ["accuracy"]}, epochs=20, seed=0),
+        "Digits MLP", g, DataSettings("sklearn.digits", {"scale": True}, validation_split=0.2),
+        training(optimizer="Adam", learning_rate=1e-3, batch_size=32, epochs=20,
+                 losses={"digit": "sparse_categorical_crossentropy"},
+                 metrics={"digit": ["accuracy"]},
+                 callbacks=[callback("ModelCheckpoint", monitor="val_accuracy")]),
     )  # fmt: skip
 
 
@@ -83,9 +123,14 @@ def digits_cnn() -> Project:
     )  # fmt: skip
     g.set_outputs([out])
     return Project(
-        "Digits CNN", g, DataSettings("sklearn.digits_images", {"scale": True}),
-        TrainingSettings(loss={"digit": "sparse_categorical_crossentropy"},
-                         metrics={"digit": ["accuracy"]}, epochs=20, seed=0),
+        "Digits CNN", g,
+        DataSettings("sklearn.digits_images", {"scale": True}, validation_split=0.2),
+        training(optimizer="Adam", learning_rate=2e-3, batch_size=32, epochs=20,
+                 losses={"digit": "sparse_categorical_crossentropy"},
+                 metrics={"digit": ["accuracy"]},
+                 callbacks=[callback("ModelCheckpoint", monitor="val_accuracy"),
+                            callback("EarlyStopping", monitor="val_loss", patience=5,
+                                     restore_best_weights=True)]),
     )  # fmt: skip
 
 
@@ -118,7 +163,7 @@ def _ticket_training(difficulty: bool) -> TrainingSettings:
     if difficulty:
         loss["difficulty"] = "sparse_categorical_crossentropy"
         metrics["difficulty"] = ["accuracy"]
-    return TrainingSettings(loss=loss, metrics=metrics, epochs=1, seed=0)
+    return training(losses=loss, metrics=metrics, batch_size=32, epochs=3)
 
 
 def ticket_classifier() -> Project:
@@ -153,13 +198,15 @@ def issue_classifier() -> Project:
         chain(g, cat, (DENSE, "department", {"units": num_departments, "activation": "softmax"})),
     ]
     g.set_outputs(heads)
-    training = TrainingSettings(
+    settings = training(
         optimizer="RMSprop", learning_rate=1e-3,
-        loss={"priority": "binary_crossentropy", "department": "sparse_categorical_crossentropy"},
+        losses={"priority": "binary_crossentropy",
+                "department": "sparse_categorical_crossentropy"},
         loss_weights={"priority": 1.0, "department": 0.2},
-        batch_size=32, epochs=2, seed=0,
+        metrics={"priority": ["accuracy"], "department": ["accuracy"]},
+        batch_size=32, epochs=2,
     )  # fmt: skip
-    return Project("Issue classifier", g, SYNTHETIC, training)
+    return Project("Issue classifier", g, SYNTHETIC, settings)
 
 
 def shared_embedding() -> Project:
@@ -180,8 +227,8 @@ def shared_embedding() -> Project:
     out = chain(g, cat, (DENSE, "same_topic", {"units": 1, "activation": "sigmoid"}))
     g.set_outputs([out])
     return Project("Shared embedding", g, SYNTHETIC,
-                   TrainingSettings(loss={"same_topic": "binary_crossentropy"},
-                                    metrics={"same_topic": ["accuracy"]}, seed=0))  # fmt: skip
+                   training(losses={"same_topic": "binary_crossentropy"},
+                            metrics={"same_topic": ["accuracy"]}, epochs=3))  # fmt: skip
 
 
 def conv_autoencoder() -> Project:
@@ -217,10 +264,15 @@ def conv_autoencoder() -> Project:
     encoded = block(g, "encoder", enc, img)
     decoded = block(g, "decoder", dec, encoded)
     g.set_outputs([decoded])
-    data = DataSettings("keras.mnist", {"scale": True}, extra={"target": "inputs"})
-    training = TrainingSettings(optimizer="RMSprop", loss={"decoder": "mse"}, batch_size=64,
-                                epochs=20, validation_split=0.1, seed=0)  # fmt: skip
-    return Project("Convolutional autoencoder", g, data, training)
+    # The guide trains on MNIST; digits drawn at 28x28 train the same model offline.
+    data = DataSettings("numpy", {"path": DIGITS28, "x": ["images"], "y": []},
+                        target="inputs", validation_split=0.2)  # fmt: skip
+    settings = training(optimizer="RMSprop", learning_rate=1e-3, losses={"decoder": "mse"},
+                        metrics={"decoder": ["mean_absolute_error"]}, batch_size=64, epochs=10,
+                        callbacks=[callback("ModelCheckpoint", monitor="val_loss"),
+                                   callback("ReduceLROnPlateau", monitor="val_loss",
+                                            factor=0.5, patience=2)])  # fmt: skip
+    return Project("Convolutional autoencoder", g, data, settings)
 
 
 def ensemble() -> Project:
@@ -238,7 +290,8 @@ def ensemble() -> Project:
         g.connect(m, avg)
     g.set_outputs([avg])
     return Project("Ensemble of three models", g, SYNTHETIC,
-                   TrainingSettings(loss={"average": "mse"}, seed=0))  # fmt: skip
+                   training(losses={"average": "mse"}, metrics={"average": ["mean_absolute_error"]},
+                            epochs=5))  # fmt: skip
 
 
 def vae() -> Project:
@@ -263,9 +316,13 @@ def vae() -> Project:
     dec.set_outputs([d_out])
     out = block(g, "decoder", dec, sampling)
     g.set_outputs([out])
-    data = DataSettings("keras.mnist", {"scale": True}, extra={"target": "inputs"})
-    training = TrainingSettings(loss={"decoder": "mse"}, batch_size=32, epochs=1, seed=0)
-    return Project("Variational autoencoder", g, data, training)
+    # Reconstruction loss on the output; the KLDivergence layer adds the KL term (add_loss).
+    data = DataSettings("numpy", {"path": DIGITS28, "x": ["vectors"], "y": []},
+                        target="inputs", validation_split=0.2)  # fmt: skip
+    settings = training(optimizer="Adam", learning_rate=1e-3,
+                        losses={"decoder": "binary_crossentropy"},
+                        metrics={"decoder": ["mean_absolute_error"]}, batch_size=32, epochs=10)
+    return Project("Variational autoencoder", g, data, settings)
 
 
 def _connect_ports(g: ModelGraph, dst: str, *srcs: str) -> None:
@@ -321,6 +378,8 @@ def build(name: str) -> Project:
 
 
 def main(names: list[str] | None = None) -> int:
+    data = write_digits28(HERE)
+    print(f"data {data.relative_to(HERE.parents[1])}")
     for name in names or list(EXAMPLES):
         path = save_project(build(name), HERE / f"{name}.llproj")
         print(f"wrote {path.relative_to(HERE.parents[1])}")
