@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
-CLI_COMMANDS = {"train", "export", "summary", "import", "validate", "codegen", "examples"}
+CLI_COMMANDS = {
+    "train", "evaluate", "export", "summary", "import", "validate", "codegen", "examples"
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,9 @@
-"""Headless commands over the same core as the editor: validate, summary, codegen, import, export.
+"""Headless commands over the same core as the editor: validate, summary, codegen, import,
+train, evaluate, export.
 
-`python -m app validate model.llproj` etc.  Exit codes: 0 fine, 1 the model has errors,
-2 a file or argument could not be used (the message says why, on stderr).
+`python -m app validate model.llproj` etc.  Exit codes: 0 fine, 1 the model has errors or
+training failed, 2 a file, argument or the data could not be used (the message says why, on
+stderr), 130 training was interrupted.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import app
+from app.cli_training import add_parsers as add_training_parsers
+from app.cli_training import cmd_evaluate, cmd_export, cmd_train
 from app.errors import LayerLoomError
 from app.model import ModelGraph
 from app.project import PROJECT_SUFFIX, Project, load_project, save_project
-from app.project.atomic import atomic_open, atomic_path
+from app.project.atomic import atomic_open
 
 EXIT_OK, EXIT_MODEL_ERRORS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -48,9 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="project file (default: MODEL.llproj)")
     p.add_argument("--force", action="store_true", help="overwrite an existing project file")
 
-    p = sub.add_parser("export", help="build the model and save it as a .keras file")
-    p.add_argument("project", type=Path, help="a .llproj file")
-    p.add_argument("-o", "--output", type=Path, required=True, help="the .keras file to write")
+    add_training_parsers(sub)
 
     sub.add_parser("examples", help="list the bundled example projects")
     return parser
@@ -174,23 +176,6 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
-    from app.compiler import build_model
-
-    if args.output.suffix != ".keras":
-        raise CliError(f"The exported model must be a .keras file, not '{args.output.name}'.")
-    if not args.output.parent.is_dir():
-        raise CliError(f"The folder '{args.output.parent}' does not exist.")
-    project = load_project(args.project)
-    model = build_model(project.graph)
-    # model.save writes in place; write next to the target and replace it only when complete.
-    with atomic_path(args.output, suffix=".keras") as tmp:
-        model.save(tmp)
-    params = model.count_params()
-    print(f"Exported {project.name} ({params:,} parameters) -> {args.output}", file=out)
-    return EXIT_OK
-
-
 def cmd_examples(args: argparse.Namespace, out: TextIO) -> int:
     from app.project.examples import DEFAULT_EXAMPLE, list_examples
 
@@ -211,6 +196,8 @@ COMMANDS = {
     "summary": cmd_summary,
     "codegen": cmd_codegen,
     "import": cmd_import,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
     "export": cmd_export,
     "examples": cmd_examples,
 }

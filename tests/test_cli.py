@@ -183,3 +183,126 @@ def test_import_refuses_unsafe_keras_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Lambda" in err
     assert not (tmp_path / "x.llproj").exists()
+
+
+# ----- train / evaluate / export of trained runs ------------------------------------------------
+
+
+def test_train_writes_a_run_and_adds_it_to_the_project(mlp, capsys):
+    before = load_project(mlp)
+    assert main(["train", str(mlp), "--epochs", "2", "--max-samples", "200"]) == 0
+    out, err = capsys.readouterr()
+    assert "Epoch 2/2 [" in err and "Epoch 2/2: accuracy" in err  # the terminal progress bar
+    assert "completed after 2 epoch(s)" in out and "Run folder:" in out
+    project = load_project(mlp)
+    assert project.training == before.training and project.data == before.data
+    (rec,) = project.run_records()
+    run = mlp.parent / "digits_runs"
+    assert rec.status == "completed" and rec.epochs_done == 2
+    assert project.runs[0]["path"].startswith("digits_runs/")  # stored relative
+    folder = run / project.runs[0]["path"].split("/", 1)[1]
+    assert rec.path == str(folder)
+    assert {"run.json", "settings.json", "history.csv", "best.keras", "final.keras"} <= {
+        p.name for p in folder.iterdir()
+    }
+    assert json.loads((folder / "settings.json").read_text())["data"]["max_samples"] == 200
+    assert [p.name for p in mlp.parent.iterdir() if p.name.startswith(".")] == []
+
+    # Evaluate that run, by id and as "latest".
+    assert main(["evaluate", str(mlp), "--run", rec.id]) == 0
+    out = capsys.readouterr().out
+    assert f"Run {rec.id}, best.keras, on" in out and "accuracy:" in out and "precision" in out
+    assert main(["evaluate", str(mlp), "--split", "train", "--max-samples", "50"]) == 0
+    assert "on 40 training samples" in capsys.readouterr().out
+
+    # --no-save trains into --out and leaves the project file alone.
+    text = mlp.read_text()
+    other = mlp.parent / "elsewhere"
+    assert main(["train", str(mlp), "--epochs", "1", "--max-samples", "100", "--out",
+                 str(other), "--no-save"]) == 0  # fmt: skip
+    assert mlp.read_text() == text and len(list(other.iterdir())) == 1
+
+
+def test_export_formats_from_a_run_and_from_a_new_build(mlp, tmp_path, capsys):
+    import keras
+    import numpy as np
+
+    assert main(["train", str(mlp), "--epochs", "1", "--max-samples", "100"]) == 0
+    rec = load_project(mlp).run_records()[0]
+    trained = keras.saving.load_model(f"{rec.path}/best.keras")
+    capsys.readouterr()
+
+    k = tmp_path / "m.keras"
+    assert main(["export", str(mlp), "-o", str(k), "--run", rec.id]) == 0
+    assert f"from run {rec.id} (best.keras)" in capsys.readouterr().out
+    for a, b in zip(keras.saving.load_model(k).get_weights(), trained.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+    w = tmp_path / "m.weights.h5"
+    assert main(["export", str(mlp), "-o", str(w), "--run", "latest"]) == 0
+    fresh = keras.models.clone_model(trained)
+    fresh.load_weights(w)
+    np.testing.assert_array_equal(fresh.get_weights()[0], trained.get_weights()[0])
+
+    saved = tmp_path / "served"
+    assert main(["export", str(mlp), "-o", str(saved), "--format", "savedmodel"]) == 0
+    assert (saved / "saved_model.pb").is_file()
+    assert "a new build" in capsys.readouterr().out
+
+    lite = tmp_path / "m.tflite"
+    assert main(["export", str(mlp), "-o", str(lite), "--run", rec.id]) == 0
+    assert lite.stat().st_size > 4 * 4810  # the float weights are in the flatbuffer
+
+    assert main(["export", str(mlp), "-o", str(tmp_path / "x.keras"), "--format", "tflite"]) == 2
+    assert "must be written to a .tflite file" in capsys.readouterr().err
+    assert main(["export", str(mlp), "-o", str(tmp_path / "x.keras"), "--run", "nope"]) == 2
+    assert "has no run 'nope'" in capsys.readouterr().err
+
+
+def _with_settings(path, **changes):
+    doc = json.loads(path.read_text())
+    for part, value in changes.items():
+        doc[part] = {**doc[part], **value}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"data": {"source": ""}}, "no data source yet"),
+        ({"data": {"source": "csv", "options": {"path": "missing.csv"}}}, "does not exist"),
+        ({"data": {"source": "sklearn.iris"}}, "Input 'digits' expects shape (None, 64)"),
+        ({"data": {"source": "sklearn.digits_images"}}, "expects shape"),
+        ({"training": {"losses": {"digit": "no_such_loss"}}}, "Unknown loss 'no_such_loss'"),
+    ],
+)
+def test_train_refuses_bad_data_with_a_plain_message(mlp, capsys, changes, words):
+    _with_settings(mlp, **changes)
+    assert main(["train", str(mlp), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {words}" in err or words in err, err
+    assert "Traceback" not in err
+
+
+def test_train_bad_projects_and_models(tmp_path, broken_shapes, capsys):
+    assert main(["train", str(tmp_path / "nope.llproj")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    bad = tmp_path / "settings.llproj"
+    bad.write_text('{"app": "layerloom", "format_version": 2, "graph": {"nodes": []}, '
+                   '"training": {"epochs": 0}}')  # fmt: skip
+    assert main(["train", str(bad)]) == 2
+    assert "number of epochs" in capsys.readouterr().err
+    # A model Keras cannot build: exit code 1, as for validate; nothing is recorded.
+    _with_settings(broken_shapes, data={"source": "sklearn.iris"})
+    assert main(["train", str(broken_shapes)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 1 and "conv" in err
+    assert load_project(broken_shapes).runs == []
+    assert main(["train", str(broken_shapes), "--epochs", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+
+
+def test_evaluate_without_runs(mlp, capsys):
+    assert main(["evaluate", str(mlp)]) == 2
+    assert "has no run 'latest'" in capsys.readouterr().err

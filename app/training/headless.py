@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -9,9 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from app.data.dataset import DataError
 from app.errors import LayerLoomError
 from app.training.config import TrainingConfig, TrainingError
-from app.training.runs import RunRecord
+from app.training.runs import RUN_FILE, RunRecord, write_json_atomic
 
 
 def _plain_dict(value: Any) -> dict[str, Any]:
@@ -149,30 +151,45 @@ class TerminalProgress:
 def train_cli(project: Any, epochs: int | None = None, out_dir: str | Path | None = None,
               stream: TextIO | None = None, max_samples: int | None = None,
               on_record: Callable[[RunRecord], None] | None = None) -> int:
-    """Train with a terminal progress bar; exit code 0 completed, 1 failed / NaN, 130 stopped.
+    """Train with a terminal progress bar and return an exit code.
+
+    0 completed; 1 the model cannot be built or training failed (NaN loss, an error in a layer);
+    2 the data or the settings cannot be used; 130 stopped.
 
     `on_record` receives the finished run's record (also of failed runs that left a folder),
-    e.g. to add it to the project. Ctrl+C stops after the current batch and keeps the run.
+    e.g. to add it to the project. Ctrl+C ends the run; its folder keeps the finished epochs.
     """
     out = stream or sys.stderr
     holder: dict[str, Any] = {}
     try:
-        rec = train_project(project, epochs, out_dir, TerminalProgress(out),
+        bar = TerminalProgress(out)
+
+        def progress(info: dict[str, Any]) -> None:
+            if info.get("kind") == "started":
+                holder["began"] = True  # fit is running: later errors are the model's
+            bar(info)
+
+        rec = train_project(project, epochs, out_dir, progress,
                             trainer_hook=lambda t: holder.setdefault("trainer", t),
                             max_samples=max_samples)
     except KeyboardInterrupt:
         out.write("\nInterrupted.\n")
         rec = getattr(holder.get("trainer"), "record", None)
+        if rec is not None and rec.status == "running":
+            rec.status, rec.message = "stopped", "Interrupted from the keyboard."
+            with contextlib.suppress(OSError):
+                write_json_atomic(Path(rec.path) / RUN_FILE, rec.to_dict())
         if rec is not None and on_record is not None:
-            rec.status = "stopped" if rec.status == "running" else rec.status
             on_record(rec)
         return 130
     except LayerLoomError as exc:
-        out.write(f"Error: {exc.message}\n")
+        out.write(f"error: {exc.message}\n")
         rec = getattr(holder.get("trainer"), "record", None)
         if rec is not None and on_record is not None:
             on_record(rec)
-        return 1
+        unusable = isinstance(exc, DataError) or (
+            isinstance(exc, TrainingError) and not holder.get("began"))
+        return 2 if unusable else 1
     if on_record is not None:
         on_record(rec)
     out.write(f"Run folder: {rec.path}\n")

@@ -1,0 +1,221 @@
+"""The training commands of the CLI: train, evaluate and export (from a run or a fresh build).
+
+`layerloom train` goes through app.training.headless.train_cli -> train_project -> Trainer, the
+same code path as the editor's Train button, and writes the same run folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from app.errors import LayerLoomError
+from app.project import Project, load_project, save_project
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
+FORMATS = ("keras", "weights", "savedmodel", "tflite")
+
+
+class CliTrainingError(LayerLoomError):
+    """A train / evaluate / export request that cannot be carried out (wrong name, no run...)."""
+
+
+def add_parsers(sub: Any) -> None:
+    """Register train, evaluate and export on the CLI's subparsers."""
+    p = sub.add_parser("train", help="train a project's model with its data and training settings")
+    p.add_argument("project", type=Path, help="a .llproj file")
+    p.add_argument("--epochs", type=_positive, help="train this many epochs instead")
+    p.add_argument("--out", type=Path, help="runs folder (default: PROJECT_runs next to it)")
+    p.add_argument("--max-samples", type=_positive, help="use at most this many training samples")
+    p.add_argument("--no-save", action="store_true", help="do not add the run to the project file")
+
+    p = sub.add_parser("evaluate", help="metrics of a run's model on the project's data")
+    p.add_argument("project", type=Path, help="a .llproj file")
+    p.add_argument("--run", default="latest", help="run id or folder name (default: latest)")
+    p.add_argument("--split", choices=("val", "train"), default="val", help="data to evaluate on")
+    p.add_argument("--max-samples", type=_positive, help="use at most this many samples")
+
+    p = sub.add_parser("export", help="save the model: .keras, .weights.h5, SavedModel or .tflite")
+    p.add_argument("project", type=Path, help="a .llproj file")
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="FILE.keras, FILE.weights.h5, FILE.tflite or a folder (SavedModel)")
+    p.add_argument("--format", choices=FORMATS, help="default: from the output's name")
+    p.add_argument("--run", help="export this run's best (else final) model instead of a new one")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+# ----- train ----------------------------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    """Train; progress on stderr, the result on `out`; the run is added to the project."""
+    from app.training.headless import train_cli
+
+    try:
+        project = load_project(args.project)
+    except LayerLoomError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    records = []
+    code = train_cli(project, epochs=args.epochs, out_dir=args.out, stream=sys.stderr,
+                     max_samples=args.max_samples, on_record=records.append)
+    if not records:  # training never started (bad model or data): nothing to record
+        return code
+    rec = records[-1]
+    print(f"Run {rec.id} {rec.status} after {rec.epochs_done} epoch(s) in {rec.duration_s:.1f} s.",
+          file=out)
+    if rec.message:
+        print(rec.message, file=out)
+    for key, value in sorted(rec.best_metrics.items()):
+        if key == "best_epoch":
+            print(f"  best model from epoch {value:.0f}", file=out)
+        elif key.startswith("val_"):
+            print(f"  best {key}: {value:.4g}", file=out)
+    print(f"Run folder: {rec.path}", file=out)
+    if not args.no_save:
+        project.add_run(rec)
+        try:
+            save_project(project)
+        except LayerLoomError as exc:
+            print(f"warning: the run was not added to the project: {exc.message}",
+                  file=sys.stderr)
+            return code or EXIT_BAD_INPUT
+        print(f"Added the run to {args.project.name}.", file=out)
+    return code
+
+
+# ----- evaluate -------------------------------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    """Metrics (and for classifiers the per-class report) of a run's saved model."""
+    from app.data import load_dataset
+    from app.training.evaluate import classification_report, evaluate
+    from app.training.headless import settings_from_project
+
+    project = load_project(args.project)
+    rec, model_file = _run_model_file(project, args.run)
+    model = _load_model(model_file)
+    data, training = settings_from_project(project)
+    if args.max_samples:
+        data["max_samples"] = args.max_samples
+    dataset = load_dataset(data, model)
+    maps = {"input_map": data.get("input_map"), "output_map": data.get("output_map")}
+    if args.split == "val" and dataset.x_val is None:
+        raise CliTrainingError("The data settings hold out no validation data; use --split train.")
+    metrics = evaluate(model, dataset, args.split, **maps)
+    n = dataset.num_val_samples if args.split == "val" else dataset.num_samples
+    split = "validation" if args.split == "val" else "training"
+    print(f"Run {rec.id}, {model_file.name}, on {n} {split} samples:", file=out)
+    for key, value in metrics.items():
+        print(f"  {key}: {value:.4f}", file=out)
+    if dataset.task == "classification" and len(model.output_names) == 1:
+        report = classification_report(model, dataset, split=args.split, **maps)
+        print("  class  precision  recall  support", file=out)
+        for row in report["per_class"]:
+            print(f"  {row['class']:>5}  {row['precision']:9.3f}  {row['recall']:6.3f}  "
+                  f"{row['support']:7d}", file=out)
+    return EXIT_OK
+
+
+# ----- export ---------------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    """Export a run's model or a freshly built one in the format the name (or --format) says."""
+    target: Path = args.output
+    fmt = args.format or _format_of(target)
+    if not target.parent.is_dir():
+        raise CliTrainingError(f"The folder '{target.parent}' does not exist.")
+    _check_name(fmt, target)
+    project = load_project(args.project)
+    if args.run:
+        rec, model_file = _run_model_file(project, args.run)
+        model = _load_model(model_file)
+        source = f"run {rec.id} ({model_file.name})"
+    else:
+        from app.compiler import build_model
+
+        model = build_model(project.graph)
+        source = "a new build (untrained weights)"
+    from app.training import export as ex
+
+    writer = {"keras": ex.export_keras, "weights": ex.export_weights,
+              "savedmodel": ex.export_saved_model, "tflite": ex.export_tflite}[fmt]  # fmt: skip
+    writer(model, target)
+    print(f"Exported {project.name} from {source}, {model.count_params():,} parameters -> "
+          f"{target} ({fmt})", file=out)
+    return EXIT_OK
+
+
+def _format_of(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".weights.h5"):
+        return "weights"
+    if name.endswith(".keras"):
+        return "keras"
+    if name.endswith(".tflite"):
+        return "tflite"
+    if path.is_dir() or not path.suffix:
+        return "savedmodel"
+    raise CliTrainingError(f"Cannot tell the export format from '{path.name}': use a .keras, "
+                           f".weights.h5 or .tflite file, or a folder with --format savedmodel.")
+
+
+def _check_name(fmt: str, path: Path) -> None:
+    wanted = {"keras": ".keras", "weights": ".weights.h5", "tflite": ".tflite"}.get(fmt)
+    if wanted and not path.name.lower().endswith(wanted):
+        raise CliTrainingError(f"A {fmt} export must be written to a {wanted} file, "
+                               f"not '{path.name}'.")
+    if fmt == "savedmodel" and path.exists() and not path.is_dir():
+        raise CliTrainingError(f"A SavedModel is a folder; '{path.name}' is a file.")
+
+
+# ----- runs -----------------------------------------------------------------------------------
+
+
+def _run_model_file(project: Project, key: str) -> tuple[Any, Path]:
+    """(run record, its best model file or else its final one); plain errors otherwise."""
+    from app.training.runs import BEST_MODEL, FINAL_MODEL, list_runs, load_run
+
+    rec = project.find_run(key)
+    if rec is None and Path(key).is_dir():
+        rec = load_run(key)  # a run folder given by path
+    if rec is None and project.runs_dir is not None:
+        found = list_runs(project.runs_dir)  # runs not (yet) listed in the project file
+        rec = found[0] if key == "latest" and found else next(
+            (r for r in found if key in (r.id, Path(r.path).name)), None)
+    if rec is None:
+        known = ", ".join(r.id for r in project.run_records()) or "none yet"
+        raise CliTrainingError(f"The project has no run '{key}' (runs: {known}). Train first "
+                               f"with: layerloom train {project.path.name if project.path else ''}")
+    folder = Path(rec.path)
+    for name in (rec.best_model or BEST_MODEL, rec.final_model or FINAL_MODEL):
+        if (folder / name).is_file():
+            return rec, folder / name
+    raise CliTrainingError(f"Run {rec.id} has no saved model in {folder} (status {rec.status}).")
+
+
+def _load_model(path: Path) -> Any:
+    """A run's .keras file, loaded in safe mode with LayerLoom's own layers registered."""
+    import keras
+
+    import app.compiler.custom_layers  # noqa: F401  (Sampling, KLDivergence)
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise CliTrainingError(f"The model {path} cannot be loaded: {first}",
+                               path=str(path)) from None
