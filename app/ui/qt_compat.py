@@ -16,9 +16,14 @@ _RESERVE = 1 << 48
 
 
 def guard_none_refcount() -> None:
-    """Make None practically immortal on CPython < 3.12 (idempotent)."""
+    """Make None, True and False practically immortal on CPython < 3.12 (idempotent).
+
+    True and False need it too: Signal.emit returns True without a reference, so every emit
+    (one per training batch, say) drops one reference to True.
+    """
     if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
         return
-    refcnt = ctypes.c_ssize_t.from_address(id(None))
-    if refcnt.value < _RESERVE // 2:
-        refcnt.value += _RESERVE
+    for obj in (None, True, False):
+        refcnt = ctypes.c_ssize_t.from_address(id(obj))
+        if refcnt.value < _RESERVE // 2:
+            refcnt.value += _RESERVE
