@@ -23,6 +23,7 @@ from app.project.recovery import RecoveryStore
 from app.ui.actions import WindowActions
 from app.ui.block_nav import BlockNavigator, Breadcrumb
 from app.ui.canvas_hint import EmptyCanvasHint
+from app.ui.data.install import DataViews
 from app.ui.document import KERAS_SUFFIX, Document
 from app.ui.file_ops import FileOps
 from app.ui.icons import app_icon
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow, FileOps):
         self._build_status_bar()
         self._refresh_recent_menu()
         self._refresh_examples_menu()
+        self.data_views = DataViews(self)  # Data / Evaluation tabs, File > Export of models
         if theme is not None:
             self.actions_.themes[theme.mode].setChecked(True)
             theme.theme_changed.connect(self._on_theme_changed)
@@ -186,6 +188,7 @@ class MainWindow(QMainWindow, FileOps):
         document.dirty_changed.connect(self._update_title)
         document.path_changed.connect(lambda _p: self._update_title())
         self.autosave.set_document(document)
+        self.data_views.set_document(document)
         self.summary.clear_report()
         if self.keras.is_ready:
             self.code.set_source(self._generate_code)
@@ -429,6 +432,7 @@ class MainWindow(QMainWindow, FileOps):
     def shutdown(self) -> None:
         """Stop timers and threads; the window can then be destroyed safely."""
         self.autosave.stop()
+        self.data_views.shutdown()
         self.code.set_source(None)
         if self.validation is not None:
             self.validation.shutdown()

@@ -4,7 +4,7 @@ fitting the model to the data in one undo step, mismatches in words."""
 from __future__ import annotations
 
 import pytest
-from _fixtures import no_dangling_qthreads  # noqa: F401  (fixture)
+from _fixtures import *  # noqa: F403  (fixtures: window, errors, isolated_settings, no_dangling_qthreads)
 from PySide6.QtCore import Qt
 
 from app.model import commands as cmds
@@ -21,7 +21,7 @@ def doc(qapp):
 
 
 @pytest.fixture
-def panel(qtbot, doc, no_dangling_qthreads):  # noqa: F811
+def panel(qtbot, doc, no_dangling_qthreads):  # noqa: F405
     from app.ui.data import DataPanel
 
     p = DataPanel()
@@ -155,3 +155,27 @@ def test_keras_dataset_not_downloaded_says_so(qtbot, tmp_path, monkeypatch, doc,
     assert "Not downloaded; needs network" in p.availability.text()
     assert p.dataset is None and not p._load_timer.isActive()  # nothing is downloaded unasked
     p.shutdown()
+
+
+def test_main_window_data_tab_and_model_export(qtbot, window, errors, tmp_path, monkeypatch):
+    """The Data tab loads the project's data when opened; File > Export writes model weights."""
+    from _fixtures import KERAS_TIMEOUT_MS
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.ui.document import Document
+
+    win = window
+    win.set_document(Document.open_project(example_path("digits_mlp"), origin="example"))
+    assert win.tabs.indexOf(win.data_panel) >= 0 and win.tabs.indexOf(win.evaluation) >= 0
+    win.tabs.setCurrentWidget(win.data_panel)
+    wait_loaded(qtbot, win.data_panel)
+    assert win.data_panel.image_grid.count or win.data_panel.preview_table.rowCount()
+    texts = {a.text() for a in win.data_views.exporter.actions.values()}
+    assert texts == {"Trained model (.keras)…", "Keras weights (.weights.h5)…",
+                     "TensorFlow SavedModel (folder)…", "TensorFlow Lite (.tflite)…"}
+    target = tmp_path / "model.weights.h5"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    win.data_views.exporter.actions["weights"].trigger()
+    qtbot.waitUntil(lambda: not win.data_views.exporter.busy, timeout=KERAS_TIMEOUT_MS)
+    assert errors == [] and target.is_file() and target.stat().st_size > 1000
+    assert "Exported the untrained model built from the graph" in win.statusBar().currentMessage()
