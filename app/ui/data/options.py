@@ -117,6 +117,7 @@ class SourceOptionsForm(QWidget):
         self.target: QComboBox | None = None
         self.arrays: QTableWidget | None = None
         self.column_info: dict[str, str] = {}
+        self._rows = 0
         for spec in source.options:
             self._add(spec)
         if source.id == "csv":
@@ -211,6 +212,7 @@ class SourceOptionsForm(QWidget):
         delim = self.editors["delimiter"].text() if "delimiter" in self.editors else ""
         header, body, info = csv_columns(path, delim)
         self.column_info = dict(zip(header, info))
+        self._rows = len(body)
         old_target = self.target.currentText()
         checked = set(self._checked_features())
         self.target.blockSignals(True)
@@ -241,10 +243,18 @@ class SourceOptionsForm(QWidget):
             item = QListWidgetItem(f"{h}  ({self.column_info.get(h, '')})")
             item.setData(Qt.ItemDataRole.UserRole, h)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            on = not checked or h in checked
+            on = h in checked if checked else not self._id_like(h)
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.features.addItem(item)
         self.features.blockSignals(False)
+
+    def _id_like(self, column: str) -> bool:
+        """Text columns with a different value in almost every row (names, ids): off by default."""
+        info = self.column_info.get(column, "")
+        if not info.startswith("categorical"):
+            return False
+        values = int(info.split(",")[1].split()[0])
+        return values > 20 and values > 0.5 * self._rows
 
     def _target_changed(self, _text: str) -> None:
         header = [self.target.itemText(i) for i in range(self.target.count())]

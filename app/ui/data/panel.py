@@ -128,11 +128,13 @@ class DataPanel(QWidget):
         load_row.addWidget(self.busy)
         load_row.addStretch(1)
         form.addRow(load_row)
+        for combo in settings.findChildren(QComboBox):
+            _compact(combo)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(settings)
-        scroll.setMinimumWidth(300)
+        scroll.setMinimumWidth(340)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         right = QWidget(self)
@@ -166,10 +168,10 @@ class DataPanel(QWidget):
         ibox.setContentsMargins(0, 0, 0, 0)
         self.shapes = DataTable(info)
         self.shapes.verticalHeader().setVisible(False)
-        self.shapes.setMinimumHeight(90)
-        ibox.addWidget(self.shapes, 1)
+        ibox.addWidget(self.shapes)
         self.notes = notice("", info)
         ibox.addWidget(self.notes)
+        ibox.addStretch(1)
         self.balance = BarChart(split)
         self.preview_stack = QStackedWidget(split)
         grid_scroll = QScrollArea(self.preview_stack)
@@ -182,15 +184,21 @@ class DataPanel(QWidget):
         self.preview_stack.addWidget(self.preview_table)
         for w in (info, self.balance, self.preview_stack):
             split.addWidget(w)
-        split.setSizes([330, 260, 480])
+        split.setSizes([400, 260, 480])
         split.setStretchFactor(2, 1)
+        self.results = split
         rbox.addWidget(split, 1)
+        self.placeholder = notice("Shapes, class balance and a preview appear here once the data "
+                                  "is loaded.", right)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setEnabled(False)
+        rbox.addWidget(self.placeholder, 1)
 
         outer = QSplitter(Qt.Orientation.Horizontal, self)
         outer.addWidget(scroll)
         outer.addWidget(right)
         outer.setStretchFactor(1, 1)
-        outer.setSizes([330, 1000])
+        outer.setSizes([370, 1000])
         box = QHBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(outer)
@@ -292,6 +300,8 @@ class DataPanel(QWidget):
             self.form.setParent(None)
             self.form.deleteLater()
         self.form = SourceOptionsForm(source, self.options_box)
+        for combo in self.form.findChildren(QComboBox):
+            _compact(combo)
         self.form.changed.connect(self._settings_changed)
         self.options_layout.addWidget(self.form)
         self.options_box.setVisible(bool(source.options))
@@ -306,10 +316,14 @@ class DataPanel(QWidget):
             self._loading_ui = False
         self._check_availability(source)
         if store:
+            if self.dataset is not None:  # the shown data belongs to the previous source
+                self.dataset = None
+                self._clear_results()
+            self.title.setText(f"{source.title}: not loaded yet")
             self._settings_changed()
 
     def _check_availability(self, source) -> None:
-        self.availability.setText("")
+        self._set_availability("", None)
         if source.kind == "keras":
             if source.cached():
                 self._set_availability("In the Keras cache; works offline.", OK)
@@ -325,13 +339,17 @@ class DataPanel(QWidget):
     def _on_available(self, source, result: tuple[bool, str]) -> None:
         ok, why = result
         if ok:
-            self._set_availability("Not downloaded; needs network. It downloads when you press "
-                                   "Load data.", None)
+            self._set_availability("Not downloaded; needs network. It is downloaded when you "
+                                   "press Load data.", None)
         else:
-            self._set_availability(f"Not downloaded; needs network. {why}", WARN)
+            self._set_availability("Not downloaded; needs network — the download server cannot "
+                                   "be reached. Connect once, or choose a bundled dataset.", WARN)
+            self.availability.setToolTip(why)
 
     def _set_availability(self, text: str, colour: str | None) -> None:
         self.availability.setText(text)
+        self.availability.setToolTip("")
+        self.availability.setVisible(bool(text))
         self.availability.setStyleSheet(f"color: {colour};" if colour else "")
 
     def _settings_changed(self, *_args) -> None:
@@ -399,7 +417,10 @@ class DataPanel(QWidget):
                 for name, arr in arrays.items():
                     rows.append([split, role, name, str(tuple(arr.shape)), str(arr.dtype)])
         self.shapes.set_rows(["Split", "Role", "Array", "Shape", "Type"], rows)
+        self.shapes.fit_height(8)
         self.notes.setText("\n".join(s["notes"]))
+        self.placeholder.hide()
+        self.results.show()
         self._show_balance(ds, s)
         self._show_preview(ds, pv)
         self.refresh_suggestion()
@@ -409,6 +430,8 @@ class DataPanel(QWidget):
 
     def _clear_results(self) -> None:
         self.title.setText("No data loaded")
+        self.results.hide()
+        self.placeholder.show()
         self.shapes.set_rows([], [])
         self.notes.setText("")
         self.balance.clear()
@@ -519,3 +542,9 @@ class DataPanel(QWidget):
             return
         self.compat.setText("\n".join(f"⚠ {p}" for p in problems))
         self.compat.setStyleSheet(f"color: {WARN};")
+
+
+def _compact(combo: QComboBox) -> None:
+    """Let a combo box shrink with the settings column instead of pushing it wider."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(10)

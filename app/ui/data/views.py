@@ -187,10 +187,37 @@ class DataTable(QTableWidget):
         self.resizeColumnsToContents()
         for c in range(self.columnCount()):
             self.setColumnWidth(c, min(self.columnWidth(c) + 8, 220))
-        header.setStretchLastSection(stretch_last)
+        header.setStretchLastSection(stretch_last and not fill)
+        self._fill = fill
         if fill:  # few columns: share the width instead of scrolling sideways
-            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-            header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self._spread()
+
+    def _spread(self) -> None:
+        n = self.columnCount()
+        if not n:
+            return
+        width = self.viewport().width()
+        first = min(max(self.columnWidth(0), width // n), width // 2)
+        rest = max(width - first, 0) // max(n - 1, 1)
+        self.setColumnWidth(0, first if n > 1 else width)
+        for c in range(1, n):
+            self.setColumnWidth(c, rest if c < n - 1 else width - first - rest * (n - 2))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if getattr(self, "_fill", False):
+            self._spread()
+
+    def fit_height(self, max_rows: int = 8) -> None:
+        """Make the table exactly as tall as its rows (up to max_rows) so short lists leave no gap."""
+        rows = min(self.rowCount(), max_rows)
+        header = self.horizontalHeader()
+        height = header.sizeHint().height() + rows * self.verticalHeader().defaultSectionSize()
+        wide = header.length() > self.viewport().width() and not getattr(self, "_fill", False)
+        if wide and self.horizontalScrollBarPolicy() != Qt.ScrollBarPolicy.ScrollBarAlwaysOff:
+            height += self.horizontalScrollBar().sizeHint().height()
+        self.setFixedHeight(height + 2 * self.frameWidth() + 2)
 
 
 def _fmt(value: Any) -> str:
