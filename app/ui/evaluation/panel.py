@@ -114,11 +114,12 @@ class EvaluationPanel(QWidget):
         lbox.addWidget(_caption("Metrics", left))
         self.metrics = DataTable(left)
         self.metrics.verticalHeader().setVisible(False)
-        lbox.addWidget(self.metrics, 1)
+        self.metrics.fit_height(2)
+        lbox.addWidget(self.metrics)
         lbox.addWidget(_caption("Per class", left))
         self.per_class = DataTable(left)
         self.per_class.verticalHeader().setVisible(False)
-        lbox.addWidget(self.per_class, 2)
+        lbox.addWidget(self.per_class, 1)
 
         middle = QWidget(split)
         mbox = QVBoxLayout(middle)
@@ -155,7 +156,7 @@ class EvaluationPanel(QWidget):
         self.samples.addTab(_scroll(self.recon_grid, self.samples), "Reconstructions")
         for w in (left, middle, self.samples):
             split.addWidget(w)
-        split.setSizes([330, 360, 520])
+        split.setSizes([380, 380, 520])
         split.setStretchFactor(2, 1)
 
         box = QVBoxLayout(self)
@@ -246,9 +247,10 @@ class EvaluationPanel(QWidget):
         self.message.setStyleSheet("")
         rows = [[k, v] for k, v in res["metrics"].items()]
         report = res.get("report")
-        if report is not None:
+        if report is not None and "accuracy" not in res["metrics"]:
             rows.append(["accuracy (from predictions)", report["accuracy"]])
         self.metrics.set_rows(["Metric", SPLITS[res["split"]].split()[0]], rows, fill=True)
+        self.metrics.fit_height(6)
         if report is not None:
             self._show_report(report)
         else:
