@@ -68,7 +68,7 @@ def test_classifier_confusion_matrix_and_per_class(qtbot, panel, classifier, dig
     assert support == n_val
     acc = res["report"]["accuracy"]
     assert abs(acc - res["metrics"]["accuracy"]) < 1e-6
-    assert panel.metrics.rowCount() == len(res["metrics"]) + 1
+    assert panel.metrics.rowCount() == len(res["metrics"])  # accuracy is not listed twice
     # predictions: images with predicted (true) labels
     assert panel.pred_stack.currentIndex() == 0 and panel.pred_grid.count == 16
     truths = [r["true"] for r in res["preview"]]
