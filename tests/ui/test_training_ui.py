@@ -109,7 +109,7 @@ def test_stop_mid_epoch_within_one_batch(qtbot, panel):
             panel.stop()
 
     assert panel.start()
-    panel.worker.batch.connect(on_batch)
+    panel.batch_received.connect(on_batch)
     result = _wait_done(qtbot, panel)
     assert result["status"] == "stopped"
     rec = result["record"]
@@ -134,7 +134,7 @@ def test_pause_and_resume(qtbot, panel):
             panel.pause()
 
     assert panel.start()
-    panel.worker.batch.connect(on_batch)
+    panel.batch_received.connect(on_batch)
     qtbot.waitUntil(lambda: panel.stats.text().startswith("Paused"), timeout=RUN_TIMEOUT)
     assert panel.resume_btn.isVisible() and not panel.pause_btn.isVisible()
     n = panel.plots.batches["loss"].n

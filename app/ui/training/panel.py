@@ -65,6 +65,19 @@ class SetTrainingSettings(QUndoCommand):
         self.panel._write_training(self.old, reload=True)
 
 
+def freeze_imported_objects() -> None:
+    """Move everything alive now (TensorFlow / Keras modules: ~10^6 objects) out of the garbage
+    collector's view, once Keras is loaded.
+
+    A full collection otherwise walks them all (~0.2 s holding the GIL), which freezes the window
+    whenever Python or the trainer collects during training.
+    """
+    if "keras" in sys.modules and not getattr(freeze_imported_objects, "done", False):
+        gc.collect()
+        gc.freeze()
+        freeze_imported_objects.done = True
+
+
 def model_outputs(graph: Any) -> list[str]:
     """Output names of the graph's model (node names, in model output order)."""
     names = []
@@ -79,6 +92,7 @@ class TrainingPanel(QWidget):
     """Everything about training one project; `set_document` binds it to the open document."""
 
     status_message = Signal(str)
+    batch_received = Signal(dict)  # each batch dict, on the GUI thread (tests, other views)
     open_model_requested = Signal(str)
     run_finished = Signal(dict)
     running_changed = Signal(bool)
@@ -127,7 +141,7 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("")
         self.progress.setMinimumWidth(180)
         self.stats = QLabel("Ready", self)
-        self.stats.setMinimumWidth(260)
+        self.stats.setFixedWidth(330)  # text changes 10x a second: never re-layout the panel
         top = QHBoxLayout()
         top.setContentsMargins(6, 6, 6, 2)
         for btn in (self.start_btn, self.pause_btn, self.resume_btn, self.stop_btn):
@@ -167,9 +181,9 @@ class TrainingPanel(QWidget):
     def install(self, window: Any) -> None:
         """Wire into a MainWindow: Train menu, Keras readiness, status bar, opening run models."""
         self.loader = window.keras
-        window.keras.ready.connect(lambda _v: self.form.refresh_names())
+        window.keras.ready.connect(self._on_keras_ready)
         if window.keras.is_ready:
-            self.form.refresh_names()
+            self._on_keras_ready()
         self.status_message.connect(lambda m: window.statusBar().showMessage(m, 8000))
         self.open_model_requested.connect(window.open_path)
         self.show_error = lambda title, msg: window.show_error(title, msg)
@@ -181,6 +195,10 @@ class TrainingPanel(QWidget):
         if dock is not None:
             window.actions_.docks_menu.addAction(dock.toggleViewAction())
             self.start_action.triggered.connect(dock.raise_)
+
+    def _on_keras_ready(self, *_args) -> None:
+        self.form.refresh_names()
+        freeze_imported_objects()
 
     # -- questions (methods, so tests can answer them) -------------------------------------------
     def show_error(self, title: str, message: str) -> None:
@@ -298,8 +316,8 @@ class TrainingPanel(QWidget):
                              "prediction as an output.")
             return False
         self._hide_banner()
+        freeze_imported_objects()
         self.last_model = None  # let the previous run's model go before building the next
-        gc.collect()
         self._epochs = int(epochs or training.get("epochs", 1))
         self._last_batch = None
         self.plots.reset(model_outputs(self.document.graph))
@@ -307,7 +325,7 @@ class TrainingPanel(QWidget):
         self.tabs.setCurrentWidget(self.plots)
         self.worker = TrainingWorker(self.document.graph.copy(), data, training, self.runs_dir(),
                                      epochs)
-        self.worker.batch.connect(self._on_batch)
+        self.worker.batches_ready.connect(self._take_batches)
         self.worker.epoch.connect(self._on_epoch)
         self.worker.event.connect(self._on_event)
         self.worker.done.connect(self._on_done)
@@ -366,11 +384,16 @@ class TrainingPanel(QWidget):
             self._cleanup()
 
     # -- worker signals (GUI thread) ------------------------------------------------------------
-    def _on_batch(self, d: dict) -> None:
-        self.plots.add_batch(d)
-        self._last_batch = d
+    def _take_batches(self) -> None:
+        if self.worker is None:
+            return
+        for d in self.worker.take_batches():
+            self.plots.add_batch(d)
+            self._last_batch = d
+            self.batch_received.emit(d)
 
     def _on_epoch(self, d: dict) -> None:
+        self._take_batches()
         self.plots.add_epoch(d)
         self._update_progress()
 
@@ -387,6 +410,7 @@ class TrainingPanel(QWidget):
             self.progress.setRange(0, max(1, self._epochs * max(steps, 1)))
             self.progress.setValue(0)
             self.progress.setFormat(f"Epoch 1/{self._epochs}")
+            self.plots.set_epochs(self._epochs)
         elif kind == "paused":
             self._set_stats(f"Paused in epoch {d['epoch'] + 1}, before batch {d['batch'] + 1}")
             self.status_message.emit("Training paused")
@@ -398,6 +422,7 @@ class TrainingPanel(QWidget):
             self._show_banner(d.get("message", ""), "error")
 
     def _on_done(self, result: dict) -> None:
+        self._take_batches()
         worker = self.worker
         self.last_model = worker.model if worker is not None else None
         if worker is not None:

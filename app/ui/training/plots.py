@@ -84,6 +84,8 @@ class PlotCard(pg.PlotWidget):
         pi.setTitle(title, size="10pt")
         pi.setLabel("bottom", x_label)
         pi.showGrid(x=True, y=True, alpha=0.25)
+        for name in ("left", "bottom"):  # major grid lines only: calmer, and cheaper to paint
+            pi.getAxis(name).setStyle(maxTickLevel=0)
         pi.setMenuEnabled(True)
         pi.setClipToView(True)
         pi.setDownsampling(auto=True, mode="peak")
@@ -255,6 +257,7 @@ class TrainingPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._lr_drawn = -1
         self.outputs: list[str] = []
         self.batches = {"loss": Buffer(), "ema": Buffer()}
         self.epochs: dict[str, Buffer] = {}
@@ -263,6 +266,7 @@ class TrainingPlots(QWidget):
         self.overlays: dict[str, list[dict[str, float]]] = {}
         self._ema: float | None = None
         self._prev_mean: float | None = None
+        self._changed: set[str] = set()  # epoch keys with new values since the last redraw
         self._dirty = False
         self.redraws = 0
         self.log_y = QCheckBox("Log scale", self)
@@ -309,10 +313,14 @@ class TrainingPlots(QWidget):
     def reset(self, outputs: list[str]) -> None:
         """Forget the current run's values (overlays stay) and lay out the fixed plots."""
         self.outputs = list(outputs)
+        self._epochs = 0
         self.batches = {"loss": Buffer(), "ema": Buffer()}
         self.epochs = {}
+        self._changed = set()
         self.lr = Buffer()
         self._ema = self._prev_mean = None
+        self._lr_drawn = -1
+        self._lr_top = None
         for key in [k for k in self.cards if k not in (BATCH_KEY, LR_KEY)]:
             self._drop_card(key)
         batch = self._card(BATCH_KEY, "Loss per batch", "epoch")
@@ -345,7 +353,11 @@ class TrainingPlots(QWidget):
                 self.batches["ema"].append(x, self._ema)
         lr = d.get("lr")
         if lr is not None and math.isfinite(lr):
-            self.lr.append(x, float(lr))
+            n = self.lr.n
+            if n >= 2 and self.lr.y[n - 1] == lr == self.lr.y[n - 2]:
+                self.lr.x[n - 1] = x  # a steady rate: stretch the last segment, redraw seldom
+            else:
+                self.lr.append(x, float(lr))
         self._dirty = True
 
     def add_epoch(self, d: dict) -> None:
@@ -355,11 +367,19 @@ class TrainingPlots(QWidget):
             if key == "learning_rate":
                 continue
             self.epochs.setdefault(key, Buffer(64)).append(x, float(value))
+            self._changed.add(key)
         self._dirty = True
 
     def start(self) -> None:
         """Redraw on the timer (call when a run starts)."""
         self.timer.start()
+
+    def set_epochs(self, epochs: int) -> None:
+        """Fix the x range to the run's epochs, so axes do not re-layout on every redraw."""
+        self._epochs = epochs
+        for key, card in self.cards.items():
+            lo = 0 if key in (BATCH_KEY, LR_KEY) else 1
+            card.setXRange(lo, max(epochs, lo + 1), padding=0.02)
 
     def finish(self) -> None:
         self.timer.stop()
@@ -373,15 +393,22 @@ class TrainingPlots(QWidget):
             return
         self._dirty = False
         self.redraws += 1
+        changed_epoch = bool(self._changed)
         batch = self.cards[BATCH_KEY]
         batch.curves["batch loss"].setData(*self.batches["loss"].data())
         batch.curves["smoothed"].setData(*self.batches["ema"].data())
         lr_x, lr_y = self.lr.data()
-        self.cards[LR_KEY].curves["learning rate"].setData(lr_x, lr_y)
-        if len(lr_y):  # from 0, so a constant rate is a visible line and decays read true
-            self.cards[LR_KEY].setYRange(0, float(np.nanmax(lr_y)) * 1.15, padding=0)
+        if len(lr_y) != self._lr_drawn or changed_epoch:
+            self._lr_drawn = len(lr_y)
+            self.cards[LR_KEY].curves["learning rate"].setData(lr_x, lr_y)
+        top = float(np.nanmax(lr_y)) * 1.15 if len(lr_y) else 0.0
+        if top > 0 and top != getattr(self, "_lr_top", None):
+            self._lr_top = top  # from 0, so a constant rate is a visible line; decays read true
+            self.cards[LR_KEY].setYRange(0, top, padding=0)
         created = False
-        for key, buf in self.epochs.items():
+        changed, self._changed = self._changed, set()
+        for key in changed:
+            buf = self.epochs[key]
             group, metric, val = split_key(key, self.outputs)
             card_key = f"{group}/{metric}" if group else metric
             if card_key not in self.cards:
@@ -401,6 +428,8 @@ class TrainingPlots(QWidget):
             card = PlotCard(key, title, x_label, self.grid_host,
                             legend_bottom=rising and key != LR_KEY)
             card.set_log_y(key != LR_KEY and self.log_y.isChecked())
+            if self._epochs and key not in (BATCH_KEY, LR_KEY):
+                card.setXRange(1, max(self._epochs, 2), padding=0.02)
             self.cards[key] = card
         return card
 

@@ -19,13 +19,15 @@ class TrainingWorker(QObject):
     """Builds the model, loads and checks the data, then trains — all on its own thread.
 
     Signals (delivered queued on the GUI thread):
-        batch(dict): per-batch progress (epoch, batch, step, logs, lr, samples_per_s, eta_s).
+        batches_ready(): per-batch dicts (epoch, batch, step, logs, lr, samples_per_s, eta_s)
+            wait in `take_batches()`; one signal is posted until the GUI has taken them, so a
+            fast model cannot flood the event loop (one wake-up per GUI loop, not per batch).
         epoch(dict): per-epoch logs.
         event(dict): started / paused / resumed / warning / nan / preparing / checked.
         done(dict): {"status", "message", "record", "error_kind"} once, at the very end.
     """
 
-    batch = Signal(object)
+    batches_ready = Signal()
     epoch = Signal(object)
     event = Signal(object)
     done = Signal(object)
@@ -44,6 +46,23 @@ class TrainingWorker(QObject):
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._paused = False
+        self._pending: list[dict] = []
+        self._posted = False
+
+    # -- batches (training thread -> GUI thread) ------------------------------------------------
+    def _on_batch(self, d: dict) -> None:
+        with self._lock:
+            self._pending.append(d)
+            if self._posted:
+                return
+            self._posted = True
+        self.batches_ready.emit()
+
+    def take_batches(self) -> list[dict]:
+        """The batch dicts that arrived since the last call (GUI thread)."""
+        with self._lock:
+            out, self._pending, self._posted = self._pending, [], False
+        return out
 
     # -- control (GUI thread) ----------------------------------------------------------------
     def stop(self) -> None:
@@ -122,7 +141,7 @@ class TrainingWorker(QObject):
             return {"status": "stopped", "message": "Stopped before training started.",
                     "record": None}
         trainer = Trainer(lambda: build_model(graph), dataset, config, self.runs_dir,
-                          on_batch=self.batch.emit, on_epoch=self.epoch.emit,
+                          on_batch=self._on_batch, on_epoch=self.epoch.emit,
                           on_event=self.event.emit, data_config=data_cfg.to_dict(),
                           graph=graph_to_dict(graph), epochs=self.epochs)
         with self._lock:

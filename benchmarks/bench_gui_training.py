@@ -1,0 +1,200 @@
+"""GUI training throughput with live per-batch plots vs a plain model.fit, the longest event-loop
+stall while training, and RSS growth over consecutive GUI runs. Prints figures; never fails.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_training.py [--epochs 8] [--rounds 3]
+
+The GUI side is a real TrainingPanel, shown, with its event loop running: the worker thread
+trains, batch / epoch dicts arrive as queued signals, the plots redraw on their timer, and a
+QTimer heartbeat measures how long the event loop was ever kept from running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+import app.ui  # noqa: E402,F401  (Qt work-arounds first)
+
+HEARTBEAT_MS = 5
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Heartbeat:
+    """Longest gap between QTimer ticks (minus the interval) while running."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(HEARTBEAT_MS)
+        self.timer.timeout.connect(self._tick)
+        self.clock = QElapsedTimer()
+        self.worst = 0.0
+        self.phase = "preparing"
+        self.by_phase: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.worst = 0.0
+        self.phase = "preparing"
+        self.by_phase = {}
+        self.clock.start()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        gap = float(self.clock.restart() - HEARTBEAT_MS)
+        self.worst = max(self.worst, gap)
+        self.by_phase[self.phase] = max(self.by_phase.get(self.phase, 0.0), gap)
+
+    def on_event(self, d: dict) -> None:
+        """Phases: preparing (build, load, check), training (first to last batch), finishing."""
+        if d.get("kind") == "started":
+            self.phase = "training"
+        elif d.get("kind") == "finished":
+            self.phase = "finishing"
+
+
+def gui_run(panel, epochs: int, heartbeat: Heartbeat | None = None) -> dict:
+    """One run through the panel with the event loop running; epoch durations and the stall."""
+    durations: list[float] = []
+    loop = QEventLoop()
+    result: dict = {}
+
+    def done(r: dict) -> None:
+        result.update(r)
+        loop.quit()
+
+    panel.run_finished.connect(done)
+    if heartbeat:
+        heartbeat.start()
+    assert panel.start(epochs=epochs), panel.banner.text()
+    panel.worker.epoch.connect(lambda d: durations.append(d["duration_s"]))
+    if heartbeat:
+        panel.worker.event.connect(heartbeat.on_event)
+    loop.exec()
+    if heartbeat:
+        heartbeat.stop()
+    panel.run_finished.disconnect(done)
+    result["durations"] = durations
+    result["batches"] = panel.plots.batches["loss"].n
+    return result
+
+
+def plain_fit(graph, data_cfg, training: dict, epochs: int) -> tuple[list[float], int]:
+    """model.fit on the same graph, data, batch size and compile settings (no per-batch hooks)."""
+    import keras
+
+    from app.compiler import build_model
+    from app.data import DataConfig, fit_arrays, load_dataset
+    from app.training.compile import compile_model
+    from app.training.config import TrainingConfig
+
+    class EpochClock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append(time.perf_counter() - self._t)
+
+    config = TrainingConfig.from_dict(training)
+    cfg = DataConfig.from_dict(data_cfg)
+    keras.utils.set_random_seed(config.seed or 0)
+    model = build_model(graph)
+    ds = load_dataset(cfg, model)
+    compile_model(model, config, ds, cfg.output_map)
+    x, y, val = fit_arrays(model, ds, cfg.input_map, cfg.output_map, set())
+    clock = EpochClock()
+    model.fit(x, y, batch_size=config.batch_size, epochs=epochs, validation_data=val,
+              shuffle=config.shuffle, callbacks=[clock], verbose=0)
+    return clock.times, ds.num_samples
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=10, help="consecutive runs for RSS growth")
+    args = ap.parse_args()
+    qapp = QApplication.instance() or QApplication([])
+    import keras  # noqa: F401  (loaded before the panel, as the window's loader does)
+
+    from app.project.examples import example_path
+    from app.training.headless import settings_from_project
+    from app.ui.document import Document
+    from app.ui.training.panel import TrainingPanel, freeze_imported_objects
+
+    doc = Document.open_project(example_path("digits_mlp"), origin="example")
+    tmp = Path(tempfile.mkdtemp(prefix="ll_bench_gui_"))
+    panel = TrainingPanel()
+    panel.runs_root = tmp
+    panel.show_error = lambda t, m: print(f"error: {t}: {m}")
+    panel.set_document(doc)
+    panel.form.refresh_names()
+    cbs = [c for c in panel.form.config()["callbacks"]]
+    print(f"model: digits MLP example, callbacks on: {[c['class_name'] for c in cbs] or 'none'}")
+    panel.resize(1400, 850)
+    panel.show()
+    qapp.processEvents()
+    data, training = settings_from_project(doc.project)
+    freeze_imported_objects()  # what the window does when Keras is ready
+    gui_run(panel, 2)  # warm-up: first use of the panel's plots and of TensorFlow
+    plain_fit(doc.graph, data, training, 2)
+    heartbeat = Heartbeat()
+    ratios, stalls = [], []
+    gui_rates, plain_rates = [], []
+    for r in range(args.rounds):
+        res = gui_run(panel, args.epochs, heartbeat)
+        times, samples = plain_fit(doc.graph, data, training, args.epochs)
+        gui_t = statistics.median(res["durations"][1:])  # epoch 1 traces the train function
+        plain_t = statistics.median(times[1:])
+        gui_rates.append(samples / gui_t)
+        plain_rates.append(samples / plain_t)
+        ratios.append(plain_t / gui_t)
+        stalls.append(dict(heartbeat.by_phase))
+        print(f"round {r + 1}: GUI {samples / gui_t:,.0f} samples/s ({res['batches']} batches "
+              f"plotted, {panel.plots.redraws} redraws) | plain fit {samples / plain_t:,.0f} "
+              f"samples/s | ratio {plain_t / gui_t:.3f} | longest stall "
+              + ", ".join(f"{k} {v:.0f} ms" for k, v in heartbeat.by_phase.items()))
+    print(f"throughput ratio GUI / plain fit (median of {args.rounds}): "
+          f"{statistics.median(ratios):.3f}  (target >= 0.95)")
+    worst = {k: max(s.get(k, 0.0) for s in stalls) for k in ("preparing", "training", "finishing")}
+    print(f"longest event-loop stall while batches run: {worst['training']:.0f} ms "
+          f"(target <= 100 ms); preparing {worst['preparing']:.0f} ms, "
+          f"finishing {worst['finishing']:.0f} ms")
+    if args.runs:
+        gui_run(panel, 2)
+        start = rss_mb()
+        for _ in range(args.runs):
+            gui_run(panel, 2)
+        end = rss_mb()
+        print(f"RSS over {args.runs} consecutive GUI runs: {start:.0f} MB -> {end:.0f} MB "
+              f"(growth {end - start:+.0f} MB, target <= 100 MB)")
+    panel.shutdown()
+
+
+if __name__ == "__main__":
+    main()
