@@ -179,3 +179,34 @@ def test_main_window_data_tab_and_model_export(qtbot, window, errors, tmp_path, 
     qtbot.waitUntil(lambda: not win.data_views.exporter.busy, timeout=KERAS_TIMEOUT_MS)
     assert errors == [] and target.is_file() and target.stat().st_size > 1000
     assert "Exported the untrained model built from the graph" in win.statusBar().currentMessage()
+
+
+def test_image_folder_source(qtbot, panel, tmp_path):
+    from PySide6.QtGui import QColor, QImage
+
+    for cls, colour in (("red", "#d04040"), ("blue", "#3050d0")):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(3):
+            img = QImage(12, 10, QImage.Format.Format_RGB32)
+            img.fill(QColor(colour))
+            img.save(str(tmp_path / "imgs" / cls / f"{i}.png"))
+    panel.select_source("image_folder")
+    form = panel.form
+    form.editors["image_size"].set_value([16, 16])
+    form.editors["path"].set_value(str(tmp_path / "imgs"))
+    form.editors["path"].changed.emit()
+    wait_loaded(qtbot, panel, lambda ds: ds.x["x"].shape[1:] == (16, 16, 3))
+    assert panel.dataset.class_names == {"y": ["blue", "red"]}
+    assert panel.image_grid.count == 5  # 6 images, 1 held out for validation
+    assert sorted(panel.balance.values) == [2, 3]
+
+
+def test_synthetic_data_from_the_model(qtbot, panel, doc):
+    panel.select_source("synthetic")
+    panel.form.editors["num_samples"].setValue(40)
+    wait_loaded(qtbot, panel, lambda ds: ds.num_samples + ds.num_val_samples == 40)
+    ds = panel.dataset
+    assert ds.x["digits"].shape[1:] == (64,)
+    assert "Generated from the model" in panel.availability.text()
+    wait_checked(qtbot, panel)
+    assert panel.problems == [] and not panel.banner.isVisible()

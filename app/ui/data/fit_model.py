@@ -20,8 +20,17 @@ def _pick(names: list[str], arrays: list[str], i: int) -> str | None:
     return None
 
 
-def plan_changes(graph, suggestion: dict[str, Any]) -> tuple[list[UpdateNode], dict[str, str], list[str]]:
-    """(node updates, output name -> loss, sentences describing the changes / what was left)."""
+def wants_loss(current: str | None, suggested: str, task: str) -> bool:
+    """Offer `suggested` instead of `current`? Always when there is none; for classifiers when it
+    differs (a wrong loss there fails or trains badly); a chosen regression loss is kept."""
+    if not current or current == "none":
+        return True
+    return task == "classification" and current != suggested
+
+
+def plan_changes(graph, suggestion: dict[str, Any], current_losses: dict[str, str] | None = None,
+                 task: str = "classification") -> tuple[list[UpdateNode], dict[str, str], list[str]]:
+    """(node updates, output name -> loss, sentences describing the changes)."""
     commands: list[UpdateNode] = []
     losses: dict[str, str] = {}
     words: list[str] = []
@@ -64,24 +73,23 @@ def plan_changes(graph, suggestion: dict[str, Any]) -> tuple[list[UpdateNode], d
         if unit_param and current.get(unit_param) != want["units"]:
             params[unit_param] = want["units"]
             changed.append(f"{unit_param} {want['units']}")
-        elif unit_param is None:
-            words.append(f"{spec.class_name} '{node.name}' has no units to set; it should give "
-                         f"{want['units']} values per sample.")
         if spec.param("activation") is not None and current.get("activation") != want["activation"]:
             params["activation"] = want["activation"]
             changed.append(f"activation {want['activation']}")
         if changed:
             commands.append(update_node(graph, node_id, params=params))
             words.append(f"{spec.class_name} '{node.name}': {', '.join(changed)}.")
-        if want.get("loss"):
+        if want.get("loss") and wants_loss((current_losses or {}).get(node.name), want["loss"],
+                                           task):
             losses[node.name] = want["loss"]
             words.append(f"Loss of '{node.name}': {want['loss']}.")
     return commands, losses, words
 
 
-def fit_command(graph, suggestion: dict[str, Any]) -> tuple[Compound | None, dict[str, str], list[str]]:
+def fit_command(graph, suggestion: dict[str, Any], current_losses: dict[str, str] | None = None,
+                task: str = "classification") -> tuple[Compound | None, dict[str, str], list[str]]:
     """One Compound command (or None when the graph already fits), the losses and the sentences."""
-    commands, losses, words = plan_changes(graph, suggestion)
+    commands, losses, words = plan_changes(graph, suggestion, current_losses, task)
     cmd = Compound(list(commands), description="Fit model to data") if commands else None
     return cmd, losses, words
 

@@ -72,10 +72,14 @@ class DataViews(QObject):
         self.evaluation.set_model(model, self.data_panel.dataset, "Last trained model")
         if model is not None and self.data_panel.dataset is None:
             self.data_panel.load()  # evaluation needs the data; it arrives via dataset_loaded
+        elif model is not None and self.evaluation.isVisible():
+            self.evaluation.evaluate()
 
     def _dataset_loaded(self, dataset) -> None:
         if self.evaluation.model is not None:
             self.evaluation.set_dataset(dataset)
+            if self.evaluation.isVisible():
+                self.evaluation.evaluate()
 
     def _tab_changed(self, _index: int) -> None:
         widget = self.window.tabs.currentWidget()

@@ -28,7 +28,14 @@ from PySide6.QtWidgets import (
 from app.data import SOURCES, DataConfig, Dataset, suggest_model_settings
 from app.ui.data.fit_model import fit_command, training_losses
 from app.ui.data.options import PathEdit, SourceOptionsForm
-from app.ui.data.tasks import LossesCommand, compat_task, load_task, plain, store
+from app.ui.data.tasks import (
+    LossesCommand,
+    compat_task,
+    load_task,
+    plain,
+    resolved_config,
+    store,
+)
 from app.ui.data.views import BarChart, DataTable, ImageGrid, array_to_qimage, notice
 from app.ui.data.worker import TaskRunner
 
@@ -230,9 +237,7 @@ class DataPanel(QWidget):
         self.dataset, self.problems, self.suggestion = None, [], None
         self.runner.shutdown()
         try:
-            project = document.project
-            resolved = getattr(project, "data_config", None)  # relative paths made absolute
-            self.config = DataConfig.from_dict(plain(resolved() if resolved else project.data))
+            self.config = DataConfig.from_dict(plain(resolved_config(document)))
         except Exception:  # noqa: BLE001 — unreadable settings: start from the defaults
             self.config = DataConfig()
         if self.config.source not in SOURCES:
@@ -448,15 +453,16 @@ class DataPanel(QWidget):
         if ds.y:
             y = np.asarray(next(iter(ds.y.values())), dtype=np.float64).reshape(-1)[:200_000]
             hist, edges = np.histogram(y[np.isfinite(y)], bins=12)
-            labels = [f"{edges[i]:.3g}" for i in range(len(hist))]
-            self.balance.set_data(labels, hist.tolist(), "Target values (training)")
+            labels = [f"{(edges[i] + edges[i + 1]) / 2:.2g}" for i in range(len(hist))]
+            self.balance.set_data(labels, hist.tolist(), "Target values (training)", max_ticks=5)
         else:
             self.balance.clear()
 
     def _show_preview(self, ds: Dataset, pv: dict) -> None:
         if pv["kind"] == "images":
             arr = ds.x[pv["array"]]
-            labels = pv["labels"] or [""] * len(pv["indices"])
+            labels = pv["labels"] if ds.task != "reconstruction" else []
+            labels = labels or [""] * len(pv["indices"])
             items = [([array_to_qimage(arr[i])], lab or f"#{i}", None)
                      for i, lab in zip(pv["indices"], labels)]
             self.image_grid.set_items(items)
@@ -473,22 +479,23 @@ class DataPanel(QWidget):
             return
         self.suggestion = suggest_model_settings(self.dataset)
         try:
-            cmd, losses, words = fit_command(self.document.graph, self.suggestion)
+            cmd, losses, words = self._fit_command()
         except Exception as exc:  # noqa: BLE001 — a graph the builder rejects: say so, keep going
             self.banner_text.setText(f"The model cannot be fitted to this data automatically: {exc}")
             self.apply_button.setEnabled(False)
             self.banner.show()
             return
-        current = training_losses(self.document.project)
-        new_losses = {k: v for k, v in losses.items() if current.get(k) != v}
-        if cmd is None and not new_losses:
+        if cmd is None and not losses:
             self.banner.hide()
             return
-        changes = [w for w in words if not w.startswith("Loss of") or
-                   any(f"'{k}'" in w for k in new_losses)]
-        self.banner_text.setText("<b>Fit the model to this data?</b> " + " ".join(changes))
+        self.banner_text.setText("<b>Fit the model to this data?</b> " + " ".join(words))
         self.apply_button.setEnabled(True)
         self.banner.show()
+
+    def _fit_command(self):
+        current = training_losses(self.document.project)
+        return fit_command(self.document.graph, suggest_model_settings(self.dataset), current,
+                           self.dataset.task)
 
     def apply_suggestion(self) -> bool:
         """Apply the suggested Input shapes, output units/activation and losses as one undo step."""
@@ -497,7 +504,7 @@ class DataPanel(QWidget):
         from app.ui.undo import push
 
         doc = self.document
-        cmd, losses, _ = fit_command(doc.graph, suggest_model_settings(self.dataset))
+        cmd, losses, _ = self._fit_command()
         stack = doc.undo_stack
         stack.beginMacro("Fit model to data")
         try:

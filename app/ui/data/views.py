@@ -138,13 +138,14 @@ class BarChart(pg.PlotWidget):
         self.values: list[float] = []
         self.setMinimumHeight(120)
 
-    def set_data(self, labels: list[str], values: list[float], title: str = "") -> None:
+    def set_data(self, labels: list[str], values: list[float], title: str = "",
+                 max_ticks: int = 12) -> None:
         self.clear()
         self.values = list(values)
         self.bars = pg.BarGraphItem(x=np.arange(len(values)), height=values, width=0.7,
                                     brush=self.colour, pen=pg.mkPen(None))
         self.addItem(self.bars)
-        step = max(1, len(labels) // 12)
+        step = max(1, -(-len(labels) // max_ticks))
         ticks = [(i, _short(lab)) for i, lab in enumerate(labels) if i % step == 0]
         self.getAxis("bottom").setTicks([ticks, []])
         self.setTitle(title, size="9pt")

@@ -116,10 +116,12 @@ class EvaluationPanel(QWidget):
         self.metrics.verticalHeader().setVisible(False)
         self.metrics.fit_height(2)
         lbox.addWidget(self.metrics)
-        lbox.addWidget(_caption("Per class", left))
+        self.per_class_title = _caption("Per class", left)
+        lbox.addWidget(self.per_class_title)
         self.per_class = DataTable(left)
         self.per_class.verticalHeader().setVisible(False)
         lbox.addWidget(self.per_class, 1)
+        lbox.addStretch(0)  # takes the room when the per-class table is hidden
 
         middle = QWidget(split)
         mbox = QVBoxLayout(middle)
@@ -231,6 +233,8 @@ class EvaluationPanel(QWidget):
         ready = self.model is not None and self.dataset is not None
         self.evaluate_button.setEnabled(ready and not self.runner.busy)
         has_cm = len(self.confusion.matrix) > 0
+        self.per_class.setVisible(has_cm)
+        self.per_class_title.setVisible(has_cm)
         self.confusion.setVisible(has_cm)
         self.cm_placeholder.setVisible(not has_cm)
         self.png_button.setEnabled(has_cm)
