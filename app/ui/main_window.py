@@ -34,6 +34,7 @@ from app.ui.panels.code_view import CodePanel
 from app.ui.panels.problems import ProblemsPanel
 from app.ui.panels.summary import SummaryPanel
 from app.ui.recovery import AutosaveController
+from app.ui.training.panel import TrainingPanel
 from app.ui.validation import ValidationController
 
 APP_TITLE = "LayerLoom"
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow, FileOps):
         self._refresh_recent_menu()
         self._refresh_examples_menu()
         self.data_views = DataViews(self)  # Data / Evaluation tabs, File > Export of models
+        self.training_panel = TrainingPanel.install_in(self)  # Training tab, Train menu
         if theme is not None:
             self.actions_.themes[theme.mode].setChecked(True)
             theme.theme_changed.connect(self._on_theme_changed)
@@ -189,6 +191,7 @@ class MainWindow(QMainWindow, FileOps):
         document.path_changed.connect(lambda _p: self._update_title())
         self.autosave.set_document(document)
         self.data_views.set_document(document)
+        self.training_panel.set_document(document)
         self.summary.clear_report()
         if self.keras.is_ready:
             self.code.set_source(self._generate_code)
@@ -418,7 +421,7 @@ class MainWindow(QMainWindow, FileOps):
 
     # ----- closing -----------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if not self.maybe_save():
+        if not self.training_panel.confirm_close() or not self.maybe_save():
             event.ignore()
             return
         settings = QSettings()
@@ -433,6 +436,7 @@ class MainWindow(QMainWindow, FileOps):
         """Stop timers and threads; the window can then be destroyed safely."""
         self.autosave.stop()
         self.data_views.shutdown()
+        self.training_panel.shutdown()
         self.code.set_source(None)
         if self.validation is not None:
             self.validation.shutdown()

@@ -224,3 +224,33 @@ def test_runs_overlay_rerun_and_delete(qtbot, panel, tmp_path):
     panel.runs.delete_btn.click()
     assert not Path(path).exists()
     assert panel.runs.table.rowCount() == 1
+
+
+def test_main_window_train_menu_and_closing_during_training(qtbot, window, tmp_path):
+    from app.ui.training.panel import TrainingPanel
+
+    win = window
+    panel = win.training_panel
+    assert isinstance(panel, TrainingPanel)
+    assert win.tabs.indexOf(panel) >= 0
+    menus = {a.menu().title().replace("&", ""): a.menu() for a in win.menuBar().actions()
+             if a.menu() is not None}
+    shortcuts = {a.text(): a.shortcut().toString() for a in menus["Train"].actions()}
+    assert shortcuts["Start training"] == "F5" and shortcuts["Stop training"] == "Shift+F5"
+    assert "Pause training" in shortcuts
+    assert win.open_example("digits_mlp")
+    assert panel.document is win.document
+    _set_data(win.document, max_samples=1500)
+    panel.form.batch_size.setValue(4)
+    panel.form.epochs.setValue(50)
+    panel.runs_root = tmp_path / "runs"
+    asked = []
+    panel.ask = lambda title, question: asked.append(title) or True
+    panel.start_action.trigger()
+    assert panel.is_running and win.tabs.currentWidget() is panel
+    qtbot.waitUntil(lambda: panel.plots.batches["loss"].n > 0, timeout=RUN_TIMEOUT)
+    win.close()
+    assert asked == ["Training is running"]
+    assert not panel.is_running
+    runs = list_runs(tmp_path / "runs")
+    assert len(runs) == 1 and runs[0].status == "stopped"

@@ -31,6 +31,7 @@ from app.ui.training.runs import RunsTable
 from app.ui.training.settings_form import TrainingSettingsForm
 from app.ui.training.worker import TrainingThread, TrainingWorker
 
+ROOMY_HEIGHT = 470  # the bottom dock grows to this when the Training tab is shown
 BANNER_STYLE = {
     "error": "background:#fde8e8;color:#8a1c1c;border:1px solid #f3b4b4;",
     "warning": "background:#fff6dd;color:#7a5300;border:1px solid #f0d68a;",
@@ -178,8 +179,17 @@ class TrainingPanel(QWidget):
         lay.addWidget(self.banner)
         lay.addWidget(self.splitter, 1)
 
+    @classmethod
+    def install_in(cls, window: Any) -> TrainingPanel:
+        """Create the panel as the "Training" tab of a MainWindow's bottom panels and wire it."""
+        panel = cls(window)
+        panel.install(window)
+        return panel
+
     def install(self, window: Any) -> None:
-        """Wire into a MainWindow: Train menu, Keras readiness, status bar, opening run models."""
+        """Wire into a MainWindow: Training tab, Train menu, Keras readiness, status bar, opening
+        run models, error boxes."""
+        self.window_ = window
         self.loader = window.keras
         window.keras.ready.connect(self._on_keras_ready)
         if window.keras.is_ready:
@@ -187,14 +197,38 @@ class TrainingPanel(QWidget):
         self.status_message.connect(lambda m: window.statusBar().showMessage(m, 8000))
         self.open_model_requested.connect(window.open_path)
         self.show_error = lambda title, msg: window.show_error(title, msg)
+        tabs = getattr(window, "tabs", None)
+        if tabs is not None:
+            tabs.addTab(self, "Training")
+            tabs.currentChanged.connect(lambda _i: self._make_room())
         menu = window.menuBar().addMenu("&Train")
+        self.show_action = QAction("Show training panel", self)
+        self.show_action.triggered.connect(self.reveal)
         for act in (self.start_action, self.pause_action, self.resume_action, self.stop_action):
             menu.addAction(act)
             window.addAction(act)
-        dock = getattr(window, "training_dock", None)
-        if dock is not None:
-            window.actions_.docks_menu.addAction(dock.toggleViewAction())
-            self.start_action.triggered.connect(dock.raise_)
+        menu.addSeparator()
+        menu.addAction(self.show_action)
+        self.start_action.triggered.connect(self.reveal)
+
+    def reveal(self) -> None:
+        """Show the Training tab (and its dock) in the main window."""
+        window = getattr(self, "window_", None)
+        if window is None:
+            return
+        dock = getattr(window, "panels_dock", None)
+        if dock is not None and not dock.isVisible():
+            dock.show()
+        if getattr(window, "tabs", None) is not None:
+            window.tabs.setCurrentWidget(self)
+        self._make_room()
+
+    def _make_room(self) -> None:
+        window = getattr(self, "window_", None)
+        dock = getattr(window, "panels_dock", None)
+        if (dock is not None and window.tabs.currentWidget() is self and not dock.isFloating()
+                and dock.height() < ROOMY_HEIGHT):
+            window.resizeDocks([dock], [ROOMY_HEIGHT], Qt.Orientation.Vertical)
 
     def _on_keras_ready(self, *_args) -> None:
         self.form.refresh_names()
@@ -222,14 +256,22 @@ class TrainingPanel(QWidget):
         self.plots.clear_overlays()
         self.runs.refresh(self.runs_dir())
 
-    def _settings(self) -> tuple[dict, dict]:
+    def _training(self) -> dict:
+        """The project's training settings as TrainingConfig plain data."""
+        value = self.document.project.training
+        d = dict(value.to_dict() if hasattr(value, "to_dict") else value or {})
+        if "loss" in d:
+            d.setdefault("losses", d.pop("loss"))
+        return d
+
+    def _data(self) -> dict:
+        """The project's data settings (file paths resolved); TrainingError if none is chosen."""
         from app.training.headless import settings_from_project
 
-        return settings_from_project(self.document.project)
+        return settings_from_project(self.document.project)[0]
 
     def _load_form(self) -> None:
-        _data, training = self._settings()
-        training.pop("loss", None)
+        training = self._training()
         try:
             self.form.set_config(training, model_outputs(self.document.graph))
         except Exception as exc:  # a hand-edited project with bad settings: show and use defaults
@@ -247,7 +289,8 @@ class TrainingPanel(QWidget):
 
         project = self.document.project if self.document is not None else None
         if project is not None and getattr(project, "path", None):
-            return default_runs_dir(project)
+            own = getattr(project, "runs_dir", None)
+            return Path(own) if isinstance(own, str | Path) else default_runs_dir(project)
         if self.runs_root is not None:
             return Path(self.runs_root)
         base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
@@ -264,8 +307,7 @@ class TrainingPanel(QWidget):
             self._show_banner(str(getattr(exc, "message", exc)), "error")
             return
         self._hide_banner()
-        _data, old = self._settings()
-        old.pop("loss", None)
+        old = self._training()
         if new == old or self.document is None:
             return
         self.document.undo_stack.push(SetTrainingSettings(self, old, new, field))
@@ -306,7 +348,7 @@ class TrainingPanel(QWidget):
         try:
             training = self.form.config()
             TrainingConfig.from_dict(training)
-            data, _ = self._settings()
+            data = self._data()
             DataConfig.from_dict(data)
         except Exception as exc:
             self._fail_early(str(getattr(exc, "message", exc)))
@@ -451,6 +493,9 @@ class TrainingPanel(QWidget):
             self._show_banner(message, "error")
             self.show_error("Training failed", message)
         self.status_message.emit(f"Training {status}" + (f": {message}" if message else ""))
+        if rec and self.document is not None and hasattr(self.document.project, "add_run"):
+            self.document.project.add_run(rec)  # saved with the project
+            self.document.mark_unsaved()
         self.runs.refresh(self.runs_dir())
         if rec.get("path"):
             self.runs.select_run(rec["path"])
@@ -537,8 +582,7 @@ class TrainingPanel(QWidget):
             self.show_error("Re-run", f"The run's settings cannot be read: {exc}")
             return
         new = dict(snap.get("training") or {})
-        _data, old = self._settings()
-        old.pop("loss", None)
+        old = self._training()
         if new != old:
             self.document.undo_stack.push(SetTrainingSettings(self, old, new, "rerun"))
             self._load_form()
@@ -551,9 +595,13 @@ class TrainingPanel(QWidget):
                                      f"{'s' * (len(paths) != 1)} and the models in "
                                      f"{'them' if len(paths) != 1 else 'it'}?"):
             return
+        project = self.document.project if self.document is not None else None
         for p in paths:
+            rec = next((r for r in self.runs.runs if r.path == p), None)
             try:
                 delete_run(p)
+                if rec is not None and hasattr(project, "remove_run"):
+                    project.remove_run(rec.id)
             except Exception as exc:
                 self.show_error("Delete run", str(getattr(exc, "message", exc)))
         self.runs.refresh(self.runs_dir())
