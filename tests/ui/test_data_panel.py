@@ -170,6 +170,19 @@ def test_main_window_data_tab_and_model_export(qtbot, window, errors, tmp_path, 
     win.tabs.setCurrentWidget(win.data_panel)
     wait_loaded(qtbot, win.data_panel)
     assert win.data_panel.image_grid.count or win.data_panel.preview_table.rowCount()
+    wait_checked(qtbot, win.data_panel)
+    # edits made while the Data tab is hidden are checked when it is shown again
+    win.tabs.setCurrentIndex(0)
+    from app.ui.undo import push
+
+    graph = win.document.graph
+    inp = graph.node_by_name("digits")
+    push(win.document.undo_stack, graph, cmds.update_node(graph, inp.id, params={"shape": [7]}))
+    qtbot.wait(900)
+    assert not win.data_panel.runner.busy and win.data_panel.problems == []
+    win.tabs.setCurrentWidget(win.data_panel)
+    qtbot.waitUntil(lambda: any("expects shape" in p for p in win.data_panel.problems),
+                    timeout=KERAS_TIMEOUT_MS)
     texts = {a.text() for a in win.data_views.exporter.actions.values()}
     assert texts == {"Trained model (.keras)…", "Keras weights (.weights.h5)…",
                      "TensorFlow SavedModel (folder)…", "TensorFlow Lite (.tflite)…"}

@@ -55,6 +55,7 @@ class DataPanel(QWidget):
 
     dataset_loaded = Signal(object)
     config_changed = Signal(object)
+    losses_changed = Signal()  # "Fit model to data" (or its undo) changed the training losses
     status_message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -66,7 +67,7 @@ class DataPanel(QWidget):
         self.suggestion: dict[str, Any] | None = None
         self.form: SourceOptionsForm | None = None
         self._loading_ui = False
-        self._shown_once = False
+        self._stale = False
         self.runner = TaskRunner(self)
         self.runner.busy_changed.connect(self._on_busy)
         self._load_timer = QTimer(self, singleShot=True, interval=AUTO_LOAD_MS)
@@ -252,6 +253,10 @@ class DataPanel(QWidget):
         super().showEvent(event)
         if self.dataset is None and self.document is not None and self._auto_loadable():
             self._load_timer.start()
+        elif self._stale and self.dataset is not None:
+            self._stale = False
+            self.refresh_suggestion()
+            self._check_timer.start()
 
     def shutdown(self) -> None:
         """Stop timers and wait for background work (window closing, tests)."""
@@ -413,6 +418,11 @@ class DataPanel(QWidget):
     def _on_loaded(self, result: tuple[Dataset, dict]) -> None:
         ds, pv = result
         self.dataset = ds
+        if self.document is not None and not getattr(self.document.project.data, "source", "x"):
+            # A project without a data source trains on what the panel shows (no unsaved mark:
+            # nothing the user chose changed).
+            self.config = self.read_config()
+            store(self.document.project, self.config)
         s = ds.summary()
         val = f", {s['val_samples']:,} validation" if s["val_samples"] else ", no validation"
         self.title.setText(f"{s['title']} — {s['samples']:,} training{val} samples · {s['task']}")
@@ -519,11 +529,14 @@ class DataPanel(QWidget):
         return True
 
     def _losses_changed(self) -> None:
+        self.losses_changed.emit()
         QTimer.singleShot(0, self.refresh_suggestion)
         self._check_timer.start()
 
     def _on_graph_event(self, _event) -> None:
-        if self.dataset is not None:
+        if self.dataset is not None and not self.isVisible():
+            self._stale = True  # checked when the panel is shown again: no model builds unseen
+        elif self.dataset is not None:
             QTimer.singleShot(0, self.refresh_suggestion)
             self._check_timer.start()
 
