@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.compiler.codegen_code import UserCodeSource, code_layer_expr
 from app.compiler.codegen_expr import Atom, Call, Expr, Names, Seq, identifier, literal, render
 from app.compiler.codegen_layers import ObjectWriter, is_keyword_name
-from app.compiler.codegen_source import CustomSource
 from app.errors import CompileError
 from app.model.graph import ModelGraph
 from app.model.node import Node
@@ -33,7 +33,7 @@ class _Script:
 
         self.graph = graph
         self.project = project
-        self.custom = CustomSource(_custom_classes(graph))
+        self.custom = UserCodeSource(_custom_classes(graph), graph)
         self.objects = ObjectWriter({c.__name__: c for c in self.custom.classes})
         self.globals = Names({"keras", "layers", "model", *self.custom.bound_names()})
         self.output_counts = _output_counts(graph)
@@ -63,7 +63,7 @@ class _Script:
             out += ["", "", *chunk]
         for fn in self.function_lines:
             out += ["", "", *fn]
-        out += ["", ""] if self.custom.classes or self.function_lines else [""]
+        out += ["", ""] if self.custom.definitions() or self.function_lines else [""]
         out += body
         out += ["", "", 'if __name__ == "__main__":', "    model.summary()"]
         out += _training_lines(self.project)
@@ -200,6 +200,8 @@ class _Scope:
         return Call(Atom("layers.InputLayer" if layer else "keras.Input"), kwargs=kwargs)
 
     def _layer_expr(self, owner: Node, spec: NodeSpec) -> Expr:
+        if spec.kind == "custom_code":  # the user's class / Lambda expression
+            return code_layer_expr(owner, spec, self.script.objects)
         cls = spec.keras_class()
         config = {
             **spec.defaults(),
@@ -221,7 +223,7 @@ class _Scope:
         refs = [self._ref(e.src, e.src_index) for e in edges]
         if spec.call_style == "list":
             return [Seq(refs)], []
-        if spec.kind == "block":
+        if spec.kind in ("block", "custom_code"):
             return [refs[0] if len(refs) == 1 else Seq(refs)], []
         if spec.call_style != "args":
             return refs[:1], []

@@ -31,6 +31,10 @@ def layer_config(spec: NodeSpec, node: Node) -> dict[str, Any]:
 
 def create_layer(spec: NodeSpec, node: Node) -> keras.layers.Layer:
     """A new, unbuilt Keras layer for `node` (from_config, so nested configs deserialize)."""
+    if spec.kind == "custom_code":  # user code: runs only once trusted
+        from app.compiler.custom_code import create_code_layer
+
+        return create_code_layer(spec, node)
     layer = spec.keras_class().from_config(layer_config(spec, node))
     if not node.trainable:
         layer.trainable = False
@@ -66,10 +70,10 @@ def call_layer(
 
     "single": the one tensor; "list": every port's tensors as one list (port then slot
     order); "args": ports positionally, or by PortSpec.keyword.  Blocks (Keras models)
-    take their inputs as one tensor or a list in port order.
+    take their inputs as one tensor or a list in port order, and so do custom code layers.
     """
     kwargs = dict(call_kwargs or {})
-    if spec.kind == "block":
+    if spec.kind in ("block", "custom_code"):
         xs = [t for p in ports for t in by_port.get(p.name, [])]
         out = layer(xs[0] if len(xs) == 1 else xs, **kwargs)
     elif spec.call_style == "list":

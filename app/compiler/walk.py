@@ -310,7 +310,7 @@ class Walker:
         text = node_who(node, spec)
         lkey = (*scope.layer_path, owner.id)
         lsig = (spec.id, pcanon, owner.name, owner.trainable,
-                tuple(s[2:] for s in in_specs))  # fmt: skip
+                tuple(s[2:] for s in in_specs), _trust(spec, owner))  # fmt: skip
         entry = self._layer_for(lkey, lsig, lambda: kc.create_layer(spec, owner), spec, owner)
         if entry.error is not None:
             return add.fail(node, entry.error) if owner is node else add.wait(node)
@@ -351,7 +351,7 @@ class Walker:
         return outputs
 
     def _call_failed(self, node, spec, key, csig, entry, add, scope, exc) -> None:
-        message = layer_error(spec.class_name, node.name, exc)
+        message = _code_error(spec, node, exc) or layer_error(spec.class_name, node.name, exc)
         problem = add.make(message, node.id)
         self.memo.calls[key] = CallEntry(
             csig, entry.layer, None, NodeResult(error=message), [problem]
@@ -369,6 +369,8 @@ class Walker:
         if entry is None or entry.sig != lsig:
             try:
                 entry = LayerEntry(lsig, make())
+            except LayerLoomError as exc:  # already a plain sentence naming the layer
+                entry = LayerEntry(lsig, None, exc.message)
             except Exception as exc:  # noqa: BLE001
                 entry = LayerEntry(lsig, None, layer_error(spec.class_name, owner.name, exc))
         self.layers_now[lkey] = self.memo.layers[lkey] = entry
@@ -457,6 +459,24 @@ class Adder:
 
     def reuse(self, node: Node, cached: CallEntry) -> None:
         self.result(node, cached.result, cached.problems)
+
+
+def _trust(spec: NodeSpec, owner: Node) -> tuple:
+    """Whether a code node's code is trusted (so trusting it re-creates the layer)."""
+    if spec.kind != "custom_code":
+        return ()
+    from app.compiler.custom_code import trust_token
+
+    return trust_token(spec, owner.params)
+
+
+def _code_error(spec: NodeSpec, node: Node, exc: BaseException) -> str | None:
+    """A custom code node's error with the line of the user's code, if it came from there."""
+    if spec.kind != "custom_code":
+        return None
+    from app.compiler.custom_code import call_error
+
+    return call_error(spec, node.name, {**spec.defaults(), **node.params}, exc)
 
 
 def _result(outputs: list) -> NodeResult:

@@ -55,6 +55,10 @@ def populate(registry: Registry) -> None:
 
     for spec in custom_specs.SPECS:
         registry.register(spec)
+    from app.nodes import custom_code_specs
+
+    for spec in custom_code_specs.SPECS:
+        registry.register(spec)
     from app.nodes import generated
 
     for spec in generated.load_specs():
