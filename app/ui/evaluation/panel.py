@@ -31,7 +31,7 @@ from app.ui.evaluation.confusion import ConfusionMatrixView
 
 PREVIEW_SAMPLES = 16
 RECON_SAMPLES = 8
-SPLITS = {"val": "Validation data", "train": "Training data"}
+SPLITS = {"val": "Validation (test) data", "train": "Training data"}
 
 
 def _is_image(arr: np.ndarray) -> bool:
@@ -183,6 +183,7 @@ class EvaluationPanel(QWidget):
             what = title or getattr(model, "name", "model")
             self.info.setText(f"{what} on {dataset.title or 'the loaded data'}")
         has_val = dataset is not None and dataset.x_val is not None
+        self.split.model().item(self.split.findData("val")).setEnabled(has_val)
         self.split.setCurrentIndex(self.split.findData("val" if has_val else "train"))
         self._update_enabled()
 
