@@ -8,6 +8,7 @@ from typing import Any
 from app.compiler.codegen_code import UserCodeSource, code_layer_expr
 from app.compiler.codegen_expr import Atom, Call, Expr, Names, Seq, identifier, literal, render
 from app.compiler.codegen_layers import ObjectWriter, is_keyword_name
+from app.compiler.codegen_training import TrainingCode
 from app.errors import CompileError
 from app.model.graph import ModelGraph
 from app.model.node import Node
@@ -37,6 +38,8 @@ class _Script:
         self.objects = ObjectWriter({c.__name__: c for c in self.custom.classes})
         self.globals = Names({"keras", "layers", "model", *self.custom.bound_names()})
         self.output_counts = _output_counts(graph)
+        # Data loading, compile and fit from the project's settings (names reserved first).
+        self.training = TrainingCode(graph, project, self.globals)
         self.functions: dict[str, str] = {}  # block owner id -> function name
         self.written: set[str] = set()  # function names already written
         self.function_lines: list[list[str]] = []
@@ -50,23 +53,27 @@ class _Script:
         main = _Scope(self, self.graph, Names(self.globals.taken), indent="")
         body = main.lines(target="model = ")
         title = _safe_title(self.graph.name)
+        training = self.training
         out = [
             f'"""Keras model "{title}", written by LayerLoom.',
             "",
-            "Run it to build the model and print its summary.",
+            "Run it to build the model and print its summary"
+            + (", then train it as the project trains it." if training.functions else "."),
         ]
         if any(n.weights is not None for _, g in self.graph.walk() for n in g.nodes()):
             out.append("The layers start from new weights: trained weights are not part of it.")
         out += ['"""', ""]
-        out += self.custom.import_lines(BASE_IMPORTS)
+        out += self.custom.import_lines((*BASE_IMPORTS, *training.imports))
         for chunk in self.custom.definitions():
             out += ["", "", *chunk]
         for fn in self.function_lines:
             out += ["", "", *fn]
         out += ["", ""] if self.custom.definitions() or self.function_lines else [""]
-        out += body
+        out += [*training.preamble, *([""] if training.preamble else []), *body]
+        for fn in training.functions:
+            out += ["", "", *fn]
         out += ["", "", 'if __name__ == "__main__":', "    model.summary()"]
-        out += _training_lines(self.project)
+        out += training.main
         return "\n".join(out) + "\n"
 
     def block_function(self, block: Node) -> str:
@@ -336,55 +343,3 @@ def _custom_classes(graph: ModelGraph) -> list[type]:
             if spec.kind == "custom" and spec.id not in found:
                 found[spec.id] = spec.keras_class()
     return list(found.values())
-
-
-def _training_lines(project: Any) -> list[str]:
-    """A commented model.compile / fit built from the project's training settings, if any."""
-    training = getattr(project, "training", None) if project is not None else None
-    if training is None:
-        return []
-
-    def get(key: str, default: Any = None) -> Any:
-        if isinstance(training, dict):
-            return training.get(key, default)
-        return getattr(training, key, default)
-
-    kwargs: list[tuple[str, Expr]] = []
-    optimizer, lr = get("optimizer"), get("learning_rate")
-    if isinstance(optimizer, str):
-        opt = _optimizer_class(optimizer)
-        args = [("learning_rate", literal(lr))] if isinstance(lr, int | float) else []
-        kwargs.append(
-            (
-                "optimizer",
-                Call(Atom(f"keras.optimizers.{opt}"), kwargs=args) if opt else literal(optimizer),
-            )
-        )
-    for key in ("loss", "metrics", "loss_weights"):
-        value = get(key)
-        if value not in (None, {}, []):
-            try:
-                kwargs.append((key, literal(value)))
-            except TypeError:
-                continue
-    calls = [Call(Atom("model.compile"), kwargs=kwargs)]
-    fit = [
-        (k, literal(get(k)))
-        for k in ("batch_size", "epochs", "validation_split")
-        if isinstance(get(k), int | float) and not isinstance(get(k), bool)
-    ]
-    if fit:
-        calls.append(Call(Atom("model.fit"), [Atom("x_train"), Atom("y_train")], fit))
-    lines = ["", "    # Training settings of the project (give x_train / y_train to train):"]
-    for call in calls:
-        lines += [f"    # {ln[6:]}" for ln in render(call, " " * 6)]
-    return lines
-
-
-def _optimizer_class(name: str) -> str | None:
-    try:
-        import keras
-
-        return type(keras.optimizers.get(name)).__name__
-    except Exception:  # noqa: BLE001 - an unknown name is written as given
-        return None

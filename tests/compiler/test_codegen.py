@@ -513,25 +513,23 @@ def test_awkward_layer_names_become_safe_variables():
     assert [layer.name for layer in model.layers][-1] == "model"
 
 
-def test_project_training_settings_become_a_commented_compile():
-    from app.project import Project, TrainingSettings
+def test_project_training_settings_become_compile_and_fit():
+    from app.project import DataSettings, Project, TrainingSettings
 
     training = TrainingSettings(
         optimizer="sgd",
         learning_rate=0.05,
-        loss={"predictions": "sparse_categorical_crossentropy"},
+        losses={"predictions": "sparse_categorical_crossentropy"},
         metrics={"predictions": ["accuracy"]},
         epochs=3,
     )
-    project = Project("Digits", digits_mlp(), training=training)
+    project = Project("Digits", digits_mlp(), DataSettings("sklearn.digits"), training)
     source = generate_code(project.graph, project)
-    assert "#     optimizer=keras.optimizers.SGD(learning_rate=0.05)," in source or (
-        "# model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05)" in source
-    )
-    assert '"predictions": "sparse_categorical_crossentropy"' in source
-    assert "# model.fit(x_train, y_train, batch_size=32, epochs=3" in source
+    assert "optimizer=keras.optimizers.SGD(learning_rate=0.05)," in source
+    assert 'loss="sparse_categorical_crossentropy"' in source
+    assert "return model.fit(x, y, batch_size=32, epochs=3, validation_data=validation)" in source
     assert ruff_problems(source) == ""
-    run_script(source)
+    run_script(source)  # not __main__: builds the model, does not train
 
 
 def test_imported_models_are_written_short_and_rebuild_the_same():
