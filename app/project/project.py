@@ -32,6 +32,8 @@ class Project:
             file (a file cannot vouch for itself); it starts False on every load.
         path: the file it was loaded from / saved to, or None if never saved.
         warnings: plain notes from loading (e.g. a missing weights file); not saved.
+        base_dir: where relative data paths point while the project has no file (e.g. the
+            examples folder for an example opened as an untitled copy); not saved.
     """
 
     name: str = "Untitled"
@@ -42,6 +44,7 @@ class Project:
     trusted_code: bool = False
     path: Path | None = None
     warnings: list[str] = field(default_factory=list, compare=False)
+    base_dir: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The file content (current format, without weights) as plain data."""
@@ -65,7 +68,8 @@ class Project:
 
     def data_config(self) -> Any:
         """The DataConfig to train with: relative data file paths resolved next to the file."""
-        return self.data.resolved(None if self.path is None else Path(self.path).parent)
+        folder = Path(self.path).parent if self.path is not None else self.base_dir
+        return self.data.resolved(folder)
 
     def add_run(self, record: Any) -> dict[str, Any]:
         """Append a run (RunRecord or its dict), replacing an earlier entry with the same id.

@@ -84,6 +84,8 @@ def test_round_trip_keeps_every_setting_and_unknown_keys(tmp_path, graph):
 def test_relative_data_paths_resolve_next_to_the_project(tmp_path, graph):
     project = Project(graph=graph, data=DataSettings.from_dict(FULL_DATA))
     assert project.data_config().options["path"] == "data/tickets.csv"  # unsaved: as written
+    project.base_dir = tmp_path / "examples"  # e.g. an example opened as an untitled copy
+    assert project.data_config().options["path"] == str(tmp_path / "examples/data/tickets.csv")
     save_project(project, tmp_path / "p.llproj")
     cfg = load_project(tmp_path / "p.llproj").data_config()
     assert type(cfg) is DataConfig
