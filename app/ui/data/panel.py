@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.data import SOURCES, DataConfig, Dataset, suggest_model_settings
 from app.ui.data.fit_model import fit_command, training_losses
 from app.ui.data.options import PathEdit, SourceOptionsForm
+from app.ui.data.results import DatasetView
 from app.ui.data.tasks import (
     LossesCommand,
     compat_task,
@@ -36,7 +35,7 @@ from app.ui.data.tasks import (
     resolved_config,
     store,
 )
-from app.ui.data.views import BarChart, DataTable, ImageGrid, array_to_qimage, notice
+from app.ui.data.views import notice
 from app.ui.data.worker import TaskRunner
 
 AUTO_LOAD_MS = 350
@@ -170,32 +169,12 @@ class DataPanel(QWidget):
         rbox.addWidget(self.banner)
         self.compat = notice("", right)
         rbox.addWidget(self.compat)
-        split = QSplitter(Qt.Orientation.Horizontal, right)
-        info = QWidget(split)
-        ibox = QVBoxLayout(info)
-        ibox.setContentsMargins(0, 0, 0, 0)
-        self.shapes = DataTable(info)
-        self.shapes.verticalHeader().setVisible(False)
-        ibox.addWidget(self.shapes)
-        self.notes = notice("", info)
-        ibox.addWidget(self.notes)
-        ibox.addStretch(1)
-        self.balance = BarChart(split)
-        self.preview_stack = QStackedWidget(split)
-        grid_scroll = QScrollArea(self.preview_stack)
-        grid_scroll.setWidgetResizable(True)
-        grid_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.image_grid = ImageGrid(grid_scroll, tile=56)
-        grid_scroll.setWidget(self.image_grid)
-        self.preview_table = DataTable(self.preview_stack)
-        self.preview_stack.addWidget(grid_scroll)
-        self.preview_stack.addWidget(self.preview_table)
-        for w in (info, self.balance, self.preview_stack):
-            split.addWidget(w)
-        split.setSizes([400, 260, 480])
-        split.setStretchFactor(2, 1)
-        self.results = split
-        rbox.addWidget(split, 1)
+        self.results = DatasetView(right)
+        view = self.results
+        self.shapes, self.notes, self.balance = view.shapes, view.notes, view.balance
+        self.preview_stack, self.image_grid = view.preview_stack, view.image_grid
+        self.preview_table = view.preview_table
+        rbox.addWidget(view, 1)
         self.placeholder = notice("Shapes, class balance and a preview appear here once the data "
                                   "is loaded.", right)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -426,18 +405,9 @@ class DataPanel(QWidget):
         s = ds.summary()
         val = f", {s['val_samples']:,} validation" if s["val_samples"] else ", no validation"
         self.title.setText(f"{s['title']} — {s['samples']:,} training{val} samples · {s['task']}")
-        rows = []
-        for split, xs, ys in (("train", ds.x, ds.y), ("validation", ds.x_val or {}, ds.y_val or {})):
-            for role, arrays in (("input", xs), ("target", ys)):
-                for name, arr in arrays.items():
-                    rows.append([split, role, name, str(tuple(arr.shape)), str(arr.dtype)])
-        self.shapes.set_rows(["Split", "Role", "Array", "Shape", "Type"], rows)
-        self.shapes.fit_height(8)
-        self.notes.setText("\n".join(s["notes"]))
         self.placeholder.hide()
+        self.results.show_dataset(ds, pv)
         self.results.show()
-        self._show_balance(ds, s)
-        self._show_preview(ds, pv)
         self.refresh_suggestion()
         self.check_model()
         self.status_message.emit(f"Loaded {s['title']}")
@@ -446,40 +416,10 @@ class DataPanel(QWidget):
     def _clear_results(self) -> None:
         self.title.setText("No data loaded")
         self.results.hide()
+        self.results.clear()
         self.placeholder.show()
-        self.shapes.set_rows([], [])
-        self.notes.setText("")
-        self.balance.clear()
-        self.image_grid.set_items([])
-        self.preview_table.set_rows([], [])
         self.banner.hide()
         self._set_compat([])
-
-    def _show_balance(self, ds: Dataset, s: dict) -> None:
-        if s["class_balance"]:
-            name, counts = next(iter(s["class_balance"].items()))
-            self.balance.set_data(list(counts), list(counts.values()), "Class balance (training)")
-            return
-        if ds.y:
-            y = np.asarray(next(iter(ds.y.values())), dtype=np.float64).reshape(-1)[:200_000]
-            hist, edges = np.histogram(y[np.isfinite(y)], bins=12)
-            labels = [f"{(edges[i] + edges[i + 1]) / 2:.2g}" for i in range(len(hist))]
-            self.balance.set_data(labels, hist.tolist(), "Target values (training)", max_ticks=5)
-        else:
-            self.balance.clear()
-
-    def _show_preview(self, ds: Dataset, pv: dict) -> None:
-        if pv["kind"] == "images":
-            arr = ds.x[pv["array"]]
-            labels = pv["labels"] if ds.task != "reconstruction" else []
-            labels = labels or [""] * len(pv["indices"])
-            items = [([array_to_qimage(arr[i])], lab or f"#{i}", None)
-                     for i, lab in zip(pv["indices"], labels)]
-            self.image_grid.set_items(items)
-            self.preview_stack.setCurrentIndex(0)
-        else:
-            self.preview_table.set_rows(pv["columns"], pv["rows"])
-            self.preview_stack.setCurrentIndex(1)
 
     # ----- fitting the model -------------------------------------------------------------------
     def refresh_suggestion(self) -> None:
