@@ -21,6 +21,7 @@ from app.model import GraphEvent, ModelGraph, OutputRef
 from app.model import commands as cmds
 from app.nodes import REGISTRY
 from app.nodes.validate import validate_value
+from app.ui.code_param_editor import is_code_param, make_param_editor
 from app.ui.icons import category_icon
 from app.ui.palette import display_name
 from app.ui.panels.summary import format_shape
@@ -208,11 +209,15 @@ class Inspector(QScrollArea):
     def _add_params(self, form: QFormLayout, parent: QWidget, params) -> None:
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for ps in params:
-            editor = ParamEditor(ps, parent)
+            editor = make_param_editor(ps, parent)
             editor.committed.connect(lambda ps=ps, ed=editor: self._commit_param(ps.name, ed))
             label = QLabel(ps.name, parent)
             label.setToolTip(ps.doc)
-            form.addRow(label, editor.widget)
+            if is_code_param(ps):  # source code gets the full width, its name above it
+                form.addRow(label)
+                form.addRow(editor.widget)
+            else:
+                form.addRow(label, editor.widget)
             self.editors[ps.name] = editor
 
     # ----- model -> widgets ----------------------------------------------------------------------

@@ -35,6 +35,7 @@ from app.ui.panels.problems import ProblemsPanel
 from app.ui.panels.summary import SummaryPanel
 from app.ui.recovery import AutosaveController
 from app.ui.training.panel import TrainingPanel
+from app.ui.trust import TrustBanner
 from app.ui.validation import ValidationController
 
 APP_TITLE = "LayerLoom"
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow, FileOps):
         box.addWidget(self.view, 1)
         self.setCentralWidget(centre)
         self.empty_hint = EmptyCanvasHint(self.view)
+        self.trust_banner = TrustBanner.install(self)  # custom layer code waits for trust
         self._build_docks()
         self.actions_ = WindowActions(self)
         self.actions_.canvas_only(self.view)
@@ -190,6 +192,7 @@ class MainWindow(QMainWindow, FileOps):
         document.dirty_changed.connect(self._update_title)
         document.path_changed.connect(lambda _p: self._update_title())
         self.autosave.set_document(document)
+        self.trust_banner.set_document(document)
         self.data_views.set_document(document)
         self.training_panel.set_document(document)
         self.summary.clear_report()

@@ -1,0 +1,182 @@
+"""The trust banner: a project's custom layer code is shown, never run, until the user trusts it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model import GraphEvent
+from app.nodes import REGISTRY
+from app.nodes.custom_code_specs import code_texts
+from app.ui.panels.code_view import PythonHighlighter
+
+
+def banner_text(count: int) -> str:
+    """What the banner says for `count` untrusted layers."""
+    layers = "1 layer" if count == 1 else f"{count} layers"
+    return f"This project contains custom layer code ({layers}). It has not been run."
+
+
+class TrustBanner(QFrame):
+    """Non-modal bar above the canvas: [Review code] [Trust and run] for untrusted code nodes."""
+
+    trusted = Signal(int)  # how many code nodes were trusted
+
+    def __init__(self, window, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window_ = window
+        self.document = None
+        self.dialog: CodeReviewDialog | None = None
+        self.setObjectName("trustBanner")
+        self.setStyleSheet(
+            "#trustBanner { background: #fff4ce; border-bottom: 1px solid #e0b700; }"
+            "#trustBanner QLabel { color: #3d3000; }"
+        )
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 6, 8, 6)
+        icon = QLabel("⚠", self)
+        self.label = QLabel("", self)
+        self.label.setWordWrap(True)
+        self.review_button = QPushButton("Review code", self)
+        self.trust_button = QPushButton("Trust and run", self)
+        self.trust_button.setToolTip(
+            "Run this project's custom layer code on this computer (only if you trust its author)"
+        )
+        row.addWidget(icon)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.review_button)
+        row.addWidget(self.trust_button)
+        self.review_button.clicked.connect(self.review)
+        self.trust_button.clicked.connect(self.trust_all)
+        self.hide()
+
+    @classmethod
+    def install(cls, window) -> TrustBanner:
+        """Create the banner at the top of the window's central widget."""
+        centre = window.centralWidget()
+        banner = cls(window, centre)
+        centre.layout().insertWidget(0, banner)
+        return banner
+
+    # ----- following the document ------------------------------------------------------------
+    def set_document(self, document) -> None:
+        """Follow `document`: show the banner if its graph holds code not yet trusted."""
+        if self.document is not None:
+            try:
+                self.document.graph.events.disconnect(self._on_graph_event)
+            except (RuntimeError, TypeError):
+                pass
+        self.document = document
+        document.graph.events.connect(self._on_graph_event)
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog = None
+        self.refresh()
+
+    def untrusted(self) -> list[str]:
+        """Ids of the open model's nodes whose code is not trusted."""
+        from app.compiler.custom_code import untrusted_code_nodes
+
+        return untrusted_code_nodes(self.document.graph) if self.document is not None else []
+
+    def refresh(self) -> None:
+        ids = self.untrusted()
+        self.label.setText(banner_text(len(ids)))
+        self.setVisible(bool(ids))
+
+    def _on_graph_event(self, event: GraphEvent) -> None:
+        if event.kind == "node_changed" and set(event.fields) <= {"position"}:
+            return
+        if self.isVisible() or event.kind in ("node_added", "node_changed"):
+            self.refresh()
+
+    # ----- actions ---------------------------------------------------------------------------
+    def trust_all(self) -> None:
+        """Trust every code text of the model, then check it again (the code now runs)."""
+        from app.compiler.custom_code import trust_graph
+
+        doc = self.document
+        if doc is None:
+            return
+        count = trust_graph(doc.graph)
+        doc.project.trusted_code = True
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog = None
+        self.refresh()
+        win = self.window_
+        if getattr(win, "validation", None) is not None:
+            win.validation.schedule()
+        if getattr(win, "code", None) is not None and win.keras.is_ready:
+            win.code.schedule_refresh()
+        win.statusBar().showMessage(
+            f"Trusted the custom code of {count} layer{'s' * (count != 1)}.", 5000
+        )
+        self.trusted.emit(count)
+
+    def review(self) -> None:
+        """Show the code of every untrusted layer, read-only, in a non-modal dialog."""
+        ids = self.untrusted()
+        if not ids or self.document is None:
+            return
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = CodeReviewDialog(self.document.graph, ids, self.window_)
+        self.dialog.trust_requested.connect(self.trust_all)
+        self.dialog.show()
+        if hasattr(self.window_, "reveal_node"):
+            self.window_.reveal_node(ids[0])
+
+
+class CodeReviewDialog(QDialog):
+    """One read-only, highlighted tab per layer whose code waits for trust."""
+
+    trust_requested = Signal()
+
+    def __init__(self, graph, node_ids: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Review custom layer code")
+        self.setModal(False)
+        self.resize(720, 520)
+        layout = QVBoxLayout(self)
+        note = QLabel(
+            "This code comes from the project file and runs with your permissions once trusted. "
+            "Trust it only if you trust the project's author.",
+            self,
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.tabs = QTabWidget(self)
+        nodes = {n.id: n for _, g in graph.walk() for n in g.nodes()}
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.highlighters = []
+        for nid in node_ids:
+            node = nodes[nid]
+            spec = REGISTRY[node.spec_id]
+            view = QPlainTextEdit(self.tabs)
+            view.setReadOnly(True)
+            view.setFont(font)
+            view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+            view.setPlainText("\n\n".join(code_texts(spec, node.params)))
+            self.highlighters.append(PythonHighlighter(view.document()))
+            self.tabs.addTab(view, f"{node.name} ({spec.class_name})")
+        layout.addWidget(self.tabs, 1)
+        buttons = QDialogButtonBox(self)
+        trust = buttons.addButton("Trust and run", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        trust.clicked.connect(self.trust_requested)
+        buttons.rejected.connect(self.close)
+        layout.addWidget(buttons)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
