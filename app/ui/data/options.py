@@ -172,11 +172,11 @@ class SourceOptionsForm(QWidget):
         self.features = QListWidget(self)
         self.features.setToolTip("Feature columns (inputs); type and missing values from the first "
                                  f"{PREVIEW_ROWS} rows")
-        self.features.setMaximumHeight(130)
+        self.features.setMaximumHeight(150)
         self.features.itemChanged.connect(lambda _i: self.changed.emit())
         self.form.insertRow(2, "Features", self.features)
         self.columns_table = QTableWidget(self)
-        self.columns_table.setMaximumHeight(120)
+        self.columns_table.setMaximumHeight(150)
         self.columns_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.columns_table.verticalHeader().setDefaultSectionSize(20)
         self.form.insertRow(3, "Preview", self.columns_table)
