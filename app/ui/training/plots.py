@@ -87,8 +87,6 @@ class PlotCard(pg.PlotWidget):
         for name in ("left", "bottom"):  # major grid lines only: calmer, and cheaper to paint
             pi.getAxis(name).setStyle(maxTickLevel=0)
         pi.setMenuEnabled(True)
-        pi.setClipToView(True)
-        pi.setDownsampling(auto=True, mode="peak")
         self.legend = pi.addLegend(offset=(-8, -8 if legend_bottom else 8), labelTextSize="8pt")
         self.vline = pg.InfiniteLine(angle=90, movable=False)
         self.vline.setVisible(False)
@@ -115,8 +113,9 @@ class PlotCard(pg.PlotWidget):
             pen = pg.mkPen(color, width=width, style=style)
             item = self.plot([], [], pen=pen, name=name, connect="finite", symbol=symbol,
                              symbolSize=5, symbolBrush=color, symbolPen=None)
-            item.setDownsampling(auto=True, method="peak")
-            item.setClipToView(True)
+            if self.key == BATCH_KEY:  # thousands of points: only draw what is visible
+                item.setDownsampling(auto=True, method="peak")
+                item.setClipToView(True)
             self.curves[name] = item
         return item
 
@@ -141,11 +140,8 @@ class PlotCard(pg.PlotWidget):
         pi.titleLabel.setText(self.title, color=fg.name(), size="10pt")
         self.vline.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DotLine))
         self.label.setColor(fg)
-        if self.legend is not None:
+        if self.legend is not None:  # no fill: curves under the legend stay visible
             self.legend.setLabelTextColor(fg)
-            fill = QColor(bg)
-            fill.setAlpha(200)
-            self.legend.setBrush(pg.mkBrush(fill))
 
     # -- hover ------------------------------------------------------------------------------------
     def _hover(self, pos) -> None:
@@ -324,7 +320,7 @@ class TrainingPlots(QWidget):
         for key in [k for k in self.cards if k not in (BATCH_KEY, LR_KEY)]:
             self._drop_card(key)
         batch = self._card(BATCH_KEY, "Loss per batch", "epoch")
-        batch.curve("batch loss", COLORS[0], width=1.0).setOpacity(0.35)
+        batch.curve("batch loss", COLORS[0], width=1.0).setOpacity(0.3)
         batch.curve("smoothed", COLORS[0], width=2.2)
         self._card(LR_KEY, "Learning rate", "epoch").curve("learning rate", COLORS[2])
         for card in (self.cards[BATCH_KEY], self.cards[LR_KEY]):
@@ -383,6 +379,7 @@ class TrainingPlots(QWidget):
 
     def finish(self) -> None:
         self.timer.stop()
+        self._lr_drawn = -1  # the steady-rate segment was stretched since the last draw
         self._dirty = True
         self.redraw()
 
@@ -407,7 +404,7 @@ class TrainingPlots(QWidget):
             self.cards[LR_KEY].setYRange(0, top, padding=0)
         created = False
         changed, self._changed = self._changed, set()
-        for key in changed:
+        for key in sorted(changed, key=lambda k: (k.startswith("val_"), k)):  # training first
             buf = self.epochs[key]
             group, metric, val = split_key(key, self.outputs)
             card_key = f"{group}/{metric}" if group else metric

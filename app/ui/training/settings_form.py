@@ -136,6 +136,8 @@ class TrainingSettingsForm(QScrollArea):
         form.addRow("Settings", self.opt_params)
         form.addRow("LR schedule", self.schedule)
         form.addRow("Schedule settings", self.schedule_params)
+        self._opt_form = form
+        form.setRowVisible(self.schedule_params, False)
         return box
 
     def _outputs_group(self) -> QGroupBox:
@@ -281,7 +283,7 @@ class TrainingSettingsForm(QScrollArea):
         sched = cfg.lr_schedule or {}
         self.schedule.setCurrentText(sched.get("class_name", "Constant"))
         self.schedule_params.setText(catalog.format_params(sched.get("params", {})))
-        self.schedule_params.setEnabled(bool(sched))
+        self._opt_form.setRowVisible(self.schedule_params, bool(sched))
         while self.outputs_layout.count():
             w = self.outputs_layout.takeAt(0).widget()
             if w is not None:
@@ -389,7 +391,7 @@ class TrainingSettingsForm(QScrollArea):
     def _schedule_changed(self, name: str) -> None:
         if not self._loading:
             self.schedule_params.setText(catalog.format_params(SCHEDULE_DEFAULTS.get(name, {})))
-        self.schedule_params.setEnabled(name != "Constant")
+        self._opt_form.setRowVisible(self.schedule_params, name != "Constant")
         self._edited()
 
     def _callback_toggled(self, on: bool) -> None:
