@@ -94,6 +94,8 @@ class LayerPalette(QWidget):
         for category, specs in REGISTRY.by_category().items():
             if category == "Blocks":
                 continue  # blocks are made with Group into block, not from the palette
+            # Keras' own Lambda needs a serialized function; the Lambda expression node replaces it
+            specs = [s for s in specs if not (s.trusted_code_only and s.extra.get("needs_config"))]
             top = QTreeWidgetItem([f"{category}  ({len(specs)})"])
             top.setIcon(0, category_icon(category))
             top.setFlags(Qt.ItemFlag.ItemIsEnabled)

@@ -59,6 +59,9 @@ def test_palette_lists_custom_code_nodes(window) -> None:
     for spec_id in ("layerloom.CustomLayer", "layerloom.Lambda"):
         item = window.layer_palette.item_for(spec_id)
         assert item is not None and item.parent().text(0).startswith("Custom")
+    custom = window.layer_palette.item_for("layerloom.Lambda").parent()
+    names = [custom.child(i).text(0) for i in range(custom.childCount())]
+    assert names.count("Lambda") == 1  # Keras' serialized-function Lambda is not offered
 
 
 def test_banner_on_open_then_trust_runs_the_code(window, qtbot, tmp_path) -> None:
