@@ -12,8 +12,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -42,6 +43,7 @@ class CodeTextEdit(QPlainTextEdit):
     """Plain-text editor for Python: Tab inserts 4 spaces, Ctrl+Return applies, focus-out too."""
 
     apply_requested = Signal()
+    apply_on_focus_out = True
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         mods = event.modifiers()
@@ -66,7 +68,8 @@ class CodeTextEdit(QPlainTextEdit):
 
     def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().focusOutEvent(event)
-        self.apply_requested.emit()
+        if self.apply_on_focus_out:
+            self.apply_requested.emit()
 
 
 class CodeParamEditor(ParamEditor):
@@ -86,15 +89,18 @@ class CodeParamEditor(ParamEditor):
         self.text_edit.setMinimumHeight(self.text_edit.fontMetrics().lineSpacing() * lines + 12)
         self.text_edit.setPlaceholderText("x * 2" if ps.name == "expression" else "")
         dark = QApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        self.highlighter_dark = dark
         self.highlighter = PythonHighlighter(self.text_edit.document(), dark=dark)
         layout.addWidget(self.text_edit, 1)
         row = QHBoxLayout()
-        self.hint = QLabel("Ctrl+Enter applies", box)
-        self.hint.setObjectName("inspectorSubtitle")
         self.apply_button = QPushButton("Apply", box)
-        self.apply_button.setToolTip("Use this code (it runs as part of the model)")
+        self.apply_button.setToolTip("Use this code (Ctrl+Enter); it runs as part of the model")
         self.apply_button.setEnabled(False)
-        row.addWidget(self.hint, 1)
+        self.expand_button = QPushButton("Larger editor…", box)
+        self.expand_button.setToolTip("Edit the code in a bigger window")
+        self.expand_button.clicked.connect(self.open_window)
+        row.addWidget(self.expand_button)
+        row.addStretch(1)
         row.addWidget(self.apply_button)
         layout.addLayout(row)
         self._shown = ""
@@ -143,3 +149,47 @@ class CodeParamEditor(ParamEditor):
 
     def _on_text_changed(self) -> None:
         self.apply_button.setEnabled(self.modified)
+
+    def open_window(self) -> CodeWindow:
+        """A larger, non-modal editor of the same text; its Apply applies here."""
+        window = CodeWindow(self, self.widget.window())
+        window.show()
+        self.code_window = window
+        return window
+
+
+class CodeWindow(QDialog):
+    """A roomy editor for one code param; Apply copies the text back and applies it."""
+
+    def __init__(self, editor: CodeParamEditor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editor = editor
+        self.setWindowTitle(f"Edit {editor.spec.name}")
+        self.setModal(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.resize(760, 560)
+        layout = QVBoxLayout(self)
+        self.text_edit = CodeTextEdit(self)
+        self.text_edit.setFont(editor.text_edit.font())
+        self.text_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text_edit.setPlainText(editor.text_edit.toPlainText())
+        self.highlighter = PythonHighlighter(
+            self.text_edit.document(), dark=editor.highlighter_dark
+        )
+        layout.addWidget(self.text_edit, 1)
+        buttons = QDialogButtonBox(self)
+        apply = buttons.addButton("Apply", QDialogButtonBox.ButtonRole.ApplyRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        apply.clicked.connect(self.apply)
+        buttons.rejected.connect(self.close)
+        self.text_edit.apply_on_focus_out = False
+        self.text_edit.apply_requested.connect(self.apply)
+        layout.addWidget(buttons)
+
+    def apply(self) -> None:
+        """Put the text into the inspector's editor and apply it (one undo step)."""
+        try:
+            self.editor.text_edit.setPlainText(self.text_edit.toPlainText())
+            self.editor.apply()
+        except RuntimeError:  # the inspector moved on to another layer
+            self.close()

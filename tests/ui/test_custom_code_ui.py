@@ -134,6 +134,14 @@ def test_editing_code_in_the_inspector_is_one_undo_step(window, qtbot) -> None:
     assert not window.trust_banner.isVisible()
     wait_checked(qtbot, window)
     assert window.last_report.nodes[c].error is None
+    # The larger editor applies through the same editor: one more undo step.
+    bigger = editor.open_window()
+    bigger.text_edit.setPlainText(DEFAULT_CODE.replace("units=32", "units=8"))
+    bigger.apply()
+    assert stack.count() == before + 2 and "units=8" in graph.node(c).params["code"]
+    bigger.close()
+    stack.undo()
+    assert graph.node(c).params["code"] == new_code
     stack.undo()
     assert "code" not in graph.node(c).params
     assert window.inspector.editors["code"].text_edit.toPlainText() == DEFAULT_CODE
