@@ -14,7 +14,7 @@ from app.compiler.codegen_layers import ObjectWriter, is_keyword_name
 from app.compiler.codegen_source import CustomSource
 from app.errors import CompileError
 from app.nodes import REGISTRY, NodeSpec
-from app.nodes.custom_code_specs import CODE_KIND, CUSTOM_LAYER_SPEC_ID, code_texts
+from app.nodes.custom_code_specs import CODE_KIND, CUSTOM_LAYER_SPEC_ID, code_texts, lambda_param
 
 # Names the app's code namespace provides, and the import that gives each in a script.
 _PROVIDED = {"ops": ("keras", "ops", None), "np": ("numpy", None, "np")}
@@ -75,7 +75,8 @@ def code_layer_expr(owner: Any, spec: NodeSpec, objects: ObjectWriter) -> Expr:
         args: list[Expr] = []
     else:
         func = "layers.Lambda"
-        args = [Atom(f"lambda x: {_expression(params.get('expression') or '')}")]
+        expression = params.get("expression") or ""
+        args = [Atom(f"lambda {lambda_param(expression)}: {_expression(expression)}")]
         if params.get("output_shape") is not None:
             kwargs.append(("output_shape", literal(params["output_shape"], tuples=True)))
     kwargs.append(("name", literal(owner.name)))

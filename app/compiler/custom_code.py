@@ -22,6 +22,7 @@ from app.nodes.custom_code_specs import (
     CUSTOM_LAYER_SPEC_ID,
     SPECS,
     code_texts,
+    lambda_param,
 )
 from app.nodes.spec import NodeSpec
 
@@ -29,6 +30,7 @@ SERIALIZABLE_PACKAGE = "layerloom_custom"
 _FILE_PREFIX = "<layerloom custom code "
 
 _lock = threading.Lock()
+_load_lock = threading.RLock()
 _trusted: set[str] = set()
 _classes: dict[tuple[str, str], type] = {}  # (digest, class name) -> class
 _namespaces: dict[str, dict] = {}  # digest -> namespace the code was run in
@@ -155,8 +157,13 @@ def load_custom_class(
     Untrusted code is refused before anything runs.  The class is registered with Keras as
     layerloom_custom>ClassName so a built model can be saved.
     """
-    who = f"Custom layer '{name}'"
     _refuse_untrusted(code, name, node_id)
+    with _load_lock:  # shape checks and training may build in different threads
+        return _load_class(code, class_name, name, node_id)
+
+
+def _load_class(code: str, class_name: str, name: str, node_id: str | None) -> type:
+    who = f"Custom layer '{name}'"
     d = digest(code)
     cached = _classes.get((d, class_name))
     if cached is not None:
@@ -184,14 +191,14 @@ def load_custom_class(
 
 
 def lambda_function(expression: str, name: str = "lambda", node_id: str | None = None):
-    """`lambda x: <expression>` from a trusted expression (keras, ops and np in scope)."""
+    """`lambda x: <expression>` (or `lambda inputs: ...`) from a trusted expression."""
     who = f"Lambda '{name}'"
     _refuse_untrusted(expression, name, node_id)
     d = digest(expression)
     filename = _filename(d)
     try:
         ast.parse(expression, filename, mode="eval")
-        code = compile(f"lambda x: ({expression})", filename, "eval")
+        code = compile(f"lambda {lambda_param(expression)}: ({expression})", filename, "eval")
         return eval(code, _namespace())  # noqa: S307 - trusted user code
     except Exception as exc:  # noqa: BLE001
         raise CompileError(plain_error(who, exc, d), node_id=node_id) from None

@@ -6,6 +6,8 @@ user trusts it (app.compiler.custom_code).  Kind "custom_code" marks them.
 
 from __future__ import annotations
 
+import ast
+
 from app.nodes.spec import NodeSpec, ParamSpec, PortSpec
 
 CUSTOM_LAYER_SPEC_ID = "layerloom.CustomLayer"
@@ -52,7 +54,8 @@ EXPRESSION_PARAM = ParamSpec(
     "expression",
     "string",
     default="x * 2",
-    doc="A Python expression of x (the input tensor, or the list of inputs); keras, ops, np.",
+    doc="A Python expression of x (the input tensor, or the list of inputs; `inputs` works too); "
+    "keras, ops and np are available.",
 )
 OUTPUT_SHAPE_PARAM = ParamSpec(
     "output_shape",
@@ -106,3 +109,13 @@ def code_texts(spec: NodeSpec, params: dict) -> list[str]:
     name = "code" if spec.id == CUSTOM_LAYER_SPEC_ID else "expression"
     value = params.get(name, spec.param(name).default)
     return [value] if isinstance(value, str) else []
+
+
+def lambda_param(expression: str) -> str:
+    """The argument name a Lambda expression uses: "inputs" if it names only that, else "x"."""
+    try:
+        names = {n.id for n in ast.walk(ast.parse(expression.strip(), mode="eval"))
+                 if isinstance(n, ast.Name)}  # fmt: skip
+    except SyntaxError:
+        return "x"
+    return "inputs" if "inputs" in names and "x" not in names else "x"

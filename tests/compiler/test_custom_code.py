@@ -187,6 +187,20 @@ def test_lambda_expression_and_its_errors() -> None:
         assert error.startswith(msg), error
 
 
+def test_lambda_may_name_its_argument_inputs() -> None:
+    g = ModelGraph("lam")
+    a = g.add_node("keras.Input", "a", params={"shape": [3]})
+    b = g.add_node("keras.Input", "b", params={"shape": [3]})
+    lam = g.add_node("layerloom.Lambda", "diff", params={"expression": "inputs[0] - inputs[1]"})
+    g.connect(a, lam)
+    g.connect(b, lam)
+    g.set_outputs([lam])
+    cc.trust_graph(g)
+    out = build_model(g).predict([np.ones((1, 3)), np.ones((1, 3)) * 3], verbose=0)
+    np.testing.assert_allclose(out, [[-2, -2, -2]])
+    assert 'layers.Lambda(lambda inputs: inputs[0] - inputs[1], name="diff")' in generate_code(g)
+
+
 def test_lambda_output_shape_param() -> None:
     g = ModelGraph("lam")
     a = g.add_node("keras.Input", "a", params={"shape": [4]})
