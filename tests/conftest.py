@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+@pytest.fixture(autouse=True)
+def _layerloom_layers_stay_registered():
+    """Generated scripts paste LayerLoom's layer classes and register those copies under the
+    same names; after each test, point Keras' registry back at LayerLoom's own classes."""
+    yield
+    if "keras" in sys.modules:
+        from app.compiler.custom_layers import ensure_registered
+
+        ensure_registered()
 
 
 def make_digits_mlp(name: str = "digits") -> object:

@@ -268,23 +268,6 @@ GRAPHS = {
 # ----- checks ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _restore_keras_registrations():
-    """A script that pastes LayerLoom's layers registers its own copies under the same names;
-    put Keras' registry of custom classes back so later tests see LayerLoom's classes."""
-    from keras.src.saving import object_registration as registration
-
-    import app.compiler.custom_layers  # noqa: F401  (registered before the snapshot)
-
-    objects = dict(registration.GLOBAL_CUSTOM_OBJECTS)
-    names = dict(registration.GLOBAL_CUSTOM_NAMES)
-    yield
-    registration.GLOBAL_CUSTOM_OBJECTS.clear()
-    registration.GLOBAL_CUSTOM_OBJECTS.update(objects)
-    registration.GLOBAL_CUSTOM_NAMES.clear()
-    registration.GLOBAL_CUSTOM_NAMES.update(names)
-
-
 def run_script(source: str) -> keras.Model:
     namespace: dict = {"__name__": "generated_model"}
     exec(compile(source, "<generated>", "exec"), namespace)  # noqa: S102 - the code under test
