@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_parsers(sub)
 
     sub.add_parser("examples", help="list the bundled example projects")
+    for name, p in sub.choices.items():
+        if name not in ("import", "examples"):
+            p.add_argument(
+                "--trust-code",
+                action="store_true",
+                help="run the project's custom layer code (never run unless asked)",
+            )
     return parser
 
 
@@ -70,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     handler = COMMANDS[args.command]
     try:
+        if getattr(args, "trust_code", False):
+            _trust_code_of(getattr(args, "project", None) or getattr(args, "model", None))
         return handler(args, sys.stdout)
     except LayerLoomError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
@@ -204,6 +213,15 @@ COMMANDS = {
 
 
 # ----- helpers --------------------------------------------------------------------------------
+
+
+def _trust_code_of(path: Path | None) -> None:
+    """Trust the custom layer code of the project at `path` for this process (--trust-code)."""
+    if path is None or path.suffix.lower() == ".keras":
+        return
+    from app.compiler.custom_code import trust_graph
+
+    trust_graph(load_project(path).graph)
 
 
 def _load_graph(path: Path) -> ModelGraph:

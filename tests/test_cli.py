@@ -306,3 +306,26 @@ def test_train_bad_projects_and_models(tmp_path, broken_shapes, capsys):
 def test_evaluate_without_runs(mlp, capsys):
     assert main(["evaluate", str(mlp)]) == 2
     assert "has no run 'latest'" in capsys.readouterr().err
+
+
+def test_custom_code_runs_only_with_trust_code(tmp_path, capsys):
+    import uuid
+
+    from app.nodes.custom_code_specs import DEFAULT_CODE
+
+    marker = tmp_path / "ran.txt"
+    # Unique text: nothing in this process has trusted it before.
+    code = DEFAULT_CODE + f"\n\nopen({str(marker)!r}, 'w').write({uuid.uuid4().hex!r})\n"
+    g = ModelGraph("custom")
+    x = g.add_node("keras.Input", "x", params={"shape": [4]})
+    c = g.add_node("layerloom.CustomLayer", "linear", params={"code": code})
+    g.connect(x, c)
+    g.set_outputs([c])
+    path = tmp_path / "custom.llproj"
+    save_project(Project(name="custom", graph=g), path)
+
+    assert main(["validate", str(path)]) == 1
+    assert "trust" in capsys.readouterr().out
+    assert not marker.exists()
+    assert main(["validate", str(path), "--trust-code"]) == 0
+    assert marker.exists()
