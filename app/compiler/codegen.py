@@ -8,6 +8,7 @@ from typing import Any
 from app.compiler.codegen_code import UserCodeSource, code_layer_expr
 from app.compiler.codegen_expr import Atom, Call, Expr, Names, Seq, identifier, literal, render
 from app.compiler.codegen_layers import ObjectWriter, is_keyword_name
+from app.compiler.codegen_ops import internal_layer_expr, op_expr
 from app.compiler.codegen_training import TrainingCode
 from app.errors import CompileError
 from app.model.graph import ModelGraph
@@ -141,6 +142,9 @@ class _Scope:
         if spec.kind == "input":
             self.tensor[node.id] = self.names.new(node.name)
             return render(self._input_expr(node), self.ind, f"{self.tensor[node.id]} = ")
+        if spec.kind == "op":  # keras.ops call: no layer object, one call per node
+            expr = op_expr(self.g, node, spec, self._ref)
+            return render(expr, self.ind, f"{self._targets(node, owner, spec)} = ")
         out: list[str] = []
         reused = spec.kind == "block" or owner.id != node.id or bool(self.g.sharers(owner.id))
         if reused:
@@ -209,6 +213,8 @@ class _Scope:
     def _layer_expr(self, owner: Node, spec: NodeSpec) -> Expr:
         if spec.kind == "custom_code":  # the user's class / Lambda expression
             return code_layer_expr(owner, spec, self.script.objects)
+        if spec.kind == "keras_layer":
+            return internal_layer_expr(owner, spec)
         cls = spec.keras_class()
         config = {
             **spec.defaults(),
@@ -230,7 +236,7 @@ class _Scope:
         refs = [self._ref(e.src, e.src_index) for e in edges]
         if spec.call_style == "list":
             return [Seq(refs)], []
-        if spec.kind in ("block", "custom_code"):
+        if spec.kind in ("block", "custom_code", "keras_layer"):
             return [refs[0] if len(refs) == 1 else Seq(refs)], []
         if spec.call_style != "args":
             return refs[:1], []

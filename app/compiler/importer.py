@@ -20,6 +20,7 @@ from app.errors import ImportModelError, LayerLoomError
 from app.model.graph import ModelGraph
 from app.model.node import Edge, Node, OutputRef, new_id
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY, NodeSpec
+from app.nodes.ops_specs import KERAS_LAYER_SPEC_ID
 
 MAX_DEPTH = 32
 
@@ -44,6 +45,7 @@ class _Call:
     links: list[tuple[str, int, Any]] = field(default_factory=list)  # (port, slot, tensor)
     call_kwargs: dict[str, Any] = field(default_factory=dict)
     node_id: str = ""
+    op_node: tuple[str, dict] | None = None  # (spec id, params) of a keras.ops call
 
 
 class _Importer:
@@ -159,7 +161,13 @@ class _Importer:
         for key in order:
             call, owner = calls[key], owners[key[0]]
             self._claim(call.op, model)
-            if owner is call:
+            if call.op_node is not None:  # a keras.ops call: each call is its own node
+                name = call.op.name if owner is call else graph.unique_name(
+                    f"{call.op.name}_call{call.index + 1}", exclude=taken
+                )
+                taken.add(name)
+                node = Node(new_id(), call.op_node[0], name, params=call.op_node[1])
+            elif owner is call:
                 node = self._owner_node(call)
             else:
                 name = graph.unique_name(f"{call.op.name}_call{call.index + 1}", exclude=taken)
@@ -178,7 +186,7 @@ class _Importer:
         # Owners may come later in topological order than a sharer: link once all exist.
         for key in order:
             call, owner = calls[key], owners[key[0]]
-            if owner is not call:
+            if owner is not call and call.op_node is None:
                 graph.node(call.node_id).shared_with = owner.node_id
 
     def _owner_node(self, call: _Call) -> Node:
@@ -197,11 +205,17 @@ class _Importer:
             )
         spec = _spec_for(op)
         weights = op.get_weights()
+        if spec.id == KERAS_LAYER_SPEC_ID:
+            from app.compiler.ops_call import internal_layer_params
+
+            params = internal_layer_params(op)
+        else:
+            params = layer_params(spec, op)
         return Node(
             new_id(),
             spec.id,
             op.name,
-            params=layer_params(spec, op),
+            params=params,
             trainable=bool(op.trainable),
             weights=list(weights) if weights else None,
         )
@@ -228,11 +242,13 @@ class _Importer:
         import keras
 
         if not isinstance(op, keras.layers.Layer):
-            raise ImportModelError(
-                f"Model '{model.name}' uses the operation '{op.name}' "
-                f"({type(op).__module__}.{type(op).__name__}), which is not a layer; "
-                "LayerLoom graphs hold layers only (wrap the operation in a layer)."
-            )
+            from app.compiler.ops_call import read_op
+
+            try:
+                spec_id, params, links = read_op(op, op._inbound_nodes[index])
+            except ImportModelError as exc:
+                raise ImportModelError(f"Model '{model.name}': {exc.message}") from None
+            return _Call(op, index, links=links, op_node=(spec_id, params))
         if isinstance(op, _input_layer_class()):
             raise ImportModelError(
                 f"Input '{op.name}' feeds model '{model.name}' but is not one of its inputs."
@@ -395,12 +411,16 @@ def _spec_for(layer: Any) -> NodeSpec:
     """The registry spec building exactly this layer's class, or an ImportModelError."""
     cls = type(layer)
     spec = REGISTRY.for_class_name(cls.__name__, cls.__module__)
-    if spec is not None and spec.kind not in ("input", "block"):
+    if spec is not None and spec.kind not in ("input", "block", "op", "keras_layer"):
         try:
             if spec.keras_class() is cls:
                 return spec
         except (ImportError, AttributeError):
             pass
+    from app.compiler.ops_call import is_internal_layer
+
+    if is_internal_layer(layer):
+        return REGISTRY[KERAS_LAYER_SPEC_ID]
     raise ImportModelError(
         f"Layer '{layer.name}' is a {cls.__name__} ({cls.__module__}), which LayerLoom has no "
         "node type for; only Keras layers and registered LayerLoom layers can be imported."

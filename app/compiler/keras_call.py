@@ -35,6 +35,14 @@ def create_layer(spec: NodeSpec, node: Node) -> keras.layers.Layer:
         from app.compiler.custom_code import create_code_layer
 
         return create_code_layer(spec, node)
+    if spec.kind == "op":  # a keras.ops call: an Operation made afresh on every call
+        from app.compiler.ops_call import OpCall
+
+        return OpCall(spec, node)
+    if spec.kind == "keras_layer":  # a Keras-internal layer (keras.src.applications)
+        from app.compiler.ops_call import create_internal_layer
+
+        return create_internal_layer(node)
     layer = spec.keras_class().from_config(layer_config(spec, node))
     if not node.trainable:
         layer.trainable = False
@@ -73,7 +81,9 @@ def call_layer(
     take their inputs as one tensor or a list in port order, and so do custom code layers.
     """
     kwargs = dict(call_kwargs or {})
-    if spec.kind in ("block", "custom_code"):
+    if spec.kind == "op":
+        return flatten_outputs(layer(ports, by_port))
+    if spec.kind in ("block", "custom_code", "keras_layer"):
         xs = [t for p in ports for t in by_port.get(p.name, [])]
         out = layer(xs[0] if len(xs) == 1 else xs, **kwargs)
     elif spec.call_style == "list":

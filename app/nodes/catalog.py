@@ -59,6 +59,10 @@ def populate(registry: Registry) -> None:
 
     for spec in custom_code_specs.SPECS:
         registry.register(spec)
+    from app.nodes import ops_specs
+
+    for spec in ops_specs.SPECS:
+        registry.register(spec)
     from app.nodes import generated
 
     for spec in generated.load_specs():

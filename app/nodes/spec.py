@@ -38,6 +38,7 @@ CATEGORIES = (
     "Reshaping",
     "Activation",
     "Preprocessing",
+    "Ops",
     "Blocks",
     "Custom",
     "Other",

@@ -28,6 +28,7 @@ CATEGORY_COLORS = {
     "Merging": "#1f9bbf",
     "Reshaping": "#8a5a3c",
     "Activation": "#c8453f",
+    "Ops": "#2f8f6f",
     "Preprocessing": "#7d8a2e",
     "Blocks": "#4b52b8",
     "Custom": "#b23fb5",
