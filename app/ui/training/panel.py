@@ -347,11 +347,14 @@ class TrainingPanel(QWidget):
             return False
         try:
             training = self.form.config()
-            TrainingConfig.from_dict(training)
+            problems = TrainingConfig.from_dict(training).problems()
             data = self._data()
             DataConfig.from_dict(data)
         except Exception as exc:
             self._fail_early(str(getattr(exc, "message", exc)))
+            return False
+        if problems:
+            self._fail_early(" ".join(problems))
             return False
         if not self.document.graph.outputs:
             self._fail_early("The model has no outputs yet; mark the layer that produces the "
