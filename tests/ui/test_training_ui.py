@@ -169,6 +169,14 @@ def test_data_that_does_not_fit_the_model_is_reported_before_training(qtbot, pan
     assert panel.start_btn.isEnabled()  # the panel keeps working
 
 
+def test_contradicting_settings_are_reported_before_starting(panel, errors):
+    panel.form.schedule.setCurrentText("ExponentialDecay")
+    panel.form.cb_boxes["ReduceLROnPlateau"].setChecked(True)
+    assert not panel.start()
+    assert not panel.is_running
+    assert errors[-1][0] == "Training cannot start" and "ReduceLROnPlateau" in errors[-1][1]
+
+
 def test_nan_loss_shows_the_nan_message(qtbot, panel, errors):
     panel.form.optimizer.setCurrentText("SGD")
     panel.form.learning_rate.setText("1e12")

@@ -244,7 +244,8 @@ class TrainingSettingsForm(QScrollArea):
 
     @staticmethod
     def _show_fields(box: QGroupBox, on: bool) -> None:
-        box.setFlat(not on)
+        box.setFlat(not on)  # an unchecked callback is just its title line
+        box.setMaximumHeight(16_777_215 if on else box.fontMetrics().height() + 6)
         for child in box.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
             child.setVisible(on)
 
