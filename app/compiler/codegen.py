@@ -234,10 +234,10 @@ class _Scope:
         """Tensor arguments of a call, as the spec's call_style says (see build_model)."""
         edges = self.g.in_edges(node.id)
         refs = [self._ref(e.src, e.src_index) for e in edges]
-        if spec.call_style == "list":
-            return [Seq(refs)], []
         if spec.kind in ("block", "custom_code", "keras_layer"):
             return [refs[0] if len(refs) == 1 else Seq(refs)], []
+        if spec.call_style == "list":
+            return [Seq(refs)], []
         if spec.call_style != "args":
             return refs[:1], []
         args: list[Expr] = []

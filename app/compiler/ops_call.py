@@ -33,6 +33,13 @@ INPUT_MARK = "__input__"
 
 
 # ----- loading classes safely --------------------------------------------------------------------
+def check_config_data(config: Any, who: str) -> None:
+    """Refuse nested objects a .keras file could not hold either (foreign modules, Lambda)."""
+    from app.compiler.keras_file import check_config
+
+    check_config({"config": config}, who)
+
+
 def _load_class(module: Any, name: Any, prefix: str, base: type, what: str) -> type:
     if not isinstance(module, str) or not isinstance(name, str) or not module.startswith(prefix):
         raise CompileError(f"{what} must come from a module under {prefix[:-1]}, not {module!r}.")
@@ -88,6 +95,7 @@ class OpCall:
             config = self.params.get("config") or {}
             if not isinstance(config, dict):
                 raise CompileError("config must be a JSON object.")
+            check_config_data(config, f"{self.spec.class_name} '{self.name}'")
             return self.cls.from_config({**config, "name": self.name})
         ports = {p.name for p in self.spec.inputs}
         init = {k: v for k, v in self.params.items() if k[: -len(VALUE_SUFFIX)] not in ports}
@@ -142,6 +150,7 @@ def create_internal_layer(node: Node) -> Any:
     config = params.get("config") or {}
     if not isinstance(config, dict):
         raise CompileError(f"KerasLayer '{node.name}': config must be a JSON object.")
+    check_config_data(config, f"KerasLayer '{node.name}'")
     layer = cls.from_config({**config, "name": node.name, "trainable": node.trainable})
     if not node.trainable:
         layer.trainable = False

@@ -8,9 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from app.compiler import build_model, import_model
+from app.compiler import build_model, import_model, infer_shapes
 from app.compiler.layout import NODE_HEIGHT, NODE_WIDTH
-from app.errors import ImportModelError
 
 pytestmark = pytest.mark.slow
 
@@ -75,12 +74,58 @@ def test_application_round_trip(make):
     assert_same_application(model, build_model(graph))
 
 
-def test_mobilenet_v3_uses_keras_ops_and_is_refused_clearly():
-    model = keras.applications.MobileNetV3Small(
-        weights=None, input_shape=(32, 32, 3), include_preprocessing=False
+@pytest.mark.parametrize(
+    ("make", "shape"),
+    [
+        pytest.param(
+            lambda: keras.applications.ConvNeXtTiny(weights=None, input_shape=(64, 64, 3)),
+            (64, 64, 3),
+            id="ConvNeXtTiny",
+        ),
+        pytest.param(
+            lambda: keras.applications.MobileNetV3Small(
+                weights=None, input_shape=(96, 96, 3), minimalistic=False
+            ),
+            (96, 96, 3),
+            id="MobileNetV3Small",
+        ),
+    ],
+)
+def test_application_with_ops_and_internal_layers_round_trips(make, shape):
+    """keras.ops calls (x + 3.0) and Keras-internal layers (LayerScale) survive the trip."""
+    model = make()
+    graph = import_model(model)
+    assert len(graph) == len(model.operations)
+    report = infer_shapes(graph)
+    assert report.ok, report.problems[:3]
+    assert report.total_params == model.count_params()
+    rebuilt = build_model(graph)
+    assert_same_application(model, rebuilt)
+    x = np.random.default_rng(0).random((2, *shape), dtype=np.float32)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), rebuilt.predict(x, verbose=0), rtol=1e-4, atol=1e-5
     )
-    with pytest.raises(ImportModelError, match=r"operation '.*'.*not a layer"):
-        import_model(model)
+
+
+def test_inception_resnet_v2_custom_scale_layer_imports_and_builds():
+    model = keras.applications.InceptionResNetV2(weights=None, input_shape=(75, 75, 3))
+    graph = import_model(model)
+    kinds = {
+        n.params.get("class_name") for n in graph.nodes() if n.spec_id == "layerloom.KerasLayer"
+    }
+    assert kinds == {"CustomScaleLayer"}
+    assert build_model(graph).count_params() == model.count_params()
+
+
+def test_saved_mobilenet_v3_loads_through_the_safety_checks(tmp_path):
+    from app.compiler import load_keras_file
+
+    model = keras.applications.MobileNetV3Small(
+        weights=None, input_shape=(96, 96, 3), minimalistic=False
+    )
+    model.save(tmp_path / "mnv3.keras")
+    graph = load_keras_file(tmp_path / "mnv3.keras")
+    assert_same_application(model, build_model(graph))
 
 
 def test_saved_application_passes_the_safety_checks(tmp_path):

@@ -329,11 +329,12 @@ def test_subclassed_model_is_refused():
         import_model(tiny)
 
 
-def test_keras_ops_operation_is_refused():
+def test_keras_ops_operation_becomes_an_op_node():
     x = keras.Input((3,), name="x")
     y = keras.ops.add(layers.Dense(3, name="d")(x), 1.0)
-    with pytest.raises(ImportModelError, match="not a layer"):
-        import_model(keras.Model(x, y))
+    graph = import_model(keras.Model(x, y))
+    op = next(n for n in graph.nodes() if n.spec_id == "keras.ops.add")
+    assert op.params == {"x2_value": 1.0}
 
 
 def test_layer_shared_across_block_levels_is_refused():
