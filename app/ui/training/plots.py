@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-REDRAW_HZ = 10
+REDRAW_HZ = 10  # at most; slower when painting is slow (see TrainingPlots._adapt_rate)
+PAINT_BUDGET = 0.08  # share of the GUI thread's time the live plots may spend painting
 COLORS = ("#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16")
 OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 BATCH_KEY, LR_KEY = "batch_loss", "learning_rate"
@@ -80,6 +82,7 @@ class PlotCard(pg.PlotWidget):
         self.key, self.title = key, title
         self.setMinimumHeight(190)
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.paint_s = 0.0  # time spent painting (the redraw rate adapts to it)
         pi = self.getPlotItem()
         pi.setTitle(title, size="10pt")
         pi.setLabel("bottom", x_label)
@@ -102,6 +105,11 @@ class PlotCard(pg.PlotWidget):
             act.triggered.connect(lambda _c=False, f=fmt: self.export_dialog(f))
             menu.addAction(act)
         self.apply_theme()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        start = time.perf_counter()
+        super().paintEvent(event)
+        self.paint_s += time.perf_counter() - start
 
     # -- curves -------------------------------------------------------------------------------
     def curve(self, name: str, color: str, width: float = 1.6,
@@ -319,6 +327,8 @@ class TrainingPlots(QWidget):
         self._lr_top = None
         for key in [k for k in self.cards if k not in (BATCH_KEY, LR_KEY)]:
             self._drop_card(key)
+        self._rate_probe = None
+        self.timer.setInterval(int(1000 / REDRAW_HZ))
         batch = self._card(BATCH_KEY, "Loss per batch", "epoch")
         batch.curve("batch loss", COLORS[0], width=1.0).setOpacity(0.3)
         batch.curve("smoothed", COLORS[0], width=2.2)
@@ -386,6 +396,7 @@ class TrainingPlots(QWidget):
     # -- drawing ----------------------------------------------------------------------------------
     def redraw(self) -> None:
         """Push changed buffers into their curves (GUI thread, on the timer)."""
+        self._adapt_rate()
         if not self._dirty:
             return
         self._dirty = False
@@ -417,6 +428,21 @@ class TrainingPlots(QWidget):
             self._draw_overlays()
             self._relayout()
         self.redrawn.emit()
+
+    def _adapt_rate(self) -> None:
+        """Redraw less often when painting is slow (a busy CPU), so training keeps its speed."""
+        now = time.perf_counter()
+        painted = sum(c.paint_s for c in self.cards.values())
+        last = getattr(self, "_rate_probe", None)
+        if last is not None and now - last[0] < 1.0:
+            return
+        self._rate_probe = (now, painted)
+        if last is None or painted < last[1]:
+            return
+        share = (painted - last[1]) / (now - last[0])  # paint time per second at this rate
+        base = int(1000 / REDRAW_HZ)
+        self.timer.setInterval(max(base, min(250, int(self.timer.interval() * share
+                                                      / PAINT_BUDGET))))
 
     def _card(self, key: str, title: str, x_label: str) -> PlotCard:
         card = self.cards.get(key)
