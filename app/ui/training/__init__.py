@@ -1,0 +1,1 @@
+"""Training in the GUI: settings form, background worker, live plots, runs table, the panel."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QStandardPaths, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,12 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.training.commands import SetTrainingSettings, freeze_imported_objects, model_outputs
 from app.ui.training.plots import TrainingPlots
 from app.ui.training.runs import RunsTable
 from app.ui.training.settings_form import TrainingSettingsForm
+from app.ui.training.window_glue import WindowGlue
 from app.ui.training.worker import TrainingThread, TrainingWorker
 
-ROOMY_HEIGHT = 470  # the bottom dock grows to this when the Training tab is shown
 BANNER_STYLE = {
     "error": "background:#fde8e8;color:#8a1c1c;border:1px solid #f3b4b4;",
     "warning": "background:#fff6dd;color:#7a5300;border:1px solid #f0d68a;",
@@ -39,57 +40,7 @@ BANNER_STYLE = {
 }
 
 
-class SetTrainingSettings(QUndoCommand):
-    """Undoable change of the project's training settings (consecutive edits of one field merge)."""
-
-    ID = 0x7A11
-
-    def __init__(self, panel: TrainingPanel, old: dict, new: dict, field: str) -> None:
-        super().__init__("Change training settings")
-        self.panel, self.old, self.new, self.field = panel, old, new, field
-        self._first = True
-
-    def id(self) -> int:
-        return self.ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt override)
-        if not isinstance(other, SetTrainingSettings) or other.field != self.field:
-            return False
-        self.new = other.new
-        return True
-
-    def redo(self) -> None:
-        self.panel._write_training(self.new, reload=not self._first)
-        self._first = False
-
-    def undo(self) -> None:
-        self.panel._write_training(self.old, reload=True)
-
-
-def freeze_imported_objects() -> None:
-    """Move everything alive now (TensorFlow / Keras modules: ~10^6 objects) out of the garbage
-    collector's view, once Keras is loaded.
-
-    A full collection otherwise walks them all (~0.2 s holding the GIL), which freezes the window
-    whenever Python or the trainer collects during training.
-    """
-    if "keras" in sys.modules and not getattr(freeze_imported_objects, "done", False):
-        gc.collect()
-        gc.freeze()
-        freeze_imported_objects.done = True
-
-
-def model_outputs(graph: Any) -> list[str]:
-    """Output names of the graph's model (node names, in model output order)."""
-    names = []
-    for ref in getattr(graph, "outputs", []):
-        node = graph.node(ref.node) if ref.node in graph else None
-        if node is not None and node.name not in names:
-            names.append(node.name)
-    return names
-
-
-class TrainingPanel(QWidget):
+class TrainingPanel(WindowGlue, QWidget):
     """Everything about training one project; `set_document` binds it to the open document."""
 
     status_message = Signal(str)
@@ -178,57 +129,6 @@ class TrainingPanel(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.banner)
         lay.addWidget(self.splitter, 1)
-
-    @classmethod
-    def install_in(cls, window: Any) -> TrainingPanel:
-        """Create the panel as the "Training" tab of a MainWindow's bottom panels and wire it."""
-        panel = cls(window)
-        panel.install(window)
-        return panel
-
-    def install(self, window: Any) -> None:
-        """Wire into a MainWindow: Training tab, Train menu, Keras readiness, status bar, opening
-        run models, error boxes."""
-        self.window_ = window
-        self.loader = window.keras
-        window.keras.ready.connect(self._on_keras_ready)
-        if window.keras.is_ready:
-            self._on_keras_ready()
-        self.status_message.connect(lambda m: window.statusBar().showMessage(m, 8000))
-        self.open_model_requested.connect(window.open_path)
-        self.show_error = lambda title, msg: window.show_error(title, msg)
-        tabs = getattr(window, "tabs", None)
-        if tabs is not None:
-            tabs.addTab(self, "Training")
-            tabs.currentChanged.connect(lambda _i: self._make_room())
-        menu = window.menuBar().addMenu("&Train")
-        self.show_action = QAction("Show training panel", self)
-        self.show_action.triggered.connect(self.reveal)
-        for act in (self.start_action, self.pause_action, self.resume_action, self.stop_action):
-            menu.addAction(act)
-            window.addAction(act)
-        menu.addSeparator()
-        menu.addAction(self.show_action)
-        self.start_action.triggered.connect(self.reveal)
-
-    def reveal(self) -> None:
-        """Show the Training tab (and its dock) in the main window."""
-        window = getattr(self, "window_", None)
-        if window is None:
-            return
-        dock = getattr(window, "panels_dock", None)
-        if dock is not None and not dock.isVisible():
-            dock.show()
-        if getattr(window, "tabs", None) is not None:
-            window.tabs.setCurrentWidget(self)
-        self._make_room()
-
-    def _make_room(self) -> None:
-        window = getattr(self, "window_", None)
-        dock = getattr(window, "panels_dock", None)
-        if (dock is not None and window.tabs.currentWidget() is self and not dock.isFloating()
-                and dock.height() < ROOMY_HEIGHT):
-            window.resizeDocks([dock], [ROOMY_HEIGHT], Qt.Orientation.Vertical)
 
     def _on_keras_ready(self, *_args) -> None:
         self.form.refresh_names()
@@ -402,17 +302,6 @@ class TrainingPanel(QWidget):
             self.worker.resume()
             self._paused = False
             self._update_buttons()
-
-    def confirm_close(self) -> bool:
-        """Closing the window: ask whether to stop a running training; True if it may close."""
-        if not self.is_running:
-            return True
-        if not self.ask("Training is running",
-                        "Stop the training and close? The model trained so far is kept in the "
-                        "run folder."):
-            return False
-        self.shutdown()
-        return True
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Stop a running training and wait for its thread (window closing, tests)."""
