@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import gc
+import weakref
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import shiboken6
 from _fixtures import *  # noqa: F403  (fixtures: isolated_settings, no_dangling_qthreads, errors)
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QImage
@@ -59,6 +62,7 @@ def test_run_feeds_plots_lists_run_and_exports(qtbot, panel, errors, tmp_path):
     _set_epochs(panel, 2)
     events = []
     assert panel.start()
+    worker_ref = weakref.ref(panel.worker)
     panel.worker.event.connect(lambda d: events.append(d["kind"]))
     assert panel.is_running and not panel.start_btn.isEnabled() and panel.stop_btn.isEnabled()
     result = _wait_done(qtbot, panel)
@@ -76,6 +80,11 @@ def test_run_feeds_plots_lists_run_and_exports(qtbot, panel, errors, tmp_path):
     assert len(xs) == 16
     assert "started" in events or panel.plots.batches["loss"].n  # events may precede connect
     assert panel.last_model is not None and panel.worker is None
+    gc.collect()
+    worker = worker_ref()  # a finished run's worker is deleted and holds nothing big
+    assert worker is None or not shiboken6.isValid(worker)
+    assert worker is None or (worker.graph is None and worker.trainer is None
+                              and worker.model is None)
     assert panel.progress.format() == "Done"
     # The runs table shows the finished run.
     runs = list_runs(tmp_path / "runs")

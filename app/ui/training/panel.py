@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -398,10 +399,13 @@ class TrainingPanel(WindowGlue, QWidget):
         self.thread = self.worker = None
         self._paused = False
         if thread is not None:
-            thread.wait(30_000)
+            finished = thread.wait(30_000)
+            thread.worker = None
             thread.deleteLater()
-        if worker is not None:
-            worker.deleteLater()
+            if finished and worker is not None:
+                # Its thread has ended, so deleteLater() would never run there; nothing else
+                # can touch the worker now, so delete it here.
+                shiboken6.delete(worker)
         gc.collect()
         self._update_buttons()
         self.running_changed.emit(False)

@@ -103,6 +103,7 @@ class TrainingWorker(QObject):
                 self.trainer.model = None
                 self.trainer.dataset = None
             self.trainer = None
+        self.graph = None  # the run's graph copy is no longer needed
         self.done.emit(result)
 
     def _record(self) -> dict | None:
