@@ -121,6 +121,7 @@ class Document(QObject):
         project = load_project(path)
         if origin == "example":
             project.path = None
+            project.base_dir = Path(path).parent  # its data files stay next to the example
             return cls(project, None, origin="example")
         return cls(project, path, origin="file")
 

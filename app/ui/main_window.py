@@ -90,6 +90,7 @@ class MainWindow(QMainWindow, FileOps):
         self._refresh_examples_menu()
         self.data_views = DataViews(self)  # Data / Evaluation tabs, File > Export of models
         self.training_panel = TrainingPanel.install_in(self)  # Training tab, Train menu
+        self.data_panel.losses_changed.connect(self.training_panel.reload_settings)
         if theme is not None:
             self.actions_.themes[theme.mode].setChecked(True)
             theme.theme_changed.connect(self._on_theme_changed)

@@ -223,3 +223,28 @@ def test_synthetic_data_from_the_model(qtbot, panel, doc):
     assert "Generated from the model" in panel.availability.text()
     wait_checked(qtbot, panel)
     assert panel.problems == [] and not panel.banner.isVisible()
+
+
+def test_fit_to_data_shows_in_the_training_settings_and_example_data_resolves(qtbot, window):
+    """The loss that "Fit model to data" picks appears in the Training tab's form; an example's
+    relative data file resolves next to the bundled example."""
+    from pathlib import Path
+
+    from app.ui.document import Document
+
+    win = window
+    win.set_document(Document.open_project(example_path("conv_autoencoder"), origin="example"))
+    data = win.document.project.data_config()
+    files = [v for v in data.to_dict()["options"].values() if isinstance(v, str) and "." in v]
+    assert files and all(Path(f).is_file() for f in files)
+
+    win.set_document(Document.open_project(example_path("digits_mlp"), origin="example"))
+    panel = win.data_panel
+    win.tabs.setCurrentWidget(panel)
+    panel.select_source("sklearn.breast_cancer")
+    wait_loaded(qtbot, panel, lambda ds: ds.x["x"].shape[1] == 30)
+    wait_checked(qtbot, panel)
+    qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+    assert win.training_panel.form.config()["losses"]["digit"] == "binary_crossentropy"
+    win.document.undo_stack.undo()
+    assert win.training_panel.form.config()["losses"]["digit"] == "sparse_categorical_crossentropy"

@@ -81,14 +81,8 @@ def class_counts(ds: Dataset) -> dict[str, int]:
 
 
 def resolved_config(document) -> Any:
-    """The document's data settings with relative file paths made absolute: next to the project
-    file, or next to the bundled example an unsaved example copy came from."""
+    """The document's data settings with relative file paths made absolute (next to the
+    project file, or next to the bundled example an unsaved example copy came from)."""
     project = document.project
-    data = project.data
-    if project.path is None and getattr(document, "origin", "") == "example" \
-            and hasattr(data, "resolved"):
-        from app.project.examples import examples_dir
-
-        return data.resolved(examples_dir())
     resolve = getattr(project, "data_config", None)
-    return resolve() if resolve is not None else data
+    return resolve() if resolve is not None else project.data

@@ -227,6 +227,10 @@ class TrainingPanel(WindowGlue, QWidget):
             self._load_form()
 
     # -- running ------------------------------------------------------------------------------------
+    def reload_settings(self) -> None:
+        """Show the project's training settings again (another panel changed them)."""
+        self._load_form()
+
     @property
     def is_running(self) -> bool:
         return self.thread is not None
