@@ -109,6 +109,7 @@ class TrainingPanel(WindowGlue, QWidget):
         self.form = TrainingSettingsForm(self)
         self.form.changed.connect(self._form_changed)
         self.plots = TrainingPlots(self)
+        self.plots.timer.timeout.connect(self._take_batches)
         self.plots.timer.timeout.connect(self._update_progress)
         self.runs = RunsTable(self)
         self.runs.open_requested.connect(self.open_model_requested)
@@ -275,7 +276,6 @@ class TrainingPanel(WindowGlue, QWidget):
         self.tabs.setCurrentWidget(self.plots)
         self.worker = TrainingWorker(self.document.graph.copy(), data, training, self.runs_dir(),
                                      epochs)
-        self.worker.batches_ready.connect(self._take_batches)
         self.worker.epoch.connect(self._on_epoch)
         self.worker.event.connect(self._on_event)
         self.worker.done.connect(self._on_done)

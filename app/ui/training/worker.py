@@ -18,16 +18,15 @@ from app.errors import LayerLoomError
 class TrainingWorker(QObject):
     """Builds the model, loads and checks the data, then trains — all on its own thread.
 
+    Per-batch dicts (epoch, batch, step, logs, lr, samples_per_s, eta_s) wait in
+    `take_batches()`, which the GUI drains on its redraw timer (no signal per batch).
+
     Signals (delivered queued on the GUI thread):
-        batches_ready(): per-batch dicts (epoch, batch, step, logs, lr, samples_per_s, eta_s)
-            wait in `take_batches()`; one signal is posted until the GUI has taken them, so a
-            fast model cannot flood the event loop (one wake-up per GUI loop, not per batch).
         epoch(dict): per-epoch logs.
         event(dict): started / paused / resumed / warning / nan / preparing / checked.
         done(dict): {"status", "message", "record", "error_kind"} once, at the very end.
     """
 
-    batches_ready = Signal()
     epoch = Signal(object)
     event = Signal(object)
     done = Signal(object)
@@ -47,21 +46,18 @@ class TrainingWorker(QObject):
         self._stop = threading.Event()
         self._paused = False
         self._pending: list[dict] = []
-        self._posted = False
 
     # -- batches (training thread -> GUI thread) ------------------------------------------------
     def _on_batch(self, d: dict) -> None:
+        # No signal per batch: the GUI drains these on its redraw timer, so a fast model's
+        # hundreds of batches a second never wake the GUI thread (which would compete for the GIL).
         with self._lock:
             self._pending.append(d)
-            if self._posted:
-                return
-            self._posted = True
-        self.batches_ready.emit()
 
     def take_batches(self) -> list[dict]:
         """The batch dicts that arrived since the last call (GUI thread)."""
         with self._lock:
-            out, self._pending, self._posted = self._pending, [], False
+            out, self._pending = self._pending, []
         return out
 
     # -- control (GUI thread) ----------------------------------------------------------------
