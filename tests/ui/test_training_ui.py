@@ -155,6 +155,7 @@ def test_pause_and_resume(qtbot, panel):
     panel.batch_received.connect(on_batch)
     qtbot.waitUntil(lambda: panel.stats.text().startswith("Paused"), timeout=RUN_TIMEOUT)
     assert panel.resume_btn.isVisible() and not panel.pause_btn.isVisible()
+    qtbot.wait(300)  # batches finished before the pause reach the plots on the next redraw tick
     n = panel.plots.batches["loss"].n
     qtbot.wait(400)
     assert panel.plots.batches["loss"].n == n  # nothing trains while paused
