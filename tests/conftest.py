@@ -95,3 +95,49 @@ def nid():
         return node.id
 
     return find
+
+
+def build_ticket_keras_model() -> object:
+    """A plain Keras ticket model: title ids, body ids, tags -> priority and department."""
+    import keras
+
+    title = keras.Input((6,), dtype="int32", name="title")
+    body = keras.Input((10,), dtype="int32", name="body")
+    tags = keras.Input((12,), name="tags")
+    t = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(500, 8)(title))
+    b = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(800, 8)(body))
+    h = keras.layers.Concatenate()([t, b, tags])
+    pri = keras.layers.Dense(1, activation="sigmoid", name="priority")(h)
+    dep = keras.layers.Dense(4, activation="softmax", name="department")(h)
+    return keras.Model([title, body, tags], [pri, dep])
+
+
+@pytest.fixture
+def ticket_model():
+    """A factory of fresh plain-Keras ticket models (data and training tests)."""
+    return build_ticket_keras_model
+
+
+def make_shared_embedding_graph() -> tuple:
+    """Two int inputs through ONE Embedding layer (the second call reuses it), concatenated.
+
+    Returns (graph, first embedding node id, sharing node id)."""
+    from app.model import ModelGraph
+
+    g = ModelGraph("shared")
+    a = g.add_node("keras.Input", "a", params={"shape": [5], "dtype": "int32"})
+    b = g.add_node("keras.Input", "b", params={"shape": [7], "dtype": "int32"})
+    emb = g.add_node("keras.layers.Embedding", "emb", params={"input_dim": 50, "output_dim": 4})
+    emb2 = g.add_node("keras.layers.Embedding", "emb_b", shared_with=emb)
+    cat = g.add_node("keras.layers.Concatenate", "cat", params={"axis": 1})
+    g.connect(a, emb)
+    g.connect(b, emb2)
+    g.connect(emb, cat)
+    g.connect(emb2, cat)
+    g.set_outputs([cat])
+    return g, emb, emb2
+
+
+@pytest.fixture
+def shared_embedding_graph():
+    return make_shared_embedding_graph()

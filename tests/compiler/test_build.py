@@ -74,18 +74,8 @@ def test_reordered_inputs_follow_graph_inputs(ticket_graph) -> None:
     assert [t.name for t in build_model(graph).inputs] == ["tags", "title", "body"]
 
 
-def test_shared_layer_is_one_keras_layer(nid) -> None:
-    g = ModelGraph("shared")
-    a = g.add_node("keras.Input", "a", params={"shape": [5], "dtype": "int32"})
-    b = g.add_node("keras.Input", "b", params={"shape": [7], "dtype": "int32"})
-    emb = g.add_node("keras.layers.Embedding", "emb", params={"input_dim": 50, "output_dim": 4})
-    emb2 = g.add_node("keras.layers.Embedding", "emb_b", shared_with=emb)
-    cat = g.add_node("keras.layers.Concatenate", "cat", params={"axis": 1})
-    g.connect(a, emb)
-    g.connect(b, emb2)
-    g.connect(emb, cat)
-    g.connect(emb2, cat)
-    g.set_outputs([cat])
+def test_shared_layer_is_one_keras_layer(nid, shared_embedding_graph) -> None:
+    g, emb, emb2 = shared_embedding_graph
     model = build_model(g)
     embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
     assert len(embeddings) == 1 and len(embeddings[0]._inbound_nodes) == 2

@@ -71,25 +71,15 @@ def test_multi_input_multi_output_matches_keras(ticket_graph) -> None:
     assert report.nodes[graph.node_by_name("concat").id].output_shapes == [(None, 32)]
 
 
-def test_shared_embedding_counts_params_once(nid) -> None:
-    g = ModelGraph("shared")
-    a = g.add_node("keras.Input", "a", params={"shape": [5], "dtype": "int32"})
-    b = g.add_node("keras.Input", "b", params={"shape": [7], "dtype": "int32"})
-    emb = g.add_node("keras.layers.Embedding", "emb", params={"input_dim": 50, "output_dim": 4})
-    emb2 = g.add_node("keras.layers.Embedding", "emb_b", shared_with=emb)
-    cat = g.add_node("keras.layers.Concatenate", "cat", params={"axis": 1})
-    g.connect(a, emb)
-    g.connect(b, emb2)
-    g.connect(emb, cat)
-    g.connect(emb2, cat)
-    g.set_outputs([cat])
+def test_shared_embedding_counts_params_once(nid, shared_embedding_graph) -> None:
+    g, emb, emb2 = shared_embedding_graph
     report = infer_shapes(g)
     assert report.ok, report.problems
     assert report.nodes[emb].params == 200
     assert report.nodes[emb2].params == 0
     assert report.nodes[emb2].output_shapes == [(None, 7, 4)]
     assert report.total_params == 200
-    assert report.nodes[cat].output_shapes == [(None, 12, 4)]
+    assert report.nodes[g.outputs[0].node].output_shapes == [(None, 12, 4)]
 
 
 def test_nested_block_reports_inner_nodes(digits_mlp, nid) -> None:
