@@ -87,6 +87,12 @@ class PlotCard(pg.PlotWidget):
             menu.addAction(act)
         self.apply_theme()
 
+    def retarget(self, key: str, title: str, legend_bottom: bool = False) -> None:
+        """Give a spare (never used) card its plot: key, title and legend corner."""
+        self.key, self.title = key, title
+        self.getPlotItem().setTitle(title, size="10pt")
+        self.legend.setOffset((-8, -8 if legend_bottom else 8))
+
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         start = time.perf_counter()
         super().paintEvent(event)

@@ -42,6 +42,9 @@ def split_key(key: str, outputs: list[str]) -> tuple[str, str, bool]:
     return "", base, val
 
 
+SPARE_CARDS = 4
+
+
 class TrainingPlots(QWidget):
     """The live plots of the current run plus overlays of earlier runs."""
 
@@ -55,6 +58,9 @@ class TrainingPlots(QWidget):
         self.epochs: dict[str, Buffer] = {}
         self.lr = Buffer()
         self.cards: dict[str, PlotCard] = {}
+        # Constructing a plot widget takes ~90 ms on the GUI thread: spares made while a run is
+        # still preparing let new metric plots appear mid-run without stalling the event loop.
+        self._spares: list[PlotCard] = []
         self.overlays: dict[str, list[dict[str, float]]] = {}
         self._ema: float | None = None
         self._prev_mean: float | None = None
@@ -127,6 +133,15 @@ class TrainingPlots(QWidget):
         self._relayout()
         self._dirty = True
         self.redraw()
+        QTimer.singleShot(0, self, self._make_spare)
+
+    def _make_spare(self) -> None:
+        """Top up the spare cards, one per event-loop turn."""
+        if len(self._spares) < SPARE_CARDS:
+            card = PlotCard("", "", "epoch", self.grid_host)
+            card.hide()
+            self._spares.append(card)
+            QTimer.singleShot(0, self, self._make_spare)
 
     def add_batch(self, d: dict) -> None:
         """One batch dict from the worker: loss, EMA and learning rate into the buffers."""
@@ -236,8 +251,13 @@ class TrainingPlots(QWidget):
         card = self.cards.get(key)
         if card is None:
             rising = not any(w in key for w in ("loss", "error", "crossentropy", "hinge"))
-            card = PlotCard(key, title, x_label, self.grid_host,
-                            legend_bottom=rising and key != LR_KEY)
+            bottom = rising and key != LR_KEY
+            if self._spares and x_label == "epoch":
+                card = self._spares.pop()
+                card.retarget(key, title, legend_bottom=bottom)
+                card.show()
+            else:
+                card = PlotCard(key, title, x_label, self.grid_host, legend_bottom=bottom)
             card.set_log_y(key != LR_KEY and self.log_y.isChecked())
             if self._epochs and key not in (BATCH_KEY, LR_KEY):
                 card.setXRange(1, max(self._epochs, 2), padding=0.02)
