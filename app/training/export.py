@@ -25,27 +25,21 @@ def _why(exc: BaseException) -> str:
 
 def export_keras(model: Any, path: str | Path) -> Path:
     """The whole model as a .keras file, written atomically."""
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ExportError(f"A Keras model file must end with .keras, not '{path.name}'.",
-                          path=str(path))
-    try:
-        return save_model_atomic(model, path)
-    except Exception as exc:
-        raise ExportError(f"The model could not be saved to {path}: {_why(exc)}",
-                          path=str(path)) from exc
+    return _save(model, Path(path), ".keras", "A Keras model file", "The model")
 
 
 def export_weights(model: Any, path: str | Path) -> Path:
     """Only the weights, as a .weights.h5 file, written atomically."""
-    path = Path(path)
-    if not path.name.endswith(".weights.h5"):
-        raise ExportError(f"A weights file must end with .weights.h5, not '{path.name}'.",
-                          path=str(path))
+    return _save(model, Path(path), ".weights.h5", "A weights file", "The weights")
+
+
+def _save(model: Any, path: Path, ending: str, kind: str, what: str) -> Path:
+    if not path.name.endswith(ending):
+        raise ExportError(f"{kind} must end with {ending}, not '{path.name}'.", path=str(path))
     try:
         return save_model_atomic(model, path)
     except Exception as exc:
-        raise ExportError(f"The weights could not be saved to {path}: {_why(exc)}",
+        raise ExportError(f"{what} could not be saved to {path}: {_why(exc)}",
                           path=str(path)) from exc
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from script_checks import ruff_problems
 
 from app.compiler.build import build_model
 from app.compiler.codegen import generate_code
@@ -354,17 +354,6 @@ def assert_same_model(made, built) -> None:
     assert model_config(made) == model_config(built)
     assert made.count_params() == built.count_params()
     assert len(made.trainable_weights) == len(built.trainable_weights)
-
-
-def ruff_problems(source: str) -> str:
-    """What ruff (E, F, W, I, B, UP; 100 columns; no project config) says about `source`."""
-    ruff = shutil.which("ruff")
-    if ruff is None:
-        pytest.skip("ruff is not installed")
-    cmd = [ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "100",
-           "--target-version", "py310", "--stdin-filename", "generated.py", "-"]  # fmt: skip
-    done = subprocess.run(cmd, input=source, capture_output=True, text=True, timeout=60)
-    return "" if done.returncode == 0 else done.stdout + done.stderr
 
 
 # ----- tests -------------------------------------------------------------------------------------

@@ -5,28 +5,17 @@ from __future__ import annotations
 import csv
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from script_checks import ruff_problems
 
 from app.compiler import build_model, generate_code
 from app.model import ModelGraph
 from app.project import DataSettings, Project, TrainingSettings, load_project, save_project
 from app.project.examples import example_path, list_examples
-
-
-def ruff_problems(source: str) -> str:
-    """What ruff (E, F, W, I, B, UP; 100 columns; no project config) says about `source`."""
-    ruff = shutil.which("ruff")
-    if ruff is None:
-        pytest.skip("ruff is not installed")
-    cmd = [ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "100",
-           "--target-version", "py310", "--stdin-filename", "generated.py", "-"]  # fmt: skip
-    done = subprocess.run(cmd, input=source, capture_output=True, text=True, timeout=60)
-    return "" if done.returncode == 0 else done.stdout + done.stderr
 
 
 def run_main(source: str, folder) -> dict[str, float]:
