@@ -60,6 +60,7 @@ class TrainingPanel(WindowGlue, QWidget):
         self.last_model: Any = None  # the latest run's model only (older ones are dropped)
         self.last_result: dict | None = None
         self._last_batch: dict | None = None
+        self._shown_batch: dict | None = None
         self._epochs = 0
         self._writing = False
         self._build()
@@ -421,21 +422,27 @@ class TrainingPanel(WindowGlue, QWidget):
 
     # -- progress -----------------------------------------------------------------------------------
     def _update_progress(self) -> None:
+        """Progress bar and stats line from the newest batch (on the redraw timer).
+
+        The bar's own text changes once per epoch and its value only when the last batch moved:
+        every change of a QProgressBar repaints it at once, on the GUI thread."""
         d = self._last_batch
-        if d is None or self.thread is None:
+        if d is None or self.thread is None or d is self._shown_batch:
             return
+        self._shown_batch = d
         steps = d.get("steps_per_epoch") or 0
+        text = f"Epoch {d['epoch'] + 1}/{self._epochs}"
+        if self.progress.format() != text:
+            self.progress.setFormat(text)
         self.progress.setValue(d["epoch"] * steps + d["batch"] + 1)
-        self.progress.setFormat(f"Epoch {d['epoch'] + 1}/{self._epochs} · batch "
-                                f"{d['batch'] + 1}/{steps}")
         if getattr(self, "_paused", False):
             return
         eta = d.get("eta_s", math.nan)
         eta_text = "—" if not math.isfinite(eta) else (
             f"{eta:.0f} s" if eta < 90 else f"{eta / 60:.1f} min")
         loss = d.get("logs", {}).get("loss", math.nan)
-        self._set_stats(f"{d.get('samples_per_s', 0):,.0f} samples/s · ETA {eta_text} · "
-                        f"loss {loss:.4f}")
+        self._set_stats(f"batch {d['batch'] + 1}/{steps} · {d.get('samples_per_s', 0):,.0f} "
+                        f"samples/s · ETA {eta_text} · loss {loss:.4f}")
 
     def _set_stats(self, text: str) -> None:
         self.stats.setText(text)

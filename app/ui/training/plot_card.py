@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QColor, QPalette
-from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QGraphicsItem, QWidget
 
 BATCH_KEY, LR_KEY = "batch_loss", "learning_rate"
 
@@ -63,13 +63,18 @@ class PlotCard(pg.PlotWidget):
         self.key, self.title = key, title
         self.setMinimumHeight(190)
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self.paint_s = 0.0  # time spent painting (the redraw rate adapts to it)
+        self.paint_s = 0.0  # GUI-thread CPU time spent painting (the redraw rate adapts to it)
+        self.y_changes = 0  # times follow_y moved the y range
         pi = self.getPlotItem()
         pi.setTitle(title, size="10pt")
         pi.setLabel("bottom", x_label)
         pi.showGrid(x=True, y=True, alpha=0.25)
         for name in ("left", "bottom"):  # major grid lines only: calmer, and cheaper to paint
-            pi.getAxis(name).setStyle(maxTickLevel=0)
+            axis = pi.getAxis(name)
+            axis.setStyle(maxTickLevel=0)
+            # An axis paints its ticks, labels and grid lines across the whole plot; cached as a
+            # pixmap it is only redrawn when the range changes, not on every new curve point.
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         pi.setMenuEnabled(True)
         self.legend = pi.addLegend(offset=(-8, -8 if legend_bottom else 8), labelTextSize="8pt")
         self.vline = pg.InfiniteLine(angle=90, movable=False)
@@ -79,6 +84,11 @@ class PlotCard(pg.PlotWidget):
         pi.addItem(self.vline, ignoreBounds=True)
         pi.addItem(self.label, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._hover)
+        # The y range follows the data with hysteresis (follow_y), not pyqtgraph's auto-range,
+        # which moves the axes — and repaints them — on every new point. Pan or zoom by hand and
+        # the plot stays where you put it; the "A" button hands it back to follow_y.
+        self._follow = True
+        pi.getViewBox().sigRangeChangedManually.connect(self._stop_following)
         menu = pi.getViewBox().menu
         menu.addSeparator()
         for fmt in ("PNG", "SVG", "CSV"):
@@ -94,9 +104,9 @@ class PlotCard(pg.PlotWidget):
         self.legend.setOffset((-8, -8 if legend_bottom else 8))
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        start = time.perf_counter()
+        start = time.thread_time()
         super().paintEvent(event)
-        self.paint_s += time.perf_counter() - start
+        self.paint_s += time.thread_time() - start
 
     # -- curves -------------------------------------------------------------------------------
     def curve(self, name: str, color: str, width: float = 1.6,
@@ -122,6 +132,35 @@ class PlotCard(pg.PlotWidget):
 
     def set_log_y(self, log: bool) -> None:
         self.getPlotItem().setLogMode(y=log)
+        self.follow_y(force=True)
+
+    def _stop_following(self, *_args) -> None:
+        self._follow = False
+
+    def follow_y(self, force: bool = False) -> bool:
+        """Fit the y range to the data, moving it only when the data leaves it or fills less
+        than half of it (and then with headroom), so axes are redrawn a few times per run
+        rather than on every point. Returns True when the range moved."""
+        vb = self.getPlotItem().getViewBox()
+        if vb.autoRangeEnabled()[1]:  # new card, or the user pressed "A": follow from now on
+            vb.disableAutoRange(axis=vb.YAxis)
+            self._follow = force = True
+        if not self._follow:
+            return False
+        bounds = vb.childrenBounds(frac=(1.0, 1.0))[1]
+        if bounds is None or not all(np.isfinite(bounds)):
+            return False
+        lo, hi = float(bounds[0]), float(bounds[1])
+        span = hi - lo if hi > lo else max(abs(hi), 1e-12)
+        (cur_lo, cur_hi) = vb.viewRange()[1]
+        if not force and cur_lo <= lo and hi <= cur_hi and span >= 0.5 * (cur_hi - cur_lo):
+            return False
+        head = 0.15 * span  # room to grow before the next move
+        new_lo = lo - (head if lo < cur_lo else 0.05 * span)
+        new_hi = hi + (head if hi > cur_hi else 0.05 * span)
+        vb.setYRange(new_lo, new_hi, padding=0)
+        self.y_changes += 1
+        return True
 
     # -- look -----------------------------------------------------------------------------------
     def apply_theme(self) -> None:

@@ -26,8 +26,12 @@ from PySide6.QtWidgets import (
 
 from app.ui.training.plot_card import BATCH_KEY, LR_KEY, Buffer, PlotCard
 
-REDRAW_HZ = 10  # at most; slower when painting is slow (see TrainingPlots._adapt_rate)
-PAINT_BUDGET = 0.08  # share of the GUI thread's time the live plots may spend painting
+REDRAW_HZ = 5  # at most; slower when painting is slow (see TrainingPlots._adapt_rate)
+SLOWEST_REDRAW_MS = 500
+# Share of the wall clock the live plots may keep the GUI thread busy (updating + painting).
+# PySide6 holds the GIL while Qt paints, and a fast model's training thread needs the GIL between
+# its TensorFlow calls, so this budget is what live plots cost in training throughput.
+PAINT_BUDGET = 0.03
 COLORS = ("#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16")
 OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 
@@ -67,6 +71,7 @@ class TrainingPlots(QWidget):
         self._changed: set[str] = set()  # epoch keys with new values since the last redraw
         self._dirty = False
         self.redraws = 0
+        self._update_s = 0.0  # GUI-thread CPU time spent pushing data into curves
         self.log_y = QCheckBox("Log scale", self)
         self.log_y.toggled.connect(self._set_log)
         self.smoothing = QSpinBox(self)
@@ -202,12 +207,20 @@ class TrainingPlots(QWidget):
         self._adapt_rate()
         if not self._dirty:
             return
+        start = time.thread_time()
+        try:
+            self._redraw()
+        finally:
+            self._update_s += time.thread_time() - start
+
+    def _redraw(self) -> None:
         self._dirty = False
         self.redraws += 1
         changed_epoch = bool(self._changed)
         batch = self.cards[BATCH_KEY]
         batch.curves["batch loss"].setData(*self.batches["loss"].data())
         batch.curves["smoothed"].setData(*self.batches["ema"].data())
+        batch.follow_y()
         lr_x, lr_y = self.lr.data()
         if len(lr_y) != self._lr_drawn or changed_epoch:
             self._lr_drawn = len(lr_y)
@@ -218,6 +231,7 @@ class TrainingPlots(QWidget):
             self.cards[LR_KEY].setYRange(0, top, padding=0)
         created = False
         changed, self._changed = self._changed, set()
+        touched: set = set()
         for key in sorted(changed, key=lambda k: (k.startswith("val_"), k)):  # training first
             buf = self.epochs[key]
             group, metric, val = split_key(key, self.outputs)
@@ -227,25 +241,29 @@ class TrainingPlots(QWidget):
             card = self._card(card_key, _title(group, metric), "epoch")
             card.curve("validation" if val else "training", COLORS[1] if val else COLORS[0],
                        symbol="o").setData(*buf.data())
+            touched.add(card)
+        for card in touched:
+            card.follow_y()
         if created:
             self._draw_overlays()
             self._relayout()
         self.redrawn.emit()
 
     def _adapt_rate(self) -> None:
-        """Redraw less often when painting is slow (a busy CPU), so training keeps its speed."""
+        """Redraw less often when updating and painting the plots is slow (many plots, a busy
+        CPU), so they stay within PAINT_BUDGET of the GUI thread and training keeps its speed."""
         now = time.perf_counter()
-        painted = sum(c.paint_s for c in self.cards.values())
+        spent = self._update_s + sum(c.paint_s for c in self.cards.values())
         last = getattr(self, "_rate_probe", None)
         if last is not None and now - last[0] < 1.0:
             return
-        self._rate_probe = (now, painted)
-        if last is None or painted < last[1]:
+        self._rate_probe = (now, spent)
+        if last is None or spent < last[1]:
             return
-        share = (painted - last[1]) / (now - last[0])  # paint time per second at this rate
+        share = (spent - last[1]) / (now - last[0])  # GUI-thread time per second at this rate
         base = int(1000 / REDRAW_HZ)
-        self.timer.setInterval(max(base, min(250, int(self.timer.interval() * share
-                                                      / PAINT_BUDGET))))
+        self.timer.setInterval(max(base, min(SLOWEST_REDRAW_MS, int(
+            self.timer.interval() * share / PAINT_BUDGET))))
 
     def _card(self, key: str, title: str, x_label: str) -> PlotCard:
         card = self.cards.get(key)

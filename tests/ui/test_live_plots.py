@@ -1,0 +1,118 @@
+"""The live training plots on their own (no training): buffers, y-range following, redraw rate."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from app.ui.training.plot_card import BATCH_KEY, LR_KEY
+from app.ui.training.plots import PAINT_BUDGET, SLOWEST_REDRAW_MS, TrainingPlots, split_key
+
+
+@pytest.fixture
+def plots(qtbot):
+    w = TrainingPlots()
+    qtbot.addWidget(w)
+    w.resize(1000, 600)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def feed(plots, epochs: int, steps: int, redraw_every: int = 10) -> None:
+    """Running-mean batch logs as Keras reports them, a loss falling from about 2.3."""
+    plots.reset([])
+    plots.set_epochs(epochs)
+    n = 0
+    for epoch in range(epochs):
+        mean = 0.0
+        for batch in range(steps):
+            loss = 2.3 * math.exp(-(epoch * steps + batch) / 60) + 0.05
+            mean = (mean * batch + loss) / (batch + 1)
+            plots.add_batch({"epoch": epoch, "batch": batch, "steps_per_epoch": steps,
+                             "logs": {"loss": mean}, "lr": 1e-3})
+            n += 1
+            if n % redraw_every == 0:
+                plots.redraw()
+        plots.add_epoch({"epoch": epoch, "logs": {"loss": mean, "val_loss": mean * 1.2,
+                                                   "learning_rate": 1e-3}})
+        plots.redraw()
+
+
+def test_batch_losses_are_recovered_from_keras_running_means(plots):
+    feed(plots, epochs=2, steps=5)
+    xs, ys = plots.batches["loss"].data()
+    assert len(xs) == 10
+    expected = [2.3 * math.exp(-i / 60) + 0.05 for i in range(10)]
+    assert ys.tolist() == pytest.approx(expected, rel=1e-9)
+    assert xs[4] == pytest.approx(1.0) and xs[9] == pytest.approx(2.0)  # x counts epochs
+
+
+def test_y_range_follows_the_data_but_moves_seldom(plots):
+    feed(plots, epochs=10, steps=45)
+    card = plots.cards[BATCH_KEY]
+    lo, hi = card.getPlotItem().getViewBox().viewRange()[1]
+    ys = plots.batches["loss"].data()[1]
+    assert lo <= ys.min() and ys.max() <= hi  # every point is in view
+    assert hi - lo < 2 * (ys.max() - ys.min())  # and the view is not much larger than the data
+    redraws = plots.redraws
+    assert redraws >= 45
+    assert 1 <= card.y_changes <= redraws // 4, card.y_changes  # axes move on few redraws
+    assert plots.cards["loss"].y_changes <= 6  # ten epochs
+    assert not card.getPlotItem().getViewBox().autoRangeEnabled()[1]
+
+
+def test_a_hand_set_range_stays_until_auto_range_is_asked_for(plots):
+    feed(plots, epochs=2, steps=20)
+    card = plots.cards[BATCH_KEY]
+    vb = card.getPlotItem().getViewBox()
+    vb.setYRange(10, 20, padding=0)
+    vb.sigRangeChangedManually.emit(vb.state["mouseEnabled"])  # what a pan or zoom emits
+    mean = plots._prev_mean  # a batch with the same loss as the running mean
+    plots.add_batch({"epoch": 1, "batch": 20, "steps_per_epoch": 20, "logs": {"loss": mean}})
+    plots.redraw()
+    assert vb.viewRange()[1] == pytest.approx([10, 20])
+    vb.enableAutoRange(axis=vb.YAxis)  # the "A" button
+    plots.add_batch({"epoch": 1, "batch": 21, "steps_per_epoch": 20, "logs": {"loss": mean}})
+    plots.redraw()
+    lo, hi = vb.viewRange()[1]
+    assert hi < 10 and not vb.autoRangeEnabled()[1]  # followed again, by follow_y
+
+
+def test_log_scale_refits_the_range(plots):
+    feed(plots, epochs=3, steps=20)
+    plots.log_y.setChecked(True)
+    lo, hi = plots.cards[BATCH_KEY].getPlotItem().getViewBox().viewRange()[1]
+    ys = plots.batches["loss"].data()[1]
+    assert lo <= math.log10(ys.min()) and math.log10(ys.max()) <= hi
+    assert hi < 1.0  # log10 units, not the linear range
+
+
+def test_epoch_plots_group_by_output():
+    outputs = ["digit", "parity"]
+    assert split_key("val_digit_accuracy", outputs) == ("digit", "accuracy", True)
+    assert split_key("parity_loss", outputs) == ("parity", "loss", False)
+    assert split_key("loss", outputs) == ("", "loss", False)
+    assert split_key("val_accuracy", ["out"]) == ("", "accuracy", True)
+
+
+def test_redraws_slow_down_when_they_cost_more_than_the_budget(plots):
+    feed(plots, epochs=1, steps=10)
+    base = plots.timer.interval()
+    plots._rate_probe = (time.perf_counter() - 1.0, 0.0)
+    plots._update_s = 10 * PAINT_BUDGET  # ten times the budget spent in the last second
+    for card in plots.cards.values():
+        card.paint_s = 0.0
+    plots._adapt_rate()
+    assert plots.timer.interval() == min(SLOWEST_REDRAW_MS, base * 10)
+    plots._rate_probe = (time.perf_counter() - 1.0, plots._update_s)  # then nothing spent
+    plots._adapt_rate()
+    assert plots.timer.interval() == base
+
+
+def test_learning_rate_plot_starts_at_zero(plots):
+    feed(plots, epochs=2, steps=10)
+    lo, hi = plots.cards[LR_KEY].getPlotItem().getViewBox().viewRange()[1]
+    assert lo == pytest.approx(0) and hi == pytest.approx(1e-3 * 1.15)
