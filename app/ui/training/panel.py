@@ -41,6 +41,19 @@ BANNER_STYLE = {
 }
 
 
+def eta_text(seconds: float) -> str:
+    """Time left as people read it: "—", "<1 s", "42 s", "3.5 min", "1.2 h"."""
+    if not math.isfinite(seconds):
+        return "—"
+    if seconds < 1:
+        return "<1 s"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 class TrainingPanel(WindowGlue, QWidget):
     """Everything about training one project; `set_document` binds it to the open document."""
 
@@ -438,11 +451,9 @@ class TrainingPanel(WindowGlue, QWidget):
         if getattr(self, "_paused", False):
             return
         eta = d.get("eta_s", math.nan)
-        eta_text = "—" if not math.isfinite(eta) else (
-            f"{eta:.0f} s" if eta < 90 else f"{eta / 60:.1f} min")
         loss = d.get("logs", {}).get("loss", math.nan)
         self._set_stats(f"batch {d['batch'] + 1}/{steps} · {d.get('samples_per_s', 0):,.0f} "
-                        f"samples/s · ETA {eta_text} · loss {loss:.4f}")
+                        f"samples/s · ETA {eta_text(eta)} · loss {loss:.4f}")
 
     def _set_stats(self, text: str) -> None:
         self.stats.setText(text)

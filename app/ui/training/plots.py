@@ -200,6 +200,9 @@ class TrainingPlots(QWidget):
         self._lr_drawn = -1  # the steady-rate segment was stretched since the last draw
         self._dirty = True
         self.redraw()
+        for key, card in self.cards.items():  # the final picture: every range fitted snugly
+            if key != LR_KEY:
+                card.follow_y(force=True)
 
     # -- drawing ----------------------------------------------------------------------------------
     def redraw(self) -> None:
