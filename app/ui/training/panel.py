@@ -108,7 +108,9 @@ class TrainingPanel(WindowGlue, QWidget):
         self.progress.setFormat("")
         self.progress.setMinimumWidth(180)
         self.stats = QLabel("Ready", self)
-        self.stats.setFixedWidth(330)  # text changes 10x a second: never re-layout the panel
+        # Its text changes several times a second: a fixed size in both directions keeps each
+        # change from re-laying out (and repainting) the panel.
+        self.stats.setFixedSize(330, self.stats.sizeHint().height())
         top = QHBoxLayout()
         top.setContentsMargins(6, 6, 6, 2)
         for btn in (self.start_btn, self.pause_btn, self.resume_btn, self.stop_btn):
@@ -294,7 +296,10 @@ class TrainingPanel(WindowGlue, QWidget):
         self.worker.event.connect(self._on_event)
         self.worker.done.connect(self._on_done)
         self.thread = TrainingThread(self.worker, self)
-        self.progress.setRange(0, 0)
+        # Not an indeterminate bar: its animation repaints the panel 30 times a second, and
+        # the GUI thread would compete for the GIL with the model being built.
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
         self.progress.setFormat("Preparing…")
         self._set_stats("Preparing…")
         self.thread.start()

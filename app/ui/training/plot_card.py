@@ -6,6 +6,7 @@ Also the numpy Buffer the plots are fed from and the theme colours they follow.
 from __future__ import annotations
 
 import csv
+import math
 import time
 from pathlib import Path
 
@@ -88,6 +89,7 @@ class PlotCard(pg.PlotWidget):
         # which moves the axes — and repaints them — on every new point. Pan or zoom by hand and
         # the plot stays where you put it; the "A" button hands it back to follow_y.
         self._follow = True
+        self._log_y = False
         pi.getViewBox().sigRangeChangedManually.connect(self._stop_following)
         menu = pi.getViewBox().menu
         menu.addSeparator()
@@ -131,8 +133,27 @@ class PlotCard(pg.PlotWidget):
             self.legend.removeItem(item)
 
     def set_log_y(self, log: bool) -> None:
+        self._log_y = log
         self.getPlotItem().setLogMode(y=log)
         self.follow_y(force=True)
+
+    def _y_bounds(self) -> tuple[float, float] | None:
+        """Smallest and largest finite y of the visible curves, in view units (log10 in log
+        mode). Read from the curves' own data: cheaper than ViewBox.childrenBounds."""
+        lo, hi = math.inf, -math.inf
+        for item in self.curves.values():
+            if not item.isVisible():
+                continue
+            ys = item.getOriginalDataset()[1]
+            if ys is None or len(ys) == 0:
+                continue
+            if self._log_y:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ys = np.log10(ys)
+            ys = ys[np.isfinite(ys)]
+            if len(ys):
+                lo, hi = min(lo, float(ys.min())), max(hi, float(ys.max()))
+        return (lo, hi) if lo <= hi else None
 
     def _stop_following(self, *_args) -> None:
         self._follow = False
@@ -147,10 +168,10 @@ class PlotCard(pg.PlotWidget):
             self._follow = force = True
         if not self._follow:
             return False
-        bounds = vb.childrenBounds(frac=(1.0, 1.0))[1]
-        if bounds is None or not all(np.isfinite(bounds)):
+        bounds = self._y_bounds()
+        if bounds is None:
             return False
-        lo, hi = float(bounds[0]), float(bounds[1])
+        lo, hi = bounds
         span = hi - lo if hi > lo else max(abs(hi), 1e-12)
         (cur_lo, cur_hi) = vb.viewRange()[1]
         if not force and cur_lo <= lo and hi <= cur_hi and span >= 0.5 * (cur_hi - cur_lo):
