@@ -39,7 +39,8 @@ class TrainingCode:
         for module in ("np", "os", "importlib"):
             names.taken.add(module)
         self.fn = {k: names.new(k) for k in ("read_data", "read_validation_data", "load_data",
-                                             "learning_rate_table", "train")}
+                                             "learning_rate_table", "class_sample_weights",
+                                             "train")}
         try:
             self._write(graph, project)
         except LayerLoomError as exc:
@@ -116,10 +117,19 @@ class TrainingCode:
         ]
         if not config.shuffle:
             fit_kwargs.append(("shuffle", literal(False)))
-        if config.class_weight:
-            cw = {int(k): float(v) for k, v in config.class_weight.items()}
+        by_output = config.class_weights_by_output(names)
+        if by_output and len(names) == 1:
+            cw = by_output[names[0]]
             fit_kwargs.append(("class_weight", DictDisplay(
                 [(literal(k), literal(v)) for k, v in sorted(cw.items())])))
+        elif by_output:  # Keras' class_weight takes one output: weigh samples per output
+            self.functions.append(self._sample_weights_function())
+            table = DictDisplay([(literal(n), DictDisplay(
+                [(literal(k), literal(v)) for k, v in sorted(by_output[n].items())]))
+                for n in names if n in by_output])
+            body += render(Call(Atom(self.fn["class_sample_weights"]),
+                                [Atom("y"), literal(names), table]), "    ", "sample_weight = ")
+            fit_kwargs.append(("sample_weight", Atom("sample_weight")))
         if callbacks or self.tensorboard is not None:
             if any(c.class_name in FILE_CALLBACKS for c in config.callbacks if c.enabled):
                 body.append(f'    os.makedirs("{OUTPUT_DIR}", exist_ok=True)')
@@ -197,6 +207,30 @@ class TrainingCode:
             else:
                 out.append(Call(Atom(f"keras.callbacks.{name}"), kwargs=kw))
         return out
+
+    def _sample_weights_function(self) -> list[str]:
+        """What app.training.class_weights does: each output's class weights as sample weights
+        (classes not listed weigh 1), shaped like the targets."""
+        return [
+            f"def {self.fn['class_sample_weights']}(y, output_names, class_weights):",
+            '    """Per-sample weights from each output\'s class weights, shaped like y."""',
+            "",
+            "    def weights(targets, table):",
+            "        labels = np.asarray(targets)",
+            "        if labels.ndim >= 2 and labels.shape[-1] > 1 and labels.dtype.kind not in \"iu\":",
+            "            labels = labels.argmax(axis=-1)  # one-hot rows",
+            '        labels = np.rint(labels).astype("int64").reshape(len(labels))',
+            '        out = np.ones(len(labels), dtype="float32")',
+            "        for cls, weight in table.items():",
+            "            out[labels == cls] = weight",
+            "        return out",
+            "",
+            "    if isinstance(y, dict):",
+            "        return {name: None if t is None else weights(t, class_weights.get(name, {}))",
+            "                for name, t in y.items()}",
+            "    return [None if t is None else weights(t, class_weights.get(name, {}))",
+            "            for name, t in zip(output_names, y, strict=True)]",
+        ]
 
     def _lr_table(self, table: dict) -> list[str]:
         steps = sorted((int(k), float(v)) for k, v in table.items())

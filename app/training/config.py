@@ -57,7 +57,8 @@ class TrainingConfig:
         loss_weights: output name -> weight (default 1).
         loss_params: output name -> loss constructor settings ({"from_logits": true, ...}).
         metrics: output name -> keras.metrics names.
-        class_weight: class id (as text, JSON keys) -> weight, single-output classifiers only.
+        class_weight: output name -> {class id (as text, JSON keys) -> weight}. The older flat
+            form {class id -> weight} is read as the weights of a single-output model.
         dtype_policy: "float32", "mixed_float16", ...
         callbacks: list of CallbackConfig.
     """
@@ -72,7 +73,7 @@ class TrainingConfig:
     metrics: dict[str, list[str]] = field(default_factory=dict)
     batch_size: int = 32
     epochs: int = 10
-    class_weight: dict[str, float] | None = None
+    class_weight: dict[str, Any] | None = None
     jit_compile: bool = False
     seed: int | None = 0
     shuffle: bool = True
@@ -100,10 +101,7 @@ class TrainingConfig:
                                       and isinstance(sched.get("params", {}), dict)):
             raise TrainingError(f"The learning-rate schedule must be one of {', '.join(SCHEDULES)} "
                                 f"with a mapping of settings.")
-        cw = g("class_weight")
-        if cw is not None:
-            cw = {str(k): _num(v, f"class weight of class {k}", 0, 1e9)
-                  for k, v in _map(cw, "class weights").items()}
+        cw = _class_weights(g("class_weight"))
         seed = g("seed", b.seed)
         policy = g("dtype_policy", b.dtype_policy)
         if policy not in DTYPE_POLICIES:
@@ -132,6 +130,26 @@ class TrainingConfig:
             callbacks=[CallbackConfig.from_dict(c) for c in _seq(g("callbacks", []))],
         )
 
+    def class_weights_by_output(self, outputs: list[str]) -> dict[str, dict[int, float]]:
+        """{output: {class id: weight}} for a model with these outputs; TrainingError in words
+        when the weights name an output the model lacks or do not say which output they are
+        for."""
+        cw = self.class_weight
+        if not cw:
+            return {}
+        if not all(isinstance(v, dict) for v in cw.values()):  # the flat, single-output form
+            if len(outputs) != 1:
+                raise TrainingError(
+                    f"The class weights do not say which output they are for, and the model has "
+                    f"{len(outputs)} outputs; set them per output.")
+            cw = {outputs[0]: cw}
+        unknown = [name for name in cw if name not in outputs]
+        if unknown:
+            raise TrainingError(f"Class weights are set for output '{unknown[0]}', which the model "
+                                f"does not have (its outputs: {', '.join(outputs)}).")
+        return {name: {int(k): float(v) for k, v in weights.items()}
+                for name, weights in cw.items() if weights}
+
     def callback(self, class_name: str) -> CallbackConfig | None:
         """The enabled callback of that class, if any."""
         return next((c for c in self.callbacks if c.class_name == class_name and c.enabled), None)
@@ -145,6 +163,28 @@ class TrainingConfig:
                     out.append(f"{name} cannot change the learning rate while a "
                                f"{self.lr_schedule['class_name']} schedule sets it; use one.")
         return out
+
+
+def _class_ids(weights: Any, what: str) -> dict[str, float]:
+    out = {}
+    for k, v in _map(weights, what).items():
+        try:
+            key = str(int(str(k)))
+        except ValueError:
+            raise TrainingError(f"Classes in the {what} must be whole numbers, not {k!r:.40}.") from None
+        out[key] = _num(v, f"class weight of class {k}", 0, 1e9)
+    return out
+
+
+def _class_weights(cw: Any) -> dict[str, Any] | None:
+    """Flat {class: weight} or per output {output: {class: weight}}, validated."""
+    if cw is None:
+        return None
+    cw = _map(cw, "class weights")
+    if cw and all(isinstance(v, dict) for v in cw.values()):
+        return {_text(name, "output name"): _class_ids(w, f"class weights of '{name}'")
+                for name, w in cw.items()}
+    return _class_ids(cw, "class weights")
 
 
 def _map(v: Any, what: str) -> dict:

@@ -21,6 +21,7 @@ from app.data.compat import check_compatibility, fit_arrays
 from app.data.dataset import DataError, Dataset
 from app.errors import LayerLoomError
 from app.training.callbacks import BestCheckpoint, make_callbacks
+from app.training.class_weights import class_sample_weights
 from app.training.compile import compile_model
 from app.training.config import NO_LOSS, TrainingConfig, TrainingError
 from app.training.runs import (
@@ -278,14 +279,23 @@ class Trainer:
         for note in notes:
             self._emit_event("warning", message=note)
         self._forward = ForwardingCallback(self)
-        class_weight = None
-        if self.config.class_weight:
-            class_weight = {int(k): float(v) for k, v in self.config.class_weight.items()}
+        class_weight, sample_weight = self._class_weights(y)
         self.model.fit(x, y, batch_size=self.config.batch_size, epochs=self.epochs,
                        validation_data=val, shuffle=self.config.shuffle,
-                       class_weight=class_weight, callbacks=[self._forward, *callbacks],
-                       verbose=0)
+                       class_weight=class_weight, sample_weight=sample_weight,
+                       callbacks=[self._forward, *callbacks], verbose=0)
         self._callbacks = callbacks
+
+    def _class_weights(self, y: Any) -> tuple[dict[int, float] | None, Any]:
+        """(class_weight, sample_weight) for fit: Keras' own class_weight for a single output,
+        per-output sample weights built from the class weights otherwise."""
+        outputs = list(self.model.output_names)
+        by_output = self.config.class_weights_by_output(outputs)
+        if not by_output:
+            return None, None
+        if len(outputs) == 1 and not isinstance(y, dict | list | tuple):
+            return by_output[outputs[0]], None
+        return None, class_sample_weights(y, outputs, by_output)
 
     def _finish(self, rec: RunRecord, status: str, t0: float, message: str) -> RunRecord:
         rec.status, rec.message = status, message

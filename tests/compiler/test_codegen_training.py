@@ -180,3 +180,25 @@ def test_settings_that_cannot_be_written_leave_a_comment():
     empty = generate_code(g, Project("Two", g))
     assert "# Training is not written: The project has no data source yet" in empty
     assert ruff_problems(empty) == ""
+
+
+def test_class_weights_of_one_output_of_two_become_sample_weights(tmp_path):
+    from app.training import train_project
+
+    project = load_project(example_path("ticket_classifier"))
+    project.training.epochs = 1
+    project.training.class_weight = {"department": {"0": 3.0, "2": 0.5}}
+    source = generate_code(project.graph, project)
+    assert ruff_problems(source) == ""
+    assert "class_weight=" not in source  # Keras' class_weight takes one output only
+    assert "sample_weight=sample_weight" in source
+    assert '{"department": {0: 3.0, 2: 0.5}}' in source
+    printed = run_main(source, tmp_path)
+    record = train_project(project, out_dir=tmp_path / "runs")
+    for key in ("loss", "department_loss", "val_loss"):
+        assert printed[key] == pytest.approx(record.final_metrics[key], rel=1e-3, abs=2e-3), key
+    # ... and the weights change training: without them the department loss differs.
+    project.training.class_weight = None
+    plain = train_project(project, out_dir=tmp_path / "runs")
+    assert plain.final_metrics["department_loss"] != pytest.approx(
+        record.final_metrics["department_loss"], rel=1e-3)

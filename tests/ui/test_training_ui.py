@@ -221,10 +221,20 @@ def test_settings_edits_are_undoable_and_saved_in_the_project(qtbot, panel):
     stack.redo()
     assert panel.form.epochs.value() == 7
     # Bad text is reported and not stored.
-    panel.form.class_weight.setText("zero: one")
-    panel.form.class_weight.editingFinished.emit()
+    class_weights = panel.form.out_widgets["digit"][3]
+    class_weights.setText("zero: one")
+    class_weights.editingFinished.emit()
     assert panel.banner.isVisible() and "class" in panel.banner.text()
     assert settings_from_project(doc.project)[1].get("class_weight") is None
+    # Good text is stored per output, and shows again after undo / redo.
+    class_weights.setText("0: 2, 3: 0.5")
+    class_weights.editingFinished.emit()
+    stored = settings_from_project(doc.project)[1]["class_weight"]
+    assert stored == {"digit": {"0": 2.0, "3": 0.5}}
+    stack.undo()
+    assert panel.form.out_widgets["digit"][3].text() == ""
+    stack.redo()
+    assert panel.form.out_widgets["digit"][3].text() == "0: 2, 3: 0.5"
 
 
 def test_runs_overlay_rerun_and_delete(qtbot, panel, tmp_path):

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.training.config import CALLBACKS, SCHEDULES
+from app.training.config import CALLBACKS, SCHEDULES, TrainingError
 from app.ui.training import catalog
 
 MONITORS = ["val_loss", "loss", "val_accuracy", "accuracy"]
@@ -146,7 +146,8 @@ class TrainingSettingsForm(QScrollArea):
         self.outputs_host = QWidget(box)
         self.outputs_layout = QVBoxLayout(self.outputs_host)
         self.outputs_layout.setContentsMargins(0, 0, 0, 0)
-        self.out_widgets: dict[str, tuple[QComboBox, QDoubleSpinBox, MetricsButton]] = {}
+        self.out_widgets: dict[str, tuple[QComboBox, QDoubleSpinBox, MetricsButton,
+                                          QLineEdit]] = {}
         lay.addWidget(self.outputs_host)
         note = QLabel("“auto” picks a loss that fits the output's activation and the data.", box)
         note.setWordWrap(True)
@@ -166,19 +167,15 @@ class TrainingSettingsForm(QScrollArea):
         self.seed.setSpecialValueText("random")
         self.shuffle = QCheckBox("Shuffle each epoch", box)
         self.jit_compile = QCheckBox("XLA (jit_compile)", box)
-        self.class_weight = QLineEdit(box)
-        self.class_weight.setPlaceholderText("e.g. 0: 1.0, 1: 3.0")
         for w in (self.batch_size, self.epochs, self.seed):
             w.valueChanged.connect(self._edited)
         for c in (self.shuffle, self.jit_compile):
             c.toggled.connect(self._edited)
-        self.class_weight.editingFinished.connect(self._edited)
         form.addRow("Batch size", self.batch_size)
         form.addRow("Epochs", self.epochs)
         form.addRow("Seed", self.seed)
         form.addRow("", self.shuffle)
         form.addRow("", self.jit_compile)
-        form.addRow("Class weights", self.class_weight)
         return box
 
     def _callbacks_group(self) -> QGroupBox:
@@ -291,6 +288,10 @@ class TrainingSettingsForm(QScrollArea):
                 w.hide()
                 w.deleteLater()
         self.out_widgets = {}
+        try:
+            class_weights = cfg.class_weights_by_output(outputs)
+        except TrainingError:  # weights for outputs the model no longer has
+            class_weights = {}
         for name in outputs:
             frame = QWidget(self.outputs_host)
             form = QFormLayout(frame)
@@ -311,10 +312,17 @@ class TrainingSettingsForm(QScrollArea):
             weight.valueChanged.connect(self._edited)
             metrics = MetricsButton(cfg.metrics.get(name, []), frame)
             metrics.changed.connect(self._edited)
+            cw = QLineEdit(frame)
+            cw.setPlaceholderText("e.g. 0: 1.0, 1: 3.0")
+            cw.setToolTip("Weigh the loss of each class's samples (classifiers); classes not "
+                          "listed weigh 1.")
+            cw.setText(", ".join(f"{k}: {v:g}" for k, v in class_weights.get(name, {}).items()))
+            cw.editingFinished.connect(self._edited)
             form.addRow("Loss", loss)
             form.addRow("Loss weight", weight)
             form.addRow("Metrics", metrics)
-            self.out_widgets[name] = (loss, weight, metrics)
+            form.addRow("Class weights", cw)
+            self.out_widgets[name] = (loss, weight, metrics, cw)
             self.outputs_layout.addWidget(frame)
         if not outputs:
             self.outputs_layout.addWidget(QLabel("The model has no outputs yet.", self.outputs_host))
@@ -323,8 +331,6 @@ class TrainingSettingsForm(QScrollArea):
         self.seed.setValue(-1 if cfg.seed is None else min(cfg.seed, 2**31 - 1))
         self.shuffle.setChecked(cfg.shuffle)
         self.jit_compile.setChecked(cfg.jit_compile)
-        self.class_weight.setText(", ".join(f"{k}: {v:g}" for k, v in
-                                            (cfg.class_weight or {}).items()))
         self._other_callbacks = [c.to_dict() for c in cfg.callbacks if c.class_name not in
                                  self.cb_boxes]
         for name, box in self.cb_boxes.items():
@@ -347,8 +353,8 @@ class TrainingSettingsForm(QScrollArea):
         sched = self.schedule.currentText()
         d["lr_schedule"] = None if sched == "Constant" else {
             "class_name": sched, "params": catalog.parse_params(self.schedule_params.text())}
-        losses, weights, metrics = {}, {}, {}
-        for name, (loss_box, weight_box, metrics_box) in self.out_widgets.items():
+        losses, weights, metrics, class_weights = {}, {}, {}, {}
+        for name, (loss_box, weight_box, metrics_box, cw_edit) in self.out_widgets.items():
             loss = loss_box.currentText().strip()
             if loss and loss != "auto":
                 losses[name] = loss
@@ -358,13 +364,16 @@ class TrainingSettingsForm(QScrollArea):
             chosen = metrics_box.chosen()
             if chosen:
                 metrics[name] = chosen
+            cw = catalog.parse_class_weights(cw_edit.text())
+            if cw:
+                class_weights[name] = cw
         d.update(losses=losses, loss_weights=weights, metrics=metrics)
         d["batch_size"] = self.batch_size.value()
         d["epochs"] = self.epochs.value()
         d["seed"] = None if self.seed.value() < 0 else self.seed.value()
         d["shuffle"] = self.shuffle.isChecked()
         d["jit_compile"] = self.jit_compile.isChecked()
-        d["class_weight"] = catalog.parse_class_weights(self.class_weight.text())
+        d["class_weight"] = class_weights or None
         callbacks = list(getattr(self, "_other_callbacks", []))
         for name, box in self.cb_boxes.items():
             if box.isChecked():
