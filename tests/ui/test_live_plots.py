@@ -116,3 +116,16 @@ def test_learning_rate_plot_starts_at_zero(plots):
     feed(plots, epochs=2, steps=10)
     lo, hi = plots.cards[LR_KEY].getPlotItem().getViewBox().viewRange()[1]
     assert lo == pytest.approx(0) and hi == pytest.approx(1e-3 * 1.15)
+
+
+def test_a_new_run_reuses_the_epoch_plots_of_the_last_one(plots):
+    feed(plots, epochs=3, steps=5)
+    first = {plots.cards["loss"]}
+    plots.overlay_run("earlier", [{"epoch": 1, "loss": 9.0}])
+    feed(plots, epochs=2, steps=5)  # reset() recycles the cards; the next epoch takes one back
+    card = plots.cards["loss"]
+    assert card in first  # no widget was built for it
+    xs, ys = card.curves["training"].getOriginalDataset()
+    assert list(xs) == [1, 2]  # only this run's epochs
+    assert "run earlier (train)" in card.curves  # overlays are drawn again on the reused card
+    assert card.isVisible()

@@ -99,6 +99,17 @@ class PlotCard(pg.PlotWidget):
             menu.addAction(act)
         self.apply_theme()
 
+    def recycle(self) -> None:
+        """Forget the curves and the view state, to be a spare again (cheaper than a new card)."""
+        for name in list(self.curves):
+            self.remove_curve(name)
+        self.vline.setVisible(False)
+        self.label.setVisible(False)
+        self.y_changes = 0
+        self.paint_s = 0.0
+        self._follow = True
+        self.getPlotItem().getViewBox().enableAutoRange()
+
     def retarget(self, key: str, title: str, legend_bottom: bool = False) -> None:
         """Give a spare (never used) card its plot: key, title and legend corner."""
         self.key, self.title = key, title

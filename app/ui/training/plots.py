@@ -62,8 +62,9 @@ class TrainingPlots(QWidget):
         self.epochs: dict[str, Buffer] = {}
         self.lr = Buffer()
         self.cards: dict[str, PlotCard] = {}
-        # Constructing a plot widget takes ~90 ms on the GUI thread: spares made while a run is
-        # still preparing let new metric plots appear mid-run without stalling the event loop.
+        # Constructing a plot widget takes 30-90 ms on the GUI thread: spares made while a run
+        # is still preparing let new metric plots appear mid-run without stalling the event
+        # loop, and the cards of a finished run are recycled into spares for the next one.
         self._spares: list[PlotCard] = []
         self.overlays: dict[str, list[dict[str, float]]] = {}
         self._ema: float | None = None
@@ -286,9 +287,15 @@ class TrainingPlots(QWidget):
         return card
 
     def _drop_card(self, key: str) -> None:
+        """Take a card out of the grid; epoch cards go back to the spares for the next run."""
         card = self.cards.pop(key)
         self.grid.removeWidget(card)
-        card.deleteLater()
+        if key in (BATCH_KEY, LR_KEY) or len(self._spares) >= 2 * SPARE_CARDS:
+            card.deleteLater()
+            return
+        card.hide()
+        card.recycle()
+        self._spares.append(card)
 
     def _relayout(self) -> None:
         """Batch loss and learning rate first, then the epoch plots grouped by output."""
