@@ -85,6 +85,9 @@ def run_gui(args: list[str]) -> int:
         window.offer_recovery()
 
     QTimer.singleShot(0, shown)
+    from app.ui.canvas.clipboard import release_clipboard
+
+    app.aboutToQuit.connect(release_clipboard)
     return app.exec()
 
 

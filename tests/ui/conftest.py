@@ -14,6 +14,16 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from app.model import ModelGraph  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _release_clipboard_at_the_end(qapp):
+    """What the app does on quit: copied layers must not outlive the interpreter (Qt would
+    delete them in a static destructor after Python has shut down, and crash)."""
+    yield
+    from app.ui.canvas.clipboard import release_clipboard
+
+    release_clipboard()
+
+
 @pytest.fixture
 def graph() -> ModelGraph:
     return ModelGraph("digits_mlp")

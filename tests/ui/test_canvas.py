@@ -590,3 +590,18 @@ def test_click_on_a_port_does_nothing(scene, view, stack, click, qtbot):
     click(view, out_port(scene, a).scenePos() - QPointF(3, 0))  # on the port, inside the card
     click(view, in_port(scene, b).scenePos())
     assert canonical(scene.graph) == before and stack.count() == count and messages == []
+
+
+def test_copied_layers_are_handed_to_qt_before_python_shuts_down(qapp, graph):
+    import shiboken6
+
+    from app.ui.canvas.clipboard import clipboard_data, copy_to_clipboard, release_clipboard
+
+    node_id = graph.add_node(DENSE)
+    assert copy_to_clipboard(graph, [node_id])
+    board = QApplication.clipboard()
+    assert shiboken6.Shiboken.createdByPython(board.mimeData())
+    release_clipboard()
+    assert not shiboken6.Shiboken.createdByPython(board.mimeData())  # Qt's own copy now
+    data = clipboard_data()  # and it still pastes (from the JSON text)
+    assert data is not None and len(data["nodes"]) == 1

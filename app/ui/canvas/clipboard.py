@@ -96,6 +96,22 @@ def copy_to_clipboard(graph: ModelGraph, node_ids: list[str]) -> bool:
     return True
 
 
+def release_clipboard() -> None:
+    """Before Python shuts down: swap copied layers on the clipboard for a copy Qt makes itself.
+
+    The QMimeData of copy_to_clipboard() was created from Python; Qt deletes clipboard data in
+    a static destructor after the interpreter has finished, and deleting an object with a
+    Python wrapper then crashes the process. The text copy (the same JSON) still pastes.
+    """
+    app = QApplication.instance()
+    if app is None:
+        return
+    board = QApplication.clipboard()
+    mime = board.mimeData()
+    if mime is not None and mime.hasFormat(MIME):
+        board.setText(mime.text())  # QClipboard.setText builds its QMimeData in C++
+
+
 def clipboard_data() -> dict[str, Any] | None:
     """The LayerLoom node data on the system clipboard, or None."""
     mime = QApplication.clipboard().mimeData()
