@@ -26,6 +26,7 @@ from app.ui.icons import category_icon
 from app.ui.palette import display_name
 from app.ui.panels.summary import format_shape
 from app.ui.param_editors import ParamEditor
+from app.ui.wheel_guard import WheelGuard
 
 
 class Inspector(QScrollArea):
@@ -103,6 +104,9 @@ class Inspector(QScrollArea):
             old.deleteLater()
         self._body = body
         self.setWidget(body)
+        if not hasattr(self, "_wheel_guard"):
+            self._wheel_guard = WheelGuard(self)
+        self._wheel_guard.guard(body)  # scrolling the inspector must not edit parameters
 
     def _build(self) -> None:
         node = self._graph.node(self._node_id)

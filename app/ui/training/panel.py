@@ -461,7 +461,11 @@ class TrainingPanel(WindowGlue, QWidget):
                         f"samples/s · ETA {eta_text(eta)} · loss {loss:.4f}")
 
     def _set_stats(self, text: str) -> None:
-        self.stats.setText(text)
+        """The stats line, elided to its fixed width (the whole text in the tooltip)."""
+        metrics = self.stats.fontMetrics()
+        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, self.stats.width())
+        self.stats.setText(shown)
+        self.stats.setToolTip(text if shown != text else "")
 
     def _update_buttons(self) -> None:
         running = self.is_running

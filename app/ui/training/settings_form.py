@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.training.config import CALLBACKS, SCHEDULES, TrainingError
 from app.ui.training import catalog
+from app.ui.wheel_guard import guard_fields
 
 MONITORS = ["val_loss", "loss", "val_accuracy", "accuracy"]
 SCHEDULE_DEFAULTS = {
@@ -108,6 +109,7 @@ class TrainingSettingsForm(QScrollArea):
         self.setWidget(host)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(300)
+        self._wheel_guard = guard_fields(self)
 
     # -- groups -------------------------------------------------------------------------------
     def _optimizer_group(self) -> QGroupBox:
@@ -326,6 +328,8 @@ class TrainingSettingsForm(QScrollArea):
             self.outputs_layout.addWidget(frame)
         if not outputs:
             self.outputs_layout.addWidget(QLabel("The model has no outputs yet.", self.outputs_host))
+        if hasattr(self, "_wheel_guard"):
+            self._wheel_guard.guard(self.outputs_host)
         self.batch_size.setValue(cfg.batch_size)
         self.epochs.setValue(cfg.epochs)
         self.seed.setValue(-1 if cfg.seed is None else min(cfg.seed, 2**31 - 1))
