@@ -129,3 +129,17 @@ def test_a_new_run_reuses_the_epoch_plots_of_the_last_one(plots):
     assert list(xs) == [1, 2]  # only this run's epochs
     assert "run earlier (train)" in card.curves  # overlays are drawn again on the reused card
     assert card.isVisible()
+
+
+def test_while_training_the_epoch_plots_update_in_a_later_event_loop_turn(plots, qtbot):
+    plots.reset([])
+    plots.set_epochs(3)
+    plots.start()  # the redraw timer runs: a run is live
+    plots.add_batch({"epoch": 0, "batch": 0, "steps_per_epoch": 1, "logs": {"loss": 1.0}})
+    plots.add_epoch({"epoch": 0, "logs": {"loss": 1.0, "val_loss": 1.1}})
+    with qtbot.waitSignal(plots.redrawn, timeout=2000):
+        plots.redraw()
+        assert plots.batches["loss"].n == 1 and "loss" not in plots.cards  # batch plot first
+    assert plots.cards["loss"].curves["training"].getOriginalDataset()[1].tolist() == [1.0]
+    plots.finish()
+    assert not plots.timer.isActive()

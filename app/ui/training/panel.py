@@ -125,8 +125,8 @@ class TrainingPanel(WindowGlue, QWidget):
         self.form = TrainingSettingsForm(self)
         self.form.changed.connect(self._form_changed)
         self.plots = TrainingPlots(self)
-        self.plots.timer.timeout.connect(self._take_batches)
-        self.plots.timer.timeout.connect(self._update_progress)
+        self.plots.tick.connect(self._take_batches)  # before the plots redraw, so they show
+        self.plots.tick.connect(self._update_progress)  # the newest batches
         self.runs = RunsTable(self)
         self.runs.open_requested.connect(self.open_model_requested)
         self.runs.rerun_requested.connect(self.rerun)

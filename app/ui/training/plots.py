@@ -53,6 +53,7 @@ class TrainingPlots(QWidget):
     """The live plots of the current run plus overlays of earlier runs."""
 
     redrawn = Signal()
+    tick = Signal()  # the redraw timer fired; emitted just before the plots redraw
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +72,7 @@ class TrainingPlots(QWidget):
         self._prev_mean: float | None = None
         self._changed: set[str] = set()  # epoch keys with new values since the last redraw
         self._dirty = False
+        self._epochs_pending = False
         self.redraws = 0
         self._update_s = 0.0  # GUI-thread CPU time spent pushing data into curves
         self.log_y = QCheckBox("Log scale", self)
@@ -110,7 +112,7 @@ class TrainingPlots(QWidget):
         box.addWidget(scroll, 1)
         self.timer = QTimer(self)
         self.timer.setInterval(int(1000 / REDRAW_HZ))
-        self.timer.timeout.connect(self.redraw)
+        self.timer.timeout.connect(self._on_timer)
         self.reset([])
 
     # -- feeding ------------------------------------------------------------------------------------
@@ -206,6 +208,10 @@ class TrainingPlots(QWidget):
                 card.follow_y(force=True)
 
     # -- drawing ----------------------------------------------------------------------------------
+    def _on_timer(self) -> None:
+        self.tick.emit()  # listeners feed the newest values first (batches, progress)
+        self.redraw()
+
     def redraw(self) -> None:
         """Push changed buffers into their curves (GUI thread, on the timer)."""
         self._adapt_rate()
@@ -233,11 +239,32 @@ class TrainingPlots(QWidget):
         if top > 0 and top != getattr(self, "_lr_top", None):
             self._lr_top = top  # from 0, so a constant rate is a visible line; decays read true
             self.cards[LR_KEY].setYRange(0, top, padding=0)
+        if changed_epoch and self.timer.isActive():
+            # While training, the epoch plots are updated in a later event-loop turn: the batch
+            # plot is painted first, and the event loop gets to run between the two halves.
+            if not self._epochs_pending:
+                self._epochs_pending = True
+                QTimer.singleShot(0, self, self._redraw_epochs_later)
+            return
+        self._redraw_epochs()
+
+    def _redraw_epochs_later(self) -> None:
+        self._epochs_pending = False
+        start = time.thread_time()
+        try:
+            self._redraw_epochs()
+        finally:
+            self._update_s += time.thread_time() - start
+
+    def _redraw_epochs(self) -> None:
+        """Push new per-epoch values into the epoch plots (creating plots for new metrics)."""
         created = False
         changed, self._changed = self._changed, set()
         touched: set = set()
         for key in sorted(changed, key=lambda k: (k.startswith("val_"), k)):  # training first
-            buf = self.epochs[key]
+            buf = self.epochs.get(key)
+            if buf is None:  # the run was reset in between
+                continue
             group, metric, val = split_key(key, self.outputs)
             card_key = f"{group}/{metric}" if group else metric
             if card_key not in self.cards:
