@@ -45,6 +45,9 @@ def _output_for(dataset: Dataset, name: str, y: np.ndarray) -> dict[str, Any]:
             "metrics": ["mean_absolute_error"]}
 
 
+MAX_PREVIEW_COLUMNS = 40
+
+
 def preview(dataset: Dataset, n: int = 10) -> dict[str, Any]:
     """A table (columns + rows) for tabular data, or image indices with labels for images."""
     n = min(n, dataset.num_samples)
@@ -54,16 +57,27 @@ def preview(dataset: Dataset, n: int = 10) -> dict[str, Any]:
         if arr.ndim >= 3:
             return {"kind": "images", "array": next(iter(dataset.x)), "indices": list(range(n)),
                     "labels": labels}
-    columns, blocks = [], []
+    # Wide inputs (a 10,000-word bag of words) show their first columns and a count of the rest:
+    # a preview table with thousands of columns would take the GUI minutes to build.
+    per_input = max(3, MAX_PREVIEW_COLUMNS // max(len(dataset.x), 1))
+    columns: list[str] = []
+    cells: list[list[Any]] = [[] for _ in range(n)]
     for name, arr in dataset.x.items():
         flat = arr[:n].reshape(n, -1)
-        if len(dataset.x) == 1 and len(dataset.feature_names) == flat.shape[1]:
-            columns += dataset.feature_names
+        width = flat.shape[1]
+        if len(dataset.x) == 1 and len(dataset.feature_names) == width:
+            names = list(dataset.feature_names)
         else:
-            columns += [f"{name}[{i}]" for i in range(flat.shape[1])]
-        blocks.append(flat)
-    values = np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
-    rows = [[_cell(v) for v in row] + ([labels[i]] if labels else []) for i, row in enumerate(values)]
+            names = [f"{name}[{i}]" for i in range(width)]
+        shown = min(width, per_input)
+        columns += names[:shown]
+        for i in range(n):
+            cells[i] += [_cell(v) for v in flat[i, :shown]]
+        if shown < width:
+            columns.append(f"{name}[…]")
+            for i in range(n):
+                cells[i].append(f"+{width - shown:,} more")
+    rows = [row + ([labels[i]] if labels else []) for i, row in enumerate(cells)]
     return {"kind": "table", "columns": columns + (["target"] if labels else []), "rows": rows}
 
 

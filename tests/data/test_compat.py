@@ -98,3 +98,18 @@ def test_suggestions_and_preview():
     table = preview(load_dataset(DataConfig(source="sklearn.iris", validation="none")), 3)
     assert table["columns"][0] == "sepal length (cm)" and table["columns"][-1] == "target"
     assert table["rows"][0] == [5.1, 3.5, 1.4, 0.2, "setosa"]
+
+
+def test_preview_of_wide_inputs_shows_the_first_columns_and_counts_the_rest():
+    from app.data import preview
+
+    rng = np.random.default_rng(0)
+    ds = Dataset(x={"title": rng.random((20, 10_000)), "tags": rng.random((20, 5))},
+                 y={"y": rng.integers(0, 2, 20)}, task="classification")
+    table = preview(ds, 4)
+    assert len(table["columns"]) <= 45  # not 10,005
+    assert table["columns"][:3] == ["title[0]", "title[1]", "title[2]"]
+    i = table["columns"].index("title[…]")
+    assert table["rows"][0][i] == "+9,980 more"
+    assert "tags[4]" in table["columns"] and "tags[…]" not in table["columns"]
+    assert all(len(row) == len(table["columns"]) for row in table["rows"])
