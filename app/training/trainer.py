@@ -37,6 +37,7 @@ from app.training.runs import (
     write_json_atomic,
     write_text_atomic,
 )
+from app.training.tf_leaks import custom_gradient_names, forget_custom_gradients
 
 Listener = Callable[[dict[str, Any]], None] | None
 
@@ -254,6 +255,7 @@ class Trainer:
         return self._finish(rec, status, t0, "")
 
     def _fit(self) -> None:
+        self._gradients_before = custom_gradient_names()
         previous = keras.config.dtype_policy()
         keras.config.set_dtype_policy(self.config.dtype_policy)  # thread-local: set here
         try:
@@ -331,6 +333,7 @@ class Trainer:
             if hasattr(self.model, attr):
                 setattr(self.model, attr, None)
         self._forward = None
+        forget_custom_gradients(getattr(self, "_gradients_before", frozenset()))
         gc.collect()
 
 

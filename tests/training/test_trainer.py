@@ -225,3 +225,15 @@ def test_a_model_builder_runs_after_seeding(digits, runs, mlp):
     for _ in range(2):
         Trainer(build, digits, TrainingConfig(epochs=1, seed=11), runs).run()
     np.testing.assert_allclose(models[0].get_weights()[0], models[1].get_weights()[0], atol=1e-5)
+
+
+def test_a_run_leaves_no_traced_graphs_in_tensorflows_gradient_registry(digits, runs, mlp):
+    from app.training.tf_leaks import custom_gradient_names
+
+    before = custom_gradient_names()
+    during: list[int] = []
+    rec = Trainer(mlp(), digits, TrainingConfig(epochs=1), runs,
+                  on_epoch=lambda d: during.append(len(custom_gradient_names()))).run()
+    assert rec.status == "completed"
+    assert during and during[0] > len(before)  # the traced train step registered gradients
+    assert custom_gradient_names() == before  # ... and they went with the run
