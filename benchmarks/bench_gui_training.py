@@ -136,8 +136,11 @@ def plain_fit(graph, data_cfg, training: dict, epochs: int) -> tuple[list[float]
         def on_epoch_end(self, epoch, logs=None):
             self.times.append(time.perf_counter() - self._t)
 
+    from app.training.tf_leaks import custom_gradient_names, forget_custom_gradients
+
     config = TrainingConfig.from_dict(training)
     cfg = DataConfig.from_dict(data_cfg)
+    before = custom_gradient_names()
     keras.utils.set_random_seed(config.seed or 0)
     model = build_model(graph)
     ds = load_dataset(cfg, model)
@@ -146,6 +149,9 @@ def plain_fit(graph, data_cfg, training: dict, epochs: int) -> tuple[list[float]
     clock = EpochClock()
     model.fit(x, y, batch_size=config.batch_size, epochs=epochs, validation_data=val,
               shuffle=config.shuffle, callbacks=[clock], verbose=0)
+    # TensorFlow keeps each traced train step alive (see app.training.tf_leaks); drop this
+    # baseline's, so its garbage does not slow down the GUI runs that follow.
+    forget_custom_gradients(before)
     return clock.times, ds.num_samples
 
 

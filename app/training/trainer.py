@@ -334,7 +334,9 @@ class Trainer:
                 setattr(self.model, attr, None)
         self._forward = None
         forget_custom_gradients(getattr(self, "_gradients_before", frozenset()))
-        gc.collect()
+        # No gc.collect() here: a full collection holds the GIL for tens of milliseconds and
+        # would freeze the window at the end of every run. The GUI collects once the run is
+        # over; headless callers use release_memory() between runs.
 
 
 def best_metrics(history: list[dict[str, float]]) -> dict[str, float]:
