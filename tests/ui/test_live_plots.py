@@ -8,7 +8,7 @@ import time
 import pytest
 
 from app.ui.training.plot_card import BATCH_KEY, LR_KEY
-from app.ui.training.plots import PAINT_BUDGET, SLOWEST_REDRAW_MS, TrainingPlots, split_key
+from app.ui.training.plots import GUI_BUDGET, SLOWEST_REDRAW_MS, TrainingPlots, split_key
 
 
 @pytest.fixture
@@ -98,16 +98,15 @@ def test_epoch_plots_group_by_output():
     assert split_key("val_accuracy", ["out"]) == ("", "accuracy", True)
 
 
-def test_redraws_slow_down_when_they_cost_more_than_the_budget(plots):
+def test_redraws_slow_down_when_the_gui_thread_is_over_its_budget(plots):
     feed(plots, epochs=1, steps=10)
     base = plots.timer.interval()
-    plots._rate_probe = (time.perf_counter() - 1.0, 0.0)
-    plots._update_s = 10 * PAINT_BUDGET  # ten times the budget spent in the last second
-    for card in plots.cards.values():
-        card.paint_s = 0.0
-    plots._adapt_rate()
+    clock = {"cpu": 100.0}
+    plots._gui_cpu_s = lambda: clock["cpu"]  # the GUI thread's CPU clock, in seconds
+    plots._rate_probe = (time.perf_counter() - 1.0, 100.0 - 10 * GUI_BUDGET)
+    plots._adapt_rate()  # ten times the budget spent in the last second
     assert plots.timer.interval() == min(SLOWEST_REDRAW_MS, base * 10)
-    plots._rate_probe = (time.perf_counter() - 1.0, plots._update_s)  # then nothing spent
+    plots._rate_probe = (time.perf_counter() - 1.0, clock["cpu"])  # then an idle second
     plots._adapt_rate()
     assert plots.timer.interval() == base
 

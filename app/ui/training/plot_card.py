@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +63,6 @@ class PlotCard(pg.PlotWidget):
         self.key, self.title = key, title
         self.setMinimumHeight(190)
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self.paint_s = 0.0  # GUI-thread CPU time spent painting (the redraw rate adapts to it)
         self.y_changes = 0  # times follow_y moved the y range
         pi = self.getPlotItem()
         pi.setTitle(title, size="10pt")
@@ -106,7 +104,6 @@ class PlotCard(pg.PlotWidget):
         self.vline.setVisible(False)
         self.label.setVisible(False)
         self.y_changes = 0
-        self.paint_s = 0.0
         self._follow = True
         self.getPlotItem().getViewBox().enableAutoRange()
 
@@ -115,11 +112,6 @@ class PlotCard(pg.PlotWidget):
         self.key, self.title = key, title
         self.getPlotItem().setTitle(title, size="10pt")
         self.legend.setOffset((-8, -8 if legend_bottom else 8))
-
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        start = time.thread_time()
-        super().paintEvent(event)
-        self.paint_s += time.thread_time() - start
 
     # -- curves -------------------------------------------------------------------------------
     def curve(self, name: str, color: str, width: float = 1.6,
