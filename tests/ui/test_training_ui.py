@@ -131,7 +131,8 @@ def test_stop_mid_epoch_within_one_batch(qtbot, panel):
     result = _wait_done(qtbot, panel)
     assert result["status"] == "stopped"
     rec = result["record"]
-    assert rec["status"] == "stopped" and rec["epochs_done"] <= 1  # Keras closes the epoch
+    # Stopped before the end (the GUI sees batch 3 at its next redraw tick, maybe epochs later).
+    assert rec["status"] == "stopped" and rec["epochs_done"] < 3
     # Batches after the stop request: at most the one that was running.
     assert panel.plots.batches["loss"].n <= seen["stop_step"] + 1
     assert rec["final_model"] == "final.keras"
