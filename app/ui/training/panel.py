@@ -292,7 +292,6 @@ class TrainingPanel(WindowGlue, QWidget):
         self.tabs.setCurrentWidget(self.plots)
         self.worker = TrainingWorker(self.document.graph.copy(), data, training, self.runs_dir(),
                                      epochs)
-        self.worker.epoch.connect(self._on_epoch)
         self.worker.event.connect(self._on_event)
         self.worker.done.connect(self._on_done)
         self.thread = TrainingThread(self.worker, self)
@@ -343,17 +342,15 @@ class TrainingPanel(WindowGlue, QWidget):
 
     # -- worker signals (GUI thread) ------------------------------------------------------------
     def _take_batches(self) -> None:
+        """Drain the batch and epoch dicts the worker collected since the last tick."""
         if self.worker is None:
             return
         for d in self.worker.take_batches():
             self.plots.add_batch(d)
             self._last_batch = d
             self.batch_received.emit(d)
-
-    def _on_epoch(self, d: dict) -> None:
-        self._take_batches()
-        self.plots.add_epoch(d)
-        self._update_progress()
+        for d in self.worker.take_epochs():
+            self.plots.add_epoch(d)
 
     def _on_event(self, d: dict) -> None:
         kind = d.get("kind")

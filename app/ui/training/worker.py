@@ -18,8 +18,10 @@ from app.errors import LayerLoomError
 class TrainingWorker(QObject):
     """Builds the model, loads and checks the data, then trains — all on its own thread.
 
-    Per-batch dicts (epoch, batch, step, logs, lr, samples_per_s, eta_s) wait in
-    `take_batches()`, which the GUI drains on its redraw timer (no signal per batch).
+    Per-batch dicts (epoch, batch, step, logs, lr, samples_per_s, eta_s) and per-epoch dicts
+    wait in `take_batches()` / `take_epochs()`, which the GUI drains on its redraw timer: a
+    fast model's batches and epochs never wake the GUI thread (each wake-up is a GIL hand-over
+    that the training thread pays for). The `epoch` signal is still emitted for other listeners.
 
     Signals (delivered queued on the GUI thread):
         epoch(dict): per-epoch logs.
@@ -46,6 +48,7 @@ class TrainingWorker(QObject):
         self._stop = threading.Event()
         self._paused = False
         self._pending: list[dict] = []
+        self._pending_epochs: list[dict] = []
 
     # -- batches (training thread -> GUI thread) ------------------------------------------------
     def _on_batch(self, d: dict) -> None:
@@ -53,6 +56,17 @@ class TrainingWorker(QObject):
         # hundreds of batches a second never wake the GUI thread (which would compete for the GIL).
         with self._lock:
             self._pending.append(d)
+
+    def _on_epoch(self, d: dict) -> None:
+        with self._lock:
+            self._pending_epochs.append(d)
+        self.epoch.emit(d)
+
+    def take_epochs(self) -> list[dict]:
+        """The epoch dicts that arrived since the last call (GUI thread)."""
+        with self._lock:
+            out, self._pending_epochs = self._pending_epochs, []
+        return out
 
     def take_batches(self) -> list[dict]:
         """The batch dicts that arrived since the last call (GUI thread)."""
@@ -138,7 +152,7 @@ class TrainingWorker(QObject):
             return {"status": "stopped", "message": "Stopped before training started.",
                     "record": None}
         trainer = Trainer(lambda: build_model(graph), dataset, config, self.runs_dir,
-                          on_batch=self._on_batch, on_epoch=self.epoch.emit,
+                          on_batch=self._on_batch, on_epoch=self._on_epoch,
                           on_event=self.event.emit, data_config=data_cfg.to_dict(),
                           graph=graph_to_dict(graph), epochs=self.epochs)
         with self._lock:
