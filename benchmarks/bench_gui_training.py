@@ -119,23 +119,12 @@ def gui_run(panel, epochs: int, heartbeat: Heartbeat | None = None) -> dict:
 def plain_fit(graph, data_cfg, training: dict, epochs: int) -> tuple[list[float], int]:
     """model.fit on the same graph, data, batch size and compile settings (no per-batch hooks)."""
     import keras
+    from bench_training import EpochClock  # the same epoch clock as the headless benchmark
 
     from app.compiler import build_model
     from app.data import DataConfig, fit_arrays, load_dataset
     from app.training.compile import compile_model
     from app.training.config import TrainingConfig
-
-    class EpochClock(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.times: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._t = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self._t)
-
     from app.training.tf_leaks import custom_gradient_names, forget_custom_gradients
 
     config = TrainingConfig.from_dict(training)

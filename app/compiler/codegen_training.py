@@ -271,20 +271,14 @@ def _activations(model: Any) -> dict[str, str]:
 
 def _loss_expr(name: str, params: dict | None, activation: str) -> Expr:
     """The loss as compile_model passes it: a name, or a configured keras.losses instance."""
-    from app.training.compile import _loss_class
+    from app.training.compile import loss_settings
     from app.training.config import NO_LOSS
 
     if name in NO_LOSS:
         return Atom("None")
-    params = dict(params or {})
-    cls = _loss_class(name)
-    if cls is not None and "crossentropy" in name.replace("_", "").lower() and activation not in (
-            "softmax", "sigmoid") and "from_logits" not in params:
-        params["from_logits"] = True
+    cls, params = loss_settings(name, params, activation)
     if not params:
         return literal(name)
-    if cls is None:
-        raise ValueError(f"The loss '{name}' takes no settings.")
     return Call(Atom(f"keras.losses.{cls.__name__}"), kwargs=[(k, literal(v)) for k, v in
                                                             params.items()])
 

@@ -134,21 +134,28 @@ def _loss_class(name: str) -> Any:
     return None
 
 
-def loss_object(name: str, params: dict | None, activation: str) -> Any:
-    """The loss for compile: its name, or a configured instance.
+def loss_settings(name: str, params: dict | None, activation: str) -> tuple[Any, dict]:
+    """(keras.losses class or None, constructor settings) of a loss on an output.
 
     Crossentropy on an output without softmax/sigmoid means the output gives logits, so
-    from_logits=True is set unless the settings say otherwise.
+    from_logits=True is set unless the settings say otherwise. Empty settings mean the loss is
+    passed by name; settings for a loss without a class raise TrainingError.
     """
     params = dict(params or {})
     cls = _loss_class(name)
     if cls is not None and "crossentropy" in name.replace("_", "").lower() and activation not in (
             "softmax", "sigmoid") and "from_logits" not in params:
         params["from_logits"] = True
+    if params and cls is None:
+        raise TrainingError(f"The loss '{name}' takes no settings here.")
+    return cls, params
+
+
+def loss_object(name: str, params: dict | None, activation: str) -> Any:
+    """The loss for compile: its name, or a configured instance (see loss_settings)."""
+    cls, params = loss_settings(name, params, activation)
     if not params:
         return name
-    if cls is None:
-        raise TrainingError(f"The loss '{name}' takes no settings here.")
     try:
         return cls(**params)
     except (TypeError, ValueError) as exc:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QWidget
+
+from app.project.atomic import atomic_write_bytes
 
 MAX_CELL_TEXT = 30  # above this many classes the cell counts would not be readable
 
@@ -90,7 +90,9 @@ class ConfusionMatrixView(pg.PlotWidget):
 
     def save_csv(self, path: str | Path) -> Path:
         """Write the CSV atomically."""
-        return _atomic_write(Path(path), self.to_csv().encode("utf-8"))
+        path = Path(path)
+        atomic_write_bytes(path, self.to_csv().encode("utf-8"))
+        return path
 
     def save_png(self, path: str | Path) -> Path:
         """Write a picture of the heat-map as shown."""
@@ -103,15 +105,3 @@ class ConfusionMatrixView(pg.PlotWidget):
 
 def _short(text: str, n: int = 12) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

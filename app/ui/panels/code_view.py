@@ -5,7 +5,6 @@ from __future__ import annotations
 import keyword
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +27,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from app.project.atomic import atomic_write_bytes
 
 REFRESH_MS = 400
 _BUILTINS = (
@@ -221,15 +222,8 @@ class CodePanel(QWidget):
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write `text` to a temp file beside `path`, then replace `path` with it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write `text` (UTF-8, newline line ends) to `path` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path
 
 
