@@ -108,7 +108,7 @@ class PlotCard(pg.PlotWidget):
         self.getPlotItem().getViewBox().enableAutoRange()
 
     def retarget(self, key: str, title: str, legend_bottom: bool = False) -> None:
-        """Give a spare (never used) card its plot: key, title and legend corner."""
+        """Give a spare card (new or recycled) its plot: key, title and legend corner."""
         self.key, self.title = key, title
         self.getPlotItem().setTitle(title, size="10pt")
         self.legend.setOffset((-8, -8 if legend_bottom else 8))

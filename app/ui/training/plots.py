@@ -217,9 +217,6 @@ class TrainingPlots(QWidget):
         self._adapt_rate()
         if not self._dirty:
             return
-        self._redraw()
-
-    def _redraw(self) -> None:
         self._dirty = False
         self.redraws += 1
         changed_epoch = bool(self._changed)
@@ -274,7 +271,7 @@ class TrainingPlots(QWidget):
 
     def _adapt_rate(self) -> None:
         """Redraw less often when the GUI thread is busier than GUI_BUDGET (many plots, a slow
-        machine), measured on its own CPU clock over the last second, so training keeps its
+        machine), measured on its own CPU clock every half second, so training keeps its
         speed; back up to REDRAW_HZ when it is not."""
         now, spent = time.perf_counter(), self._gui_cpu_s()
         last = getattr(self, "_rate_probe", None)
