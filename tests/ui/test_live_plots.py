@@ -103,11 +103,14 @@ def test_redraws_slow_down_when_the_gui_thread_is_over_its_budget(plots):
     base = plots.timer.interval()
     clock = {"cpu": 100.0}
     plots._gui_cpu_s = lambda: clock["cpu"]  # the GUI thread's CPU clock, in seconds
-    plots._rate_probe = (time.perf_counter() - 1.0, 100.0 - 10 * GUI_BUDGET)
+    plots._rate_probe = (time.perf_counter() - 1.0, 100.0 - 10 * GUI_BUDGET, plots.redraws - 1)
     plots._adapt_rate()  # ten times the budget spent in the last second
     assert plots.timer.interval() == min(SLOWEST_REDRAW_MS, base * 10)
-    plots._rate_probe = (time.perf_counter() - 1.0, clock["cpu"])  # then an idle second
-    plots._adapt_rate()
+    plots._rate_probe = (time.perf_counter() - 1.0, clock["cpu"], plots.redraws)
+    plots._adapt_rate()  # an idle second without a redraw (the train function being traced)
+    assert plots.timer.interval() == min(SLOWEST_REDRAW_MS, base * 10)  # says nothing
+    plots._rate_probe = (time.perf_counter() - 1.0, clock["cpu"], plots.redraws - 1)
+    plots._adapt_rate()  # a second with redraws that cost nothing
     assert plots.timer.interval() == base
 
 
@@ -120,10 +123,12 @@ def test_learning_rate_plot_starts_at_zero(plots):
 def test_a_new_run_reuses_the_epoch_plots_of_the_last_one(plots):
     feed(plots, epochs=3, steps=5)
     first = {plots.cards["loss"]}
+    curve = plots.cards["loss"].curves["training"]
     plots.overlay_run("earlier", [{"epoch": 1, "loss": 9.0}])
-    feed(plots, epochs=2, steps=5)  # reset() recycles the cards; the next epoch takes one back
+    feed(plots, epochs=2, steps=5)  # same outputs: reset() keeps the epoch plots, emptied
     card = plots.cards["loss"]
     assert card in first  # no widget was built for it
+    assert card.curves["training"] is curve  # nor a curve or legend entry
     xs, ys = card.curves["training"].getOriginalDataset()
     assert list(xs) == [1, 2]  # only this run's epochs
     assert "run earlier (train)" in card.curves  # overlays are drawn again on the reused card
@@ -142,3 +147,30 @@ def test_while_training_the_epoch_plots_update_in_a_later_event_loop_turn(plots,
     assert plots.cards["loss"].curves["training"].getOriginalDataset()[1].tolist() == [1.0]
     plots.finish()
     assert not plots.timer.isActive()
+
+
+def test_a_kept_plot_that_the_new_run_does_not_log_goes_after_its_first_epoch(plots):
+    feed(plots, epochs=2, steps=5)
+    plots.add_epoch({"epoch": 2, "logs": {"accuracy": 0.5}})
+    plots.redraw()
+    accuracy = plots.cards["accuracy"]
+    plots.reset([])  # the next run, same outputs
+    assert plots.cards["accuracy"] is accuracy  # shown, empty, while the run starts
+    ys = accuracy.curves["training"].getOriginalDataset()[1]
+    assert ys is None or len(ys) == 0
+    plots.add_epoch({"epoch": 0, "logs": {"loss": 1.0, "val_loss": 1.2}})
+    plots.redraw()
+    assert "accuracy" not in plots.cards and accuracy.isHidden()  # back among the spares
+    assert plots.cards["loss"].curves["validation"].getOriginalDataset()[1].tolist() == [1.2]
+
+
+def test_new_outputs_start_with_no_epoch_plots(plots):
+    feed(plots, epochs=2, steps=5)
+    plots.reset(["digit", "parity"])
+    assert set(plots.cards) == {BATCH_KEY, LR_KEY}
+    plots.reset(["digit", "parity"])
+    plots.add_epoch({"epoch": 0, "logs": {"digit_loss": 1.0, "parity_loss": 0.5}})
+    plots.redraw()
+    plots.reset(["digit", "parity"])
+    plots.finish()  # a run that failed before its first epoch: no empty plots left behind
+    assert set(plots.cards) == {BATCH_KEY, LR_KEY}

@@ -288,7 +288,6 @@ class TrainingPanel(WindowGlue, QWidget):
         self._epochs = int(epochs or training.get("epochs", 1))
         self._last_batch = None
         self.plots.reset(model_outputs(self.document.graph))
-        self.plots.start()
         self.tabs.setCurrentWidget(self.plots)
         self.worker = TrainingWorker(self.document.graph.copy(), data, training, self.runs_dir(),
                                      epochs)
@@ -366,6 +365,7 @@ class TrainingPanel(WindowGlue, QWidget):
             self.progress.setValue(0)
             self.progress.setFormat(f"Epoch 1/{self._epochs}")
             self.plots.set_epochs(self._epochs)
+            self.plots.start()
         elif kind == "paused":
             self._set_stats(f"Paused in epoch {d['epoch'] + 1}, before batch {d['batch'] + 1}")
             self.status_message.emit("Training paused")

@@ -101,6 +101,14 @@ class PlotCard(pg.PlotWidget):
         """Forget the curves and the view state, to be a spare again (cheaper than a new card)."""
         for name in list(self.curves):
             self.remove_curve(name)
+        self.restart()
+
+    def restart(self, names: tuple[str, ...] = ()) -> None:
+        """Empty the curves called `names` (they keep their pens and legend entries) and forget
+        the view state: the card starts over for a new run of the same plot."""
+        for name in names:
+            if name in self.curves:
+                self.curves[name].setData([], [])
         self.vline.setVisible(False)
         self.label.setVisible(False)
         self.y_changes = 0

@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
 from app.ui.training.plot_card import BATCH_KEY, LR_KEY, Buffer, PlotCard
 
 REDRAW_HZ = 5  # at most; slower when the GUI thread is busy (see TrainingPlots._adapt_rate)
-SLOWEST_REDRAW_MS = 1000
+SLOWEST_REDRAW_MS = 2000
 # Share of the wall clock the GUI thread may be busy (on its CPU clock: plots, their painting,
 # progress, signals) while a run is live. PySide6 holds the GIL while Qt paints, and a fast
 # model's training thread needs the GIL between its TensorFlow calls, so this budget is what the
 # live window costs in training throughput.
-GUI_BUDGET = 0.04
+GUI_BUDGET = 0.02
 COLORS = ("#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#06b6d4", "#ec4899", "#84cc16")
 OVERLAY_STYLES = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 
@@ -48,6 +48,7 @@ def split_key(key: str, outputs: list[str]) -> tuple[str, str, bool]:
 
 
 SPARE_CARDS = 4
+LIVE_CURVES = ("training", "validation")  # this run's curves on an epoch plot; others are overlays
 
 
 class TrainingPlots(QWidget):
@@ -117,7 +118,13 @@ class TrainingPlots(QWidget):
 
     # -- feeding ------------------------------------------------------------------------------------
     def reset(self, outputs: list[str]) -> None:
-        """Forget the current run's values (overlays stay) and lay out the fixed plots."""
+        """Forget the current run's values (overlays stay) and lay out the fixed plots.
+
+        With the same outputs as the last run, its epoch plots stay, emptied, until this run's
+        first epoch: most runs log the same metrics, and a kept plot costs no widget, curve or
+        legend work while the model trains. Plots this run does not log go after its first
+        epoch."""
+        same = list(outputs) == getattr(self, "outputs", None)
         self.outputs = list(outputs)
         self._epochs = 0
         self.batches = {"loss": Buffer(), "ema": Buffer()}
@@ -127,8 +134,13 @@ class TrainingPlots(QWidget):
         self._ema = self._prev_mean = None
         self._lr_drawn = -1
         self._lr_top = None
+        self._stale = set()
         for key in [k for k in self.cards if k not in (BATCH_KEY, LR_KEY)]:
-            self._drop_card(key)
+            if same:
+                self.cards[key].restart(LIVE_CURVES)
+                self._stale.add(key)
+            else:
+                self._drop_card(key)
         # The redraw rate carries over from the last run (same plots, same machine): it adapts
         # from there (see _adapt_rate) rather than starting every run at the fastest rate.
         batch = self._card(BATCH_KEY, "Loss per batch", "epoch")
@@ -188,7 +200,9 @@ class TrainingPlots(QWidget):
         self._dirty = True
 
     def start(self) -> None:
-        """Redraw on the timer (call when a run starts)."""
+        """Redraw on the timer (call when the first batch is on its way): the rate probe starts
+        afresh, so idle time before the run does not speed the redraws up."""
+        self._rate_probe = None
         self.timer.start()
 
     def set_epochs(self, epochs: int) -> None:
@@ -200,6 +214,7 @@ class TrainingPlots(QWidget):
 
     def finish(self) -> None:
         self.timer.stop()
+        self._drop_stale()  # a run that ended before its first epoch
         self._lr_drawn = -1  # the steady-rate segment was stretched since the last draw
         self._dirty = True
         self.redraw()
@@ -259,15 +274,30 @@ class TrainingPlots(QWidget):
             if card_key not in self.cards:
                 created = True
             card = self._card(card_key, _title(group, metric), "epoch")
-            card.curve("validation" if val else "training", COLORS[1] if val else COLORS[0],
+            card.curve(LIVE_CURVES[val], COLORS[1] if val else COLORS[0],
                        symbol="o").setData(*buf.data())
             touched.add(card)
         for card in touched:
             card.follow_y()
+        if self._stale and self.epochs and self._drop_stale():
+            created = True
         if created:
             self._draw_overlays()
             self._relayout()
         self.redrawn.emit()
+
+    def _drop_stale(self) -> bool:
+        """Drop the last run's epoch plots that this run has not logged (after its first epoch,
+        every metric has been). True if any went."""
+        logged = set()
+        for key in self.epochs:
+            group, metric, _val = split_key(key, self.outputs)
+            logged.add(f"{group}/{metric}" if group else metric)
+        gone = [k for k in self._stale if k not in logged and k in self.cards]
+        self._stale = set()
+        for key in gone:
+            self._drop_card(key)
+        return bool(gone)
 
     def _adapt_rate(self) -> None:
         """Redraw less often when the GUI thread is busier than GUI_BUDGET (many plots, a slow
@@ -277,12 +307,12 @@ class TrainingPlots(QWidget):
         last = getattr(self, "_rate_probe", None)
         if last is not None and now - last[0] < 0.5:
             return
-        self._rate_probe = (now, spent)
-        if last is None or spent < last[1]:
-            return
+        self._rate_probe = (now, spent, self.redraws)
+        if last is None or spent < last[1] or self.redraws == last[2]:
+            return  # nothing was drawn (e.g. the train function being traced): no evidence
         share = (spent - last[1]) / (now - last[0])  # GUI-thread CPU per second at this rate
         base = int(1000 / REDRAW_HZ)
-        self.timer.setInterval(max(base, min(SLOWEST_REDRAW_MS, int(
+        self.timer.setInterval(max(base, min(SLOWEST_REDRAW_MS, round(
             self.timer.interval() * share / GUI_BUDGET))))
 
     @staticmethod
