@@ -36,6 +36,7 @@ class RecoveryEntry:
     saved_at: float
     name: str
     file: Path
+    session: str = ""  # the app session that wrote it ("" for snapshots of older versions)
 
 
 class RecoveryStore:
@@ -49,12 +50,14 @@ class RecoveryStore:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         return self.directory / f"{digest}.json"
 
-    def save(self, snapshot: dict[str, Any], key: str) -> Path:
-        """Store `snapshot` (plain data) under `key`, replacing the previous one atomically."""
+    def save(self, snapshot: dict[str, Any], key: str, session: str = "") -> Path:
+        """Store `snapshot` (plain data) under `key`, replacing the previous one atomically.
+        `session` names the running app session that owns it: a snapshot whose session is
+        still running is that session's work in progress, not something left by a crash."""
         if not isinstance(key, str) or not key:
             raise ValueError("A recovery key must be non-empty text.")
         self.directory.mkdir(parents=True, exist_ok=True)
-        record = {"key": key, "saved_at": time.time(), "snapshot": snapshot}
+        record = {"key": key, "saved_at": time.time(), "session": session, "snapshot": snapshot}
         target = self._file(key)
         try:
             with atomic_open(target) as fh:
@@ -74,7 +77,9 @@ class RecoveryStore:
                 continue
             snap = record["snapshot"]
             name = snap.get("name") if isinstance(snap.get("name"), str) else "Untitled"
-            entries.append(RecoveryEntry(record["key"], float(record["saved_at"]), name, f))
+            session = record.get("session")
+            entries.append(RecoveryEntry(record["key"], float(record["saved_at"]), name, f,
+                                         session if isinstance(session, str) else ""))
         return sorted(entries, key=lambda e: e.saved_at, reverse=True)
 
     def load(self, key: str) -> dict[str, Any]:

@@ -317,9 +317,10 @@ class FileOps:
             return False
         doc.mark_unsaved()
         self.set_document(doc)
-        # The old snapshot stays until the restored work is saved or discarded; re-key it.
+        # The snapshot stays until the restored work is saved or discarded: this session now
+        # owns it (re-keyed if the key changed), so another LayerLoom does not offer it too.
+        self.autosave.autosave_now()
         if doc.recovery_key != newest.key:
-            self.autosave.autosave_now()
             self.autosave.store.discard(newest.key)
         self.statusBar().showMessage(f"Restored unsaved work: {newest.name}", 6000)
         return True

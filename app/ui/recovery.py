@@ -1,8 +1,16 @@
-"""Autosave of unsaved edits every few seconds, and the offer to restore them after a crash."""
+"""Autosave of unsaved edits every few seconds, and the offer to restore them after a crash.
+
+Each running window holds a lock file for its session (QLockFile: released at exit, and seen as
+stale once its process is gone). Snapshots carry their session, so a second LayerLoom started
+while the first still runs does not offer the first one's work in progress as crash leftovers.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Signal
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 
 from app.errors import LayerLoomError
 from app.project.recovery import RecoveryEntry, RecoveryStore
@@ -25,6 +33,8 @@ class AutosaveController(QObject):
     ) -> None:
         super().__init__(parent)
         self.store = store
+        self.session = uuid.uuid4().hex
+        self._lock: QLockFile | None = None
         self._document = None
         self._saved_index: int | None = None
         self._timer = QTimer(self)
@@ -52,7 +62,7 @@ class AutosaveController(QObject):
         if self._saved_index == index and self._saved_index is not None:
             return False
         try:
-            self.store.save(doc.snapshot(), doc.recovery_key)
+            self.store.save(doc.snapshot(), doc.recovery_key, session=self._own_session())
         except (OSError, LayerLoomError, ValueError) as exc:
             self.failed.emit(f"Autosave failed: {exc}")
             return False
@@ -74,8 +84,39 @@ class AutosaveController(QObject):
         self.discard_current()
 
     def pending(self) -> list[RecoveryEntry]:
-        """Snapshots left behind by an earlier session, newest first."""
-        return self.store.list()
+        """Snapshots left behind by sessions that have ended, newest first (not the ones of
+        this session or of another LayerLoom still running)."""
+        return [e for e in self.store.list()
+                if e.session != self.session and not self._running(e.session)]
 
     def stop(self) -> None:
+        """Stop autosaving and end the session: its snapshots are offered at the next start."""
         self._timer.stop()
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
+
+    # -- sessions ---------------------------------------------------------------------------
+    def _lock_path(self, session: str) -> Path:
+        return self.store.directory / f"session-{session}.lock"
+
+    def _own_session(self) -> str:
+        """This session's id, its lock taken before its first snapshot is written."""
+        if self._lock is None:
+            self.store.directory.mkdir(parents=True, exist_ok=True)
+            lock = QLockFile(str(self._lock_path(self.session)))
+            lock.setStaleLockTime(0)  # held as long as the process lives, however long
+            if lock.tryLock(0):
+                self._lock = lock
+        return self.session
+
+    def _running(self, session: str) -> bool:
+        """True while the session that wrote a snapshot still holds its lock."""
+        if not session or not self._lock_path(session).exists():
+            return False
+        probe = QLockFile(str(self._lock_path(session)))
+        probe.setStaleLockTime(0)
+        if probe.tryLock(0):  # its process is gone: the lock was stale
+            probe.unlock()
+            return False
+        return probe.error() == QLockFile.LockError.LockFailedError

@@ -79,3 +79,12 @@ def test_snapshots_are_checked_like_files(graph):
         with pytest.raises(ProjectFileError) as err:
             project_from_document(bad, "the autosaved copy")
         assert words in err.value.message and "the autosaved copy" in err.value.message
+
+
+def test_snapshots_name_the_session_that_wrote_them(tmp_path):
+    store = RecoveryStore(tmp_path)
+    store.save({"name": "a"}, "k1", session="abc")
+    path = store.save({"name": "b"}, "k2")
+    assert {e.key: e.session for e in store.list()} == {"k1": "abc", "k2": ""}
+    path.write_text('{"key": "k2", "saved_at": 1.0, "snapshot": {"name": "old"}}')  # older file
+    assert {e.key: e.session for e in store.list()}["k2"] == ""

@@ -525,3 +525,24 @@ def test_undoing_the_group_while_inside_the_block_returns_to_the_model(window, q
     assert window.scene.graph is graph and not window.breadcrumb.isVisible()
     window.actions_.redo.trigger()
     assert block in graph and window.navigator.depth == 0
+
+
+def test_restored_work_belongs_to_the_session_that_restored_it(
+        qtbot, tmp_path, isolated_settings, no_dangling_qthreads, errors):
+    recovery = tmp_path / "recovery"
+    first = make_window(qtbot, recovery, errors)
+    first.open_example(DEFAULT_EXAMPLE)
+    first.save_to(tmp_path / "mine.llproj")  # a file: its snapshots keep the same key
+    first.scene.select_node(_node(first, "hidden").id)
+    _set_line(qtbot, first.inspector.name_edit, "unsaved_edit")
+    assert first.autosave.autosave_now()
+    first.shutdown()  # the session ends without saving
+    second = make_window(qtbot, recovery, errors)
+    second.ask_restore = lambda entries: True
+    assert second.offer_recovery()
+    assert _node(second, "unsaved_edit")
+    third = make_window(qtbot, recovery, errors)  # another LayerLoom while the second runs
+    assert third.autosave.pending() == []  # the second one's work in progress, not a crash's
+    second.shutdown()
+    assert [e.name for e in third.autosave.pending()]  # now it is left behind
+    third.shutdown()
