@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -103,15 +102,28 @@ def test_redraws_slow_down_when_the_gui_thread_is_over_its_budget(plots):
     base = plots.timer.interval()
     clock = {"cpu": 100.0}
     plots._gui_cpu_s = lambda: clock["cpu"]  # the GUI thread's CPU clock, in seconds
-    plots._rate_probe = (time.perf_counter() - 1.0, 100.0 - 10 * GUI_BUDGET, plots.redraws - 1)
-    plots._adapt_rate()  # ten times the budget spent in the last second
-    assert plots.timer.interval() == min(SLOWEST_REDRAW_MS, base * 10)
-    plots._rate_probe = (time.perf_counter() - 1.0, clock["cpu"], plots.redraws)
-    plots._adapt_rate()  # an idle second without a redraw (the train function being traced)
-    assert plots.timer.interval() == min(SLOWEST_REDRAW_MS, base * 10)  # says nothing
-    plots._rate_probe = (time.perf_counter() - 1.0, clock["cpu"], plots.redraws - 1)
-    plots._adapt_rate()  # a second with redraws that cost nothing
-    assert plots.timer.interval() == base
+    plots.start()
+
+    def tick(cost_s: float, new_batch: bool = True) -> int:
+        """One timer tick after the GUI thread spent cost_s since the last one."""
+        clock["cpu"] += cost_s
+        if new_batch:
+            plots.add_batch({"epoch": 0, "batch": 10, "steps_per_epoch": 10,
+                             "logs": {"loss": 1.0}})
+        plots._on_timer()
+        return plots.timer.interval()
+
+    assert tick(0.5) == base  # the first tick of a run has nothing to go by
+    assert tick(10 * GUI_BUDGET * base / 1000) == min(SLOWEST_REDRAW_MS, 10 * base)
+    slow = plots.timer.interval()
+    assert tick(5.0, new_batch=False) == slow  # drew nothing: no new evidence
+    assert tick(0.0) == slow  # the tick before drew nothing, so this one says nothing either
+    for _ in range(12):
+        interval = tick(0.0)  # cheap redraws: back up to the fastest rate
+    assert interval == base
+    plots.finish()
+    plots.start()  # the next run starts at the measured rate, not from scratch
+    assert tick(1.0) == base
 
 
 def test_learning_rate_plot_starts_at_zero(plots):

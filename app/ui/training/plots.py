@@ -76,6 +76,8 @@ class TrainingPlots(QWidget):
         self._dirty = False
         self._epochs_pending = False
         self.redraws = 0
+        self._last_tick: tuple[float, bool] | None = None  # (GUI CPU time, drew) at the last tick
+        self._tick_cost: float | None = None  # GUI CPU seconds one tick costs (averaged)
         self.log_y = QCheckBox("Log scale", self)
         self.log_y.toggled.connect(self._set_log)
         self.smoothing = QSpinBox(self)
@@ -200,9 +202,9 @@ class TrainingPlots(QWidget):
         self._dirty = True
 
     def start(self) -> None:
-        """Redraw on the timer (call when the first batch is on its way): the rate probe starts
-        afresh, so idle time before the run does not speed the redraws up."""
-        self._rate_probe = None
+        """Redraw on the timer (call when the first batch is on its way). The cost of a redraw
+        measured in earlier runs sets the rate from the first tick on."""
+        self._last_tick = None  # the time between runs is not a redraw's cost
         self.timer.start()
 
     def set_epochs(self, epochs: int) -> None:
@@ -224,12 +226,15 @@ class TrainingPlots(QWidget):
 
     # -- drawing ----------------------------------------------------------------------------------
     def _on_timer(self) -> None:
+        cpu = self._gui_cpu_s()
+        self._adapt_rate(cpu)
         self.tick.emit()  # listeners feed the newest values first (batches, progress)
+        drew = self._dirty
         self.redraw()
+        self._last_tick = (cpu, drew)
 
     def redraw(self) -> None:
         """Push changed buffers into their curves (GUI thread, on the timer)."""
-        self._adapt_rate()
         if not self._dirty:
             return
         self._dirty = False
@@ -299,21 +304,21 @@ class TrainingPlots(QWidget):
             self._drop_card(key)
         return bool(gone)
 
-    def _adapt_rate(self) -> None:
-        """Redraw less often when the GUI thread is busier than GUI_BUDGET (many plots, a slow
-        machine), measured on its own CPU clock every half second, so training keeps its
-        speed; back up to REDRAW_HZ when it is not."""
-        now, spent = time.perf_counter(), self._gui_cpu_s()
-        last = getattr(self, "_rate_probe", None)
-        if last is not None and now - last[0] < 0.5:
-            return
-        self._rate_probe = (now, spent, self.redraws)
-        if last is None or spent < last[1] or self.redraws == last[2]:
-            return  # nothing was drawn (e.g. the train function being traced): no evidence
-        share = (spent - last[1]) / (now - last[0])  # GUI-thread CPU per second at this rate
-        base = int(1000 / REDRAW_HZ)
-        self.timer.setInterval(max(base, min(SLOWEST_REDRAW_MS, round(
-            self.timer.interval() * share / GUI_BUDGET))))
+    def _adapt_rate(self, cpu: float) -> None:
+        """Set the redraw interval so the GUI thread stays within GUI_BUDGET of the wall clock.
+
+        The GUI thread's CPU time from one tick to the next is what one tick cost: draining the
+        batches, the redraw, the paints it caused, the epoch plots, anything else the window
+        did. Averaged over ticks that drew (and carried over between runs, so a short run starts
+        at the right rate), interval = cost / budget, between REDRAW_HZ and SLOWEST_REDRAW_MS."""
+        last = self._last_tick
+        if last is None or not last[1] or cpu < last[0]:
+            return  # the last tick drew nothing (e.g. the train function being traced)
+        cost = cpu - last[0]
+        prev = self._tick_cost
+        self._tick_cost = cost if prev is None else 0.5 * prev + 0.5 * cost
+        self.timer.setInterval(max(int(1000 / REDRAW_HZ), min(SLOWEST_REDRAW_MS, round(
+            1000 * self._tick_cost / GUI_BUDGET))))
 
     @staticmethod
     def _gui_cpu_s() -> float:
