@@ -122,6 +122,37 @@ def history_csv(rows: list[dict[str, float]]) -> str:
     return out.getvalue()
 
 
+class HistoryFile:
+    """A run's history.csv while it trains: one line appended (and flushed) per epoch, so a
+    crash keeps the finished epochs and an epoch pays for one short write, not a rewrite of the
+    file with an fsync. It is rewritten whole, atomically, when an epoch logs a column the
+    header lacks, and by `finish()`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.keys: list[str] | None = None
+
+    def add(self, rows: list[dict[str, float]]) -> None:
+        """Record rows[-1], the epoch just finished (rows: the whole history so far)."""
+        row = rows[-1]
+        if self.keys is None or any(k not in self.keys for k in row if k != "epoch"):
+            self.finish(rows)
+            return
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\n").writerow(
+            [row.get("epoch", "")] + [_cell(row.get(k)) for k in self.keys])
+        with open(self.path, "a", encoding="utf-8", newline="") as f:
+            f.write(line.getvalue())
+
+    def finish(self, rows: list[dict[str, float]]) -> None:
+        """Write the whole history atomically (durable, whatever was appended before)."""
+        write_text_atomic(self.path, history_csv(rows))
+        keys: list[str] = []
+        for r in rows:
+            keys += [k for k in r if k not in keys and k != "epoch"]
+        self.keys = keys
+
+
 def _cell(v: Any) -> str:
     if v is None:
         return ""
@@ -138,7 +169,13 @@ def read_history(run_path: str | Path) -> list[dict[str, float]]:
     rows = []
     with p.open(encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
-            rows.append({k: float(v) for k, v in r.items() if v not in ("", None)})
+            row = {}
+            for k, v in r.items():
+                try:
+                    row[k] = float(v)
+                except (TypeError, ValueError):  # empty, or a line cut short by a crash
+                    pass
+            rows.append(row)
     return rows
 
 

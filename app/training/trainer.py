@@ -29,13 +29,12 @@ from app.training.runs import (
     HISTORY_FILE,
     RUN_FILE,
     SETTINGS_FILE,
+    HistoryFile,
     RunRecord,
-    history_csv,
     new_run_dir,
     now_iso,
     save_model_atomic,
     write_json_atomic,
-    write_text_atomic,
 )
 from app.training.tf_leaks import custom_gradient_names, forget_custom_gradients
 
@@ -134,7 +133,7 @@ class ForwardingCallback(keras.callbacks.Callback):
         row = {"epoch": epoch + 1, **logs}
         self.t.history.append(row)
         try:  # the history file grows as training goes, so a crash keeps finished epochs
-            write_text_atomic(self.t.run_dir / HISTORY_FILE, history_csv(self.t.history))
+            self.t.history_file.add(self.t.history)
         except OSError as exc:
             self.t._emit_event("warning", message=f"The history file could not be written: {exc}")
         elapsed = time.perf_counter() - self.epoch_start
@@ -222,6 +221,7 @@ class Trainer:
         self.history, self._nan_at = [], None
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         run_id, self.run_dir = new_run_dir(self.runs_dir)
+        self.history_file = HistoryFile(self.run_dir / HISTORY_FILE)
         self.record = rec = RunRecord(id=run_id, path=str(self.run_dir), started=now_iso(),
                                       summary=self._summary())
         write_json_atomic(self.run_dir / SETTINGS_FILE, {
@@ -306,6 +306,10 @@ class Trainer:
         if self.history:
             rec.final_metrics = {k: v for k, v in self.history[-1].items() if k != "epoch"}
             rec.best_metrics = best_metrics(self.history)
+            try:  # durable now that the run is over
+                self.history_file.finish(self.history)
+            except OSError as exc:
+                self._emit_event("warning", message=f"The history file could not be written: {exc}")
         best = next((c for c in getattr(self, "_callbacks", []) if isinstance(c, BestCheckpoint)),
                     None)
         if best is not None and best.best_epoch is not None:

@@ -203,3 +203,27 @@ def test_logits_output_gets_from_logits_and_loss_weights_apply(digits, runs):
     with pytest.raises(TrainingError, match="does not accept these settings"):
         compile_model(keras.Model(x, logits), TrainingConfig(loss_params={"digit": {"zz": 1}}),
                       digits)
+
+
+def test_history_file_appends_an_epoch_and_rewrites_for_a_new_column(tmp_path):
+    from app.training.runs import HistoryFile, history_csv, read_history
+
+    path = tmp_path / "history.csv"
+    hist = HistoryFile(path)
+    rows = [{"epoch": 1, "loss": 0.5}]
+    hist.add(rows)
+    rows.append({"epoch": 2, "loss": 0.25})
+    hist.add(rows)
+    assert path.read_text() == history_csv(rows)  # the same text as one whole write
+    rows.append({"epoch": 3, "loss": 0.125, "val_loss": 0.2})  # a column the header lacks
+    hist.add(rows)
+    assert path.read_text() == history_csv(rows)
+    assert read_history(tmp_path)[-1] == {"epoch": 3.0, "loss": 0.125, "val_loss": 0.2}
+    rows.append({"epoch": 4, "val_loss": 0.1})  # a value missing: an empty cell
+    hist.add(rows)
+    assert path.read_text() == history_csv(rows)
+    with path.open("a") as f:
+        f.write("5,0.0625,-")  # a line a crash cut short
+    assert read_history(tmp_path)[-1] == {"epoch": 5.0, "loss": 0.0625}
+    hist.finish(rows)
+    assert len(read_history(tmp_path)) == 4
