@@ -1,8 +1,10 @@
 """GUI training throughput with live per-batch plots vs a plain model.fit, the longest event-loop
 stall while training, and RSS growth over consecutive GUI runs. Prints figures; never fails.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_training.py [--rounds 6] [--hook]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_training.py [--rounds 24] [--hook]
 
+(24 rounds take about six minutes on 2 cores; single rounds swing ±30% on a shared VM, so the
+figures are pooled and come with bootstrap 95% intervals. --rounds 6 gives a quick look.)
 The GUI side is a real TrainingPanel, shown, with its event loop running: the worker thread
 trains, batch and epoch dicts are drained and the plots redrawn on their timer. Each
 throughput round runs the same epochs as a GUI run, as a plain fit script (main thread) and as
@@ -192,7 +194,7 @@ def interval(by_round: dict[str, list[list[float]]], base: str, draws: int = 200
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=24)
     ap.add_argument("--stall-rounds", type=int, default=5)
     ap.add_argument("--hook", action="store_true",
                     help="also time the Trainer without a GUI (per-batch forwarding only)")
