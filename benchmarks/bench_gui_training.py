@@ -5,6 +5,7 @@ stall while training, and RSS growth over consecutive GUI runs. Prints figures; 
 
 (24 rounds take about six minutes on 2 cores; single rounds swing ±30% on a shared VM, so the
 figures are pooled and come with bootstrap 95% intervals. --rounds 6 gives a quick look.)
+
 The GUI side is a real TrainingPanel, shown, with its event loop running: the worker thread
 trains, batch and epoch dicts are drained and the plots redrawn on their timer. Each
 throughput round runs the same epochs as a GUI run, as a plain fit script (main thread) and as
