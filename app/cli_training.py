@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from app.errors import LayerLoomError
 from app.project import Project, load_project, save_project
+from app.project.examples import example_runs_dir, is_example
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
 FORMATS = ("keras", "weights", "savedmodel", "tflite")
@@ -67,8 +68,12 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     except LayerLoomError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    # A bundled example stays as shipped (its folder is read-only once installed): its runs go
+    # to the user's data folder and are not added to it.
+    example = is_example(args.project)
+    out_dir = args.out or (example_runs_dir(args.project) if example else None)
     records = []
-    code = train_cli(project, epochs=args.epochs, out_dir=args.out, stream=sys.stderr,
+    code = train_cli(project, epochs=args.epochs, out_dir=out_dir, stream=sys.stderr,
                      max_samples=args.max_samples, on_record=records.append)
     if not records:  # training never started (bad model or data): nothing to record
         return code
@@ -83,7 +88,10 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         elif key.startswith("val_"):
             print(f"  best {key}: {value:.4g}", file=out)
     print(f"Run folder: {rec.path}", file=out)
-    if not args.no_save:
+    if example and not args.no_save:
+        print(f"{args.project.name} is a bundled example and stays unchanged; copy it to keep "
+              f"its runs in the project.", file=out)
+    elif not args.no_save:
         project.add_run(rec)
         try:
             save_project(project)

@@ -267,6 +267,20 @@ def _with_settings(path, **changes):
     return path
 
 
+def test_training_a_bundled_example_leaves_it_as_shipped(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the user's data folder
+    example = example_path("digits_mlp")
+    before = example.read_bytes()
+    assert main(["train", str(example), "--epochs", "1", "--max-samples", "100"]) == 0
+    out = capsys.readouterr().out
+    assert example.read_bytes() == before  # not even the run list
+    assert "bundled example and stays unchanged" in out
+    runs = list((tmp_path / "data" / "LayerLoom" / "example_runs" / "digits_mlp").iterdir())
+    assert len(runs) == 1 and (runs[0] / "history.csv").is_file()
+    assert not (example.parent / "digits_mlp_runs").exists() or all(
+        r.name != runs[0].name for r in (example.parent / "digits_mlp_runs").iterdir())
+
+
 @pytest.mark.parametrize(
     "changes, words",
     [

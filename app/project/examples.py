@@ -28,6 +28,22 @@ def examples_dir() -> Path:
     return Path(app.__file__).resolve().parent.parent / "resources" / "examples"
 
 
+def is_example(path: str | Path) -> bool:
+    """True for a project file among the bundled examples (read-only once installed)."""
+    try:
+        return Path(path).resolve().parent == examples_dir()
+    except OSError:
+        return False
+
+
+def example_runs_dir(path: str | Path) -> Path:
+    """Where runs of a bundled example go: <user data dir>/LayerLoom/example_runs/<name>."""
+    import platformdirs
+
+    base = Path(platformdirs.user_data_dir("LayerLoom", appauthor=False))
+    return base / "example_runs" / Path(path).stem
+
+
 def list_examples() -> list[tuple[str, str, Path]]:
     """(name, title, path) of every bundled example, the default first."""
     folder = examples_dir()
