@@ -315,6 +315,12 @@ class FileOps:
         except (LayerLoomError, ValueError) as exc:
             self.show_error("Could not restore", str(exc))
             return False
+        try:
+            self.autosave.store.load_weights(newest.key, doc.project.graph)
+        except ValueError as exc:  # WeightsFileError: the work comes back, the weights do not
+            self.show_error("Imported weights not restored",
+                            f"The autosaved work is back, but the weights of its imported layers "
+                            f"could not be read: {exc}. Those layers start from new weights.")
         doc.mark_unsaved()
         self.set_document(doc)
         # The snapshot stays until the restored work is saved or discarded: this session now

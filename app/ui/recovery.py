@@ -62,7 +62,8 @@ class AutosaveController(QObject):
         if self._saved_index == index and self._saved_index is not None:
             return False
         try:
-            self.store.save(doc.snapshot(), doc.recovery_key, session=self._own_session())
+            self.store.save(doc.snapshot(), doc.recovery_key, session=self._own_session(),
+                            graph=doc.project.graph)
         except (OSError, LayerLoomError, ValueError) as exc:
             self.failed.emit(f"Autosave failed: {exc}")
             return False

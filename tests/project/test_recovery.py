@@ -88,3 +88,43 @@ def test_snapshots_name_the_session_that_wrote_them(tmp_path):
     assert {e.key: e.session for e in store.list()} == {"k1": "abc", "k2": ""}
     path.write_text('{"key": "k2", "saved_at": 1.0, "snapshot": {"name": "old"}}')  # older file
     assert {e.key: e.session for e in store.list()}["k2"] == ""
+
+
+def _weights_of(graph):
+    return [(n.id, [w.tolist() for w in n.weights]) for _, g in graph.walk() for n in g.nodes()
+            if n.weights is not None]
+
+
+def test_imported_weights_are_autosaved_with_the_snapshot(tmp_path):
+    from app.project.weights import WeightsFileError
+    from tests.project.conftest import make_graph
+
+    store = RecoveryStore(tmp_path)
+    graph = make_graph(with_weights=True)
+    snap = Project(name="Imported", graph=graph).to_dict()
+    store.save(snap, "k", session="s", graph=graph)
+    (sidecar,) = tmp_path.glob("*.weights.npz")
+    assert [e.key for e in store.list()] == ["k"]  # the sidecar is not an entry
+    restored = project_from_dict(store.load("k")).graph
+    assert _weights_of(restored) == []  # the snapshot JSON holds no arrays
+    assert store.load_weights("k", restored)
+    assert _weights_of(restored) == _weights_of(graph)  # also inside the block
+
+    inode = sidecar.stat().st_ino
+    store.save(snap, "k", session="s", graph=graph)  # the same arrays: not written again
+    assert sidecar.stat().st_ino == inode
+    hidden = next(n for n in graph.nodes() if n.name == "hidden")
+    hidden.weights = [w * 2 for w in hidden.weights]  # e.g. weights imported again
+    store.save(snap, "k", session="s", graph=graph)
+    assert sidecar.stat().st_ino != inode
+    again = project_from_dict(store.load("k")).graph
+    assert store.load_weights("k", again) and _weights_of(again) == _weights_of(graph)
+
+    sidecar.write_bytes(b"not a zip")  # damaged: a plain error, not a crash
+    with pytest.raises(WeightsFileError, match="another save|damaged"):
+        store.load_weights("k", project_from_dict(store.load("k")).graph)
+    store.save(snap, "k", graph=make_graph())  # no weights any more: no sidecar
+    assert not sidecar.exists() and not store.load_weights("k", make_graph())
+    store.save(snap, "k", graph=graph)
+    store.discard("k")
+    assert list(tmp_path.iterdir()) == []

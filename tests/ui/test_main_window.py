@@ -546,3 +546,27 @@ def test_restored_work_belongs_to_the_session_that_restored_it(
     second.shutdown()
     assert [e.name for e in third.autosave.pending()]  # now it is left behind
     third.shutdown()
+
+
+def test_restored_work_keeps_its_imported_weights(
+        qtbot, tmp_path, isolated_settings, no_dangling_qthreads, errors):
+    import numpy as np
+
+    recovery = tmp_path / "recovery"
+    first = make_window(qtbot, recovery, errors)
+    first.open_example(DEFAULT_EXAMPLE)
+    hidden = _node(first, "hidden")
+    weights = [np.full((64, 64), 0.5, "float32"), np.arange(64, dtype="float32")]
+    first.document.graph.node(hidden.id).weights = weights  # as a .keras import leaves them
+    first.scene.select_node(hidden.id)
+    _set_line(qtbot, first.inspector.name_edit, "pretrained")
+    assert first.autosave.autosave_now()
+    first.shutdown()  # the "crash"
+    second = make_window(qtbot, recovery, errors)
+    second.ask_restore = lambda entries: True
+    assert second.offer_recovery()
+    node = second.document.graph.node(_node(second, "pretrained").id)
+    assert node.weights is not None
+    assert [w.tolist() for w in node.weights] == [w.tolist() for w in weights]
+    assert not errors
+    second.shutdown()
