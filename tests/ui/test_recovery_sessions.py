@@ -6,38 +6,28 @@ import subprocess
 import sys
 import textwrap
 
+from app.project.examples import DEFAULT_EXAMPLE, example_path
 from app.project.recovery import RecoveryStore
+from app.ui.document import Document
 from app.ui.recovery import AutosaveController
 
 
-class Doc:
-    """The little of a Document the autosave controller reads."""
-
-    def __init__(self, key: str) -> None:
-        from PySide6.QtCore import QObject, Signal
-
-        class _Signals(QObject):
-            path_changed = Signal(object)
-
-        self._signals = _Signals()
-        self.path_changed = self._signals.path_changed
-        self.recovery_key = key
-        self.is_dirty = True
-        self.undo_stack = type("Stack", (), {"index": lambda _self: 1})()
-
-    def snapshot(self) -> dict:
-        return {"name": self.recovery_key}
+def unsaved_document():
+    doc = Document.open_project(example_path(DEFAULT_EXAMPLE), origin="example")
+    doc.mark_unsaved()
+    return doc
 
 
 def test_a_running_session_keeps_its_snapshots_to_itself(qapp, tmp_path):
     first = AutosaveController(RecoveryStore(tmp_path))
-    first.set_document(Doc("first"))
+    doc = unsaved_document()
+    first.set_document(doc)
     assert first.autosave_now()
     second = AutosaveController(RecoveryStore(tmp_path))  # a second window or app, same folder
     assert second.pending() == []  # the first one is still running
     assert first.pending() == []  # and its own snapshot is not crash leftovers either
     first.stop()  # that session ends without saving (as at a crash, or SIGTERM)
-    assert [e.key for e in second.pending()] == ["first"]
+    assert [e.key for e in second.pending()] == [doc.recovery_key]
     second.stop()
 
 
