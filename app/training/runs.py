@@ -109,11 +109,17 @@ def save_model_atomic(model: Any, path: str | Path) -> Path:
     return path
 
 
-def history_csv(rows: list[dict[str, float]]) -> str:
-    """Per-epoch logs as CSV text with an 'epoch' column first (missing values left empty)."""
+def history_keys(rows: list[dict[str, float]]) -> list[str]:
+    """The history's columns after 'epoch', in the order they first appear."""
     keys: list[str] = []
     for r in rows:
         keys += [k for k in r if k not in keys and k != "epoch"]
+    return keys
+
+
+def history_csv(rows: list[dict[str, float]]) -> str:
+    """Per-epoch logs as CSV text with an 'epoch' column first (missing values left empty)."""
+    keys = history_keys(rows)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["epoch", *keys])
@@ -147,10 +153,7 @@ class HistoryFile:
     def finish(self, rows: list[dict[str, float]]) -> None:
         """Write the whole history atomically (durable, whatever was appended before)."""
         write_text_atomic(self.path, history_csv(rows))
-        keys: list[str] = []
-        for r in rows:
-            keys += [k for k in r if k not in keys and k != "epoch"]
-        self.keys = keys
+        self.keys = history_keys(rows)
 
 
 def _cell(v: Any) -> str:

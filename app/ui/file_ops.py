@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from app.errors import LayerLoomError
 from app.project import PROJECT_SUFFIX
 from app.project.recovery import RecoveryEntry
+from app.project.weights import WeightsFileError
 from app.ui.document import KERAS_SUFFIX, Document
 
 MAX_RECENT = 10
@@ -317,7 +318,7 @@ class FileOps:
             return False
         try:
             self.autosave.store.load_weights(newest.key, doc.project.graph)
-        except ValueError as exc:  # WeightsFileError: the work comes back, the weights do not
+        except WeightsFileError as exc:  # the work comes back, the weights do not
             self.show_error("Imported weights not restored",
                             f"The autosaved work is back, but the weights of its imported layers "
                             f"could not be read: {exc}. Those layers start from new weights.")

@@ -47,6 +47,11 @@ def split_key(key: str, outputs: list[str]) -> tuple[str, str, bool]:
     return "", base, val
 
 
+def card_key(group: str, metric: str) -> str:
+    """The key of the epoch plot a metric is drawn on: 'metric', or 'output/metric'."""
+    return f"{group}/{metric}" if group else metric
+
+
 SPARE_CARDS = 4
 LIVE_CURVES = ("training", "validation")  # this run's curves on an epoch plot; others are overlays
 
@@ -126,7 +131,7 @@ class TrainingPlots(QWidget):
         first epoch: most runs log the same metrics, and a kept plot costs no widget, curve or
         legend work while the model trains. Plots this run does not log go after its first
         epoch."""
-        same = list(outputs) == getattr(self, "outputs", None)
+        same = list(outputs) == self.outputs
         self.outputs = list(outputs)
         self._epochs = 0
         self.batches = {"loss": Buffer(), "ema": Buffer()}
@@ -202,8 +207,8 @@ class TrainingPlots(QWidget):
         self._dirty = True
 
     def start(self) -> None:
-        """Redraw on the timer (call when the first batch is on its way). The cost of a redraw
-        measured in earlier runs sets the rate from the first tick on."""
+        """Redraw on the timer (call when training starts, not while the model is built). The
+        cost of a tick measured in earlier runs sets the rate from the first tick on."""
         self._last_tick = None  # the time between runs is not a redraw's cost
         self.timer.start()
 
@@ -275,10 +280,10 @@ class TrainingPlots(QWidget):
             if buf is None:  # the run was reset in between
                 continue
             group, metric, val = split_key(key, self.outputs)
-            card_key = f"{group}/{metric}" if group else metric
-            if card_key not in self.cards:
+            key_of_card = card_key(group, metric)
+            if key_of_card not in self.cards:
                 created = True
-            card = self._card(card_key, _title(group, metric), "epoch")
+            card = self._card(key_of_card, _title(group, metric), "epoch")
             card.curve(LIVE_CURVES[val], COLORS[1] if val else COLORS[0],
                        symbol="o").setData(*buf.data())
             touched.add(card)
@@ -297,7 +302,7 @@ class TrainingPlots(QWidget):
         logged = set()
         for key in self.epochs:
             group, metric, _val = split_key(key, self.outputs)
-            logged.add(f"{group}/{metric}" if group else metric)
+            logged.add(card_key(group, metric))
         gone = [k for k in self._stale if k not in logged and k in self.cards]
         self._stale = set()
         for key in gone:
@@ -416,8 +421,7 @@ class TrainingPlots(QWidget):
                 if key in ("epoch", "learning_rate"):
                     continue
                 group, metric, _ = split_key(key, self.outputs)
-                card_key = f"{group}/{metric}" if group else metric
-                self._card(card_key, _title(group, metric), "epoch")
+                self._card(card_key(group, metric), _title(group, metric), "epoch")
         self._draw_overlays()
         self._relayout()
         self.clear_overlays_btn.setEnabled(True)
@@ -436,7 +440,7 @@ class TrainingPlots(QWidget):
             keys = {k for r in rows for k in r if k not in ("epoch", "learning_rate")}
             for key in keys:
                 group, metric, val = split_key(key, self.outputs)
-                card = self.cards.get(f"{group}/{metric}" if group else metric)
+                card = self.cards.get(card_key(group, metric))
                 if card is None:
                     continue
                 pts = [(r["epoch"], r[key]) for r in rows if key in r and "epoch" in r]
