@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 
 CLI_COMMANDS = {
-    "train", "evaluate", "export", "summary", "import", "validate", "codegen", "examples"
+    "train",
+    "evaluate",
+    "export",
+    "summary",
+    "import",
+    "validate",
+    "codegen",
+    "examples",
 }
 
 

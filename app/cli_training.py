@@ -40,8 +40,13 @@ def add_parsers(sub: Any) -> None:
 
     p = sub.add_parser("export", help="save the model: .keras, .weights.h5, SavedModel or .tflite")
     p.add_argument("project", type=Path, help="a .llproj file")
-    p.add_argument("-o", "--output", type=Path, required=True,
-                   help="FILE.keras, FILE.weights.h5, FILE.tflite or a folder (SavedModel)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="FILE.keras, FILE.weights.h5, FILE.tflite or a folder (SavedModel)",
+    )
     p.add_argument("--format", choices=FORMATS, help="default: from the output's name")
     p.add_argument("--run", help="export this run's best (else final) model instead of a new one")
 
@@ -73,13 +78,21 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     example = is_example(args.project)
     out_dir = args.out or (example_runs_dir(args.project) if example else None)
     records = []
-    code = train_cli(project, epochs=args.epochs, out_dir=out_dir, stream=sys.stderr,
-                     max_samples=args.max_samples, on_record=records.append)
+    code = train_cli(
+        project,
+        epochs=args.epochs,
+        out_dir=out_dir,
+        stream=sys.stderr,
+        max_samples=args.max_samples,
+        on_record=records.append,
+    )
     if not records:  # training never started (bad model or data): nothing to record
         return code
     rec = records[-1]
-    print(f"Run {rec.id} {rec.status} after {rec.epochs_done} epoch(s) in {rec.duration_s:.1f} s.",
-          file=out)
+    print(
+        f"Run {rec.id} {rec.status} after {rec.epochs_done} epoch(s) in {rec.duration_s:.1f} s.",
+        file=out,
+    )
     if rec.message:
         print(rec.message, file=out)
     for key, value in sorted(rec.best_metrics.items()):
@@ -89,15 +102,17 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             print(f"  best {key}: {value:.4g}", file=out)
     print(f"Run folder: {rec.path}", file=out)
     if example and not args.no_save:
-        print(f"{args.project.name} is a bundled example and stays unchanged; copy it to keep "
-              f"its runs in the project.", file=out)
+        print(
+            f"{args.project.name} is a bundled example and stays unchanged; copy it to keep "
+            f"its runs in the project.",
+            file=out,
+        )
     elif not args.no_save:
         project.add_run(rec)
         try:
             save_project(project)
         except LayerLoomError as exc:
-            print(f"warning: the run was not added to the project: {exc.message}",
-                  file=sys.stderr)
+            print(f"warning: the run was not added to the project: {exc.message}", file=sys.stderr)
             return code or EXIT_BAD_INPUT
         print(f"Added the run to {args.project.name}.", file=out)
     return code
@@ -132,8 +147,11 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
         report = classification_report(model, dataset, split=args.split, **maps)
         print("  class  precision  recall  support", file=out)
         for row in report["per_class"]:
-            print(f"  {row['class']:>5}  {row['precision']:9.3f}  {row['recall']:6.3f}  "
-                  f"{row['support']:7d}", file=out)
+            print(
+                f"  {row['class']:>5}  {row['precision']:9.3f}  {row['recall']:6.3f}  "
+                f"{row['support']:7d}",
+                file=out,
+            )
     return EXIT_OK
 
 
@@ -162,8 +180,11 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     writer = {"keras": ex.export_keras, "weights": ex.export_weights,
               "savedmodel": ex.export_saved_model, "tflite": ex.export_tflite}[fmt]  # fmt: skip
     writer(model, target)
-    print(f"Exported {project.name} from {source}, {model.count_params():,} parameters -> "
-          f"{target} ({fmt})", file=out)
+    print(
+        f"Exported {project.name} from {source}, {model.count_params():,} parameters -> "
+        f"{target} ({fmt})",
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -177,15 +198,18 @@ def _format_of(path: Path) -> str:
         return "tflite"
     if path.is_dir() or not path.suffix:
         return "savedmodel"
-    raise CliTrainingError(f"Cannot tell the export format from '{path.name}': use a .keras, "
-                           f".weights.h5 or .tflite file, or a folder with --format savedmodel.")
+    raise CliTrainingError(
+        f"Cannot tell the export format from '{path.name}': use a .keras, "
+        f".weights.h5 or .tflite file, or a folder with --format savedmodel."
+    )
 
 
 def _check_name(fmt: str, path: Path) -> None:
     wanted = {"keras": ".keras", "weights": ".weights.h5", "tflite": ".tflite"}.get(fmt)
     if wanted and not path.name.lower().endswith(wanted):
-        raise CliTrainingError(f"A {fmt} export must be written to a {wanted} file, "
-                               f"not '{path.name}'.")
+        raise CliTrainingError(
+            f"A {fmt} export must be written to a {wanted} file, not '{path.name}'."
+        )
     if fmt == "savedmodel" and path.exists() and not path.is_dir():
         raise CliTrainingError(f"A SavedModel is a folder; '{path.name}' is a file.")
 
@@ -202,12 +226,17 @@ def _run_model_file(project: Project, key: str) -> tuple[Any, Path]:
         rec = load_run(key)  # a run folder given by path
     if rec is None and project.runs_dir is not None:
         found = list_runs(project.runs_dir)  # runs not (yet) listed in the project file
-        rec = found[0] if key == "latest" and found else next(
-            (r for r in found if key in (r.id, Path(r.path).name)), None)
+        rec = (
+            found[0]
+            if key == "latest" and found
+            else next((r for r in found if key in (r.id, Path(r.path).name)), None)
+        )
     if rec is None:
         known = ", ".join(r.id for r in project.run_records()) or "none yet"
-        raise CliTrainingError(f"The project has no run '{key}' (runs: {known}). Train first "
-                               f"with: layerloom train {project.path.name if project.path else ''}")
+        raise CliTrainingError(
+            f"The project has no run '{key}' (runs: {known}). Train first "
+            f"with: layerloom train {project.path.name if project.path else ''}"
+        )
     folder = Path(rec.path)
     for name in (rec.best_model or BEST_MODEL, rec.final_model or FINAL_MODEL):
         if (folder / name).is_file():
@@ -225,5 +254,6 @@ def _load_model(path: Path) -> Any:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise CliTrainingError(f"The model {path} cannot be loaded: {first}",
-                               path=str(path)) from None
+        raise CliTrainingError(
+            f"The model {path} cannot be loaded: {first}", path=str(path)
+        ) from None

@@ -59,8 +59,12 @@ def build_graph(n: int) -> tuple[ModelGraph, Report]:
         row = rows.get(d, 0)
         rows[d] = row + 1
         u = 16 + (i % 7) * 8
-        cmd = add_node(g, "keras.layers.Dense", params={"units": u, "activation": "relu"},
-                       position=(d * 290.0, row * 136.0))
+        cmd = add_node(
+            g,
+            "keras.layers.Dense",
+            params={"units": u, "activation": "relu"},
+            position=(d * 290.0, row * 136.0),
+        )
         cmd.apply(g)
         nid = cmd.node.id
         Connect(Edge(parent, 0, nid, "inputs")).apply(g)
@@ -128,11 +132,17 @@ def main() -> None:
     app.processEvents()
     image = QImage(view.size(), QImage.Format.Format_ARGB32_Premultiplied)
 
-    print(f"graph: {len(graph)} nodes, {len(graph.edges())} edges (model built in {t_graph * 1000:.0f} ms)")
+    print(
+        f"graph: {len(graph)} nodes, {len(graph.edges())} edges (model built in {t_graph * 1000:.0f} ms)"
+    )
     print(f"scene load (items for every node and wire): {t_scene * 1000:.1f} ms")
     print(f"set_report (faces, wire labels, badges):    {t_report * 1000:.1f} ms")
     print(f"set_report after a one-node change:         {t_report1 * 1000:.1f} ms")
-    cases = [("zoom 100% (part of the graph)", 1.0, None), ("zoom 50%", 0.5, None), ("fit: whole graph visible", None, "fit")]
+    cases = [
+        ("zoom 100% (part of the graph)", 1.0, None),
+        ("zoom 50%", 0.5, None),
+        ("fit: whole graph visible", None, "fit"),
+    ]
     for label, zoom, mode in cases:
         if mode == "fit":
             view.fit_to_view()
@@ -156,12 +166,16 @@ def main() -> None:
         view.set_zoom(view.zoom() * factor, anchor_view_center=True)
         view.viewport().repaint()
         steps.append((time.perf_counter() - t0) * 1000)
-    print(f"wheel zoom step from the whole-graph view (re-cache + repaint): median {statistics.median(steps):.1f} ms")
+    print(
+        f"wheel zoom step from the whole-graph view (re-cache + repaint): median {statistics.median(steps):.1f} ms"
+    )
     t0 = time.perf_counter()
     node = next(iter(scene.items_by_id.values()))
     for _ in range(100):
         node.setPos(node.pos().x() + 1, node.pos().y())
-    print(f"dragging a node (100 moves, wires re-routed): {(time.perf_counter() - t0) * 10:.2f} ms/move")
+    print(
+        f"dragging a node (100 moves, wires re-routed): {(time.perf_counter() - t0) * 10:.2f} ms/move"
+    )
     scene.dispose()
 
 

@@ -123,15 +123,17 @@ def gui_run(panel, epochs: int, heartbeat: Heartbeat | None = None) -> dict:
     return result
 
 
-def plain_fit(graph, data_cfg, training: dict, epochs: int,
-              threaded: bool = False) -> tuple[list[float], int]:
+def plain_fit(
+    graph, data_cfg, training: dict, epochs: int, threaded: bool = False
+) -> tuple[list[float], int]:
     """model.fit on the same graph, data, batch size and compile settings (no per-batch hooks),
     as a script runs it: on the main thread, or on a thread of its own (the main thread waiting
     for it, no event loop)."""
     if threaded:
         out: list = []
-        worker = threading.Thread(target=lambda: out.append(plain_fit(graph, data_cfg, training,
-                                                                       epochs)))
+        worker = threading.Thread(
+            target=lambda: out.append(plain_fit(graph, data_cfg, training, epochs))
+        )
         worker.start()
         worker.join()
         return out[0]
@@ -153,8 +155,16 @@ def plain_fit(graph, data_cfg, training: dict, epochs: int,
     compile_model(model, config, ds, cfg.output_map)
     x, y, val = fit_arrays(model, ds, cfg.input_map, cfg.output_map, set())
     clock = EpochClock()
-    model.fit(x, y, batch_size=config.batch_size, epochs=epochs, validation_data=val,
-              shuffle=config.shuffle, callbacks=[clock], verbose=0)
+    model.fit(
+        x,
+        y,
+        batch_size=config.batch_size,
+        epochs=epochs,
+        validation_data=val,
+        shuffle=config.shuffle,
+        callbacks=[clock],
+        verbose=0,
+    )
     # TensorFlow keeps each traced train step alive (see app.training.tf_leaks); drop this
     # baseline's, so its garbage does not slow down the GUI runs that follow.
     forget_custom_gradients(before)
@@ -170,8 +180,15 @@ def trainer_only(graph, data_cfg, training: dict, epochs: int, runs_dir: Path) -
 
     durations: list[float] = []
     ds = load_dataset(DataConfig.from_dict(data_cfg), build_model(graph))
-    Trainer(lambda: build_model(graph), ds, training, runs_dir, on_batch=lambda d: None,
-            on_epoch=lambda d: durations.append(d["duration_s"]), epochs=epochs).run()
+    Trainer(
+        lambda: build_model(graph),
+        ds,
+        training,
+        runs_dir,
+        on_batch=lambda d: None,
+        on_epoch=lambda d: durations.append(d["duration_s"]),
+        epochs=epochs,
+    ).run()
     return durations
 
 
@@ -197,8 +214,11 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=24)
     ap.add_argument("--stall-rounds", type=int, default=5)
-    ap.add_argument("--hook", action="store_true",
-                    help="also time the Trainer without a GUI (per-batch forwarding only)")
+    ap.add_argument(
+        "--hook",
+        action="store_true",
+        help="also time the Trainer without a GUI (per-batch forwarding only)",
+    )
     ap.add_argument("--runs", type=int, default=10, help="consecutive runs for RSS growth")
     args = ap.parse_args()
     qapp = QApplication.instance() or QApplication([])
@@ -244,57 +264,75 @@ def main() -> None:
             elif side == "hook":
                 times = trainer_only(doc.graph, data, training, args.epochs, tmp)
             else:
-                times, samples = plain_fit(doc.graph, data, training, args.epochs,
-                                           threaded=side == "thread")
+                times, samples = plain_fit(
+                    doc.graph, data, training, args.epochs, threaded=side == "thread"
+                )
             epochs[side] += times[1:]  # epoch 1 traces the train function
             by_round.setdefault(side, []).append(times[1:])
             medians[side] = statistics.median(times[1:])
         ratios.append(medians["plain"] / medians["gui"])
         shares.append(res.get("gui_cpu_share", float("nan")))
-        print(f"round {r + 1}: GUI {samples / medians['gui']:,.0f} samples/s ({res['batches']} "
-              f"batches plotted, redraw every {panel.plots.timer.interval()} ms, GUI thread busy "
-              f"{shares[-1]:.1%} of the time) | plain fit {samples / medians['plain']:,.0f} "
-              f"samples/s | on a thread {samples / medians['thread']:,.0f} samples/s | ratio "
-              f"{ratios[-1]:.3f}")
+        print(
+            f"round {r + 1}: GUI {samples / medians['gui']:,.0f} samples/s ({res['batches']} "
+            f"batches plotted, redraw every {panel.plots.timer.interval()} ms, GUI thread busy "
+            f"{shares[-1]:.1%} of the time) | plain fit {samples / medians['plain']:,.0f} "
+            f"samples/s | on a thread {samples / medians['thread']:,.0f} samples/s | ratio "
+            f"{ratios[-1]:.3f}"
+        )
     stalls = []
     for _ in range(args.stall_rounds):
         gui_run(panel, args.epochs, heartbeat)
         stalls.append(dict(heartbeat.by_phase))
     med = {k: statistics.median(v) for k, v in epochs.items() if v}
-    print(f"epochs pooled over {args.rounds} rounds: GUI median {med['gui'] * 1000:.1f} ms "
-          f"({samples / med['gui']:,.0f} samples/s), plain fit median {med['plain'] * 1000:.1f} "
-          f"ms ({samples / med['plain']:,.0f} samples/s)")
-    print(f"throughput ratio GUI / plain fit script (pooled median epochs): "
-          f"{med['plain'] / med['gui']:.3f}  (target >= 0.95); per round "
-          f"{min(ratios):.2f}-{max(ratios):.2f}; 95% interval {interval(by_round, 'plain')}")
-    print(f"throughput ratio from each side's fastest epoch (less sensitive to other load on "
-          f"the machine): {min(epochs['plain']) / min(epochs['gui']):.3f}")
+    print(
+        f"epochs pooled over {args.rounds} rounds: GUI median {med['gui'] * 1000:.1f} ms "
+        f"({samples / med['gui']:,.0f} samples/s), plain fit median {med['plain'] * 1000:.1f} "
+        f"ms ({samples / med['plain']:,.0f} samples/s)"
+    )
+    print(
+        f"throughput ratio GUI / plain fit script (pooled median epochs): "
+        f"{med['plain'] / med['gui']:.3f}  (target >= 0.95); per round "
+        f"{min(ratios):.2f}-{max(ratios):.2f}; 95% interval {interval(by_round, 'plain')}"
+    )
+    print(
+        f"throughput ratio from each side's fastest epoch (less sensitive to other load on "
+        f"the machine): {min(epochs['plain']) / min(epochs['gui']):.3f}"
+    )
     # The GUI trains on a worker thread; on this machine fit itself can run at another speed
     # there than on a script's main thread. This ratio is the live window's own cost.
-    print(f"stricter: GUI / the same plain fit on a worker thread with no GUI: "
-          f"{med['thread'] / med['gui']:.3f}, 95% interval {interval(by_round, 'thread')} "
-          f"(plain fit on a thread / on the main thread: "
-          f"{med['plain'] / med['thread']:.3f})")
+    print(
+        f"stricter: GUI / the same plain fit on a worker thread with no GUI: "
+        f"{med['thread'] / med['gui']:.3f}, 95% interval {interval(by_round, 'thread')} "
+        f"(plain fit on a thread / on the main thread: "
+        f"{med['plain'] / med['thread']:.3f})"
+    )
     print(f"GUI thread busy while training: median {statistics.median(shares):.1%} of the time")
     if "hook" in med:
-        print(f"for reference, the Trainer with per-batch forwarding but no GUI / plain fit: "
-              f"{med['plain'] / med['hook']:.3f}")
+        print(
+            f"for reference, the Trainer with per-batch forwarding but no GUI / plain fit: "
+            f"{med['plain'] / med['hook']:.3f}"
+        )
     if stalls:
-        worst = {k: max(s.get(k, 0.0) for s in stalls)
-                 for k in ("preparing", "training", "finishing")}
+        worst = {
+            k: max(s.get(k, 0.0) for s in stalls) for k in ("preparing", "training", "finishing")
+        }
         each = ", ".join(f"{s.get('training', 0.0):.0f}" for s in stalls)
-        print(f"longest event-loop stall while batches run ({args.stall_rounds} runs with a "
-              f"{HEARTBEAT_MS} ms heartbeat): {worst['training']:.0f} ms (target <= 100 ms; "
-              f"per run {each} ms); preparing {worst['preparing']:.0f} ms, finishing "
-              f"{worst['finishing']:.0f} ms")
+        print(
+            f"longest event-loop stall while batches run ({args.stall_rounds} runs with a "
+            f"{HEARTBEAT_MS} ms heartbeat): {worst['training']:.0f} ms (target <= 100 ms; "
+            f"per run {each} ms); preparing {worst['preparing']:.0f} ms, finishing "
+            f"{worst['finishing']:.0f} ms"
+        )
     if args.runs:
         gui_run(panel, 2)
         start = rss_mb()
         for _ in range(args.runs):
             gui_run(panel, 2)
         end = rss_mb()
-        print(f"RSS over {args.runs} consecutive GUI runs: {start:.0f} MB -> {end:.0f} MB "
-              f"(growth {end - start:+.0f} MB, target <= 100 MB)")
+        print(
+            f"RSS over {args.runs} consecutive GUI runs: {start:.0f} MB -> {end:.0f} MB "
+            f"(growth {end - start:+.0f} MB, target <= 100 MB)"
+        )
     panel.shutdown()
 
 

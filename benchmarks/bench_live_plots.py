@@ -28,15 +28,32 @@ import app.ui  # noqa: E402,F401  (Qt work-arounds first)
 
 
 def batch_dict(epoch: int, batch: int, steps: int, mean: float) -> dict:
-    return {"epoch": epoch, "batch": batch, "step": epoch * steps + batch + 1,
-            "steps_per_epoch": steps, "logs": {"loss": mean, "accuracy": 1 - mean / 3},
-            "lr": 1e-3, "samples_per_s": 9000.0, "eta_s": 1.0}
+    return {
+        "epoch": epoch,
+        "batch": batch,
+        "step": epoch * steps + batch + 1,
+        "steps_per_epoch": steps,
+        "logs": {"loss": mean, "accuracy": 1 - mean / 3},
+        "lr": 1e-3,
+        "samples_per_s": 9000.0,
+        "eta_s": 1.0,
+    }
 
 
 def epoch_dict(epoch: int, epochs: int, loss: float) -> dict:
-    return {"epoch": epoch, "epochs": epochs, "lr": 1e-3, "duration_s": 0.1,
-            "logs": {"loss": loss, "accuracy": 1 - loss / 3, "val_loss": loss * 1.1,
-                     "val_accuracy": 1 - loss / 2.8, "learning_rate": 1e-3}}
+    return {
+        "epoch": epoch,
+        "epochs": epochs,
+        "lr": 1e-3,
+        "duration_s": 0.1,
+        "logs": {
+            "loss": loss,
+            "accuracy": 1 - loss / 3,
+            "val_loss": loss * 1.1,
+            "val_accuracy": 1 - loss / 2.8,
+            "learning_rate": 1e-3,
+        },
+    }
 
 
 def run(plots, qapp, epochs: int, steps: int, per_tick: int) -> list[float]:
@@ -87,14 +104,20 @@ def main() -> None:
     for r in range(args.rounds):
         ticks = run(plots, qapp, args.epochs, args.steps, per_tick)
         all_ticks += ticks[2:]  # the first epoch creates the epoch plots
-        print(f"round {r + 1}: {len(ticks)} redraws, median {statistics.median(ticks):.1f} ms, "
-              f"max {max(ticks):.1f} ms of GUI-thread CPU per redraw")
+        print(
+            f"round {r + 1}: {len(ticks)} redraws, median {statistics.median(ticks):.1f} ms, "
+            f"max {max(ticks):.1f} ms of GUI-thread CPU per redraw"
+        )
     mean = statistics.fmean(all_ticks)
-    print(f"GUI-thread CPU per redraw: mean {mean:.1f} ms, median "
-          f"{statistics.median(all_ticks):.1f} ms, 90th percentile "
-          f"{statistics.quantiles(all_ticks, n=10)[-1]:.1f} ms, max {max(all_ticks):.1f} ms")
-    print(f"share of the GUI thread at one redraw every {args.tick_ms:.0f} ms: "
-          f"{mean / args.tick_ms * 100:.1f}%")
+    print(
+        f"GUI-thread CPU per redraw: mean {mean:.1f} ms, median "
+        f"{statistics.median(all_ticks):.1f} ms, 90th percentile "
+        f"{statistics.quantiles(all_ticks, n=10)[-1]:.1f} ms, max {max(all_ticks):.1f} ms"
+    )
+    print(
+        f"share of the GUI thread at one redraw every {args.tick_ms:.0f} ms: "
+        f"{mean / args.tick_ms * 100:.1f}%"
+    )
     plots.close()
 
 

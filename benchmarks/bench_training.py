@@ -66,8 +66,11 @@ class PlotBuffers:
 
 def plain_fit(ds: Dataset) -> float:
     model = make_model()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     clock = EpochClock()
     model.fit(ds.x["x"], ds.y["y"], batch_size=BATCH, epochs=EPOCHS, verbose=0, callbacks=[clock])
     n = ds.num_samples
@@ -78,11 +81,22 @@ def trainer_fit(ds: Dataset, runs_dir: str) -> tuple[float, int]:
     model = make_model()
     buffers = PlotBuffers()
     epochs: list[float] = []
-    cfg = TrainingConfig(epochs=EPOCHS, batch_size=BATCH, learning_rate=1e-3,
-                         losses={"digit": "sparse_categorical_crossentropy"},
-                         metrics={"digit": ["accuracy"]}, seed=None)
-    Trainer(model, ds, cfg, runs_dir, on_batch=buffers,
-            on_epoch=lambda d: epochs.append(d["duration_s"])).run()
+    cfg = TrainingConfig(
+        epochs=EPOCHS,
+        batch_size=BATCH,
+        learning_rate=1e-3,
+        losses={"digit": "sparse_categorical_crossentropy"},
+        metrics={"digit": ["accuracy"]},
+        seed=None,
+    )
+    Trainer(
+        model,
+        ds,
+        cfg,
+        runs_dir,
+        on_batch=buffers,
+        on_epoch=lambda d: epochs.append(d["duration_s"]),
+    ).run()
     n = ds.num_samples
     return n * (EPOCHS - 1) / sum(epochs[1:]), buffers.n
 
@@ -95,23 +109,31 @@ def rss_mb() -> float:
 def throughput(repeat: int, rounds: int) -> None:
     base = load_dataset(DataConfig(source="sklearn.digits", validation="none"))
     ds = Dataset(x={"x": np.tile(base.x["x"], (repeat, 1))}, y={"y": np.tile(base.y["y"], repeat)})
-    print(f"model 64-128-64-10, {ds.num_samples} samples, batch {BATCH}, "
-          f"{ds.num_samples // BATCH + 1} batches/epoch, {EPOCHS - 1} timed epochs per fit")
+    print(
+        f"model 64-128-64-10, {ds.num_samples} samples, batch {BATCH}, "
+        f"{ds.num_samples // BATCH + 1} batches/epoch, {EPOCHS - 1} timed epochs per fit"
+    )
     plain, ours = [], []
     with tempfile.TemporaryDirectory() as runs:
         for r in range(rounds):  # interleaved so both see the same machine load
             plain.append(plain_fit(ds))
             rate, batches = trainer_fit(ds, runs)
             ours.append(rate)
-            print(f"  round {r + 1}: plain fit {plain[-1]:9.0f} samples/s | Trainer + per-batch "
-                  f"forwarding {ours[-1]:9.0f} samples/s ({batches} batch dicts)")
+            print(
+                f"  round {r + 1}: plain fit {plain[-1]:9.0f} samples/s | Trainer + per-batch "
+                f"forwarding {ours[-1]:9.0f} samples/s ({batches} batch dicts)"
+            )
             release_memory()
     p, o = statistics.median(plain), statistics.median(ours)
-    print(f"median: plain model.fit {p:.0f} samples/s, Trainer {o:.0f} samples/s, "
-          f"ratio {o / p:.3f} (target >= 0.95)")
+    print(
+        f"median: plain model.fit {p:.0f} samples/s, Trainer {o:.0f} samples/s, "
+        f"ratio {o / p:.3f} (target >= 0.95)"
+    )
     # The machine may be shared: the best round of each is the least disturbed figure.
-    print(f"best:   plain model.fit {max(plain):.0f} samples/s, Trainer {max(ours):.0f} samples/s, "
-          f"ratio {max(ours) / max(plain):.3f}")
+    print(
+        f"best:   plain model.fit {max(plain):.0f} samples/s, Trainer {max(ours):.0f} samples/s, "
+        f"ratio {max(ours) / max(plain):.3f}"
+    )
 
 
 def memory(runs: int, clear: bool) -> None:
@@ -126,10 +148,12 @@ def memory(runs: int, clear: bool) -> None:
             release_memory(clear_session=clear)
             values.append(rss_mb())
     steps = ", ".join(f"{v:.0f}" for v in values)
-    print(f"RSS over {runs} runs{' (clear_session between runs)' if clear else ''}: "
-          f"before {values[0]:.0f} MB, after run 1 {values[1]:.0f} MB, after run {runs} "
-          f"{values[-1]:.0f} MB; growth runs 1->{runs}: {values[-1] - values[1]:+.1f} MB, "
-          f"total {values[-1] - values[0]:+.1f} MB (target <= 100 MB)\n  [{steps}]")
+    print(
+        f"RSS over {runs} runs{' (clear_session between runs)' if clear else ''}: "
+        f"before {values[0]:.0f} MB, after run 1 {values[1]:.0f} MB, after run {runs} "
+        f"{values[-1]:.0f} MB; growth runs 1->{runs}: {values[-1] - values[1]:+.1f} MB, "
+        f"total {values[-1] - values[0]:+.1f} MB (target <= 100 MB)\n  [{steps}]"
+    )
 
 
 def main() -> None:
@@ -137,8 +161,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=8, help="tile digits this many times")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--clear-session", action="store_true",
-                    help="also call keras.backend.clear_session between memory runs")
+    ap.add_argument(
+        "--clear-session",
+        action="store_true",
+        help="also call keras.backend.clear_session between memory runs",
+    )
     args = ap.parse_args()
     throughput(args.repeat, args.rounds)
     memory(args.runs, args.clear_session)

@@ -278,7 +278,8 @@ def test_training_a_bundled_example_leaves_it_as_shipped(monkeypatch, tmp_path, 
     runs = list((tmp_path / "data" / "LayerLoom" / "example_runs" / "digits_mlp").iterdir())
     assert len(runs) == 1 and (runs[0] / "history.csv").is_file()
     assert not (example.parent / "digits_mlp_runs").exists() or all(
-        r.name != runs[0].name for r in (example.parent / "digits_mlp_runs").iterdir())
+        r.name != runs[0].name for r in (example.parent / "digits_mlp_runs").iterdir()
+    )
 
 
 @pytest.mark.parametrize(

@@ -85,5 +85,3 @@ class BuildWalker(Walker):
             )
         model.trainable = owner.trainable
         return model
-
-

@@ -42,12 +42,12 @@ class DataCode:
                 raise DataError("Choose the separate validation data in the data settings.")
             reader.write(fn["read_validation_data"], vs["source"], vs.get("options") or {})
         if config.validation == "source" and not src.has_test_set:
-            raise DataError(f"'{src.title}' has no test set of its own; choose a validation "
-                            f"split.")
+            raise DataError(f"'{src.title}' has no test set of its own; choose a validation split.")
         if config.target == "inputs":
             y_names = list(x_names)
         self.has_validation = config.validation in ("source", "separate") or (
-            config.validation == "split" and config.validation_split > 0)
+            config.validation == "split" and config.validation_split > 0
+        )
         self.functions.append(self._load_data(x_names, y_names))
 
     def sample(self) -> Any:
@@ -103,11 +103,15 @@ class DataCode:
             lines.append("    x_val = y_val = None")
         if c.normalization != "none":
             if c.normalization == "standard":
-                stats = ["shift = arr.mean(axis=axes, keepdims=True)",
-                         "scale = arr.std(axis=axes, keepdims=True)"]
+                stats = [
+                    "shift = arr.mean(axis=axes, keepdims=True)",
+                    "scale = arr.std(axis=axes, keepdims=True)",
+                ]
             else:
-                stats = ["shift = arr.min(axis=axes, keepdims=True)",
-                         "scale = arr.max(axis=axes, keepdims=True) - shift"]
+                stats = [
+                    "shift = arr.min(axis=axes, keepdims=True)",
+                    "scale = arr.max(axis=axes, keepdims=True) - shift",
+                ]
             lines += [
                 "    for name, arr in list(x.items()):  # float inputs, training statistics",
                 "        if not np.issubdtype(arr.dtype, np.floating):",
@@ -123,7 +127,7 @@ class DataCode:
             lines += [
                 '    y = {k: v.astype("float32") for k, v in x.items()}  # reconstruct the inputs',
                 '    y_val = None if x_val is None else {k: v.astype("float32") for k, v in '
-                'x_val.items()}',
+                "x_val.items()}",
             ]
         lines += self._mapping(x_names, y_names)
         return lines
@@ -140,8 +144,9 @@ class DataCode:
         if [n for n, _ in ins if n not in xmap]:
             raise DataError(" ".join(problems).replace(" (0,)", ""))
         xs = [Atom(f'xs[{q(xmap[n])}].astype("{d}")') for n, d in ins]
-        x_expr: Expr = xs[0] if len(xs) == 1 else DictDisplay(
-            [(literal(n), e) for (n, _), e in zip(ins, xs)])
+        x_expr: Expr = (
+            xs[0] if len(xs) == 1 else DictDisplay([(literal(n), e) for (n, _), e in zip(ins, xs)])
+        )
         ys = [Atom(f"ys[{q(ymap[n])}]" if n in ymap else "None") for n in outs]
         y_expr: Expr = Atom("None") if not ymap else ys[0] if len(ys) == 1 else Seq(ys)
         out = ["", "    def model_arrays(xs, ys):"]
@@ -210,16 +215,20 @@ class _Reader:
         args = "" if src.image else f"num_words={int(o['num_words'])}"
         lines = [f"    (x, y), (x_test, y_test) = keras.datasets.{src.name}.load_data({args})"]
         if src.image:
-            lines += ["    if x.ndim == 3:  # one grey channel",
-                      "        x, x_test = x[..., None], x_test[..., None]"]
+            lines += [
+                "    if x.ndim == 3:  # one grey channel",
+                "        x, x_test = x[..., None], x_test[..., None]",
+            ]
             if o.get("scale"):
-                lines.append('    x, x_test = x.astype("float32") / 255.0, '
-                             'x_test.astype("float32") / 255.0')
+                lines.append(
+                    '    x, x_test = x.astype("float32") / 255.0, x_test.astype("float32") / 255.0'
+                )
         else:
             m = int(o["maxlen"])
             lines.append(f'    x = keras.utils.pad_sequences(x, maxlen={m}, dtype="int32")')
-            lines.append(f'    x_test = keras.utils.pad_sequences(x_test, maxlen={m}, '
-                         f'dtype="int32")')
+            lines.append(
+                f'    x_test = keras.utils.pad_sequences(x_test, maxlen={m}, dtype="int32")'
+            )
         lines += [
             '    y, y_test = y.reshape(-1).astype("int64"), y_test.reshape(-1).astype("int64")',
             '    return {"x": x}, {"y": y}, {"x": x_test}, {"y": y_test}',
@@ -245,8 +254,7 @@ class _Reader:
             names["y"] = [v for v in names["y"] if v in keys]
 
         def pick(arrays: list[str], as_names: list[str]) -> str:
-            items = [f"{q(a)}: data[{q(b)}]"
-                     for a, b in zip(as_names, arrays)]
+            items = [f"{q(a)}: data[{q(b)}]" for a, b in zip(as_names, arrays)]
             return "{" + ", ".join(items) + "}" if arrays else "None"
 
         lines = [
@@ -276,8 +284,11 @@ class _Reader:
             '    header = [h.strip() or f"column_{i}" for i, h in enumerate(rows[0])]',
             "    cols = {h: [r[i].strip() for r in rows[1:]] for i, h in enumerate(header)}",
             f"    target = {q(o['target'])}" if o.get("target") else "    target = header[-1]",
-            *(render(literal(list(o["features"])), "    ", "features = ") if o.get("features")
-              else ["    features = [h for h in header if h != target]"]),
+            *(
+                render(literal(list(o["features"])), "    ", "features = ")
+                if o.get("features")
+                else ["    features = [h for h in header if h != target]"]
+            ),
             '    missing = {"", "na", "nan", "null", "none", "?", "n/a"}',
             "    keep = [i for i, v in enumerate(cols[target]) if v.lower() not in missing]",
             "    cols = {h: [c[i] for i in keep] for h, c in cols.items()}",
@@ -301,8 +312,11 @@ class _Reader:
             "        mode = max(cats, key=present.count)  # text: missing values get the most common",
             "        codes = np.array([cats.index(mode if v.lower() in missing else v) "
             "for v in cols[name]])",
-            ("        blocks.append(np.eye(len(cats))[codes])" if onehot else
-             "        blocks.append(codes.reshape(-1, 1).astype(\"float32\"))"),
+            (
+                "        blocks.append(np.eye(len(cats))[codes])"
+                if onehot
+                else '        blocks.append(codes.reshape(-1, 1).astype("float32"))'
+            ),
             '    x = np.concatenate(blocks, axis=1).astype("float32")',
             "    nums = numbers(cols[target])",
         ]
@@ -384,8 +398,11 @@ class _Reader:
             if act == "softmax":
                 units = int(t.shape[-1])
                 ids = f"rng.integers(0, {units}, size={shape(t, True)})"
-                expr = (f'{ids}.astype("int64")' if o.get("labels", "sparse") == "sparse"
-                        else f'np.eye({units}, dtype="float32")[{ids}]')
+                expr = (
+                    f'{ids}.astype("int64")'
+                    if o.get("labels", "sparse") == "sparse"
+                    else f'np.eye({units}, dtype="float32")[{ids}]'
+                )
             elif act == "sigmoid":
                 expr = f'(rng.random({shape(t)}) < 0.5).astype("float32")'
             else:

@@ -38,9 +38,17 @@ class TrainingCode:
             return
         for module in ("np", "os", "importlib"):
             names.taken.add(module)
-        self.fn = {k: names.new(k) for k in ("read_data", "read_validation_data", "load_data",
-                                             "learning_rate_table", "class_sample_weights",
-                                             "train")}
+        self.fn = {
+            k: names.new(k)
+            for k in (
+                "read_data",
+                "read_validation_data",
+                "load_data",
+                "learning_rate_table",
+                "class_sample_weights",
+                "train",
+            )
+        }
         try:
             self._write(graph, project)
         except LayerLoomError as exc:
@@ -100,12 +108,15 @@ class TrainingCode:
             compile_kwargs.append(("loss_weights", _per_output(names, weights)))
         if any(metrics.get(n) for n in names):
             compile_kwargs.append(
-                ("metrics", _per_output(names, {n: literal(list(metrics.get(n, []))) for n in names}))
+                (
+                    "metrics",
+                    _per_output(names, {n: literal(list(metrics.get(n, []))) for n in names}),
+                )
             )
         if config.jit_compile:
             compile_kwargs.append(("jit_compile", literal(True)))
         body = [
-            "    \"\"\"Compile and fit with the project's training settings; returns the History.\"\"\"",
+            '    """Compile and fit with the project\'s training settings; returns the History."""',
             f"    (x, y), validation = {self.fn['load_data']}()",
             *render(Call(Atom("model.compile"), kwargs=compile_kwargs), "    "),
         ]
@@ -120,15 +131,31 @@ class TrainingCode:
         by_output = config.class_weights_by_output(names)
         if by_output and len(names) == 1:
             cw = by_output[names[0]]
-            fit_kwargs.append(("class_weight", DictDisplay(
-                [(literal(k), literal(v)) for k, v in sorted(cw.items())])))
+            fit_kwargs.append(
+                (
+                    "class_weight",
+                    DictDisplay([(literal(k), literal(v)) for k, v in sorted(cw.items())]),
+                )
+            )
         elif by_output:  # Keras' class_weight takes one output: weigh samples per output
             self.functions.append(self._sample_weights_function())
-            table = DictDisplay([(literal(n), DictDisplay(
-                [(literal(k), literal(v)) for k, v in sorted(by_output[n].items())]))
-                for n in names if n in by_output])
-            body += render(Call(Atom(self.fn["class_sample_weights"]),
-                                [Atom("y"), literal(names), table]), "    ", "sample_weight = ")
+            table = DictDisplay(
+                [
+                    (
+                        literal(n),
+                        DictDisplay(
+                            [(literal(k), literal(v)) for k, v in sorted(by_output[n].items())]
+                        ),
+                    )
+                    for n in names
+                    if n in by_output
+                ]
+            )
+            body += render(
+                Call(Atom(self.fn["class_sample_weights"]), [Atom("y"), literal(names), table]),
+                "    ",
+                "sample_weight = ",
+            )
             fit_kwargs.append(("sample_weight", Atom("sample_weight")))
         if callbacks or self.tensorboard is not None:
             if any(c.class_name in FILE_CALLBACKS for c in config.callbacks if c.enabled):
@@ -140,8 +167,9 @@ class TrainingCode:
                 body.append('    if importlib.util.find_spec("tensorboard") is not None:')
                 body += render(self.tensorboard, "        ", "callbacks.append(", ")")
             fit_kwargs.append(("callbacks", Atom("callbacks")))
-        body += render(Call(Atom("model.fit"), [Atom("x"), Atom("y")], fit_kwargs), "    ",
-                       "return ")
+        body += render(
+            Call(Atom("model.fit"), [Atom("x"), Atom("y")], fit_kwargs), "    ", "return "
+        )
         return [f"def {self.fn['train']}(model):", *body]
 
     def _optimizer(self, config: Any) -> Expr:
@@ -158,10 +186,13 @@ class TrainingCode:
             params = dict(config.lr_schedule.get("params", {}))
             if sched != "PiecewiseConstantDecay":
                 params.setdefault("initial_learning_rate", config.learning_rate)
-            lr = Call(Atom(f"keras.optimizers.schedules.{sched}"),
-                      kwargs=[(k, literal(v)) for k, v in params.items()])
-        kwargs = [("learning_rate", lr)] + [(k, literal(v)) for k, v in
-                                            config.optimizer_params.items()]
+            lr = Call(
+                Atom(f"keras.optimizers.schedules.{sched}"),
+                kwargs=[(k, literal(v)) for k, v in params.items()],
+            )
+        kwargs = [("learning_rate", lr)] + [
+            (k, literal(v)) for k, v in config.optimizer_params.items()
+        ]
         return Call(Atom(f"keras.optimizers.{name}"), kwargs=kwargs)
 
     def _callbacks(self, config: Any, has_validation: bool) -> list[Expr]:
@@ -183,7 +214,10 @@ class TrainingCode:
             if name == "ModelCheckpoint":
                 path = _in_output(params.pop("filename", None), "best.keras")
                 mode = params.pop("mode", "auto")
-                kw = [("monitor", literal(params.pop("monitor"))), ("save_best_only", literal(True))]
+                kw = [
+                    ("monitor", literal(params.pop("monitor"))),
+                    ("save_best_only", literal(True)),
+                ]
                 if mode != "auto":
                     kw.append(("mode", literal(mode)))
                 out.append(Call(Atom("keras.callbacks.ModelCheckpoint"), [path], kw))
@@ -194,8 +228,13 @@ class TrainingCode:
                 step_table(table)  # the same checks as training
                 self.functions.append(self._lr_table(table))
                 kw = [(k, literal(v)) for k, v in params.items()]
-                out.append(Call(Atom("keras.callbacks.LearningRateScheduler"),
-                                [Atom(self.fn["learning_rate_table"])], kw))
+                out.append(
+                    Call(
+                        Atom("keras.callbacks.LearningRateScheduler"),
+                        [Atom(self.fn["learning_rate_table"])],
+                        kw,
+                    )
+                )
             elif name == "CSVLogger":
                 path = _in_output(params.pop("filename", None), "training_log.csv")
                 kw = [(k, literal(v)) for k, v in params.items()]
@@ -217,7 +256,7 @@ class TrainingCode:
             "",
             "    def weights(targets, table):",
             "        labels = np.asarray(targets)",
-            "        if labels.ndim >= 2 and labels.shape[-1] > 1 and labels.dtype.kind not in \"iu\":",
+            '        if labels.ndim >= 2 and labels.shape[-1] > 1 and labels.dtype.kind not in "iu":',
             "            labels = labels.argmax(axis=-1)  # one-hot rows",
             '        labels = np.rint(labels).astype("int64").reshape(len(labels))',
             '        out = np.ones(len(labels), dtype="float32")',
@@ -249,8 +288,11 @@ class TrainingCode:
 
 
 def _has_settings(project: Any) -> bool:
-    return project is not None and getattr(project, "training", None) is not None and (
-        getattr(project, "data", None) is not None)
+    return (
+        project is not None
+        and getattr(project, "training", None) is not None
+        and (getattr(project, "data", None) is not None)
+    )
 
 
 def _in_output(name: Any, default: str) -> Expr:
@@ -279,8 +321,9 @@ def _loss_expr(name: str, params: dict | None, activation: str) -> Expr:
     cls, params = loss_settings(name, params, activation)
     if not params:
         return literal(name)
-    return Call(Atom(f"keras.losses.{cls.__name__}"), kwargs=[(k, literal(v)) for k, v in
-                                                            params.items()])
+    return Call(
+        Atom(f"keras.losses.{cls.__name__}"), kwargs=[(k, literal(v)) for k, v in params.items()]
+    )
 
 
 def _one_line(text: str) -> str:

@@ -162,8 +162,10 @@ class _Importer:
             call, owner = calls[key], owners[key[0]]
             self._claim(call.op, model)
             if call.op_node is not None:  # a keras.ops call: each call is its own node
-                name = call.op.name if owner is call else graph.unique_name(
-                    f"{call.op.name}_call{call.index + 1}", exclude=taken
+                name = (
+                    call.op.name
+                    if owner is call
+                    else graph.unique_name(f"{call.op.name}_call{call.index + 1}", exclude=taken)
                 )
                 taken.add(name)
                 node = Node(new_id(), call.op_node[0], name, params=call.op_node[1])

@@ -23,7 +23,8 @@ class SklearnSource(DataSource):
         self.images = images
         self.options = (
             (OptionSpec("scale", "bool", True, help="Divide pixel values (0..16) by 16."),)
-            if name == "digits" else ()
+            if name == "digits"
+            else ()
         )
 
     def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
@@ -45,9 +46,15 @@ class SklearnSource(DataSource):
             y = np.asarray(bunch.target, dtype=np.float32).reshape(-1, 1)
             class_names = {}
         features = [str(f) for f in getattr(bunch, "feature_names", [])]
-        return Dataset(x={"x": x}, y={"y": y}, task=self.task, class_names=class_names,
-                       feature_names=[] if self.images else features, title=self.title,
-                       notes=notes)
+        return Dataset(
+            x={"x": x},
+            y={"y": y},
+            task=self.task,
+            class_names=class_names,
+            feature_names=[] if self.images else features,
+            title=self.title,
+            notes=notes,
+        )
 
 
 for _args in (

@@ -9,10 +9,18 @@ import numpy as np
 
 from app.data.dataset import DataError, Dataset
 
-SPARSE_LOSSES = {"sparse_categorical_crossentropy", "sparsecategoricalcrossentropy",
-                 "sparse_categorical_focal_crossentropy"}
-ONEHOT_LOSSES = {"categorical_crossentropy", "categoricalcrossentropy",
-                 "categorical_focal_crossentropy", "categorical_hinge", "kl_divergence"}
+SPARSE_LOSSES = {
+    "sparse_categorical_crossentropy",
+    "sparsecategoricalcrossentropy",
+    "sparse_categorical_focal_crossentropy",
+}
+ONEHOT_LOSSES = {
+    "categorical_crossentropy",
+    "categoricalcrossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "kl_divergence",
+}
 
 
 def _shape(t: Any) -> tuple:
@@ -29,8 +37,13 @@ def model_outputs(model: Any) -> list[tuple[str, tuple, str]]:
     return [(n, _shape(t), str(t.dtype)) for n, t in zip(model.output_names, model.outputs)]
 
 
-def resolve_names(kind: str, names: list[str], arrays: dict[str, np.ndarray],
-             mapping: dict[str, str], problems: list[str]) -> dict[str, str]:
+def resolve_names(
+    kind: str,
+    names: list[str],
+    arrays: dict[str, np.ndarray],
+    mapping: dict[str, str],
+    problems: list[str],
+) -> dict[str, str]:
     """model name -> array name; problems get a sentence for each name without data."""
     out = {}
     for name in names:
@@ -38,8 +51,10 @@ def resolve_names(kind: str, names: list[str], arrays: dict[str, np.ndarray],
             if mapping[name] in arrays:
                 out[name] = mapping[name]
             else:
-                problems.append(f"{kind} '{name}' is mapped to the array '{mapping[name]}', which "
-                                f"the data does not have (it has {_list(arrays)}).")
+                problems.append(
+                    f"{kind} '{name}' is mapped to the array '{mapping[name]}', which "
+                    f"the data does not have (it has {_list(arrays)})."
+                )
         elif name in arrays:
             out[name] = name
         elif len(names) == 1 and len(arrays) == 1:
@@ -53,11 +68,15 @@ def resolve_names(kind: str, names: list[str], arrays: dict[str, np.ndarray],
         if name in mapping:
             continue
         if arrays:
-            problems.append(f"{kind} '{name}' has no data: the data has {_list(arrays)}; "
-                            f"map one of them to '{name}' in the data settings.")
+            problems.append(
+                f"{kind} '{name}' has no data: the data has {_list(arrays)}; "
+                f"map one of them to '{name}' in the data settings."
+            )
         else:
-            problems.append(f"{kind} '{name}' has no data: the dataset has no "
-                            f"{'targets' if kind == 'Output' else 'inputs'}.")
+            problems.append(
+                f"{kind} '{name}' has no data: the dataset has no "
+                f"{'targets' if kind == 'Output' else 'inputs'}."
+            )
     return out
 
 
@@ -67,7 +86,8 @@ def _list(arrays: dict) -> str:
 
 def _fits(expected: tuple, actual: tuple) -> bool:
     return len(expected) == len(actual) and all(
-        e is None or e == a for e, a in zip(expected[1:], actual[1:]))
+        e is None or e == a for e, a in zip(expected[1:], actual[1:])
+    )
 
 
 def _check_input(name: str, shape: tuple, dtype: str, arr: np.ndarray, problems: list[str]):
@@ -75,18 +95,22 @@ def _check_input(name: str, shape: tuple, dtype: str, arr: np.ndarray, problems:
         problems.append(f"Input '{name}' gets data of type {arr.dtype}; it must be numbers.")
         return
     if not _fits(shape, arr.shape):
-        problems.append(f"Input '{name}' expects shape {shape} but the data has shape "
-                        f"{tuple(arr.shape)}.")
+        problems.append(
+            f"Input '{name}' expects shape {shape} but the data has shape {tuple(arr.shape)}."
+        )
     if "int" in dtype and not np.issubdtype(arr.dtype, np.integer):
         if arr.size and not np.all(np.mod(arr, 1) == 0):
-            problems.append(f"Input '{name}' expects whole-number ids ({dtype}) but the data "
-                            f"holds fractional values.")
+            problems.append(
+                f"Input '{name}' expects whole-number ids ({dtype}) but the data "
+                f"holds fractional values."
+            )
     if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
         problems.append(f"Input '{name}': the data contains NaN or infinite values.")
 
 
-def _check_output(name: str, shape: tuple, arr: np.ndarray, loss: str | None,
-                  n_classes: int, problems: list[str]):
+def _check_output(
+    name: str, shape: tuple, arr: np.ndarray, loss: str | None, n_classes: int, problems: list[str]
+):
     """Shapes of targets vs outputs, class ids vs units, and sparse vs one-hot losses."""
     loss = (loss or "").lower()
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
@@ -95,46 +119,64 @@ def _check_output(name: str, shape: tuple, arr: np.ndarray, loss: str | None,
     if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
         problems.append(f"Output '{name}': the targets contain NaN or infinite values.")
     units = shape[-1] if len(shape) >= 2 else None
-    wrong_shape = (f"Output '{name}' gives shape {shape} but the targets have shape "
-                   f"{tuple(arr.shape)}.")
+    wrong_shape = (
+        f"Output '{name}' gives shape {shape} but the targets have shape {tuple(arr.shape)}."
+    )
     if _fits(shape, arr.shape):  # targets shaped like the output (one-hot, regression, images)
         if units and units > 1 and loss in SPARSE_LOSSES:
-            problems.append(f"Output '{name}': the loss {loss} needs class ids but the data "
-                            f"gives one-hot rows; use categorical_crossentropy.")
+            problems.append(
+                f"Output '{name}': the loss {loss} needs class ids but the data "
+                f"gives one-hot rows; use categorical_crossentropy."
+            )
         if units == 1 and n_classes > 2:
-            problems.append(f"Output '{name}' has 1 unit but the data has {n_classes} classes; "
-                            f"use {n_classes} units with softmax.")
+            problems.append(
+                f"Output '{name}' has 1 unit but the data has {n_classes} classes; "
+                f"use {n_classes} units with softmax."
+            )
         return
     lead = shape[:-1]
     sparse = (arr.ndim == len(shape) - 1 and _fits(lead, arr.shape)) or (
-        arr.ndim == len(shape) and arr.shape[-1] == 1 and _fits(lead, arr.shape[:-1]))
+        arr.ndim == len(shape) and arr.shape[-1] == 1 and _fits(lead, arr.shape[:-1])
+    )
     if not sparse or len(shape) < 2:
         if units == 1 and n_classes > 2:
-            problems.append(f"Output '{name}' has 1 unit but the data has {n_classes} classes; "
-                            f"use {n_classes} units with softmax.")
+            problems.append(
+                f"Output '{name}' has 1 unit but the data has {n_classes} classes; "
+                f"use {n_classes} units with softmax."
+            )
         else:
             problems.append(wrong_shape)
         return
     if units == 1:
         if n_classes > 2:
-            problems.append(f"Output '{name}' has 1 unit but the data has {n_classes} classes; "
-                            f"use {n_classes} units with softmax.")
+            problems.append(
+                f"Output '{name}' has 1 unit but the data has {n_classes} classes; "
+                f"use {n_classes} units with softmax."
+            )
         return  # (N,) targets for a single unit: Keras squeezes them
     if arr.size and not np.all(np.mod(arr, 1) == 0):
         problems.append(wrong_shape[:-1] + " (one number per sample, not class ids).")
         return
     top = max(int(arr.max()) + 1 if arr.size else 0, n_classes)
     if units is not None and top > units:
-        problems.append(f"Output '{name}' has {units} units but the data has {top} classes; "
-                        f"set its units to {top}.")
+        problems.append(
+            f"Output '{name}' has {units} units but the data has {top} classes; "
+            f"set its units to {top}."
+        )
     if loss in ONEHOT_LOSSES:
-        problems.append(f"Output '{name}': the loss {loss} needs one-hot targets but the data "
-                        f"gives class ids; use sparse_categorical_crossentropy.")
+        problems.append(
+            f"Output '{name}': the loss {loss} needs one-hot targets but the data "
+            f"gives class ids; use sparse_categorical_crossentropy."
+        )
 
 
-def check_compatibility(model: Any, dataset: Dataset, input_map: dict[str, str] | None = None,
-                        output_map: dict[str, str] | None = None,
-                        losses: dict[str, str] | None = None) -> list[str]:
+def check_compatibility(
+    model: Any,
+    dataset: Dataset,
+    input_map: dict[str, str] | None = None,
+    output_map: dict[str, str] | None = None,
+    losses: dict[str, str] | None = None,
+) -> list[str]:
     """Every mismatch between the data and the model, as plain sentences (empty: it fits).
 
     Checks missing inputs/outputs, shapes, dtypes, class counts vs output units, sample counts,
@@ -144,8 +186,9 @@ def check_compatibility(model: Any, dataset: Dataset, input_map: dict[str, str] 
     ins, outs = model_inputs(model), model_outputs(model)
     xmap = resolve_names("Input", [n for n, _, _ in ins], dataset.x, input_map or {}, problems)
     skip = {n for n, v in (losses or {}).items() if v in ("", "none", None)}
-    ymap = resolve_names("Output", [n for n, _, _ in outs if n not in skip], dataset.y,
-                    output_map or {}, problems)
+    ymap = resolve_names(
+        "Output", [n for n, _, _ in outs if n not in skip], dataset.y, output_map or {}, problems
+    )
     splits = [(dataset.x, dataset.y, "training")]
     if dataset.x_val is not None:
         splits.append((dataset.x_val, dataset.y_val or {}, "validation"))
@@ -176,9 +219,13 @@ def check_compatibility(model: Any, dataset: Dataset, input_map: dict[str, str] 
     return problems
 
 
-def fit_arrays(model: Any, dataset: Dataset, input_map: dict[str, str] | None = None,
-               output_map: dict[str, str] | None = None,
-               skip_outputs: set[str] | frozenset = frozenset()) -> tuple[Any, Any, Any]:
+def fit_arrays(
+    model: Any,
+    dataset: Dataset,
+    input_map: dict[str, str] | None = None,
+    output_map: dict[str, str] | None = None,
+    skip_outputs: set[str] | frozenset = frozenset(),
+) -> tuple[Any, Any, Any]:
     """(x, y, validation_data) for model.fit, keyed by the model's input/output names.
 
     Single-input / single-output models get plain arrays; multi-output models with list outputs

@@ -58,8 +58,10 @@ class Dataset:
 
     def check(self) -> None:
         """DataError unless every array of a split has the same number of samples."""
-        for split, arrays in (("training", {**self.x, **self.y}),
-                              ("validation", {**(self.x_val or {}), **(self.y_val or {})})):
+        for split, arrays in (
+            ("training", {**self.x, **self.y}),
+            ("validation", {**(self.x_val or {}), **(self.y_val or {})}),
+        ):
             counts = {k: len(v) for k, v in arrays.items()}
             if len(set(counts.values())) > 1:
                 text = ", ".join(f"'{k}' has {n}" for k, n in counts.items())
@@ -69,7 +71,10 @@ class Dataset:
         """Plain description for the data panel: shapes, dtypes, class balance, notes."""
 
         def describe(arrays: dict[str, np.ndarray] | None) -> dict[str, Any]:
-            return {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in (arrays or {}).items()}
+            return {
+                k: {"shape": list(v.shape), "dtype": str(v.dtype)}
+                for k, v in (arrays or {}).items()
+            }
 
         balance = {}
         for name, labels in self.class_names.items():
@@ -152,16 +157,24 @@ class DataConfig:
         norm = data.get("normalization", base.normalization)
         target = data.get("target", base.target)
         if val not in VALIDATION_MODES:
-            raise DataError(f"Unknown validation mode {val!r}; use one of {', '.join(VALIDATION_MODES)}.")
+            raise DataError(
+                f"Unknown validation mode {val!r}; use one of {', '.join(VALIDATION_MODES)}."
+            )
         if norm not in NORMALIZATIONS:
-            raise DataError(f"Unknown normalisation {norm!r}; use one of {', '.join(NORMALIZATIONS)}.")
+            raise DataError(
+                f"Unknown normalisation {norm!r}; use one of {', '.join(NORMALIZATIONS)}."
+            )
         if target not in ("labels", "inputs"):
             raise DataError(f"Unknown target {target!r}; use 'labels' or 'inputs'.")
         split = data.get("validation_split", base.validation_split)
-        if isinstance(split, bool) or not isinstance(split, int | float) or not (
-            math.isfinite(split) and 0 <= split < 1
+        if (
+            isinstance(split, bool)
+            or not isinstance(split, int | float)
+            or not (math.isfinite(split) and 0 <= split < 1)
         ):
-            raise DataError(f"The validation split must be a number from 0 to 0.99, got {split!r:.40}.")
+            raise DataError(
+                f"The validation split must be a number from 0 to 0.99, got {split!r:.40}."
+            )
         vs = data.get("validation_source")
         if vs is not None and not (isinstance(vs, dict) and isinstance(vs.get("source"), str)):
             raise DataError("The separate validation data must name a source.")
@@ -175,10 +188,14 @@ class DataConfig:
             seed=_int(data.get("seed", base.seed), "seed"),
             max_samples=_int(data.get("max_samples", base.max_samples), "sample limit"),
             target=target,
-            input_map={_str(k, "input name"): _str(v, "array name")
-                       for k, v in _dict(data.get("input_map", {}), "input map").items()},
-            output_map={_str(k, "output name"): _str(v, "array name")
-                        for k, v in _dict(data.get("output_map", {}), "output map").items()},
+            input_map={
+                _str(k, "input name"): _str(v, "array name")
+                for k, v in _dict(data.get("input_map", {}), "input map").items()
+            },
+            output_map={
+                _str(k, "output name"): _str(v, "array name")
+                for k, v in _dict(data.get("output_map", {}), "output map").items()
+            },
         )
 
 

@@ -28,8 +28,10 @@ def _open(path: str | Path):
     try:
         return np.load(p, allow_pickle=False)  # pickles could run code: never allowed
     except ValueError as exc:
-        raise DataError(f"{p.name} holds Python objects (pickles), which LayerLoom does not "
-                        f"load for safety. Save plain numeric arrays instead.") from exc
+        raise DataError(
+            f"{p.name} holds Python objects (pickles), which LayerLoom does not "
+            f"load for safety. Save plain numeric arrays instead."
+        ) from exc
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         raise DataError(f"{p.name} is not a readable NumPy file: {exc}") from exc
 
@@ -79,8 +81,10 @@ class NumpySource(DataSource):
                 def pick(names: list[str]) -> dict[str, np.ndarray]:
                     missing = [n for n in names if n not in keys]
                     if missing:
-                        raise DataError(f"{Path(path).name} has no array '{missing[0]}'. "
-                                        f"Its arrays: {', '.join(keys)}.")
+                        raise DataError(
+                            f"{Path(path).name} has no array '{missing[0]}'. "
+                            f"Its arrays: {', '.join(keys)}."
+                        )
                     return {n: data[n] for n in names}
 
                 x = pick(_names(self.option(options, "x"), "input arrays"))
@@ -88,14 +92,22 @@ class NumpySource(DataSource):
                 # The default target name "y" is optional: without it the data is unlabelled.
                 y = pick([n for n in ynames if n in keys or options.get("y")])
                 # Validation arrays are listed in the same order and take the training names.
-                x_val = _rename(pick(_names(self.option(options, "x_val"), "validation inputs")),
-                                list(x), "validation inputs")
-                y_val = _rename(pick(_names(self.option(options, "y_val"), "validation targets")),
-                                list(y), "validation targets")
+                x_val = _rename(
+                    pick(_names(self.option(options, "x_val"), "validation inputs")),
+                    list(x),
+                    "validation inputs",
+                )
+                y_val = _rename(
+                    pick(_names(self.option(options, "y_val"), "validation targets")),
+                    list(y),
+                    "validation targets",
+                )
         for arrays in (x, y, x_val or {}, y_val or {}):
             for k, v in arrays.items():
                 if not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
-                    raise DataError(f"Array '{k}' has dtype {v.dtype}; only numbers can train a model.")
+                    raise DataError(
+                        f"Array '{k}' has dtype {v.dtype}; only numbers can train a model."
+                    )
         task = self.option(options, "task")
         class_names: dict[str, list[str]] = {}
         if task in ("auto", "classification"):
@@ -104,16 +116,24 @@ class NumpySource(DataSource):
                 if n:
                     class_names[k] = [str(i) for i in range(n)]
             task = "classification" if class_names else ("regression" if y else "reconstruction")
-        return Dataset(x=x, y=y, x_val=x_val, y_val=y_val, task=task, class_names=class_names,
-                       title=Path(path).name)
+        return Dataset(
+            x=x,
+            y=y,
+            x_val=x_val,
+            y_val=y_val,
+            task=task,
+            class_names=class_names,
+            title=Path(path).name,
+        )
 
 
 def _rename(arrays: dict[str, np.ndarray], names: list[str], what: str):
     if not arrays:
         return None
     if len(arrays) != len(names):
-        raise DataError(f"Choose as many {what} as training arrays ({len(names)}), in the same "
-                        f"order.")
+        raise DataError(
+            f"Choose as many {what} as training arrays ({len(names)}), in the same order."
+        )
     return dict(zip(names, arrays.values()))
 
 
@@ -152,22 +172,33 @@ class ImageFolderSource(DataSource):
         if not str(path) or not path.is_dir():
             raise DataError(f"The image folder '{path}' does not exist.")
         size = self.option(options, "image_size")
-        if not (isinstance(size, list | tuple) and len(size) == 2 and all(
-                isinstance(s, int) and s > 0 for s in size)):
+        if not (
+            isinstance(size, list | tuple)
+            and len(size) == 2
+            and all(isinstance(s, int) and s > 0 for s in size)
+        ):
             raise DataError("The image size must be two whole numbers: height and width.")
         import keras
 
         try:
             ds = keras.utils.image_dataset_from_directory(
-                str(path), labels="inferred", label_mode="int", batch_size=None,
-                image_size=tuple(size), color_mode=self.option(options, "color_mode"),
-                shuffle=False, verbose=False)
+                str(path),
+                labels="inferred",
+                label_mode="int",
+                batch_size=None,
+                image_size=tuple(size),
+                color_mode=self.option(options, "color_mode"),
+                shuffle=False,
+                verbose=False,
+            )
         except (ValueError, OSError) as exc:
             raise DataError(f"Images in '{path}' could not be read: {exc}") from exc
         count = int(ds.cardinality())
         if count > int(self.option(options, "max_images")):
-            raise DataError(f"'{path}' has {count} images, more than the limit of "
-                            f"{self.option(options, 'max_images')} that fit in memory.")
+            raise DataError(
+                f"'{path}' has {count} images, more than the limit of "
+                f"{self.option(options, 'max_images')} that fit in memory."
+            )
         images, labels = [], []
         try:
             for img, lab in ds.as_numpy_iterator():
@@ -180,9 +211,14 @@ class ImageFolderSource(DataSource):
         if self.option(options, "scale"):
             x /= 255.0
             notes.append("Pixel values scaled from 0..255 to 0..1.")
-        return Dataset(x={"x": x}, y={"y": np.asarray(labels, dtype=np.int64)},
-                       task="classification", class_names={"y": list(ds.class_names)},
-                       title=f"{path.name} ({count} images)", notes=notes)
+        return Dataset(
+            x={"x": x},
+            y={"y": np.asarray(labels, dtype=np.int64)},
+            task="classification",
+            class_names={"y": list(ds.class_names)},
+            title=f"{path.name} ({count} images)",
+            notes=notes,
+        )
 
 
 SOURCES.register(NumpySource())

@@ -21,10 +21,30 @@ FASHION_FILES = (
     "t10k-labels-idx1-ubyte.gz",
     "t10k-images-idx3-ubyte.gz",
 )
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot"]
-CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-                 "truck"]
+FASHION_CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+CIFAR_CLASSES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 
 
 def keras_home() -> Path:
@@ -53,13 +73,18 @@ class KerasDatasetSource(DataSource):
         self.title = title
         self.cache = cache  # paths relative to <keras home>/datasets that must all exist
         self.image = image
-        opts = [OptionSpec("download", "bool", True,
-                           help="Download when not cached (needs the network).")]
+        opts = [
+            OptionSpec(
+                "download", "bool", True, help="Download when not cached (needs the network)."
+            )
+        ]
         if image:
             opts.append(OptionSpec("scale", "bool", True, help="Divide pixel values by 255."))
         else:
-            opts += [OptionSpec("num_words", "int", 10000, help="Keep the most frequent words."),
-                     OptionSpec("maxlen", "int", 200, help="Pad / cut every sequence to this.")]
+            opts += [
+                OptionSpec("num_words", "int", 10000, help="Keep the most frequent words."),
+                OptionSpec("maxlen", "int", 200, help="Pad / cut every sequence to this."),
+            ]
         self.options = tuple(opts)
 
     def cached(self) -> bool:
@@ -76,15 +101,19 @@ class KerasDatasetSource(DataSource):
 
     def _offline_message(self) -> str:
         where = keras_home() / "datasets" / self.cache[0]
-        return (f"{self.title} is not in the Keras cache ({where}) and the download server "
-                f"cannot be reached. Connect to the network once, or choose a bundled dataset.")
+        return (
+            f"{self.title} is not in the Keras cache ({where}) and the download server "
+            f"cannot be reached. Connect to the network once, or choose a bundled dataset."
+        )
 
     def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
         if not self.cached():
             if not self.option(options, "download"):
-                raise DataError(f"{self.title} is not in the Keras cache "
-                                f"({keras_home() / 'datasets' / self.cache[0]}) and downloading "
-                                f"is switched off in the data settings.")
+                raise DataError(
+                    f"{self.title} is not in the Keras cache "
+                    f"({keras_home() / 'datasets' / self.cache[0]}) and downloading "
+                    f"is switched off in the data settings."
+                )
             if not network_reachable():
                 raise DataError(self._offline_message())
         if self.name == "mnist" and self.cached():
@@ -93,8 +122,10 @@ class KerasDatasetSource(DataSource):
                 with np.load(keras_home() / "datasets" / "mnist.npz", allow_pickle=False) as f:
                     parts = [f[k] for k in ("x_train", "y_train", "x_test", "y_test")]
             except (OSError, KeyError, ValueError) as exc:
-                raise DataError(f"The cached MNIST file is damaged ({exc}); delete "
-                                f"{keras_home() / 'datasets' / 'mnist.npz'} and load again.") from exc
+                raise DataError(
+                    f"The cached MNIST file is damaged ({exc}); delete "
+                    f"{keras_home() / 'datasets' / 'mnist.npz'} and load again."
+                ) from exc
             return self._dataset(options, *parts)
         import keras
 
@@ -117,17 +148,27 @@ class KerasDatasetSource(DataSource):
                 x, xt = x.astype(np.float32) / 255.0, xt.astype(np.float32) / 255.0
                 notes.append("Pixel values scaled from 0..255 to 0..1.")
             classes = {"fashion_mnist": FASHION_CLASSES, "cifar10": CIFAR_CLASSES}.get(
-                self.name, [str(i) for i in range(10)])
+                self.name, [str(i) for i in range(10)]
+            )
         else:
             maxlen = int(self.option(options, "maxlen"))
             x, xt = _pad(x, maxlen), _pad(xt, maxlen)
             notes.append(f"Word-id sequences padded / cut to {maxlen}.")
             n = int(max(y.max(), yt.max())) + 1
-            classes = ["negative", "positive"] if self.name == "imdb" else [str(i) for i in range(n)]
+            classes = (
+                ["negative", "positive"] if self.name == "imdb" else [str(i) for i in range(n)]
+            )
         y, yt = y.reshape(-1).astype(np.int64), yt.reshape(-1).astype(np.int64)
-        return Dataset(x={"x": x}, y={"y": y}, x_val={"x": xt}, y_val={"y": yt},
-                       task="classification", class_names={"y": classes}, title=self.title,
-                       notes=notes)
+        return Dataset(
+            x={"x": x},
+            y={"y": y},
+            x_val={"x": xt},
+            y_val={"y": yt},
+            task="classification",
+            class_names={"y": classes},
+            title=self.title,
+            notes=notes,
+        )
 
 
 def _pad(seqs, maxlen: int) -> np.ndarray:
@@ -135,14 +176,18 @@ def _pad(seqs, maxlen: int) -> np.ndarray:
     for i, s in enumerate(seqs):
         s = list(s)[-maxlen:]
         if s:
-            out[i, -len(s):] = s
+            out[i, -len(s) :] = s
     return out
 
 
 for _args in (
     ("mnist", "MNIST handwritten digits (28x28)", ("mnist.npz",), True),
-    ("fashion_mnist", "Fashion-MNIST (28x28)",
-     tuple(f"fashion-mnist/{f}" for f in FASHION_FILES), True),
+    (
+        "fashion_mnist",
+        "Fashion-MNIST (28x28)",
+        tuple(f"fashion-mnist/{f}" for f in FASHION_FILES),
+        True,
+    ),
     ("cifar10", "CIFAR-10 (32x32 colour)", ("cifar-10-batches-py-target",), True),
     ("imdb", "IMDB movie reviews (word ids, 2 classes)", ("imdb.npz",), False),
     ("reuters", "Reuters newswires (word ids, 46 topics)", ("reuters.npz",), False),

@@ -39,8 +39,10 @@ def load_dataset(config: DataConfig | dict[str, Any], model: Any = None) -> Data
         n = ds.num_samples
         n_val = int(round(n * config.validation_split))
         if n_val < 1 or n_val >= n:
-            raise DataError(f"A validation split of {config.validation_split:g} leaves no "
-                            f"{'validation' if n_val < 1 else 'training'} samples out of {n}.")
+            raise DataError(
+                f"A validation split of {config.validation_split:g} leaves no "
+                f"{'validation' if n_val < 1 else 'training'} samples out of {n}."
+            )
         order = rng.permutation(n)
         val_idx, train_idx = order[:n_val], order[n_val:]
         ds.x_val, ds.y_val = _take(ds.x, val_idx), _take(ds.y, val_idx)
@@ -49,8 +51,11 @@ def load_dataset(config: DataConfig | dict[str, Any], model: Any = None) -> Data
         _normalise(ds, config.normalization)
     if config.target == "inputs":
         ds.y = {k: v.astype(np.float32, copy=True) for k, v in ds.x.items()}
-        ds.y_val = None if ds.x_val is None else {
-            k: v.astype(np.float32, copy=True) for k, v in ds.x_val.items()}
+        ds.y_val = (
+            None
+            if ds.x_val is None
+            else {k: v.astype(np.float32, copy=True) for k, v in ds.x_val.items()}
+        )
         ds.task, ds.class_names = "reconstruction", {}
     ds.check()
     return ds
@@ -88,5 +93,7 @@ def _normalise(ds: Dataset, how: str) -> None:
         ds.x[name] = ((arr - shift) / scale).astype(np.float32)
         if ds.x_val is not None and name in ds.x_val:
             ds.x_val[name] = ((ds.x_val[name] - shift) / scale).astype(np.float32)
-    ds.notes.append(f"Inputs normalised ({'zero mean, unit variance' if how == 'standard' else 'to 0..1'}) "
-                    f"with statistics of the training samples.")
+    ds.notes.append(
+        f"Inputs normalised ({'zero mean, unit variance' if how == 'standard' else 'to 0..1'}) "
+        f"with statistics of the training samples."
+    )

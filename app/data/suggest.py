@@ -28,21 +28,35 @@ def suggest_model_settings(dataset: Dataset) -> dict[str, Any]:
 def _output_for(dataset: Dataset, name: str, y: np.ndarray) -> dict[str, Any]:
     if dataset.task == "reconstruction":
         unit_range = y.size and float(y.min()) >= 0.0 and float(y.max()) <= 1.0
-        return {"shape": list(y.shape[1:]), "units": int(y.shape[-1]) if y.ndim > 1 else 1,
-                "activation": "sigmoid" if unit_range else "linear",
-                "loss": "binary_crossentropy" if unit_range else "mean_squared_error"}
+        return {
+            "shape": list(y.shape[1:]),
+            "units": int(y.shape[-1]) if y.ndim > 1 else 1,
+            "activation": "sigmoid" if unit_range else "linear",
+            "loss": "binary_crossentropy" if unit_range else "mean_squared_error",
+        }
     n = len(dataset.class_names.get(name, []))
     if dataset.task == "classification" and n:
         onehot = y.ndim == 2 and y.shape[1] == n and n > 1
         if n == 2 and not onehot:
-            return {"units": 1, "activation": "sigmoid", "loss": "binary_crossentropy",
-                    "metrics": ["accuracy"]}
-        return {"units": n, "activation": "softmax",
-                "loss": "categorical_crossentropy" if onehot else "sparse_categorical_crossentropy",
-                "metrics": ["accuracy"]}
+            return {
+                "units": 1,
+                "activation": "sigmoid",
+                "loss": "binary_crossentropy",
+                "metrics": ["accuracy"],
+            }
+        return {
+            "units": n,
+            "activation": "softmax",
+            "loss": "categorical_crossentropy" if onehot else "sparse_categorical_crossentropy",
+            "metrics": ["accuracy"],
+        }
     units = int(np.prod(y.shape[1:])) if y.ndim > 1 else 1
-    return {"units": units, "activation": "linear", "loss": "mean_squared_error",
-            "metrics": ["mean_absolute_error"]}
+    return {
+        "units": units,
+        "activation": "linear",
+        "loss": "mean_squared_error",
+        "metrics": ["mean_absolute_error"],
+    }
 
 
 MAX_PREVIEW_COLUMNS = 40
@@ -55,8 +69,12 @@ def preview(dataset: Dataset, n: int = 10) -> dict[str, Any]:
     if len(dataset.x) == 1:
         arr = next(iter(dataset.x.values()))
         if arr.ndim >= 3:
-            return {"kind": "images", "array": next(iter(dataset.x)), "indices": list(range(n)),
-                    "labels": labels}
+            return {
+                "kind": "images",
+                "array": next(iter(dataset.x)),
+                "indices": list(range(n)),
+                "labels": labels,
+            }
     # Wide inputs (a 10,000-word bag of words) show their first columns and a count of the rest:
     # a preview table with thousands of columns would take the GUI minutes to build.
     per_input = max(3, MAX_PREVIEW_COLUMNS // max(len(dataset.x), 1))

@@ -64,8 +64,9 @@ def _concrete(shape: tuple, n: int) -> tuple[int, ...]:
     return (n,) + tuple(FREE_DIM if d is None else int(d) for d in shape[1:])
 
 
-def synthetic_dataset(model: Any, num_samples: int = 512, seed: int = 0,
-                      sparse_labels: bool = True) -> Dataset:
+def synthetic_dataset(
+    model: Any, num_samples: int = 512, seed: int = 0, sparse_labels: bool = True
+) -> Dataset:
     """Random arrays for every model input and output, keyed by their names."""
     rng = np.random.default_rng(seed)
     n = int(num_samples)
@@ -77,8 +78,10 @@ def synthetic_dataset(model: Any, num_samples: int = 512, seed: int = 0,
             vocab = input_vocab(model, t.name)
             if vocab is None:
                 vocab = DEFAULT_VOCAB
-                notes.append(f"Input '{t.name}': integer ids drawn from 0..{vocab - 1} "
-                             f"(no Embedding found downstream).")
+                notes.append(
+                    f"Input '{t.name}': integer ids drawn from 0..{vocab - 1} "
+                    f"(no Embedding found downstream)."
+                )
             x[t.name] = rng.integers(0, vocab, size=shape).astype(dtype)
         elif dtype == "bool":
             x[t.name] = rng.random(shape) < 0.5
@@ -91,7 +94,9 @@ def synthetic_dataset(model: Any, num_samples: int = 512, seed: int = 0,
         if act == "softmax":
             units = shape[-1]
             ids = rng.integers(0, units, size=shape[:-1])
-            y[name] = ids.astype(np.int64) if sparse_labels else np.eye(units, dtype=np.float32)[ids]
+            y[name] = (
+                ids.astype(np.int64) if sparse_labels else np.eye(units, dtype=np.float32)[ids]
+            )
             class_names[name] = [str(i) for i in range(units)]
             task = "classification"
         elif act == "sigmoid":
@@ -99,8 +104,14 @@ def synthetic_dataset(model: Any, num_samples: int = 512, seed: int = 0,
             task = "classification"
         else:
             y[name] = rng.standard_normal(shape).astype(np.float32)
-    return Dataset(x=x, y=y, task=task, class_names=class_names,
-                   title=f"Synthetic data for '{model.name}' ({n} samples)", notes=notes)
+    return Dataset(
+        x=x,
+        y=y,
+        task=task,
+        class_names=class_names,
+        title=f"Synthetic data for '{model.name}' ({n} samples)",
+        notes=notes,
+    )
 
 
 class SyntheticSource(DataSource):
@@ -112,8 +123,13 @@ class SyntheticSource(DataSource):
     needs_model = True
     options = (
         OptionSpec("num_samples", "int", 512),
-        OptionSpec("labels", "choice", "sparse", ("sparse", "onehot"),
-                   help="Softmax outputs get class ids (sparse) or one-hot rows."),
+        OptionSpec(
+            "labels",
+            "choice",
+            "sparse",
+            ("sparse", "onehot"),
+            help="Softmax outputs get class ids (sparse) or one-hot rows.",
+        ),
     )
 
     def load(self, options: dict[str, Any], model: Any = None) -> Dataset:

@@ -32,7 +32,9 @@ def read_csv(path: str | Path, delimiter: str | None = None) -> tuple[list[str],
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    rows = [r for r in csv.reader(text.splitlines(), delimiter=delimiter) if any(c.strip() for c in r)]
+    rows = [
+        r for r in csv.reader(text.splitlines(), delimiter=delimiter) if any(c.strip() for c in r)
+    ]
     if len(rows) < 2:
         raise DataError(f"The CSV file {p} needs a header row and at least one data row.")
     header = [h.strip() or f"column_{i}" for i, h in enumerate(rows[0])]
@@ -68,8 +70,13 @@ class CSVSource(DataSource):
         OptionSpec("target", "text", "", help="Target column (empty: the last column)."),
         OptionSpec("features", "columns", [], help="Feature columns (empty: all others)."),
         OptionSpec("task", "choice", "auto", ("auto", "classification", "regression")),
-        OptionSpec("categorical", "choice", "onehot", ("onehot", "integer"),
-                   help="How text columns become numbers."),
+        OptionSpec(
+            "categorical",
+            "choice",
+            "onehot",
+            ("onehot", "integer"),
+            help="How text columns become numbers.",
+        ),
         OptionSpec("delimiter", "text", "", help="Field separator (empty: detect)."),
     )
 
@@ -93,7 +100,9 @@ class CSVSource(DataSource):
         # Rows without a target value cannot be used for training.
         keep = [i for i, v in enumerate(cols[target]) if v.lower() not in MISSING]
         if len(keep) < len(rows):
-            notes.append(f"{len(rows) - len(keep)} rows without a value in '{target}' were dropped.")
+            notes.append(
+                f"{len(rows) - len(keep)} rows without a value in '{target}' were dropped."
+            )
             cols = {h: [c[i] for i in keep] for h, c in cols.items()}
         if not keep:
             raise DataError(f"No row has a value in the target column '{target}'.")
@@ -107,9 +116,15 @@ class CSVSource(DataSource):
         x = np.concatenate(blocks, axis=1).astype(np.float32)
 
         y, task, classes = _encode_target(target, cols[target], self.option(options, "task"))
-        return Dataset(x={"x": x}, y={"y": y}, task=task,
-                       class_names={"y": classes} if classes else {}, feature_names=names,
-                       title=f"{Path(path).name} ({len(keep)} rows)", notes=notes)
+        return Dataset(
+            x={"x": x},
+            y={"y": y},
+            task=task,
+            class_names={"y": classes} if classes else {},
+            feature_names=names,
+            title=f"{Path(path).name} ({len(keep)} rows)",
+            notes=notes,
+        )
 
 
 def _encode_feature(name: str, values: list[str], onehot: bool, notes: list[str]):
@@ -121,8 +136,10 @@ def _encode_feature(name: str, values: list[str], onehot: bool, notes: list[str]
         if miss.any():
             mean = float(np.nanmean(nums))
             nums[miss] = mean
-            notes.append(f"Column '{name}': {int(miss.sum())} missing values filled with the "
-                         f"mean {mean:.4g}.")
+            notes.append(
+                f"Column '{name}': {int(miss.sum())} missing values filled with the "
+                f"mean {mean:.4g}."
+            )
         return nums.reshape(-1, 1), [name]
     present = [v for v in values if v.lower() not in MISSING]
     cats = sorted(set(present))
@@ -130,14 +147,17 @@ def _encode_feature(name: str, values: list[str], onehot: bool, notes: list[str]
     if missing:
         mode = max(cats, key=present.count)
         values = [mode if v.lower() in MISSING else v for v in values]
-        notes.append(f"Column '{name}': {missing} missing values filled with the most common "
-                     f"value '{mode}'.")
+        notes.append(
+            f"Column '{name}': {missing} missing values filled with the most common value '{mode}'."
+        )
     index = {c: i for i, c in enumerate(cats)}
     codes = np.array([index[v] for v in values], dtype=np.int64)
     if onehot:
         return np.eye(len(cats), dtype=np.float32)[codes], [f"{name}={c}" for c in cats]
-    notes.append(f"Column '{name}' encoded as integers 0..{len(cats) - 1} ({', '.join(cats[:5])}"
-                 f"{', ...' if len(cats) > 5 else ''}).")
+    notes.append(
+        f"Column '{name}' encoded as integers 0..{len(cats) - 1} ({', '.join(cats[:5])}"
+        f"{', ...' if len(cats) > 5 else ''})."
+    )
     return codes.reshape(-1, 1).astype(np.float32), [name]
 
 
@@ -149,8 +169,10 @@ def _encode_target(name: str, values: list[str], task: str):
         task = "classification" if nums is None or (integral and few) else "regression"
     if task == "regression":
         if nums is None:
-            raise DataError(f"The target column '{name}' holds text, so it cannot be a regression "
-                            f"target; choose classification.")
+            raise DataError(
+                f"The target column '{name}' holds text, so it cannot be a regression "
+                f"target; choose classification."
+            )
         return nums.astype(np.float32).reshape(-1, 1), task, []
     if nums is not None:
         uniq = sorted(set(nums.tolist()))

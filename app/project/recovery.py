@@ -64,8 +64,9 @@ class RecoveryStore:
     def _weights_file(self, key: str) -> Path:
         return self._file(key).with_suffix(WEIGHTS_SUFFIX)
 
-    def save(self, snapshot: dict[str, Any], key: str, session: str = "",
-             graph: ModelGraph | None = None) -> Path:
+    def save(
+        self, snapshot: dict[str, Any], key: str, session: str = "", graph: ModelGraph | None = None
+    ) -> Path:
         """Store `snapshot` (plain data) under `key`, replacing the previous one atomically.
         `session` names the running app session that owns it: a snapshot whose session is
         still running is that session's work in progress, not something left by a crash.
@@ -95,8 +96,13 @@ class RecoveryStore:
             return None
         written = self._written.get(key)
         sidecar = self._weights_file(key)
-        if (written is not None and written[1] == manifest and len(written[0]) == len(arrays)
-                and all(a is b for a, b in zip(written[0], arrays)) and sidecar.is_file()):
+        if (
+            written is not None
+            and written[1] == manifest
+            and len(written[0]) == len(arrays)
+            and all(a is b for a, b in zip(written[0], arrays))
+            and sidecar.is_file()
+        ):
             return written[2]  # the same arrays as last time: the sidecar stands
         with atomic_path(sidecar, suffix=".npz") as tmp:
             with open(tmp, "wb") as fh:
@@ -123,8 +129,7 @@ class RecoveryStore:
             return False
         if not isinstance(weights, dict):
             raise WeightsFileError("the weights entry is malformed")
-        read_weights(self._weights_file(key), weights.get("manifest"), graph,
-                     weights.get("sha256"))
+        read_weights(self._weights_file(key), weights.get("manifest"), graph, weights.get("sha256"))
         return True
 
     def list(self) -> list[RecoveryEntry]:
@@ -139,8 +144,15 @@ class RecoveryStore:
             snap = record["snapshot"]
             name = snap.get("name") if isinstance(snap.get("name"), str) else "Untitled"
             session = record.get("session")
-            entries.append(RecoveryEntry(record["key"], float(record["saved_at"]), name, f,
-                                         session if isinstance(session, str) else ""))
+            entries.append(
+                RecoveryEntry(
+                    record["key"],
+                    float(record["saved_at"]),
+                    name,
+                    f,
+                    session if isinstance(session, str) else "",
+                )
+            )
         return sorted(entries, key=lambda e: e.saved_at, reverse=True)
 
     def load(self, key: str) -> dict[str, Any]:

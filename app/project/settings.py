@@ -69,8 +69,9 @@ class DataSettings(DataConfig):
         cfg.options = _resolve_paths(cfg.source, cfg.options, Path(folder))
         if cfg.validation_source:
             vs = dict(cfg.validation_source)
-            vs["options"] = _resolve_paths(vs.get("source", ""), vs.get("options") or {},
-                                           Path(folder))
+            vs["options"] = _resolve_paths(
+                vs.get("source", ""), vs.get("options") or {}, Path(folder)
+            )
             cfg.validation_source = vs
         return cfg
 

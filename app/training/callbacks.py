@@ -44,8 +44,9 @@ def _in_run(run_dir: Path, value: Any, default: str) -> str:
     return str(p if p.is_absolute() else run_dir / p)
 
 
-def make_callbacks(config: TrainingConfig, run_dir: str | Path,
-                   has_validation: bool = True) -> tuple[list[Any], list[str]]:
+def make_callbacks(
+    config: TrainingConfig, run_dir: str | Path, has_validation: bool = True
+) -> tuple[list[Any], list[str]]:
     """(keras callbacks, notes) for the enabled callbacks of the config.
 
     Relative file names land in run_dir. Without validation data, monitors named val_* fall back
@@ -63,39 +64,56 @@ def make_callbacks(config: TrainingConfig, run_dir: str | Path,
         if name in MONITORED:
             monitor = params.get("monitor", "val_loss")
             if not has_validation and str(monitor).startswith("val_"):
-                notes.append(f"{name}: no validation data, so it watches '{monitor[4:]}' "
-                             f"instead of '{monitor}'.")
+                notes.append(
+                    f"{name}: no validation data, so it watches '{monitor[4:]}' "
+                    f"instead of '{monitor}'."
+                )
                 monitor = monitor[4:]
             params["monitor"] = monitor
         try:
             if name == "ModelCheckpoint":
-                out.append(BestCheckpoint(_in_run(run_dir, params.pop("filename", None), BEST_MODEL),
-                                          monitor=params.pop("monitor"),
-                                          mode=params.pop("mode", "auto")))
+                out.append(
+                    BestCheckpoint(
+                        _in_run(run_dir, params.pop("filename", None), BEST_MODEL),
+                        monitor=params.pop("monitor"),
+                        mode=params.pop("mode", "auto"),
+                    )
+                )
                 if params:
-                    notes.append(f"ModelCheckpoint ignores {', '.join(params)}: it always keeps "
-                                 f"the best model.")
+                    notes.append(
+                        f"ModelCheckpoint ignores {', '.join(params)}: it always keeps "
+                        f"the best model."
+                    )
             elif name == "LearningRateScheduler":
                 table = params.pop("table", params.pop("schedule", None))
                 if not isinstance(table, dict):
                     raise TrainingError("LearningRateScheduler needs a table {epoch: rate}.")
                 out.append(keras.callbacks.LearningRateScheduler(step_table(table), **params))
             elif name == "CSVLogger":
-                out.append(keras.callbacks.CSVLogger(
-                    _in_run(run_dir, params.pop("filename", None), "training_log.csv"), **params))
+                out.append(
+                    keras.callbacks.CSVLogger(
+                        _in_run(run_dir, params.pop("filename", None), "training_log.csv"), **params
+                    )
+                )
             elif name == "TensorBoard":
                 if not tensorboard_available():
-                    notes.append("TensorBoard logs are skipped: the tensorboard package is not "
-                                 "installed (pip install tensorboard).")
+                    notes.append(
+                        "TensorBoard logs are skipped: the tensorboard package is not "
+                        "installed (pip install tensorboard)."
+                    )
                     continue
-                out.append(keras.callbacks.TensorBoard(
-                    log_dir=_in_run(run_dir, params.pop("log_dir", None), TENSORBOARD_DIR),
-                    **params))
+                out.append(
+                    keras.callbacks.TensorBoard(
+                        log_dir=_in_run(run_dir, params.pop("log_dir", None), TENSORBOARD_DIR),
+                        **params,
+                    )
+                )
             else:
                 out.append(getattr(keras.callbacks, name)(**params))
         except TypeError as exc:
-            raise TrainingError(f"Callback {name} does not accept these settings "
-                                f"({', '.join(cfg.params)}): {exc}") from exc
+            raise TrainingError(
+                f"Callback {name} does not accept these settings ({', '.join(cfg.params)}): {exc}"
+            ) from exc
         except ValueError as exc:
             raise TrainingError(f"Callback {name}: {exc}") from exc
     return out, notes
@@ -115,8 +133,11 @@ class BestCheckpoint(_keras_callback_base()):  # type: ignore[misc]
         self.filepath = filepath
         self.monitor = monitor
         if mode == "auto":
-            mode = "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall",
-                                                       "f1")) else "min"
+            mode = (
+                "max"
+                if any(k in monitor for k in ("acc", "auc", "precision", "recall", "f1"))
+                else "min"
+            )
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', not {mode!r}")
         self.mode = mode
@@ -132,7 +153,9 @@ class BestCheckpoint(_keras_callback_base()):  # type: ignore[misc]
         value = float(value)
         if not math.isfinite(value):
             return
-        better = self.best is None or (value < self.best if self.mode == "min" else value > self.best)
+        better = self.best is None or (
+            value < self.best if self.mode == "min" else value > self.best
+        )
         if better:
             self.best, self.best_epoch = value, epoch
             save_model_atomic(self.model, self.filepath)

@@ -23,8 +23,10 @@ def labels_of(targets: Any, output: str) -> np.ndarray:
     elif a.ndim >= 2 and a.shape[-1] == 1:
         a = a[..., 0]
     if a.ndim != 1:
-        raise DataError(f"Class weights need one class per sample, but the targets of output "
-                        f"'{output}' have shape {tuple(np.shape(targets))}.")
+        raise DataError(
+            f"Class weights need one class per sample, but the targets of output "
+            f"'{output}' have shape {tuple(np.shape(targets))}."
+        )
     return np.rint(a).astype(np.int64)
 
 
@@ -37,8 +39,7 @@ def sample_weights(targets: Any, weights: dict[int, float], output: str) -> np.n
     return out
 
 
-def class_sample_weights(y: Any, outputs: list[str],
-                         by_output: dict[str, dict[int, float]]) -> Any:
+def class_sample_weights(y: Any, outputs: list[str], by_output: dict[str, dict[int, float]]) -> Any:
     """Sample weights shaped like the targets `y` (dict by output name, or list in output
     order); outputs without class weights weigh 1, outputs without targets stay None."""
 

@@ -16,9 +16,13 @@ def optimizer_names() -> list[str]:
     """Every keras.optimizers class a user can pick."""
     import keras
 
-    return sorted(n for n, c in vars(keras.optimizers).items()
-                  if inspect.isclass(c) and issubclass(c, keras.optimizers.Optimizer)
-                  and n not in SKIP_OPTIMIZERS)
+    return sorted(
+        n
+        for n, c in vars(keras.optimizers).items()
+        if inspect.isclass(c)
+        and issubclass(c, keras.optimizers.Optimizer)
+        and n not in SKIP_OPTIMIZERS
+    )
 
 
 def build_optimizer(config: TrainingConfig) -> Any:
@@ -28,8 +32,9 @@ def build_optimizer(config: TrainingConfig) -> Any:
     names = {n.lower(): n for n in optimizer_names()}
     name = names.get(config.optimizer.lower())
     if name is None:
-        raise TrainingError(f"Unknown optimizer '{config.optimizer}'. Keras offers "
-                            f"{', '.join(names.values())}.")
+        raise TrainingError(
+            f"Unknown optimizer '{config.optimizer}'. Keras offers {', '.join(names.values())}."
+        )
     lr: Any = config.learning_rate
     if config.lr_schedule:
         sched_name = config.lr_schedule["class_name"]
@@ -40,21 +45,27 @@ def build_optimizer(config: TrainingConfig) -> Any:
         try:
             lr = cls(**params)
         except (TypeError, ValueError) as exc:
-            raise TrainingError(f"The learning-rate schedule {sched_name} does not accept these "
-                                f"settings ({', '.join(params)}): {_first_line(exc)}") from exc
+            raise TrainingError(
+                f"The learning-rate schedule {sched_name} does not accept these "
+                f"settings ({', '.join(params)}): {_first_line(exc)}"
+            ) from exc
     try:
         return getattr(keras.optimizers, name)(learning_rate=lr, **config.optimizer_params)
     except (TypeError, ValueError) as exc:
-        raise TrainingError(f"Optimizer {name} does not accept these settings "
-                            f"({', '.join(config.optimizer_params) or 'learning_rate'}): "
-                            f"{_first_line(exc)}") from exc
+        raise TrainingError(
+            f"Optimizer {name} does not accept these settings "
+            f"({', '.join(config.optimizer_params) or 'learning_rate'}): "
+            f"{_first_line(exc)}"
+        ) from exc
 
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
-def default_losses(model: Any, dataset: Any = None, output_map: dict | None = None) -> dict[str, str]:
+def default_losses(
+    model: Any, dataset: Any = None, output_map: dict | None = None
+) -> dict[str, str]:
     """A loss per output that fits its activation and targets; "none" for outputs without targets."""
     from app.data.compat import resolve_names
     from app.data.synthetic import output_activation
@@ -75,8 +86,15 @@ def default_losses(model: Any, dataset: Any = None, output_map: dict | None = No
             out[name] = "sparse_categorical_crossentropy" if sparse else "categorical_crossentropy"
         elif act == "sigmoid":
             out[name] = "binary_crossentropy"
-        elif (dataset is not None and dataset.task == "classification" and units
-              and units > 1 and sparse and y is not None and np.issubdtype(y.dtype, np.integer)):
+        elif (
+            dataset is not None
+            and dataset.task == "classification"
+            and units
+            and units > 1
+            and sparse
+            and y is not None
+            and np.issubdtype(y.dtype, np.integer)
+        ):
             out[name] = "sparse_categorical_crossentropy"  # on logits: see loss_object
         else:
             out[name] = "mean_squared_error"
@@ -96,13 +114,16 @@ def default_metrics(losses: dict[str, str]) -> dict[str, list[str]]:
     return out
 
 
-def resolved_losses(model: Any, config: TrainingConfig, dataset: Any = None,
-                    output_map: dict | None = None) -> dict[str, str]:
+def resolved_losses(
+    model: Any, config: TrainingConfig, dataset: Any = None, output_map: dict | None = None
+) -> dict[str, str]:
     """The loss each output trains with: the config's choice, else the default."""
     unknown = [k for k in config.losses if k not in model.output_names]
     if unknown and not (len(config.losses) == 1 and len(model.output_names) == 1):
-        raise TrainingError(f"The training settings name a loss for '{unknown[0]}', which is not "
-                            f"an output of the model (outputs: {', '.join(model.output_names)}).")
+        raise TrainingError(
+            f"The training settings name a loss for '{unknown[0]}', which is not "
+            f"an output of the model (outputs: {', '.join(model.output_names)})."
+        )
     if len(model.output_names) == 1 and len(config.losses) == 1:
         return {model.output_names[0]: next(iter(config.losses.values()))}
     defaults = default_losses(model, dataset, output_map)
@@ -124,9 +145,14 @@ def _loss_class(name: str) -> Any:
     import keras
 
     key = name.replace("_", "").lower()
-    aliases = {"mse": "meansquarederror", "mae": "meanabsoluteerror",
-               "mape": "meanabsolutepercentageerror", "msle": "meansquaredlogarithmicerror",
-               "kld": "kldivergence", "kldivergence": "kldivergence"}
+    aliases = {
+        "mse": "meansquarederror",
+        "mae": "meanabsoluteerror",
+        "mape": "meanabsolutepercentageerror",
+        "msle": "meansquaredlogarithmicerror",
+        "kld": "kldivergence",
+        "kldivergence": "kldivergence",
+    }
     key = aliases.get(key, key)
     for cname, cls in vars(keras.losses).items():
         if inspect.isclass(cls) and issubclass(cls, keras.losses.Loss) and cname.lower() == key:
@@ -143,8 +169,12 @@ def loss_settings(name: str, params: dict | None, activation: str) -> tuple[Any,
     """
     params = dict(params or {})
     cls = _loss_class(name)
-    if cls is not None and "crossentropy" in name.replace("_", "").lower() and activation not in (
-            "softmax", "sigmoid") and "from_logits" not in params:
+    if (
+        cls is not None
+        and "crossentropy" in name.replace("_", "").lower()
+        and activation not in ("softmax", "sigmoid")
+        and "from_logits" not in params
+    ):
         params["from_logits"] = True
     if params and cls is None:
         raise TrainingError(f"The loss '{name}' takes no settings here.")
@@ -159,12 +189,15 @@ def loss_object(name: str, params: dict | None, activation: str) -> Any:
     try:
         return cls(**params)
     except (TypeError, ValueError) as exc:
-        raise TrainingError(f"The loss {cls.__name__} does not accept these settings "
-                            f"({', '.join(params)}): {_first_line(exc)}") from exc
+        raise TrainingError(
+            f"The loss {cls.__name__} does not accept these settings "
+            f"({', '.join(params)}): {_first_line(exc)}"
+        ) from exc
 
 
-def compile_model(model: Any, config: TrainingConfig, dataset: Any = None,
-                  output_map: dict | None = None) -> dict[str, str]:
+def compile_model(
+    model: Any, config: TrainingConfig, dataset: Any = None, output_map: dict | None = None
+) -> dict[str, str]:
     """model.compile from the config; returns the loss used per output. TrainingError on bad names."""
     import keras
 
@@ -185,8 +218,10 @@ def compile_model(model: Any, config: TrainingConfig, dataset: Any = None,
         metrics = default_metrics(losses)
     for name, names in metrics.items():
         if name not in model.output_names:
-            raise TrainingError(f"The training settings name metrics for '{name}', which is not "
-                                f"an output of the model.")
+            raise TrainingError(
+                f"The training settings name metrics for '{name}', which is not "
+                f"an output of the model."
+            )
         for m in names:
             if m in ("accuracy", "acc"):
                 continue
@@ -195,22 +230,34 @@ def compile_model(model: Any, config: TrainingConfig, dataset: Any = None,
             except (ValueError, TypeError):
                 raise TrainingError(f"Unknown metric '{m}' for output '{name}'.") from None
     if all(v in NO_LOSS for v in losses.values()) and not model.losses:
-        raise TrainingError("No output has a loss and the model adds none of its own; choose a "
-                            "loss for at least one output.")
+        raise TrainingError(
+            "No output has a loss and the model adds none of its own; choose a "
+            "loss for at least one output."
+        )
     acts = {n: output_activation(model, t) for n, t in zip(model.output_names, model.outputs)}
-    loss_arg = _per_output(model, {
-        n: None if v in NO_LOSS else loss_object(v, config.loss_params.get(n), acts[n])
-        for n, v in losses.items()})
+    loss_arg = _per_output(
+        model,
+        {
+            n: None if v in NO_LOSS else loss_object(v, config.loss_params.get(n), acts[n])
+            for n, v in losses.items()
+        },
+    )
     weights = None
     if config.loss_weights:
-        weights = _per_output(model, {n: float(config.loss_weights.get(n, 1.0))
-                                      for n in model.output_names})
+        weights = _per_output(
+            model, {n: float(config.loss_weights.get(n, 1.0)) for n in model.output_names}
+        )
     metric_arg = _per_output(model, {n: list(metrics.get(n, [])) for n in model.output_names})
     if not any(metrics.values()):
         metric_arg = None
     try:
-        model.compile(optimizer=build_optimizer(config), loss=loss_arg, loss_weights=weights,
-                      metrics=metric_arg, jit_compile=config.jit_compile)
+        model.compile(
+            optimizer=build_optimizer(config),
+            loss=loss_arg,
+            loss_weights=weights,
+            metrics=metric_arg,
+            jit_compile=config.jit_compile,
+        )
     except (ValueError, TypeError, KeyError) as exc:
         raise TrainingError(f"The model could not be compiled: {_first_line(exc)}") from exc
     return losses

@@ -8,10 +8,23 @@ from typing import Any
 
 from app.errors import LayerLoomError
 
-SCHEDULES = ("ExponentialDecay", "CosineDecay", "PiecewiseConstantDecay", "InverseTimeDecay",
-             "PolynomialDecay", "CosineDecayRestarts")
-CALLBACKS = ("EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler",
-             "CSVLogger", "TensorBoard", "TerminateOnNaN")
+SCHEDULES = (
+    "ExponentialDecay",
+    "CosineDecay",
+    "PiecewiseConstantDecay",
+    "InverseTimeDecay",
+    "PolynomialDecay",
+    "CosineDecayRestarts",
+)
+CALLBACKS = (
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "ReduceLROnPlateau",
+    "LearningRateScheduler",
+    "CSVLogger",
+    "TensorBoard",
+    "TerminateOnNaN",
+)
 DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16", "float64")
 NO_LOSS = ("", "none", None)
 
@@ -35,8 +48,9 @@ class CallbackConfig:
     def from_dict(cls, data: Any) -> CallbackConfig:
         if not isinstance(data, dict) or data.get("class_name") not in CALLBACKS:
             name = data.get("class_name") if isinstance(data, dict) else data
-            raise TrainingError(f"Unknown callback {name!r:.60}; LayerLoom offers "
-                                f"{', '.join(CALLBACKS)}.")
+            raise TrainingError(
+                f"Unknown callback {name!r:.60}; LayerLoom offers {', '.join(CALLBACKS)}."
+            )
         params = data.get("params", {})
         if not isinstance(params, dict):
             raise TrainingError(f"The settings of callback {data['class_name']} must be a mapping.")
@@ -96,30 +110,45 @@ class TrainingConfig:
         b = cls()
         g = data.get
         sched = g("lr_schedule")
-        if sched is not None and not (isinstance(sched, dict)
-                                      and sched.get("class_name") in SCHEDULES
-                                      and isinstance(sched.get("params", {}), dict)):
-            raise TrainingError(f"The learning-rate schedule must be one of {', '.join(SCHEDULES)} "
-                                f"with a mapping of settings.")
+        if sched is not None and not (
+            isinstance(sched, dict)
+            and sched.get("class_name") in SCHEDULES
+            and isinstance(sched.get("params", {}), dict)
+        ):
+            raise TrainingError(
+                f"The learning-rate schedule must be one of {', '.join(SCHEDULES)} "
+                f"with a mapping of settings."
+            )
         cw = _class_weights(g("class_weight"))
         seed = g("seed", b.seed)
         policy = g("dtype_policy", b.dtype_policy)
         if policy not in DTYPE_POLICIES:
-            raise TrainingError(f"Unknown dtype policy {policy!r}; use {', '.join(DTYPE_POLICIES)}.")
+            raise TrainingError(
+                f"Unknown dtype policy {policy!r}; use {', '.join(DTYPE_POLICIES)}."
+            )
         return cls(
             optimizer=_text(g("optimizer", b.optimizer), "optimizer"),
             learning_rate=_num(g("learning_rate", b.learning_rate), "learning rate", 0, 1e12),
             optimizer_params=dict(_map(g("optimizer_params", {}), "optimizer settings")),
-            lr_schedule=None if sched is None else {"class_name": sched["class_name"],
-                                                    "params": dict(sched.get("params", {}))},
-            losses={_text(k, "output name"): _text(v or "none", f"loss of '{k}'")
-                    for k, v in _map(g("losses", {}), "losses").items()},
-            loss_weights={_text(k, "output name"): _num(v, f"loss weight of '{k}'", 0, 1e9)
-                          for k, v in _map(g("loss_weights", {}), "loss weights").items()},
-            loss_params={_text(k, "output name"): dict(_map(v, f"loss settings of '{k}'"))
-                         for k, v in _map(g("loss_params", {}), "loss settings").items()},
-            metrics={_text(k, "output name"): [_text(m, f"metric of '{k}'") for m in _seq(v)]
-                     for k, v in _map(g("metrics", {}), "metrics").items()},
+            lr_schedule=None
+            if sched is None
+            else {"class_name": sched["class_name"], "params": dict(sched.get("params", {}))},
+            losses={
+                _text(k, "output name"): _text(v or "none", f"loss of '{k}'")
+                for k, v in _map(g("losses", {}), "losses").items()
+            },
+            loss_weights={
+                _text(k, "output name"): _num(v, f"loss weight of '{k}'", 0, 1e9)
+                for k, v in _map(g("loss_weights", {}), "loss weights").items()
+            },
+            loss_params={
+                _text(k, "output name"): dict(_map(v, f"loss settings of '{k}'"))
+                for k, v in _map(g("loss_params", {}), "loss settings").items()
+            },
+            metrics={
+                _text(k, "output name"): [_text(m, f"metric of '{k}'") for m in _seq(v)]
+                for k, v in _map(g("metrics", {}), "metrics").items()
+            },
             batch_size=_int(g("batch_size", b.batch_size), "batch size", 1, 1 << 24),
             epochs=_int(g("epochs", b.epochs), "number of epochs", 1, 1 << 24),
             class_weight=cw,
@@ -141,14 +170,20 @@ class TrainingConfig:
             if len(outputs) != 1:
                 raise TrainingError(
                     f"The class weights do not say which output they are for, and the model has "
-                    f"{len(outputs)} outputs; set them per output.")
+                    f"{len(outputs)} outputs; set them per output."
+                )
             cw = {outputs[0]: cw}
         unknown = [name for name in cw if name not in outputs]
         if unknown:
-            raise TrainingError(f"Class weights are set for output '{unknown[0]}', which the model "
-                                f"does not have (its outputs: {', '.join(outputs)}).")
-        return {name: {int(k): float(v) for k, v in weights.items()}
-                for name, weights in cw.items() if weights}
+            raise TrainingError(
+                f"Class weights are set for output '{unknown[0]}', which the model "
+                f"does not have (its outputs: {', '.join(outputs)})."
+            )
+        return {
+            name: {int(k): float(v) for k, v in weights.items()}
+            for name, weights in cw.items()
+            if weights
+        }
 
     def callback(self, class_name: str) -> CallbackConfig | None:
         """The enabled callback of that class, if any."""
@@ -160,8 +195,10 @@ class TrainingConfig:
         if self.lr_schedule:
             for name in ("ReduceLROnPlateau", "LearningRateScheduler"):
                 if self.callback(name):
-                    out.append(f"{name} cannot change the learning rate while a "
-                               f"{self.lr_schedule['class_name']} schedule sets it; use one.")
+                    out.append(
+                        f"{name} cannot change the learning rate while a "
+                        f"{self.lr_schedule['class_name']} schedule sets it; use one."
+                    )
         return out
 
 
@@ -171,7 +208,9 @@ def _class_ids(weights: Any, what: str) -> dict[str, float]:
         try:
             key = str(int(str(k)))
         except ValueError:
-            raise TrainingError(f"Classes in the {what} must be whole numbers, not {k!r:.40}.") from None
+            raise TrainingError(
+                f"Classes in the {what} must be whole numbers, not {k!r:.40}."
+            ) from None
         out[key] = _num(v, f"class weight of class {k}", 0, 1e9)
     return out
 
@@ -182,8 +221,10 @@ def _class_weights(cw: Any) -> dict[str, Any] | None:
         return None
     cw = _map(cw, "class weights")
     if cw and all(isinstance(v, dict) for v in cw.values()):
-        return {_text(name, "output name"): _class_ids(w, f"class weights of '{name}'")
-                for name, w in cw.items()}
+        return {
+            _text(name, "output name"): _class_ids(w, f"class weights of '{name}'")
+            for name, w in cw.items()
+        }
     return _class_ids(cw, "class weights")
 
 

@@ -29,8 +29,14 @@ def _subset(dataset: Dataset, split: str, limit: int | None) -> Dataset:
     return Dataset(x=x, y=y, task=dataset.task, class_names=dataset.class_names)
 
 
-def predict(model: Any, dataset: Dataset, split: str = "val", limit: int | None = None,
-            input_map: dict | None = None, batch_size: int = 256) -> dict[str, np.ndarray]:
+def predict(
+    model: Any,
+    dataset: Dataset,
+    split: str = "val",
+    limit: int | None = None,
+    input_map: dict | None = None,
+    batch_size: int = 256,
+) -> dict[str, np.ndarray]:
     """Model predictions for a split as output name -> array."""
     sub = _subset(dataset, split, limit)
     x, _, _ = fit_arrays(model, Dataset(x=sub.x), input_map, None, set(model.output_names))
@@ -42,8 +48,14 @@ def predict(model: Any, dataset: Dataset, split: str = "val", limit: int | None 
     return {model.output_names[0]: np.asarray(out)}
 
 
-def evaluate(model: Any, dataset: Dataset, split: str = "val", input_map: dict | None = None,
-             output_map: dict | None = None, batch_size: int = 256) -> dict[str, float]:
+def evaluate(
+    model: Any,
+    dataset: Dataset,
+    split: str = "val",
+    input_map: dict | None = None,
+    output_map: dict | None = None,
+    batch_size: int = 256,
+) -> dict[str, float]:
     """model.evaluate on a split as plain floats (the model must be compiled)."""
     if getattr(model, "optimizer", None) is None and not getattr(model, "compiled", False):
         raise TrainingError("The model must be trained (compiled) before it can be evaluated.")
@@ -73,8 +85,15 @@ def per_class_report(cm: np.ndarray, class_names: list[str] | None = None) -> li
         p = tp[i] / predicted[i] if predicted[i] else 0.0
         r = tp[i] / actual[i] if actual[i] else 0.0
         f1 = 2 * p * r / (p + r) if p + r else 0.0
-        rows.append({"class": name, "precision": float(p), "recall": float(r), "f1": float(f1),
-                     "support": int(actual[i])})
+        rows.append(
+            {
+                "class": name,
+                "precision": float(p),
+                "recall": float(r),
+                "f1": float(f1),
+                "support": int(actual[i]),
+            }
+        )
     return rows
 
 
@@ -84,9 +103,14 @@ def _pred_ids(pred: np.ndarray) -> np.ndarray:
     return (pred.reshape(len(pred)) > 0.5).astype(np.int64)
 
 
-def classification_report(model: Any, dataset: Dataset, output: str | None = None,
-                          split: str = "val", input_map: dict | None = None,
-                          output_map: dict | None = None) -> dict[str, Any]:
+def classification_report(
+    model: Any,
+    dataset: Dataset,
+    output: str | None = None,
+    split: str = "val",
+    input_map: dict | None = None,
+    output_map: dict | None = None,
+) -> dict[str, Any]:
     """Confusion matrix, per-class precision/recall and accuracy of one classifier output."""
     output = output or model.output_names[0]
     x, y = _split(dataset, split)
@@ -101,14 +125,23 @@ def classification_report(model: Any, dataset: Dataset, output: str | None = Non
     n = max(len(names or []), int(true.max()) + 1, int(pred.max()) + 1)
     names = (names or []) + [str(i) for i in range(len(names or []), n)]
     cm = confusion_matrix(true, pred, n)
-    return {"output": output, "classes": names, "matrix": cm.tolist(),
-            "per_class": per_class_report(cm, names),
-            "accuracy": float(np.trace(cm) / max(cm.sum(), 1))}
+    return {
+        "output": output,
+        "classes": names,
+        "matrix": cm.tolist(),
+        "per_class": per_class_report(cm, names),
+        "accuracy": float(np.trace(cm) / max(cm.sum(), 1)),
+    }
 
 
-def prediction_preview(model: Any, dataset: Dataset, n: int = 16, split: str = "val",
-                       input_map: dict | None = None,
-                       output_map: dict | None = None) -> list[dict[str, Any]]:
+def prediction_preview(
+    model: Any,
+    dataset: Dataset,
+    n: int = 16,
+    split: str = "val",
+    input_map: dict | None = None,
+    output_map: dict | None = None,
+) -> list[dict[str, Any]]:
     """Rows {index, output, true, predicted, confidence} for the first n samples of a split.
 
     Labels are class names for classifiers and numbers for regression; the UI shows the input
@@ -128,7 +161,7 @@ def prediction_preview(model: Any, dataset: Dataset, n: int = 16, split: str = "
                 k = int(np.argmax(p))
                 row.update(predicted=names[k], confidence=float(p[k]))
                 if true is not None:
-                    t = class_ids(true[i:i + 1])
+                    t = class_ids(true[i : i + 1])
                     row["true"] = names[int(t[0])] if t is not None else None
             elif p.size <= 8:
                 row["predicted"] = [round(float(v), 5) for v in p.reshape(-1)]
@@ -140,8 +173,9 @@ def prediction_preview(model: Any, dataset: Dataset, n: int = 16, split: str = "
     return rows
 
 
-def reconstructions(model: Any, dataset: Dataset, n: int = 8, split: str = "val",
-                    input_map: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+def reconstructions(
+    model: Any, dataset: Dataset, n: int = 8, split: str = "val", input_map: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(inputs, model outputs) of the first n samples, for autoencoder previews."""
     x, _ = _split(dataset, split)
     first = next(iter(x.values()))[:n]

@@ -39,8 +39,9 @@ def _save(model: Any, path: Path, ending: str, kind: str, what: str) -> Path:
     try:
         return save_model_atomic(model, path)
     except Exception as exc:
-        raise ExportError(f"{what} could not be saved to {path}: {_why(exc)}",
-                          path=str(path)) from exc
+        raise ExportError(
+            f"{what} could not be saved to {path}: {_why(exc)}", path=str(path)
+        ) from exc
 
 
 def export_saved_model(model: Any, directory: str | Path) -> Path:
@@ -68,7 +69,9 @@ def export_tflite(model: Any, path: str | Path) -> Path:
     """A TensorFlow Lite flatbuffer converted from a SavedModel of the model, written atomically."""
     path = Path(path)
     if path.suffix != ".tflite":
-        raise ExportError(f"A TFLite file must end with .tflite, not '{path.name}'.", path=str(path))
+        raise ExportError(
+            f"A TFLite file must end with .tflite, not '{path.name}'.", path=str(path)
+        )
     import tensorflow as tf
 
     with tempfile.TemporaryDirectory(prefix="layerloom_tflite_") as tmp:
@@ -76,10 +79,14 @@ def export_tflite(model: Any, path: str | Path) -> Path:
         try:
             converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
             converter.target_spec.supported_ops = [
-                tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+                tf.lite.OpsSet.TFLITE_BUILTINS,
+                tf.lite.OpsSet.SELECT_TF_OPS,
+            ]
             data = converter.convert()
         except Exception as exc:
-            raise ExportError(f"TFLite conversion failed (some layers have no TFLite version): "
-                              f"{_why(exc)}", path=str(path)) from exc
+            raise ExportError(
+                f"TFLite conversion failed (some layers have no TFLite version): {_why(exc)}",
+                path=str(path),
+            ) from exc
     atomic_write_bytes(path, data)
     return path

@@ -45,9 +45,11 @@ def settings_from_project(project: Any) -> tuple[dict[str, Any], dict[str, Any]]
     if training.get("seed") is not None and "seed" not in data:
         data["seed"] = training["seed"]
     if "source" in data and not data["source"]:
-        raise TrainingError("The project has no data source yet: choose one in the data "
-                            "settings (for example the bundled digits, a CSV file or "
-                            "synthetic data).")
+        raise TrainingError(
+            "The project has no data source yet: choose one in the data "
+            "settings (for example the bundled digits, a CSV file or "
+            "synthetic data)."
+        )
     return data, training
 
 
@@ -60,10 +62,14 @@ def default_runs_dir(project: Any) -> Path:
     return Path.cwd() / "layerloom_runs"
 
 
-def train_project(project: Any, epochs: int | None = None, out_dir: str | Path | None = None,
-                  progress: Callable[[dict[str, Any]], None] | None = None,
-                  trainer_hook: Callable[[Any], None] | None = None,
-                  max_samples: int | None = None) -> RunRecord:
+def train_project(
+    project: Any,
+    epochs: int | None = None,
+    out_dir: str | Path | None = None,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    trainer_hook: Callable[[Any], None] | None = None,
+    max_samples: int | None = None,
+) -> RunRecord:
     """Build the project's model, load its data, train and record a run folder.
 
     `project` needs .graph (ModelGraph), .data and .training (dicts or objects with to_dict()).
@@ -100,10 +106,18 @@ def train_project(project: Any, epochs: int | None = None, out_dir: str | Path |
             return None
         return lambda d: progress({"kind": kind, **d})
 
-    trainer = Trainer(lambda: build_model(graph), dataset, config, runs_dir, on_batch=relay("batch"),
-                      on_epoch=relay("epoch"), on_event=progress,
-                      data_config=data_cfg.to_dict(), graph=graph_to_dict(graph),
-                      epochs=epochs)
+    trainer = Trainer(
+        lambda: build_model(graph),
+        dataset,
+        config,
+        runs_dir,
+        on_batch=relay("batch"),
+        on_epoch=relay("epoch"),
+        on_event=progress,
+        data_config=data_cfg.to_dict(),
+        graph=graph_to_dict(graph),
+        epochs=epochs,
+    )
     if trainer_hook is not None:
         trainer_hook(trainer)
     return trainer.run()
@@ -133,14 +147,17 @@ class TerminalProgress:
             bar = "#" * int(frac * self.width)
             loss = info["logs"].get("loss", math.nan)
             eta = info.get("eta_s", math.nan)
-            self.stream.write(f"\rEpoch {info['epoch'] + 1}/{self.epochs} [{bar:<{self.width}}] "
-                              f"loss {loss:.4f}  {info['samples_per_s']:.0f} samples/s  "
-                              f"ETA {eta:.0f}s ")
+            self.stream.write(
+                f"\rEpoch {info['epoch'] + 1}/{self.epochs} [{bar:<{self.width}}] "
+                f"loss {loss:.4f}  {info['samples_per_s']:.0f} samples/s  "
+                f"ETA {eta:.0f}s "
+            )
             self.stream.flush()
         elif kind == "epoch":
-            logs = "  ".join(f"{k} {v:.4f}" for k, v in info["logs"].items() if k != "learning_rate")
-            self.stream.write(f"\rEpoch {info['epoch'] + 1}/{self.epochs}: {logs}"
-                              f"{' ' * 20}\n")
+            logs = "  ".join(
+                f"{k} {v:.4f}" for k, v in info["logs"].items() if k != "learning_rate"
+            )
+            self.stream.write(f"\rEpoch {info['epoch'] + 1}/{self.epochs}: {logs}{' ' * 20}\n")
         elif kind in ("warning", "nan"):
             self.stream.write(f"\n{info.get('message', '')}\n")
         elif kind == "finished":
@@ -148,9 +165,14 @@ class TerminalProgress:
         self.stream.flush()
 
 
-def train_cli(project: Any, epochs: int | None = None, out_dir: str | Path | None = None,
-              stream: TextIO | None = None, max_samples: int | None = None,
-              on_record: Callable[[RunRecord], None] | None = None) -> int:
+def train_cli(
+    project: Any,
+    epochs: int | None = None,
+    out_dir: str | Path | None = None,
+    stream: TextIO | None = None,
+    max_samples: int | None = None,
+    on_record: Callable[[RunRecord], None] | None = None,
+) -> int:
     """Train with a terminal progress bar and return an exit code.
 
     0 completed; 1 the model cannot be built or training failed (NaN loss, an error in a layer);
@@ -169,9 +191,14 @@ def train_cli(project: Any, epochs: int | None = None, out_dir: str | Path | Non
                 holder["began"] = True  # fit is running: later errors are the model's
             bar(info)
 
-        rec = train_project(project, epochs, out_dir, progress,
-                            trainer_hook=lambda t: holder.setdefault("trainer", t),
-                            max_samples=max_samples)
+        rec = train_project(
+            project,
+            epochs,
+            out_dir,
+            progress,
+            trainer_hook=lambda t: holder.setdefault("trainer", t),
+            max_samples=max_samples,
+        )
     except KeyboardInterrupt:
         out.write("\nInterrupted.\n")
         rec = getattr(holder.get("trainer"), "record", None)
@@ -188,7 +215,8 @@ def train_cli(project: Any, epochs: int | None = None, out_dir: str | Path | Non
         if rec is not None and on_record is not None:
             on_record(rec)
         unusable = isinstance(exc, DataError) or (
-            isinstance(exc, TrainingError) and not holder.get("began"))
+            isinstance(exc, TrainingError) and not holder.get("began")
+        )
         return 2 if unusable else 1
     if on_record is not None:
         on_record(rec)

@@ -48,8 +48,9 @@ class RunRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         """Read a record; unknown keys are ignored, TrainingError if required ones are missing."""
-        if not isinstance(data, dict) or not all(isinstance(data.get(k), str)
-                                                 for k in ("id", "path", "started")):
+        if not isinstance(data, dict) or not all(
+            isinstance(data.get(k), str) for k in ("id", "path", "started")
+        ):
             raise TrainingError("A run record needs an id, a path and a start time.")
         known = {f for f in cls.__dataclass_fields__}
         d = {k: v for k, v in data.items() if k in known}
@@ -63,8 +64,11 @@ class RunRecord:
 def _floats(d: Any) -> dict[str, float]:
     if not isinstance(d, dict):
         return {}
-    return {str(k): float(v) for k, v in d.items()
-            if isinstance(v, int | float) and not isinstance(v, bool)}
+    return {
+        str(k): float(v)
+        for k, v in d.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
 
 
 def new_run_dir(runs_dir: str | Path) -> tuple[str, Path]:
@@ -146,7 +150,8 @@ class HistoryFile:
             return
         line = io.StringIO()
         csv.writer(line, lineterminator="\n").writerow(
-            [row.get("epoch", "")] + [_cell(row.get(k)) for k in self.keys])
+            [row.get("epoch", "")] + [_cell(row.get(k)) for k in self.keys]
+        )
         with open(self.path, "a", encoding="utf-8", newline="") as f:
             f.write(line.getvalue())
 

@@ -76,8 +76,12 @@ class ForwardingCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self.steps = int(self.params.get("steps") or 0)
         self.lr_every = 10 if self.t.config.lr_schedule else 0  # schedules move every step
-        self.t._emit_event("started", epochs=self.t.epochs, steps_per_epoch=self.steps,
-                           samples=self.t.dataset.num_samples)
+        self.t._emit_event(
+            "started",
+            epochs=self.t.epochs,
+            steps_per_epoch=self.steps,
+            samples=self.t.dataset.num_samples,
+        )
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -111,16 +115,18 @@ class ForwardingCallback(keras.callbacks.Callback):
         elapsed = time.perf_counter() - self.epoch_start
         self.rate = done / elapsed if elapsed > 0 else 0.0
         left = (self.steps - done) + self.steps * (self.t.epochs - 1 - self.epoch)
-        self.t.on_batch({
-            "epoch": self.epoch,
-            "batch": batch,
-            "step": self.global_step,
-            "steps_per_epoch": self.steps,
-            "logs": dict(logs or {}),
-            "lr": self.lr,
-            "samples_per_s": self.rate * self.batch_size,
-            "eta_s": left / self.rate if self.rate else float("nan"),
-        })
+        self.t.on_batch(
+            {
+                "epoch": self.epoch,
+                "batch": batch,
+                "step": self.global_step,
+                "steps_per_epoch": self.steps,
+                "logs": dict(logs or {}),
+                "lr": self.lr,
+                "samples_per_s": self.rate * self.batch_size,
+                "eta_s": left / self.rate if self.rate else float("nan"),
+            }
+        )
 
     def on_test_batch_end(self, batch, logs=None):
         if self.t._stop.is_set():
@@ -138,9 +144,16 @@ class ForwardingCallback(keras.callbacks.Callback):
             self.t._emit_event("warning", message=f"The history file could not be written: {exc}")
         elapsed = time.perf_counter() - self.epoch_start
         if self.t.on_epoch is not None:
-            self.t.on_epoch({"epoch": epoch, "epochs": self.t.epochs, "logs": logs, "lr": lr,
-                             "duration_s": elapsed,
-                             "samples_per_s": self.t.dataset.num_samples / elapsed if elapsed else 0.0})
+            self.t.on_epoch(
+                {
+                    "epoch": epoch,
+                    "epochs": self.t.epochs,
+                    "logs": logs,
+                    "lr": lr,
+                    "duration_s": elapsed,
+                    "samples_per_s": self.t.dataset.num_samples / elapsed if elapsed else 0.0,
+                }
+            )
         self._check_stop()
 
 
@@ -167,14 +180,26 @@ class Trainer:
         input_map / output_map: model name -> dataset array name.
     """
 
-    def __init__(self, model: Any, dataset: Dataset, config: TrainingConfig | dict,
-                 runs_dir: str | Path, on_batch: Listener = None, on_epoch: Listener = None,
-                 on_event: Listener = None, data_config: dict | None = None,
-                 graph: dict | None = None, input_map: dict | None = None,
-                 output_map: dict | None = None, epochs: int | None = None):
+    def __init__(
+        self,
+        model: Any,
+        dataset: Dataset,
+        config: TrainingConfig | dict,
+        runs_dir: str | Path,
+        on_batch: Listener = None,
+        on_epoch: Listener = None,
+        on_event: Listener = None,
+        data_config: dict | None = None,
+        graph: dict | None = None,
+        input_map: dict | None = None,
+        output_map: dict | None = None,
+        epochs: int | None = None,
+    ):
         self.model = model
         self.dataset = dataset
-        self.config = config if isinstance(config, TrainingConfig) else TrainingConfig.from_dict(config)
+        self.config = (
+            config if isinstance(config, TrainingConfig) else TrainingConfig.from_dict(config)
+        )
         self.epochs = int(epochs or self.config.epochs)
         self.runs_dir = Path(runs_dir)
         self.on_batch, self.on_epoch, self.on_event = on_batch, on_epoch, on_event
@@ -222,11 +247,18 @@ class Trainer:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         run_id, self.run_dir = new_run_dir(self.runs_dir)
         self.history_file = HistoryFile(self.run_dir / HISTORY_FILE)
-        self.record = rec = RunRecord(id=run_id, path=str(self.run_dir), started=now_iso(),
-                                      summary=self._summary())
-        write_json_atomic(self.run_dir / SETTINGS_FILE, {
-            "training": self.config.to_dict(), "data": self.data_config, "graph": self.graph,
-            "epochs": self.epochs})
+        self.record = rec = RunRecord(
+            id=run_id, path=str(self.run_dir), started=now_iso(), summary=self._summary()
+        )
+        write_json_atomic(
+            self.run_dir / SETTINGS_FILE,
+            {
+                "training": self.config.to_dict(),
+                "data": self.data_config,
+                "graph": self.graph,
+                "epochs": self.epochs,
+            },
+        )
         write_json_atomic(self.run_dir / RUN_FILE, rec.to_dict())
         t0 = time.perf_counter()
         try:
@@ -242,8 +274,10 @@ class Trainer:
             self._release()
         if self._nan_at is not None:
             e, b = self._nan_at
-            msg = (f"The loss became NaN or infinite in epoch {e + 1}, batch {b + 1}; training "
-                   f"stopped. Try a smaller learning rate, normalised inputs or a different loss.")
+            msg = (
+                f"The loss became NaN or infinite in epoch {e + 1}, batch {b + 1}; training "
+                f"stopped. Try a smaller learning rate, normalised inputs or a different loss."
+            )
             self._emit_event("nan", message=msg, epoch=e, batch=b)
             return self._finish(rec, "failed", t0, msg)
         status = "stopped" if self._stop.is_set() else "completed"
@@ -251,7 +285,9 @@ class Trainer:
             save_model_atomic(self.model, self.run_dir / FINAL_MODEL)
             rec.final_model = FINAL_MODEL
         except Exception as exc:  # e.g. a layer that cannot be serialised
-            self._emit_event("warning", message=f"The final model could not be saved: {_plain(exc)}")
+            self._emit_event(
+                "warning", message=f"The final model could not be saved: {_plain(exc)}"
+            )
         return self._finish(rec, status, t0, "")
 
     def _fit(self) -> None:
@@ -272,7 +308,8 @@ class Trainer:
     def _fit_model(self) -> None:
         losses = compile_model(self.model, self.config, self.dataset, self.output_map)
         problems = self.config.problems() + check_compatibility(
-            self.model, self.dataset, self.input_map, self.output_map, losses=losses)
+            self.model, self.dataset, self.input_map, self.output_map, losses=losses
+        )
         if problems:
             raise DataError(" ".join(problems))
         skip = {n for n, v in losses.items() if v in NO_LOSS}
@@ -282,10 +319,18 @@ class Trainer:
             self._emit_event("warning", message=note)
         self._forward = ForwardingCallback(self)
         class_weight, sample_weight = self._class_weights(y)
-        self.model.fit(x, y, batch_size=self.config.batch_size, epochs=self.epochs,
-                       validation_data=val, shuffle=self.config.shuffle,
-                       class_weight=class_weight, sample_weight=sample_weight,
-                       callbacks=[self._forward, *callbacks], verbose=0)
+        self.model.fit(
+            x,
+            y,
+            batch_size=self.config.batch_size,
+            epochs=self.epochs,
+            validation_data=val,
+            shuffle=self.config.shuffle,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+            callbacks=[self._forward, *callbacks],
+            verbose=0,
+        )
         self._callbacks = callbacks
 
     def _class_weights(self, y: Any) -> tuple[dict[int, float] | None, Any]:
@@ -310,8 +355,9 @@ class Trainer:
                 self.history_file.finish(self.history)
             except OSError as exc:
                 self._emit_event("warning", message=f"The history file could not be written: {exc}")
-        best = next((c for c in getattr(self, "_callbacks", []) if isinstance(c, BestCheckpoint)),
-                    None)
+        best = next(
+            (c for c in getattr(self, "_callbacks", []) if isinstance(c, BestCheckpoint)), None
+        )
         if best is not None and best.best_epoch is not None:
             rec.best_model = Path(best.filepath).name
             rec.best_metrics["best_epoch"] = float(best.best_epoch + 1)
@@ -321,9 +367,13 @@ class Trainer:
 
     def _summary(self) -> str:
         c = self.config
-        lr = f"lr {c.learning_rate:g}" + (f" ({c.lr_schedule['class_name']})" if c.lr_schedule else "")
-        return (f"{c.optimizer} {lr}, batch {c.batch_size}, {self.epochs} epochs, "
-                f"{self.dataset.num_samples} samples")
+        lr = f"lr {c.learning_rate:g}" + (
+            f" ({c.lr_schedule['class_name']})" if c.lr_schedule else ""
+        )
+        return (
+            f"{c.optimizer} {lr}, batch {c.batch_size}, {self.epochs} epochs, "
+            f"{self.dataset.num_samples} samples"
+        )
 
     def _release(self) -> None:
         """Drop the traced train/test/predict functions so their graphs can be freed.

@@ -29,13 +29,26 @@ class ExportFormat:
 FORMATS = {
     f.key: f
     for f in (
-        ExportFormat("keras", "Trained model (.keras)…", ".keras", "Keras models (*.keras)",
-                     "export_keras"),
-        ExportFormat("weights", "Keras weights (.weights.h5)…", ".weights.h5",
-                     "Keras weights (*.weights.h5)", "export_weights"),
-        ExportFormat("saved_model", "TensorFlow SavedModel (folder)…", "", "", "export_saved_model"),
-        ExportFormat("tflite", "TensorFlow Lite (.tflite)…", ".tflite", "TFLite models (*.tflite)",
-                     "export_tflite"),
+        ExportFormat(
+            "keras", "Trained model (.keras)…", ".keras", "Keras models (*.keras)", "export_keras"
+        ),
+        ExportFormat(
+            "weights",
+            "Keras weights (.weights.h5)…",
+            ".weights.h5",
+            "Keras weights (*.weights.h5)",
+            "export_weights",
+        ),
+        ExportFormat(
+            "saved_model", "TensorFlow SavedModel (folder)…", "", "", "export_saved_model"
+        ),
+        ExportFormat(
+            "tflite",
+            "TensorFlow Lite (.tflite)…",
+            ".tflite",
+            "TFLite models (*.tflite)",
+            "export_tflite",
+        ),
     )
 }
 
@@ -100,11 +113,13 @@ class ModelExporter(QObject):
         base = doc.path.parent if doc is not None and doc.path is not None else Path.home()
         title = f"Export {fmt.label.rstrip('…')}"
         if fmt.key == "saved_model":
-            path, _ = QFileDialog.getSaveFileName(self.window, title, str(base / f"{stem}_saved"),
-                                                  "SavedModel folder (*)")
+            path, _ = QFileDialog.getSaveFileName(
+                self.window, title, str(base / f"{stem}_saved"), "SavedModel folder (*)"
+            )
         else:
-            path, _ = QFileDialog.getSaveFileName(self.window, title, str(base / f"{stem}{fmt.suffix}"),
-                                                  fmt.file_filter)
+            path, _ = QFileDialog.getSaveFileName(
+                self.window, title, str(base / f"{stem}{fmt.suffix}"), fmt.file_filter
+            )
         return with_suffix(path, fmt.suffix) if path else None
 
     def export_dialog(self, key: str) -> None:
@@ -127,8 +142,12 @@ class ModelExporter(QObject):
             self._report_error(key, "There is no model to export.")
             return False
         self._status(f"Exporting {path.name}…")
-        self.runner.run("export", lambda: export_task(fmt, model, graph, path),
-                        lambda res: self._done(key, res), lambda msg: self._report_error(key, msg))
+        self.runner.run(
+            "export",
+            lambda: export_task(fmt, model, graph, path),
+            lambda res: self._done(key, res),
+            lambda msg: self._report_error(key, msg),
+        )
         return True
 
     def _done(self, key: str, result: tuple[Path, str]) -> None:

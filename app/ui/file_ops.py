@@ -319,9 +319,11 @@ class FileOps:
         try:
             self.autosave.store.load_weights(newest.key, doc.project.graph)
         except WeightsFileError as exc:  # the work comes back, the weights do not
-            self.show_error("Imported weights not restored",
-                            f"The autosaved work is back, but the weights of its imported layers "
-                            f"could not be read: {exc}. Those layers start from new weights.")
+            self.show_error(
+                "Imported weights not restored",
+                f"The autosaved work is back, but the weights of its imported layers "
+                f"could not be read: {exc}. Those layers start from new weights.",
+            )
         doc.mark_unsaved()
         self.set_document(doc)
         # The snapshot stays until the restored work is saved or discarded: this session now

@@ -62,8 +62,12 @@ class AutosaveController(QObject):
         if self._saved_index == index and self._saved_index is not None:
             return False
         try:
-            self.store.save(doc.snapshot(), doc.recovery_key, session=self._own_session(),
-                            graph=doc.project.graph)
+            self.store.save(
+                doc.snapshot(),
+                doc.recovery_key,
+                session=self._own_session(),
+                graph=doc.project.graph,
+            )
         except (OSError, LayerLoomError, ValueError) as exc:
             self.failed.emit(f"Autosave failed: {exc}")
             return False
@@ -87,8 +91,11 @@ class AutosaveController(QObject):
     def pending(self) -> list[RecoveryEntry]:
         """Snapshots left behind by sessions that have ended, newest first (not the ones of
         this session or of another LayerLoom still running)."""
-        return [e for e in self.store.list()
-                if e.session != self.session and not self._running(e.session)]
+        return [
+            e
+            for e in self.store.list()
+            if e.session != self.session and not self._running(e.session)
+        ]
 
     def stop(self) -> None:
         """Stop autosaving and end the session: its snapshots are offered at the next start."""

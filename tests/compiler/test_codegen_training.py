@@ -109,7 +109,7 @@ def test_every_setting_is_written_and_the_script_runs(tmp_path):
         "scale = arr.std(axis=axes, keepdims=True)",
         "class_weight={0: 1.0, 1: 2.0, 2: 1.0}",
         "shuffle=False",
-        "keras.callbacks.EarlyStopping(patience=2, monitor=\"val_loss\")",
+        'keras.callbacks.EarlyStopping(patience=2, monitor="val_loss")',
         "keras.callbacks.LearningRateScheduler(learning_rate_table)",
         'if importlib.util.find_spec("tensorboard") is not None:',
         "keras.callbacks.TerminateOnNaN()",
@@ -201,4 +201,5 @@ def test_class_weights_of_one_output_of_two_become_sample_weights(tmp_path):
     project.training.class_weight = None
     plain = train_project(project, out_dir=tmp_path / "runs")
     assert plain.final_metrics["department_loss"] != pytest.approx(
-        record.final_metrics["department_loss"], rel=1e-3)
+        record.final_metrics["department_loss"], rel=1e-3
+    )

@@ -461,5 +461,3 @@ def test_tensor_keyword_without_a_port_is_refused():
     model = keras.Model([q, mask], out)
     with pytest.raises(ImportModelError, match="'mha' gets a tensor as its 'attention_mask'"):
         import_model(model)
-
-

@@ -19,15 +19,17 @@ def mlp(inputs=64, units=10, name="digits"):
 def test_shape_mismatch_is_reported_in_words():
     images = load_dataset(DataConfig(source="sklearn.digits_images", validation="none"))
     problems = check_compatibility(mlp(), images)
-    assert problems == ["Input 'digits' expects shape (None, 64) but the data has shape "
-                        "(1797, 8, 8, 1)."]
+    assert problems == [
+        "Input 'digits' expects shape (None, 64) but the data has shape (1797, 8, 8, 1)."
+    ]
     assert check_compatibility(mlp(), load_dataset(DataConfig(source="sklearn.digits"))) == []
 
 
 def test_class_count_vs_units_and_loss_kind():
     ds = load_dataset(DataConfig(source="sklearn.digits"))
     assert check_compatibility(mlp(units=3), ds) == [
-        "Output 'digit' has 3 units but the data has 10 classes; set its units to 10."]
+        "Output 'digit' has 3 units but the data has 10 classes; set its units to 10."
+    ]
     msg = check_compatibility(mlp(), ds, losses={"digit": "categorical_crossentropy"})
     assert "needs one-hot targets" in msg[0] and "sparse_categorical_crossentropy" in msg[0]
     inp = keras.Input((64,), name="digits")
@@ -37,8 +39,10 @@ def test_class_count_vs_units_and_loss_kind():
 
 def test_missing_inputs_dtype_and_nan(ticket_model):
     model = ticket_model()
-    ds = Dataset(x={"title": np.random.rand(5, 6), "tags": np.full((5, 12), np.nan, "float32")},
-                 y={"priority": np.zeros(5), "department": np.zeros(4, "int64")})
+    ds = Dataset(
+        x={"title": np.random.rand(5, 6), "tags": np.full((5, 12), np.nan, "float32")},
+        y={"priority": np.zeros(5), "department": np.zeros(4, "int64")},
+    )
     problems = check_compatibility(model, ds)
     text = "\n".join(problems)
     assert "Input 'body' has no data" in text
@@ -48,8 +52,11 @@ def test_missing_inputs_dtype_and_nan(ticket_model):
 
 
 def test_input_map_and_single_array_mapping():
-    ds = Dataset(x={"pixels": np.zeros((4, 64), "float32")}, y={"label": np.zeros(4, "int64")},
-                 class_names={"label": list("0123456789")})
+    ds = Dataset(
+        x={"pixels": np.zeros((4, 64), "float32")},
+        y={"label": np.zeros(4, "int64")},
+        class_names={"label": list("0123456789")},
+    )
     assert check_compatibility(mlp(), ds) == []  # one input, one array: they belong together
     x, y, val = fit_arrays(mlp(), ds)
     assert x.shape == (4, 64) and y.shape == (4,) and val is None
@@ -87,12 +94,20 @@ def test_suggestions_and_preview():
     assert s["outputs"]["y"]["units"] == 10 and s["outputs"]["y"]["activation"] == "softmax"
     assert s["outputs"]["y"]["loss"] == "sparse_categorical_crossentropy"
     cancer = suggest_model_settings(load_dataset(DataConfig(source="sklearn.breast_cancer")))
-    assert cancer["outputs"]["y"]["units"] == 1 and cancer["outputs"]["y"]["loss"] == "binary_crossentropy"
+    assert (
+        cancer["outputs"]["y"]["units"] == 1
+        and cancer["outputs"]["y"]["loss"] == "binary_crossentropy"
+    )
     reg = suggest_model_settings(load_dataset(DataConfig(source="sklearn.diabetes")))
     assert reg["outputs"]["y"]["activation"] == "linear"
-    ae = suggest_model_settings(load_dataset(DataConfig(source="sklearn.digits_images",
-                                                        target="inputs")))
-    assert ae["outputs"]["x"]["activation"] == "sigmoid" and ae["outputs"]["x"]["shape"] == [8, 8, 1]
+    ae = suggest_model_settings(
+        load_dataset(DataConfig(source="sklearn.digits_images", target="inputs"))
+    )
+    assert ae["outputs"]["x"]["activation"] == "sigmoid" and ae["outputs"]["x"]["shape"] == [
+        8,
+        8,
+        1,
+    ]
     grid = preview(digits, 4)
     assert grid["kind"] == "images" and len(grid["labels"]) == 4
     table = preview(load_dataset(DataConfig(source="sklearn.iris", validation="none")), 3)
@@ -104,8 +119,11 @@ def test_preview_of_wide_inputs_shows_the_first_columns_and_counts_the_rest():
     from app.data import preview
 
     rng = np.random.default_rng(0)
-    ds = Dataset(x={"title": rng.random((20, 10_000)), "tags": rng.random((20, 5))},
-                 y={"y": rng.integers(0, 2, 20)}, task="classification")
+    ds = Dataset(
+        x={"title": rng.random((20, 10_000)), "tags": rng.random((20, 5))},
+        y={"y": rng.integers(0, 2, 20)},
+        task="classification",
+    )
     table = preview(ds, 4)
     assert len(table["columns"]) <= 45  # not 10,005
     assert table["columns"][:3] == ["title[0]", "title[1]", "title[2]"]

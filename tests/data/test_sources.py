@@ -9,14 +9,17 @@ from app.data import SOURCES, DataConfig, DataError, load_dataset
 from app.data.keras_datasets import KerasDatasetSource
 
 
-@pytest.mark.parametrize("source, shape, classes", [
-    ("sklearn.digits", (64,), 10),
-    ("sklearn.digits_images", (8, 8, 1), 10),
-    ("sklearn.iris", (4,), 3),
-    ("sklearn.wine", (13,), 3),
-    ("sklearn.breast_cancer", (30,), 2),
-    ("sklearn.diabetes", (10,), 0),
-])
+@pytest.mark.parametrize(
+    "source, shape, classes",
+    [
+        ("sklearn.digits", (64,), 10),
+        ("sklearn.digits_images", (8, 8, 1), 10),
+        ("sklearn.iris", (4,), 3),
+        ("sklearn.wine", (13,), 3),
+        ("sklearn.breast_cancer", (30,), 2),
+        ("sklearn.diabetes", (10,), 0),
+    ],
+)
 def test_bundled_sources_load_offline(source, shape, classes):
     ds = load_dataset(DataConfig(source=source, validation_split=0.25, seed=1))
     assert ds.x["x"].shape[1:] == shape
@@ -65,9 +68,12 @@ def test_csv_encodes_columns_fills_missing_and_reports(tmp_path):
         "5,,3.9,cat\n"
         "7,red,,dog\n"
         "2,red,12.5,dog\n"
-        "4,red,4.0,\n", encoding="utf-8")
-    ds = load_dataset(DataConfig(source="csv", options={"path": str(path), "target": "kind"},
-                                 validation="none"))
+        "4,red,4.0,\n",
+        encoding="utf-8",
+    )
+    ds = load_dataset(
+        DataConfig(source="csv", options={"path": str(path), "target": "kind"}, validation="none")
+    )
     assert ds.task == "classification"
     assert ds.class_names == {"y": ["cat", "dog"]}
     assert ds.feature_names == ["age", "colour=blue", "colour=red", "weight"]
@@ -80,9 +86,18 @@ def test_csv_encodes_columns_fills_missing_and_reports(tmp_path):
     assert "'age': 1 missing values filled with the mean" in notes
     assert "'colour': 1 missing values filled with the most common value 'red'" in notes
 
-    ints = load_dataset(DataConfig(source="csv", validation="none", options={
-        "path": str(path), "target": "weight", "features": ["age", "colour"],
-        "categorical": "integer"}))
+    ints = load_dataset(
+        DataConfig(
+            source="csv",
+            validation="none",
+            options={
+                "path": str(path),
+                "target": "weight",
+                "features": ["age", "colour"],
+                "categorical": "integer",
+            },
+        )
+    )
     assert ints.task == "regression" and ints.x["x"].shape == (5, 2)
     assert ints.y["y"].shape == (5, 1)
 
@@ -102,11 +117,28 @@ def test_csv_errors_name_the_problem(tmp_path):
 def test_npz_arrays_and_own_validation_set(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "d.npz"
-    np.savez(path, a=rng.normal(size=(40, 3)).astype("float32"), b=rng.integers(0, 9, (40, 5)),
-             lab=rng.integers(0, 4, 40), va=rng.normal(size=(10, 3)), vb=rng.integers(0, 9, (10, 5)),
-             vl=rng.integers(0, 4, 10))
-    ds = load_dataset(DataConfig(source="numpy", validation="source", options={
-        "path": str(path), "x": ["a", "b"], "y": ["lab"], "x_val": ["va", "vb"], "y_val": ["vl"]}))
+    np.savez(
+        path,
+        a=rng.normal(size=(40, 3)).astype("float32"),
+        b=rng.integers(0, 9, (40, 5)),
+        lab=rng.integers(0, 4, 40),
+        va=rng.normal(size=(10, 3)),
+        vb=rng.integers(0, 9, (10, 5)),
+        vl=rng.integers(0, 4, 10),
+    )
+    ds = load_dataset(
+        DataConfig(
+            source="numpy",
+            validation="source",
+            options={
+                "path": str(path),
+                "x": ["a", "b"],
+                "y": ["lab"],
+                "x_val": ["va", "vb"],
+                "y_val": ["vl"],
+            },
+        )
+    )
     assert set(ds.x) == {"a", "b"} and ds.x_val["a"].shape == (10, 3)
     assert ds.task == "classification" and ds.num_classes("lab") == 4
     with pytest.raises(DataError, match="has no array 'nope'"):
@@ -116,8 +148,12 @@ def test_npz_arrays_and_own_validation_set(tmp_path):
 def test_npy_with_targets_file_and_pickles_refused(tmp_path):
     np.save(tmp_path / "x.npy", np.ones((20, 2), "float32"))
     np.save(tmp_path / "y.npy", np.linspace(0, 1, 20).astype("float32"))
-    ds = load_dataset(DataConfig(source="numpy", options={
-        "path": str(tmp_path / "x.npy"), "y_path": str(tmp_path / "y.npy")}))
+    ds = load_dataset(
+        DataConfig(
+            source="numpy",
+            options={"path": str(tmp_path / "x.npy"), "y_path": str(tmp_path / "y.npy")},
+        )
+    )
     assert ds.task == "regression" and ds.num_samples == 16
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(DataError, match="pickles"):
@@ -133,8 +169,13 @@ def test_image_folder(tmp_path):
         for i in range(6):
             img = np.clip(value + rng.integers(-20, 20, (12, 10, 3)), 0, 255).astype("uint8")
             (tmp_path / cls / f"{i}.png").write_bytes(tf.io.encode_png(img).numpy())
-    ds = load_dataset(DataConfig(source="image_folder", validation_split=0.25, options={
-        "path": str(tmp_path), "image_size": [8, 8], "color_mode": "grayscale"}))
+    ds = load_dataset(
+        DataConfig(
+            source="image_folder",
+            validation_split=0.25,
+            options={"path": str(tmp_path), "image_size": [8, 8], "color_mode": "grayscale"},
+        )
+    )
     assert ds.class_names == {"y": ["cats", "dogs"]}
     assert ds.x["x"].shape[1:] == (8, 8, 1) and ds.num_samples + ds.num_val_samples == 12
     bright = ds.x["x"].reshape(len(ds.x["x"]), -1).mean(axis=1) > 0.5
@@ -147,7 +188,9 @@ def test_keras_dataset_not_cached_is_detected_without_network(tmp_path, monkeypa
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     src = SOURCES["keras.mnist"]
     assert isinstance(src, KerasDatasetSource) and not src.cached()
-    with pytest.raises(DataError, match=r"MNIST.*not in the Keras cache.*downloading is switched off"):
+    with pytest.raises(
+        DataError, match=r"MNIST.*not in the Keras cache.*downloading is switched off"
+    ):
         load_dataset(DataConfig(source="keras.mnist", options={"download": False}))
     # the offline message when the host does not answer (no connection is attempted here)
     monkeypatch.setattr("app.data.keras_datasets.network_reachable", lambda timeout=3.0: False)
@@ -161,11 +204,17 @@ def test_keras_dataset_cached_file_is_used(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     (tmp_path / "datasets").mkdir()
     rng = np.random.default_rng(0)
-    np.savez(tmp_path / "datasets" / "mnist.npz",
-             x_train=rng.integers(0, 255, (30, 28, 28), dtype=np.uint8), y_train=rng.integers(0, 10, 30),
-             x_test=rng.integers(0, 255, (10, 28, 28), dtype=np.uint8), y_test=rng.integers(0, 10, 10))
-    monkeypatch.setattr("app.data.keras_datasets.network_reachable",
-                        lambda timeout=3.0: pytest.fail("network must not be used"))
+    np.savez(
+        tmp_path / "datasets" / "mnist.npz",
+        x_train=rng.integers(0, 255, (30, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, 30),
+        x_test=rng.integers(0, 255, (10, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, 10),
+    )
+    monkeypatch.setattr(
+        "app.data.keras_datasets.network_reachable",
+        lambda timeout=3.0: pytest.fail("network must not be used"),
+    )
     ds = load_dataset(DataConfig(source="keras.mnist", validation="source"))
     assert ds.x["x"].shape == (30, 28, 28, 1) and ds.x_val["x"].shape == (10, 28, 28, 1)
     assert ds.x["x"].max() <= 1.0

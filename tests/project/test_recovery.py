@@ -91,8 +91,12 @@ def test_snapshots_name_the_session_that_wrote_them(tmp_path):
 
 
 def _weights_of(graph):
-    return [(n.id, [w.tolist() for w in n.weights]) for _, g in graph.walk() for n in g.nodes()
-            if n.weights is not None]
+    return [
+        (n.id, [w.tolist() for w in n.weights])
+        for _, g in graph.walk()
+        for n in g.nodes()
+        if n.weights is not None
+    ]
 
 
 def test_imported_weights_are_autosaved_with_the_snapshot(tmp_path):

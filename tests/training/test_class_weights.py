@@ -56,8 +56,11 @@ def _two_heads() -> keras.Model:
 def _two_head_data() -> Dataset:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(96, 6)).astype("float32")
-    return Dataset(x={"x": x}, y={"a": rng.integers(0, 3, 96), "b": rng.integers(0, 2, 96)},
-                   task="classification")
+    return Dataset(
+        x={"x": x},
+        y={"a": rng.integers(0, 3, 96), "b": rng.integers(0, 2, 96)},
+        task="classification",
+    )
 
 
 def test_a_two_output_model_trains_with_class_weights_on_one_output(runs):

@@ -33,14 +33,24 @@ from app.training.evaluate import (
 from app.training.runs import RunRecord
 
 FULL = TrainingConfig(
-    optimizer="AdamW", learning_rate=0.01, optimizer_params={"weight_decay": 0.001},
+    optimizer="AdamW",
+    learning_rate=0.01,
+    optimizer_params={"weight_decay": 0.001},
     lr_schedule={"class_name": "CosineDecay", "params": {"decay_steps": 100}},
-    losses={"digit": "sparse_categorical_crossentropy"}, loss_weights={"digit": 2.0},
-    metrics={"digit": ["accuracy", "sparse_top_k_categorical_accuracy"]}, batch_size=16,
-    epochs=3, class_weight={"0": 1.0, "1": 2.0}, jit_compile=False, seed=7,
-    callbacks=[CallbackConfig("EarlyStopping", {"patience": 2}),
-               CallbackConfig("ModelCheckpoint", {"monitor": "val_accuracy"}),
-               CallbackConfig("TerminateOnNaN", enabled=False)])
+    losses={"digit": "sparse_categorical_crossentropy"},
+    loss_weights={"digit": 2.0},
+    metrics={"digit": ["accuracy", "sparse_top_k_categorical_accuracy"]},
+    batch_size=16,
+    epochs=3,
+    class_weight={"0": 1.0, "1": 2.0},
+    jit_compile=False,
+    seed=7,
+    callbacks=[
+        CallbackConfig("EarlyStopping", {"patience": 2}),
+        CallbackConfig("ModelCheckpoint", {"monitor": "val_accuracy"}),
+        CallbackConfig("TerminateOnNaN", enabled=False),
+    ],
+)
 
 
 def test_config_round_trips_through_json():
@@ -49,13 +59,16 @@ def test_config_round_trips_through_json():
     assert TrainingConfig.from_dict({}) == TrainingConfig()
 
 
-@pytest.mark.parametrize("bad, match", [
-    ({"batch_size": 0}, "batch size"),
-    ({"learning_rate": "fast"}, "learning rate"),
-    ({"callbacks": [{"class_name": "Lambda"}]}, "Unknown callback 'Lambda'"),
-    ({"lr_schedule": {"class_name": "Magic"}}, "learning-rate schedule"),
-    ({"dtype_policy": "int8"}, "dtype policy"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"batch_size": 0}, "batch size"),
+        ({"learning_rate": "fast"}, "learning rate"),
+        ({"callbacks": [{"class_name": "Lambda"}]}, "Unknown callback 'Lambda'"),
+        ({"lr_schedule": {"class_name": "Magic"}}, "learning-rate schedule"),
+        ({"dtype_policy": "int8"}, "dtype policy"),
+    ],
+)
 def test_config_errors_are_plain(bad, match):
     with pytest.raises(TrainingError, match=match):
         TrainingConfig.from_dict(bad)
@@ -77,24 +90,43 @@ def test_compile_model_uses_names_and_reports_unknown_ones(digits, mlp):
         compile_model(mlp(), TrainingConfig(optimizer="SGD", optimizer_params={"beta": 1}))
     # defaults follow the activation and the targets
     assert compile_model(mlp(), TrainingConfig(), digits) == {
-        "digit": "sparse_categorical_crossentropy"}
+        "digit": "sparse_categorical_crossentropy"
+    }
 
 
 def test_step_table_and_schedule_conflict():
     f = step_table({"2": 0.1, "5": 0.01})
     assert [f(e, 1.0) for e in (0, 2, 4, 5, 9)] == [1.0, 0.1, 0.1, 0.01, 0.01]
-    cfg = TrainingConfig(lr_schedule={"class_name": "ExponentialDecay", "params": {}},
-                         callbacks=[CallbackConfig("ReduceLROnPlateau")])
+    cfg = TrainingConfig(
+        lr_schedule={"class_name": "ExponentialDecay", "params": {}},
+        callbacks=[CallbackConfig("ReduceLROnPlateau")],
+    )
     assert "cannot change the learning rate" in cfg.problems()[0]
 
 
 def test_make_callbacks_put_files_in_the_run_folder(tmp_path):
-    cfg = TrainingConfig(callbacks=[CallbackConfig(n) for n in (
-        "EarlyStopping", "ReduceLROnPlateau", "CSVLogger", "TensorBoard", "TerminateOnNaN")] + [
-        CallbackConfig("LearningRateScheduler", {"table": {"0": 0.01}})])
+    cfg = TrainingConfig(
+        callbacks=[
+            CallbackConfig(n)
+            for n in (
+                "EarlyStopping",
+                "ReduceLROnPlateau",
+                "CSVLogger",
+                "TensorBoard",
+                "TerminateOnNaN",
+            )
+        ]
+        + [CallbackConfig("LearningRateScheduler", {"table": {"0": 0.01}})]
+    )
     cbs, notes = make_callbacks(cfg, tmp_path, has_validation=False)
-    kinds = ["EarlyStopping", "ReduceLROnPlateau", "CSVLogger", "TensorBoard", "TerminateOnNaN",
-             "LearningRateScheduler"]
+    kinds = [
+        "EarlyStopping",
+        "ReduceLROnPlateau",
+        "CSVLogger",
+        "TensorBoard",
+        "TerminateOnNaN",
+        "LearningRateScheduler",
+    ]
     if not tensorboard_available():
         kinds.remove("TensorBoard")
         assert "tensorboard package is not installed" in notes[-1]
@@ -104,22 +136,35 @@ def test_make_callbacks_put_files_in_the_run_folder(tmp_path):
     assert cbs[0].monitor == "loss" and "no validation data" in notes[0]
     assert Path(cbs[2].filename).parent == tmp_path
     with pytest.raises(TrainingError, match="EarlyStopping does not accept"):
-        make_callbacks(TrainingConfig(callbacks=[CallbackConfig("EarlyStopping", {"x": 1})]),
-                       tmp_path)
+        make_callbacks(
+            TrainingConfig(callbacks=[CallbackConfig("EarlyStopping", {"x": 1})]), tmp_path
+        )
 
 
 def test_run_folder_contents_and_listing(digits, runs, mlp):
-    cfg = TrainingConfig(epochs=3, callbacks=[
-        CallbackConfig("ModelCheckpoint", {"monitor": "val_accuracy"}),
-        CallbackConfig("CSVLogger"), CallbackConfig("TensorBoard"),
-        CallbackConfig("LearningRateScheduler", {"table": {"0": 0.01, "2": 0.001}})])
-    rec = Trainer(mlp(), digits, cfg, runs, data_config={"source": "sklearn.digits"},
-                  graph={"name": "g"}).run()
+    cfg = TrainingConfig(
+        epochs=3,
+        callbacks=[
+            CallbackConfig("ModelCheckpoint", {"monitor": "val_accuracy"}),
+            CallbackConfig("CSVLogger"),
+            CallbackConfig("TensorBoard"),
+            CallbackConfig("LearningRateScheduler", {"table": {"0": 0.01, "2": 0.001}}),
+        ],
+    )
+    rec = Trainer(
+        mlp(), digits, cfg, runs, data_config={"source": "sklearn.digits"}, graph={"name": "g"}
+    ).run()
     folder = Path(rec.path)
     assert folder.parent == runs and folder.name.endswith("_" + rec.id)
     names = {p.name for p in folder.iterdir()}
-    assert {"settings.json", "history.csv", "run.json", "best.keras", "final.keras",
-            "training_log.csv"} <= names
+    assert {
+        "settings.json",
+        "history.csv",
+        "run.json",
+        "best.keras",
+        "final.keras",
+        "training_log.csv",
+    } <= names
     assert not [n for n in names if n.endswith(".tmp") or n.startswith(".")]
     settings = json.loads((folder / "settings.json").read_text())
     assert settings["training"] == cfg.to_dict() and settings["graph"] == {"name": "g"}
@@ -195,14 +240,19 @@ def test_logits_output_gets_from_logits_and_loss_weights_apply(digits, runs):
     x = keras.Input((64,), name="digits")
     logits = keras.layers.Dense(10, name="digit")(keras.layers.Dense(32, activation="relu")(x))
     model = keras.Model(x, logits)
-    cfg = TrainingConfig(epochs=6, learning_rate=3e-3, loss_weights={"digit": 2.0},
-                         metrics={"digit": ["sparse_categorical_accuracy"]})
+    cfg = TrainingConfig(
+        epochs=6,
+        learning_rate=3e-3,
+        loss_weights={"digit": 2.0},
+        metrics={"digit": ["sparse_categorical_accuracy"]},
+    )
     rec = Trainer(model, digits, cfg, runs).run()
     assert model.loss.from_logits is True
     assert rec.best_metrics["val_sparse_categorical_accuracy"] >= 0.85
     with pytest.raises(TrainingError, match="does not accept these settings"):
-        compile_model(keras.Model(x, logits), TrainingConfig(loss_params={"digit": {"zz": 1}}),
-                      digits)
+        compile_model(
+            keras.Model(x, logits), TrainingConfig(loss_params={"digit": {"zz": 1}}), digits
+        )
 
 
 def test_history_file_appends_an_epoch_and_rewrites_for_a_new_column(tmp_path):

@@ -17,8 +17,14 @@ from app.training import Trainer, TrainingConfig, TrainingError
 
 def test_digits_mlp_reaches_90_percent(digits, runs, mlp):
     epochs, batches = [], []
-    trainer = Trainer(mlp(), digits, TrainingConfig(epochs=8, learning_rate=3e-3), runs,
-                      on_batch=batches.append, on_epoch=epochs.append)
+    trainer = Trainer(
+        mlp(),
+        digits,
+        TrainingConfig(epochs=8, learning_rate=3e-3),
+        runs,
+        on_batch=batches.append,
+        on_epoch=epochs.append,
+    )
     t0 = time.perf_counter()
     rec = trainer.run()
     took = time.perf_counter() - t0
@@ -51,8 +57,9 @@ def test_stop_from_another_thread_within_one_batch(digits, runs, mlp):
             reached.set()
             time.sleep(0.2)  # let the stopper thread call stop() before the next batch
 
-    trainer = Trainer(model, digits, TrainingConfig(epochs=100, batch_size=8), runs,
-                      on_batch=on_batch)
+    trainer = Trainer(
+        model, digits, TrainingConfig(epochs=100, batch_size=8), runs, on_batch=on_batch
+    )
     stopper = threading.Thread(target=_stop_after, args=(trainer, reached, seen))
     stopper.start()
     rec = trainer.run()
@@ -82,8 +89,9 @@ def test_pause_and_resume(digits, runs, mlp):
         events.append({"kind": "check", "steps": len(steps)})
         trainer.resume()
 
-    trainer = Trainer(mlp(), digits, TrainingConfig(epochs=1), runs,
-                      on_batch=on_batch, on_event=events.append)
+    trainer = Trainer(
+        mlp(), digits, TrainingConfig(epochs=1), runs, on_batch=on_batch, on_event=events.append
+    )
     th = threading.Thread(target=resumer)
     th.start()
     rec = trainer.run()
@@ -98,8 +106,11 @@ def test_pause_and_resume(digits, runs, mlp):
 
 def test_nan_loss_reports_a_message_and_stops(runs):
     rng = np.random.default_rng(0)
-    ds = Dataset(x={"x": rng.normal(size=(256, 4)).astype("float32") * 100},
-                 y={"y": rng.normal(size=(256, 1)).astype("float32") * 100}, task="regression")
+    ds = Dataset(
+        x={"x": rng.normal(size=(256, 4)).astype("float32") * 100},
+        y={"y": rng.normal(size=(256, 1)).astype("float32") * 100},
+        task="regression",
+    )
     inp = keras.Input((4,))
     model = keras.Model(inp, keras.layers.Dense(1)(keras.layers.Dense(16)(inp)))
     events = []
@@ -142,7 +153,9 @@ def test_exception_in_a_layer_becomes_a_plain_training_error(digits, runs):
     with pytest.raises(TrainingError) as info:
         trainer.run()
     assert "layer 'explodes' gave up" in info.value.message
-    assert "Traceback" not in info.value.message and info.value.message.startswith("Training failed")
+    assert "Traceback" not in info.value.message and info.value.message.startswith(
+        "Training failed"
+    )
     assert trainer.record.status == "failed"
 
 
@@ -166,16 +179,22 @@ def test_output_without_loss_needs_no_targets(runs):
     rng = np.random.default_rng(0)
     data = rng.normal(size=(64, 4)).astype("float32")
     ds = Dataset(x={"x": data}, y={"recon": data}, task="reconstruction")
-    rec = Trainer(model, ds, TrainingConfig(epochs=1, losses={"recon": "mse", "code": "none"}),
-                  runs).run()
+    rec = Trainer(
+        model, ds, TrainingConfig(epochs=1, losses={"recon": "mse", "code": "none"}), runs
+    ).run()
     assert rec.status == "completed"
 
 
 def test_runs_in_a_worker_thread_and_stops_from_the_caller(digits, runs, mlp):
     first_epoch = threading.Event()
     result = {}
-    trainer = Trainer(mlp(), digits, TrainingConfig(epochs=200, seed=3), runs,
-                      on_epoch=lambda d: first_epoch.set())
+    trainer = Trainer(
+        mlp(),
+        digits,
+        TrainingConfig(epochs=200, seed=3),
+        runs,
+        on_epoch=lambda d: first_epoch.set(),
+    )
 
     def work():
         result["record"] = trainer.run()
@@ -206,11 +225,17 @@ def test_conv_autoencoder_and_vae_train_on_their_inputs(runs):
     z_mean, z_log_var = KLDivergence(name="kl")([z_mean, z_log_var])
     z = Sampling(name="z")([z_mean, z_log_var])
     dec = keras.layers.Reshape((8, 8, 1), name="decoded")(
-        keras.layers.Dense(64, activation="sigmoid")(z))
+        keras.layers.Dense(64, activation="sigmoid")(z)
+    )
     vae = keras.Model(x, dec)
     events = []
-    rec = Trainer(vae, ds, TrainingConfig(epochs=2, losses={"decoded": "binary_crossentropy"}),
-                  runs, on_epoch=events.append).run()
+    rec = Trainer(
+        vae,
+        ds,
+        TrainingConfig(epochs=2, losses={"decoded": "binary_crossentropy"}),
+        runs,
+        on_epoch=events.append,
+    ).run()
     assert rec.status == "completed" and rec.final_model == "final.keras"
     assert np.isfinite(events[-1]["logs"]["loss"])
 
@@ -232,8 +257,13 @@ def test_a_run_leaves_no_traced_graphs_in_tensorflows_gradient_registry(digits, 
 
     before = custom_gradient_names()
     during: list[int] = []
-    rec = Trainer(mlp(), digits, TrainingConfig(epochs=1), runs,
-                  on_epoch=lambda d: during.append(len(custom_gradient_names()))).run()
+    rec = Trainer(
+        mlp(),
+        digits,
+        TrainingConfig(epochs=1),
+        runs,
+        on_epoch=lambda d: during.append(len(custom_gradient_names())),
+    ).run()
     assert rec.status == "completed"
     assert during and during[0] > len(before)  # the traced train step registered gradients
     assert custom_gradient_names() == before  # ... and they went with the run

@@ -58,12 +58,20 @@ def view(qtbot, scene):
 
 def _send(view, kind: QEvent.Type, local: QPointF, button, buttons, modifiers) -> None:
     vp = view.viewport()
-    event = QMouseEvent(kind, local, QPointF(vp.mapToGlobal(local.toPoint())), button, buttons, modifiers)
+    event = QMouseEvent(
+        kind, local, QPointF(vp.mapToGlobal(local.toPoint())), button, buttons, modifiers
+    )
     QApplication.sendEvent(vp, event)
 
 
-def mouse_drag(view, start: QPointF, end: QPointF, modifiers=Qt.KeyboardModifier.NoModifier,
-               button=Qt.MouseButton.LeftButton, steps: int = 4) -> None:
+def mouse_drag(
+    view,
+    start: QPointF,
+    end: QPointF,
+    modifiers=Qt.KeyboardModifier.NoModifier,
+    button=Qt.MouseButton.LeftButton,
+    steps: int = 4,
+) -> None:
     """Press at `start`, move in steps, release at `end` (scene coordinates), as a user would.
 
     The points are mapped to the viewport once, at the press, like a hand on a mouse.

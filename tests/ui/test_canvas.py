@@ -85,7 +85,11 @@ def test_build_digits_mlp_by_mouse_then_undo_redo_all(scene, view, stack, drag):
     inp, hidden, drop, out = build_mlp(scene, view, drag)
     g = scene.graph
     assert sorted(g.edges()) == sorted(
-        [Edge(inp, 0, hidden, "inputs"), Edge(hidden, 0, drop, "inputs"), Edge(drop, 0, out, "inputs")]
+        [
+            Edge(inp, 0, hidden, "inputs"),
+            Edge(hidden, 0, drop, "inputs"),
+            Edge(drop, 0, out, "inputs"),
+        ]
     )
     assert g.outputs == [OutputRef(out, 0)]
     assert len(scene.edge_items) == 3 and set(scene.items_by_id) == {inp, hidden, drop, out}
@@ -301,9 +305,16 @@ def test_zoom_is_clamped_and_never_nan(view):
     pos = QPointF(view.viewport().rect().center())
 
     def wheel(delta):
-        event = QWheelEvent(pos, view.viewport().mapToGlobal(pos), QPoint(0, 0), QPoint(0, delta),
-                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-                            Qt.ScrollPhase.NoScrollPhase, False)
+        event = QWheelEvent(
+            pos,
+            view.viewport().mapToGlobal(pos),
+            QPoint(0, 0),
+            QPoint(0, delta),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
         QApplication.sendEvent(view.viewport(), event)
 
     for _ in range(40):
@@ -321,9 +332,16 @@ def test_zoom_is_clamped_and_never_nan(view):
     assert view.zoom() == pytest.approx(1.0)
     # a touchpad's two-finger scroll pans instead of zooming
     h = view.horizontalScrollBar().value()
-    event = QWheelEvent(pos, view.viewport().mapToGlobal(pos), QPoint(30, 0), QPoint(0, 0),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-                        Qt.ScrollPhase.ScrollUpdate, False)
+    event = QWheelEvent(
+        pos,
+        view.viewport().mapToGlobal(pos),
+        QPoint(30, 0),
+        QPoint(0, 0),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.ScrollUpdate,
+        False,
+    )
     QApplication.sendEvent(view.viewport(), event)
     assert view.horizontalScrollBar().value() == h - 30 and view.zoom() == pytest.approx(1.0)
 
@@ -342,8 +360,13 @@ def test_drop_from_palette_adds_node_at_drop_point(scene, view):
     mime = QMimeData()
     mime.setData(SPEC_MIME, b"keras.layers.Conv2D")
     local = QPointF(300, 200)
-    event = QDropEvent(local, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        local,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     view.dropEvent(event)
     (nid,) = scene.graph.node_ids()
     node = scene.graph.node(nid)
@@ -422,7 +445,9 @@ def test_scene_follows_model_edits_made_elsewhere_and_dispose(scene, graph):
     assert scene.items_by_id[d].name == "classifier"
     graph.update_node(d, position=(50, 60))
     assert scene.items_by_id[d].pos() == QPointF(50, 60)
-    assert scene.edge_items[e].path.currentPosition() == scene.items_by_id[d].input_anchor("inputs", 0)
+    assert scene.edge_items[e].path.currentPosition() == scene.items_by_id[d].input_anchor(
+        "inputs", 0
+    )
     graph.remove_node(a)
     assert a not in scene.items_by_id and not scene.edge_items
     scene.dispose()
@@ -446,7 +471,9 @@ def test_theme_follows_palette(scene, qapp):
     assert not scene.theme.dark
 
 
-def test_rubber_band_selects_and_pan_gestures_leave_the_graph_alone(scene, view, stack, drag, qtbot):
+def test_rubber_band_selects_and_pan_gestures_leave_the_graph_alone(
+    scene, view, stack, drag, qtbot
+):
     ids = [scene.add_node_at(DENSE, QPointF(x * 300, 0)) for x in range(3)]
     scene.clearSelection()
     before, count = canonical(scene.graph), stack.count()
@@ -469,7 +496,6 @@ def test_rubber_band_selects_and_pan_gestures_leave_the_graph_alone(scene, view,
     qtbot.keyRelease(view, Qt.Key.Key_Space)
     assert h.value() == start - 50
     assert canonical(scene.graph) == before and stack.count() == count
-
 
 
 def test_live_wire_shows_during_a_drag_and_goes_away(scene, view):
@@ -510,7 +536,9 @@ def test_canvas_menu_paste_at_point(scene, view, stack):
     assert new != a and scene.graph.node(new).position == (1000.0, 500.0)
 
 
-def test_problem_inside_a_block_shows_on_the_block_and_unchanged_nodes_are_skipped(scene, view, drag):
+def test_problem_inside_a_block_shows_on_the_block_and_unchanged_nodes_are_skipped(
+    scene, view, drag
+):
     inp, hidden, drop, out = build_mlp(scene, view, drag)
     block = edits.group_selection(scene, [hidden, drop])
     inner = scene.graph.node(block).subgraph.node_by_name("dense").id
@@ -540,7 +568,9 @@ def test_undo_adapter_applies_once_and_refuses_before_pushing(graph, stack):
         push(stack, graph, cmds.Connect(Edge(b, 0, a, "inputs")))
     assert stack.count() == 1 and len(graph.edges()) == 1
     wrapped = push(stack, graph, cmds.update_node(graph, b, name="renamed"))
-    assert graph.node(b).name == "renamed" and stack.count() == 2 and wrapped.text() == "Rename second"
+    assert (
+        graph.node(b).name == "renamed" and stack.count() == 2 and wrapped.text() == "Rename second"
+    )
     stack.undo()
     assert graph.node(b).name == "second"
     stack.redo()

@@ -35,13 +35,26 @@ def panel(qtbot, doc, no_dangling_qthreads):  # noqa: F405
 
 
 def wait_loaded(qtbot, panel, check=lambda ds: True) -> None:
-    qtbot.waitUntil(lambda: panel.dataset is not None and not panel.loading
-                    and not panel._load_timer.isActive() and check(panel.dataset), timeout=LOAD_MS)
+    qtbot.waitUntil(
+        lambda: (
+            panel.dataset is not None
+            and not panel.loading
+            and not panel._load_timer.isActive()
+            and check(panel.dataset)
+        ),
+        timeout=LOAD_MS,
+    )
 
 
 def wait_checked(qtbot, panel) -> None:
-    qtbot.waitUntil(lambda: not panel.runner.busy and not panel._check_timer.isActive()
-                    and not panel._load_timer.isActive(), timeout=LOAD_MS)
+    qtbot.waitUntil(
+        lambda: (
+            not panel.runner.busy
+            and not panel._check_timer.isActive()
+            and not panel._load_timer.isActive()
+        ),
+        timeout=LOAD_MS,
+    )
 
 
 def test_digits_images_show_shapes_balance_and_preview(qtbot, panel, doc):
@@ -49,8 +62,12 @@ def test_digits_images_show_shapes_balance_and_preview(qtbot, panel, doc):
     wait_loaded(qtbot, panel, lambda ds: ds.x["x"].ndim == 4)
     ds = panel.dataset
     assert ds.x["x"].shape[1:] == (8, 8, 1)
-    shapes = {(panel.shapes.item(r, 0).text(), panel.shapes.item(r, 1).text()):
-              panel.shapes.item(r, 3).text() for r in range(panel.shapes.rowCount())}
+    shapes = {
+        (panel.shapes.item(r, 0).text(), panel.shapes.item(r, 1).text()): panel.shapes.item(
+            r, 3
+        ).text()
+        for r in range(panel.shapes.rowCount())
+    }
     assert shapes[("train", "input")] == f"({ds.num_samples}, 8, 8, 1)"
     assert shapes[("validation", "target")] == f"({ds.num_val_samples},)"
     assert len(panel.balance.values) == 10 and sum(panel.balance.values) == ds.num_samples
@@ -75,8 +92,10 @@ def test_csv_source_with_picked_columns(qtbot, panel, tmp_path, doc):
     form.editors["path"].set_value(str(path))
     form.editors["path"].changed.emit()
     assert form.target.currentText() == "kind"
-    info = {form.features.item(i).data(Qt.ItemDataRole.UserRole): form.features.item(i).text()
-            for i in range(form.features.count())}
+    info = {
+        form.features.item(i).data(Qt.ItemDataRole.UserRole): form.features.item(i).text()
+        for i in range(form.features.count())
+    }
     assert "categorical, 2 values, 13 missing" in info["colour"]
     assert "numeric, 1 missing" in info["weight"]
     assert form.columns_table.columnCount() == 5
@@ -140,8 +159,9 @@ def test_wrong_input_shape_is_reported_in_words(qtbot, panel, doc):
     wait_checked(qtbot, panel)
 
 
-def test_keras_dataset_not_downloaded_says_so(qtbot, tmp_path, monkeypatch, doc,
-                                               no_dangling_qthreads):  # noqa: F811
+def test_keras_dataset_not_downloaded_says_so(
+    qtbot, tmp_path, monkeypatch, doc, no_dangling_qthreads
+):  # noqa: F811
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
     from app.ui.data import DataPanel
 
@@ -181,11 +201,16 @@ def test_main_window_data_tab_and_model_export(qtbot, window, errors, tmp_path, 
     qtbot.wait(900)
     assert not win.data_panel.runner.busy and win.data_panel.problems == []
     win.tabs.setCurrentWidget(win.data_panel)
-    qtbot.waitUntil(lambda: any("expects shape" in p for p in win.data_panel.problems),
-                    timeout=KERAS_TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: any("expects shape" in p for p in win.data_panel.problems), timeout=KERAS_TIMEOUT_MS
+    )
     texts = {a.text() for a in win.data_views.exporter.actions.values()}
-    assert texts == {"Trained model (.keras)…", "Keras weights (.weights.h5)…",
-                     "TensorFlow SavedModel (folder)…", "TensorFlow Lite (.tflite)…"}
+    assert texts == {
+        "Trained model (.keras)…",
+        "Keras weights (.weights.h5)…",
+        "TensorFlow SavedModel (folder)…",
+        "TensorFlow Lite (.tflite)…",
+    }
     target = tmp_path / "model.weights.h5"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     win.data_views.exporter.actions["weights"].trigger()

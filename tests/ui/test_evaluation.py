@@ -93,8 +93,10 @@ def test_tabular_prediction_rows(qtbot, panel):
     assert res["metrics"] == {} and "not been trained" in panel.message.text()
     assert panel.pred_stack.currentIndex() == 1
     assert panel.pred_table.rowCount() == 16
-    headers = [panel.pred_table.horizontalHeaderItem(c).text()
-               for c in range(panel.pred_table.columnCount())]
+    headers = [
+        panel.pred_table.horizontalHeaderItem(c).text()
+        for c in range(panel.pred_table.columnCount())
+    ]
     assert headers[:4] == ["#", "True", "Predicted", "Confidence"] and "x[3]" in headers
     assert panel.pred_table.item(0, 1).text() in iris.class_names["y"]
     assert panel.confusion.matrix.shape == (3, 3)
@@ -149,8 +151,9 @@ def export_via_menu(qtbot, exporter, key, path, monkeypatch) -> None:
     qtbot.waitUntil(lambda: not exporter.busy, timeout=TIMEOUT_MS)
 
 
-def test_export_trained_model_from_menu(qtbot, host, classifier, digits, tmp_path, monkeypatch,
-                                        no_dangling_qthreads):  # noqa: F811
+def test_export_trained_model_from_menu(
+    qtbot, host, classifier, digits, tmp_path, monkeypatch, no_dangling_qthreads
+):  # noqa: F811
     import keras
 
     from app.ui.export_model import ModelExporter
@@ -159,7 +162,10 @@ def test_export_trained_model_from_menu(qtbot, host, classifier, digits, tmp_pat
     menu = QMenu("Export", host)
     exporter.install(menu)
     assert {a.text() for a in menu.actions() if a.text()} >= {
-        "Trained model (.keras)…", "Keras weights (.weights.h5)…", "TensorFlow Lite (.tflite)…"}
+        "Trained model (.keras)…",
+        "Keras weights (.weights.h5)…",
+        "TensorFlow Lite (.tflite)…",
+    }
     x = digits.x_val["x"][:4]
     expected = classifier.predict(x, verbose=0)
 
@@ -182,14 +188,14 @@ def test_export_trained_model_from_menu(qtbot, host, classifier, digits, tmp_pat
     inp, out = interp.get_input_details()[0], interp.get_output_details()[0]
     interp.set_tensor(inp["index"], x[:1].astype(np.float32))
     interp.invoke()
-    np.testing.assert_allclose(interp.get_tensor(out["index"]), expected[:1], rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(interp.get_tensor(out["index"]), expected[:1], rtol=1e-4, atol=1e-5)
     assert "Exported the trained model" in host.statusBar().currentMessage()
     exporter.shutdown()
 
 
-def test_export_builds_model_when_untrained_and_reports_errors(qtbot, host, tmp_path, monkeypatch,
-                                                               no_dangling_qthreads):  # noqa: F811
+def test_export_builds_model_when_untrained_and_reports_errors(
+    qtbot, host, tmp_path, monkeypatch, no_dangling_qthreads
+):  # noqa: F811
     import keras
 
     from app.ui.export_model import ModelExporter
@@ -202,7 +208,6 @@ def test_export_builds_model_when_untrained_and_reports_errors(qtbot, host, tmp_
     assert "untrained model built from the graph" in messages[0]
     model = keras.saving.load_model(tmp_path / "built.keras")
     assert model.input_shape == (None, 64) and model.output_shape == (None, 10)
-    export_via_menu(qtbot, exporter, "weights", tmp_path / "missing" / "w.weights.h5",
-                    monkeypatch)
+    export_via_menu(qtbot, exporter, "weights", tmp_path / "missing" / "w.weights.h5", monkeypatch)
     assert len(host.errors) == 1 and "could not be saved" in host.errors[0]
     exporter.shutdown()

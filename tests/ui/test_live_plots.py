@@ -30,13 +30,21 @@ def feed(plots, epochs: int, steps: int, redraw_every: int = 10) -> None:
         for batch in range(steps):
             loss = 2.3 * math.exp(-(epoch * steps + batch) / 60) + 0.05
             mean = (mean * batch + loss) / (batch + 1)
-            plots.add_batch({"epoch": epoch, "batch": batch, "steps_per_epoch": steps,
-                             "logs": {"loss": mean}, "lr": 1e-3})
+            plots.add_batch(
+                {
+                    "epoch": epoch,
+                    "batch": batch,
+                    "steps_per_epoch": steps,
+                    "logs": {"loss": mean},
+                    "lr": 1e-3,
+                }
+            )
             n += 1
             if n % redraw_every == 0:
                 plots.redraw()
-        plots.add_epoch({"epoch": epoch, "logs": {"loss": mean, "val_loss": mean * 1.2,
-                                                   "learning_rate": 1e-3}})
+        plots.add_epoch(
+            {"epoch": epoch, "logs": {"loss": mean, "val_loss": mean * 1.2, "learning_rate": 1e-3}}
+        )
         plots.redraw()
 
 
@@ -108,8 +116,7 @@ def test_redraws_slow_down_when_the_gui_thread_is_over_its_budget(plots):
         """One timer tick after the GUI thread spent cost_s since the last one."""
         clock["cpu"] += cost_s
         if new_batch:
-            plots.add_batch({"epoch": 0, "batch": 10, "steps_per_epoch": 10,
-                             "logs": {"loss": 1.0}})
+            plots.add_batch({"epoch": 0, "batch": 10, "steps_per_epoch": 10, "logs": {"loss": 1.0}})
         plots._on_timer()
         return plots.timer.interval()
 

@@ -528,7 +528,8 @@ def test_undoing_the_group_while_inside_the_block_returns_to_the_model(window, q
 
 
 def test_restored_work_belongs_to_the_session_that_restored_it(
-        qtbot, tmp_path, isolated_settings, no_dangling_qthreads, errors):
+    qtbot, tmp_path, isolated_settings, no_dangling_qthreads, errors
+):
     recovery = tmp_path / "recovery"
     first = make_window(qtbot, recovery, errors)
     first.open_example(DEFAULT_EXAMPLE)
@@ -549,7 +550,8 @@ def test_restored_work_belongs_to_the_session_that_restored_it(
 
 
 def test_restored_work_keeps_its_imported_weights(
-        qtbot, tmp_path, isolated_settings, no_dangling_qthreads, errors):
+    qtbot, tmp_path, isolated_settings, no_dangling_qthreads, errors
+):
     import numpy as np
 
     recovery = tmp_path / "recovery"

@@ -44,8 +44,9 @@ def test_a_crashed_process_snapshot_is_offered(qapp, tmp_path):
         print("ready", flush=True)
         sys.stdin.read()
     """)
-    other = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+    other = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert other.stdout.readline().strip() == "ready"
         mine = AutosaveController(RecoveryStore(tmp_path))
@@ -58,4 +59,3 @@ def test_a_crashed_process_snapshot_is_offered(qapp, tmp_path):
     finally:
         if other.poll() is None:
             other.kill()
-

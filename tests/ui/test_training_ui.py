@@ -83,8 +83,9 @@ def test_run_feeds_plots_lists_run_and_exports(qtbot, panel, errors, tmp_path):
     gc.collect()
     worker = worker_ref()  # a finished run's worker is deleted and holds nothing big
     assert worker is None or not shiboken6.isValid(worker)
-    assert worker is None or (worker.graph is None and worker.trainer is None
-                              and worker.model is None)
+    assert worker is None or (
+        worker.graph is None and worker.trainer is None and worker.model is None
+    )
     assert panel.progress.format() == "Done"
     # The runs table shows the finished run.
     runs = list_runs(tmp_path / "runs")
@@ -271,8 +272,11 @@ def test_main_window_train_menu_and_closing_during_training(qtbot, window, tmp_p
     panel = win.training_panel
     assert isinstance(panel, TrainingPanel)
     assert win.tabs.indexOf(panel) >= 0
-    menus = {a.menu().title().replace("&", ""): a.menu() for a in win.menuBar().actions()
-             if a.menu() is not None}
+    menus = {
+        a.menu().title().replace("&", ""): a.menu()
+        for a in win.menuBar().actions()
+        if a.menu() is not None
+    }
     shortcuts = {a.text(): a.shortcut().toString() for a in menus["Train"].actions()}
     assert shortcuts["Start training"] == "F5" and shortcuts["Stop training"] == "Shift+F5"
     assert "Pause training" in shortcuts

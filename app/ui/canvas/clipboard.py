@@ -56,7 +56,11 @@ def paste_command(
     outside_share: dict[str, str] = {}
     ids = {nd.get("id") for nd in nodes if isinstance(nd, dict)}
     for nd in nodes:
-        if isinstance(nd, dict) and nd.get("shared_with") is not None and nd["shared_with"] not in ids:
+        if (
+            isinstance(nd, dict)
+            and nd.get("shared_with") is not None
+            and nd["shared_with"] not in ids
+        ):
             outside_share[nd["id"]] = nd.pop("shared_with")
     try:
         tmp = graph_from_dict({"name": "clipboard", "nodes": nodes, "edges": edges})
@@ -75,7 +79,10 @@ def paste_command(
             n.shared_with = id_map[node.shared_with]
         elif node.id in outside_share:
             owner_id = outside_share[node.id]
-            if owner_id in graph and graph.spec(graph.owner(owner_id).id).id == tmp.spec(node.id).id:
+            if (
+                owner_id in graph
+                and graph.spec(graph.owner(owner_id).id).id == tmp.spec(node.id).id
+            ):
                 n.shared_with = graph.owner(owner_id).id
         cmds.append(AddNode(n))
     for e in tmp.edges():

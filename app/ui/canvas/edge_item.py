@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 def wire_path(p0: QPointF, p1: QPointF) -> QPainterPath:
     """A horizontal-tangent cubic from an output anchor to an input anchor."""
     dx = abs(p1.x() - p0.x())
-    reach = max(40.0, dx * 0.5) if p1.x() >= p0.x() else max(80.0, dx * 0.4 + abs(p1.y() - p0.y()) * 0.25)
+    reach = (
+        max(40.0, dx * 0.5)
+        if p1.x() >= p0.x()
+        else max(80.0, dx * 0.4 + abs(p1.y() - p0.y()) * 0.25)
+    )
     path = QPainterPath(p0)
     path.cubicTo(QPointF(p0.x() + reach, p0.y()), QPointF(p1.x() - reach, p1.y()), p1)
     return path

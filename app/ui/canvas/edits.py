@@ -42,7 +42,11 @@ def set_trainable(scene: GraphScene, node_ids: list[str], trainable: bool) -> bo
     """Freeze or unfreeze layers (the owner's flag, for shared layers)."""
     graph = scene.graph
     owners = list(dict.fromkeys(graph.owner(n).id for n in node_ids))
-    cmds = [UpdateNode(o, {"trainable": trainable}) for o in owners if graph.node(o).trainable != trainable]
+    cmds = [
+        UpdateNode(o, {"trainable": trainable})
+        for o in owners
+        if graph.node(o).trainable != trainable
+    ]
     if not cmds:
         return False
     verb = "Unfreeze" if trainable else "Freeze"
@@ -70,16 +74,20 @@ def share_candidates(graph: ModelGraph, node_id: str) -> list[Node]:
     return [
         n
         for n in graph.nodes()
-        if n.id != node_id and n.shared_with is None and graph.spec(n.id).id == spec_id
+        if n.id != node_id
+        and n.shared_with is None
+        and graph.spec(n.id).id == spec_id
         and n.id != graph.node(node_id).shared_with
     ]
 
 
 def share_layer(scene: GraphScene, node_id: str, owner_id: str) -> bool:
-    return scene.try_push(lambda: _described(
-        commands.update_node(scene.graph, node_id, shared_with=owner_id),
-        f"Share layer of {scene.graph.node(owner_id).name}",
-    ))
+    return scene.try_push(
+        lambda: _described(
+            commands.update_node(scene.graph, node_id, shared_with=owner_id),
+            f"Share layer of {scene.graph.node(owner_id).name}",
+        )
+    )
 
 
 def stop_sharing(scene: GraphScene, node_id: str) -> bool:
@@ -89,10 +97,14 @@ def stop_sharing(scene: GraphScene, node_id: str) -> bool:
     if node.shared_with is None:
         return False
     owner = graph.owner(node_id)
-    return scene.try_push(lambda: _described(
-        commands.update_node(graph, node_id, shared_with=None, params=copy.deepcopy(owner.params)),
-        f"Stop sharing {node.name}",
-    ))
+    return scene.try_push(
+        lambda: _described(
+            commands.update_node(
+                graph, node_id, shared_with=None, params=copy.deepcopy(owner.params)
+            ),
+            f"Stop sharing {node.name}",
+        )
+    )
 
 
 def group_selection(scene: GraphScene, node_ids: list[str] | None = None) -> str | None:

@@ -56,7 +56,9 @@ def _plain_render(scene):
 def _check_folder(path: str | os.PathLike) -> Path:
     target = Path(path)
     if not target.parent.is_dir():
-        raise LayerLoomError(f"Cannot export to {target}: the folder does not exist.", path=str(target))
+        raise LayerLoomError(
+            f"Cannot export to {target}: the folder does not exist.", path=str(target)
+        )
     return target
 
 
@@ -76,7 +78,9 @@ def export_png(scene, path: str | os.PathLike, scale: float = 2.0) -> Path:
     if not math.isfinite(scale) or scale <= 0:
         scale = 1.0
     scale = min(scale, MAX_SIDE / max(source.width(), source.height()))
-    size = QSize(max(1, math.ceil(source.width() * scale)), max(1, math.ceil(source.height() * scale)))
+    size = QSize(
+        max(1, math.ceil(source.width() * scale)), max(1, math.ceil(source.height() * scale))
+    )
     image = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(scene.theme.background)
     target = _check_folder(path)

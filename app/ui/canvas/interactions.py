@@ -90,7 +90,9 @@ class ConnectFromOutput(Interaction):
         graph = self.scene.graph
         src, idx = self.port.node_id, self.port.index
         if isinstance(target, PortItem):
-            return commands.connect(graph, src, target.node_id, port=target.port, src_index=idx, slot=target.slot)
+            return commands.connect(
+                graph, src, target.node_id, port=target.port, src_index=idx, slot=target.slot
+            )
         if isinstance(target, NodeItem) and target.node_id != src:
             return commands.connect(graph, src, target.node_id, src_index=idx)
         if isinstance(target, NodeItem):
@@ -128,7 +130,9 @@ class ConnectFromInput(Interaction):
             src, idx = target.node_id, 0
         else:
             return None
-        return commands.connect(graph, src, self.port.node_id, port=self.port.port, src_index=idx, slot=self.port.slot)
+        return commands.connect(
+            graph, src, self.port.node_id, port=self.port.port, src_index=idx, slot=self.port.slot
+        )
 
     def move(self, pos: QPointF) -> None:
         target = target_at(self.scene, pos, "out")
@@ -170,7 +174,9 @@ class ReplugWire(Interaction):
             if target.node_id == old.dst:
                 return None
             dst, port, slot = target.node_id, None, None
-        new = commands.connect(self.trial, old.src, dst, port=port, src_index=old.src_index, slot=slot)
+        new = commands.connect(
+            self.trial, old.src, dst, port=port, src_index=old.src_index, slot=slot
+        )
         return Compound([Disconnect(old), Connect(new.edge)], description=new.description)
 
     def move(self, pos: QPointF) -> None:

@@ -63,9 +63,13 @@ def build_node_menu(scene: GraphScene, view: QWidget | None, node_id: str) -> QM
     owner = graph.owner(node_id)
     if not item.is_input:
         if owner.trainable:
-            menu.addAction("Freeze (not trainable)", lambda: edits.set_trainable(scene, selected, False))
+            menu.addAction(
+                "Freeze (not trainable)", lambda: edits.set_trainable(scene, selected, False)
+            )
         else:
-            menu.addAction("Unfreeze (trainable)", lambda: edits.set_trainable(scene, selected, True))
+            menu.addAction(
+                "Unfreeze (trainable)", lambda: edits.set_trainable(scene, selected, True)
+            )
     if item.is_output:
         menu.addAction("Unmark as model output", lambda: edits.toggle_output(scene, node_id))
     else:

@@ -31,7 +31,7 @@ MARKER = 16.0
 
 
 def format_shape(shape: Any) -> str:
-    """"(None, 64)" for a shape tuple; "?" when unknown."""
+    """ "(None, 64)" for a shape tuple; "?" when unknown."""
     if shape is None:
         return "?"
     dims = ", ".join("None" if d is None else str(d) for d in shape)
@@ -39,7 +39,7 @@ def format_shape(shape: Any) -> str:
 
 
 def compact_shape(shape: Any) -> str:
-    """"26×26×16" for (None, 26, 26, 16): the batch dimension left out, for tight wire labels."""
+    """ "26×26×16" for (None, 26, 26, 16): the batch dimension left out, for tight wire labels."""
     if not shape or len(shape) < 2:
         return format_shape(shape)
     return "×".join("?" if d is None else str(d) for d in shape[1:])
@@ -52,7 +52,12 @@ def format_value(name: str, value: Any) -> str | None:
     if value is True:
         return name
     if isinstance(value, list):
-        if value and all(isinstance(v, int) for v in value) and len(set(value)) == 1 and len(value) > 1:
+        if (
+            value
+            and all(isinstance(v, int) for v in value)
+            and len(set(value)) == 1
+            and len(value) > 1
+        ):
             return "×".join(str(v) for v in value)
         return "(" + ", ".join("None" if v is None else str(v) for v in value) + ")"
     if isinstance(value, dict):
@@ -231,7 +236,9 @@ class NodeItem(QGraphicsItem):
                 p.setParentItem(None)
                 if scene is not None:
                     scene.removeItem(p)
-            self.in_ports = [PortItem(self, "in", name, slot, i) for i, (name, slot) in enumerate(wanted)]
+            self.in_ports = [
+                PortItem(self, "in", name, slot, i) for i, (name, slot) in enumerate(wanted)
+            ]
             self.out_ports = [PortItem(self, "out", index=i) for i in range(n_out)]
         rows = max(len(self.in_ports), len(self.out_ports))
         height = max(NODE_HEIGHT, HEADER_HEIGHT + 14 + rows * PORT_SPACING)
@@ -248,7 +255,9 @@ class NodeItem(QGraphicsItem):
             item.setToolTip(f"{label}[{item.slot}]" if self._is_variadic(item.port) else label)
             if named:
                 text = fm.elidedText(label, Qt.TextElideMode.ElideRight, LABEL_COLUMN - 4)
-                self._port_labels.append((QPointF(PORT_RADIUS + 4, item.y() + fm.ascent() / 2 - 1), text))
+                self._port_labels.append(
+                    (QPointF(PORT_RADIUS + 4, item.y() + fm.ascent() / 2 - 1), text)
+                )
         # With named ports (query / value / key, block inputs) the texts move right of a label column.
         self._text_x = PAD + (LABEL_COLUMN if named else 0.0)
         for item in self.out_ports:
@@ -321,7 +330,9 @@ class NodeItem(QGraphicsItem):
         """Scene point where a wire from output `index` starts."""
         if 0 <= index < len(self.out_ports):
             return self.out_ports[index].scenePos()
-        return self.mapToScene(QPointF(self.width, HEADER_HEIGHT + (self.height - HEADER_HEIGHT) / 2))
+        return self.mapToScene(
+            QPointF(self.width, HEADER_HEIGHT + (self.height - HEADER_HEIGHT) / 2)
+        )
 
     def port_at(self, kind: str, port: str = "", slot: int = 0, index: int = 0) -> PortItem | None:
         """The port item of an input (port, slot) or an output index."""
@@ -400,7 +411,9 @@ class NodeItem(QGraphicsItem):
         painter.setPen(st.port_pen)
         for p in self.in_ports + self.out_ports:
             hovered = self._hover_port == p.key
-            painter.setBrush(st.port_hover if hovered else st.port_connected if p.connected else st.port_fill)
+            painter.setBrush(
+                st.port_hover if hovered else st.port_connected if p.connected else st.port_fill
+            )
             r = PORT_RADIUS + (1.5 if hovered else 0)
             painter.drawEllipse(p.pos(), r, r)
 

@@ -35,9 +35,15 @@ class _ResultDelegate(QStyledItemDelegate):
         painter.setBrush(category_color(category))
         painter.drawEllipse(QRectF(rect.left() + 7, rect.center().y() - 4, 8, 8))
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
+        role = (
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
+        )
         painter.setPen(option.palette.color(role))
-        painter.drawText(rect.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, category)
+        painter.drawText(
+            rect.adjusted(0, 0, -8, 0),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            category,
+        )
         painter.restore()
 
 

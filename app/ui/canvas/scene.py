@@ -139,7 +139,9 @@ class GraphScene(QGraphicsScene):
             trial = self.graph.copy()
             add.apply(trial)
             try:
-                link = commands.connect(trial, connect_from[0], add.node.id, src_index=connect_from[1])
+                link = commands.connect(
+                    trial, connect_from[0], add.node.id, src_index=connect_from[1]
+                )
             except LayerLoomError as exc:
                 self.status_message.emit(exc.message)
                 return add
@@ -402,7 +404,11 @@ class GraphScene(QGraphicsScene):
         if port.kind == "out":
             return ConnectFromOutput(self, port)
         edge = next(
-            (e for e in self.graph.in_edges(port.node_id) if (e.port, e.slot) == (port.port, port.slot)),
+            (
+                e
+                for e in self.graph.in_edges(port.node_id)
+                if (e.port, e.slot) == (port.port, port.slot)
+            ),
             None,
         )
         return ReplugWire(self, edge) if edge is not None else ConnectFromInput(self, port)
@@ -441,10 +447,14 @@ class GraphScene(QGraphicsScene):
             new = item.pos()
             if (new - old).manhattanLength() < 0.5:
                 continue
-            cmds.append(commands.update_node(self.graph, nid, position=(round(new.x()), round(new.y()))))
+            cmds.append(
+                commands.update_node(self.graph, nid, position=(round(new.x()), round(new.y())))
+            )
         if not cmds:
             return
-        command = cmds[0] if len(cmds) == 1 else Compound(cmds, description=f"Move {len(cmds)} layers")
+        command = (
+            cmds[0] if len(cmds) == 1 else Compound(cmds, description=f"Move {len(cmds)} layers")
+        )
         self.try_push(command)
 
     def _cancel_interaction(self) -> None:

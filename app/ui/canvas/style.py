@@ -96,7 +96,9 @@ class CanvasStyle:
         self.wire_error_pen = _cosmetic(ERROR_COLOR, 1.8)
         self.wire_live_pen = _cosmetic(self.highlight, 2.0, Qt.PenStyle.DashLine)
         self.wire_bad_pen = _cosmetic(ERROR_COLOR, 2.0, Qt.PenStyle.DashLine)
-        self.share_pen = _cosmetic(_mix(self.background, CATEGORY_COLORS_Q["Custom"], 0.8), 1.4, Qt.PenStyle.DashLine)
+        self.share_pen = _cosmetic(
+            _mix(self.background, CATEGORY_COLORS_Q["Custom"], 0.8), 1.4, Qt.PenStyle.DashLine
+        )
         self.label_fill = QBrush(_mix(base, text, 0.04))
         self.label_border = _cosmetic(_mix(base, text, 0.22), 1.0)
         self.port_fill = QBrush(_mix(base, text, 0.12))

@@ -287,7 +287,9 @@ class CanvasView(QGraphicsView):
         ids = self.graph_scene.selected_node_ids()
         if not clipboard.copy_to_clipboard(self.graph_scene.graph, ids):
             return False
-        self.graph_scene.status_message.emit(f"Copied {len(ids)} layer{'s' if len(ids) != 1 else ''}.")
+        self.graph_scene.status_message.emit(
+            f"Copied {len(ids)} layer{'s' if len(ids) != 1 else ''}."
+        )
         return True
 
     def paste(self, scene_pos: QPointF | None = None) -> list[str]:
@@ -362,7 +364,9 @@ class CanvasView(QGraphicsView):
         if self.graph_scene is None or not mime.hasFormat(SPEC_MIME):
             event.ignore()
             return
-        spec_id = bytes(mime.data(SPEC_MIME)).decode("utf-8", "replace").strip() or mime.text().strip()
+        spec_id = (
+            bytes(mime.data(SPEC_MIME)).decode("utf-8", "replace").strip() or mime.text().strip()
+        )
         pos = self.mapToScene(event.position().toPoint())
         if self.graph_scene.add_node_at(spec_id, pos) is not None:
             event.acceptProposedAction()
@@ -372,4 +376,6 @@ class CanvasView(QGraphicsView):
 
     def selected_items(self) -> tuple[list[NodeItem], list[EdgeItem]]:
         items = self.graph_scene.selectedItems() if self.graph_scene is not None else []
-        return [i for i in items if isinstance(i, NodeItem)], [i for i in items if isinstance(i, EdgeItem)]
+        return [i for i in items if isinstance(i, NodeItem)], [
+            i for i in items if isinstance(i, EdgeItem)
+        ]

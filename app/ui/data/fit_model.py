@@ -28,8 +28,12 @@ def wants_loss(current: str | None, suggested: str, task: str) -> bool:
     return task == "classification" and current != suggested
 
 
-def plan_changes(graph, suggestion: dict[str, Any], current_losses: dict[str, str] | None = None,
-                 task: str = "classification") -> tuple[list[UpdateNode], dict[str, str], list[str]]:
+def plan_changes(
+    graph,
+    suggestion: dict[str, Any],
+    current_losses: dict[str, str] | None = None,
+    task: str = "classification",
+) -> tuple[list[UpdateNode], dict[str, str], list[str]]:
     """(node updates, output name -> loss, sentences describing the changes)."""
     commands: list[UpdateNode] = []
     losses: dict[str, str] = {}
@@ -79,15 +83,20 @@ def plan_changes(graph, suggestion: dict[str, Any], current_losses: dict[str, st
         if changed:
             commands.append(update_node(graph, node_id, params=params))
             words.append(f"{spec.class_name} '{node.name}': {', '.join(changed)}.")
-        if want.get("loss") and wants_loss((current_losses or {}).get(node.name), want["loss"],
-                                           task):
+        if want.get("loss") and wants_loss(
+            (current_losses or {}).get(node.name), want["loss"], task
+        ):
             losses[node.name] = want["loss"]
             words.append(f"Loss of '{node.name}': {want['loss']}.")
     return commands, losses, words
 
 
-def fit_command(graph, suggestion: dict[str, Any], current_losses: dict[str, str] | None = None,
-                task: str = "classification") -> tuple[Compound | None, dict[str, str], list[str]]:
+def fit_command(
+    graph,
+    suggestion: dict[str, Any],
+    current_losses: dict[str, str] | None = None,
+    task: str = "classification",
+) -> tuple[Compound | None, dict[str, str], list[str]]:
     """One Compound command (or None when the graph already fits), the losses and the sentences."""
     commands, losses, words = plan_changes(graph, suggestion, current_losses, task)
     cmd = Compound(list(commands), description="Fit model to data") if commands else None

@@ -84,8 +84,12 @@ class DataViews(QObject):
     def _tab_changed(self, _index: int) -> None:
         widget = self.window.tabs.currentWidget()
         dock = getattr(self.window, "panels_dock", None)
-        if widget in (self.data_panel, self.evaluation) and dock is not None \
-                and not dock.isFloating() and dock.height() < ROOMY_HEIGHT:
+        if (
+            widget in (self.data_panel, self.evaluation)
+            and dock is not None
+            and not dock.isFloating()
+            and dock.height() < ROOMY_HEIGHT
+        ):
             self.window.resizeDocks([dock], [ROOMY_HEIGHT], Qt.Orientation.Vertical)
 
     def set_document(self, document) -> None:

@@ -58,8 +58,9 @@ class PathEdit(QWidget):
         if self.folder:
             path = QFileDialog.getExistingDirectory(self, "Choose a folder", self.edit.text())
         else:
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a file", self.edit.text(),
-                                                  f"{self.file_filter};;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Choose a file", self.edit.text(), f"{self.file_filter};;All files (*)"
+            )
         if path:
             self.set_value(path)
             self.changed.emit()
@@ -127,7 +128,9 @@ class SourceOptionsForm(QWidget):
 
     # ----- building ------------------------------------------------------------------------------
     def _add(self, spec: OptionSpec) -> None:
-        if spec.kind in ("columns", "arrays") or (self.source.id == "csv" and spec.name == "target"):
+        if spec.kind in ("columns", "arrays") or (
+            self.source.id == "csv" and spec.name == "target"
+        ):
             return  # the pickers below edit these
         label = spec.name.replace("_", " ").capitalize()
         if spec.kind in ("path", "dir"):
@@ -170,8 +173,9 @@ class SourceOptionsForm(QWidget):
         self.target.currentTextChanged.connect(self._target_changed)
         self.form.insertRow(1, "Target column", self.target)
         self.features = QListWidget(self)
-        self.features.setToolTip("Feature columns (inputs); type and missing values from the first "
-                                 f"{PREVIEW_ROWS} rows")
+        self.features.setToolTip(
+            f"Feature columns (inputs); type and missing values from the first {PREVIEW_ROWS} rows"
+        )
         self.features.setMaximumHeight(150)
         self.features.itemChanged.connect(lambda _i: self.changed.emit())
         self.form.insertRow(2, "Features", self.features)
@@ -218,7 +222,9 @@ class SourceOptionsForm(QWidget):
         self.target.blockSignals(True)
         self.target.clear()
         self.target.addItems(header)
-        self.target.setCurrentText(old_target if old_target in header else (header[-1] if header else ""))
+        self.target.setCurrentText(
+            old_target if old_target in header else (header[-1] if header else "")
+        )
         self.target.blockSignals(False)
         self._fill_features(header, checked)
         t = self.columns_table
@@ -264,9 +270,11 @@ class SourceOptionsForm(QWidget):
     def _checked_features(self) -> list[str]:
         if self.features is None:
             return []
-        return [self.features.item(i).data(Qt.ItemDataRole.UserRole)
-                for i in range(self.features.count())
-                if self.features.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.features.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.features.count())
+            if self.features.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def _fill_arrays(self, path: str) -> None:
         from app.data.files import npz_arrays
@@ -403,5 +411,3 @@ def _set(w: QWidget, v: Any) -> None:
         w.setCurrentText(str(v))
     else:
         w.setText("" if v is None else str(v))
-
-

@@ -40,11 +40,23 @@ from app.ui.data.worker import TaskRunner
 
 AUTO_LOAD_MS = 350
 RECHECK_MS = 700
-VALIDATION_LABELS = {"split": "Hold out a split", "source": "The source's test set",
-                     "separate": "A separate file", "none": "No validation"}
-NORM_LABELS = {"none": "None", "standard": "Standardise (mean 0, std 1)", "minmax": "Min-max to 0..1"}
-KIND_GROUPS = {"bundled": "Bundled (offline)", "keras": "keras.datasets", "file": "Files",
-               "synthetic": "Generated"}
+VALIDATION_LABELS = {
+    "split": "Hold out a split",
+    "source": "The source's test set",
+    "separate": "A separate file",
+    "none": "No validation",
+}
+NORM_LABELS = {
+    "none": "None",
+    "standard": "Standardise (mean 0, std 1)",
+    "minmax": "Min-max to 0..1",
+}
+KIND_GROUPS = {
+    "bundled": "Bundled (offline)",
+    "keras": "keras.datasets",
+    "file": "Files",
+    "synthetic": "Generated",
+}
 WARN = "#c0392b"
 OK = "#2e7d4f"
 
@@ -154,14 +166,16 @@ class DataPanel(QWidget):
         rbox.addWidget(self.title)
         self.banner = QFrame(right)
         self.banner.setObjectName("fitBanner")
-        self.banner.setStyleSheet("#fitBanner { border: 1px solid palette(highlight); "
-                                  "border-radius: 4px; }")
+        self.banner.setStyleSheet(
+            "#fitBanner { border: 1px solid palette(highlight); border-radius: 4px; }"
+        )
         bbox = QHBoxLayout(self.banner)
         bbox.setContentsMargins(8, 4, 8, 4)
         self.banner_text = notice("", self.banner)
         self.apply_button = QPushButton("Fit model to data", self.banner)
-        self.apply_button.setToolTip("Set the Input shape, the output layer and the loss to match "
-                                     "this data (one undo step)")
+        self.apply_button.setToolTip(
+            "Set the Input shape, the output layer and the loss to match this data (one undo step)"
+        )
         self.apply_button.clicked.connect(self.apply_suggestion)
         bbox.addWidget(self.banner_text, 1)
         bbox.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -175,8 +189,9 @@ class DataPanel(QWidget):
         self.preview_stack, self.image_grid = view.preview_stack, view.image_grid
         self.preview_table = view.preview_table
         rbox.addWidget(view, 1)
-        self.placeholder = notice("Shapes, class balance and a preview appear here once the data "
-                                  "is loaded.", right)
+        self.placeholder = notice(
+            "Shapes, class balance and a preview appear here once the data is loaded.", right
+        )
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setEnabled(False)
         rbox.addWidget(self.placeholder, 1)
@@ -202,8 +217,11 @@ class DataPanel(QWidget):
             if src.kind == "keras" and not src.cached():
                 text += "  — not downloaded"
             self.source_combo.addItem(text, src.id)
-            self.source_combo.setItemData(self.source_combo.count() - 1,
-                                          KIND_GROUPS.get(src.kind, ""), Qt.ItemDataRole.ToolTipRole)
+            self.source_combo.setItemData(
+                self.source_combo.count() - 1,
+                KIND_GROUPS.get(src.kind, ""),
+                Qt.ItemDataRole.ToolTipRole,
+            )
 
     # ----- document ----------------------------------------------------------------------------
     def set_document(self, document) -> None:
@@ -255,7 +273,9 @@ class DataPanel(QWidget):
             self.split.setValue(cfg.validation_split)
             vs = cfg.validation_source or {}
             self.val_path.set_value((vs.get("options") or {}).get("path", ""))
-            self.normalization.setCurrentIndex(max(self.normalization.findData(cfg.normalization), 0))
+            self.normalization.setCurrentIndex(
+                max(self.normalization.findData(cfg.normalization), 0)
+            )
             self.target.setCurrentIndex(max(self.target.findData(cfg.target), 0))
             self.seed.setValue(cfg.seed)
             self.max_samples.setValue(cfg.max_samples)
@@ -269,14 +289,26 @@ class DataPanel(QWidget):
         mode = self.validation.currentData()
         vs = None
         if mode == "separate":
-            vs = {"source": source, "options": {**(self.form.values() if self.form else {}),
-                                                "path": self.val_path.value()}}
+            vs = {
+                "source": source,
+                "options": {
+                    **(self.form.values() if self.form else {}),
+                    "path": self.val_path.value(),
+                },
+            }
         return DataConfig(
-            source=source, options=self.form.values() if self.form else {}, validation=mode,
-            validation_split=round(self.split.value(), 4), validation_source=vs,
-            normalization=self.normalization.currentData(), seed=self.seed.value(),
-            max_samples=self.max_samples.value(), target=self.target.currentData(),
-            input_map=dict(self.config.input_map), output_map=dict(self.config.output_map))
+            source=source,
+            options=self.form.values() if self.form else {},
+            validation=mode,
+            validation_split=round(self.split.value(), 4),
+            validation_source=vs,
+            normalization=self.normalization.currentData(),
+            seed=self.seed.value(),
+            max_samples=self.max_samples.value(),
+            target=self.target.currentData(),
+            input_map=dict(self.config.input_map),
+            output_map=dict(self.config.output_map),
+        )
 
     # ----- reacting to edits -------------------------------------------------------------------
     def select_source(self, source_id: str) -> None:
@@ -299,7 +331,9 @@ class DataPanel(QWidget):
         model.item(self.validation.findData("source")).setEnabled(has_test)
         if not self._loading_ui:
             self._loading_ui = True
-            self.validation.setCurrentIndex(self.validation.findData("source" if has_test else "split"))
+            self.validation.setCurrentIndex(
+                self.validation.findData("source" if has_test else "split")
+            )
             if self.split.value() == 0:
                 self.split.setValue(0.2)
             self._loading_ui = False
@@ -318,21 +352,31 @@ class DataPanel(QWidget):
                 self._set_availability("In the Keras cache; works offline.", OK)
             else:
                 self._set_availability("Not downloaded; checking the network…", None)
-                self.runner.run("availability", source.available,
-                                lambda res, s=source: self._on_available(s, res),
-                                lambda msg: self._set_availability(msg, WARN))
+                self.runner.run(
+                    "availability",
+                    source.available,
+                    lambda res, s=source: self._on_available(s, res),
+                    lambda msg: self._set_availability(msg, WARN),
+                )
         elif source.needs_model:
-            self._set_availability("Generated from the model's inputs and outputs: random values "
-                                   "with the right shapes, to check that training runs.", None)
+            self._set_availability(
+                "Generated from the model's inputs and outputs: random values "
+                "with the right shapes, to check that training runs.",
+                None,
+            )
 
     def _on_available(self, source, result: tuple[bool, str]) -> None:
         ok, why = result
         if ok:
-            self._set_availability("Not downloaded; needs network. It is downloaded when you "
-                                   "press Load data.", None)
+            self._set_availability(
+                "Not downloaded; needs network. It is downloaded when you press Load data.", None
+            )
         else:
-            self._set_availability("Not downloaded; needs network — the download server cannot "
-                                   "be reached. Connect once, or choose a bundled dataset.", WARN)
+            self._set_availability(
+                "Not downloaded; needs network — the download server cannot "
+                "be reached. Connect once, or choose a bundled dataset.",
+                WARN,
+            )
             self.availability.setToolTip(why)
 
     def _set_availability(self, text: str, colour: str | None) -> None:
@@ -380,7 +424,9 @@ class DataPanel(QWidget):
         cfg = self.read_config()
         graph = self.document.graph.copy() if SOURCES[cfg.source].needs_model else None
         self.title.setText(f"Loading {SOURCES[cfg.source].title}…")
-        self.runner.run("load", lambda: load_task(cfg, graph), self._on_loaded, self._on_load_failed)
+        self.runner.run(
+            "load", lambda: load_task(cfg, graph), self._on_loaded, self._on_load_failed
+        )
 
     @property
     def loading(self) -> bool:
@@ -431,7 +477,9 @@ class DataPanel(QWidget):
         try:
             cmd, losses, words = self._fit_command()
         except Exception as exc:  # noqa: BLE001 — a graph the builder rejects: say so, keep going
-            self.banner_text.setText(f"The model cannot be fitted to this data automatically: {exc}")
+            self.banner_text.setText(
+                f"The model cannot be fitted to this data automatically: {exc}"
+            )
             self.apply_button.setEnabled(False)
             self.banner.show()
             return
@@ -444,8 +492,9 @@ class DataPanel(QWidget):
 
     def _fit_command(self):
         current = training_losses(self.document.project)
-        return fit_command(self.document.graph, suggest_model_settings(self.dataset), current,
-                           self.dataset.task)
+        return fit_command(
+            self.document.graph, suggest_model_settings(self.dataset), current, self.dataset.task
+        )
 
     def apply_suggestion(self) -> bool:
         """Apply the suggested Input shapes, output units/activation and losses as one undo step."""
@@ -490,8 +539,12 @@ class DataPanel(QWidget):
         except AttributeError:
             losses = {}
         ds, cfg = self.dataset, self.config
-        self.runner.run("compat", lambda: compat_task(graph, ds, cfg, losses), self._set_compat,
-                        lambda msg: self._set_compat([f"The data could not be checked: {msg}"]))
+        self.runner.run(
+            "compat",
+            lambda: compat_task(graph, ds, cfg, losses),
+            self._set_compat,
+            lambda msg: self._set_compat([f"The data could not be checked: {msg}"]),
+        )
 
     def _set_compat(self, problems: list[str]) -> None:
         self.problems = list(problems)

@@ -43,7 +43,10 @@ class DatasetView(QSplitter):
         """Fill every view from a dataset and its app.data.preview()."""
         s = ds.summary()
         rows = []
-        for split, xs, ys in (("train", ds.x, ds.y), ("validation", ds.x_val or {}, ds.y_val or {})):
+        for split, xs, ys in (
+            ("train", ds.x, ds.y),
+            ("validation", ds.x_val or {}, ds.y_val or {}),
+        ):
             for role, arrays in (("input", xs), ("target", ys)):
                 for name, arr in arrays.items():
                     rows.append([split, role, name, str(tuple(arr.shape)), str(arr.dtype)])
@@ -79,8 +82,10 @@ class DatasetView(QSplitter):
             arr = ds.x[pv["array"]]
             labels = pv["labels"] if ds.task != "reconstruction" else []
             labels = labels or [""] * len(pv["indices"])
-            items = [([array_to_qimage(arr[i])], lab or f"#{i}", None)
-                     for i, lab in zip(pv["indices"], labels)]
+            items = [
+                ([array_to_qimage(arr[i])], lab or f"#{i}", None)
+                for i, lab in zip(pv["indices"], labels)
+            ]
             self.image_grid.set_items(items)
             self.preview_stack.setCurrentIndex(0)
         else:

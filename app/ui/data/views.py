@@ -138,12 +138,18 @@ class BarChart(pg.PlotWidget):
         self.values: list[float] = []
         self.setMinimumHeight(120)
 
-    def set_data(self, labels: list[str], values: list[float], title: str = "",
-                 max_ticks: int = 12) -> None:
+    def set_data(
+        self, labels: list[str], values: list[float], title: str = "", max_ticks: int = 12
+    ) -> None:
         self.clear()
         self.values = list(values)
-        self.bars = pg.BarGraphItem(x=np.arange(len(values)), height=values, width=0.7,
-                                    brush=self.colour, pen=pg.mkPen(None))
+        self.bars = pg.BarGraphItem(
+            x=np.arange(len(values)),
+            height=values,
+            width=0.7,
+            brush=self.colour,
+            pen=pg.mkPen(None),
+        )
         self.addItem(self.bars)
         step = max(1, -(-len(labels) // max_ticks))
         ticks = [(i, _short(lab)) for i, lab in enumerate(labels) if i % step == 0]
@@ -168,9 +174,14 @@ class DataTable(QTableWidget):
         self.verticalHeader().setDefaultSectionSize(22)
         self.horizontalHeader().setHighlightSections(False)
 
-    def set_rows(self, columns: list[str], rows: list[list[Any]],
-                 colours: list[QColor | None] | None = None, stretch_last: bool = True,
-                 fill: bool = False) -> None:
+    def set_rows(
+        self,
+        columns: list[str],
+        rows: list[list[Any]],
+        colours: list[QColor | None] | None = None,
+        stretch_last: bool = True,
+        fill: bool = False,
+    ) -> None:
         self.clear()
         self.setColumnCount(len(columns))
         self.setRowCount(len(rows))
@@ -179,7 +190,9 @@ class DataTable(QTableWidget):
             for c, value in enumerate(row):
                 item = QTableWidgetItem(_fmt(value))
                 if isinstance(value, int | float) and not isinstance(value, bool):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 if colours and colours[r] is not None:
                     item.setForeground(colours[r])
                 self.setItem(r, c, item)

@@ -60,8 +60,13 @@ class TaskRunner(QObject):
         t = self._latest.get(key)
         return t is not None and t in self._threads
 
-    def run(self, key: str, fn: Callable[[], Any], on_done: Callable[[Any], None],
-            on_error: Callable[[str], None]) -> TaskThread:
+    def run(
+        self,
+        key: str,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None],
+    ) -> TaskThread:
         """Run `fn` off the GUI thread; exactly one of on_done / on_error is called for it."""
         was_busy = bool(self._threads)
         thread = TaskThread(fn, self)

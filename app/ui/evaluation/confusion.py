@@ -63,8 +63,11 @@ class ConfusionMatrixView(pg.PlotWidget):
             for t in range(n):
                 for p in range(n):
                     dark = share[t, p] > 0.55
-                    item = pg.TextItem(str(int(cm[t, p])), anchor=(0.5, 0.5),
-                                       color=QColor("white" if dark else "#1d1f23"))
+                    item = pg.TextItem(
+                        str(int(cm[t, p])),
+                        anchor=(0.5, 0.5),
+                        color=QColor("white" if dark else "#1d1f23"),
+                    )
                     item.setFont(font)
                     item.setPos(p + 0.5, t + 0.5)
                     self.addItem(item)

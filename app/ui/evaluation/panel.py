@@ -38,8 +38,13 @@ def _is_image(arr: np.ndarray) -> bool:
     return arr.ndim >= 3 and arr.shape[1] >= 4 and arr.shape[2] >= 4
 
 
-def evaluation_task(model: Any, dataset: Dataset, split: str, input_map: dict | None = None,
-                    output_map: dict | None = None) -> dict[str, Any]:
+def evaluation_task(
+    model: Any,
+    dataset: Dataset,
+    split: str,
+    input_map: dict | None = None,
+    output_map: dict | None = None,
+) -> dict[str, Any]:
     """Worker body: metrics, classification report, preview rows and reconstructions."""
     from app.training import evaluate as ev
 
@@ -51,19 +56,21 @@ def evaluation_task(model: Any, dataset: Dataset, split: str, input_map: dict | 
         out["metrics"] = ev.evaluate(model, dataset, split, input_map, output_map)
     else:
         out["metrics"] = {}
-        out["notes"].append("The model has not been trained (compiled), so there are no metrics; "
-                            "predictions are shown.")
+        out["notes"].append(
+            "The model has not been trained (compiled), so there are no metrics; "
+            "predictions are shown."
+        )
     x, _ = ev._split(dataset, split)
     if dataset.task == "classification" and dataset.class_names:
-        out["report"] = ev.classification_report(model, dataset, None, split, input_map,
-                                                 output_map)
+        out["report"] = ev.classification_report(model, dataset, None, split, input_map, output_map)
     first = next(iter(x.values()))
     if dataset.task == "reconstruction":
         inputs, outputs = ev.reconstructions(model, dataset, RECON_SAMPLES, split, input_map)
         out["reconstructions"] = (np.asarray(inputs), np.asarray(outputs))
     else:
-        out["preview"] = ev.prediction_preview(model, dataset, PREVIEW_SAMPLES, split, input_map,
-                                               output_map)
+        out["preview"] = ev.prediction_preview(
+            model, dataset, PREVIEW_SAMPLES, split, input_map, output_map
+        )
         out["inputs"] = np.asarray(first[:PREVIEW_SAMPLES])
     return out
 
@@ -140,8 +147,9 @@ class EvaluationPanel(QWidget):
         mbox.addLayout(head)
         self.confusion = ConfusionMatrixView(middle)
         mbox.addWidget(self.confusion, 1)
-        self.cm_placeholder = notice("The confusion matrix appears here after evaluating a "
-                                     "classifier.", middle)
+        self.cm_placeholder = notice(
+            "The confusion matrix appears here after evaluating a classifier.", middle
+        )
         self.cm_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         mbox.addWidget(self.cm_placeholder, 1)
 
@@ -168,8 +176,14 @@ class EvaluationPanel(QWidget):
         box.addWidget(split, 1)
 
     # ----- model and data ----------------------------------------------------------------------
-    def set_model(self, model: Any, dataset: Dataset | None, title: str = "",
-                  input_map: dict | None = None, output_map: dict | None = None) -> None:
+    def set_model(
+        self,
+        model: Any,
+        dataset: Dataset | None,
+        title: str = "",
+        input_map: dict | None = None,
+        output_map: dict | None = None,
+    ) -> None:
         """The model to evaluate and its data (None clears); earlier results are dropped."""
         self.runner.shutdown()
         self.model, self.dataset = model, dataset
@@ -221,8 +235,12 @@ class EvaluationPanel(QWidget):
         model, ds, imap, omap = self.model, self.dataset, self.input_map, self.output_map
         self.message.setText("Evaluating…")
         self.message.setStyleSheet("")
-        self.runner.run("evaluate", lambda: evaluation_task(model, ds, split, imap, omap),
-                        self._on_result, self._on_failed)
+        self.runner.run(
+            "evaluate",
+            lambda: evaluation_task(model, ds, split, imap, omap),
+            self._on_result,
+            self._on_failed,
+        )
         self._update_enabled()
         return True
 
@@ -273,10 +291,13 @@ class EvaluationPanel(QWidget):
 
     def _show_report(self, report: dict[str, Any]) -> None:
         self.confusion.set_matrix(report["matrix"], report["classes"])
-        self.cm_title.setText(f"Confusion matrix — output '{report['output']}', "
-                              f"accuracy {report['accuracy']:.1%}")
-        rows = [[r["class"], r["precision"], r["recall"], r["f1"], r["support"]]
-                for r in report["per_class"]]
+        self.cm_title.setText(
+            f"Confusion matrix — output '{report['output']}', accuracy {report['accuracy']:.1%}"
+        )
+        rows = [
+            [r["class"], r["precision"], r["recall"], r["f1"], r["support"]]
+            for r in report["per_class"]
+        ]
         self.per_class.set_rows(["Class", "Precision", "Recall", "F1", "Support"], rows, fill=True)
 
     def _show_preview(self, rows: list[dict], inputs: np.ndarray | None) -> None:
@@ -287,8 +308,9 @@ class EvaluationPanel(QWidget):
             for r in rows:
                 true, pred = r.get("true"), r.get("predicted")
                 ok = true is not None and true == pred
-                caption = f"{_text(pred)}" + (f" ({_text(true)})" if true is not None and not ok
-                                              else "")
+                caption = f"{_text(pred)}" + (
+                    f" ({_text(true)})" if true is not None and not ok else ""
+                )
                 colour = None if true is None else (GOOD if ok else BAD)
                 items.append(([array_to_qimage(inputs[r["index"]])], caption, colour))
             self.pred_grid.set_items(items)
@@ -307,8 +329,9 @@ class EvaluationPanel(QWidget):
             if feats:
                 row += [float(v) for v in flat[r["index"], : len(feats)]]
             table.append(row)
-            colours.append(None if true is None or "confidence" not in r
-                           else (GOOD if true == pred else BAD))
+            colours.append(
+                None if true is None or "confidence" not in r else (GOOD if true == pred else BAD)
+            )
         self.pred_table.set_rows(columns + feats, table, colours)
         self.pred_stack.setCurrentIndex(1)
 
@@ -327,14 +350,16 @@ class EvaluationPanel(QWidget):
 
     # ----- exporting the confusion matrix ------------------------------------------------------
     def export_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save confusion matrix", "confusion_matrix.png",
-                                              "PNG pictures (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save confusion matrix", "confusion_matrix.png", "PNG pictures (*.png)"
+        )
         if path:
             self.export_confusion(path)
 
     def export_csv_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save confusion matrix", "confusion_matrix.csv",
-                                              "CSV files (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save confusion matrix", "confusion_matrix.csv", "CSV files (*.csv)"
+        )
         if path:
             self.export_confusion(path)
 

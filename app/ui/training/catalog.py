@@ -12,40 +12,99 @@ import json
 import sys
 from typing import Any
 
-OPTIMIZERS = ["Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb",
-              "Lion", "Nadam", "RMSprop", "SGD"]
-LOSSES = ["binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-          "categorical_focal_crossentropy", "categorical_hinge", "cosine_similarity", "dice",
-          "hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
-          "mean_absolute_percentage_error", "mean_squared_error",
-          "mean_squared_logarithmic_error", "poisson", "sparse_categorical_crossentropy",
-          "squared_hinge", "tversky"]
-METRICS = ["accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-           "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
-           "mean_absolute_error", "mean_squared_error", "AUC", "Precision", "Recall",
-           "RootMeanSquaredError", "R2Score"]
+OPTIMIZERS = [
+    "Adadelta",
+    "Adafactor",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Lamb",
+    "Lion",
+    "Nadam",
+    "RMSprop",
+    "SGD",
+]
+LOSSES = [
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "cosine_similarity",
+    "dice",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
+    "sparse_categorical_crossentropy",
+    "squared_hinge",
+    "tversky",
+]
+METRICS = [
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "AUC",
+    "Precision",
+    "Recall",
+    "RootMeanSquaredError",
+    "R2Score",
+]
 # Metric classes that cannot be created from their name alone (required constructor args).
-_NEEDS_ARGS = {"Metric", "Mean", "MeanMetricWrapper", "Sum", "PrecisionAtRecall",
-               "RecallAtPrecision", "SensitivityAtSpecificity", "SpecificityAtSensitivity",
-               "IoU", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "BinaryIoU", "Reduction"}
+_NEEDS_ARGS = {
+    "Metric",
+    "Mean",
+    "MeanMetricWrapper",
+    "Sum",
+    "PrecisionAtRecall",
+    "RecallAtPrecision",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "IoU",
+    "MeanIoU",
+    "OneHotIoU",
+    "OneHotMeanIoU",
+    "BinaryIoU",
+    "Reduction",
+}
 _NOT_NAMES = {"get", "serialize", "deserialize"}
 
 # Callback fields: (param, kind, default, label). kinds: monitor, int, float, bool, text, choice:a|b
 CALLBACK_FIELDS: dict[str, list[tuple[str, str, Any, str]]] = {
-    "EarlyStopping": [("monitor", "monitor", "val_loss", "Monitor"),
-                      ("patience", "int", 5, "Patience (epochs)"),
-                      ("min_delta", "float", 0.0, "Min. improvement"),
-                      ("restore_best_weights", "bool", True, "Restore best weights")],
-    "ModelCheckpoint": [("monitor", "monitor", "val_loss", "Monitor"),
-                        ("mode", "choice:auto|min|max", "auto", "Mode")],
-    "ReduceLROnPlateau": [("monitor", "monitor", "val_loss", "Monitor"),
-                          ("factor", "float", 0.5, "Factor"),
-                          ("patience", "int", 3, "Patience (epochs)"),
-                          ("min_lr", "float", 0.0, "Min. learning rate")],
+    "EarlyStopping": [
+        ("monitor", "monitor", "val_loss", "Monitor"),
+        ("patience", "int", 5, "Patience (epochs)"),
+        ("min_delta", "float", 0.0, "Min. improvement"),
+        ("restore_best_weights", "bool", True, "Restore best weights"),
+    ],
+    "ModelCheckpoint": [
+        ("monitor", "monitor", "val_loss", "Monitor"),
+        ("mode", "choice:auto|min|max", "auto", "Mode"),
+    ],
+    "ReduceLROnPlateau": [
+        ("monitor", "monitor", "val_loss", "Monitor"),
+        ("factor", "float", 0.5, "Factor"),
+        ("patience", "int", 3, "Patience (epochs)"),
+        ("min_lr", "float", 0.0, "Min. learning rate"),
+    ],
     "LearningRateScheduler": [("table", "table", {"0": 0.001, "10": 0.0001}, "Steps")],
     "CSVLogger": [("filename", "text", "training_log.csv", "File")],
-    "TensorBoard": [("log_dir", "text", "tensorboard", "Log folder"),
-                    ("histogram_freq", "int", 0, "Histograms every (epochs)")],
+    "TensorBoard": [
+        ("log_dir", "text", "tensorboard", "Log folder"),
+        ("histogram_freq", "int", 0, "Histograms every (epochs)"),
+    ],
     "TerminateOnNaN": [],
 }
 CALLBACK_HELP = {
@@ -67,13 +126,21 @@ def refresh_from_keras() -> bool:
     from app.training.compile import optimizer_names
 
     OPTIMIZERS[:] = optimizer_names()
-    LOSSES[:] = sorted(n for n, v in vars(keras.losses).items()
-                       if inspect.isfunction(v) and n not in _NOT_NAMES and not n.startswith("_"))
-    funcs = sorted(n for n, v in vars(keras.metrics).items()
-                   if inspect.isfunction(v) and n not in _NOT_NAMES and not n.startswith("_"))
-    classes = sorted(n for n, v in vars(keras.metrics).items()
-                     if inspect.isclass(v) and issubclass(v, keras.metrics.Metric)
-                     and n not in _NEEDS_ARGS)
+    LOSSES[:] = sorted(
+        n
+        for n, v in vars(keras.losses).items()
+        if inspect.isfunction(v) and n not in _NOT_NAMES and not n.startswith("_")
+    )
+    funcs = sorted(
+        n
+        for n, v in vars(keras.metrics).items()
+        if inspect.isfunction(v) and n not in _NOT_NAMES and not n.startswith("_")
+    )
+    classes = sorted(
+        n
+        for n, v in vars(keras.metrics).items()
+        if inspect.isclass(v) and issubclass(v, keras.metrics.Metric) and n not in _NEEDS_ARGS
+    )
     METRICS[:] = ["accuracy", *funcs, *classes]
     return True
 
@@ -88,9 +155,12 @@ def optimizer_params(name: str) -> list[str]:
         sig = inspect.signature(cls.__init__)
     except (TypeError, ValueError):
         return []
-    return [f"{p.name}={p.default!r}" for p in sig.parameters.values()
-            if p.name not in ("self", "learning_rate", "name", "kwargs")
-            and p.default is not inspect.Parameter.empty][:12]
+    return [
+        f"{p.name}={p.default!r}"
+        for p in sig.parameters.values()
+        if p.name not in ("self", "learning_rate", "name", "kwargs")
+        and p.default is not inspect.Parameter.empty
+    ][:12]
 
 
 def format_params(params: dict[str, Any]) -> str:
@@ -157,6 +227,7 @@ def parse_class_weights(text: str) -> dict[str, float] | None:
         try:
             out[str(int(k))] = float(v)
         except ValueError:
-            raise ValueError(f"“{part.strip()}”: the class must be a whole number and the "
-                             f"weight a number.") from None
+            raise ValueError(
+                f"“{part.strip()}”: the class must be a whole number and the weight a number."
+            ) from None
     return out

@@ -97,8 +97,12 @@ class TrainingPanel(WindowGlue, QWidget):
         self.pause_btn = QPushButton("❚❚  Pause", self)
         self.resume_btn = QPushButton("▶  Resume", self)
         self.stop_btn = QPushButton("■  Stop", self)
-        for btn, act in ((self.start_btn, self.start_action), (self.pause_btn, self.pause_action),
-                         (self.resume_btn, self.resume_action), (self.stop_btn, self.stop_action)):
+        for btn, act in (
+            (self.start_btn, self.start_action),
+            (self.pause_btn, self.pause_action),
+            (self.resume_btn, self.resume_action),
+            (self.stop_btn, self.stop_action),
+        ):
             btn.clicked.connect(act.trigger)
             btn.setToolTip(f"{act.text()} ({act.shortcut().toString()})")
         self.start_btn.setDefault(True)
@@ -237,8 +241,9 @@ class TrainingPanel(WindowGlue, QWidget):
         try:
             project.training = kind.from_dict(data) if hasattr(kind, "from_dict") else dict(data)
         except Exception as exc:
-            self._show_banner(f"The project cannot store these settings: "
-                              f"{getattr(exc, 'message', exc)}", "error")
+            self._show_banner(
+                f"The project cannot store these settings: {getattr(exc, 'message', exc)}", "error"
+            )
             return
         if reload:
             self._load_form()
@@ -279,8 +284,10 @@ class TrainingPanel(WindowGlue, QWidget):
             self._fail_early(" ".join(problems))
             return False
         if not self.document.graph.outputs:
-            self._fail_early("The model has no outputs yet; mark the layer that produces the "
-                             "prediction as an output.")
+            self._fail_early(
+                "The model has no outputs yet; mark the layer that produces the "
+                "prediction as an output."
+            )
             return False
         self._hide_banner()
         freeze_imported_objects()
@@ -289,8 +296,9 @@ class TrainingPanel(WindowGlue, QWidget):
         self._last_batch = None
         self.plots.reset(model_outputs(self.document.graph))
         self.tabs.setCurrentWidget(self.plots)
-        self.worker = TrainingWorker(self.document.graph.copy(), data, training, self.runs_dir(),
-                                     epochs)
+        self.worker = TrainingWorker(
+            self.document.graph.copy(), data, training, self.runs_dir(), epochs
+        )
         self.worker.event.connect(self._on_event)
         self.worker.done.connect(self._on_done)
         self.thread = TrainingThread(self.worker, self)
@@ -393,10 +401,12 @@ class TrainingPanel(WindowGlue, QWidget):
         if status == "completed":
             self.progress.setFormat("Done")
             best = rec.get("best_metrics", {})
-            acc = next((f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_")
-                        and "acc" in k), "")
-            self._set_stats(f"Completed in {rec.get('duration_s', 0):.1f} s" +
-                            (f" · best {acc}" if acc else ""))
+            acc = next(
+                (f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_") and "acc" in k), ""
+            )
+            self._set_stats(
+                f"Completed in {rec.get('duration_s', 0):.1f} s" + (f" · best {acc}" if acc else "")
+            )
         elif status == "stopped":
             self.progress.setFormat("Stopped")
             self._set_stats("Stopped — the model trained so far is kept" if rec else "Stopped")
@@ -454,8 +464,10 @@ class TrainingPanel(WindowGlue, QWidget):
             return
         eta = d.get("eta_s", math.nan)
         loss = d.get("logs", {}).get("loss", math.nan)
-        self._set_stats(f"batch {d['batch'] + 1}/{steps} · {d.get('samples_per_s', 0):,.0f} "
-                        f"samples/s · ETA {eta_text(eta)} · loss {loss:.4f}")
+        self._set_stats(
+            f"batch {d['batch'] + 1}/{steps} · {d.get('samples_per_s', 0):,.0f} "
+            f"samples/s · ETA {eta_text(eta)} · loss {loss:.4f}"
+        )
 
     def _set_stats(self, text: str) -> None:
         """The stats line, elided to its fixed width (the whole text in the tooltip)."""
@@ -515,9 +527,12 @@ class TrainingPanel(WindowGlue, QWidget):
     def delete_runs(self, paths: list[str]) -> None:
         from app.training.runs import delete_run
 
-        if not paths or not self.ask("Delete runs", f"Delete {len(paths)} run folder"
-                                     f"{'s' * (len(paths) != 1)} and the models in "
-                                     f"{'them' if len(paths) != 1 else 'it'}?"):
+        if not paths or not self.ask(
+            "Delete runs",
+            f"Delete {len(paths)} run folder"
+            f"{'s' * (len(paths) != 1)} and the models in "
+            f"{'them' if len(paths) != 1 else 'it'}?",
+        ):
             return
         project = self.document.project if self.document is not None else None
         for p in paths:

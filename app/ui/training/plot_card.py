@@ -57,8 +57,14 @@ class EpochAxis(pg.AxisItem):
 class PlotCard(pg.PlotWidget):
     """One plot: named curves, a hover crosshair with values, export actions in its menu."""
 
-    def __init__(self, key: str, title: str, x_label: str = "epoch",
-                 parent: QWidget | None = None, legend_bottom: bool = False) -> None:
+    def __init__(
+        self,
+        key: str,
+        title: str,
+        x_label: str = "epoch",
+        parent: QWidget | None = None,
+        legend_bottom: bool = False,
+    ) -> None:
         super().__init__(parent, axisItems={"bottom": EpochAxis("bottom")})
         self.key, self.title = key, title
         self.setMinimumHeight(190)
@@ -122,15 +128,29 @@ class PlotCard(pg.PlotWidget):
         self.legend.setOffset((-8, -8 if legend_bottom else 8))
 
     # -- curves -------------------------------------------------------------------------------
-    def curve(self, name: str, color: str, width: float = 1.6,
-              style: Qt.PenStyle = Qt.PenStyle.SolidLine, symbol: str | None = None
-              ) -> pg.PlotDataItem:
+    def curve(
+        self,
+        name: str,
+        color: str,
+        width: float = 1.6,
+        style: Qt.PenStyle = Qt.PenStyle.SolidLine,
+        symbol: str | None = None,
+    ) -> pg.PlotDataItem:
         """The curve called `name`, created on first use (then only setData)."""
         item = self.curves.get(name)
         if item is None:
             pen = pg.mkPen(color, width=width, style=style)
-            item = self.plot([], [], pen=pen, name=name, connect="finite", symbol=symbol,
-                             symbolSize=5, symbolBrush=color, symbolPen=None)
+            item = self.plot(
+                [],
+                [],
+                pen=pen,
+                name=name,
+                connect="finite",
+                symbol=symbol,
+                symbolSize=5,
+                symbolBrush=color,
+                symbolPen=None,
+            )
             if self.key == BATCH_KEY:  # thousands of points: only draw what is visible
                 item.setDownsampling(auto=True, method="peak")
                 item.setClipToView(True)
@@ -239,8 +259,9 @@ class PlotCard(pg.PlotWidget):
     def export_dialog(self, fmt: str) -> None:
         suffix = fmt.lower()
         name = self.key.replace("/", "_") or "plot"
-        path, _ = QFileDialog.getSaveFileName(self, f"Export plot as {fmt}", f"{name}.{suffix}",
-                                              f"{fmt} files (*.{suffix})")
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export plot as {fmt}", f"{name}.{suffix}", f"{fmt} files (*.{suffix})"
+        )
         if path:
             self.export(path)
 
@@ -266,7 +287,9 @@ class PlotCard(pg.PlotWidget):
             elif suffix == ".csv":
                 self.export_csv(path)
             else:
-                raise ValueError(f"Plots export as .png, .svg or .csv, not {suffix or 'no suffix'}.")
+                raise ValueError(
+                    f"Plots export as .png, .svg or .csv, not {suffix or 'no suffix'}."
+                )
         finally:
             for item in hidden:
                 item.setVisible(True)

@@ -43,7 +43,7 @@ def split_key(key: str, outputs: list[str]) -> tuple[str, str, bool]:
     base = key[4:] if val else key
     for out in sorted(outputs, key=len, reverse=True):
         if len(outputs) > 1 and base.startswith(out + "_"):
-            return out, base[len(out) + 1:], val
+            return out, base[len(out) + 1 :], val
     return "", base, val
 
 
@@ -284,8 +284,9 @@ class TrainingPlots(QWidget):
             if key_of_card not in self.cards:
                 created = True
             card = self._card(key_of_card, _title(group, metric), "epoch")
-            card.curve(LIVE_CURVES[val], COLORS[1] if val else COLORS[0],
-                       symbol="o").setData(*buf.data())
+            card.curve(LIVE_CURVES[val], COLORS[1] if val else COLORS[0], symbol="o").setData(
+                *buf.data()
+            )
             touched.add(card)
         for card in touched:
             card.follow_y()
@@ -322,8 +323,12 @@ class TrainingPlots(QWidget):
         cost = cpu - last[0]
         prev = self._tick_cost
         self._tick_cost = cost if prev is None else 0.5 * prev + 0.5 * cost
-        self.timer.setInterval(max(int(1000 / REDRAW_HZ), min(SLOWEST_REDRAW_MS, round(
-            1000 * self._tick_cost / GUI_BUDGET))))
+        self.timer.setInterval(
+            max(
+                int(1000 / REDRAW_HZ),
+                min(SLOWEST_REDRAW_MS, round(1000 * self._tick_cost / GUI_BUDGET)),
+            )
+        )
 
     @staticmethod
     def _gui_cpu_s() -> float:
@@ -384,7 +389,9 @@ class TrainingPlots(QWidget):
                 self.grid.addWidget(self.cards[key], row + i // cols, i % cols)
             row += (len(keys) + cols - 1) // cols
         self.grid.setRowStretch(row, 1)
-        self.hint.setText("" if len(self.cards) > 2 else "Epoch plots appear after the first epoch.")
+        self.hint.setText(
+            "" if len(self.cards) > 2 else "Epoch plots appear after the first epoch."
+        )
 
     # -- options ----------------------------------------------------------------------------------
     def _set_log(self, log: bool) -> None:
@@ -446,11 +453,13 @@ class TrainingPlots(QWidget):
                 pts = [(r["epoch"], r[key]) for r in rows if key in r and "epoch" in r]
                 label = f"run {name} ({'val' if val else 'train'})"
                 card.curve(label, color, width=1.4, style=style).setData(
-                    [p[0] for p in pts], [p[1] for p in pts])
+                    [p[0] for p in pts], [p[1] for p in pts]
+                )
             if rows and "learning_rate" in rows[0]:
                 pts = [(r["epoch"], r["learning_rate"]) for r in rows if "learning_rate" in r]
                 self.cards[LR_KEY].curve(f"run {name}", color, width=1.4, style=style).setData(
-                    [p[0] for p in pts], [p[1] for p in pts])
+                    [p[0] for p in pts], [p[1] for p in pts]
+                )
 
 
 def _title(group: str, metric: str) -> str:

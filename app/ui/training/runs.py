@@ -22,8 +22,12 @@ from PySide6.QtWidgets import (
 from app.training.runs import RunRecord, list_runs
 
 COLUMNS = ["Started", "Status", "Duration", "Epochs", "Best metrics", "Settings"]
-STATUS_COLORS = {"completed": "#16a34a", "stopped": "#d97706", "failed": "#dc2626",
-                 "running": "#2563eb"}
+STATUS_COLORS = {
+    "completed": "#16a34a",
+    "stopped": "#d97706",
+    "failed": "#dc2626",
+    "running": "#2563eb",
+}
 
 
 def _started(text: str) -> str:
@@ -48,10 +52,10 @@ def metrics_text(rec: RunRecord, limit: int = 4) -> str:
 class RunsTable(QWidget):
     """A table of runs with Open model / Re-run / Overlay / Delete actions."""
 
-    open_requested = Signal(str)      # path of a .keras file
-    rerun_requested = Signal(str)     # run folder
+    open_requested = Signal(str)  # path of a .keras file
+    rerun_requested = Signal(str)  # run folder
     overlay_requested = Signal(list)  # run folders
-    delete_requested = Signal(list)   # run folders
+    delete_requested = Signal(list)  # run folders
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,8 +110,14 @@ class RunsTable(QWidget):
             epochs = str(rec.epochs_done)
             if "best_epoch" in rec.best_metrics:
                 epochs += f" (best {int(rec.best_metrics['best_epoch'])})"
-            cells = [_started(rec.started), rec.status, _duration(rec.duration_s), epochs,
-                     metrics_text(rec), rec.summary]
+            cells = [
+                _started(rec.started),
+                rec.status,
+                _duration(rec.duration_s),
+                epochs,
+                metrics_text(rec),
+                rec.summary,
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, rec.path)

@@ -148,8 +148,7 @@ class TrainingSettingsForm(QScrollArea):
         self.outputs_host = QWidget(box)
         self.outputs_layout = QVBoxLayout(self.outputs_host)
         self.outputs_layout.setContentsMargins(0, 0, 0, 0)
-        self.out_widgets: dict[str, tuple[QComboBox, QDoubleSpinBox, MetricsButton,
-                                          QLineEdit]] = {}
+        self.out_widgets: dict[str, tuple[QComboBox, QDoubleSpinBox, MetricsButton, QLineEdit]] = {}
         lay.addWidget(self.outputs_host)
         note = QLabel("“auto” picks a loss that fits the output's activation and the data.", box)
         note.setWordWrap(True)
@@ -316,8 +315,9 @@ class TrainingSettingsForm(QScrollArea):
             metrics.changed.connect(self._edited)
             cw = QLineEdit(frame)
             cw.setPlaceholderText("e.g. 0: 1.0, 1: 3.0")
-            cw.setToolTip("Weigh the loss of each class's samples (classifiers); classes not "
-                          "listed weigh 1.")
+            cw.setToolTip(
+                "Weigh the loss of each class's samples (classifiers); classes not listed weigh 1."
+            )
             cw.setText(", ".join(f"{k}: {v:g}" for k, v in class_weights.get(name, {}).items()))
             cw.editingFinished.connect(self._edited)
             form.addRow("Loss", loss)
@@ -327,7 +327,9 @@ class TrainingSettingsForm(QScrollArea):
             self.out_widgets[name] = (loss, weight, metrics, cw)
             self.outputs_layout.addWidget(frame)
         if not outputs:
-            self.outputs_layout.addWidget(QLabel("The model has no outputs yet.", self.outputs_host))
+            self.outputs_layout.addWidget(
+                QLabel("The model has no outputs yet.", self.outputs_host)
+            )
         if hasattr(self, "_wheel_guard"):
             self._wheel_guard.guard(self.outputs_host)
         self.batch_size.setValue(cfg.batch_size)
@@ -335,8 +337,9 @@ class TrainingSettingsForm(QScrollArea):
         self.seed.setValue(-1 if cfg.seed is None else min(cfg.seed, 2**31 - 1))
         self.shuffle.setChecked(cfg.shuffle)
         self.jit_compile.setChecked(cfg.jit_compile)
-        self._other_callbacks = [c.to_dict() for c in cfg.callbacks if c.class_name not in
-                                 self.cb_boxes]
+        self._other_callbacks = [
+            c.to_dict() for c in cfg.callbacks if c.class_name not in self.cb_boxes
+        ]
         for name, box in self.cb_boxes.items():
             cb = next((c for c in cfg.callbacks if c.class_name == name), None)
             box.setChecked(bool(cb and cb.enabled))
@@ -355,8 +358,11 @@ class TrainingSettingsForm(QScrollArea):
             raise ValueError("The learning rate must be a number.") from None
         d["optimizer_params"] = catalog.parse_params(self.opt_params.text())
         sched = self.schedule.currentText()
-        d["lr_schedule"] = None if sched == "Constant" else {
-            "class_name": sched, "params": catalog.parse_params(self.schedule_params.text())}
+        d["lr_schedule"] = (
+            None
+            if sched == "Constant"
+            else {"class_name": sched, "params": catalog.parse_params(self.schedule_params.text())}
+        )
         losses, weights, metrics, class_weights = {}, {}, {}, {}
         for name, (loss_box, weight_box, metrics_box, cw_edit) in self.out_widgets.items():
             loss = loss_box.currentText().strip()
@@ -381,8 +387,10 @@ class TrainingSettingsForm(QScrollArea):
         callbacks = list(getattr(self, "_other_callbacks", []))
         for name, box in self.cb_boxes.items():
             if box.isChecked():
-                params = {p: _get_value(self.cb_fields[name][p], kind)
-                          for p, kind, _d, _l in catalog.CALLBACK_FIELDS[name]}
+                params = {
+                    p: _get_value(self.cb_fields[name][p], kind)
+                    for p, kind, _d, _l in catalog.CALLBACK_FIELDS[name]
+                }
                 callbacks.append({"class_name": name, "params": params, "enabled": True})
         d["callbacks"] = callbacks
         return d
@@ -399,8 +407,10 @@ class TrainingSettingsForm(QScrollArea):
 
     def _optimizer_hint(self) -> None:
         params = catalog.optimizer_params(self.optimizer.currentText())
-        self.opt_params.setToolTip("Other constructor settings, name=value separated by commas."
-                                   + ("\nAvailable: " + ", ".join(params) if params else ""))
+        self.opt_params.setToolTip(
+            "Other constructor settings, name=value separated by commas."
+            + ("\nAvailable: " + ", ".join(params) if params else "")
+        )
 
     def _schedule_changed(self, name: str) -> None:
         if not self._loading:
@@ -455,8 +465,10 @@ class StepTable(QWidget):
             try:
                 out[str(int(e.text()))] = float(lr.text())
             except (AttributeError, ValueError):
-                raise ValueError(f"Step {r + 1} of the learning-rate table needs a whole epoch "
-                                 f"number and a rate.") from None
+                raise ValueError(
+                    f"Step {r + 1} of the learning-rate table needs a whole epoch "
+                    f"number and a rate."
+                ) from None
         return out
 
     def _append(self, epoch: str, rate: str) -> None:
@@ -472,8 +484,10 @@ class StepTable(QWidget):
         self.changed.emit()
 
     def _remove(self) -> None:
-        rows = sorted({i.row() for i in self.table.selectedIndexes()} or
-                      ({self.table.rowCount() - 1} if self.table.rowCount() else set()))
+        rows = sorted(
+            {i.row() for i in self.table.selectedIndexes()}
+            or ({self.table.rowCount() - 1} if self.table.rowCount() else set())
+        )
         for r in reversed(rows):
             self.table.removeRow(r)
         self.changed.emit()
@@ -495,7 +509,9 @@ def _set_value(w: QWidget, kind: str, value: Any) -> None:
     elif isinstance(w, StepTable):
         w.set_table(value if isinstance(value, dict) else {})
     elif isinstance(w, QLineEdit):
-        w.setText(f"{value:g}" if kind == "float" and isinstance(value, int | float) else str(value))
+        w.setText(
+            f"{value:g}" if kind == "float" and isinstance(value, int | float) else str(value)
+        )
 
 
 def _get_value(w: QWidget, kind: str) -> Any:

@@ -60,17 +60,22 @@ class WindowGlue:
     def _make_room(self) -> None:
         window = getattr(self, "window_", None)
         dock = getattr(window, "panels_dock", None)
-        if (dock is not None and window.tabs.currentWidget() is self and not dock.isFloating()
-                and dock.height() < ROOMY_HEIGHT):
+        if (
+            dock is not None
+            and window.tabs.currentWidget() is self
+            and not dock.isFloating()
+            and dock.height() < ROOMY_HEIGHT
+        ):
             window.resizeDocks([dock], [ROOMY_HEIGHT], Qt.Orientation.Vertical)
 
     def confirm_close(self) -> bool:
         """Closing the window: ask whether to stop a running training; True if it may close."""
         if not self.is_running:
             return True
-        if not self.ask("Training is running",
-                        "Stop the training and close? The model trained so far is kept in the "
-                        "run folder."):
+        if not self.ask(
+            "Training is running",
+            "Stop the training and close? The model trained so far is kept in the run folder.",
+        ):
             return False
         self.shutdown()
         return True

@@ -33,8 +33,14 @@ class TrainingWorker(QObject):
     event = Signal(object)
     done = Signal(object)
 
-    def __init__(self, graph: Any, data: dict, training: dict, runs_dir: str | Path,
-                 epochs: int | None = None) -> None:
+    def __init__(
+        self,
+        graph: Any,
+        data: dict,
+        training: dict,
+        runs_dir: str | Path,
+        epochs: int | None = None,
+    ) -> None:
         """`graph` must be a private copy (ModelGraph.copy()): the worker thread reads it."""
         super().__init__()
         self.graph = graph
@@ -101,11 +107,19 @@ class TrainingWorker(QObject):
         try:
             result = self._run()
         except LayerLoomError as exc:
-            result = {"status": "failed", "message": exc.message or str(exc),
-                      "error_kind": type(exc).__name__, "record": self._record()}
+            result = {
+                "status": "failed",
+                "message": exc.message or str(exc),
+                "error_kind": type(exc).__name__,
+                "record": self._record(),
+            }
         except Exception as exc:  # never let an exception kill the thread silently
-            result = {"status": "failed", "message": f"Training failed: {exc}",
-                      "error_kind": type(exc).__name__, "record": self._record()}
+            result = {
+                "status": "failed",
+                "message": f"Training failed: {exc}",
+                "error_kind": type(exc).__name__,
+                "record": self._record(),
+            }
         with self._lock:
             if self.trainer is not None:
                 model = self.trainer.model
@@ -135,26 +149,47 @@ class TrainingWorker(QObject):
         config = TrainingConfig.from_dict(self.training)
         probe = build_model(graph)
         if self._stop.is_set():
-            return {"status": "stopped", "message": "Stopped before training started.",
-                    "record": None}
+            return {
+                "status": "stopped",
+                "message": "Stopped before training started.",
+                "record": None,
+            }
         self.event.emit({"kind": "preparing", "message": "Loading the data…"})
         dataset = load_dataset(data_cfg, probe)
         # Compile a probe so the checks see the losses training would use (sparse vs one-hot).
         losses = compile_model(probe, config, dataset, data_cfg.output_map)
         problems = config.problems() + check_compatibility(
-            probe, dataset, data_cfg.input_map, data_cfg.output_map, losses=losses)
+            probe, dataset, data_cfg.input_map, data_cfg.output_map, losses=losses
+        )
         del probe
         if problems:
             raise DataError("The data does not fit the model: " + " ".join(problems))
-        self.event.emit({"kind": "checked", "samples": dataset.num_samples,
-                         "val_samples": dataset.num_val_samples, "title": dataset.title})
+        self.event.emit(
+            {
+                "kind": "checked",
+                "samples": dataset.num_samples,
+                "val_samples": dataset.num_val_samples,
+                "title": dataset.title,
+            }
+        )
         if self._stop.is_set():
-            return {"status": "stopped", "message": "Stopped before training started.",
-                    "record": None}
-        trainer = Trainer(lambda: build_model(graph), dataset, config, self.runs_dir,
-                          on_batch=self._on_batch, on_epoch=self._on_epoch,
-                          on_event=self.event.emit, data_config=data_cfg.to_dict(),
-                          graph=graph_to_dict(graph), epochs=self.epochs)
+            return {
+                "status": "stopped",
+                "message": "Stopped before training started.",
+                "record": None,
+            }
+        trainer = Trainer(
+            lambda: build_model(graph),
+            dataset,
+            config,
+            self.runs_dir,
+            on_batch=self._on_batch,
+            on_epoch=self._on_epoch,
+            on_event=self.event.emit,
+            data_config=data_cfg.to_dict(),
+            graph=graph_to_dict(graph),
+            epochs=self.epochs,
+        )
         with self._lock:
             self.trainer = trainer
             if self._stop.is_set():
@@ -162,8 +197,12 @@ class TrainingWorker(QObject):
             elif self._paused:
                 trainer.pause()
         rec = trainer.run()
-        return {"status": rec.status, "message": rec.message, "record": rec.to_dict(),
-                "error_kind": "nan" if trainer._nan_at is not None else ""}
+        return {
+            "status": rec.status,
+            "message": rec.message,
+            "record": rec.to_dict(),
+            "error_kind": "nan" if trainer._nan_at is not None else "",
+        }
 
 
 class TrainingThread(QThread):
