@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+from _fixtures import errors, isolated_settings, no_dangling_qthreads, window  # noqa: E402, F401
 from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QMouseEvent, QUndoStack  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402

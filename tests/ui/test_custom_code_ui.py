@@ -6,7 +6,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from _fixtures import *  # noqa: F403  (fixtures: window, errors, isolated_settings, no_dangling_qthreads)
 from _fixtures import wait_checked
 from PySide6.QtCore import Qt
 

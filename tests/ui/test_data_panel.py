@@ -4,7 +4,6 @@ fitting the model to the data in one undo step, mismatches in words."""
 from __future__ import annotations
 
 import pytest
-from _fixtures import *  # noqa: F403  (fixtures: window, errors, isolated_settings, no_dangling_qthreads)
 from PySide6.QtCore import Qt
 
 from app.model import commands as cmds
@@ -161,7 +160,7 @@ def test_wrong_input_shape_is_reported_in_words(qtbot, panel, doc):
 
 def test_keras_dataset_not_downloaded_says_so(
     qtbot, tmp_path, monkeypatch, doc, no_dangling_qthreads
-):  # noqa: F811
+):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
     from app.ui.data import DataPanel
 

@@ -7,7 +7,6 @@ import csv
 
 import numpy as np
 import pytest
-from _fixtures import no_dangling_qthreads  # noqa: F401  (fixture)
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMainWindow, QMenu
 
@@ -36,7 +35,7 @@ def classifier(digits):
 
 
 @pytest.fixture
-def panel(qtbot, no_dangling_qthreads):  # noqa: F811
+def panel(qtbot, no_dangling_qthreads):
     from app.ui.evaluation import EvaluationPanel
 
     p = EvaluationPanel()
@@ -153,7 +152,7 @@ def export_via_menu(qtbot, exporter, key, path, monkeypatch) -> None:
 
 def test_export_trained_model_from_menu(
     qtbot, host, classifier, digits, tmp_path, monkeypatch, no_dangling_qthreads
-):  # noqa: F811
+):
     import keras
 
     from app.ui.export_model import ModelExporter
@@ -195,7 +194,7 @@ def test_export_trained_model_from_menu(
 
 def test_export_builds_model_when_untrained_and_reports_errors(
     qtbot, host, tmp_path, monkeypatch, no_dangling_qthreads
-):  # noqa: F811
+):
     import keras
 
     from app.ui.export_model import ModelExporter

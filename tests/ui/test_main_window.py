@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from _fixtures import *  # noqa: F403  (fixtures: window, errors, isolated_settings, no_dangling_qthreads)
 from _fixtures import make_window, wait_checked
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from _fixtures import *  # noqa: F403  (fixtures: isolated_settings, no_dangling_qthreads, errors)
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QImage
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from _fixtures import *  # noqa: F403  (no_dangling_qthreads)
-
 from app.model import ModelGraph
 
 
