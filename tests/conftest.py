@@ -22,6 +22,44 @@ def _layerloom_layers_stay_registered():
         ensure_registered()
 
 
+class SubscriberFailures:
+    """Model-event subscribers that raised during one test: (callback name, event, exception)."""
+
+    def __init__(self) -> None:
+        self.failures: list[tuple[str, object, Exception]] = []
+        self.expected = False
+
+    def record(self, callback, event, exc: Exception) -> None:
+        from app.model.events import callback_name
+
+        self.failures.append((callback_name(callback), event, exc))
+
+
+@pytest.fixture(autouse=True)
+def _subscriber_failures_fail_the_test():
+    """The app logs and survives a failing event subscriber; a test must not: any failure that
+    the test did not ask for (with `expect_subscriber_failures`) fails it."""
+    from app.model.events import set_error_handler
+
+    recorder = SubscriberFailures()
+    previous = set_error_handler(recorder.record)
+    try:
+        yield recorder
+    finally:
+        set_error_handler(previous)
+    if not recorder.expected:
+        assert not recorder.failures, "event subscribers raised: " + "; ".join(
+            f"{name} on {event!r}: {exc!r}" for name, event, exc in recorder.failures
+        )
+
+
+@pytest.fixture
+def expect_subscriber_failures(_subscriber_failures_fail_the_test) -> SubscriberFailures:
+    """For tests that make a subscriber fail on purpose: the recorder, whose failures they check."""
+    _subscriber_failures_fail_the_test.expected = True
+    return _subscriber_failures_fail_the_test
+
+
 def make_digits_mlp(name: str = "digits") -> object:
     """The guides' digits MLP: img(784) -> Dense 64 relu -> Dense 64 relu -> Dense 10 softmax."""
     from app.model import ModelGraph
