@@ -111,7 +111,8 @@ def test_editing_code_in_the_inspector_is_one_undo_step(window, qtbot) -> None:
     window.scene.select_node(c)
     editor = window.inspector.editors["code"]
     assert editor.text_edit.toPlainText() == DEFAULT_CODE
-    assert editor.text_edit.font().fixedPitch() or editor.text_edit.font().styleHint()
+    metrics = editor.text_edit.fontMetrics()  # a monospaced font: code columns line up
+    assert len({metrics.horizontalAdvance(ch) for ch in "iMW._0 "}) == 1
     wait_checked(qtbot, window)
     assert window.last_report.nodes[c].params == 6 * 32 + 32
     new_code = DEFAULT_CODE.replace("+ self.b", "+ self.b * 2.0")
