@@ -72,7 +72,10 @@ def test_digits_images_show_shapes_balance_and_preview(qtbot, panel, doc):
     assert len(panel.balance.values) == 10 and sum(panel.balance.values) == ds.num_samples
     assert panel.preview_stack.currentIndex() == 0 and panel.image_grid.count == 24
     assert set(panel.image_grid.captions()) <= {str(i) for i in range(10)}
-    assert "1,438 training" in panel.title.text() or "training" in panel.title.text()
+    # 1,797 digits split 80/20; counts are written with thousands separators
+    assert panel.title.text() == (
+        "Digits (8x8x1 images) — 1,438 training, 359 validation samples · classification"
+    )
     # saved in the project's data settings and the document is dirty
     assert doc.project.data.source == "sklearn.digits_images"
     assert doc.is_dirty
