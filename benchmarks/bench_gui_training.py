@@ -143,7 +143,7 @@ def plain_fit(
     from app.compiler import build_model
     from app.data import DataConfig, fit_arrays, load_dataset
     from app.training.compile import compile_model
-    from app.training.config import TrainingConfig
+    from app.project.training_config import TrainingConfig
     from app.training.tf_leaks import custom_gradient_names, forget_custom_gradients
 
     config = TrainingConfig.from_dict(training)

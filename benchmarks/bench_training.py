@@ -21,7 +21,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from app.data import DataConfig, Dataset, load_dataset  # noqa: E402
-from app.training import Trainer, TrainingConfig, release_memory  # noqa: E402
+from app.project import TrainingConfig  # noqa: E402
+from app.training import Trainer, release_memory  # noqa: E402
 
 BATCH = 32
 EPOCHS = 3  # the first epoch traces the train function and is left out of the figures

@@ -64,7 +64,7 @@ class TrainingCode:
     def _write(self, graph: Any, project: Any) -> None:
         from app.compiler.build import build_model
         from app.data import DataConfig
-        from app.training.config import TrainingConfig
+        from app.project.training_config import TrainingConfig
         from app.training.headless import settings_from_project
 
         data_dict, training_dict = settings_from_project(project)
@@ -174,7 +174,7 @@ class TrainingCode:
 
     def _optimizer(self, config: Any) -> Expr:
         from app.training.compile import optimizer_names
-        from app.training.config import TrainingError
+        from app.project.training_config import TrainingError
 
         known = {n.lower(): n for n in optimizer_names()}
         name = known.get(config.optimizer.lower())
@@ -314,7 +314,7 @@ def _activations(model: Any) -> dict[str, str]:
 def _loss_expr(name: str, params: dict | None, activation: str) -> Expr:
     """The loss as compile_model passes it: a name, or a configured keras.losses instance."""
     from app.training.compile import loss_settings
-    from app.training.config import NO_LOSS
+    from app.project.training_config import NO_LOSS
 
     if name in NO_LOSS:
         return Atom("None")

@@ -8,13 +8,17 @@ from app.project.fileio import load_project, save_project
 from app.project.migrations import FORMAT_VERSION, MIGRATIONS
 from app.project.project import PROJECT_SUFFIX, Project
 from app.project.settings import DataSettings, TrainingSettings
+from app.project.training_config import CallbackConfig, TrainingConfig, TrainingError
 
 __all__ = [
     "FORMAT_VERSION",
     "MIGRATIONS",
     "PROJECT_SUFFIX",
+    "CallbackConfig",
     "DataSettings",
     "Project",
+    "TrainingConfig",
+    "TrainingError",
     "TrainingSettings",
     "load_project",
     "save_project",

@@ -16,7 +16,7 @@ from typing import Any
 from app.data.dataset import DataConfig, DataError
 from app.data.source import SOURCES
 from app.errors import ProjectFileError
-from app.training.config import TrainingConfig, TrainingError
+from app.project.training_config import TrainingConfig, TrainingError
 
 
 class SettingsError(ProjectFileError, ValueError):

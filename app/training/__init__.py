@@ -1,4 +1,4 @@
-"""Training: config, callbacks, the Trainer, run records, evaluation and export (no Qt).
+"""Training: callbacks, the Trainer, run records, evaluation and export (no Qt).
 
 Importing this package does not import Keras; the names that need it load on first use.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from app.training.config import CallbackConfig, TrainingConfig, TrainingError
 from app.training.runs import RunRecord, delete_run, list_runs, load_run, read_history
 
 _LAZY = {
@@ -33,10 +32,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "CallbackConfig",
     "RunRecord",
-    "TrainingConfig",
-    "TrainingError",
     "delete_run",
     "list_runs",
     "load_run",

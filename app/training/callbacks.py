@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from app.training.config import TrainingConfig, TrainingError
+from app.project.training_config import TrainingConfig, TrainingError
 from app.training.runs import BEST_MODEL, TENSORBOARD_DIR, save_model_atomic
 
 MONITORED = ("EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau")

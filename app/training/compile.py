@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from app.training.config import NO_LOSS, TrainingConfig, TrainingError
+from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError
 
 SKIP_OPTIMIZERS = {"Optimizer", "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap"}
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from app.data.compat import fit_arrays, resolve_names
 from app.data.dataset import DataError, Dataset, class_ids
-from app.training.config import TrainingError
+from app.project.training_config import TrainingError
 
 
 def _split(dataset: Dataset, split: str) -> tuple[dict, dict]:

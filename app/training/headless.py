@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from app.data.dataset import DataError
 from app.errors import LayerLoomError
-from app.training.config import TrainingConfig, TrainingError
+from app.project.training_config import TrainingConfig, TrainingError
 from app.training.runs import RUN_FILE, RunRecord, write_json_atomic
 
 

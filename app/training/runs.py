@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from app.project.atomic import atomic_open, atomic_path
-from app.training.config import TrainingError
+from app.project.training_config import TrainingError
 
 RUN_FILE = "run.json"
 SETTINGS_FILE = "settings.json"

@@ -20,10 +20,10 @@ import keras
 from app.data.compat import check_compatibility, fit_arrays
 from app.data.dataset import DataError, Dataset
 from app.errors import LayerLoomError
+from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError
 from app.training.callbacks import BestCheckpoint, make_callbacks
 from app.training.class_weights import class_sample_weights
 from app.training.compile import compile_model
-from app.training.config import NO_LOSS, TrainingConfig, TrainingError
 from app.training.runs import (
     FINAL_MODEL,
     HISTORY_FILE,

@@ -12,7 +12,7 @@ from app.data.dataset import DataConfig
 from app.errors import ProjectFileError
 from app.project import DataSettings, Project, TrainingSettings, load_project, save_project
 from app.project.migrations import FORMAT_VERSION, migrate
-from app.training.config import CallbackConfig, TrainingConfig
+from app.project.training_config import CallbackConfig, TrainingConfig
 from app.training.runs import RunRecord
 
 FULL_DATA = {
@@ -196,7 +196,7 @@ def test_v1_without_data_or_split_gets_no_source_and_defaults():
 
 
 def test_settings_feed_train_project_and_empty_source_is_explained(graph):
-    from app.training.config import TrainingError
+    from app.project.training_config import TrainingError
     from app.training.headless import settings_from_project
 
     project = Project(graph=graph, data=DataSettings("synthetic", {"num_samples": 32}, seed=3),

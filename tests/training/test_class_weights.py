@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from app.data import DataError, Dataset
-from app.training import Trainer, TrainingConfig, TrainingError
+from app.project import TrainingConfig, TrainingError
+from app.training import Trainer
 from app.training.class_weights import class_sample_weights, labels_of, sample_weights
 
 

@@ -10,11 +10,9 @@ import keras
 import numpy as np
 import pytest
 
+from app.project import CallbackConfig, TrainingConfig, TrainingError
 from app.training import (
-    CallbackConfig,
     Trainer,
-    TrainingConfig,
-    TrainingError,
     compile_model,
     delete_run,
     list_runs,

@@ -12,7 +12,8 @@ import pytest
 
 from app.data import DataConfig, DataError, Dataset, load_dataset
 from app.data.synthetic import synthetic_dataset
-from app.training import Trainer, TrainingConfig, TrainingError
+from app.project import TrainingConfig, TrainingError
+from app.training import Trainer
 
 
 def test_digits_mlp_reaches_90_percent(digits, runs, mlp):

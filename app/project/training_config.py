@@ -1,0 +1,266 @@
+"""TrainingConfig: the JSON-safe training settings of a project (optimizer, losses, callbacks...).
+
+Plain data with its checks, no Keras: app.compiler writes it into scripts and app.training
+compiles and fits with it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from app.errors import LayerLoomError
+
+SCHEDULES = (
+    "ExponentialDecay",
+    "CosineDecay",
+    "PiecewiseConstantDecay",
+    "InverseTimeDecay",
+    "PolynomialDecay",
+    "CosineDecayRestarts",
+)
+CALLBACKS = (
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "ReduceLROnPlateau",
+    "LearningRateScheduler",
+    "CSVLogger",
+    "TensorBoard",
+    "TerminateOnNaN",
+)
+DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16", "float64")
+NO_LOSS = ("", "none", None)
+
+
+class TrainingError(LayerLoomError):
+    """Training could not start or failed; the message says why in plain words."""
+
+
+@dataclass
+class CallbackConfig:
+    """One Keras callback: its class name (one of CALLBACKS), constructor params, on/off."""
+
+    class_name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CallbackConfig:
+        if not isinstance(data, dict) or data.get("class_name") not in CALLBACKS:
+            name = data.get("class_name") if isinstance(data, dict) else data
+            raise TrainingError(
+                f"Unknown callback {name!r:.60}; LayerLoom offers {', '.join(CALLBACKS)}."
+            )
+        params = data.get("params", {})
+        if not isinstance(params, dict):
+            raise TrainingError(f"The settings of callback {data['class_name']} must be a mapping.")
+        return cls(data["class_name"], dict(params), bool(data.get("enabled", True)))
+
+
+@dataclass
+class TrainingConfig:
+    """How fit runs. Per-output settings are keyed by model output name.
+
+    Attributes:
+        optimizer: a keras.optimizers class name ("Adam", "SGD", "AdamW", ...).
+        learning_rate: initial learning rate (the schedule's initial rate when one is set).
+        optimizer_params: other constructor params (momentum, weight_decay, beta_1, ...).
+        lr_schedule: None or {"class_name": one of SCHEDULES, "params": {...}}.
+        losses: output name -> keras.losses name; "none" trains that output with no loss. Outputs
+            not listed get a loss that matches their activation and targets (see default_losses).
+        loss_weights: output name -> weight (default 1).
+        loss_params: output name -> loss constructor settings ({"from_logits": true, ...}).
+        metrics: output name -> keras.metrics names.
+        class_weight: output name -> {class id (as text, JSON keys) -> weight}. The older flat
+            form {class id -> weight} is read as the weights of a single-output model.
+        dtype_policy: "float32", "mixed_float16", ...
+        callbacks: list of CallbackConfig.
+    """
+
+    optimizer: str = "Adam"
+    learning_rate: float = 1e-3
+    optimizer_params: dict[str, Any] = field(default_factory=dict)
+    lr_schedule: dict[str, Any] | None = None
+    losses: dict[str, str] = field(default_factory=dict)
+    loss_weights: dict[str, float] = field(default_factory=dict)
+    loss_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    metrics: dict[str, list[str]] = field(default_factory=dict)
+    batch_size: int = 32
+    epochs: int = 10
+    class_weight: dict[str, Any] | None = None
+    jit_compile: bool = False
+    seed: int | None = 0
+    shuffle: bool = True
+    dtype_policy: str = "float32"
+    callbacks: list[CallbackConfig] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-safe data."""
+        d = asdict(self)
+        d["callbacks"] = [c.to_dict() for c in self.callbacks]
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TrainingConfig:
+        """Read plain data; missing keys take defaults; TrainingError names a bad value."""
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise TrainingError("The training settings must be a mapping.")
+        b = cls()
+        g = data.get
+        sched = g("lr_schedule")
+        if sched is not None and not (
+            isinstance(sched, dict)
+            and sched.get("class_name") in SCHEDULES
+            and isinstance(sched.get("params", {}), dict)
+        ):
+            raise TrainingError(
+                f"The learning-rate schedule must be one of {', '.join(SCHEDULES)} "
+                f"with a mapping of settings."
+            )
+        cw = _class_weights(g("class_weight"))
+        seed = g("seed", b.seed)
+        policy = g("dtype_policy", b.dtype_policy)
+        if policy not in DTYPE_POLICIES:
+            raise TrainingError(
+                f"Unknown dtype policy {policy!r}; use {', '.join(DTYPE_POLICIES)}."
+            )
+        return cls(
+            optimizer=_text(g("optimizer", b.optimizer), "optimizer"),
+            learning_rate=_num(g("learning_rate", b.learning_rate), "learning rate", 0, 1e12),
+            optimizer_params=dict(_map(g("optimizer_params", {}), "optimizer settings")),
+            lr_schedule=None
+            if sched is None
+            else {"class_name": sched["class_name"], "params": dict(sched.get("params", {}))},
+            losses={
+                _text(k, "output name"): _text(v or "none", f"loss of '{k}'")
+                for k, v in _map(g("losses", {}), "losses").items()
+            },
+            loss_weights={
+                _text(k, "output name"): _num(v, f"loss weight of '{k}'", 0, 1e9)
+                for k, v in _map(g("loss_weights", {}), "loss weights").items()
+            },
+            loss_params={
+                _text(k, "output name"): dict(_map(v, f"loss settings of '{k}'"))
+                for k, v in _map(g("loss_params", {}), "loss settings").items()
+            },
+            metrics={
+                _text(k, "output name"): [_text(m, f"metric of '{k}'") for m in _seq(v)]
+                for k, v in _map(g("metrics", {}), "metrics").items()
+            },
+            batch_size=_int(g("batch_size", b.batch_size), "batch size", 1, 1 << 24),
+            epochs=_int(g("epochs", b.epochs), "number of epochs", 1, 1 << 24),
+            class_weight=cw,
+            jit_compile=bool(g("jit_compile", b.jit_compile)),
+            seed=None if seed is None else _int(seed, "random seed", 0, 2**32 - 1),
+            shuffle=bool(g("shuffle", b.shuffle)),
+            dtype_policy=policy,
+            callbacks=[CallbackConfig.from_dict(c) for c in _seq(g("callbacks", []))],
+        )
+
+    def class_weights_by_output(self, outputs: list[str]) -> dict[str, dict[int, float]]:
+        """{output: {class id: weight}} for a model with these outputs; TrainingError in words
+        when the weights name an output the model lacks or do not say which output they are
+        for."""
+        cw = self.class_weight
+        if not cw:
+            return {}
+        if not all(isinstance(v, dict) for v in cw.values()):  # the flat, single-output form
+            if len(outputs) != 1:
+                raise TrainingError(
+                    f"The class weights do not say which output they are for, and the model has "
+                    f"{len(outputs)} outputs; set them per output."
+                )
+            cw = {outputs[0]: cw}
+        unknown = [name for name in cw if name not in outputs]
+        if unknown:
+            raise TrainingError(
+                f"Class weights are set for output '{unknown[0]}', which the model "
+                f"does not have (its outputs: {', '.join(outputs)})."
+            )
+        return {
+            name: {int(k): float(v) for k, v in weights.items()}
+            for name, weights in cw.items()
+            if weights
+        }
+
+    def callback(self, class_name: str) -> CallbackConfig | None:
+        """The enabled callback of that class, if any."""
+        return next((c for c in self.callbacks if c.class_name == class_name and c.enabled), None)
+
+    def problems(self) -> list[str]:
+        """Settings that contradict each other, in words."""
+        out = []
+        if self.lr_schedule:
+            for name in ("ReduceLROnPlateau", "LearningRateScheduler"):
+                if self.callback(name):
+                    out.append(
+                        f"{name} cannot change the learning rate while a "
+                        f"{self.lr_schedule['class_name']} schedule sets it; use one."
+                    )
+        return out
+
+
+def _class_ids(weights: Any, what: str) -> dict[str, float]:
+    out = {}
+    for k, v in _map(weights, what).items():
+        try:
+            key = str(int(str(k)))
+        except ValueError:
+            raise TrainingError(
+                f"Classes in the {what} must be whole numbers, not {k!r:.40}."
+            ) from None
+        out[key] = _num(v, f"class weight of class {k}", 0, 1e9)
+    return out
+
+
+def _class_weights(cw: Any) -> dict[str, Any] | None:
+    """Flat {class: weight} or per output {output: {class: weight}}, validated."""
+    if cw is None:
+        return None
+    cw = _map(cw, "class weights")
+    if cw and all(isinstance(v, dict) for v in cw.values()):
+        return {
+            _text(name, "output name"): _class_ids(w, f"class weights of '{name}'")
+            for name, w in cw.items()
+        }
+    return _class_ids(cw, "class weights")
+
+
+def _map(v: Any, what: str) -> dict:
+    if not isinstance(v, dict):
+        raise TrainingError(f"The {what} must be a mapping.")
+    return v
+
+
+def _seq(v: Any) -> list:
+    if isinstance(v, str):
+        return [v]
+    if not isinstance(v, list | tuple):
+        raise TrainingError(f"Expected a list, got {v!r:.40}.")
+    return list(v)
+
+
+def _text(v: Any, what: str) -> str:
+    if not isinstance(v, str) or len(v) > 200:
+        raise TrainingError(f"The {what} must be text, got {v!r:.40}.")
+    return v
+
+
+def _int(v: Any, what: str, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise TrainingError(f"The {what} must be a whole number from {lo} to {hi}, got {v!r:.40}.")
+    return v
+
+
+def _num(v: Any, what: str, lo: float, hi: float) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise TrainingError(f"The {what} must be a number, got {v!r:.40}.")
+    if not lo <= v <= hi:
+        raise TrainingError(f"The {what} must be between {lo:g} and {hi:g}, got {v:g}.")
+    return float(v)
