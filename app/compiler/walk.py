@@ -13,12 +13,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from app.compiler import keras_call as kc
 from app.compiler.messages import layer_error, who
 from app.compiler.report import NodeResult, Problem, ShapeReport
-from app.errors import LayerLoomError
+from app.errors import CycleError, LayerLoomError
 from app.model.graph import ModelGraph
 from app.model.node import Edge, Node
 from app.nodes import REGISTRY, NodeSpec
@@ -101,7 +99,7 @@ class Walker:
         self._check_level(graph, add, scope)
         try:
             order = graph.topological_order()
-        except nx.NetworkXUnfeasible:
+        except CycleError:
             cycle = [n for n in graph.node_ids() if _on_cycle(graph, n)]
             names = ", ".join(f"'{graph.node(n).name}'" for n in cycle)
             add.problem(f"Layers {names} form a cycle; a Keras model must be acyclic", cycle[0])

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import networkx as nx
-
 from app.errors import CycleError, GraphError, InvalidNameError, NodeNotFoundError, PortError
+from app.model.adjacency import Adjacency
 from app.model.events import (
     EDGE_ADDED,
     EDGE_REMOVED,
@@ -36,7 +35,7 @@ class ModelGraph:
 
     def __init__(self, name: str = "model") -> None:
         self.name = name
-        self._g = nx.MultiDiGraph()
+        self._g = Adjacency()
         self._nodes: dict[str, Node] = {}
         self.inputs: list[str] = []
         self.outputs: list[OutputRef] = []
@@ -102,21 +101,22 @@ class ModelGraph:
         return port
 
     def edges(self) -> list[Edge]:
-        return [k for _, _, k in self._g.edges(keys=True)]
+        return list(self._g.edges())
 
     def in_edges(self, node_id: str) -> list[Edge]:
         """Edges into `node_id`, ordered by port (spec order) then slot."""
         self.node(node_id)
         order = {p.name: i for i, p in enumerate(self.ports(node_id))}
-        edges = [k for _, _, k in self._g.in_edges(node_id, keys=True)]
-        return sorted(edges, key=lambda e: (order.get(e.port, len(order)), e.port, e.slot))
+        return sorted(
+            self._g.in_edges(node_id), key=lambda e: (order.get(e.port, len(order)), e.port, e.slot)
+        )
 
     def out_edges(self, node_id: str) -> list[Edge]:
         self.node(node_id)
-        return sorted(k for _, _, k in self._g.out_edges(node_id, keys=True))
+        return sorted(self._g.out_edges(node_id))
 
     def has_edge(self, edge: Edge) -> bool:
-        return self._g.has_edge(edge.src, edge.dst, key=edge)
+        return self._g.has_edge(edge.src, edge.dst, edge)
 
     def predecessors(self, node_id: str) -> list[str]:
         return list(dict.fromkeys(e.src for e in self.in_edges(node_id)))
@@ -125,22 +125,27 @@ class ModelGraph:
         return list(dict.fromkeys(e.dst for e in self.out_edges(node_id)))
 
     def descendants(self, node_id: str) -> set[str]:
-        return nx.descendants(self._g, node_id)
+        self.node(node_id)
+        return self._g.descendants(node_id)
 
     def ancestors(self, node_id: str) -> set[str]:
-        return nx.ancestors(self._g, node_id)
+        self.node(node_id)
+        return self._g.ancestors(node_id)
 
     def would_cycle(self, src: str, dst: str) -> bool:
         """True if an edge src -> dst would close a cycle."""
-        return src == dst or nx.has_path(self._g, dst, src)
+        return self._g.has_path(dst, src)
 
     def is_acyclic(self) -> bool:
-        return nx.is_directed_acyclic_graph(self._g)
+        return self._g.is_acyclic()
 
     def topological_order(self) -> list[str]:
-        """Node ids so that every node comes after its inputs (stable for a given graph)."""
+        """Node ids so that every node comes after its inputs (stable for a given graph).
+
+        Raises CycleError if the connections form a cycle (only a damaged file can hold one).
+        """
         order = {nid: i for i, nid in enumerate(self._nodes)}
-        return list(nx.lexicographical_topological_sort(self._g, key=order.__getitem__))
+        return self._g.topological_order(key=order.__getitem__)
 
     def sequential_chain(self) -> list[str] | None:
         """Node ids of a simple Input -> a -> b -> ... chain (Sequential-shaped), else None."""
@@ -199,7 +204,7 @@ class ModelGraph:
         for node in self._nodes.values():
             g._add_node(node.copy(), emit=False)
         for e in self.edges():
-            g._g.add_edge(e.src, e.dst, key=e)
+            g._g.add_edge(e.src, e.dst, e)
         g.inputs = list(self.inputs)
         g.outputs = list(self.outputs)
         return g
@@ -291,13 +296,13 @@ class ModelGraph:
 
     def _connect(self, edge: Edge) -> None:
         self.check_connect(edge)
-        self._g.add_edge(edge.src, edge.dst, key=edge)
+        self._g.add_edge(edge.src, edge.dst, edge)
         self.events.emit(GraphEvent(EDGE_ADDED, edge=edge))
 
     def _disconnect(self, edge: Edge) -> None:
         if not self.has_edge(edge):
             raise GraphError("That connection does not exist.")
-        self._g.remove_edge(edge.src, edge.dst, key=edge)
+        self._g.remove_edge(edge.src, edge.dst, edge)
         self.events.emit(GraphEvent(EDGE_REMOVED, edge=edge))
 
     def _set_outputs(self, outputs: list[OutputRef]) -> list[OutputRef]:
