@@ -7,6 +7,7 @@ ProjectFileError with a plain message.  Importing this package does not import T
 from app.project.fileio import load_project, save_project
 from app.project.migrations import FORMAT_VERSION, MIGRATIONS
 from app.project.project import PROJECT_SUFFIX, Project
+from app.project.runs import RunRecord
 from app.project.settings import DataSettings, TrainingSettings
 from app.project.training_config import CallbackConfig, TrainingConfig, TrainingError
 
@@ -17,6 +18,7 @@ __all__ = [
     "CallbackConfig",
     "DataSettings",
     "Project",
+    "RunRecord",
     "TrainingConfig",
     "TrainingError",
     "TrainingSettings",

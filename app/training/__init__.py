@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from app.training.runs import RunRecord, delete_run, list_runs, load_run, read_history
+from app.training.runs import delete_run, list_runs, load_run, read_history
 
 _LAZY = {
     "Trainer": "app.training.trainer",
@@ -32,7 +32,6 @@ _LAZY = {
 }
 
 __all__ = [
-    "RunRecord",
     "delete_run",
     "list_runs",
     "load_run",

@@ -12,8 +12,9 @@ from typing import Any, TextIO
 
 from app.data.dataset import DataError
 from app.errors import LayerLoomError
+from app.project.runs import RunRecord
 from app.project.training_config import TrainingConfig, TrainingError
-from app.training.runs import RUN_FILE, RunRecord, write_json_atomic
+from app.training.runs import RUN_FILE, write_json_atomic
 
 
 def _plain_dict(value: Any) -> dict[str, Any]:

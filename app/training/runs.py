@@ -8,12 +8,12 @@ import json
 import math
 import shutil
 import uuid
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from app.project.atomic import atomic_open, atomic_path
+from app.project.runs import RunRecord  # also re-exported for app.ui; imports move later
 from app.project.training_config import TrainingError
 
 RUN_FILE = "run.json"
@@ -22,53 +22,6 @@ HISTORY_FILE = "history.csv"
 BEST_MODEL = "best.keras"
 FINAL_MODEL = "final.keras"
 TENSORBOARD_DIR = "tensorboard"
-STATUSES = ("running", "completed", "stopped", "failed")
-
-
-@dataclass
-class RunRecord:
-    """What the runs table shows about one run; saved as run.json in the run folder."""
-
-    id: str
-    path: str
-    started: str  # ISO 8601 UTC
-    status: str = "running"
-    duration_s: float = 0.0
-    epochs_done: int = 0
-    summary: str = ""
-    best_metrics: dict[str, float] = field(default_factory=dict)
-    final_metrics: dict[str, float] = field(default_factory=dict)
-    message: str = ""
-    best_model: str | None = None
-    final_model: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
-        """Read a record; unknown keys are ignored, TrainingError if required ones are missing."""
-        if not isinstance(data, dict) or not all(
-            isinstance(data.get(k), str) for k in ("id", "path", "started")
-        ):
-            raise TrainingError("A run record needs an id, a path and a start time.")
-        known = {f for f in cls.__dataclass_fields__}
-        d = {k: v for k, v in data.items() if k in known}
-        d["best_metrics"] = _floats(d.get("best_metrics", {}))
-        d["final_metrics"] = _floats(d.get("final_metrics", {}))
-        if d.get("status") not in STATUSES:
-            d["status"] = "failed"
-        return cls(**d)
-
-
-def _floats(d: Any) -> dict[str, float]:
-    if not isinstance(d, dict):
-        return {}
-    return {
-        str(k): float(v)
-        for k, v in d.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
-    }
 
 
 def new_run_dir(runs_dir: str | Path) -> tuple[str, Path]:

@@ -20,6 +20,7 @@ import keras
 from app.data.compat import check_compatibility, fit_arrays
 from app.data.dataset import DataError, Dataset
 from app.errors import LayerLoomError
+from app.project.runs import RunRecord
 from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError
 from app.training.callbacks import BestCheckpoint, make_callbacks
 from app.training.class_weights import class_sample_weights
@@ -30,7 +31,6 @@ from app.training.runs import (
     RUN_FILE,
     SETTINGS_FILE,
     HistoryFile,
-    RunRecord,
     new_run_dir,
     now_iso,
     save_model_atomic,

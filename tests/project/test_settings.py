@@ -12,8 +12,8 @@ from app.data.dataset import DataConfig
 from app.errors import ProjectFileError
 from app.project import DataSettings, Project, TrainingSettings, load_project, save_project
 from app.project.migrations import FORMAT_VERSION, migrate
+from app.project.runs import RunRecord
 from app.project.training_config import CallbackConfig, TrainingConfig
-from app.training.runs import RunRecord
 
 FULL_DATA = {
     "source": "csv",

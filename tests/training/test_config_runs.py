@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from app.project import CallbackConfig, TrainingConfig, TrainingError
+from app.project.runs import RunRecord
 from app.training import (
     Trainer,
     compile_model,
@@ -28,7 +29,6 @@ from app.training.evaluate import (
     per_class_report,
     prediction_preview,
 )
-from app.training.runs import RunRecord
 
 FULL = TrainingConfig(
     optimizer="AdamW",

@@ -1,0 +1,57 @@
+"""The record of one training run (what the runs table shows); saved in the project and as
+run.json in the run folder.  Plain data: the run folder's files are app.training.runs'."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from app.project.training_config import TrainingError
+
+STATUSES = ("running", "completed", "stopped", "failed")
+
+
+@dataclass
+class RunRecord:
+    """What the runs table shows about one run; saved as run.json in the run folder."""
+
+    id: str
+    path: str
+    started: str  # ISO 8601 UTC
+    status: str = "running"
+    duration_s: float = 0.0
+    epochs_done: int = 0
+    summary: str = ""
+    best_metrics: dict[str, float] = field(default_factory=dict)
+    final_metrics: dict[str, float] = field(default_factory=dict)
+    message: str = ""
+    best_model: str | None = None
+    final_model: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """Read a record; unknown keys are ignored, TrainingError if required ones are missing."""
+        if not isinstance(data, dict) or not all(
+            isinstance(data.get(k), str) for k in ("id", "path", "started")
+        ):
+            raise TrainingError("A run record needs an id, a path and a start time.")
+        known = {f for f in cls.__dataclass_fields__}
+        d = {k: v for k, v in data.items() if k in known}
+        d["best_metrics"] = _floats(d.get("best_metrics", {}))
+        d["final_metrics"] = _floats(d.get("final_metrics", {}))
+        if d.get("status") not in STATUSES:
+            d["status"] = "failed"
+        return cls(**d)
+
+
+def _floats(d: Any) -> dict[str, float]:
+    if not isinstance(d, dict):
+        return {}
+    return {
+        str(k): float(v)
+        for k, v in d.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
