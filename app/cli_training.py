@@ -14,9 +14,9 @@ from typing import Any, TextIO
 from app.errors import LayerLoomError
 from app.project import Project, load_project, save_project
 from app.project.examples import example_runs_dir, is_example
+from app.training.export import EXPORT_FORMATS, ExportFormat, format_for
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
-FORMATS = ("keras", "weights", "savedmodel", "tflite")
 
 
 class CliTrainingError(LayerLoomError):
@@ -38,16 +38,14 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--split", choices=("val", "train"), default="val", help="data to evaluate on")
     p.add_argument("--max-samples", type=_positive, help="use at most this many samples")
 
-    p = sub.add_parser("export", help="save the model: .keras, .weights.h5, SavedModel or .tflite")
-    p.add_argument("project", type=Path, help="a .llproj file")
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        required=True,
-        help="FILE.keras, FILE.weights.h5, FILE.tflite or a folder (SavedModel)",
+    outputs = [f"FILE{f.suffix}" for f in EXPORT_FORMATS.values() if not f.folder]
+    outputs += [f"a folder ({f.label})" for f in EXPORT_FORMATS.values() if f.folder]
+    p = sub.add_parser(
+        "export", help="save the model: " + ", ".join(f.label for f in EXPORT_FORMATS.values())
     )
-    p.add_argument("--format", choices=FORMATS, help="default: from the output's name")
+    p.add_argument("project", type=Path, help="a .llproj file")
+    p.add_argument("-o", "--output", type=Path, required=True, help=" or ".join(outputs))
+    p.add_argument("--format", choices=list(EXPORT_FORMATS), help="default: from the output's name")
     p.add_argument("--run", help="export this run's best (else final) model instead of a new one")
 
 
@@ -161,7 +159,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     """Export a run's model or a freshly built one in the format the name (or --format) says."""
     target: Path = args.output
-    fmt = args.format or _format_of(target)
+    fmt = EXPORT_FORMATS[args.format] if args.format else _format_of(target)
     if not target.parent.is_dir():
         raise CliTrainingError(f"The folder '{target.parent}' does not exist.")
     _check_name(fmt, target)
@@ -175,43 +173,34 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
 
         model = build_model(project.graph)
         source = "a new build (untrained weights)"
-    from app.training import export as ex
-
-    writer = {"keras": ex.export_keras, "weights": ex.export_weights,
-              "savedmodel": ex.export_saved_model, "tflite": ex.export_tflite}[fmt]  # fmt: skip
-    writer(model, target)
+    fmt.write(model, target)
     print(
         f"Exported {project.name} from {source}, {model.count_params():,} parameters -> "
-        f"{target} ({fmt})",
+        f"{target} ({fmt.key})",
         file=out,
     )
     return EXIT_OK
 
 
-def _format_of(path: Path) -> str:
-    name = path.name.lower()
-    if name.endswith(".weights.h5"):
-        return "weights"
-    if name.endswith(".keras"):
-        return "keras"
-    if name.endswith(".tflite"):
-        return "tflite"
-    if path.is_dir() or not path.suffix:
-        return "savedmodel"
-    raise CliTrainingError(
-        f"Cannot tell the export format from '{path.name}': use a .keras, "
-        f".weights.h5 or .tflite file, or a folder with --format savedmodel."
-    )
-
-
-def _check_name(fmt: str, path: Path) -> None:
-    wanted = {"keras": ".keras", "weights": ".weights.h5", "tflite": ".tflite"}.get(fmt)
-    if wanted and not path.name.lower().endswith(wanted):
+def _format_of(path: Path) -> ExportFormat:
+    fmt = format_for(path)
+    if fmt is None:
+        files = ", ".join(f.suffix for f in EXPORT_FORMATS.values() if not f.folder)
+        folders = " or ".join(f.key for f in EXPORT_FORMATS.values() if f.folder)
         raise CliTrainingError(
-            f"A {fmt} export must be written to a {wanted} file, not '{path.name}'."
+            f"Cannot tell the export format from '{path.name}': name a {files} file, "
+            f"or a folder with --format {folders}."
         )
-    if fmt == "savedmodel" and path.exists() and not path.is_dir():
-        raise CliTrainingError(f"A SavedModel is a folder; '{path.name}' is a file.")
+    return fmt
+
+
+def _check_name(fmt: ExportFormat, path: Path) -> None:
+    if not fmt.matches(path):
+        raise CliTrainingError(
+            f"A {fmt.key} export must be written to a {fmt.suffix} file, not '{path.name}'."
+        )
+    if fmt.folder and path.exists() and not path.is_dir():
+        raise CliTrainingError(f"A {fmt.label} is a folder; '{path.name}' is a file.")
 
 
 # ----- runs -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from app.cli import main
 from app.model import ModelGraph
 from app.project import Project, load_project, save_project
 from app.project.examples import example_path
+from app.training.export import EXPORT_FORMATS
 
 MLP_PARAMS = 64 * 64 + 64 + 64 * 10 + 10
 
@@ -159,6 +160,23 @@ def test_export_failure_keeps_existing_file(broken_shapes, mlp, tmp_path, capsys
     assert main(["export", str(mlp), "-o", str(tmp_path / "no" / "m.keras")]) == 2
 
 
+@pytest.mark.parametrize("key", list(EXPORT_FORMATS))
+def test_every_export_format_of_the_table_is_offered(key, mlp, tmp_path, capsys):
+    fmt = EXPORT_FORMATS[key]
+    by_name, by_key = fmt.named(tmp_path / "by_name"), fmt.named(tmp_path / "by_key")
+    assert main(["export", str(mlp), "-o", str(by_name)]) == 0  # the name tells the format
+    assert f"-> {by_name} ({key})" in capsys.readouterr().out
+    assert main(["export", str(mlp), "-o", str(by_key), "--format", key]) == 0
+    assert f"-> {by_key} ({key})" in capsys.readouterr().out
+    for out in (by_name, by_key):
+        assert out.is_dir() if fmt.folder else out.is_file()
+
+
+def test_export_format_keys_have_one_spelling(mlp, tmp_path, capsys):
+    assert main(["export", str(mlp), "-o", str(tmp_path / "s"), "--format", "savedmodel"]) == 2
+    assert "invalid choice: 'savedmodel'" in capsys.readouterr().err
+
+
 def test_import_refuses_unsafe_keras_file(tmp_path, capsys):
     import zipfile
 
@@ -245,7 +263,7 @@ def test_export_formats_from_a_run_and_from_a_new_build(mlp, tmp_path, capsys):
     np.testing.assert_array_equal(fresh.get_weights()[0], trained.get_weights()[0])
 
     saved = tmp_path / "served"
-    assert main(["export", str(mlp), "-o", str(saved), "--format", "savedmodel"]) == 0
+    assert main(["export", str(mlp), "-o", str(saved), "--format", "saved_model"]) == 0
     assert (saved / "saved_model.pb").is_file()
     assert "a new build" in capsys.readouterr().out
 
@@ -296,7 +314,8 @@ def test_train_refuses_bad_data_with_a_plain_message(mlp, capsys, changes, words
     _with_settings(mlp, **changes)
     assert main(["train", str(mlp), "--epochs", "1"]) == 2
     err = capsys.readouterr().err
-    assert f"error: {words}" in err or words in err, err
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and words in errors[0], err  # one error line that says why
     assert "Traceback" not in err
 
 

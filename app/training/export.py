@@ -1,4 +1,8 @@
-"""Export a trained model: .keras, .weights.h5, SavedModel (model.export) and TFLite."""
+"""Export a trained model: .keras, .weights.h5, SavedModel (model.export) and TFLite.
+
+EXPORT_FORMATS at the end is the one table of formats: File > Export and `layerloom export` read
+their keys, file names and writers from it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +96,67 @@ def export_tflite(model: Any, path: str | Path) -> Path:
             ) from exc
     atomic_write_bytes(path, data)
     return path
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One way to write a model: its key, its name, what its output is called, its writer.
+
+    `suffix` is the file ending (".weights.h5" counts as one); a `folder` format has none.
+    """
+
+    key: str
+    label: str
+    suffix: str
+    file_filter: str
+    write: Callable[[Any, Path], Path]
+    folder: bool = False
+
+    def matches(self, path: str | Path) -> bool:
+        """True if `path` is named as this format's output (any name for a folder format)."""
+        return self.folder or Path(path).name.lower().endswith(self.suffix)
+
+    def named(self, path: str | Path) -> Path:
+        """`path`, with this format's suffix added when it lacks it."""
+        p = Path(path)
+        return p if self.matches(p) else p.with_name(p.name + self.suffix)
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    f.key: f
+    for f in (
+        ExportFormat("keras", "Keras model", ".keras", "Keras models (*.keras)", export_keras),
+        ExportFormat(
+            "weights",
+            "Keras weights",
+            ".weights.h5",
+            "Keras weights (*.weights.h5)",
+            export_weights,
+        ),
+        ExportFormat(
+            "saved_model",
+            "TensorFlow SavedModel",
+            "",
+            "SavedModel folder (*)",
+            export_saved_model,
+            folder=True,
+        ),
+        ExportFormat(
+            "tflite", "TensorFlow Lite", ".tflite", "TFLite models (*.tflite)", export_tflite
+        ),
+    )
+}
+
+
+def format_for(path: str | Path) -> ExportFormat | None:
+    """The format an output's name says: its file ending, else a folder format for a folder or
+    a name without an ending; None when the name fits no format."""
+    p = Path(path)
+    files = [f for f in EXPORT_FORMATS.values() if not f.folder]
+    # The longest ending first: "m.weights.h5" is weights, not some ".h5" format.
+    for fmt in sorted(files, key=lambda f: -len(f.suffix)):
+        if fmt.matches(p):
+            return fmt
+    if p.is_dir() or not p.suffix:
+        return next((f for f in EXPORT_FORMATS.values() if f.folder), None)
+    return None

@@ -1,10 +1,9 @@
-"""File > Export for models: the trained model (or one freshly built from the graph) as .keras,
-.weights.h5, a SavedModel folder or TFLite, written off the GUI thread."""
+"""File > Export for models: the trained model (or one freshly built from the graph) in every
+format of app.training.export.EXPORT_FORMATS, written off the GUI thread."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,67 +11,29 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
+from app.training.export import EXPORT_FORMATS, ExportFormat
 from app.ui.data.worker import TaskRunner
 
-
-@dataclass(frozen=True)
-class ExportFormat:
-    """One way to write a model: menu text, file suffix, dialog filter, app.training.export name."""
-
-    key: str
-    label: str
-    suffix: str
-    file_filter: str
-    function: str
+# File > Export also has "Keras model (.keras)…" (a fresh build of the graph, file_ops), so this
+# menu's .keras entry says it is the trained model.
+_MENU_NAMES = {"keras": "Trained model"}
 
 
-FORMATS = {
-    f.key: f
-    for f in (
-        ExportFormat(
-            "keras", "Trained model (.keras)…", ".keras", "Keras models (*.keras)", "export_keras"
-        ),
-        ExportFormat(
-            "weights",
-            "Keras weights (.weights.h5)…",
-            ".weights.h5",
-            "Keras weights (*.weights.h5)",
-            "export_weights",
-        ),
-        ExportFormat(
-            "saved_model", "TensorFlow SavedModel (folder)…", "", "", "export_saved_model"
-        ),
-        ExportFormat(
-            "tflite",
-            "TensorFlow Lite (.tflite)…",
-            ".tflite",
-            "TFLite models (*.tflite)",
-            "export_tflite",
-        ),
-    )
-}
+def menu_text(fmt: ExportFormat) -> str:
+    """The File > Export entry of a format: "Trained model (.keras)…", "… (folder)…"."""
+    name = _MENU_NAMES.get(fmt.key, fmt.label)
+    return f"{name} ({'folder' if fmt.folder else fmt.suffix})…"
 
 
 def export_task(fmt: ExportFormat, model: Any, graph_copy: Any, path: Path) -> tuple[Path, str]:
     """Worker body: build the model from the graph when no trained one is given, then write it."""
-    from app.training import export
-
     what = "trained model"
     if model is None:
         from app.compiler import build_model
 
         model = build_model(graph_copy)
         what = "untrained model built from the graph"
-    written = getattr(export, fmt.function)(model, path)
-    return Path(written), what
-
-
-def with_suffix(path: str | Path, suffix: str) -> Path:
-    """`path` ending with `suffix` (".weights.h5" counts as one suffix)."""
-    p = Path(path)
-    if not suffix or p.name.endswith(suffix):
-        return p
-    return p.with_name(p.name + suffix)
+    return Path(fmt.write(model, path)), what
 
 
 class ModelExporter(QObject):
@@ -100,9 +61,9 @@ class ModelExporter(QObject):
     def install(self, menu: QMenu) -> None:
         """Add one action per format to `menu` (File > Export)."""
         menu.addSeparator()
-        for key, fmt in FORMATS.items():
-            act = QAction(fmt.label, menu)
-            act.setStatusTip(f"Save the trained model (or the built model) as {fmt.label[:-1]}")
+        for key, fmt in EXPORT_FORMATS.items():
+            act = QAction(menu_text(fmt), menu)
+            act.setStatusTip(f"Save the trained model (or the built model) as {fmt.label}")
             act.triggered.connect(lambda _c=False, k=key: self.export_dialog(k))
             menu.addAction(act)
             self.actions[key] = act
@@ -111,19 +72,14 @@ class ModelExporter(QObject):
         doc = getattr(self.window, "document", None)
         stem = (doc.project.name if doc is not None else "") or "model"
         base = doc.path.parent if doc is not None and doc.path is not None else Path.home()
-        title = f"Export {fmt.label.rstrip('…')}"
-        if fmt.key == "saved_model":
-            path, _ = QFileDialog.getSaveFileName(
-                self.window, title, str(base / f"{stem}_saved"), "SavedModel folder (*)"
-            )
-        else:
-            path, _ = QFileDialog.getSaveFileName(
-                self.window, title, str(base / f"{stem}{fmt.suffix}"), fmt.file_filter
-            )
-        return with_suffix(path, fmt.suffix) if path else None
+        default = base / (f"{stem}_{fmt.key}" if fmt.folder else f"{stem}{fmt.suffix}")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, f"Export {fmt.label}", str(default), fmt.file_filter
+        )
+        return fmt.named(path) if path else None
 
     def export_dialog(self, key: str) -> None:
-        fmt = FORMATS[key]
+        fmt = EXPORT_FORMATS[key]
         path = self._ask_path(fmt)
         if path is not None:
             self.export(key, path)
@@ -133,8 +89,8 @@ class ModelExporter(QObject):
         if self.runner.busy:
             self._report_error(key, "Another export is still running; wait for it to finish.")
             return False
-        fmt = FORMATS[key]
-        path = with_suffix(path, fmt.suffix)
+        fmt = EXPORT_FORMATS[key]
+        path = fmt.named(path)
         model = self.trained_model()
         doc = getattr(self.window, "document", None)
         graph = doc.graph.copy() if model is None and doc is not None else None

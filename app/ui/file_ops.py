@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,20 +31,14 @@ def busy_cursor():
 
 
 def export_keras_model(graph, path: str | os.PathLike) -> Path:
-    """Build the model and save it as .keras atomically (temp file in the same folder, then replace)."""
+    """Build the model and write it with the .keras exporter (atomic, fsynced, keeps the mode)."""
     from app.compiler import build_model
+    from app.training.export import export_keras
 
     target = Path(path)
     if target.suffix.lower() != KERAS_SUFFIX:
         target = target.with_suffix(KERAS_SUFFIX)
-    model = build_model(graph)
-    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp{KERAS_SUFFIX}")
-    try:
-        model.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return export_keras(build_model(graph), target)
 
 
 class FileOps:

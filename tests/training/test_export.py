@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from app.training.export import (
+    EXPORT_FORMATS,
     ExportError,
     export_keras,
     export_saved_model,
     export_tflite,
     export_weights,
+    format_for,
 )
 
 
@@ -54,3 +56,48 @@ def test_export_tflite(model, tmp_path):
     path = export_tflite(model, tmp_path / "m.tflite")
     assert path.stat().st_size > 1000
     assert time.perf_counter() - t0 < 60
+
+
+class Unsaveable(keras.layers.Layer):
+    """A layer that cannot describe itself, so saving a model that holds it fails midway."""
+
+    def call(self, x):
+        return x
+
+    def get_config(self):
+        raise RuntimeError("this layer has no config")
+
+
+def test_a_failed_keras_export_leaves_the_previous_file_whole(model, tmp_path):
+    inputs = keras.Input((4,))
+    broken = keras.Model(inputs, keras.layers.Dense(2)(Unsaveable()(inputs)))
+    target = tmp_path / "m.keras"
+    export_keras(model, target)
+    before = target.read_bytes()
+    with pytest.raises(ExportError, match="could not be saved .*this layer has no config"):
+        export_keras(broken, target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]  # the temp file is gone
+
+
+def test_an_export_keeps_the_mode_of_the_file_it_replaces(model, tmp_path):
+    target = tmp_path / "m.keras"
+    target.write_bytes(b"an older export")
+    target.chmod(0o640)
+    export_keras(model, target)
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert keras.saving.load_model(target).count_params() == model.count_params()
+
+
+def test_each_format_is_told_by_the_name_it_gives_its_output(tmp_path):
+    assert list(EXPORT_FORMATS) == ["keras", "weights", "saved_model", "tflite"]
+    for key, fmt in EXPORT_FORMATS.items():
+        assert fmt.key == key
+        named = fmt.named(tmp_path / "model")
+        assert format_for(named) is fmt, key
+        assert fmt.named(named) == named  # a name that fits is kept
+        assert fmt.folder == (named == tmp_path / "model")
+    assert format_for(tmp_path / "m.h5") is None
+    assert format_for(tmp_path / "M.WEIGHTS.H5") is EXPORT_FORMATS["weights"]
+    (tmp_path / "served.v2").mkdir()
+    assert format_for(tmp_path / "served.v2") is EXPORT_FORMATS["saved_model"]

@@ -11,6 +11,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from app.data import DataConfig, load_dataset
+from app.training.export import EXPORT_FORMATS
 
 TIMEOUT_MS = 120_000
 
@@ -160,11 +161,14 @@ def test_export_trained_model_from_menu(
     exporter = ModelExporter(host, lambda: classifier)
     menu = QMenu("Export", host)
     exporter.install(menu)
-    assert {a.text() for a in menu.actions() if a.text()} >= {
+    # One entry per format of the core table, in its order.
+    assert list(exporter.actions) == list(EXPORT_FORMATS)
+    assert [a.text() for a in menu.actions() if a.text()] == [
         "Trained model (.keras)…",
         "Keras weights (.weights.h5)…",
+        "TensorFlow SavedModel (folder)…",
         "TensorFlow Lite (.tflite)…",
-    }
+    ]
     x = digits.x_val["x"][:4]
     expected = classifier.predict(x, verbose=0)
 
@@ -207,6 +211,8 @@ def test_export_builds_model_when_untrained_and_reports_errors(
     assert "untrained model built from the graph" in messages[0]
     model = keras.saving.load_model(tmp_path / "built.keras")
     assert model.input_shape == (None, 64) and model.output_shape == (None, 10)
+    export_via_menu(qtbot, exporter, "saved_model", tmp_path / "served", monkeypatch)
+    assert (tmp_path / "served" / "saved_model.pb").is_file() and host.errors == []
     export_via_menu(qtbot, exporter, "weights", tmp_path / "missing" / "w.weights.h5", monkeypatch)
     assert len(host.errors) == 1 and "could not be saved" in host.errors[0]
     exporter.shutdown()
