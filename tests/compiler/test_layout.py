@@ -7,6 +7,7 @@ import random
 from app.compiler.layout import (
     NODE_HEIGHT,
     NODE_WIDTH,
+    compute_layout,
     count_crossings,
     count_edges_over_nodes,
     estimated_height,
@@ -158,8 +159,14 @@ def test_block_subgraph_gets_its_own_layout():
     assert g.node(merge).position[0] < g.node(block).position[0]
 
 
-def test_empty_graph():
-    layout_graph(ModelGraph("empty"))
+def test_empty_graph_and_unconnected_nodes():
+    assert compute_layout(ModelGraph("empty")) == {}
+    g = ModelGraph("lone")
+    ids = [g.add_node(INPUT, f"in{i}", params={"shape": [2]}) for i in range(3)]
+    layout_graph(g)
+    assert {g.node(i).position[0] for i in ids} == {0.0}  # one column, at the left
+    assert min(g.node(i).position[1] for i in ids) == 0
+    assert_no_overlaps(g)
 
 
 def test_tall_nodes_get_room_below_them():
