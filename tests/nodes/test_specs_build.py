@@ -8,6 +8,7 @@ import warnings
 
 import pytest
 
+from app.model import ModelGraph
 from app.nodes import REGISTRY
 from app.nodes.spec import NodeSpec
 from app.nodes.validate import validate_params
@@ -21,14 +22,18 @@ def _ids(specs: list[NodeSpec]) -> list[str]:
     return [s.id for s in specs]
 
 
-def make_layer(spec: NodeSpec, name: str = "node", trainable: bool = True):
-    """The layer as the compiler creates it: from_config over the spec defaults."""
-    config = {**spec.defaults(), "name": name}
-    if spec.extra.get("trainable_kwarg", True):
-        config["trainable"] = trainable
-    layer = spec.keras_class().from_config(config)
-    layer.trainable = trainable
-    return layer
+def one_layer_graph(spec: NodeSpec) -> ModelGraph:
+    """Inputs shaped like the spec's example_inputs, each wired to the next free port of one
+    node of the spec (variadic ports take them all), which is the model's output."""
+    examples = spec.extra.get("example_inputs")
+    assert examples, f"{spec.id} has no example_inputs"
+    g = ModelGraph("one_layer")
+    node = g.add_node(spec.id, "node")
+    for i, (shape, dtype) in enumerate(examples):
+        x = g.add_node("keras.Input", f"in{i}", params={"shape": list(shape), "dtype": dtype})
+        g.connect(x, node)
+    g.set_outputs([node])
+    return g
 
 
 @pytest.mark.parametrize("spec", LAYER_SPECS, ids=_ids(LAYER_SPECS))
@@ -38,46 +43,27 @@ def test_trainable_kwarg_flag_matches_keras(spec: NodeSpec, keras) -> None:
     assert spec.extra.get("trainable_kwarg", True) == accepts_kwarg(spec.keras_class(), "trainable")
 
 
-def call_with_ports(spec: NodeSpec, layer, tensors: list):
-    """Calls `layer` per the spec's call_style, feeding tensors to ports in order."""
-    if spec.call_style == "list":
-        return layer(tensors)
-    if spec.call_style == "args":
-        args, kwargs = [], {}
-        for port, tensor in zip(spec.inputs, tensors):
-            if port.keyword:
-                kwargs[port.keyword] = tensor
-            else:
-                args.append(tensor)
-        return layer(*args, **kwargs)
-    assert len(tensors) == 1
-    return layer(tensors[0])
-
-
-def _check_ports(spec: NodeSpec, n_tensors: int) -> None:
-    required = sum(p.min_count if p.variadic else 1 for p in spec.inputs if not p.optional)
-    variadic = any(p.variadic for p in spec.inputs)
-    assert n_tensors >= required and (variadic or n_tensors <= len(spec.inputs)), spec.id
-
-
 @pytest.mark.parametrize("spec", BUILDABLE, ids=_ids(BUILDABLE))
 def test_builds_one_layer_model(spec: NodeSpec, keras) -> None:
-    examples = spec.extra.get("example_inputs")
-    assert examples, f"{spec.id} has no example_inputs"
-    _check_ports(spec, len(examples))
-    inputs = [keras.Input(shape=tuple(shape), dtype=dtype) for shape, dtype in examples]
-    layer = make_layer(spec)
+    """build_model itself creates the layer from the spec's defaults and calls it on its ports."""
+    from app.compiler import build_model
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        outputs = call_with_ports(spec, layer, inputs)
-        model = keras.Model(inputs, outputs)
-    assert model.layers[-1] is layer
+        model = build_model(one_layer_graph(spec))
+    assert len(model.inputs) == len(spec.extra["example_inputs"]), spec.id
+    layer = model.get_layer("node")
+    assert type(layer) is spec.keras_class(), spec.id
     _assert_round_trip(spec, layer)
 
 
 @pytest.mark.parametrize("spec", [s for s in ROUND_TRIP if s not in BUILDABLE], ids=_ids([s for s in ROUND_TRIP if s not in BUILDABLE]))  # fmt: skip
 def test_config_round_trip_unbuilt(spec: NodeSpec, keras) -> None:
-    _assert_round_trip(spec, make_layer(spec))
+    from app.compiler.keras_call import create_layer
+
+    g = ModelGraph("cell")
+    node = g.node(g.add_node(spec.id, "node"))
+    _assert_round_trip(spec, create_layer(spec, node))
 
 
 def _assert_round_trip(spec: NodeSpec, layer) -> None:
