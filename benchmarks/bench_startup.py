@@ -40,7 +40,8 @@ window.show()
 
 def shown():
     app.processEvents()
-    print(f"window_shown_s={process_age():.3f} keras_imported=False", flush=True)
+    exposed = window.windowHandle().isExposed()
+    print(f"window_shown_s={process_age():.3f} keras_imported=False exposed={exposed}", flush=True)
     app.quit()
 
 QTimer.singleShot(0, shown)
@@ -57,25 +58,26 @@ def _env() -> dict[str, str]:
     return env
 
 
-def time_window_shown(command: list[str]) -> tuple[float, float, bool]:
-    """(seconds reported by the process, seconds seen from the parent, keras imported first)."""
+def time_window_shown(command: list[str]) -> tuple[float, float, bool, bool]:
+    """(seconds reported by the process, seconds seen from the parent, keras imported first,
+    window exposed when reported)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
-    reported, wall, keras = None, 0.0, False
+    reported, wall, keras, exposed = None, 0.0, False, False
     for line in proc.stdout:
         if line.startswith("window_shown_s="):
             wall = time.perf_counter() - start
             parts = dict(p.split("=", 1) for p in line.split())
             reported = float(parts["window_shown_s"])
             keras = parts.get("keras_imported") == "True"
+            exposed = parts.get("exposed") == "True"
             break
-    proc.stdout.close()
-    proc.wait(timeout=60)
+    proc.communicate(timeout=60)  # the app prints more once its document is open
     if reported is None:
         raise RuntimeError(f"{command} did not report that its window was shown")
-    return reported, wall, keras
+    return reported, wall, keras, exposed
 
 
 def time_import_tensorflow() -> float:
@@ -122,6 +124,7 @@ def main() -> None:
     print(
         f"keras/tensorflow imported before LayerLoom's window was shown: {any(a[2] for a in app)}"
     )
+    print(f"every window exposed (painted) when reported: {all(r[3] for r in bare + app)}")
     if args.tf_runs > 0:
         tf = statistics.median(time_import_tensorflow() for _ in range(args.tf_runs))
         wall = statistics.median(a[1] for a in app)
