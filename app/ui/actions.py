@@ -6,6 +6,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
 
+from app.ui.training.actions import TrainActions
+
 SEQ = QKeySequence.StandardKey
 
 
@@ -26,7 +28,10 @@ def _action(window: QMainWindow, text: str, slot, shortcut=None, tip: str = "") 
 
 
 class WindowActions:
-    """Creates every QAction of `window` (a MainWindow) and its menu bar."""
+    """Creates every QAction of `window` (a MainWindow) and its menu bar.
+
+    It owns the menus: whoever adds to one gets it here (`export_menu`, `docks_menu`, ...).
+    """
 
     def __init__(self, w) -> None:
         a = _action
@@ -116,6 +121,18 @@ class WindowActions:
             self.theme_group.addAction(act)
             self.themes[mode] = act
 
+        self.train = TrainActions(w)
+        train = self.train
+        for act, slot in (
+            (train.start, w.start_training),
+            (train.stop, w.stop_training),
+            (train.pause, w.pause_training),
+            (train.resume, w.resume_training),
+            (train.show, w.show_training_panel),
+        ):
+            act.triggered.connect(lambda *_, slot=slot: slot())
+            w.addAction(act)
+
         self.about = a(w, "&About LayerLoom", w.about)
         self.keras_docs = a(w, "&Keras Documentation (keras.io/api)", w.open_keras_docs)
 
@@ -184,6 +201,7 @@ class WindowActions:
         export.addActions([self.export_keras, self.export_script])
         export.addSeparator()
         export.addActions([self.export_png, self.export_svg])
+        self.export_menu = export
         file.addSeparator()
         file.addAction(self.quit)
 
@@ -204,6 +222,8 @@ class WindowActions:
         theme = view.addMenu("&Theme")
         theme.addActions(list(self.themes.values()))
         self.docks_menu = view.addMenu("&Panels")
+
+        self.train.fill_menu(bar.addMenu("&Train"))
 
         help_ = bar.addMenu("&Help")
         help_.addAction(self.keras_docs)

@@ -15,9 +15,11 @@ KERAS_SUFFIX = ".keras"
 
 
 class Document(QObject):
-    """One open project. Dirty = the undo stack left its clean state, or the content never hit disk.
+    """One open project. Dirty = its undo stack is not in its clean state; nothing else.
 
     `origin` says where an unsaved document came from: "new", "example", "keras" or "recovered".
+    A recovered document exists only in memory, so its stack starts with no clean state (it stays
+    dirty until saved); a new, example or imported one starts clean (nothing to lose yet).
     """
 
     dirty_changed = Signal(bool)
@@ -35,10 +37,11 @@ class Document(QObject):
         self._path = Path(path) if path is not None else None
         self.project.path = self._path
         self.origin = origin
-        self._unsaved_content = origin in ("keras", "recovered")
         self._untitled_key = f"untitled-{uuid.uuid4().hex}"
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(500)
+        if origin == "recovered":
+            self.mark_unsaved()
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._was_dirty = self.is_dirty
 
@@ -53,7 +56,7 @@ class Document(QObject):
 
     @property
     def is_dirty(self) -> bool:
-        return self._unsaved_content or not self.undo_stack.isClean()
+        return not self.undo_stack.isClean()
 
     @property
     def display_name(self) -> str:
@@ -89,7 +92,6 @@ class Document(QObject):
         if self.project.name in ("", "Untitled") or self.origin != "file":
             self.project.name = self._path.stem
         self.origin = "file"
-        self._unsaved_content = False
         self.undo_stack.setClean()
         self._previous_key = old_key
         self._emit_dirty()
@@ -97,9 +99,9 @@ class Document(QObject):
         return self._path
 
     def mark_unsaved(self) -> None:
-        """Flag content that exists only in memory (imported or recovered)."""
-        self._unsaved_content = True
-        self._emit_dirty()
+        """Content that exists only in memory (recovered work): the stack leaves its clean state
+        and has none until the next save."""
+        self.undo_stack.resetClean()
 
     def previous_recovery_key(self) -> str | None:
         """The recovery key used before the last save changed the path (to discard its snapshot)."""
@@ -127,7 +129,9 @@ class Document(QObject):
 
     @classmethod
     def import_keras(cls, path: str | Path) -> Document:
-        """Read a .keras file into an editable, unsaved document (imports Keras)."""
+        """Read a .keras file into an editable untitled document, clean (imports Keras).
+
+        The file it came from still holds the model, so closing it unchanged loses nothing."""
         from app.compiler.keras_file import load_keras_file
 
         graph = load_keras_file(path)

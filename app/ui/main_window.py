@@ -1,9 +1,14 @@
-"""MainWindow: canvas in the centre, palette / inspector / panels in docks, menus and status bar."""
+"""MainWindow: canvas in the centre, palette / inspector / panels in docks, menus and status bar.
+
+The window composes its parts: it builds every view and hands each the collaborators it uses.
+The bottom Data / Evaluation / Training tabs come from app.ui.window_parts (built on first show).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QPalette, QUndoGroup
@@ -23,8 +28,8 @@ from app.project.recovery import RecoveryStore
 from app.ui.actions import WindowActions
 from app.ui.block_nav import BlockNavigator, Breadcrumb
 from app.ui.canvas_hint import EmptyCanvasHint
-from app.ui.data.install import DataViews
 from app.ui.document import KERAS_SUFFIX, Document
+from app.ui.export_model import ModelExporter
 from app.ui.file_ops import FileOps
 from app.ui.icons import app_icon
 from app.ui.inspector import Inspector
@@ -34,9 +39,22 @@ from app.ui.panels.code_view import CodePanel
 from app.ui.panels.problems import ProblemsPanel
 from app.ui.panels.summary import SummaryPanel
 from app.ui.recovery import AutosaveController
-from app.ui.training.panel import TrainingPanel
 from app.ui.trust import TrustBanner
 from app.ui.validation import ValidationController
+from app.ui.window_parts import (
+    DATA_TAB,
+    EVALUATION_TAB,
+    TRAINING_TAB,
+    BottomPanels,
+    PanelServices,
+)
+
+if TYPE_CHECKING:
+    import keras
+
+    from app.ui.data.panel import DataPanel
+    from app.ui.evaluation.panel import EvaluationPanel
+    from app.ui.training.panel import TrainingPanel
 
 APP_TITLE = "LayerLoom"
 KERAS_DOCS_URL = "https://keras.io/api/"
@@ -79,7 +97,10 @@ class MainWindow(QMainWindow, FileOps):
         box.addWidget(self.view, 1)
         self.setCentralWidget(centre)
         self.empty_hint = EmptyCanvasHint(self.view)
-        self.trust_banner = TrustBanner.install(self)  # custom layer code waits for trust
+        # Custom layer code waits for trust; the banner sits above the canvas.
+        self.trust_banner = TrustBanner(centre, reveal_node=self.reveal_node)
+        self.trust_banner.trusted.connect(self._on_code_trusted)
+        box.insertWidget(0, self.trust_banner)
         self._build_docks()
         self.actions_ = WindowActions(self)
         self.actions_.canvas_only(self.view)
@@ -88,9 +109,23 @@ class MainWindow(QMainWindow, FileOps):
         self._build_status_bar()
         self._refresh_recent_menu()
         self._refresh_examples_menu()
-        self.data_views = DataViews(self)  # Data / Evaluation tabs, File > Export of models
-        self.training_panel = TrainingPanel.install_in(self)  # Training tab, Train menu
-        self.data_panel.losses_changed.connect(self.training_panel.reload_settings)
+        self.panels = BottomPanels(
+            self,
+            self.tabs,
+            self.panels_dock,
+            PanelServices(
+                parent=self,
+                status=self.show_status,
+                report_error=lambda title, message: self.show_error(title, message),
+                open_path=self.open_path,
+                keras=self.keras,
+                train_actions=self.actions_.train,
+                data_panel=lambda: self.data_panel,
+                training_panel=lambda: self.training_panel,
+            ),
+        )
+        self.exporter = ModelExporter(self, self._trained_model)
+        self.exporter.install(self.actions_.export_menu)
         if theme is not None:
             self.actions_.themes[theme.mode].setChecked(True)
             theme.theme_changed.connect(self._on_theme_changed)
@@ -194,8 +229,7 @@ class MainWindow(QMainWindow, FileOps):
         document.path_changed.connect(lambda _p: self._update_title())
         self.autosave.set_document(document)
         self.trust_banner.set_document(document)
-        self.data_views.set_document(document)
-        self.training_panel.set_document(document)
+        self.panels.set_document(document)
         self.summary.clear_report()
         if self.keras.is_ready:
             self.code.set_source(self._generate_code)
@@ -300,6 +334,40 @@ class MainWindow(QMainWindow, FileOps):
     def _refresh_code_if_visible(self) -> None:
         if self.tabs.currentWidget() is self.code and self.keras.is_ready:
             self.code.refresh_now()
+
+    # ----- bottom panels and training ------------------------------------------------------------
+    @property
+    def data_panel(self) -> DataPanel:
+        return cast("DataPanel", self.panels.panel(DATA_TAB))
+
+    @property
+    def evaluation(self) -> EvaluationPanel:
+        return cast("EvaluationPanel", self.panels.panel(EVALUATION_TAB))
+
+    @property
+    def training_panel(self) -> TrainingPanel:
+        return cast("TrainingPanel", self.panels.panel(TRAINING_TAB))
+
+    def _trained_model(self) -> keras.Model | None:
+        """The last trained model, for File > Export (None: exports build one from the graph)."""
+        training = cast("TrainingPanel | None", self.panels.existing(TRAINING_TAB))
+        return training.last_model if training is not None else None
+
+    def show_training_panel(self) -> TrainingPanel:
+        return cast("TrainingPanel", self.panels.show(TRAINING_TAB))
+
+    def start_training(self) -> bool:
+        """Train menu > Start (F5): show the Training tab and start a run."""
+        return self.show_training_panel().start()
+
+    def stop_training(self) -> None:
+        self.training_panel.stop()
+
+    def pause_training(self) -> None:
+        self.training_panel.pause()
+
+    def resume_training(self) -> None:
+        self.training_panel.resume()
 
     # ----- selection and canvas --------------------------------------------------------------------
     def _on_selection(self, node_ids: list) -> None:
@@ -418,14 +486,26 @@ class MainWindow(QMainWindow, FileOps):
     def open_keras_docs(self) -> None:
         QDesktopServices.openUrl(QUrl(KERAS_DOCS_URL))
 
+    def _on_code_trusted(self, count: int) -> None:
+        if self.validation is not None:
+            self.validation.schedule()
+        if self.keras.is_ready:
+            self.code.schedule_refresh()
+        self.show_status(f"Trusted the custom code of {count} layer{'s' * (count != 1)}.")
+
     # ----- messages ----------------------------------------------------------------------------
+    def show_status(self, message: str) -> None:
+        """A passing message in the status bar (panels report through this)."""
+        self.statusBar().showMessage(message, 8000)
+
     def show_error(self, title: str, message: str) -> None:
         """A message box for errors the user must see (tests may override it)."""
         QMessageBox.warning(self, title, message)
 
     # ----- closing -----------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if not self.training_panel.confirm_close() or not self.maybe_save():
+        training = cast("TrainingPanel | None", self.panels.existing(TRAINING_TAB))
+        if (training is not None and not training.confirm_close()) or not self.maybe_save():
             event.ignore()
             return
         settings = QSettings()
@@ -439,8 +519,8 @@ class MainWindow(QMainWindow, FileOps):
     def shutdown(self) -> None:
         """Stop timers and threads; the window can then be destroyed safely."""
         self.autosave.stop()
-        self.data_views.shutdown()
-        self.training_panel.shutdown()
+        self.panels.shutdown()
+        self.exporter.shutdown()
         self.code.set_source(None)
         if self.validation is not None:
             self.validation.shutdown()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -22,6 +25,9 @@ from app.nodes import REGISTRY
 from app.nodes.custom_code_specs import code_texts
 from app.ui.panels.code_view import PythonHighlighter
 
+if TYPE_CHECKING:
+    from app.ui.document import Document
+
 
 def banner_text(count: int) -> str:
     """What the banner says for `count` untrusted layers."""
@@ -30,14 +36,22 @@ def banner_text(count: int) -> str:
 
 
 class TrustBanner(QFrame):
-    """Non-modal bar above the canvas: [Review code] [Trust and run] for untrusted code nodes."""
+    """Non-modal bar above the canvas: [Review code] [Trust and run] for untrusted code nodes.
 
-    trusted = Signal(int)  # how many code nodes were trusted
+    Args:
+        reveal_node: selects a node on the canvas and brings it into view (opening blocks).
+    """
 
-    def __init__(self, window, parent: QWidget | None = None) -> None:
+    trusted = Signal(int)  # how many code nodes were trusted (the window checks shapes again)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        reveal_node: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.window_ = window
-        self.document = None
+        self.reveal_node = reveal_node
+        self.document: Document | None = None
         self.dialog: CodeReviewDialog | None = None
         self.setObjectName("trustBanner")
         self.setStyleSheet(
@@ -62,22 +76,11 @@ class TrustBanner(QFrame):
         self.trust_button.clicked.connect(self.trust_all)
         self.hide()
 
-    @classmethod
-    def install(cls, window) -> TrustBanner:
-        """Create the banner at the top of the window's central widget."""
-        centre = window.centralWidget()
-        banner = cls(window, centre)
-        centre.layout().insertWidget(0, banner)
-        return banner
-
     # ----- following the document ------------------------------------------------------------
-    def set_document(self, document) -> None:
+    def set_document(self, document: Document) -> None:
         """Follow `document`: show the banner if its graph holds code not yet trusted."""
         if self.document is not None:
-            try:
-                self.document.graph.events.disconnect(self._on_graph_event)
-            except (RuntimeError, TypeError):
-                pass
+            self.document.graph.events.disconnect(self._on_graph_event)
         self.document = document
         document.graph.events.connect(self._on_graph_event)
         if self.dialog is not None:
@@ -116,14 +119,6 @@ class TrustBanner(QFrame):
             self.dialog.close()
             self.dialog = None
         self.refresh()
-        win = self.window_
-        if getattr(win, "validation", None) is not None:
-            win.validation.schedule()
-        if getattr(win, "code", None) is not None and win.keras.is_ready:
-            win.code.schedule_refresh()
-        win.statusBar().showMessage(
-            f"Trusted the custom code of {count} layer{'s' * (count != 1)}.", 5000
-        )
         self.trusted.emit(count)
 
     def review(self) -> None:
@@ -133,11 +128,11 @@ class TrustBanner(QFrame):
             return
         if self.dialog is not None:
             self.dialog.close()
-        self.dialog = CodeReviewDialog(self.document.graph, ids, self.window_)
+        self.dialog = CodeReviewDialog(self.document.graph, ids, self.window())
         self.dialog.trust_requested.connect(self.trust_all)
         self.dialog.show()
-        if hasattr(self.window_, "reveal_node"):
-            self.window_.reveal_node(ids[0])
+        if self.reveal_node is not None:
+            self.reveal_node(ids[0])
 
 
 class CodeReviewDialog(QDialog):

@@ -556,11 +556,11 @@ def test_problem_inside_a_block_shows_on_the_block_and_unchanged_nodes_are_skipp
 
 def test_undo_adapter_applies_once_and_refuses_before_pushing(graph, stack):
     from app.errors import CycleError
-    from app.ui.undo import GraphCommand, push
+    from app.ui.undo import UndoableEdit, push
 
     a = graph.add_node(DENSE)
     cmd = cmds.add_node(graph, DENSE, name="second")
-    stack.push(GraphCommand(graph, cmd))  # QUndoStack.push runs redo() once
+    stack.push(UndoableEdit(graph, cmd))  # QUndoStack.push runs redo() once
     assert len(graph) == 2 and stack.text(0) == "Add Dense"
     b = cmd.node.id
     graph.connect(a, b)

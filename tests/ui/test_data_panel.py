@@ -21,7 +21,7 @@ def doc(qapp):
 
 @pytest.fixture
 def panel(qtbot, doc, no_dangling_qthreads):  # noqa: F405
-    from app.ui.data import DataPanel
+    from app.ui.data.panel import DataPanel
 
     p = DataPanel()
     qtbot.addWidget(p)
@@ -165,7 +165,7 @@ def test_keras_dataset_not_downloaded_says_so(
     qtbot, tmp_path, monkeypatch, doc, no_dangling_qthreads
 ):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
-    from app.ui.data import DataPanel
+    from app.ui.data.panel import DataPanel
 
     p = DataPanel()
     qtbot.addWidget(p)
@@ -206,7 +206,7 @@ def test_main_window_data_tab_and_model_export(qtbot, window, errors, tmp_path, 
     qtbot.waitUntil(
         lambda: any("expects shape" in p for p in win.data_panel.problems), timeout=KERAS_TIMEOUT_MS
     )
-    texts = {a.text() for a in win.data_views.exporter.actions.values()}
+    texts = {a.text() for a in win.exporter.actions.values()}
     assert texts == {
         "Trained model (.keras)…",
         "Keras weights (.weights.h5)…",
@@ -215,8 +215,8 @@ def test_main_window_data_tab_and_model_export(qtbot, window, errors, tmp_path, 
     }
     target = tmp_path / "model.weights.h5"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    win.data_views.exporter.actions["weights"].trigger()
-    qtbot.waitUntil(lambda: not win.data_views.exporter.busy, timeout=KERAS_TIMEOUT_MS)
+    win.exporter.actions["weights"].trigger()
+    qtbot.waitUntil(lambda: not win.exporter.busy, timeout=KERAS_TIMEOUT_MS)
     assert errors == [] and target.is_file() and target.stat().st_size > 1000
     assert "Exported the untrained model built from the graph" in win.statusBar().currentMessage()
 

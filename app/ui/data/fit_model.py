@@ -101,23 +101,3 @@ def fit_command(
     commands, losses, words = plan_changes(graph, suggestion, current_losses, task)
     cmd = Compound(list(commands), description="Fit model to data") if commands else None
     return cmd, losses, words
-
-
-def training_losses(project) -> dict[str, str]:
-    """The per-output loss mapping of the project's training settings (whatever its field name)."""
-    training = project.training
-    for name in ("losses", "loss"):
-        value = getattr(training, name, None)
-        if isinstance(value, dict):
-            return value
-    raise AttributeError("The training settings have no per-output losses.")
-
-
-def set_training_losses(project, losses: dict[str, str]) -> None:
-    """Replace the per-output losses in the project's training settings."""
-    training = project.training
-    for name in ("losses", "loss"):
-        if isinstance(getattr(training, name, None), dict):
-            setattr(training, name, dict(losses))
-            return
-    raise AttributeError("The training settings have no per-output losses.")

@@ -1,9 +1,13 @@
 """The data panel: choose a dataset, see its shapes, class balance and a preview, and fit the model
-(Input shape, output units/activation, loss) to it in one undo step."""
+(Input shape, output units/activation, loss) to it in one undo step.
+
+Settings edits are project commands on the document's undo stack; the form follows the project's
+DATA_CHANGED events (undo, redo) and the fit banner its TRAINING_CHANGED events (losses).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -24,19 +28,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.data import SOURCES, DataConfig, Dataset, suggest_model_settings
-from app.ui.data.fit_model import fit_command, training_losses
+from app.project.commands import fit_model_to_data, set_data
+from app.project.events import DATA_CHANGED, TRAINING_CHANGED, ProjectEvent
+from app.project.settings import SettingsError
+from app.ui.data.fit_model import fit_command
 from app.ui.data.options import PathEdit, SourceOptionsForm
 from app.ui.data.results import DatasetView
-from app.ui.data.tasks import (
-    LossesCommand,
-    compat_task,
-    load_task,
-    plain,
-    resolved_config,
-    store,
-)
+from app.ui.data.tasks import compat_task, load_task, project_data
 from app.ui.data.views import notice
 from app.ui.data.worker import TaskRunner
+from app.ui.undo import push
+
+if TYPE_CHECKING:
+    from app.model import GraphEvent
+    from app.ui.document import Document
 
 AUTO_LOAD_MS = 350
 RECHECK_MS = 700
@@ -65,13 +70,11 @@ class DataPanel(QWidget):
     """Data settings of the open document plus what the loaded data looks like."""
 
     dataset_loaded = Signal(object)
-    config_changed = Signal(object)
-    losses_changed = Signal()  # "Fit model to data" (or its undo) changed the training losses
     status_message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.document = None
+        self.document: Document | None = None
         self.dataset: Dataset | None = None
         self.config = DataConfig()
         self.problems: list[str] = []
@@ -79,6 +82,7 @@ class DataPanel(QWidget):
         self.form: SourceOptionsForm | None = None
         self._loading_ui = False
         self._stale = False
+        self._pushing = False  # the form is pushing its own edit: no need to show it again
         self.runner = TaskRunner(self)
         self.runner.busy_changed.connect(self._on_busy)
         self._load_timer = QTimer(self, singleShot=True, interval=AUTO_LOAD_MS)
@@ -224,27 +228,41 @@ class DataPanel(QWidget):
             )
 
     # ----- document ----------------------------------------------------------------------------
-    def set_document(self, document) -> None:
+    def set_document(self, document: Document) -> None:
         """Follow `document`: show its data settings; data loads when the panel is first shown."""
         if self.document is not None:
-            try:
-                self.document.graph.events.disconnect(self._on_graph_event)
-            except (RuntimeError, TypeError, ValueError):
-                pass
+            self.document.graph.events.disconnect(self._on_graph_event)
+            self.document.project.events.disconnect(self._on_project_event)
         self.document = document
         self.dataset, self.problems, self.suggestion = None, [], None
+        self._stale = False
         self.runner.shutdown()
-        try:
-            self.config = DataConfig.from_dict(plain(resolved_config(document)))
-        except Exception:  # noqa: BLE001 — unreadable settings: start from the defaults
-            self.config = DataConfig()
-        if self.config.source not in SOURCES:
-            self.config = DataConfig(**{**self.config.to_dict(), "source": "sklearn.digits"})
+        self._check_timer.stop()
         document.graph.events.connect(self._on_graph_event)
-        self._show_config(self.config)
+        document.project.events.connect(self._on_project_event)
+        self._show_project_settings()
         self._clear_results()
         if self.isVisible():
             self._load_timer.start()
+
+    def _show_project_settings(self) -> None:
+        """Show the project's data settings (file paths resolved); a project without a source
+        shows the first bundled dataset."""
+        cfg = self.document.project.data_config()
+        if cfg.source not in SOURCES:
+            cfg = DataConfig(**{**cfg.to_dict(), "source": "sklearn.digits"})
+        self.config = cfg
+        self._show_config(cfg)
+
+    def _on_project_event(self, event: ProjectEvent) -> None:
+        if event.kind == DATA_CHANGED and not self._pushing:
+            self._show_project_settings()  # undo / redo of a data settings edit
+            if self.dataset is not None:
+                self.dataset = None  # the shown data may be of other settings
+                self._clear_results()
+            self._schedule_load()
+        elif event.kind == TRAINING_CHANGED and self.dataset is not None:
+            self._on_graph_event(None)  # the losses may have changed: check again
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -390,10 +408,28 @@ class DataPanel(QWidget):
             return
         self._update_enabled()
         self.config = self.read_config()
+        sender = self.sender()
         if self.document is not None:
-            store(self.document.project, self.config)
-            self.document.mark_unsaved()
-        self.config_changed.emit(self.config)
+            self._record(f"data:{type(sender).__name__}:{id(sender)}" if sender else "data")
+        self._schedule_load()
+
+    def _record(self, merge_key: str) -> None:
+        """Put the shown settings on the undo stack (edits of one field merge into one step)."""
+        project = self.document.project
+        try:
+            command = set_data(project, project_data(self.config, project), merge_key=merge_key)
+        except SettingsError as exc:
+            self._set_compat([exc.message])
+            return
+        if command.settings.to_dict() == project.data.to_dict():
+            return
+        self._pushing = True
+        try:
+            push(self.document.undo_stack, project, command)
+        finally:
+            self._pushing = False
+
+    def _schedule_load(self) -> None:
         if self._auto_loadable() and self.document is not None:
             self._load_timer.start()
         else:
@@ -443,11 +479,16 @@ class DataPanel(QWidget):
     def _on_loaded(self, result: tuple[Dataset, dict]) -> None:
         ds, pv = result
         self.dataset = ds
-        if self.document is not None and not getattr(self.document.project.data, "source", "x"):
-            # A project without a data source trains on what the panel shows (no unsaved mark:
-            # nothing the user chose changed).
+        project = self.document.project if self.document is not None else None
+        if project is not None and not project.data.source:
+            # A project without a data source trains on what the panel shows. Not an undo
+            # step and no unsaved mark: nothing the user chose changed.
             self.config = self.read_config()
-            store(self.document.project, self.config)
+            self._pushing = True
+            try:
+                set_data(project, project_data(self.config, project)).apply(project)
+            finally:
+                self._pushing = False
         s = ds.summary()
         val = f", {s['val_samples']:,} validation" if s["val_samples"] else ", no validation"
         self.title.setText(f"{s['title']} — {s['samples']:,} training{val} samples · {s['task']}")
@@ -491,7 +532,7 @@ class DataPanel(QWidget):
         self.banner.show()
 
     def _fit_command(self):
-        current = training_losses(self.document.project)
+        current = self.document.project.training.losses
         return fit_command(
             self.document.graph, suggest_model_settings(self.dataset), current, self.dataset.task
         )
@@ -500,29 +541,16 @@ class DataPanel(QWidget):
         """Apply the suggested Input shapes, output units/activation and losses as one undo step."""
         if self.dataset is None or self.document is None:
             return False
-        from app.ui.undo import push
-
         doc = self.document
         cmd, losses, _ = self._fit_command()
-        stack = doc.undo_stack
-        stack.beginMacro("Fit model to data")
-        try:
-            if cmd is not None:
-                push(stack, doc.graph, cmd)
-            if losses:
-                stack.push(LossesCommand(doc.project, losses, self._losses_changed))
-        finally:
-            stack.endMacro()
+        if cmd is None and not losses:
+            return False
+        push(doc.undo_stack, doc.project, fit_model_to_data(doc.project, cmd, losses))
         self.status_message.emit("Fitted the model to the data (undo with Ctrl+Z).")
         self.refresh_suggestion()
         return True
 
-    def _losses_changed(self) -> None:
-        self.losses_changed.emit()
-        QTimer.singleShot(0, self.refresh_suggestion)
-        self._check_timer.start()
-
-    def _on_graph_event(self, _event) -> None:
+    def _on_graph_event(self, _event: GraphEvent | None) -> None:
         if self.dataset is not None and not self.isVisible():
             self._stale = True  # checked when the panel is shown again: no model builds unseen
         elif self.dataset is not None:
@@ -534,10 +562,7 @@ class DataPanel(QWidget):
         if self.dataset is None or self.document is None:
             return
         graph = self.document.graph.copy()
-        try:
-            losses = dict(training_losses(self.document.project))
-        except AttributeError:
-            losses = {}
+        losses = dict(self.document.project.training.losses)
         ds, cfg = self.dataset, self.config
         self.runner.run(
             "compat",

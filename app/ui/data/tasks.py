@@ -1,16 +1,15 @@
-"""Work behind the data panel that needs no widgets: loading and checking (run in workers),
-the undoable loss change, and storing the settings in the project."""
+"""Work behind the data panel that needs no widgets: loading and checking (run in workers) and
+the settings the project stores for what the panel shows."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from PySide6.QtGui import QUndoCommand
 
 from app.data import SOURCES, DataConfig, Dataset, preview
 from app.data.dataset import class_ids
-from app.ui.data.fit_model import set_training_losses, training_losses
+from app.project import Project
 
 PREVIEW_SAMPLES = 24
 
@@ -41,33 +40,18 @@ def compat_task(graph_copy, dataset: Dataset, config: DataConfig, losses: dict) 
     return check_compatibility(model, dataset, config.input_map, config.output_map, losses)
 
 
-class LossesCommand(QUndoCommand):
-    """Sets the per-output losses of the training settings (part of 'Fit model to data')."""
+def project_data(shown: DataConfig, project: Project) -> dict[str, Any]:
+    """What the project should store for the settings the panel shows (plain data).
 
-    def __init__(self, project, losses: dict[str, str], on_change) -> None:
-        super().__init__("Set losses")
-        self.project, self.new, self.on_change = project, dict(losses), on_change
-        self.old = dict(training_losses(project))
-
-    def redo(self) -> None:
-        set_training_losses(self.project, {**self.old, **self.new})
-        self.on_change()
-
-    def undo(self) -> None:
-        set_training_losses(self.project, self.old)
-        self.on_change()
-
-
-def plain(data: Any) -> Any:
-    """Plain data of a settings object (or the data itself)."""
-    return data.to_dict() if hasattr(data, "to_dict") else data
-
-
-def store(project, cfg: DataConfig) -> None:
-    """Write the settings into project.data, keeping the project's own settings class."""
-    kind = type(project.data)
-    d = cfg.to_dict()
-    project.data = cfg if kind is DataConfig else kind.from_dict(d)
+    The panel shows file paths resolved next to the project; a path the user did not change is
+    stored as the project had it (relative paths stay relative, so project and data can move).
+    """
+    d = shown.to_dict()
+    stored, resolved = project.data.to_dict(), project.data_config().to_dict()
+    for key in ("options", "validation_source"):
+        if d.get(key) == resolved.get(key):
+            d[key] = stored.get(key)
+    return d
 
 
 def class_counts(ds: Dataset) -> dict[str, int]:
@@ -78,11 +62,3 @@ def class_counts(ds: Dataset) -> dict[str, int]:
     ids = class_ids(ds.y[name])
     counts = np.bincount(ids, minlength=len(ds.class_names[name]))
     return dict(zip(ds.class_names[name], counts.tolist()))
-
-
-def resolved_config(document) -> Any:
-    """The document's data settings with relative file paths made absolute (next to the
-    project file, or next to the bundled example an unsaved example copy came from)."""
-    project = document.project
-    resolve = getattr(project, "data_config", None)
-    return resolve() if resolve is not None else project.data

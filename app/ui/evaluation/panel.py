@@ -4,7 +4,7 @@ autoencoder reconstructions for the last trained model, computed off the GUI thr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -28,6 +28,9 @@ from app.data.dataset import Dataset
 from app.ui.data.views import BAD, GOOD, DataTable, ImageGrid, array_to_qimage, notice
 from app.ui.data.worker import TaskRunner
 from app.ui.evaluation.confusion import ConfusionMatrixView
+
+if TYPE_CHECKING:
+    from app.ui.document import Document
 
 PREVIEW_SAMPLES = 16
 RECON_SAMPLES = 8
@@ -83,6 +86,7 @@ class EvaluationPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.document: Document | None = None
         self.model: Any = None
         self.dataset: Dataset | None = None
         self.input_map: dict | None = None
@@ -176,6 +180,12 @@ class EvaluationPanel(QWidget):
         box.addWidget(split, 1)
 
     # ----- model and data ----------------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        """Follow `document`: the previous document's model and results go."""
+        if self.document is not None and document is not self.document:
+            self.set_model(None, None)
+        self.document = document
+
     def set_model(
         self,
         model: Any,

@@ -1,7 +1,8 @@
 """TrainingPanel: settings, Start / Pause / Resume / Stop, progress, live plots and the runs table.
 
 Training runs in a TrainingWorker on its own QThread; this panel only receives plain dicts.
-Settings edits are recorded on the document's undo stack (SetTrainingSettings).
+Settings edits are project commands (app.project.commands) pushed on the document's undo stack;
+the form follows the project's TRAINING_CHANGED events (undo, redo, "Fit model to data").
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import gc
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QStandardPaths, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,12 +28,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.training.commands import SetTrainingSettings, freeze_imported_objects, model_outputs
+from app.project.commands import set_training
+from app.project.events import TRAINING_CHANGED, ProjectEvent
+from app.project.settings import SettingsError
+from app.ui.keras_loader import KerasLoader
+from app.ui.training import catalog
+from app.ui.training.actions import TrainActions
+from app.ui.training.commands import freeze_imported_objects, model_outputs
 from app.ui.training.plots import TrainingPlots
 from app.ui.training.runs import RunsTable
 from app.ui.training.settings_form import TrainingSettingsForm
-from app.ui.training.window_glue import WindowGlue
 from app.ui.training.worker import TrainingThread, TrainingWorker
+from app.ui.undo import push
+
+if TYPE_CHECKING:
+    import keras
+
+    from app.model import GraphEvent
+    from app.ui.document import Document
 
 BANNER_STYLE = {
     "error": "background:#fde8e8;color:#8a1c1c;border:1px solid #f3b4b4;",
@@ -54,8 +67,15 @@ def eta_text(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-class TrainingPanel(WindowGlue, QWidget):
-    """Everything about training one project; `set_document` binds it to the open document."""
+class TrainingPanel(QWidget):
+    """Everything about training one project; `set_document` binds it to the open document.
+
+    Args:
+        actions: the Train menu's actions, owned and connected by the window; a panel made
+            without them (tests, embedding) makes its own and connects them to itself.
+        keras: the background Keras loader; training starts once it is ready.
+        report_error: shows an error the user must see (the window's message box).
+    """
 
     status_message = Signal(str)
     batch_received = Signal(dict)  # each batch dict, on the GUI thread (tests, other views)
@@ -63,36 +83,47 @@ class TrainingPanel(WindowGlue, QWidget):
     run_finished = Signal(dict)
     running_changed = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        actions: TrainActions | None = None,
+        keras: KerasLoader | None = None,
+        report_error: Callable[[str, str], None] | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.document: Any = None
-        self.loader: Any = None
+        self.document: Document | None = None
+        self.loader = keras
+        self._report_error = report_error
         self.runs_root: Path | None = None  # overrides where runs of unsaved projects go
         self.thread: TrainingThread | None = None
         self.worker: TrainingWorker | None = None
-        self.last_model: Any = None  # the latest run's model only (older ones are dropped)
+        self.last_model: keras.Model | None = None  # the latest run's only (older ones dropped)
         self.last_result: dict | None = None
+        self._run_document: Document | None = None  # the document the running training is of
         self._last_batch: dict | None = None
         self._shown_batch: dict | None = None
         self._epochs = 0
-        self._writing = False
+        self._paused = False
+        self._pushing = False  # the form is pushing its own edit: no need to show it again
+        if actions is None:
+            actions = TrainActions(self)
+            actions.start.triggered.connect(lambda: self.start())
+            actions.stop.triggered.connect(self.stop)
+            actions.pause.triggered.connect(self.pause)
+            actions.resume.triggered.connect(self.resume)
+        self.actions = actions
+        self.start_action, self.stop_action = actions.start, actions.stop
+        self.pause_action, self.resume_action = actions.pause, actions.resume
         self._build()
         self._update_buttons()
+        if keras is not None:
+            keras.ready.connect(self._on_keras_ready)
+            if keras.is_ready:
+                self._on_keras_ready()
 
     # -- layout ---------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.start_action = QAction("Start training", self)
-        self.start_action.setShortcut(QKeySequence("F5"))
-        self.stop_action = QAction("Stop training", self)
-        self.stop_action.setShortcut(QKeySequence("Shift+F5"))
-        self.pause_action = QAction("Pause training", self)
-        self.pause_action.setShortcut(QKeySequence("Ctrl+F5"))
-        self.resume_action = QAction("Resume training", self)
-        self.resume_action.setShortcut(QKeySequence("Ctrl+Shift+F5"))
-        self.start_action.triggered.connect(self.start)
-        self.stop_action.triggered.connect(self.stop)
-        self.pause_action.triggered.connect(self.pause)
-        self.resume_action.triggered.connect(self.resume)
         self.start_btn = QPushButton("▶  Start", self)
         self.pause_btn = QPushButton("❚❚  Pause", self)
         self.resume_btn = QPushButton("▶  Resume", self)
@@ -153,38 +184,54 @@ class TrainingPanel(WindowGlue, QWidget):
         lay.addWidget(self.splitter, 1)
 
     def _on_keras_ready(self, *_args) -> None:
-        self.form.refresh_names()
+        if self.document is not None:
+            self.form.refresh_names()
+        else:
+            catalog.refresh_from_keras()  # the form shows the names when it gets settings
         freeze_imported_objects()
 
     # -- questions (methods, so tests can answer them) -------------------------------------------
     def show_error(self, title: str, message: str) -> None:
-        QMessageBox.warning(self, title, message)
+        if self._report_error is not None:
+            self._report_error(title, message)
+        else:
+            QMessageBox.warning(self, title, message)
 
     def ask(self, title: str, question: str) -> bool:
         answer = QMessageBox.question(self, title, question)
         return answer == QMessageBox.StandardButton.Yes
 
     # -- the document -----------------------------------------------------------------------------
-    def set_document(self, document: Any) -> None:
-        """Show and edit `document`'s training settings and runs."""
+    def set_document(self, document: Document) -> None:
+        """Show and edit `document`'s training settings and runs; nothing of the previous
+        document's runs stays (plots, status, banner, last model), unless one is still running."""
         if self.document is not None:
-            try:
-                self.document.graph.events.disconnect(self._on_graph_event)
-            except (ValueError, KeyError, AttributeError):
-                pass
+            self.document.graph.events.disconnect(self._on_graph_event)
+            self.document.project.events.disconnect(self._on_project_event)
         self.document = document
         document.graph.events.connect(self._on_graph_event)
+        document.project.events.connect(self._on_project_event)
         self._load_form()
-        self.plots.clear_overlays()
+        if not self.is_running:
+            self._clear_run_views()
         self.runs.refresh(self.runs_dir())
+
+    def _clear_run_views(self) -> None:
+        """Empty plots, progress and status: what a project nobody has trained yet shows."""
+        self.last_model = None
+        self.last_result = None
+        self._last_batch = self._shown_batch = None
+        self.plots.reset(model_outputs(self.document.graph) if self.document else [])
+        self.plots.clear_overlays()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self._set_stats("Ready")
+        self._hide_banner()
 
     def _training(self) -> dict:
         """The project's training settings as TrainingConfig plain data."""
-        value = self.document.project.training
-        d = dict(value.to_dict() if hasattr(value, "to_dict") else value or {})
-        if "loss" in d:
-            d.setdefault("losses", d.pop("loss"))
-        return d
+        return self.document.project.training.to_dict()
 
     def _data(self) -> dict:
         """The project's data settings (file paths resolved); TrainingError if none is chosen."""
@@ -200,7 +247,11 @@ class TrainingPanel(WindowGlue, QWidget):
             self._show_banner(f"The project's training settings cannot be shown: {exc}", "error")
             self.form.set_config({}, model_outputs(self.document.graph))
 
-    def _on_graph_event(self, _event: Any) -> None:
+    def _on_project_event(self, event: ProjectEvent) -> None:
+        if event.kind == TRAINING_CHANGED and not self._pushing:
+            self._load_form()  # undo / redo, or another panel changed them
+
+    def _on_graph_event(self, _event: GraphEvent) -> None:
         outputs = model_outputs(self.document.graph)
         if outputs != self.form._outputs:
             self.form.set_outputs(outputs)
@@ -220,39 +271,25 @@ class TrainingPanel(WindowGlue, QWidget):
 
     # -- settings edits -----------------------------------------------------------------------------
     def _form_changed(self, field: str = "") -> None:
-        from app.training.config import TrainingConfig
-
+        """Record the form's settings on the undo stack (edits of one field merge)."""
+        if self.document is None:
+            return
+        project = self.document.project
         try:
-            new = self.form.config()
-            TrainingConfig.from_dict(new)
-        except Exception as exc:
+            command = set_training(project, self.form.config(), merge_key=f"training:{field}")
+        except (SettingsError, ValueError) as exc:
             self._show_banner(str(getattr(exc, "message", exc)), "error")
             return
         self._hide_banner()
-        old = self._training()
-        if new == old or self.document is None:
+        if command.settings.to_dict() == project.training.to_dict():
             return
-        self.document.undo_stack.push(SetTrainingSettings(self, old, new, field))
-
-    def _write_training(self, data: dict, reload: bool) -> None:
-        """Store TrainingConfig plain data in the project (whatever class it keeps them in)."""
-        project = self.document.project
-        kind = type(project.training)
+        self._pushing = True
         try:
-            project.training = kind.from_dict(data) if hasattr(kind, "from_dict") else dict(data)
-        except Exception as exc:
-            self._show_banner(
-                f"The project cannot store these settings: {getattr(exc, 'message', exc)}", "error"
-            )
-            return
-        if reload:
-            self._load_form()
+            push(self.document.undo_stack, project, command)
+        finally:
+            self._pushing = False
 
     # -- running ------------------------------------------------------------------------------------
-    def reload_settings(self) -> None:
-        """Show the project's training settings again (another panel changed them)."""
-        self._load_form()
-
     @property
     def is_running(self) -> bool:
         return self.thread is not None
@@ -292,6 +329,7 @@ class TrainingPanel(WindowGlue, QWidget):
         self._hide_banner()
         freeze_imported_objects()
         self.last_model = None  # let the previous run's model go before building the next
+        self._run_document = self.document
         self._epochs = int(epochs or training.get("epochs", 1))
         self._last_batch = None
         self.plots.reset(model_outputs(self.document.graph))
@@ -416,9 +454,11 @@ class TrainingPanel(WindowGlue, QWidget):
             self._show_banner(message, "error")
             self.show_error("Training failed", message)
         self.status_message.emit(f"Training {status}" + (f": {message}" if message else ""))
-        if rec and self.document is not None and hasattr(self.document.project, "add_run"):
-            self.document.project.add_run(rec)  # saved with the project
-            self.document.mark_unsaved()
+        document, self._run_document = self._run_document, None
+        if rec and document is not None:
+            # Saved with the project's next save; not an edit, so the project stays clean (the
+            # run folder keeps the run either way, and the runs table lists that folder).
+            document.project.add_run(rec)
         self.runs.refresh(self.runs_dir())
         if rec.get("path"):
             self.runs.select_run(rec["path"])
@@ -460,7 +500,7 @@ class TrainingPanel(WindowGlue, QWidget):
         if self.progress.format() != text:
             self.progress.setFormat(text)
         self.progress.setValue(d["epoch"] * steps + d["batch"] + 1)
-        if getattr(self, "_paused", False):
+        if self._paused:
             return
         eta = d.get("eta_s", math.nan)
         loss = d.get("logs", {}).get("loss", math.nan)
@@ -478,11 +518,8 @@ class TrainingPanel(WindowGlue, QWidget):
 
     def _update_buttons(self) -> None:
         running = self.is_running
-        paused = running and getattr(self, "_paused", False)
-        self.start_action.setEnabled(not running)
-        self.stop_action.setEnabled(running)
-        self.pause_action.setEnabled(running and not paused)
-        self.resume_action.setEnabled(paused)
+        paused = running and self._paused
+        self.actions.set_running(running, paused)
         self.start_btn.setEnabled(not running)
         self.stop_btn.setEnabled(running)
         self.pause_btn.setVisible(not paused)
@@ -517,11 +554,16 @@ class TrainingPanel(WindowGlue, QWidget):
         except (OSError, ValueError) as exc:
             self.show_error("Re-run", f"The run's settings cannot be read: {exc}")
             return
-        new = dict(snap.get("training") or {})
-        old = self._training()
-        if new != old:
-            self.document.undo_stack.push(SetTrainingSettings(self, old, new, "rerun"))
-            self._load_form()
+        project = self.document.project
+        try:
+            command = set_training(
+                project, snap.get("training") or {}, description="Use the settings of a run"
+            )
+        except SettingsError as exc:
+            self.show_error("Re-run", f"The run's settings cannot be used: {exc.message}")
+            return
+        if command.settings.to_dict() != project.training.to_dict():
+            push(self.document.undo_stack, project, command)  # the form follows its event
         self.start(epochs=snap.get("epochs"))
 
     def delete_runs(self, paths: list[str]) -> None:
@@ -539,8 +581,20 @@ class TrainingPanel(WindowGlue, QWidget):
             rec = next((r for r in self.runs.runs if r.path == p), None)
             try:
                 delete_run(p)
-                if rec is not None and hasattr(project, "remove_run"):
+                if rec is not None and project is not None:
                     project.remove_run(rec.id)
             except Exception as exc:
                 self.show_error("Delete run", str(getattr(exc, "message", exc)))
         self.runs.refresh(self.runs_dir())
+
+    def confirm_close(self) -> bool:
+        """Closing the window: ask whether to stop a running training; True if it may close."""
+        if not self.is_running:
+            return True
+        if not self.ask(
+            "Training is running",
+            "Stop the training and close? The model trained so far is kept in the run folder.",
+        ):
+            return False
+        self.shutdown()
+        return True

@@ -1,0 +1,204 @@
+"""The main window's bottom panels (Data, Evaluation, Training): one table, built on first show.
+
+To add a panel: write a QWidget with `set_document(document)` and `shutdown()`, a `build_*`
+function below that makes it from the PanelServices it needs, and a row in BOTTOM_TABS. The
+module of a panel is imported by its build function only, so neither it nor pyqtgraph (the
+plots) is on the start-up path: a tab holds an empty placeholder until it is first shown or a
+panel is first asked for (`BottomPanels.panel`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
+
+from app.ui.keras_loader import KerasLoader
+from app.ui.training.actions import TrainActions
+
+if TYPE_CHECKING:
+    from app.data import Dataset
+    from app.ui.data.panel import DataPanel
+    from app.ui.document import Document
+    from app.ui.evaluation.panel import EvaluationPanel
+    from app.ui.training.panel import TrainingPanel
+
+DATA_TAB, EVALUATION_TAB, TRAINING_TAB = "Data", "Evaluation", "Training"
+
+
+class Panel(Protocol):
+    """What every bottom panel offers the window."""
+
+    def set_document(self, document: Document) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PanelServices:
+    """What the window gives panels: each build function takes the collaborators it needs."""
+
+    parent: QWidget
+    status: Callable[[str], None]  # a line in the status bar
+    report_error: Callable[[str, str], None]  # (title, message) the user must see
+    open_path: Callable[[str], bool]  # open a project or .keras file in the window
+    keras: KerasLoader
+    train_actions: TrainActions
+    data_panel: Callable[[], DataPanel]  # built on demand
+    training_panel: Callable[[], TrainingPanel]  # built on demand
+
+
+def build_data_panel(services: PanelServices) -> DataPanel:
+    from app.ui.data.panel import DataPanel
+
+    panel = DataPanel(services.parent)
+    panel.status_message.connect(services.status)
+    return panel
+
+
+def build_training_panel(services: PanelServices) -> TrainingPanel:
+    from app.ui.training.panel import TrainingPanel
+
+    panel = TrainingPanel(
+        services.parent,
+        actions=services.train_actions,
+        keras=services.keras,
+        report_error=services.report_error,
+    )
+    panel.status_message.connect(services.status)
+    panel.open_model_requested.connect(services.open_path)
+    return panel
+
+
+def build_evaluation_panel(services: PanelServices) -> EvaluationPanel:
+    from app.ui.evaluation.panel import EvaluationPanel
+
+    panel = EvaluationPanel(services.parent)
+    panel.status_message.connect(services.status)
+    EvaluationFeed(panel, services.data_panel(), services.training_panel())
+    return panel
+
+
+@dataclass(frozen=True)
+class BottomTab:
+    """One lazily built tab of the bottom dock; the dock grows to `roomy_height` when it shows."""
+
+    title: str
+    build: Callable[[PanelServices], Panel]
+    roomy_height: int = 0
+
+
+BOTTOM_TABS = (
+    BottomTab(DATA_TAB, build_data_panel, roomy_height=400),
+    BottomTab(EVALUATION_TAB, build_evaluation_panel, roomy_height=400),
+    BottomTab(TRAINING_TAB, build_training_panel, roomy_height=470),
+)
+
+
+class EvaluationFeed:
+    """Gives the evaluation panel the last trained model and the data panel's dataset."""
+
+    def __init__(
+        self, evaluation: EvaluationPanel, data: DataPanel, training: TrainingPanel
+    ) -> None:
+        self.evaluation, self.data, self.training = evaluation, data, training
+        training.run_finished.connect(self._run_finished)
+        data.dataset_loaded.connect(self._dataset_loaded)
+        if training.last_model is not None:
+            self._run_finished({})
+
+    def _run_finished(self, _result: dict) -> None:
+        model = self.training.last_model
+        self.evaluation.set_model(model, self.data.dataset, "Last trained model")
+        if model is not None and self.data.dataset is None:
+            self.data.load()  # evaluation needs the data; it arrives via dataset_loaded
+        elif model is not None and self.evaluation.isVisible():
+            self.evaluation.evaluate()
+
+    def _dataset_loaded(self, dataset: Dataset) -> None:
+        if self.evaluation.model is not None:
+            self.evaluation.set_dataset(dataset)
+            if self.evaluation.isVisible():
+                self.evaluation.evaluate()
+
+
+class BottomPanels:
+    """The table's panels in the window's bottom tabs: built on first show or first request."""
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        tabs: QTabWidget,
+        dock: QDockWidget,
+        services: PanelServices,
+        table: tuple[BottomTab, ...] = BOTTOM_TABS,
+    ) -> None:
+        self.window, self.tabs, self.dock, self.services = window, tabs, dock, services
+        self.specs = {spec.title: spec for spec in table}
+        self._placeholders: dict[str, QWidget] = {}
+        self._panels: dict[str, Panel] = {}
+        self.document: Document | None = None
+        for spec in table:
+            placeholder = QWidget(tabs)
+            self._placeholders[spec.title] = placeholder
+            tabs.addTab(placeholder, spec.title)
+        tabs.currentChanged.connect(self._tab_changed)
+
+    def panel(self, title: str) -> Panel:
+        """The panel of tab `title`, built now if it was not yet."""
+        built = self._panels.get(title)
+        if built is not None:
+            return built
+        panel = self.specs[title].build(self.services)
+        self._panels[title] = panel
+        if self.document is not None:
+            panel.set_document(self.document)
+        self._put_in_tab(title, panel)
+        return panel
+
+    def existing(self, title: str) -> Panel | None:
+        """The panel of tab `title` if it has been built, else None."""
+        return self._panels.get(title)
+
+    def show(self, title: str) -> Panel:
+        """Bring tab `title` (and the dock) into view."""
+        panel = self.panel(title)
+        if not self.dock.isVisible():
+            self.dock.show()
+        self.tabs.setCurrentWidget(panel)
+        return panel
+
+    def set_document(self, document: Document) -> None:
+        self.document = document
+        for panel in self._panels.values():
+            panel.set_document(document)
+
+    def shutdown(self) -> None:
+        for panel in self._panels.values():
+            panel.shutdown()
+
+    def _put_in_tab(self, title: str, panel: QWidget) -> None:
+        placeholder = self._placeholders.pop(title)
+        index = self.tabs.indexOf(placeholder)
+        current = self.tabs.currentIndex()
+        blocked = self.tabs.blockSignals(True)  # the same tab stays current: no change to tell
+        try:
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, panel, title)
+            self.tabs.setCurrentIndex(current)
+        finally:
+            self.tabs.blockSignals(blocked)
+        placeholder.deleteLater()
+
+    def _tab_changed(self, index: int) -> None:
+        title = self.tabs.tabText(index)
+        if title not in self.specs:
+            return
+        if self._placeholders.get(title) is self.tabs.widget(index):
+            self.panel(title)
+        height = self.specs[title].roomy_height
+        if height and not self.dock.isFloating() and self.dock.height() < height:
+            self.window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
