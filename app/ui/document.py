@@ -38,6 +38,7 @@ class Document(QObject):
         self.project.path = self._path
         self.origin = origin
         self._untitled_key = f"untitled-{uuid.uuid4().hex}"
+        self._previous_key: str | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(500)
         if origin == "recovered":
@@ -105,7 +106,7 @@ class Document(QObject):
 
     def previous_recovery_key(self) -> str | None:
         """The recovery key used before the last save changed the path (to discard its snapshot)."""
-        return getattr(self, "_previous_key", None)
+        return self._previous_key
 
     def _on_clean_changed(self, _clean: bool) -> None:
         self._emit_dirty()

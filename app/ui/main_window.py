@@ -468,7 +468,7 @@ class MainWindow(QMainWindow, FileOps):
     def _on_theme_changed(self, dark: bool) -> None:
         self.code.set_dark(dark)
         self.actions_.recolor_icons(QApplication.palette().color(QPalette.ColorRole.WindowText))
-        if self.scene is not None and hasattr(self.scene, "apply_palette"):
+        if self.scene is not None:
             self.scene.apply_palette()
         self.view.viewport().update()
 

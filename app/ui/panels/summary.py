@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from app.model import ModelGraph
 from app.nodes import REGISTRY
+
+if TYPE_CHECKING:
+    from app.compiler.report import ShapeReport
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
 HEADERS = ["Layer", "Type", "Output shape", "Params", "Trainable"]
@@ -48,7 +53,7 @@ class SummaryPanel(QTableWidget):
         self.cellDoubleClicked.connect(self._on_double_clicked)
         self.totals: tuple[int, int] = (0, 0)
 
-    def set_report(self, report, graph: ModelGraph) -> None:
+    def set_report(self, report: ShapeReport, graph: ModelGraph) -> None:
         """Fill the table in topological order from `report`."""
         self.setRowCount(0)
         order = graph.topological_order() if graph.is_acyclic() else graph.node_ids()
@@ -74,8 +79,7 @@ class SummaryPanel(QTableWidget):
                 [node.name, type_name, shape, format_count(params), format_count(trainable)],
                 node_id,
             )
-        total = getattr(report, "total_params", 0) or 0
-        trainable = getattr(report, "trainable_params", 0) or 0
+        total, trainable = report.total_params, report.trainable_params
         self.totals = (total, trainable)
         row = self._add_row(
             [

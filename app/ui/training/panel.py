@@ -34,7 +34,7 @@ from app.project.settings import SettingsError
 from app.ui.keras_loader import KerasLoader
 from app.ui.training import catalog
 from app.ui.training.actions import TrainActions
-from app.ui.training.commands import freeze_imported_objects, model_outputs
+from app.ui.training.outputs import freeze_imported_objects, model_outputs
 from app.ui.training.plots import TrainingPlots
 from app.ui.training.runs import RunsTable
 from app.ui.training.settings_form import TrainingSettingsForm
