@@ -260,7 +260,8 @@ class DataPanel(QWidget):
             if self.dataset is not None:
                 self.dataset = None  # the shown data may be of other settings
                 self._clear_results()
-            self._schedule_load()
+            if self.isVisible():
+                self._schedule_load()  # else showEvent loads it
         elif event.kind == TRAINING_CHANGED and self.dataset is not None:
             self._on_graph_event(None)  # the losses may have changed: check again
 
