@@ -122,8 +122,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     """Metrics (and for classifiers the per-class report) of a run's saved model."""
     from app.data import load_dataset
+    from app.project.settings import settings_from_project
     from app.training.evaluate import classification_report, evaluate
-    from app.training.headless import settings_from_project
 
     project = load_project(args.project)
     rec, model_file = _run_model_file(project, args.run)

@@ -142,8 +142,8 @@ def plain_fit(
 
     from app.compiler import build_model
     from app.data import DataConfig, fit_arrays, load_dataset
-    from app.training.compile import compile_model
     from app.project.training_config import TrainingConfig
+    from app.training.compile import compile_model
     from app.training.tf_leaks import custom_gradient_names, forget_custom_gradients
 
     config = TrainingConfig.from_dict(training)
@@ -225,7 +225,7 @@ def main() -> None:
     import keras  # noqa: F401  (loaded before the panel, as the window's loader does)
 
     from app.project.examples import example_path
-    from app.training.headless import settings_from_project
+    from app.project.settings import settings_from_project
     from app.ui.document import Document
     from app.ui.training.panel import TrainingPanel, freeze_imported_objects
 

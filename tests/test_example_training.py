@@ -42,7 +42,7 @@ def test_digits_examples_reach_95_percent_with_their_own_settings(name, tmp_path
 def test_autoencoders_train_x_to_x_and_the_vae_adds_kl(tmp_path):
     from app.compiler import build_model
     from app.data import load_dataset
-    from app.training.headless import settings_from_project
+    from app.project.settings import settings_from_project
 
     for name in ("conv_autoencoder", "vae"):
         project = load_project(example_path(name))

@@ -1,4 +1,4 @@
-"""Project settings: app.data's DataConfig and app.training's TrainingConfig, kept losslessly.
+"""Project settings: app.data's DataConfig and the TrainingConfig, kept losslessly.
 
 DataSettings *is* a DataConfig and TrainingSettings *is* a TrainingConfig (subclasses), so the
 trainer, the data loader and the UI read them directly.  Keys neither class knows (written by a
@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.data.dataset import DataConfig, DataError
 from app.data.source import SOURCES
 from app.errors import ProjectFileError
 from app.project.training_config import TrainingConfig, TrainingError
+
+if TYPE_CHECKING:
+    from app.project.project import Project
 
 
 class SettingsError(ProjectFileError, ValueError):
@@ -107,6 +110,23 @@ class TrainingSettings(TrainingConfig):
     def config(self) -> TrainingConfig:
         """A plain TrainingConfig with the same values."""
         return TrainingConfig.from_dict(TrainingConfig.to_dict(self))
+
+
+def settings_from_project(project: Project) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(DataConfig dict, TrainingConfig dict) a project trains with; training and generated
+    scripts both start from it.
+
+    The data's relative file paths are resolved next to the project file (Project.data_config()).
+    TrainingError if no data source has been chosen yet.
+    """
+    data = project.data_config().to_dict()
+    if not data.get("source"):
+        raise TrainingError(
+            "The project has no data source yet: choose one in the data "
+            "settings (for example the bundled digits, a CSV file or "
+            "synthetic data)."
+        )
+    return data, project.training.config().to_dict()
 
 
 def _check_training(d: dict[str, Any]) -> None:

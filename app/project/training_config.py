@@ -29,6 +29,9 @@ CALLBACKS = (
     "TensorBoard",
     "TerminateOnNaN",
 )
+# The callbacks that watch a logged value ("monitor"); without validation data a val_* monitor
+# falls back to the training value, in training and in generated scripts alike.
+MONITORED = ("EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau")
 DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16", "float64")
 NO_LOSS = ("", "none", None)
 
@@ -204,6 +207,43 @@ class TrainingConfig:
                         f"{self.lr_schedule['class_name']} schedule sets it; use one."
                     )
         return out
+
+
+def default_metrics(losses: dict[str, str]) -> dict[str, list[str]]:
+    """accuracy for classification losses, mean absolute error for regression ones."""
+    out = {}
+    for name, loss in losses.items():
+        if loss in NO_LOSS:
+            out[name] = []
+        elif "crossentropy" in loss or "hinge" in loss:
+            out[name] = ["accuracy"]
+        else:
+            out[name] = ["mean_absolute_error"]
+    return out
+
+
+def resolved_metrics(
+    output_names: list[str], config: TrainingConfig, losses: dict[str, str]
+) -> dict[str, list[str]]:
+    """The metrics each output reports: the config's (a single-output model takes its one entry
+    whatever its key), else default_metrics of the losses each output trains with."""
+    if not config.metrics:
+        return default_metrics(losses)
+    metrics = dict(config.metrics)
+    if len(output_names) == 1 and len(metrics) == 1:
+        metrics = {output_names[0]: next(iter(metrics.values()))}
+    return metrics
+
+
+def learning_rate_steps(table: dict[Any, Any]) -> list[tuple[int, float]]:
+    """The LearningRateScheduler table {first epoch: rate} as sorted (epoch, rate) steps."""
+    try:
+        steps = sorted((int(k), float(v)) for k, v in table.items())
+    except (TypeError, ValueError, AttributeError):
+        raise TrainingError("The learning-rate table must map epoch numbers to rates.") from None
+    if not steps:
+        raise TrainingError("The learning-rate table is empty; add at least one epoch and rate.")
+    return steps
 
 
 def _class_ids(weights: Any, what: str) -> dict[str, float]:

@@ -14,8 +14,6 @@ _LAZY = {
     "Trainer": "app.training.trainer",
     "release_memory": "app.training.trainer",
     "compile_model": "app.training.compile",
-    "default_losses": "app.training.compile",
-    "optimizer_names": "app.training.compile",
     "make_callbacks": "app.training.callbacks",
     "evaluate": "app.training.evaluate",
     "confusion_matrix": "app.training.evaluate",

@@ -6,21 +6,19 @@ import math
 from pathlib import Path
 from typing import Any
 
-from app.project.training_config import TrainingConfig, TrainingError
+from app.project.training_config import (
+    MONITORED,
+    TrainingConfig,
+    TrainingError,
+    learning_rate_steps,
+)
 from app.training.runs import BEST_MODEL, TENSORBOARD_DIR, save_model_atomic
-
-MONITORED = ("EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau")
 
 
 def step_table(table: dict[Any, Any]):
     """A LearningRateScheduler function from {first epoch: lr}: epochs before the first entry keep
     the current rate."""
-    try:
-        steps = sorted((int(k), float(v)) for k, v in table.items())
-    except (TypeError, ValueError, AttributeError):
-        raise TrainingError("The learning-rate table must map epoch numbers to rates.") from None
-    if not steps:
-        raise TrainingError("The learning-rate table is empty; add at least one epoch and rate.")
+    steps = learning_rate_steps(table)
 
     def schedule(epoch: int, lr: float) -> float:
         rate = lr

@@ -12,46 +12,11 @@ from typing import Any, TextIO
 
 from app.data.dataset import DataError
 from app.errors import LayerLoomError
+from app.project.project import Project
 from app.project.runs import RunRecord
+from app.project.settings import settings_from_project  # re-exported for app.ui; imports move later
 from app.project.training_config import TrainingConfig, TrainingError
 from app.training.runs import RUN_FILE, write_json_atomic
-
-
-def _plain_dict(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if hasattr(value, "to_dict"):
-        value = value.to_dict()
-    if not isinstance(value, dict):
-        raise TrainingError("The project's data and training settings must be mappings.")
-    return dict(value)
-
-
-def settings_from_project(project: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(data config dict, training config dict) of a duck-typed project (.data, .training).
-
-    An app.project.Project gives its data with relative file paths resolved next to the project
-    file (Project.data_config()). Plain dicts in the early settings shape are accepted too:
-    "loss" for "losses", and validation_split / seed kept with the training settings.
-    """
-    if hasattr(project, "data_config"):
-        data = _plain_dict(project.data_config())
-    else:
-        data = _plain_dict(getattr(project, "data", None))
-    training = _plain_dict(getattr(project, "training", None))
-    if "loss" in training and "losses" not in training:
-        training["losses"] = training.pop("loss")
-    if "validation_split" in training:
-        data.setdefault("validation_split", training.pop("validation_split"))
-    if training.get("seed") is not None and "seed" not in data:
-        data["seed"] = training["seed"]
-    if "source" in data and not data["source"]:
-        raise TrainingError(
-            "The project has no data source yet: choose one in the data "
-            "settings (for example the bundled digits, a CSV file or "
-            "synthetic data)."
-        )
-    return data, training
 
 
 def default_runs_dir(project: Any) -> Path:
@@ -64,7 +29,7 @@ def default_runs_dir(project: Any) -> Path:
 
 
 def train_project(
-    project: Any,
+    project: Project,
     epochs: int | None = None,
     out_dir: str | Path | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
@@ -73,7 +38,7 @@ def train_project(
 ) -> RunRecord:
     """Build the project's model, load its data, train and record a run folder.
 
-    `project` needs .graph (ModelGraph), .data and .training (dicts or objects with to_dict()).
+    `project` is an app.project.Project (its graph, data and training settings are read).
     `progress` receives {"kind": "batch" | "epoch" | <event kind>, ...} dicts.
     `trainer_hook` receives the Trainer before it runs (to keep a handle for stop()).
     `max_samples` overrides the data settings' sample limit (quick trial runs).

@@ -196,8 +196,8 @@ def test_v1_without_data_or_split_gets_no_source_and_defaults():
 
 
 def test_settings_feed_train_project_and_empty_source_is_explained(graph):
+    from app.project.settings import settings_from_project
     from app.project.training_config import TrainingError
-    from app.training.headless import settings_from_project
 
     project = Project(graph=graph, data=DataSettings("synthetic", {"num_samples": 32}, seed=3),
                       training=TrainingSettings(losses={"head": "mse"}, seed=3))  # fmt: skip

@@ -10,7 +10,14 @@ import keras
 import numpy as np
 import pytest
 
-from app.project import CallbackConfig, TrainingConfig, TrainingError
+from app.project import (
+    CallbackConfig,
+    DataSettings,
+    Project,
+    TrainingConfig,
+    TrainingError,
+    TrainingSettings,
+)
 from app.project.runs import RunRecord
 from app.training import (
     Trainer,
@@ -216,18 +223,19 @@ def test_train_project_headless(tmp_path):
     g.connect(h, o)
     g.set_outputs([o])
 
-    class Project:  # duck-typed: what app.project.Project provides
-        graph = g
-        data = {"source": "sklearn.iris", "normalization": "standard"}
-        training = {"optimizer": "adam", "learning_rate": 0.01, "epochs": 50, "batch_size": 16}
-        path = tmp_path / "iris.llproj"
+    project = Project(
+        graph=g,
+        data=DataSettings("sklearn.iris", normalization="standard"),
+        training=TrainingSettings(optimizer="adam", learning_rate=0.01, epochs=50, batch_size=16),
+        path=tmp_path / "iris.llproj",
+    )
 
     seen = []
     import io
 
     out = io.StringIO()
     bar = TerminalProgress(out)
-    rec = train_project(Project(), epochs=3, progress=lambda d: (seen.append(d["kind"]), bar(d)))
+    rec = train_project(project, epochs=3, progress=lambda d: (seen.append(d["kind"]), bar(d)))
     assert rec.status == "completed" and rec.epochs_done == 3
     assert Path(rec.path).parent == tmp_path / "iris_runs"
     assert {"started", "batch", "epoch", "finished"} <= set(seen)
