@@ -83,7 +83,7 @@ class DataSettings(DataConfig):
 class TrainingSettings(TrainingConfig):
     """Optimizer, schedule, losses / weights / metrics per output, callbacks, ... (TrainingConfig).
 
-    The project format before version 2 called the losses "loss"; that key is still read.
+    Files of older formats are brought up to date by app.project.migrations before this reads them.
     """
 
     extra: dict[str, Any] = field(default_factory=dict)
@@ -97,8 +97,6 @@ class TrainingSettings(TrainingConfig):
     def from_dict(cls, data: Any) -> TrainingSettings:
         """Read and check plain data; missing keys take defaults; SettingsError on bad values."""
         d = {} if data is None else dict(_mapping(data, "training settings"))
-        if "loss" in d and "losses" not in d:
-            d["losses"] = d.pop("loss")
         _check_training(d)
         try:
             obj = super().from_dict(d)
@@ -161,7 +159,7 @@ def _resolve_paths(source: str, options: dict[str, Any], folder: Path) -> dict[s
 
 
 def _extra(cls: type, d: dict[str, Any]) -> dict[str, Any]:
-    known = {f.name for f in fields(cls)} | {"loss"}
+    known = {f.name for f in fields(cls)}
     return {str(k): v for k, v in d.items() if k not in known}
 
 
