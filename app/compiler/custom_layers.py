@@ -9,6 +9,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from app.keras_internals import register_custom_name
+
 
 @keras.saving.register_keras_serializable(package="layerloom")
 class Sampling(keras.layers.Layer):
@@ -62,10 +64,6 @@ LAYERLOOM_LAYERS = {"layerloom>Sampling": Sampling, "layerloom>KLDivergence": KL
 def ensure_registered() -> dict[str, type]:
     """Make Keras' registry map LayerLoom's names to these classes (a script run in the same
     process may have registered copies under the same names); returns the name -> class map."""
-    from keras.src.saving import object_registration as registration
-
     for name, cls in LAYERLOOM_LAYERS.items():
-        if registration.GLOBAL_CUSTOM_OBJECTS.get(name) is not cls:
-            registration.GLOBAL_CUSTOM_OBJECTS[name] = cls
-            registration.GLOBAL_CUSTOM_NAMES[cls] = name
+        register_custom_name(name, cls)
     return LAYERLOOM_LAYERS

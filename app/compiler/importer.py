@@ -1,7 +1,7 @@
 """keras.Model -> ModelGraph: every layer call becomes a node, every nested model a block.
 
-The structure is read from the live Keras graph (`KerasTensor._keras_history` and each
-layer's `_inbound_nodes`, the walk Keras documents in `keras/src/ops/node.py`), not from the
+The structure is read from the live Keras graph (each tensor's keras_history and each
+layer's inbound_nodes, see app.keras_internals and `keras/src/ops/node.py`), not from the
 node indices of `model.get_config()`: those are renumbered inconsistently for nested
 Functional models (argument references count from 0, `output_layers` from 1).  Layer
 parameters come from `keras.saving.serialize_keras_object(layer)`, i.e. exactly what a
@@ -17,6 +17,7 @@ from typing import Any
 from app.compiler.import_params import input_params, json_value, layer_params
 from app.compiler.layout import layout_graph
 from app.errors import ImportModelError, LayerLoomError
+from app.keras_internals import inbound_nodes, is_functional, keras_history
 from app.model.graph import ModelGraph
 from app.model.node import Edge, Node, OutputRef, new_id
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY, NodeSpec
@@ -41,7 +42,7 @@ class _Call:
     """One call of one operation inside the model being imported."""
 
     op: Any
-    index: int  # position in op._inbound_nodes
+    index: int  # position in inbound_nodes(op)
     links: list[tuple[str, int, Any]] = field(default_factory=list)  # (port, slot, tensor)
     call_kwargs: dict[str, Any] = field(default_factory=dict)
     node_id: str = ""
@@ -63,7 +64,7 @@ class _Importer:
             raise ImportModelError(f"Model '{model.name}' nests models too deeply.")
         if isinstance(model, keras.Sequential):
             return self._sequential(model, depth)
-        if not _is_functional(model):
+        if not is_functional(model):
             raise ImportModelError(
                 f"Model '{model.name}' is a subclassed keras.Model ({type(model).__name__}); "
                 "LayerLoom can import Functional and Sequential models only."
@@ -77,13 +78,13 @@ class _Importer:
         input_keys = [_key_of(t) for t in model.inputs]
         for key, t in zip(input_keys, model.inputs):
             if key not in calls:
-                calls[key] = _Call(_history(t)[0], key[1])
+                calls[key] = _Call(keras_history(t)[0], key[1])
                 order.append(key)
         # Iterative post-order walk from the outputs: every call lands after its inputs.
         expanded: set[tuple[int, int]] = set(input_keys)
         stack: list[tuple[tuple[int, int], Any, bool]] = []
         for t in reversed(model.outputs):
-            op, index, _ = _history(t)
+            op, index, _ = keras_history(t)
             stack.append(((id(op), index), op, False))
         while stack:
             key, op, done = stack.pop()
@@ -97,19 +98,19 @@ class _Importer:
             calls[key] = call
             stack.append((key, op, True))
             for _, _, tensor in reversed(call.links):
-                src, index, _ = _history(tensor)
+                src, index, _ = keras_history(tensor)
                 stack.append(((id(src), index), src, False))
         self._add_nodes(graph, model, calls, order)
         for key in order:
             call = calls[key]
             for port, slot, tensor in call.links:
-                src, index, t_index = _history(tensor)
+                src, index, t_index = keras_history(tensor)
                 graph._connect(
                     Edge(calls[(id(src), index)].node_id, t_index, call.node_id, port, slot)
                 )
         graph.inputs = [calls[k].node_id for k in dict.fromkeys(input_keys)]
         graph.outputs = [
-            OutputRef(calls[_key_of(t)].node_id, _history(t)[2]) for t in model.outputs
+            OutputRef(calls[_key_of(t)].node_id, keras_history(t)[2]) for t in model.outputs
         ]
         return graph
 
@@ -124,7 +125,7 @@ class _Importer:
                 "(e.g. start it with keras.Input(shape=...)) before importing."
             )
         graph = ModelGraph(model.name)
-        in_layer = _history(inputs[0])[0]
+        in_layer = keras_history(inputs[0])[0]
         calls = [_Call(in_layer, 0)]
         prev = inputs[0]
         for layer in model.layers:
@@ -247,7 +248,7 @@ class _Importer:
             from app.compiler.ops_call import read_op
 
             try:
-                spec_id, params, links = read_op(op, op._inbound_nodes[index])
+                spec_id, params, links = read_op(op, inbound_nodes(op)[index])
             except ImportModelError as exc:
                 raise ImportModelError(f"Model '{model.name}': {exc.message}") from None
             return _Call(op, index, links=links, op_node=(spec_id, params))
@@ -255,7 +256,7 @@ class _Importer:
             raise ImportModelError(
                 f"Input '{op.name}' feeds model '{model.name}' but is not one of its inputs."
             )
-        node = op._inbound_nodes[index]
+        node = inbound_nodes(op)[index]
         ports = self._ports(op, depth)
         bound = _bind(op, node.arguments.args, node.arguments.kwargs)
         names = list(bound)
@@ -430,13 +431,8 @@ def _spec_for(layer: Any) -> NodeSpec:
 
 
 # ----- small Keras helpers ---------------------------------------------------------------------
-def _history(t: Any) -> tuple[Any, int, int]:
-    op, index, t_index = t._keras_history
-    return op, index, t_index
-
-
 def _key_of(t: Any) -> tuple[int, int]:
-    op, index, _ = _history(t)
+    op, index, _ = keras_history(t)
     return id(op), index
 
 
@@ -450,7 +446,7 @@ def _is_auto_mask(t: Any) -> bool:
     """A mask Keras derived with keras.ops (Embedding(mask_zero=True), Masking), not a layer."""
     import keras
 
-    op = _history(t)[0]
+    op = keras_history(t)[0]
     return op is not None and not isinstance(op, keras.layers.Layer)
 
 
@@ -464,12 +460,6 @@ def _is_sequential(op: Any) -> bool:
     import keras
 
     return isinstance(op, keras.Sequential)
-
-
-def _is_functional(model: Any) -> bool:
-    from keras.src.models.functional import Functional, functional_like_constructor
-
-    return isinstance(model, Functional) and functional_like_constructor(type(model))
 
 
 def _input_layer_class() -> type:

@@ -6,9 +6,9 @@ only the edited node and the descendants whose inputs really changed are recompu
 
 from __future__ import annotations
 
-from app.compiler import keras_call as kc
 from app.compiler.report import NodeResult, Problem, ShapeReport
 from app.compiler.walk import Memo, Scope, Walker
+from app.keras_internals import deferred_variables
 from app.model.graph import ModelGraph
 
 __all__ = ["NodeResult", "Problem", "ShapeEngine", "ShapeReport", "infer_shapes"]
@@ -31,7 +31,7 @@ class ShapeEngine:
         """Infer every node of `graph` (and of its blocks); never raises for a bad graph."""
         report = ShapeReport()
         walker = Walker(build=False, memo=self._memo)
-        with kc.deferred_variables():
+        with deferred_variables():
             walker.walk_level(graph, report, Scope())
         self.last_recomputed = walker.recomputed
         # Forget nodes that are gone, so the cache follows the graph.

@@ -6,8 +6,7 @@ Imports Keras: only the compiler imports this module, lazily.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -134,44 +133,3 @@ def weights_fit(layer: Any, weights: Sequence) -> bool:
     """True if stored weight arrays have exactly the shapes of the layer's variables."""
     shapes = [tuple(w.shape) for w in layer.weights]
     return shapes == [tuple(np.shape(a)) for a in weights]
-
-
-@contextlib.contextmanager
-def deferred_variables() -> Iterator[None]:
-    """Create layers without initialising their weights (shape inference only).
-
-    Keras 3 defers variable initialisation inside a StatelessScope; shapes and counts stay
-    exact.  On exit the deferred variables are forgotten again, so a later real build does
-    not initialise them behind our back.
-    """
-    from keras.src.backend.common import global_state
-    from keras.src.backend.common.stateless_scope import StatelessScope, in_stateless_scope
-
-    if in_stateless_scope():
-        yield
-        return
-    key = "uninitialized_variables"
-    before = list(global_state.get_global_attribute(key, [], set_to_default=True))
-    try:
-        with StatelessScope(initialize_variables=False):
-            yield
-    finally:
-        global_state.set_global_attribute(key, before)
-
-
-@contextlib.contextmanager
-def eager_variables() -> Iterator[None]:
-    """Leave a deferred_variables() scope for a layer that must create real variables."""
-    from keras.src.backend.common import global_state
-
-    scope = global_state.get_global_attribute("stateless_scope")
-    global_state.set_global_attribute("stateless_scope", None)
-    try:
-        yield
-    finally:
-        global_state.set_global_attribute("stateless_scope", scope)
-
-
-def needs_eager(exc: BaseException) -> bool:
-    """True if a layer failed only because variables may not be created in a stateless scope."""
-    return "stateless scope" in str(exc)

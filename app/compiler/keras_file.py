@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import ImportModelError, UnsafeModelError
+from app.keras_internals import PRIVATE_FUNCTION_MODULES
 from app.model.graph import ModelGraph
 
 MIN_KERAS = (3, 15, 1)
@@ -43,7 +44,7 @@ PLAIN_MARKERS = frozenset(
      "__slice__", "__ellipsis__"}
 )  # fmt: skip
 # Functions a layer config may name (activations, ops); anything else is refused.
-FUNCTION_MODULES = ("keras.activations", "keras.src.activations", "keras.ops", "keras.src.ops")
+FUNCTION_MODULES = ("keras.activations", "keras.ops", *PRIVATE_FUNCTION_MODULES)
 _TOP_MEMBER = re.compile(r"^[A-Za-z0-9_.\-]+\.(?:json|h5|npz)$")
 _ASSET_MEMBER = re.compile(r"^assets/(?:[A-Za-z0-9_.\-]+/)*[A-Za-z0-9_.\-]*$")
 REGISTERED_PREFIX = "layerloom>"

@@ -17,16 +17,10 @@ from typing import Any
 import keras
 
 from app.errors import CompileError, ImportModelError, LayerLoomError
+from app.keras_internals import APPLICATIONS_MODULE_PREFIX, OPS_MODULE_PREFIX
 from app.model.node import Node
 from app.nodes import REGISTRY, NodeSpec, PortSpec
-from app.nodes.ops_specs import (
-    BY_OP_CLASS,
-    INTERNAL_LAYER_MODULE_PREFIX,
-    KERAS_LAYER_SPEC_ID,
-    KERAS_OP_SPEC_ID,
-    OP_MODULE_PREFIX,
-    VALUE_SUFFIX,
-)
+from app.nodes.ops_specs import BY_OP_CLASS, KERAS_LAYER_SPEC_ID, KERAS_OP_SPEC_ID, VALUE_SUFFIX
 from app.nodes.validate import validate_params
 
 INPUT_MARK = "__input__"
@@ -54,11 +48,9 @@ def _load_class(module: Any, name: Any, prefix: str, base: type, what: str) -> t
 
 def operation_class(spec: NodeSpec, params: dict) -> type:
     """The Operation class an op node calls (curated: fixed; generic: checked params)."""
-    from keras.src.ops.operation import Operation
-
     if spec.id == KERAS_OP_SPEC_ID:
-        cls = _load_class(params.get("module"), params.get("class_name"), OP_MODULE_PREFIX,
-                          Operation, "An operation")  # fmt: skip
+        cls = _load_class(params.get("module"), params.get("class_name"), OPS_MODULE_PREFIX,
+                          keras.Operation, "An operation")  # fmt: skip
         if issubclass(cls, keras.layers.Layer):
             raise CompileError(f"{cls.__name__} is a layer, not an operation.")
         return cls
@@ -69,7 +61,7 @@ def operation_class(spec: NodeSpec, params: dict) -> type:
 def internal_layer_class(params: dict) -> type:
     """The keras.src.applications layer class of a KerasLayer node."""
     cls = _load_class(params.get("module"), params.get("class_name"),
-                      INTERNAL_LAYER_MODULE_PREFIX, keras.layers.Layer, "A Keras layer")  # fmt: skip
+                      APPLICATIONS_MODULE_PREFIX, keras.layers.Layer, "A Keras layer")  # fmt: skip
     if issubclass(cls, keras.Model):
         raise CompileError(f"{cls.__name__} is a model, not a layer.")
     return cls
@@ -161,7 +153,7 @@ def create_internal_layer(node: Node) -> Any:
 def is_internal_layer(layer: Any) -> bool:
     """True for a layer of keras.src.applications (LayerScale, CustomScaleLayer...)."""
     cls = type(layer)
-    return cls.__module__.startswith(INTERNAL_LAYER_MODULE_PREFIX) and not isinstance(
+    return cls.__module__.startswith(APPLICATIONS_MODULE_PREFIX) and not isinstance(
         layer, keras.Model
     )
 
@@ -184,11 +176,9 @@ def internal_layer_params(layer: Any) -> dict[str, Any]:
 
 def read_op(op: Any, node: Any) -> tuple[str, dict[str, Any], list[tuple[str, int, Any]]]:
     """(spec id, params, links) of one Operation call in a model; links = (port, slot, tensor)."""
-    from keras.src.ops.operation import Operation
-
     cls = type(op)
     where = f"the operation '{op.name}' ({cls.__module__}.{cls.__name__})"
-    if not isinstance(op, Operation) or not cls.__module__.startswith(OP_MODULE_PREFIX):
+    if not isinstance(op, keras.Operation) or not cls.__module__.startswith(OPS_MODULE_PREFIX):
         raise ImportModelError(
             f"The model uses {where}, which is not a Keras layer or keras.ops operation."
         )

@@ -17,6 +17,7 @@ from app.compiler import keras_call as kc
 from app.compiler.messages import layer_error, who
 from app.compiler.report import NodeResult, Problem, ShapeReport
 from app.errors import CycleError, LayerLoomError
+from app.keras_internals import eager_variables, needs_eager
 from app.model.graph import ModelGraph
 from app.model.node import Edge, Node
 from app.nodes import REGISTRY, NodeSpec
@@ -324,10 +325,10 @@ class Walker:
         try:
             outputs = kc.call_layer(entry.layer, spec, ports, by_port, node.call_kwargs)
         except Exception as exc:  # noqa: BLE001 - Keras' refusal becomes a Problem
-            if self.build or not kc.needs_eager(exc):
+            if self.build or not needs_eager(exc):
                 return self._call_failed(node, spec, key, csig, entry, add, scope, exc)
             try:  # a layer that must create real variables: build it outside the scope
-                with kc.eager_variables():
+                with eager_variables():
                     entry.layer = kc.create_layer(spec, owner)
                     outputs = kc.call_layer(entry.layer, spec, ports, by_port, node.call_kwargs)
             except Exception as exc2:  # noqa: BLE001

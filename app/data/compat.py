@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from app.data.dataset import DataError, Dataset
+from app.keras_internals import outputs_are_dict
 
 SPARSE_LOSSES = {
     "sparse_categorical_crossentropy",
@@ -258,7 +259,7 @@ def fit_arrays(
             if arr is not None and (arr.dtype == np.float64 or arr.dtype == bool):
                 arr = arr.astype(np.float32)
             d[n] = arr
-        if isinstance(getattr(model, "_outputs_struct", None), dict):
+        if outputs_are_dict(model):
             return {n: v for n, v in d.items() if v is not None}
         return d[outs[0]] if len(outs) == 1 else [d[n] for n in outs]
 

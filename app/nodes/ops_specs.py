@@ -10,20 +10,18 @@ unconnected.  Two generic specs hold what has no curated spec: any keras.src.ops
 
 from __future__ import annotations
 
+from app.keras_internals import APPLICATIONS_MODULE_PREFIX, OPS_MODULE_PREFIX
 from app.nodes.spec import NodeSpec, ParamSpec, PortSpec
 
 OP_KIND = "op"
 INTERNAL_LAYER_KIND = "keras_layer"
 KERAS_OP_SPEC_ID = "layerloom.KerasOp"
 KERAS_LAYER_SPEC_ID = "layerloom.KerasLayer"
-# Where the classes of the generic specs may come from (never user modules).
-OP_MODULE_PREFIX = "keras.src.ops."
-INTERNAL_LAYER_MODULE_PREFIX = "keras.src.applications."
 VALUE_SUFFIX = "_value"
 
-_NUMPY = "keras.src.ops.numpy"
-_NN = "keras.src.ops.nn"
-_CORE = "keras.src.ops.core"
+_NUMPY = f"{OPS_MODULE_PREFIX}numpy"
+_NN = f"{OPS_MODULE_PREFIX}nn"
+_CORE = f"{OPS_MODULE_PREFIX}core"
 _VEC = [[8], "float32"]
 
 
@@ -147,7 +145,7 @@ SPECS: list[NodeSpec] = [
         category="Ops",
         doc="Another keras.ops operation, as imported from a model (class, settings, arguments).",
         params=(
-            ParamSpec("module", "string", default="keras.src.ops.numpy",
+            ParamSpec("module", "string", default=_NUMPY,
                       doc="Module of the Operation class (must be under keras.src.ops)."),
             ParamSpec("class_name", "string", default="Add", doc="The Operation class."),
             ParamSpec("config", "any", default={}, doc="Constructor arguments (JSON object)."),
@@ -169,7 +167,7 @@ SPECS: list[NodeSpec] = [
         category="Other",
         doc="A layer class Keras uses inside keras.applications models but does not export.",
         params=(
-            ParamSpec("module", "string", default="keras.src.applications.convnext",
+            ParamSpec("module", "string", default=f"{APPLICATIONS_MODULE_PREFIX}convnext",
                       doc="Module of the layer class (must be under keras.src.applications)."),
             ParamSpec("class_name", "string", default="LayerScale", doc="The layer class."),
             ParamSpec("config", "any", default={"init_values": 1e-6, "projection_dim": 8},

@@ -10,6 +10,7 @@ from app.compiler.training_rules import (
     optimizer_names,  # noqa: F401  re-exported for app.ui; imports move later
     resolved_losses,
 )
+from app.keras_internals import outputs_are_dict
 from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError, resolved_metrics
 
 
@@ -49,7 +50,7 @@ def _first_line(exc: BaseException) -> str:
 def _per_output(model: Any, values: dict[str, Any]) -> Any:
     """Dict / list / single value, matching how the model's outputs are structured."""
     names = list(model.output_names)
-    if isinstance(getattr(model, "_outputs_struct", None), dict):
+    if outputs_are_dict(model):
         return {n: values.get(n) for n in names}
     if len(names) == 1:
         return values.get(names[0])

@@ -14,21 +14,14 @@ while a run is in progress (one run at a time; shape inference and evaluation do
 
 from __future__ import annotations
 
+from app.keras_internals import tf_gradient_registry
+
 PREFIX = "CustomGradient-"
-
-
-def _registry() -> dict | None:
-    try:
-        from tensorflow.python.framework import ops
-    except ImportError:  # another Keras backend: nothing to do
-        return None
-    reg = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
-    return reg if isinstance(reg, dict) else None
 
 
 def custom_gradient_names() -> frozenset[str]:
     """The custom-gradient entries registered now."""
-    reg = _registry()
+    reg = tf_gradient_registry()
     if reg is None:
         return frozenset()
     return frozenset(k for k in list(reg) if isinstance(k, str) and k.startswith(PREFIX))
@@ -36,7 +29,7 @@ def custom_gradient_names() -> frozenset[str]:
 
 def forget_custom_gradients(before: frozenset[str]) -> int:
     """Remove the custom-gradient entries registered since `before`; how many were removed."""
-    reg = _registry()
+    reg = tf_gradient_registry()
     if reg is None:
         return 0
     new = custom_gradient_names() - before

@@ -1,0 +1,181 @@
+"""Every use LayerLoom makes of Keras' (and TensorFlow's) private code, in one place.
+
+Keras 3's public API does not expose everything LayerLoom needs: how a model's layers are
+connected, how to create layers without initialising their weights, whether a metric should
+rise or fall.  Each such reliance is one small function here, named for what it gives and
+saying which internal it reads; tests/test_keras_internals.py checks each one against the
+installed Keras and names the internal when a Keras release changes it.  Keras is imported
+inside the functions, so importing this module stays light (app.nodes and app.data use it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+# Where Keras keeps its code (the private package keras.src): classes and functions carry these
+# module paths, and .keras files name them in their configs.
+OPS_MODULE_PREFIX = "keras.src.ops."
+APPLICATIONS_MODULE_PREFIX = "keras.src.applications."
+PRIVATE_FUNCTION_MODULES = ("keras.src.activations", "keras.src.ops")
+
+# Keras' own metric names for what compile() accepts under a short alias.
+_METRIC_ALIASES = {"acc": "accuracy"}
+
+
+# ----- the functional graph --------------------------------------------------------------------
+def keras_history(tensor: Any) -> tuple[Any, int, int]:
+    """(operation, node index, tensor index) that produced a symbolic tensor.
+
+    Reads `KerasTensor._keras_history` (keras/src/ops/node.py: KerasHistory).
+    """
+    op, node_index, tensor_index = tensor._keras_history
+    return op, node_index, tensor_index
+
+
+def inbound_nodes(operation: Any) -> list[Any]:
+    """The calls of a layer or operation in the graphs built so far, in call order.
+
+    Reads `Operation._inbound_nodes` (keras/src/ops/operation.py); each Node has
+    `.operation`, `.arguments` and `.outputs`.
+    """
+    return operation._inbound_nodes
+
+
+def outbound_nodes(operation: Any) -> list[Any]:
+    """The calls of other layers that consume this layer's outputs.
+
+    Reads `Operation._outbound_nodes` (keras/src/ops/operation.py).
+    """
+    return operation._outbound_nodes
+
+
+def outputs_are_dict(model: Any) -> bool:
+    """True if a Functional model was built with a dict of outputs (fit wants y as a dict).
+
+    Reads `Functional._outputs_struct` (keras/src/models/functional.py).
+    """
+    return isinstance(getattr(model, "_outputs_struct", None), dict)
+
+
+def is_functional(model: Any) -> bool:
+    """True for a Functional model, or a subclass whose constructor takes (inputs, outputs).
+
+    Uses `keras.src.models.functional.Functional` and `functional_like_constructor`.
+    """
+    from keras.src.models.functional import Functional, functional_like_constructor
+
+    return isinstance(model, Functional) and functional_like_constructor(type(model))
+
+
+# ----- creating layers without weights (shape inference) ---------------------------------------
+@contextlib.contextmanager
+def deferred_variables() -> Iterator[None]:
+    """Create layers without initialising their weights (shape inference only).
+
+    Keras 3 defers variable initialisation inside a `StatelessScope(initialize_variables=False)`
+    (keras/src/backend/common/stateless_scope.py) and lists the deferred variables in the global
+    attribute "uninitialized_variables" (keras/src/backend/common/global_state.py).  On exit they
+    are forgotten again, so a later real build does not initialise them behind our back.
+    """
+    from keras.src.backend.common import global_state
+    from keras.src.backend.common.stateless_scope import StatelessScope, in_stateless_scope
+
+    if in_stateless_scope():
+        yield
+        return
+    key = "uninitialized_variables"
+    before = list(global_state.get_global_attribute(key, [], set_to_default=True))
+    try:
+        with StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        global_state.set_global_attribute(key, before)
+
+
+@contextlib.contextmanager
+def eager_variables() -> Iterator[None]:
+    """Leave a deferred_variables() scope for a layer that must create real variables.
+
+    Clears and restores the global attribute "stateless_scope" (keras/src/backend/common).
+    """
+    from keras.src.backend.common import global_state
+
+    scope = global_state.get_global_attribute("stateless_scope")
+    global_state.set_global_attribute("stateless_scope", None)
+    try:
+        yield
+    finally:
+        global_state.set_global_attribute("stateless_scope", scope)
+
+
+def needs_eager(exc: BaseException) -> bool:
+    """True if a layer failed only because variables may not be created in a stateless scope.
+
+    Relies on the wording of Keras' error ("... stateless scope ...").
+    """
+    return "stateless scope" in str(exc)
+
+
+# ----- registries ------------------------------------------------------------------------------
+def register_custom_name(name: str, cls: type) -> None:
+    """Make Keras' serialisation registry map `name` to `cls` and back, replacing another class
+    registered under that name (keras.saving.register_keras_serializable refuses to).
+
+    Writes `GLOBAL_CUSTOM_OBJECTS` and `GLOBAL_CUSTOM_NAMES` of
+    keras/src/saving/object_registration.py.
+    """
+    from keras.src.saving import object_registration as registration
+
+    if registration.GLOBAL_CUSTOM_OBJECTS.get(name) is not cls:
+        registration.GLOBAL_CUSTOM_OBJECTS[name] = cls
+        registration.GLOBAL_CUSTOM_NAMES[cls] = name
+
+
+def tf_gradient_registry() -> dict | None:
+    """TensorFlow's global registry of gradient functions (name -> entry), or None.
+
+    Reads `tensorflow.python.framework.ops._gradient_registry._registry`; None on another Keras
+    backend (no TensorFlow) or when TensorFlow has moved it.
+    """
+    try:
+        from tensorflow.python.framework import ops
+    except ImportError:
+        return None
+    reg = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    return reg if isinstance(reg, dict) else None
+
+
+# ----- metrics ---------------------------------------------------------------------------------
+def metric_direction(name_or_metric: Any) -> str | None:
+    """ "up" if a metric improves as it rises, "down" if as it falls, None if Keras does not say.
+
+    Takes a keras.metrics.Metric or a logged name: "val_" and output-name prefixes are dropped
+    ("val_head_r2_score" -> "r2_score"); a loss ("loss", "head_loss") falls.  Reads
+    `Metric._direction`, which Keras' own callbacks use for mode="auto"
+    (keras/src/callbacks/monitor_callback.py).
+    """
+    if not isinstance(name_or_metric, str):
+        direction = getattr(name_or_metric, "_direction", None)
+        return direction if direction in ("up", "down") else None
+    name = name_or_metric.removeprefix("val_")
+    parts = name.split("_")
+    for i in range(len(parts)):  # the whole name first, then without each leading word
+        found = _named_metric_direction("_".join(parts[i:]))
+        if found is not None:
+            return found
+    return None
+
+
+def _named_metric_direction(name: str) -> str | None:
+    if name == "loss":
+        return "down"
+    import keras
+
+    try:
+        metric = keras.metrics.get(_METRIC_ALIASES.get(name, name))
+    except (ValueError, TypeError):  # unknown, or a metric that needs settings (MeanIoU)
+        return None
+    direction = getattr(metric, "_direction", None)
+    return direction if direction in ("up", "down") else None
