@@ -24,6 +24,7 @@ from app.nodes.custom_code_specs import (
     code_texts,
     lambda_param,
 )
+from app.nodes.custom_layer_code import layer_classes
 from app.nodes.spec import NodeSpec
 
 SERIALIZABLE_PACKAGE = "layerloom_custom"
@@ -180,7 +181,11 @@ def _load_class(code: str, class_name: str, name: str, node_id: str | None) -> t
 
     cls = namespace.get(class_name)
     if cls is None:
-        raise CompileError(f"{who}: the code defines no class '{class_name}'", node_id=node_id)
+        defined = [c.name for c in layer_classes(code) if c.is_layer]
+        hint = f" (it defines {', '.join(defined)}: set class_name to one)" if defined else ""
+        raise CompileError(
+            f"{who}: the code defines no class '{class_name}'{hint}", node_id=node_id
+        )
     if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)):
         raise CompileError(
             f"{who}: '{class_name}' is not a subclass of keras.layers.Layer", node_id=node_id

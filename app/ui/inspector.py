@@ -20,6 +20,8 @@ from app.errors import LayerLoomError
 from app.model import GraphEvent, ModelGraph, OutputRef
 from app.model import commands as cmds
 from app.nodes import REGISTRY
+from app.nodes.custom_code_specs import CUSTOM_LAYER_SPEC_ID
+from app.nodes.custom_layer_code import params_following_code
 from app.nodes.validate import validate_value
 from app.ui.code_param_editor import is_code_param, make_param_editor
 from app.ui.icons import category_icon
@@ -373,9 +375,15 @@ class Inspector(QScrollArea):
         if value == node.params.get(name, ps.default):
             self.show_error("")
             return
-        params = dict(node.params)
-        if value == ps.default:
-            params.pop(name, None)
+        if spec.id == CUSTOM_LAYER_SPEC_ID and name == "code":
+            # the class and its arguments come from the code: one edit, one undo step
+            changed = params_following_code({**spec.defaults(), **node.params}, value)
         else:
-            params[name] = value
+            changed = {name: value}
+        params = dict(node.params)
+        for key, new_value in changed.items():
+            if new_value == spec.param(key).default:
+                params.pop(key, None)
+            else:
+                params[key] = new_value
         self._build_and_push(params=params)

@@ -142,6 +142,9 @@ def test_default_code_is_trusted_and_builds() -> None:
          "Custom layer 'scale': line 2: SyntaxError: expected ':'"),
         ("import os\nfoo\n", "Custom layer 'scale': line 2: NameError: name 'foo' is not defined"),
         ("x = 1\n", "Custom layer 'scale': the code defines no class 'Scale'"),
+        ("class Other(keras.layers.Layer):\n    pass\n",
+         "Custom layer 'scale': the code defines no class 'Scale' (it defines Other: set "
+         "class_name to one)"),
         ("Scale = 3\n", "Custom layer 'scale': 'Scale' is not a subclass of keras.layers.Layer"),
         ("class Scale(keras.layers.Layer):\n    def __init__(self, units):\n"
          "        super().__init__()\n",

@@ -163,3 +163,40 @@ def test_code_errors_show_on_the_node_with_the_line(window, qtbot) -> None:
     error = window.last_report.nodes[lam].error
     assert error == "Lambda 'lam': line 1: NameError: name 'undefined_name' is not defined"
     qtbot.waitUntil(lambda: "undefined_name" in window.inspector.result_label.text())
+
+
+SCALE = textwrap.dedent(
+    """\
+    class Scale(keras.layers.Layer):
+        def build(self, input_shape):
+            self.s = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="s")
+
+        def call(self, x):
+            return x * self.s
+    """
+)
+
+
+def test_applied_code_brings_its_own_class_and_arguments(window, qtbot) -> None:
+    graph = window.document.graph
+    x = graph.add_node("keras.Input", "x", params={"shape": [5]})
+    c = graph.add_node("layerloom.CustomLayer", "custom_layer", position=(260, 0))
+    graph.connect(x, c)
+    graph.set_outputs([c])
+    window.scene.select_node(c)
+    editor = window.inspector.editors["code"]
+    stack = window.document.undo_stack
+    before = stack.count()
+    editor.text_edit.setPlainText(SCALE)
+    editor.apply()
+    assert stack.count() == before + 1
+    assert graph.node(c).params == {"code": SCALE, "class_name": "Scale", "config": {}}
+    assert window.inspector.editors["class_name"].value() == "Scale"
+    assert window.inspector.editors["config"].value() == {}
+    wait_checked(qtbot, window)
+    assert window.last_report.nodes[c].error is None
+    assert window.last_report.nodes[c].params == 5
+    stack.undo()  # one step puts back the template's code, class and arguments
+    assert graph.node(c).params == {}
+    assert window.inspector.editors["class_name"].value() == "Linear"
+
