@@ -40,7 +40,8 @@ def make_param_editor(ps: ParamSpec, parent: QWidget) -> ParamEditor:
 
 
 class CodeTextEdit(QPlainTextEdit):
-    """Plain-text editor for Python: Tab inserts 4 spaces, Ctrl+Return applies, focus-out too."""
+    """Plain-text editor for Python: Tab inserts 4 spaces, Backspace removes them, Ctrl+Return
+    applies, focus-out too."""
 
     apply_requested = Signal()
     apply_on_focus_out = True
@@ -49,6 +50,8 @@ class CodeTextEdit(QPlainTextEdit):
         mods = event.modifiers()
         if event.key() == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ControlModifier:
             self.insertPlainText(TAB)
+            return
+        if event.key() == Qt.Key.Key_Backspace and not mods and self._remove_indent_level():
             return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
             mods & Qt.KeyboardModifier.ControlModifier
@@ -65,6 +68,20 @@ class CodeTextEdit(QPlainTextEdit):
             self.insertPlainText(indent)
             return
         super().keyPressEvent(event)
+
+    def _remove_indent_level(self) -> bool:
+        """In leading spaces, Backspace goes back to the previous indent level (one step)."""
+        cursor = self.textCursor()
+        if cursor.hasSelection():
+            return False
+        before = cursor.block().text()[: cursor.positionInBlock()]
+        if not before or before.strip(" "):
+            return False
+        width = (len(before) - 1) % len(TAB) + 1
+        cursor.movePosition(cursor.MoveOperation.Left, cursor.MoveMode.KeepAnchor, width)
+        cursor.removeSelectedText()
+        self.setTextCursor(cursor)
+        return True
 
     def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().focusOutEvent(event)

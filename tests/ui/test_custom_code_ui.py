@@ -200,3 +200,23 @@ def test_applied_code_brings_its_own_class_and_arguments(window, qtbot) -> None:
     assert graph.node(c).params == {}
     assert window.inspector.editors["class_name"].value() == "Linear"
 
+
+def test_backspace_in_leading_spaces_removes_one_indent_level(window, qtbot) -> None:
+    graph = window.document.graph
+    c = graph.add_node("layerloom.CustomLayer", "custom_layer")
+    window.scene.select_node(c)
+    edit = window.inspector.editors["code"].text_edit
+    edit.setPlainText("class A:\n")
+    edit.moveCursor(edit.textCursor().MoveOperation.End)
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    qtbot.keyClick(edit, Qt.Key.Key_Tab)
+    qtbot.keyClick(edit, Qt.Key.Key_Space)  # off the grid: back to the level below first
+    assert edit.toPlainText() == "class A:\n" + " " * 9
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    assert edit.toPlainText() == "class A:\n" + " " * 8
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    assert edit.toPlainText() == "class A:\n" + " " * 4
+    qtbot.keyClicks(edit, "x = 1")
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)  # after text, one character as usual
+    assert edit.toPlainText() == "class A:\n    x = "
