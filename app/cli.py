@@ -165,8 +165,11 @@ def cmd_codegen(args: argparse.Namespace, out: TextIO) -> int:
     if args.output is None:
         out.write(code)
         return EXIT_OK
-    with atomic_open(args.output) as fh:
-        fh.write(code)
+    try:
+        with atomic_open(args.output) as fh:
+            fh.write(code)
+    except OSError as exc:  # names the user's file (e.g. "the folder ... does not exist")
+        raise CliError(f"Could not write '{args.output}': {exc.strerror or exc}.") from None
     print(f"Wrote {args.output}", file=out)
     return EXIT_OK
 
