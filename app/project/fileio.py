@@ -1,25 +1,46 @@
-"""Reading and writing .llproj files: validated, migrated, atomic; no tracebacks for users."""
+"""Reading and writing .llproj files: validated, migrated, atomic; no tracebacks for users.
+
+A save that holds imported weights writes two files, and a kill at any moment must leave one
+whole version (a project file and the weights it was saved with). The order:
+
+1. the weights go to a new sidecar, `<project>.<16 hex of its sha256>.weights.npz` (temp file,
+   fsync, rename): a new name, so no sidecar that the current project file names is touched;
+2. the project file, which names that sidecar and holds its sha256, replaces the old one
+   atomically: before this step the old file and its old sidecar are on disk, after it the
+   new file and its new sidecar;
+3. what earlier saves left is deleted: their sidecars (the one the old file named, files of
+   killed saves) and temps of killed saves, all written before this save began. (Temps go
+   already before step 1, so saves killed one after another do not pile them up.)
+
+Loading follows the sidecar the project file names (files of older versions name none and
+use `<project>.weights.npz`) and checks its sha256. Opening a project also deletes leftovers
+older than STALE_SECONDS (unless its weights failed to load: then every file stays for the
+user), so a user who only opens still gets them cleared away; the age keeps it off the files
+of a save another process may be making right now.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from app.errors import GraphError, LayerLoomError, ProjectFileError
-from app.project.atomic import atomic_path
+from app.project.atomic import STALE_SECONDS, atomic_path
 from app.project.migrations import APP_TAG, FORMAT_VERSION, detect_version, migrate
 from app.project.project import Project, project_from_dict
 from app.project.settings import SettingsError
 from app.project.weights import (
+    Sidecar,
     WeightsFileError,
     collect_weights,
-    file_digest,
+    named_sidecar,
     read_weights,
-    sidecar_path,
-    write_npz,
+    remove_leftovers,
+    remove_temps,
+    write_sidecar,
 )
 
 MAX_PROJECT_BYTES = 50 * 1024 * 1024
@@ -29,8 +50,8 @@ MAX_NESTING = 200
 def save_project(project: Project, path: str | os.PathLike | None = None) -> Path:
     """Write the project (and its weights sidecar) atomically; sets and returns project.path.
 
-    Both files are written to temp files next to the targets first; the targets are replaced
-    only when everything was written, so a failed save leaves the previous files intact.
+    The order of the writes (module docstring) leaves one whole version after a kill at any
+    moment; a failed save leaves the previous files intact.
     """
     target = Path(path) if path is not None else project.path
     if target is None:
@@ -41,35 +62,35 @@ def save_project(project: Project, path: str | os.PathLike | None = None) -> Pat
         raise ProjectFileError(
             f"{where}: the folder '{target.parent}' does not exist.", path=str(target)
         )
-    sidecar = sidecar_path(target)
+    started = time.time()
+    sidecar: Sidecar | None = None
+    remove_temps(target, before=started)  # first: a save killed in turn cannot pile them up
     try:
         doc = project.to_dict()
         manifest, arrays = collect_weights(project.graph)
-        with contextlib.ExitStack() as stack:
-            if arrays:
-                npz_tmp = stack.enter_context(atomic_path(sidecar, suffix=".npz"))
-                with open(npz_tmp, "wb") as fh:
-                    write_npz(fh, arrays)
-                doc["weights"] = {
-                    "file": sidecar.name,
-                    "sha256": file_digest(npz_tmp),
-                    "manifest": manifest,
-                }
-            # Entered last, so it is replaced last: the JSON never names a sidecar not yet in place.
-            json_tmp = stack.enter_context(atomic_path(target, suffix=".json"))
+        if arrays:
+            sidecar = write_sidecar(target, arrays)
+            doc["weights"] = {
+                "file": sidecar.path.name,
+                "sha256": sidecar.digest,
+                "manifest": manifest,
+            }
+        with atomic_path(target, suffix=".json") as json_tmp:
             with open(json_tmp, "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, indent=1, ensure_ascii=False, allow_nan=False)
                 fh.write("\n")
     except (TypeError, ValueError, WeightsFileError) as exc:
+        if sidecar is not None:
+            sidecar.discard()
         raise ProjectFileError(
             f"{where}: the project holds a value that cannot be written to a file ({exc}).",
             path=str(target),
         ) from None
     except OSError as exc:
+        if sidecar is not None:
+            sidecar.discard()
         raise ProjectFileError(f"{where}: {exc.strerror or exc}.", path=str(target)) from None
-    if not arrays:
-        with contextlib.suppress(OSError):
-            sidecar.unlink()  # weights of an earlier save that no longer apply
+    remove_leftovers(target, sidecar.path if sidecar else None, before=started)
     project.path = target
     return target
 
@@ -80,17 +101,19 @@ def load_project(path: str | os.PathLike) -> Project:
     doc = read_json(p)
     project = project_from_document(doc, f"'{p.name}'", path=p)
     weights = doc.get("weights")
+    sidecar = None
     if weights is not None:
         try:
             if not isinstance(weights, dict):
                 raise WeightsFileError("the weights entry is malformed")
-            read_weights(
-                sidecar_path(p), weights.get("manifest"), project.graph, weights.get("sha256")
-            )
+            sidecar = named_sidecar(p, weights.get("file"))
+            read_weights(sidecar, weights.get("manifest"), project.graph, weights.get("sha256"))
         except WeightsFileError as exc:
             project.warnings.append(
                 f"Imported weights were not restored: {exc}. The layers start from new weights."
             )
+    if not project.warnings:  # weights that did not load: leave every file for the user
+        remove_leftovers(p, sidecar, before=time.time() - STALE_SECONDS)
     return project
 
 

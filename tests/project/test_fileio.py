@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -18,8 +19,17 @@ from app.project import (
     load_project,
     save_project,
 )
-from app.project.weights import sidecar_path
+from app.project.weights import WEIGHTS_SUFFIX
 from tests.project.conftest import make_graph
+
+
+def sidecar_of(path):
+    """The weights file the saved project at `path` names."""
+    return path.with_name(json.loads(path.read_text())["weights"]["file"])
+
+
+def sidecars(folder):
+    return sorted(p.name for p in folder.glob("*" + WEIGHTS_SUFFIX))
 
 
 def _project(graph, **kw) -> Project:
@@ -60,14 +70,15 @@ def test_round_trip_keeps_everything(tmp_path, graph):
     assert loaded.training == project.training
     assert loaded.runs == project.runs
     assert loaded.name == "Tiny" and loaded.path == path and loaded.warnings == []
-    assert not sidecar_path(path).exists()  # no weights, no sidecar
+    assert sidecars(tmp_path) == []  # no weights, no sidecar
 
 
 def test_weights_round_trip_including_blocks(tmp_path):
     graph = make_graph(with_weights=True)
     path = tmp_path / "w.llproj"
     save_project(_project(graph), path)
-    assert sidecar_path(path).name == "w.llproj.weights.npz"
+    assert sidecars(tmp_path) == [sidecar_of(path).name]
+    assert re.fullmatch(r"w\.llproj\.[0-9a-f]{16}\.weights\.npz", sidecar_of(path).name)
     loaded = load_project(path)
     assert loaded.warnings == []
     for (_, g_old), (_, g_new) in zip(graph.walk(), loaded.graph.walk(), strict=True):
@@ -85,7 +96,7 @@ def test_weights_round_trip_including_blocks(tmp_path):
 def test_missing_or_foreign_sidecar_is_a_warning_not_a_failure(tmp_path):
     path = tmp_path / "w.llproj"
     save_project(_project(make_graph(with_weights=True)), path)
-    side = sidecar_path(path)
+    side = sidecar_of(path)
     kept = side.read_bytes()
     side.unlink()
     loaded = load_project(path)
@@ -102,7 +113,7 @@ def test_saving_without_weights_removes_stale_sidecar(tmp_path):
     path = tmp_path / "w.llproj"
     save_project(_project(make_graph(with_weights=True)), path)
     save_project(_project(make_graph()), path)
-    assert not sidecar_path(path).exists()
+    assert sidecars(tmp_path) == []
 
 
 def test_failed_save_keeps_previous_file(tmp_path, graph):
@@ -126,13 +137,13 @@ def test_failed_save_keeps_previous_file(tmp_path, graph):
 def test_failed_save_keeps_previous_weights(tmp_path, monkeypatch):
     path = tmp_path / "keep.llproj"
     save_project(_project(make_graph(with_weights=True)), path)
-    before = (path.read_bytes(), sidecar_path(path).read_bytes())
+    before = (path.read_bytes(), sidecar_of(path).read_bytes())
     bad = _project(make_graph(with_weights=True))
     bad.graph.nodes()[1].weights = [np.full((4, 3), 9.0, "float32"), np.zeros(3, "float32")]
     bad.runs.append({"oops": {1, 2}})
     with pytest.raises(ProjectFileError):
         save_project(bad, path)
-    assert (path.read_bytes(), sidecar_path(path).read_bytes()) == before
+    assert (path.read_bytes(), sidecar_of(path).read_bytes()) == before
     assert len(list(tmp_path.iterdir())) == 2
     assert load_project(path).warnings == []
 

@@ -120,7 +120,8 @@ def test_imported_weights_are_autosaved_with_the_snapshot(tmp_path):
     hidden = next(n for n in graph.nodes() if n.name == "hidden")
     hidden.weights = [w * 2 for w in hidden.weights]  # e.g. weights imported again
     store.save(snap, "k", session="s", graph=graph)
-    assert sidecar.stat().st_ino != inode
+    assert not sidecar.exists()  # a new sidecar replaced it
+    (sidecar,) = tmp_path.glob("*.weights.npz")
     again = project_from_dict(store.load("k")).graph
     assert store.load_weights("k", again) and _weights_of(again) == _weights_of(graph)
 
@@ -132,3 +133,69 @@ def test_imported_weights_are_autosaved_with_the_snapshot(tmp_path):
     store.save(snap, "k", graph=graph)
     store.discard("k")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_autosaves_clear_what_killed_autosaves_left(tmp_path):
+    import os
+    import time
+
+    from app.project.atomic import STALE_SECONDS, temp_name
+    from tests.project.conftest import make_graph
+
+    store = RecoveryStore(tmp_path)
+    graph = make_graph(with_weights=True)
+    snap = Project(name="A", graph=graph).to_dict()
+    record = store.save(snap, "k", graph=graph)
+    # Left by autosaves killed at different moments (also by older versions' naming).
+    killed = [
+        temp_name(record),
+        temp_name(record, ".weights.npz"),
+        record.with_name(f".{record.name}.a1b2c3d4.tmp"),
+        record.with_name(f"{record.name}.0123456789abcdef.weights.npz"),
+    ]
+    for f in killed:
+        f.write_bytes(b"x")
+    hidden = graph.nodes()[1]
+    hidden.weights = [w + 1 for w in hidden.weights]
+    store.save(snap, "k", graph=graph)
+    assert not any(f.exists() for f in killed)
+    assert len(os.listdir(tmp_path)) == 2  # the snapshot and its one sidecar
+    restored = project_from_dict(store.load("k")).graph
+    assert store.load_weights("k", restored) and _weights_of(restored) == _weights_of(graph)
+
+    # A key whose snapshot is gone (a discard cut short): its old files go when listing.
+    orphan = tmp_path / ("0" * 32 + ".json.0123456789abcdef.weights.npz")
+    fresh = tmp_path / ("1" * 32 + ".json.0123456789abcdef.weights.npz")
+    for f in (orphan, fresh):
+        f.write_bytes(b"x")
+    t = time.time() - STALE_SECONDS - 60
+    os.utime(orphan, (t, t))
+    assert [e.key for e in store.list()] == ["k"]
+    assert not orphan.exists() and fresh.exists()  # fresh: maybe an autosave under way
+    store.discard("k")
+    assert os.listdir(tmp_path) == [fresh.name]
+
+
+def test_snapshots_of_older_versions_keep_their_weights(tmp_path):
+    import json
+    import os
+    import time
+
+    from app.project.atomic import STALE_SECONDS
+    from tests.project.conftest import make_graph
+
+    store = RecoveryStore(tmp_path)
+    graph = make_graph(with_weights=True)
+    record = store.save(Project(name="A", graph=graph).to_dict(), "k", graph=graph)
+    doc = json.loads(record.read_text())
+    # Older versions: <hash>.weights.npz, not named in the snapshot.
+    legacy = record.with_suffix(".weights.npz")
+    os.replace(record.with_name(doc["weights"].pop("file")), legacy)
+    record.write_text(json.dumps(doc))
+    t = time.time() - STALE_SECONDS - 60
+    os.utime(legacy, (t, t))
+    assert [e.key for e in store.list()] == ["k"]  # the sweep knows it is the one named
+    restored = project_from_dict(store.load("k")).graph
+    assert store.load_weights("k", restored) and _weights_of(restored) == _weights_of(graph)
+    store.discard("k")
+    assert os.listdir(tmp_path) == []
