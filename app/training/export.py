@@ -6,17 +6,16 @@ their keys, file names and writers from it.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-import uuid
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from app.errors import LayerLoomError
-from app.project.atomic import atomic_write_bytes
+from app.project.atomic import atomic_write_bytes, replace_folder, restore_folder, temp_name
 from app.training.runs import save_model_atomic
 
 
@@ -51,23 +50,26 @@ def _save(model: Any, path: Path, ending: str, kind: str, what: str) -> Path:
 
 
 def export_saved_model(model: Any, directory: str | Path) -> Path:
-    """A TensorFlow SavedModel (model.export) for serving; an existing folder is replaced only
-    after the new export succeeded."""
+    """A TensorFlow SavedModel (model.export) for serving. An existing folder is replaced only
+    after the new export succeeded, and kept until the new one is in place; if a crash left
+    the previous export aside (the target missing), it is put back first."""
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:6]}.tmp"
+    restore_folder(target, before=time.time())
+    tmp = temp_name(target)
     try:
         model.export(str(tmp), format="tf_saved_model", verbose=False)
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ExportError(f"The SavedModel export failed: {_why(exc)}", path=str(target)) from exc
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.{uuid.uuid4().hex[:6]}.old"
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    try:
+        replace_folder(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ExportError(
+            f"The SavedModel could not be put in place at {target}: {exc.strerror or exc}.",
+            path=str(target),
+        ) from exc
     return target
 
 
