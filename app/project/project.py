@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from app.model import ModelGraph, graph_from_dict, graph_to_dict
+from app.project.events import RUNS_CHANGED, ProjectEvent, ProjectEvents
 from app.project.migrations import APP_TAG, FORMAT_VERSION
+from app.project.runs import RunRecord
 from app.project.settings import DataSettings, SettingsError, TrainingSettings
+from app.project.training_config import TrainingError
 
 PROJECT_SUFFIX = ".llproj"
 RUNS_SUFFIX = "_runs"
@@ -34,6 +37,7 @@ class Project:
         warnings: plain notes from loading (e.g. a missing weights file); not saved.
         base_dir: where relative data paths point while the project has no file (e.g. the
             examples folder for an example opened as an untitled copy); not saved.
+        events: announces changes of the settings and runs (app.project.events) to views.
     """
 
     name: str = "Untitled"
@@ -45,6 +49,7 @@ class Project:
     path: Path | None = None
     warnings: list[str] = field(default_factory=list, compare=False)
     base_dir: Path | None = field(default=None, compare=False)
+    events: ProjectEvents = field(default_factory=ProjectEvents, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The file content (current format, without weights) as plain data."""
@@ -71,13 +76,13 @@ class Project:
         folder = Path(self.path).parent if self.path is not None else self.base_dir
         return self.data.resolved(folder)
 
-    def add_run(self, record: Any) -> dict[str, Any]:
+    def add_run(self, record: RunRecord | dict[str, Any]) -> dict[str, Any]:
         """Append a run (RunRecord or its dict), replacing an earlier entry with the same id.
 
         A run folder inside the project's folder is stored relative to it, so the project and
         its runs can move together.
         """
-        d = dict(record.to_dict() if hasattr(record, "to_dict") else record)
+        d = record.to_dict() if isinstance(record, RunRecord) else dict(record)
         if self.path is not None and isinstance(d.get("path"), str):
             folder = Path(self.path).parent.resolve()
             try:
@@ -85,19 +90,19 @@ class Project:
             except ValueError:
                 pass  # outside the project folder: keep it absolute
         self.runs = [r for r in self.runs if r.get("id") != d.get("id")] + [d]
+        self.events.emit(ProjectEvent(RUNS_CHANGED))
         return d
 
     def remove_run(self, run_id: str) -> bool:
         """Forget the run with that id (its folder is left alone); False if there was none."""
         before = len(self.runs)
         self.runs = [r for r in self.runs if r.get("id") != run_id]
+        if len(self.runs) != before:
+            self.events.emit(ProjectEvent(RUNS_CHANGED))
         return len(self.runs) != before
 
-    def run_records(self) -> list[Any]:
+    def run_records(self) -> list[RunRecord]:
         """The runs as RunRecords with absolute folder paths, oldest first (bad entries skipped)."""
-        from app.training.config import TrainingError
-        from app.training.runs import RunRecord
-
         out = []
         for d in self.runs:
             try:
@@ -110,7 +115,7 @@ class Project:
             out.append(rec)
         return out
 
-    def find_run(self, key: str) -> Any:
+    def find_run(self, key: str) -> RunRecord | None:
         """The run whose id or folder name is `key` ("latest": the newest); None if none is."""
         records = self.run_records()
         if key == "latest":
