@@ -1,15 +1,24 @@
-"""Left-to-right layered layout of a ModelGraph (and of every block's sub-graph).
+"""Left-to-right layered layout of a ModelGraph (and of every block's sub-graph), wrapped into bands.
 
 Sugiyama-style: longest-path layers from the inputs (inputs in column 0, model outputs
 without successors in the last column), long edges split by dummy vertices, barycentre
 sweeps to order each column with few crossings, then y positions that follow each node's
-predecessors while keeping NODE_HEIGHT + V_GAP between neighbours.  Pure Python.
+predecessors while keeping NODE_HEIGHT + V_GAP between neighbours.
+
+A deep, narrow model (an imported MobileNetV2 is 155 columns by one row) would be one long
+strip that no screen can show readably, so its columns are cut into bands stacked top to
+bottom, like lines of text, until the whole has a screen-like aspect ratio.  Cuts go where
+the fewest edges cross (between residual blocks), and the wire that leaves the end of one
+band runs back through the gap to the start of the next.  Ports stay on the left and right
+of a node: every saved project and example is drawn for left-to-right flow.  Pure Python.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 
 from app.model.graph import ModelGraph
 
@@ -23,6 +32,11 @@ DUMMY_GAP = 24
 LINE_MARGIN = V_GAP / 2
 SWEEPS = 12
 
+WRAP_WIDTH = 3000.0  # a layout at most this wide (~10 columns) stays one band
+TARGET_ASPECT = 1.5  # width / height a wrapped layout aims at: the canvas of a laptop window
+BAND_GAP = 90.0  # between bands: room for the wires that run back to the next band's start
+MIN_BAND_COLUMNS = 3
+
 PORTS_TOP = 40  # header and padding above the first port row, as the canvas draws it
 PORT_ROW = 18
 
@@ -30,17 +44,17 @@ Vertex = object  # a node id (str) or a dummy tuple ("~", edge number, step)
 HeightFn = Callable[[ModelGraph, str], float]
 
 
-def layout_graph(graph: ModelGraph, node_height: HeightFn | None = None) -> None:
+def layout_graph(graph: ModelGraph, node_height: HeightFn | None = None, wrap: bool = True) -> None:
     """Set every node's position (top-left corner) left-to-right; sub-graphs get their own.
 
     `node_height(graph, node_id)` may give the drawn height of a node (the canvas knows it);
-    by default `estimated_height` is used.
+    by default `estimated_height` is used.  With `wrap`, a long layout is cut into bands.
     """
-    positions = compute_layout(graph, node_height)
+    positions = compute_layout(graph, node_height, wrap)
     for node in graph.nodes():
         node.position = positions[node.id]
         if node.subgraph is not None:
-            layout_graph(node.subgraph, node_height)
+            layout_graph(node.subgraph, node_height, wrap)
 
 
 def estimated_height(graph: ModelGraph, node_id: str) -> float:
@@ -58,9 +72,9 @@ def estimated_height(graph: ModelGraph, node_id: str) -> float:
 
 
 def compute_layout(
-    graph: ModelGraph, node_height: HeightFn | None = None
+    graph: ModelGraph, node_height: HeightFn | None = None, wrap: bool = True
 ) -> dict[str, tuple[float, float]]:
-    """Positions by node id, without changing the graph."""
+    """Positions by node id, without changing the graph (wrapped into bands if `wrap`)."""
     ids = graph.topological_order()
     if not ids:
         return {}
@@ -80,6 +94,8 @@ def compute_layout(
     height_of = node_height or estimated_height
     heights = {nid: float(height_of(graph, nid)) for nid in ids}
     ys = _y_positions(columns, up, heights)
+    if wrap:
+        return wrap_into_bands(rank, ys, heights, pairs)
     return {nid: (float(rank[nid] * X_STEP), ys[nid]) for nid in ids}
 
 
@@ -229,6 +245,88 @@ def _pack(
         mean = sum(shifts) / len(shifts)
         out = {v: val - mean for v, val in out.items()}
     return out
+
+
+def wrap_into_bands(
+    rank: dict[str, int],
+    ys: dict[str, float],
+    heights: dict[str, float],
+    pairs: list[tuple[str, str]],
+) -> dict[str, tuple[float, float]]:
+    """Positions with the columns cut into bands stacked top to bottom, if one band is too wide.
+
+    The number of bands is the one whose whole comes closest to TARGET_ASPECT; each cut is
+    moved, within a quarter band of its even place, to where the fewest edges cross it.
+    """
+    n_cols = max(rank.values()) + 1
+    if (n_cols - 1) * X_STEP + NODE_WIDTH <= WRAP_WIDTH:
+        return {nid: (float(r * X_STEP), ys[nid]) for nid, r in rank.items()}
+    tops = [math.inf] * n_cols
+    bottoms = [-math.inf] * n_cols
+    for nid, r in rank.items():
+        tops[r] = min(tops[r], ys[nid])
+        bottoms[r] = max(bottoms[r], ys[nid] + heights[nid])
+    # A cut's cost: the edges crossing it, twice over for those that do not start in the
+    # column just before it (they would have to run back from the middle of a band).
+    delta = [0] * (n_cols + 2)
+    for src, dst in pairs:
+        a, b = rank[src], rank[dst]
+        delta[a + 1] += 1
+        delta[b + 1] -= 1
+        if a + 2 <= b:
+            delta[a + 2] += 2
+            delta[b + 1] -= 2
+    crossing = list(accumulate(delta))
+    best: tuple[float, list[int]] | None = None
+    for bands in range(1, n_cols // MIN_BAND_COLUMNS + 1):
+        starts = _band_starts(bands, n_cols, crossing)
+        width, height = _bands_extent(starts, n_cols, tops, bottoms)
+        aspect = width / max(height, 1.0)
+        score = abs(math.log(aspect / TARGET_ASPECT))
+        if best is None or score < best[0]:
+            best = (score, starts)
+        if aspect < TARGET_ASPECT:  # more bands only make it narrower
+            break
+    assert best is not None
+    starts = best[1]
+    positions: dict[str, tuple[float, float]] = {}
+    band_of = [0] * n_cols
+    shift = []
+    y = 0.0
+    for b, (s, e) in enumerate(zip(starts, [*starts[1:], n_cols])):
+        band_of[s:e] = [b] * (e - s)
+        top, bottom = min(tops[s:e]), max(bottoms[s:e])
+        shift.append(y - top)
+        y += bottom - top + BAND_GAP
+    for nid, r in rank.items():
+        b = band_of[r]
+        positions[nid] = (float((r - starts[b]) * X_STEP), float(round(ys[nid] + shift[b])))
+    return positions
+
+
+def _band_starts(bands: int, n_cols: int, crossing: list[int]) -> list[int]:
+    """First column of each band: even cuts, each moved to a nearby column few edges cross."""
+    starts = [0]
+    reach = max(1, n_cols // (bands * 4))
+    for k in range(1, bands):
+        even = round(k * n_cols / bands)
+        lo = max(starts[-1] + MIN_BAND_COLUMNS, even - reach)
+        hi = min(n_cols - MIN_BAND_COLUMNS, even + reach)
+        if lo > hi:
+            break
+        starts.append(min(range(lo, hi + 1), key=lambda c: (crossing[c], abs(c - even))))
+    return starts
+
+
+def _bands_extent(
+    starts: list[int], n_cols: int, tops: list[float], bottoms: list[float]
+) -> tuple[float, float]:
+    """Width and height of the layout once its columns are cut at `starts`."""
+    width = height = 0.0
+    for s, e in zip(starts, [*starts[1:], n_cols]):
+        width = max(width, (e - s - 1) * X_STEP + NODE_WIDTH)
+        height += max(bottoms[s:e]) - min(tops[s:e])
+    return width, height + BAND_GAP * (len(starts) - 1)
 
 
 def count_crossings(graph: ModelGraph) -> int:
