@@ -6,8 +6,43 @@ from typing import Any
 
 import numpy as np
 
-from app.data.dataset import Dataset
-from app.data.source import SOURCES, DataSource, OptionSpec
+from app.data.source import SOURCES, DataSource, OptionSpec, ReaderCall
+
+
+def read_sklearn_dataset(
+    loader: str, task: str, images: bool = False, scale: bool = False
+) -> dict[str, Any]:
+    """One `sklearn.datasets.load_*` dataset: float32 features "x", class ids or values "y".
+
+    `images` gives 8x8x1 digit images instead of 64 numbers; `scale` divides pixel values
+    (0..16) by 16.
+    """
+    from sklearn import datasets
+
+    bunch = getattr(datasets, loader)()
+    x = np.asarray(bunch.data, dtype=np.float32)
+    notes = []
+    if scale:
+        x = x / 16.0
+        notes.append("Pixel values scaled from 0..16 to 0..1.")
+    if images:
+        x = x.reshape(-1, 8, 8, 1)
+    if task == "classification":
+        y = np.asarray(bunch.target, dtype=np.int64)
+        names = [str(n) for n in getattr(bunch, "target_names", range(int(y.max()) + 1))]
+        class_names = {"y": names}
+    else:
+        y = np.asarray(bunch.target, dtype=np.float32).reshape(-1, 1)
+        class_names = {}
+    features = [] if images else [str(f) for f in getattr(bunch, "feature_names", [])]
+    return {
+        "x": {"x": x},
+        "y": {"y": y},
+        "task": task,
+        "class_names": class_names,
+        "feature_names": features,
+        "notes": notes,
+    }
 
 
 class SklearnSource(DataSource):
@@ -27,34 +62,13 @@ class SklearnSource(DataSource):
             else ()
         )
 
-    def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
-        import sklearn.datasets
-
-        bunch = getattr(sklearn.datasets, self.loader)()
-        x = np.asarray(bunch.data, dtype=np.float32)
-        notes = []
-        if self.loader == "load_digits" and self.option(options, "scale"):
-            x = x / 16.0
-            notes.append("Pixel values scaled from 0..16 to 0..1.")
+    def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
+        kwargs: dict[str, Any] = {"loader": self.loader, "task": self.task}
         if self.images:
-            x = x.reshape(-1, 8, 8, 1)
-        if self.task == "classification":
-            y = np.asarray(bunch.target, dtype=np.int64)
-            names = [str(n) for n in getattr(bunch, "target_names", range(int(y.max()) + 1))]
-            class_names = {"y": names}
-        else:
-            y = np.asarray(bunch.target, dtype=np.float32).reshape(-1, 1)
-            class_names = {}
-        features = [str(f) for f in getattr(bunch, "feature_names", [])]
-        return Dataset(
-            x={"x": x},
-            y={"y": y},
-            task=self.task,
-            class_names=class_names,
-            feature_names=[] if self.images else features,
-            title=self.title,
-            notes=notes,
-        )
+            kwargs["images"] = True
+        if self.options and self.option(options, "scale"):
+            kwargs["scale"] = True
+        return ReaderCall(read_sklearn_dataset, kwargs)
 
 
 for _args in (

@@ -9,31 +9,94 @@ from typing import Any
 import numpy as np
 
 from app.data.dataset import DataError, Dataset, class_ids
-from app.data.source import SOURCES, DataSource, OptionSpec
+from app.data.source import SOURCES, DataSource, OptionSpec, ReaderCall
 
 
 def npz_arrays(path: str | Path) -> dict[str, tuple[tuple[int, ...], str]]:
     """name -> (shape, dtype) of every array in an .npz / .npy file, without pickles."""
-    data = _open(path)
+    try:
+        data = open_numpy_file(path)
+    except ValueError as exc:
+        raise DataError(str(exc)) from exc
     if isinstance(data, np.ndarray):
         return {Path(path).stem: (data.shape, str(data.dtype))}
     with data:
         return {k: (data[k].shape, str(data[k].dtype)) for k in data.files}
 
 
-def _open(path: str | Path):
+def open_numpy_file(path: str | Path) -> Any:
+    """The array of an .npy file or the open archive of an .npz file; never unpickles."""
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"The NumPy file {p} does not exist.")
+        raise ValueError(f"The NumPy file {p} does not exist.")
     try:
         return np.load(p, allow_pickle=False)  # pickles could run code: never allowed
     except ValueError as exc:
-        raise DataError(
-            f"{p.name} holds Python objects (pickles), which LayerLoom does not "
-            f"load for safety. Save plain numeric arrays instead."
+        raise ValueError(
+            f"{p.name} holds Python objects (pickles), which are not loaded for safety. "
+            f"Save plain numeric arrays instead."
         ) from exc
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"{p.name} is not a readable NumPy file: {exc}") from exc
+        raise ValueError(f"{p.name} is not a readable NumPy file: {exc}") from exc
+
+
+def read_numpy_arrays(
+    path: str | Path,
+    x: list[str] | tuple[str, ...] = ("x",),
+    y: list[str] | tuple[str, ...] | None = None,
+    x_val: list[str] | tuple[str, ...] = (),
+    y_val: list[str] | tuple[str, ...] = (),
+    y_path: str = "",
+) -> dict[str, Any]:
+    """Named arrays of an .npz file, or of an .npy file ("x") and its targets' .npy ("y").
+
+    From an .npz, `x` / `y` name the input / target arrays (`y` None: the array "y" when there
+    is one) and `x_val` / `y_val` validation arrays, which take the training arrays' names.
+    """
+    data = open_numpy_file(path)
+    if isinstance(data, np.ndarray):
+        xs, ys, xs_val, ys_val = {"x": data}, {}, None, None
+        if y_path:
+            targets = open_numpy_file(y_path)
+            if not isinstance(targets, np.ndarray):
+                raise ValueError("The targets file must be an .npy file.")
+            ys = {"y": targets}
+    else:
+        with data:
+            keys = list(data.files)
+
+            def pick(names: list[str] | tuple[str, ...]) -> dict[str, np.ndarray]:
+                missing = [n for n in names if n not in keys]
+                if missing:
+                    raise ValueError(
+                        f"{Path(path).name} has no array '{missing[0]}'. "
+                        f"Its arrays: {', '.join(keys)}."
+                    )
+                return {n: data[n] for n in names}
+
+            def renamed(names: list[str] | tuple[str, ...], like: list[str], what: str):
+                arrays = pick(names)
+                if not arrays:
+                    return None
+                if len(arrays) != len(like):
+                    raise ValueError(
+                        f"Choose as many {what} as training arrays ({len(like)}), "
+                        f"in the same order."
+                    )
+                return dict(zip(like, arrays.values(), strict=True))
+
+            xs = pick(x)
+            # Without chosen targets the array "y" is optional: without it the data is unlabelled.
+            ys = pick(["y"] if y is None and "y" in keys else y or [])
+            xs_val = renamed(x_val, list(xs), "validation inputs")
+            ys_val = renamed(y_val, list(ys), "validation targets")
+    for arrays in (xs, ys, xs_val or {}, ys_val or {}):
+        for k, v in arrays.items():
+            if not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
+                raise ValueError(
+                    f"Array '{k}' has dtype {v.dtype}; only numbers can train a model."
+                )
+    return {"x": xs, "y": ys, "x_val": xs_val, "y_val": ys_val}
 
 
 def _names(value: Any, what: str) -> list[str]:
@@ -42,6 +105,15 @@ def _names(value: Any, what: str) -> list[str]:
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return list(value)
     raise DataError(f"The {what} must be an array name or a list of names.")
+
+
+def _npz_keys(path: str) -> list[str] | None:
+    """The array names of an .npz file, or None when it cannot be read (yet)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return list(data.files)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, AttributeError):
+        return None
 
 
 class NumpySource(DataSource):
@@ -60,54 +132,37 @@ class NumpySource(DataSource):
         OptionSpec("task", "choice", "auto", ("auto", "classification", "regression")),
     )
 
-    def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
-        path = self.option(options, "path")
+    def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
+        path = str(self.option(options, "path") or "")
         if not path:
             raise DataError("Choose a NumPy file in the data settings.")
-        data = _open(path)
-        if isinstance(data, np.ndarray):
-            x = {"x": data}
-            y = {}
-            if self.option(options, "y_path"):
-                yd = _open(self.option(options, "y_path"))
-                if not isinstance(yd, np.ndarray):
-                    raise DataError("The targets file must be an .npy file.")
-                y = {"y": yd}
-            x_val = y_val = None
+        y_path = str(self.option(options, "y_path") or "")
+        with_targets = {"y_path": y_path} if y_path else {}
+        if path.endswith(".npy"):
+            kwargs = {"path": path, **with_targets}
+            return ReaderCall(read_numpy_arrays, kwargs, ("x",), ("y",) if y_path else ())
+        x = _names(self.option(options, "x"), "input arrays")
+        # Targets left at their default are read only when the file has them (see y=None).
+        y = None if options.get("y") is None else _names(options["y"], "target arrays")
+        kwargs = {
+            "path": path,
+            "x": x,
+            "y": y,
+            "x_val": _names(self.option(options, "x_val"), "validation inputs"),
+            "y_val": _names(self.option(options, "y_val"), "validation targets"),
+            **with_targets,
+        }
+        if y is None:
+            keys = _npz_keys(path)
+            y_names = ["y"] if keys is None or "y" in keys else []
         else:
-            with data:
-                keys = list(data.files)
+            y_names = y
+        has_validation = bool(kwargs["x_val"])
+        return ReaderCall(read_numpy_arrays, kwargs, tuple(x), tuple(y_names), has_validation)
 
-                def pick(names: list[str]) -> dict[str, np.ndarray]:
-                    missing = [n for n in names if n not in keys]
-                    if missing:
-                        raise DataError(
-                            f"{Path(path).name} has no array '{missing[0]}'. "
-                            f"Its arrays: {', '.join(keys)}."
-                        )
-                    return {n: data[n] for n in names}
-
-                x = pick(_names(self.option(options, "x"), "input arrays"))
-                ynames = _names(self.option(options, "y"), "target arrays")
-                # The default target name "y" is optional: without it the data is unlabelled.
-                y = pick([n for n in ynames if n in keys or options.get("y")])
-                # Validation arrays are listed in the same order and take the training names.
-                x_val = _rename(
-                    pick(_names(self.option(options, "x_val"), "validation inputs")),
-                    list(x),
-                    "validation inputs",
-                )
-                y_val = _rename(
-                    pick(_names(self.option(options, "y_val"), "validation targets")),
-                    list(y),
-                    "validation targets",
-                )
-        for arrays in (x, y, x_val or {}, y_val or {}):
-            for k, v in arrays.items():
-                if not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
-                    raise DataError(
-                        f"Array '{k}' has dtype {v.dtype}; only numbers can train a model."
-                    )
+    def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
+        arrays = self.reader(options).run()
+        y, y_val = arrays["y"], arrays["y_val"]
         task = self.option(options, "task")
         class_names: dict[str, list[str]] = {}
         if task in ("auto", "classification"):
@@ -116,25 +171,8 @@ class NumpySource(DataSource):
                 if n:
                     class_names[k] = [str(i) for i in range(n)]
             task = "classification" if class_names else ("regression" if y else "reconstruction")
-        return Dataset(
-            x=x,
-            y=y,
-            x_val=x_val,
-            y_val=y_val,
-            task=task,
-            class_names=class_names,
-            title=Path(path).name,
-        )
-
-
-def _rename(arrays: dict[str, np.ndarray], names: list[str], what: str):
-    if not arrays:
-        return None
-    if len(arrays) != len(names):
-        raise DataError(
-            f"Choose as many {what} as training arrays ({len(names)}), in the same order."
-        )
-    return dict(zip(names, arrays.values()))
+        title = Path(self.option(options, "path")).name
+        return Dataset(**arrays, task=task, class_names=class_names, title=title)
 
 
 def _class_count(y: np.ndarray, y_val: np.ndarray | None, strict: bool) -> int:
@@ -153,12 +191,67 @@ def _class_count(y: np.ndarray, y_val: np.ndarray | None, strict: bool) -> int:
     return top + 1
 
 
+def read_image_folder(
+    path: str | Path,
+    image_size: list[int] | tuple[int, int] = (64, 64),
+    color_mode: str = "rgb",
+    scale: bool = True,
+    max_images: int = 50000,
+) -> dict[str, Any]:
+    """Images "x" resized to `image_size` and class ids "y" from a folder with one sub-folder
+    per class (keras.utils.image_dataset_from_directory, in file order)."""
+    import keras
+
+    folder = Path(path)
+    if not str(path) or not folder.is_dir():
+        raise ValueError(f"The image folder '{folder}' does not exist.")
+    try:
+        ds = keras.utils.image_dataset_from_directory(
+            str(folder),
+            labels="inferred",
+            label_mode="int",
+            batch_size=None,
+            image_size=tuple(image_size),
+            color_mode=color_mode,
+            shuffle=False,
+            verbose=False,
+        )
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"Images in '{folder}' could not be read: {exc}") from exc
+    count = int(ds.cardinality())
+    if count > max_images:
+        raise ValueError(
+            f"'{folder}' has {count} images, more than the limit of {max_images} that fit in "
+            f"memory."
+        )
+    images, labels = [], []
+    try:
+        for img, lab in ds.as_numpy_iterator():
+            images.append(img)
+            labels.append(lab)
+    except Exception as exc:  # a corrupt image file surfaces here
+        raise ValueError(f"An image in '{folder}' could not be decoded: {exc}") from exc
+    x = np.stack(images).astype(np.float32)
+    notes = []
+    if scale:
+        x /= 255.0
+        notes.append("Pixel values scaled from 0..255 to 0..1.")
+    return {
+        "x": {"x": x},
+        "y": {"y": np.asarray(labels, dtype=np.int64)},
+        "task": "classification",
+        "class_names": {"y": list(ds.class_names)},
+        "notes": notes,
+    }
+
+
 class ImageFolderSource(DataSource):
     """A folder with one sub-folder of images per class (keras image_dataset_from_directory)."""
 
     id = "image_folder"
     title = "Image folder (one sub-folder per class)"
     kind = "file"
+    reads_quickly = False
     options = (
         OptionSpec("path", "dir", "", help="Folder whose sub-folders are the classes."),
         OptionSpec("image_size", "text", [64, 64], help="Images are resized to height x width."),
@@ -167,10 +260,7 @@ class ImageFolderSource(DataSource):
         OptionSpec("max_images", "int", 50000, help="Refuse folders with more images."),
     )
 
-    def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
-        path = Path(self.option(options, "path") or "")
-        if not str(path) or not path.is_dir():
-            raise DataError(f"The image folder '{path}' does not exist.")
+    def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
         size = self.option(options, "image_size")
         if not (
             isinstance(size, list | tuple)
@@ -178,47 +268,20 @@ class ImageFolderSource(DataSource):
             and all(isinstance(s, int) and s > 0 for s in size)
         ):
             raise DataError("The image size must be two whole numbers: height and width.")
-        import keras
+        kwargs = {
+            "path": str(self.option(options, "path") or ""),
+            "image_size": list(size),
+            "color_mode": self.option(options, "color_mode"),
+            "scale": bool(self.option(options, "scale")),
+            "max_images": int(self.option(options, "max_images")),
+        }
+        return ReaderCall(read_image_folder, kwargs)
 
-        try:
-            ds = keras.utils.image_dataset_from_directory(
-                str(path),
-                labels="inferred",
-                label_mode="int",
-                batch_size=None,
-                image_size=tuple(size),
-                color_mode=self.option(options, "color_mode"),
-                shuffle=False,
-                verbose=False,
-            )
-        except (ValueError, OSError) as exc:
-            raise DataError(f"Images in '{path}' could not be read: {exc}") from exc
-        count = int(ds.cardinality())
-        if count > int(self.option(options, "max_images")):
-            raise DataError(
-                f"'{path}' has {count} images, more than the limit of "
-                f"{self.option(options, 'max_images')} that fit in memory."
-            )
-        images, labels = [], []
-        try:
-            for img, lab in ds.as_numpy_iterator():
-                images.append(img)
-                labels.append(lab)
-        except Exception as exc:  # a corrupt image file surfaces here
-            raise DataError(f"An image in '{path}' could not be decoded: {exc}") from exc
-        x = np.stack(images).astype(np.float32)
-        notes = []
-        if self.option(options, "scale"):
-            x /= 255.0
-            notes.append("Pixel values scaled from 0..255 to 0..1.")
-        return Dataset(
-            x={"x": x},
-            y={"y": np.asarray(labels, dtype=np.int64)},
-            task="classification",
-            class_names={"y": list(ds.class_names)},
-            title=f"{path.name} ({count} images)",
-            notes=notes,
-        )
+    def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
+        arrays = self.reader(options).run()
+        count = len(arrays["y"]["y"])
+        name = Path(self.option(options, "path")).name
+        return Dataset(**arrays, title=f"{name} ({count} images)")
 
 
 SOURCES.register(NumpySource())

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from app.data.dataset import DataError, Dataset
-from app.data.source import SOURCES, DataSource, OptionSpec
+from app.data.source import SOURCES, DataSource, OptionSpec, ReaderCall
 
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 
@@ -61,11 +61,60 @@ def network_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
+def read_keras_dataset(
+    name: str, image: bool, scale: bool = True, num_words: int = 10000, maxlen: int = 200
+) -> dict[str, Any]:
+    """A keras.datasets dataset (downloaded by Keras when not cached) with its test split as
+    validation data: images with a channel axis (`scale`: 0..1) or padded word-id sequences."""
+    import keras
+
+    module = getattr(keras.datasets, name)
+    (x, y), (x_test, y_test) = (
+        module.load_data() if image else module.load_data(num_words=num_words)
+    )
+    return keras_dataset_arrays(x, y, x_test, y_test, image, scale, maxlen)
+
+
+def keras_dataset_arrays(
+    x: Any, y: Any, x_test: Any, y_test: Any, image: bool, scale: bool, maxlen: int
+) -> dict[str, Any]:
+    """The arrays of keras' load_data() as named training and validation arrays."""
+    notes = []
+    if image:
+        if x.ndim == 3:  # one grey channel
+            x, x_test = x[..., None], x_test[..., None]
+        if scale:
+            x, x_test = x.astype(np.float32) / 255.0, x_test.astype(np.float32) / 255.0
+            notes.append("Pixel values scaled from 0..255 to 0..1.")
+    else:
+        x, x_test = pad_word_ids(x, maxlen), pad_word_ids(x_test, maxlen)
+        notes.append(f"Word-id sequences padded / cut to {maxlen}.")
+    return {
+        "x": {"x": x},
+        "y": {"y": y.reshape(-1).astype(np.int64)},
+        "x_val": {"x": x_test},
+        "y_val": {"y": y_test.reshape(-1).astype(np.int64)},
+        "task": "classification",
+        "notes": notes,
+    }
+
+
+def pad_word_ids(seqs: Any, maxlen: int) -> np.ndarray:
+    """Sequences as int32 rows of `maxlen`, zeros in front, longer ones keeping their end."""
+    out = np.zeros((len(seqs), maxlen), dtype=np.int32)
+    for i, s in enumerate(seqs):
+        s = list(s)[-maxlen:]
+        if s:
+            out[i, -len(s) :] = s
+    return out
+
+
 class KerasDatasetSource(DataSource):
     """One keras.datasets module; its test split can serve as the validation set."""
 
     kind = "keras"
     has_test_set = True
+    reads_quickly = False
 
     def __init__(self, name: str, title: str, cache: tuple[str, ...], image: bool):
         self.id = f"keras.{name}"
@@ -106,6 +155,15 @@ class KerasDatasetSource(DataSource):
             f"cannot be reached. Connect to the network once, or choose a bundled dataset."
         )
 
+    def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
+        kwargs: dict[str, Any] = {"name": self.name, "image": self.image}
+        if self.image:
+            kwargs["scale"] = bool(self.option(options, "scale"))
+        else:
+            kwargs["num_words"] = int(self.option(options, "num_words"))
+            kwargs["maxlen"] = int(self.option(options, "maxlen"))
+        return ReaderCall(read_keras_dataset, kwargs, has_validation=True)
+
     def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
         if not self.cached():
             if not self.option(options, "download"):
@@ -116,6 +174,7 @@ class KerasDatasetSource(DataSource):
                 )
             if not network_reachable():
                 raise DataError(self._offline_message())
+        call = self.reader(options)
         if self.name == "mnist" and self.cached():
             # Read the cached archive directly: keras' loader re-downloads on a hash mismatch.
             try:
@@ -126,58 +185,20 @@ class KerasDatasetSource(DataSource):
                     f"The cached MNIST file is damaged ({exc}); delete "
                     f"{keras_home() / 'datasets' / 'mnist.npz'} and load again."
                 ) from exc
-            return self._dataset(options, *parts)
-        import keras
-
-        module = getattr(keras.datasets, self.name)
-        kwargs = {}
-        if not self.image:
-            kwargs["num_words"] = int(self.option(options, "num_words"))
-        try:
-            (x, y), (xt, yt) = module.load_data(**kwargs)
-        except Exception as exc:  # network errors, corrupt cache files
-            raise DataError(f"{self.title} could not be loaded: {exc}") from exc
-        return self._dataset(options, x, y, xt, yt)
-
-    def _dataset(self, options, x, y, xt, yt) -> Dataset:
-        notes = []
-        if self.image:
-            if x.ndim == 3:
-                x, xt = x[..., None], xt[..., None]
-            if self.option(options, "scale"):
-                x, xt = x.astype(np.float32) / 255.0, xt.astype(np.float32) / 255.0
-                notes.append("Pixel values scaled from 0..255 to 0..1.")
-            classes = {"fashion_mnist": FASHION_CLASSES, "cifar10": CIFAR_CLASSES}.get(
-                self.name, [str(i) for i in range(10)]
-            )
+            arrays = keras_dataset_arrays(*parts, image=True, scale=call.kwargs["scale"], maxlen=0)
         else:
-            maxlen = int(self.option(options, "maxlen"))
-            x, xt = _pad(x, maxlen), _pad(xt, maxlen)
-            notes.append(f"Word-id sequences padded / cut to {maxlen}.")
-            n = int(max(y.max(), yt.max())) + 1
-            classes = (
-                ["negative", "positive"] if self.name == "imdb" else [str(i) for i in range(n)]
-            )
-        y, yt = y.reshape(-1).astype(np.int64), yt.reshape(-1).astype(np.int64)
-        return Dataset(
-            x={"x": x},
-            y={"y": y},
-            x_val={"x": xt},
-            y_val={"y": yt},
-            task="classification",
-            class_names={"y": classes},
-            title=self.title,
-            notes=notes,
-        )
-
-
-def _pad(seqs, maxlen: int) -> np.ndarray:
-    out = np.zeros((len(seqs), maxlen), dtype=np.int32)
-    for i, s in enumerate(seqs):
-        s = list(s)[-maxlen:]
-        if s:
-            out[i, -len(s) :] = s
-    return out
+            try:
+                arrays = call.run()
+            except Exception as exc:  # network errors, corrupt cache files
+                raise DataError(f"{self.title} could not be loaded: {exc}") from exc
+        classes = {"fashion_mnist": FASHION_CLASSES, "cifar10": CIFAR_CLASSES}.get(self.name)
+        if self.name == "imdb":
+            classes = ["negative", "positive"]
+        if classes is None:
+            ys = (arrays["y"]["y"], arrays["y_val"]["y"])
+            n = 10 if self.image else max(int(ys[0].max()), int(ys[1].max())) + 1
+            classes = [str(i) for i in range(n)]
+        return Dataset(**arrays, class_names={"y": classes}, title=self.title)
 
 
 for _args in (

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from app.data.dataset import DataConfig, DataError, Dataset
-from app.data.source import SOURCES
+from app.data.source import SOURCES, DataSource
 
 
 def load_dataset(config: DataConfig | dict[str, Any], model: Any = None) -> Dataset:
@@ -61,14 +61,20 @@ def load_dataset(config: DataConfig | dict[str, Any], model: Any = None) -> Data
     return ds
 
 
+def source_options(source: DataSource, options: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The options a source is read with: the settings' own, and the data seed for sources
+    that generate data (generated scripts read with the same)."""
+    opts = dict(options)
+    if source.needs_model:
+        opts.setdefault("seed", seed)
+    return opts
+
+
 def _load_source(source_id: str, options: dict[str, Any], model: Any, seed: int) -> Dataset:
     src = SOURCES[source_id]
     if src.needs_model and model is None:
         raise DataError(f"{src.title}: build the model first; the data is generated from it.")
-    opts = dict(options)
-    if src.needs_model:
-        opts.setdefault("seed", seed)
-    ds = src.load(opts, model)
+    ds = src.load(source_options(src, options, seed), model)
     ds.check()
     return ds
 

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from app.data.dataset import DataError, Dataset
-from app.data.source import SOURCES, DataSource, OptionSpec
+from app.data.source import SOURCES, DataSource, OptionSpec, ReaderCall
+from app.keras_internals import keras_history, outbound_nodes
 
 DEFAULT_VOCAB = 100
 FREE_DIM = 16  # stands in for free (None) non-batch dims such as sequence length
@@ -25,7 +26,7 @@ def input_vocab(model: Any, input_name: str) -> int | None:
     for _ in range(8):  # a few hops: Input -> (Reshape / Masking ...) -> Embedding
         nxt = []
         for lay in frontier:
-            for node in getattr(lay, "_outbound_nodes", []):
+            for node in outbound_nodes(lay):
                 op = node.operation
                 if id(op) in seen:
                     continue
@@ -48,9 +49,9 @@ def output_activation(model: Any, tensor: Any) -> str:
     """Name of the activation that produces a model output ("softmax", "sigmoid", "linear", ...)."""
     import keras
 
-    op = tensor._keras_history.operation
+    op = keras_history(tensor)[0]
     while isinstance(op, keras.Model) and op.outputs:  # a nested model: look at its own output
-        op = op.outputs[0]._keras_history.operation
+        op = keras_history(op.outputs[0])[0]
     if isinstance(op, keras.layers.Softmax):
         return "softmax"
     act = getattr(op, "activation", None)
@@ -60,38 +61,62 @@ def output_activation(model: Any, tensor: Any) -> str:
     return name
 
 
-def _concrete(shape: tuple, n: int) -> tuple[int, ...]:
-    return (n,) + tuple(FREE_DIM if d is None else int(d) for d in shape[1:])
+def synthetic_plan(model: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """A built model's inputs and outputs as plain data for synthetic_arrays, with notes.
 
-
-def synthetic_dataset(
-    model: Any, num_samples: int = 512, seed: int = 0, sparse_labels: bool = True
-) -> Dataset:
-    """Random arrays for every model input and output, keyed by their names."""
-    rng = np.random.default_rng(seed)
-    n = int(num_samples)
-    x, notes = {}, []
+    Inputs: name, shape (without the batch axis; free dims become FREE_DIM), dtype and, for
+    integer ids, vocab (the downstream Embedding's input_dim). Outputs: name, shape, activation.
+    """
+    inputs, notes = [], []
     for t in model.inputs:
-        shape = _concrete(tuple(t.shape), n)
-        dtype = str(t.dtype)
-        if "int" in dtype:
-            vocab = input_vocab(model, t.name)
-            if vocab is None:
-                vocab = DEFAULT_VOCAB
+        spec: dict[str, Any] = {"name": t.name, "shape": _concrete(t.shape), "dtype": str(t.dtype)}
+        if "int" in spec["dtype"]:
+            spec["vocab"] = input_vocab(model, t.name)
+            if spec["vocab"] is None:
+                spec["vocab"] = DEFAULT_VOCAB
                 notes.append(
-                    f"Input '{t.name}': integer ids drawn from 0..{vocab - 1} "
+                    f"Input '{t.name}': integer ids drawn from 0..{DEFAULT_VOCAB - 1} "
                     f"(no Embedding found downstream)."
                 )
-            x[t.name] = rng.integers(0, vocab, size=shape).astype(dtype)
+        inputs.append(spec)
+    outputs = [
+        {"name": name, "shape": _concrete(t.shape), "activation": output_activation(model, t)}
+        for name, t in zip(model.output_names, model.outputs)
+    ]
+    return inputs, outputs, notes
+
+
+def _concrete(shape: Any) -> list[int]:
+    return [FREE_DIM if d is None else int(d) for d in tuple(shape)[1:]]
+
+
+def synthetic_arrays(
+    inputs: list[dict[str, Any]],
+    outputs: list[dict[str, Any]],
+    num_samples: int = 512,
+    seed: int = 0,
+    sparse_labels: bool = True,
+) -> dict[str, Any]:
+    """Random arrays for every input and output of a model described by synthetic_plan.
+
+    Integer inputs get ids below their vocab, softmax outputs class ids (or one-hot rows),
+    sigmoid outputs 0/1, everything else standard normal values.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(num_samples)
+    x = {}
+    for spec in inputs:
+        shape, dtype = (n, *spec["shape"]), spec["dtype"]
+        if "int" in dtype:
+            x[spec["name"]] = rng.integers(0, spec["vocab"], size=shape).astype(dtype)
         elif dtype == "bool":
-            x[t.name] = rng.random(shape) < 0.5
+            x[spec["name"]] = rng.random(shape) < 0.5
         else:
-            x[t.name] = rng.standard_normal(shape).astype(dtype)
+            x[spec["name"]] = rng.standard_normal(shape).astype(dtype)
     y, class_names, task = {}, {}, "regression"
-    for name, t in zip(model.output_names, model.outputs):
-        shape = _concrete(tuple(t.shape), n)
-        act = output_activation(model, t)
-        if act == "softmax":
+    for spec in outputs:
+        name, shape = spec["name"], (n, *spec["shape"])
+        if spec["activation"] == "softmax":
             units = shape[-1]
             ids = rng.integers(0, units, size=shape[:-1])
             y[name] = (
@@ -99,17 +124,38 @@ def synthetic_dataset(
             )
             class_names[name] = [str(i) for i in range(units)]
             task = "classification"
-        elif act == "sigmoid":
+        elif spec["activation"] == "sigmoid":
             y[name] = (rng.random(shape) < 0.5).astype(np.float32)
             task = "classification"
         else:
             y[name] = rng.standard_normal(shape).astype(np.float32)
+    return {"x": x, "y": y, "task": task, "class_names": class_names}
+
+
+def synthetic_call(
+    model: Any, num_samples: int = 512, seed: int = 0, sparse_labels: bool = True
+) -> tuple[ReaderCall, list[str]]:
+    """The synthetic_arrays call for a built model, and notes on how its inputs are drawn."""
+    inputs, outputs, notes = synthetic_plan(model)
+    kwargs = {
+        "inputs": inputs,
+        "outputs": outputs,
+        "num_samples": int(num_samples),
+        "seed": int(seed),
+        "sparse_labels": bool(sparse_labels),
+    }
+    names = (tuple(i["name"] for i in inputs), tuple(o["name"] for o in outputs))
+    return ReaderCall(synthetic_arrays, kwargs, *names), notes
+
+
+def synthetic_dataset(
+    model: Any, num_samples: int = 512, seed: int = 0, sparse_labels: bool = True
+) -> Dataset:
+    """Random arrays for every model input and output, keyed by their names."""
+    call, notes = synthetic_call(model, num_samples, seed, sparse_labels)
     return Dataset(
-        x=x,
-        y=y,
-        task=task,
-        class_names=class_names,
-        title=f"Synthetic data for '{model.name}' ({n} samples)",
+        **call.run(),
+        title=f"Synthetic data for '{model.name}' ({int(num_samples)} samples)",
         notes=notes,
     )
 
@@ -132,14 +178,19 @@ class SyntheticSource(DataSource):
         ),
     )
 
-    def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
+    def _settings(self, options: dict[str, Any], model: Any) -> tuple[int, int, bool]:
         if model is None:
             raise DataError("Synthetic data is generated from the model; build the model first.")
         n = self.option(options, "num_samples")
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 10_000_000:
             raise DataError("The number of synthetic samples must be a whole number >= 1.")
-        seed = int(options.get("seed", 0))
-        return synthetic_dataset(model, n, seed, self.option(options, "labels") == "sparse")
+        return n, int(options.get("seed", 0)), self.option(options, "labels") == "sparse"
+
+    def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
+        return synthetic_call(model, *self._settings(options, model))[0]
+
+    def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
+        return synthetic_dataset(model, *self._settings(options, model))
 
 
 SOURCES.register(SyntheticSource())

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from app.data.dataset import DataError, Dataset
-from app.data.source import SOURCES, DataSource, OptionSpec
+from app.data.source import SOURCES, DataSource, OptionSpec, ReaderCall
 
 MISSING = {"", "na", "nan", "null", "none", "?", "n/a"}
 MAX_CSV_BYTES = 512 * 1024 * 1024
@@ -20,14 +20,14 @@ def read_csv(path: str | Path, delimiter: str | None = None) -> tuple[list[str],
     """(header, rows) of a CSV file; the delimiter is sniffed when not given."""
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"The CSV file {p} does not exist.")
+        raise ValueError(f"The CSV file {p} does not exist.")
     if p.stat().st_size > MAX_CSV_BYTES:
-        raise DataError(f"The CSV file {p} is larger than {MAX_CSV_BYTES >> 20} MB.")
+        raise ValueError(f"The CSV file {p} is larger than {MAX_CSV_BYTES >> 20} MB.")
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"The CSV file {p} cannot be read as UTF-8 text: {exc}") from exc
-    if delimiter is None:
+        raise ValueError(f"The CSV file {p} cannot be read as UTF-8 text: {exc}") from exc
+    if not delimiter:
         try:
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
         except csv.Error:
@@ -36,16 +36,69 @@ def read_csv(path: str | Path, delimiter: str | None = None) -> tuple[list[str],
         r for r in csv.reader(text.splitlines(), delimiter=delimiter) if any(c.strip() for c in r)
     ]
     if len(rows) < 2:
-        raise DataError(f"The CSV file {p} needs a header row and at least one data row.")
+        raise ValueError(f"The CSV file {p} needs a header row and at least one data row.")
     header = [h.strip() or f"column_{i}" for i, h in enumerate(rows[0])]
     width = len(header)
     for n, r in enumerate(rows[1:], start=2):
         if len(r) != width:
-            raise DataError(f"Row {n} of {p.name} has {len(r)} fields but the header has {width}.")
+            raise ValueError(f"Row {n} of {p.name} has {len(r)} fields but the header has {width}.")
     return header, [[c.strip() for c in r] for r in rows[1:]]
 
 
-def _numeric(values: list[str]) -> np.ndarray | None:
+def read_csv_table(
+    path: str | Path,
+    target: str = "",
+    features: list[str] | tuple[str, ...] = (),
+    task: str = "auto",
+    categorical: str = "onehot",
+    delimiter: str = "",
+) -> dict[str, Any]:
+    """A CSV file with a header row as float32 features "x" and a target "y".
+
+    Numeric columns stay numbers, text columns become one-hot (or integer) codes; a missing
+    value gets its column's mean (numbers) or most common value (text), and rows without a
+    target are dropped. `target` defaults to the last column, `features` to all the others;
+    task "auto" makes a text or few-valued whole-number target a classification.
+    """
+    header, rows = read_csv(path, delimiter or None)
+    target = target or header[-1]
+    if target not in header:
+        raise ValueError(f"The CSV file has no column '{target}'. Columns: {', '.join(header)}.")
+    features = list(features or [h for h in header if h != target])
+    for f in features:
+        if f not in header:
+            raise ValueError(f"The CSV file has no column '{f}'. Columns: {', '.join(header)}.")
+    if target in features:
+        raise ValueError(f"Column '{target}' cannot be both a feature and the target.")
+    cols = {h: [r[i] for r in rows] for i, h in enumerate(header)}
+    notes: list[str] = []
+
+    # Rows without a target value cannot be used for training.
+    keep = [i for i, v in enumerate(cols[target]) if v.lower() not in MISSING]
+    if len(keep) < len(rows):
+        notes.append(f"{len(rows) - len(keep)} rows without a value in '{target}' were dropped.")
+        cols = {h: [c[i] for i in keep] for h, c in cols.items()}
+    if not keep:
+        raise ValueError(f"No row has a value in the target column '{target}'.")
+
+    blocks, names = [], []
+    for f in features:
+        block, fnames = encode_csv_feature(f, cols[f], categorical == "onehot", notes)
+        blocks.append(block)
+        names += fnames
+    x = np.concatenate(blocks, axis=1).astype(np.float32)
+    y, task, classes = encode_csv_target(target, cols[target], task)
+    return {
+        "x": {"x": x},
+        "y": {"y": y},
+        "task": task,
+        "class_names": {"y": classes} if classes else {},
+        "feature_names": names,
+        "notes": notes,
+    }
+
+
+def csv_numbers(values: list[str]) -> np.ndarray | None:
     """float64 array with NaN for missing, or None if some present value is not a number."""
     out = np.empty(len(values), dtype=np.float64)
     for i, v in enumerate(values):
@@ -59,80 +112,15 @@ def _numeric(values: list[str]) -> np.ndarray | None:
     return out
 
 
-class CSVSource(DataSource):
-    """A CSV file with a header row: choose feature columns and the target column."""
-
-    id = "csv"
-    title = "CSV file"
-    kind = "file"
-    options = (
-        OptionSpec("path", "path", "", help="A .csv file with a header row."),
-        OptionSpec("target", "text", "", help="Target column (empty: the last column)."),
-        OptionSpec("features", "columns", [], help="Feature columns (empty: all others)."),
-        OptionSpec("task", "choice", "auto", ("auto", "classification", "regression")),
-        OptionSpec(
-            "categorical",
-            "choice",
-            "onehot",
-            ("onehot", "integer"),
-            help="How text columns become numbers.",
-        ),
-        OptionSpec("delimiter", "text", "", help="Field separator (empty: detect)."),
-    )
-
-    def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
-        path = self.option(options, "path")
-        if not path:
-            raise DataError("Choose a CSV file in the data settings.")
-        header, rows = read_csv(path, self.option(options, "delimiter") or None)
-        target = self.option(options, "target") or header[-1]
-        if target not in header:
-            raise DataError(f"The CSV file has no column '{target}'. Columns: {', '.join(header)}.")
-        features = list(self.option(options, "features") or [h for h in header if h != target])
-        for f in features:
-            if f not in header:
-                raise DataError(f"The CSV file has no column '{f}'. Columns: {', '.join(header)}.")
-        if target in features:
-            raise DataError(f"Column '{target}' cannot be both a feature and the target.")
-        cols = {h: [r[i] for r in rows] for i, h in enumerate(header)}
-        notes: list[str] = []
-
-        # Rows without a target value cannot be used for training.
-        keep = [i for i, v in enumerate(cols[target]) if v.lower() not in MISSING]
-        if len(keep) < len(rows):
-            notes.append(
-                f"{len(rows) - len(keep)} rows without a value in '{target}' were dropped."
-            )
-            cols = {h: [c[i] for i in keep] for h, c in cols.items()}
-        if not keep:
-            raise DataError(f"No row has a value in the target column '{target}'.")
-
-        onehot = self.option(options, "categorical") == "onehot"
-        blocks, names = [], []
-        for f in features:
-            block, fnames = _encode_feature(f, cols[f], onehot, notes)
-            blocks.append(block)
-            names += fnames
-        x = np.concatenate(blocks, axis=1).astype(np.float32)
-
-        y, task, classes = _encode_target(target, cols[target], self.option(options, "task"))
-        return Dataset(
-            x={"x": x},
-            y={"y": y},
-            task=task,
-            class_names={"y": classes} if classes else {},
-            feature_names=names,
-            title=f"{Path(path).name} ({len(keep)} rows)",
-            notes=notes,
-        )
-
-
-def _encode_feature(name: str, values: list[str], onehot: bool, notes: list[str]):
-    nums = _numeric(values)
+def encode_csv_feature(
+    name: str, values: list[str], onehot: bool, notes: list[str]
+) -> tuple[np.ndarray, list[str]]:
+    """A feature column as a (rows, k) block and its k feature names; fills are noted."""
+    nums = csv_numbers(values)
     if nums is not None:
         miss = np.isnan(nums)
         if miss.all():
-            raise DataError(f"Column '{name}' has no values.")
+            raise ValueError(f"Column '{name}' has no values.")
         if miss.any():
             mean = float(np.nanmean(nums))
             nums[miss] = mean
@@ -161,15 +149,16 @@ def _encode_feature(name: str, values: list[str], onehot: bool, notes: list[str]
     return codes.reshape(-1, 1).astype(np.float32), [name]
 
 
-def _encode_target(name: str, values: list[str], task: str):
-    nums = _numeric(values)
+def encode_csv_target(name: str, values: list[str], task: str) -> tuple[np.ndarray, str, list]:
+    """(targets, task, class names) of the target column; task "auto" is decided here."""
+    nums = csv_numbers(values)
     if task == "auto":
         integral = nums is not None and bool(np.all(np.mod(nums, 1) == 0))
         few = len(set(values)) <= max(20, len(values) // 50)
         task = "classification" if nums is None or (integral and few) else "regression"
     if task == "regression":
         if nums is None:
-            raise DataError(
+            raise ValueError(
                 f"The target column '{name}' holds text, so it cannot be a regression "
                 f"target; choose classification."
             )
@@ -184,6 +173,42 @@ def _encode_target(name: str, values: list[str], task: str):
         index = {c: i for i, c in enumerate(classes)}
         ids = [index[v] for v in values]
     return np.asarray(ids, dtype=np.int64), "classification", classes
+
+
+class CSVSource(DataSource):
+    """A CSV file with a header row: choose feature columns and the target column."""
+
+    id = "csv"
+    title = "CSV file"
+    kind = "file"
+    options = (
+        OptionSpec("path", "path", "", help="A .csv file with a header row."),
+        OptionSpec("target", "text", "", help="Target column (empty: the last column)."),
+        OptionSpec("features", "columns", [], help="Feature columns (empty: all others)."),
+        OptionSpec("task", "choice", "auto", ("auto", "classification", "regression")),
+        OptionSpec(
+            "categorical",
+            "choice",
+            "onehot",
+            ("onehot", "integer"),
+            help="How text columns become numbers.",
+        ),
+        OptionSpec("delimiter", "text", "", help="Field separator (empty: detect)."),
+    )
+
+    def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
+        if not self.option(options, "path"):
+            raise DataError("Choose a CSV file in the data settings.")
+        names = ("path", "target", "features", "task", "categorical", "delimiter")
+        kwargs = {name: self.option(options, name) for name in names}
+        kwargs["path"] = str(kwargs["path"])
+        kwargs["features"] = list(kwargs["features"] or [])
+        return ReaderCall(read_csv_table, kwargs)
+
+    def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
+        arrays = self.reader(options).run()
+        rows = len(arrays["y"]["y"])
+        return Dataset(**arrays, title=f"{Path(self.option(options, 'path')).name} ({rows} rows)")
 
 
 SOURCES.register(CSVSource())

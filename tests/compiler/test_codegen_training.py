@@ -103,7 +103,7 @@ def test_every_setting_is_written_and_the_script_runs(tmp_path):
     for text in (
         "keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.001)",
         "keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
-        'csv.reader(f, delimiter=";")',
+        "read_csv_table(",
         str(tmp_path / "table.csv"),
         "if n > 100:",
         "scale = arr.std(axis=axes, keepdims=True)",
