@@ -102,13 +102,14 @@ class CodeParamEditor(ParamEditor):
         self.text_edit.setFont(font)
         self.text_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text_edit.setTabStopDistance(self.text_edit.fontMetrics().horizontalAdvance(" ") * 4)
-        lines = 18 if ps.name == "code" else 3
+        # Short enough that Apply and the lines around it fit a 768-pixel-high screen.
+        lines = 12 if ps.name == "code" else 3
         self.text_edit.setMinimumHeight(self.text_edit.fontMetrics().lineSpacing() * lines + 12)
         self.text_edit.setPlaceholderText("x * 2" if ps.name == "expression" else "")
         dark = QApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
         self.highlighter_dark = dark
         self.highlighter = PythonHighlighter(self.text_edit.document(), dark=dark)
-        layout.addWidget(self.text_edit, 1)
+        # The buttons sit above the text, so Apply shows however long the code grows.
         row = QHBoxLayout()
         self.apply_button = QPushButton("Apply", box)
         self.apply_button.setToolTip("Use this code (Ctrl+Enter); it runs as part of the model")
@@ -120,6 +121,7 @@ class CodeParamEditor(ParamEditor):
         row.addStretch(1)
         row.addWidget(self.apply_button)
         layout.addLayout(row)
+        layout.addWidget(self.text_edit, 1)
         self._shown = ""
         self.text_edit.textChanged.connect(self._on_text_changed)
         self.text_edit.apply_requested.connect(self.apply)

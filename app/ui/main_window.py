@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QPalette, QUndoGroup
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -42,11 +42,13 @@ from app.ui.recovery import AutosaveController
 from app.ui.trust import TrustBanner
 from app.ui.validation import ValidationController
 from app.ui.window_parts import (
+    BOTTOM_DOCK_SHARE,
     DATA_TAB,
     EVALUATION_TAB,
     TRAINING_TAB,
     BottomPanels,
     PanelServices,
+    first_window_geometry,
 )
 
 if TYPE_CHECKING:
@@ -69,7 +71,11 @@ class MainWindow(QMainWindow, FileOps):
         self.document: Document | None = None
         self.scene = None
         self.setWindowIcon(app_icon())
-        self.resize(1440, 900)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            self.setGeometry(first_window_geometry(screen.availableGeometry()))
+        # The inspector runs the full height on the right; the bottom panels fit beside it.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
@@ -163,7 +169,9 @@ class MainWindow(QMainWindow, FileOps):
         self.resizeDocks(
             [self.palette_dock, self.inspector_dock], [265, 320], Qt.Orientation.Horizontal
         )
-        self.resizeDocks([self.panels_dock], [200], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.panels_dock], [int(self.height() * BOTTOM_DOCK_SHARE)], Qt.Orientation.Vertical
+        )
 
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)

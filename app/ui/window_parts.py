@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
 
 from app.ui.keras_loader import KerasLoader
@@ -27,6 +27,26 @@ if TYPE_CHECKING:
     from app.ui.training.panel import TrainingPanel
 
 DATA_TAB, EVALUATION_TAB, TRAINING_TAB = "Data", "Evaluation", "Training"
+
+# A first window: 1440x900, more on big screens, never more than the screen (less its title
+# bar, which a window manager adds outside the geometry); the bottom dock starts at a share of it.
+PREFERRED_WINDOW = QSize(1440, 900)
+BIG_SCREEN_SHARE = 0.85
+TITLE_BAR_ALLOWANCE = 32
+BOTTOM_DOCK_SHARE = 0.22
+
+
+def first_window_geometry(available: QRect) -> QRect:
+    """Where a window with no saved geometry goes on a screen whose free area is `available`."""
+    width = max(PREFERRED_WINDOW.width(), round(available.width() * BIG_SCREEN_SHARE))
+    height = max(PREFERRED_WINDOW.height(), round(available.height() * BIG_SCREEN_SHARE))
+    size = QSize(
+        min(width, available.width()), min(height, available.height() - TITLE_BAR_ALLOWANCE)
+    )
+    rect = QRect(available.topLeft(), size)
+    rect.moveCenter(available.center())
+    rect.moveTop(max(rect.top(), available.top() + TITLE_BAR_ALLOWANCE))
+    return rect
 
 
 class Panel(Protocol):
@@ -84,17 +104,22 @@ def build_evaluation_panel(services: PanelServices) -> EvaluationPanel:
 
 @dataclass(frozen=True)
 class BottomTab:
-    """One lazily built tab of the bottom dock; the dock grows to `roomy_height` when it shows."""
+    """One lazily built tab of the bottom dock.
+
+    The first time it shows, the dock grows to `roomy_height` pixels, but never past
+    ROOMY_SHARE of the window: the canvas and the inspector keep the larger part.
+    """
 
     title: str
     build: Callable[[PanelServices], Panel]
     roomy_height: int = 0
 
 
+ROOMY_SHARE = 0.4
 BOTTOM_TABS = (
-    BottomTab(DATA_TAB, build_data_panel, roomy_height=400),
-    BottomTab(EVALUATION_TAB, build_evaluation_panel, roomy_height=400),
-    BottomTab(TRAINING_TAB, build_training_panel, roomy_height=470),
+    BottomTab(DATA_TAB, build_data_panel, roomy_height=360),
+    BottomTab(EVALUATION_TAB, build_evaluation_panel, roomy_height=360),
+    BottomTab(TRAINING_TAB, build_training_panel, roomy_height=400),
 )
 
 
@@ -140,6 +165,7 @@ class BottomPanels:
         self.specs = {spec.title: spec for spec in table}
         self._placeholders: dict[str, QWidget] = {}
         self._panels: dict[str, Panel] = {}
+        self._grown: set[str] = set()  # tabs that have had their roomy height
         self.document: Document | None = None
         for spec in table:
             placeholder = QWidget(tabs)
@@ -199,6 +225,9 @@ class BottomPanels:
             return
         if self._placeholders.get(title) is self.tabs.widget(index):
             self.panel(title)
-        height = self.specs[title].roomy_height
+        if title in self._grown:  # once: a dock the user made smaller stays so
+            return
+        self._grown.add(title)
+        height = min(self.specs[title].roomy_height, int(self.window.height() * ROOMY_SHARE))
         if height and not self.dock.isFloating() and self.dock.height() < height:
             self.window.resizeDocks([self.dock], [height], Qt.Orientation.Vertical)
