@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
@@ -25,6 +25,41 @@ def wire_path(p0: QPointF, p1: QPointF) -> QPainterPath:
     path = QPainterPath(p0)
     path.cubicTo(QPointF(p0.x() + reach, p0.y()), QPointF(p1.x() - reach, p1.y()), p1)
     return path
+
+
+LANE_RUN = 28.0  # how far a wire running back to the next band leaves and enters sideways
+LANE_CORNER = 12.0
+
+
+def lane_path(p0: QPointF, p1: QPointF, lane_y: float) -> QPainterPath:
+    """A wire from the end of one band back to the start of a band below it, through the gap.
+
+    Out of the output to the right, down to `lane_y`, left along the gap between the bands,
+    down to the input's height and into it from the left; corners are rounded.
+    """
+    right, left = p0.x() + LANE_RUN, p1.x() - LANE_RUN
+    points = [p0, QPointF(right, p0.y()), QPointF(right, lane_y), QPointF(left, lane_y)]
+    points += [QPointF(left, p1.y()), p1]
+    path = QPainterPath(p0)
+    for i in range(1, len(points) - 1):
+        prev, corner, nxt = points[i - 1], points[i], points[i + 1]
+        r = min(LANE_CORNER, _dist(prev, corner) / 2, _dist(corner, nxt) / 2)
+        path.lineTo(_towards(corner, prev, r))
+        path.quadTo(corner, _towards(corner, nxt, r))
+    path.lineTo(p1)
+    return path
+
+
+def _dist(a: QPointF, b: QPointF) -> float:
+    return abs(a.x() - b.x()) + abs(a.y() - b.y())  # segments are axis-parallel
+
+
+def _towards(a: QPointF, b: QPointF, r: float) -> QPointF:
+    """The point `r` along the axis-parallel segment from a to b."""
+    d = _dist(a, b)
+    if d == 0:
+        return QPointF(a)
+    return QPointF(a.x() + (b.x() - a.x()) * r / d, a.y() + (b.y() - a.y()) * r / d)
 
 
 class EdgeLabelItem(QGraphicsItem):
@@ -48,7 +83,7 @@ class EdgeLabelItem(QGraphicsItem):
         w = fm.horizontalAdvance(text) + 10
         h = fm.height() + 4
         self._rect = QRectF(-w / 2, -h / 2, w, h)
-        self.setVisible(bool(text))
+        self.setVisible(bool(text) and self.canvas.wire_labels_shown)
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
@@ -92,8 +127,13 @@ class EdgeItem(QGraphicsItem):
             return
         p0 = src.output_anchor(self.edge.src_index)
         p1 = dst.input_anchor(self.edge.port, self.edge.slot)
+        lane = None
+        src_bottom = src.y() + src.height
+        if p1.x() < p0.x() and dst.y() > src_bottom:  # back to a band below: use the gap
+            lane = self.canvas.free_lane(p1.x() - LANE_RUN, p0.x() + LANE_RUN, src_bottom, dst.y())
         self.prepareGeometryChange()
-        self._path = wire_path(p0, p1)
+        self._path = wire_path(p0, p1) if lane is None else lane_path(p0, p1, lane)
+        self.canvas.wire_layer.mark_dirty()
         self._shape = None
         self._rect = self._path.boundingRect().adjusted(-4, -4, 4, 4)
         self.label.setPos(self._path.pointAtPercent(0.5))
@@ -122,6 +162,7 @@ class EdgeItem(QGraphicsItem):
         if error != self.error:
             self.error = error
             self.update()
+            self.canvas.wire_layer.mark_dirty()
 
     @property
     def path(self) -> QPainterPath:
@@ -214,3 +255,59 @@ class ShareLinkItem(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(self.canvas.theme.share_pen)
         painter.drawLine(self._p0, self._p1)
+
+
+class WireLayerItem(QGraphicsItem):
+    """Every wire as one cached picture, shown instead of the wire items when zoomed far out.
+
+    A thousand wire items cost a thousand paint calls (or pixmap copies) per frame; this is one.
+    It is rebuilt from the wire items' paths, once per event-loop turn after any of them changed.
+    """
+
+    def __init__(self, canvas: GraphScene) -> None:
+        super().__init__()
+        self.canvas = canvas
+        self._normal = QPainterPath()
+        self._errors = QPainterPath()
+        self._rect = QRectF()
+        self._pending = False
+        self.setZValue(-1)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setVisible(False)
+
+    def mark_dirty(self) -> None:
+        """A wire changed: rebuild the picture on the next event-loop turn (if it is shown)."""
+        if self._pending or not self.isVisible():
+            return
+        self._pending = True
+        QTimer.singleShot(0, self._rebuild_later)
+
+    def _rebuild_later(self) -> None:
+        try:
+            self._pending = False
+            if self.isVisible():
+                self.rebuild()
+        except RuntimeError:  # the scene went away first
+            pass
+
+    def rebuild(self) -> None:
+        normal, errors = QPainterPath(), QPainterPath()
+        for item in self.canvas.edge_items.values():
+            (errors if item.error else normal).addPath(item.path)
+        self.prepareGeometryChange()
+        self._normal, self._errors = normal, errors
+        self._rect = normal.boundingRect().united(errors.boundingRect()).adjusted(-3, -3, 3, 3)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._rect
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        st = self.canvas.theme
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(st.wire_pen)
+        painter.drawPath(self._normal)
+        if not self._errors.isEmpty():
+            painter.setPen(st.wire_error_pen)
+            painter.drawPath(self._errors)

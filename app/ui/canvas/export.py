@@ -36,6 +36,7 @@ def graph_rect(scene) -> QRectF:
 def _plain_render(scene):
     """Draw vectors, not cached pixmaps, and without the selection highlight."""
     selected = scene.selectedItems()
+    scene.set_view_scale(1.0)  # wire labels shown, whatever the view's zoom
     cached = [i for i in scene.items() if i.cacheMode() != QGraphicsItem.CacheMode.NoCache]
     modes = [i.cacheMode() for i in cached]
     scene.blockSignals(True)
@@ -51,6 +52,8 @@ def _plain_render(scene):
         for item in selected:
             item.setSelected(True)
         scene.blockSignals(False)
+        views = scene.views()  # back to the detail the view's zoom asks for
+        scene.set_view_scale(views[0].transform().m11() if views else 1.0)
 
 
 def _check_folder(path: str | os.PathLike) -> Path:

@@ -10,6 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
 
 from app.nodes import REGISTRY
+from app.ui.canvas.lod import FULL_DETAIL, TEXT_PAD, level_for, wrap_name
 from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.style import (
     CORNER_RADIUS,
@@ -124,6 +125,7 @@ class NodeItem(QGraphicsItem):
         self._header_path = QPainterPath()
         self._body_path = QPainterPath()
         self._port_labels: list[tuple[QPointF, str]] = []
+        self._overview_text: dict[int, str] = {}  # the name wrapped for each overview level
         self._text_x = PAD
         flags = QGraphicsItem.GraphicsItemFlag
         self.setFlags(flags.ItemIsSelectable | flags.ItemIsMovable | flags.ItemSendsGeometryChanges)
@@ -197,6 +199,11 @@ class NodeItem(QGraphicsItem):
         self._rebuild_ports()
         self._layout_text()
         self.update()
+
+    @property
+    def header_brush(self) -> QBrush:
+        """The category colour of the card's header."""
+        return self._header_brush
 
     @property
     def badge(self) -> BadgeItem | None:
@@ -287,6 +294,7 @@ class NodeItem(QGraphicsItem):
     def _layout_text(self) -> None:
         """Elide the face texts once here so paint() only draws."""
         st = self.canvas.theme
+        self._overview_text = {}
         inner = self.width - PAD - self._text_x
         markers = sum((self.frozen, self.shared, self.is_output)) * (MARKER + 2)
         title_w = self.width - 2 * PAD - markers
@@ -364,7 +372,10 @@ class NodeItem(QGraphicsItem):
         st = self.canvas.theme
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod > 0.25)
+        if lod < FULL_DETAIL:  # too small to read the face: a coloured box with its name
+            self._paint_overview(painter, st, lod, selected)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(st.selected_pen if selected else st.node_border)
         painter.setBrush(st.node_fill)
         painter.drawPath(self._body_path)
@@ -376,8 +387,6 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self._header_brush)
         painter.drawPath(self._header_path)
-        if lod < 0.35:  # too small to read: the card and its colour are enough
-            return
         self._paint_ports(painter, st)
         painter.setPen(st.header_text)
         painter.setFont(st.title_font)
@@ -406,6 +415,36 @@ class NodeItem(QGraphicsItem):
             painter.setPen(st.muted)
             for pos, text in self._port_labels:
                 painter.drawText(pos, text)
+
+    def _paint_overview(self, painter: QPainter, st, lod: float, selected: bool) -> None:
+        """The zoomed-out card: a box in the category colour, the name if a few letters fit."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        if selected:
+            painter.setPen(st.selected_pen)
+        elif self.error:
+            painter.setPen(st.wire_error_pen)
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self._header_brush)
+        painter.drawRect(QRectF(0, 0, self.width, self.height))
+        level = level_for(lod)
+        if level is None:
+            return
+        font, metrics = st.overview_fonts.get(level)
+        text = self._overview_text.get(level)
+        if text is None:
+            box_w, box_h = self.width - 2 * TEXT_PAD, self.height - 2 * TEXT_PAD
+            text = self._overview_text[level] = "\n".join(
+                wrap_name(self.name, metrics, box_w, box_h)
+            )
+        if text:
+            painter.setFont(font)
+            painter.setPen(st.header_text)
+            painter.drawText(
+                QRectF(TEXT_PAD, TEXT_PAD, self.width - 2 * TEXT_PAD, self.height - 2 * TEXT_PAD),
+                Qt.AlignmentFlag.AlignCenter,
+                text,
+            )
 
     def _paint_ports(self, painter: QPainter, st) -> None:
         painter.setPen(st.port_pen)

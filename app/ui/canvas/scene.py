@@ -16,18 +16,21 @@ from app.model.graph import ModelGraph
 from app.model.node import Edge
 from app.nodes import REGISTRY
 from app.ui import undo
-from app.ui.canvas.edge_item import EdgeItem, ShareLinkItem
+from app.ui.canvas.edge_item import EdgeItem, ShareLinkItem, WireLayerItem
 from app.ui.canvas.interactions import (
     ConnectFromInput,
     ConnectFromOutput,
     Interaction,
     ReplugWire,
 )
+from app.ui.canvas.lod import FULL_DETAIL
 from app.ui.canvas.node_item import NodeItem, compact_shape, format_shape
 from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.style import HEADER_HEIGHT, NODE_HEIGHT, NODE_WIDTH, CanvasStyle
 
 SCENE_HALF = 200_000.0
+LANE_MARGIN = 10.0
+LABEL_DETAIL = 0.55  # below this view scale wire labels are hidden (too small to read)  # a wire routed through a gap keeps this far from the nodes beside it
 PIXMAP_CACHE_KB = 96 * 1024  # node cards are cached as pixmaps: room for a 4K, HiDPI screenful
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ class GraphScene(QGraphicsScene):
     selection_changed_nodes = Signal(list)
     status_message = Signal(str)
     open_block_requested = Signal(str)
+    contents_changed = Signal()  # after items followed a graph edit (the minimap redraws)
 
     def __init__(self, graph: ModelGraph, undo_stack: QUndoStack, parent=None) -> None:
         super().__init__(parent)
@@ -59,6 +63,10 @@ class GraphScene(QGraphicsScene):
         self._edge_errors: dict[Edge, str] = {}
         self._interaction: Interaction | None = None
         self._move_start: dict[str, QPointF] = {}
+        self.wire_labels_shown = True
+        self.wires_in_layer = False  # zoomed far out: wires drawn by wire_layer as one picture
+        self.wire_layer = WireLayerItem(self)
+        self.addItem(self.wire_layer)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
         self.setSceneRect(QRectF(-SCENE_HALF, -SCENE_HALF, 2 * SCENE_HALF, 2 * SCENE_HALF))
         self.setBackgroundBrush(self.theme.background)
@@ -88,6 +96,7 @@ class GraphScene(QGraphicsScene):
         for view in self.views():
             view.resetCachedContent()
         self.update()
+        self.contents_changed.emit()
 
     def event(self, event: QEvent) -> bool:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
@@ -95,6 +104,24 @@ class GraphScene(QGraphicsScene):
         return super().event(event)
 
     # ----- public API -------------------------------------------------------------------------
+    def set_view_scale(self, scale: float) -> None:
+        """Follow the view's zoom: zoomed far out, wires are one picture and labels are hidden.
+
+        Painting a thousand wires costs a thousand Python paint calls per frame; the wire
+        layer is one cached picture of them all.  At such scales no one picks a single wire.
+        """
+        labels = scale >= LABEL_DETAIL
+        layer = scale < FULL_DETAIL
+        if labels == self.wire_labels_shown and layer == self.wires_in_layer:
+            return
+        self.wire_labels_shown, self.wires_in_layer = labels, layer
+        for item in self.edge_items.values():
+            item.setVisible(not layer)
+            item.label.setVisible(labels and bool(item.label.text))
+        self.wire_layer.setVisible(layer)
+        if layer:
+            self.wire_layer.rebuild()
+
     def push(self, command: Command) -> None:
         """Apply a model command and put it on the undo stack (LayerLoomError if refused)."""
         undo.push(self.undo_stack, self.graph, command)
@@ -250,6 +277,7 @@ class GraphScene(QGraphicsScene):
                 self._rebuild()
             except Exception:
                 log.exception("Canvas rebuild failed.")
+        self.contents_changed.emit()
 
     def _follow(self, ev: events.GraphEvent) -> None:
         kind = ev.kind
@@ -328,6 +356,7 @@ class GraphScene(QGraphicsScene):
         if edge in self.edge_items:
             return
         item = EdgeItem(self, edge)
+        item.setVisible(not self.wires_in_layer)
         self.edge_items[edge] = item
         self._edges_at[edge.src].add(edge)
         self._edges_at[edge.dst].add(edge)
@@ -338,6 +367,7 @@ class GraphScene(QGraphicsScene):
         item = self.edge_items.pop(edge, None)
         if item is not None:
             self.removeItem(item)
+            self.wire_layer.mark_dirty()
         for nid in (edge.src, edge.dst):
             self._edges_at.get(nid, set()).discard(edge)
 
@@ -370,6 +400,29 @@ class GraphScene(QGraphicsScene):
         for sid, link in self.share_links.items():
             if node_id in (sid, link.owner_id):
                 link.update_path()
+
+    def free_lane(self, x0: float, x1: float, y0: float, y1: float) -> float | None:
+        """A height between y0 and y1 where a horizontal wire from x0 to x1 crosses no node.
+
+        The clear gap nearest y1 is taken (the one just above a wrapped layout's next band);
+        None when nodes fill the whole height.
+        """
+        blocked = sorted(
+            (item.y() - LANE_MARGIN, item.y() + item.height + LANE_MARGIN)
+            for item in self.items_by_id.values()
+            if item.x() < x1
+            and item.x() + item.width > x0
+            and item.y() < y1
+            and item.y() + item.height > y0
+        )
+        gaps, top = [], y0
+        for a, b in blocked:
+            if a > top:
+                gaps.append((top, a))
+            top = max(top, b)
+        if top < y1:
+            gaps.append((top, y1))
+        return (gaps[-1][0] + gaps[-1][1]) / 2 if gaps else None
 
     def _emit_selection(self) -> None:
         try:

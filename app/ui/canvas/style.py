@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QGuiApplication, QPalette, QPen
 
+from app.ui.canvas.lod import OverviewFonts
+
 NODE_WIDTH = 200.0
 NODE_HEIGHT = 96.0
 HEADER_HEIGHT = 26.0
@@ -123,6 +125,7 @@ class CanvasStyle:
         self.body_metrics = QFontMetricsF(self.body_font)
         self.small_metrics = QFontMetricsF(self.small_font)
         self.mono_metrics = QFontMetricsF(self.mono_font)
+        self.overview_fonts = OverviewFonts()
 
     def header_brush(self, category: str, frozen: bool = False) -> QBrush:
         """Header fill for a category (dimmer when the layer is frozen)."""

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGraphicsView
 
 from app.ui.canvas import clipboard, edits
 from app.ui.canvas.edge_item import EdgeItem
+from app.ui.canvas.minimap import Minimap
 from app.ui.canvas.node_item import NodeItem
 from app.ui.canvas.quick_add import QuickAddPopup
 from app.ui.canvas.scene import GraphScene
@@ -18,9 +19,7 @@ from app.ui.canvas.style import GRID_STEP, MAX_ZOOM, MIN_ZOOM
 SPEC_MIME = "application/x-layerloom-spec"
 FIT_MAX_ZOOM = 1.25
 WHEEL_BASE = 1.0015  # zoom factor per wheel angle unit (one notch of 120 ~ x1.2)
-
-
-READABLE_ZOOM = 0.6  # below this a freshly opened graph starts at its inputs, not fitted
+FIT_MARGIN = 24  # viewport pixels left free around the graph by Fit
 
 
 class CanvasView(QGraphicsView):
@@ -54,6 +53,8 @@ class CanvasView(QGraphicsView):
         self._quick_add_from: tuple[str, int] | None = None
         self._grid_key: tuple = ()
         self._grid_points: list[QPointF] = []
+        self.minimap = Minimap(self)
+        self.minimap.set_scene(self.graph_scene)
         self.centerOn(0, 0)
 
     @property
@@ -64,6 +65,16 @@ class CanvasView(QGraphicsView):
     def setScene(self, scene) -> None:  # noqa: N802 - Qt API
         super().setScene(scene)
         self.resetCachedContent()
+        self._scale_changed()
+        self.minimap.set_scene(self.graph_scene)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().paintEvent(event)
+        self.minimap.follow_view()  # every scroll and zoom repaints the view
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self.minimap.place()
 
     # ----- zoom -------------------------------------------------------------------------------
     def zoom(self) -> float:
@@ -75,10 +86,11 @@ class CanvasView(QGraphicsView):
         current = self.zoom()
         if not math.isfinite(value) or value <= 0:
             return
-        value = min(max(value, MIN_ZOOM), MAX_ZOOM)
         if not math.isfinite(current) or current <= 0:
             self.resetTransform()
             current = 1.0
+        # Fit may have gone below MIN_ZOOM to show a big graph whole: from there, only closer.
+        value = min(max(value, min(MIN_ZOOM, current)), MAX_ZOOM)
         factor = value / current
         if abs(factor - 1.0) < 1e-9:
             return
@@ -87,6 +99,11 @@ class CanvasView(QGraphicsView):
             self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.scale(factor, factor)
         self.setTransformationAnchor(old)
+        self._scale_changed()
+
+    def _scale_changed(self) -> None:
+        if self.graph_scene is not None:
+            self.graph_scene.set_view_scale(self.zoom())
 
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom() * 1.25, anchor_view_center=True)
@@ -114,7 +131,7 @@ class CanvasView(QGraphicsView):
         event.accept()
 
     def fit_to_view(self) -> None:
-        """Show the whole graph (not closer than 125%)."""
+        """Show the whole graph, however small that makes it (not closer than 125%)."""
         scene = self.graph_scene
         if scene is None:
             return
@@ -125,27 +142,18 @@ class CanvasView(QGraphicsView):
             self.resetTransform()
             self.centerOn(0, 0)
             return
-        self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.AspectRatioMode.KeepAspectRatio)
-        zoom = self.zoom()
-        if not math.isfinite(zoom) or zoom <= 0:
+        room = self.viewport().rect().adjusted(FIT_MARGIN, FIT_MARGIN, -FIT_MARGIN, -FIT_MARGIN)
+        zoom = min(room.width() / rect.width(), room.height() / rect.height(), FIT_MAX_ZOOM)
+        # No floor here: below MIN_ZOOM the wheel cannot zoom further out, but Fit may.
+        if math.isfinite(zoom) and zoom > 0:
             self.resetTransform()
-        elif zoom > FIT_MAX_ZOOM or zoom < MIN_ZOOM:
-            self.set_zoom(min(max(zoom, MIN_ZOOM), FIT_MAX_ZOOM), anchor_view_center=True)
+            self.scale(zoom, zoom)
+            self._scale_changed()
         self.centerOn(rect.center())
 
     def show_start(self) -> None:
-        """Show a freshly opened graph: all of it if that stays readable, else its inputs end."""
+        """Show a freshly opened graph (an example, a project, an imported model): fitted."""
         self.fit_to_view()
-        scene = self.graph_scene
-        if scene is None or not scene.items_by_id or self.zoom() >= READABLE_ZOOM:
-            return
-        rects = [item.sceneBoundingRect() for item in scene.items_by_id.values()]
-        left = min(r.left() for r in rects)
-        first = [r for r in rects if r.left() < left + 1.0]
-        self.set_zoom(READABLE_ZOOM, anchor_view_center=True)
-        width = self.viewport().width() / READABLE_ZOOM
-        y = sum(r.center().y() for r in first) / len(first)
-        self.centerOn(left - 60 + width / 2, y)
 
     def frame_node(self, node_id: str) -> None:
         """Select a node and bring it to the middle of the view."""

@@ -1,0 +1,79 @@
+"""Level of detail: how a node card reads when the canvas is zoomed out too far for its texts.
+
+Below FULL_DETAIL a card is drawn as one box in its category colour with the layer's name
+written at a fixed size on screen (wrapped at `_`, `-`, `.`, `/` and camelCase breaks, the
+last line elided); when not even a few letters fit, the box stays plain.  Fonts are made for
+a few fixed zoom levels so a card's wrapped lines can be cached per level.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication
+
+FULL_DETAIL = 0.35  # from this scale up a card shows all its texts
+SCREEN_TEXT_PX = 10.0  # the overview name is at least this tall on screen
+LEVELS = (0.35, 0.29, 0.24, 0.2, 0.165, 0.135, 0.11, 0.09)  # scales overview fonts are made for
+TEXT_PAD = 6.0  # scene units between the box edge and the name
+MIN_CHARS = 3  # fewer letters than this (before the ellipsis) and the box stays plain
+ELLIPSIS = "…"
+_BREAK = re.compile(r"(?<=[_\-./ ])|(?<=[a-z0-9])(?=[A-Z])")
+
+
+def level_for(scale: float) -> int | None:
+    """Index of the overview font level for a view scale below FULL_DETAIL (None: too small)."""
+    for i, level in enumerate(LEVELS):
+        if scale >= level * 0.999:
+            return i
+    return None
+
+
+class OverviewFonts:
+    """One bold font (and its metrics) per level, sized in scene units to read SCREEN_TEXT_PX."""
+
+    def __init__(self) -> None:
+        self._fonts: dict[int, tuple[QFont, QFontMetricsF]] = {}
+
+    def get(self, level: int) -> tuple[QFont, QFontMetricsF]:
+        found = self._fonts.get(level)
+        if found is None:
+            font = QFont(QGuiApplication.font().family())
+            font.setBold(True)
+            font.setPixelSize(max(1, round(SCREEN_TEXT_PX / LEVELS[level])))
+            found = self._fonts[level] = (font, QFontMetricsF(font))
+        return found
+
+
+def wrap_name(name: str, metrics: QFontMetricsF, width: float, height: float) -> list[str]:
+    """`name` in as many lines as fit `height`, broken at word-like parts, last line elided.
+
+    Empty when fewer than MIN_CHARS letters would show.
+    """
+    max_lines = int(height // metrics.height())
+    if max_lines < 1 or not name:
+        return []
+    parts = [p for p in _BREAK.split(name) if p]
+    lines: list[str] = []
+    i = 0
+    while i < len(parts) and len(lines) < max_lines - 1:
+        line = parts[i]
+        i += 1
+        while i < len(parts) and metrics.horizontalAdvance(line + parts[i]) <= width:
+            line += parts[i]
+            i += 1
+        if metrics.horizontalAdvance(line) > width:  # one part wider than the box: the rest
+            i -= 1  # goes to the last line, elided
+            break
+        lines.append(line)
+    if i < len(parts):
+        rest = "".join(parts[i:])
+        last = metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)
+        shown = last[:-1] if last.endswith(ELLIPSIS) and last != rest else last
+        if len(shown) < MIN_CHARS:
+            if not lines:
+                return []
+        else:
+            lines.append(last)
+    return lines
