@@ -129,16 +129,45 @@ def test_cycle_is_refused_with_a_status_message(scene, view, stack, drag, qtbot)
     assert not any(type(i).__name__ == "LiveWireItem" for i in scene.items())
 
 
-def test_taken_port_is_refused(scene, view, stack, drag, qtbot):
+def test_wire_dropped_on_a_taken_input_replaces_it_in_one_undo_step(scene, view, stack, drag):
     a = scene.add_node_at("keras.Input", QPointF(0, 0))
     b = scene.add_node_at("keras.Input", QPointF(0, 300))
     d = scene.add_node_at(DENSE, QPointF(400, 0))
     drag(view, out_port(scene, a).scenePos(), in_port(scene, d).scenePos())
-    count = stack.count()
+    wired, count = canonical(scene.graph), stack.count()
+    drag(view, out_port(scene, b).scenePos(), in_port(scene, d).scenePos())
+    assert [(e.src, e.dst) for e in scene.graph.edges()] == [(b, d)]
+    assert [(e.src, e.dst) for e in scene.edge_items] == [(b, d)]
+    assert stack.count() == count + 1
+    assert stack.undoText() == f"Replace the wire into {scene.graph.node(d).name}"
+    stack.undo()
+    assert canonical(scene.graph) == wired
+    assert [(e.src, e.dst) for e in scene.edge_items] == [(a, d)]
+    stack.redo()
+    assert [(e.src, e.dst) for e in scene.graph.edges()] == [(b, d)]
+
+
+def test_replacing_a_wire_that_would_make_a_cycle_is_refused(scene, view, stack, drag, qtbot):
+    inp, hidden, drop, out = build_mlp(scene, view, drag)
+    before, count = canonical(scene.graph), stack.count()
     with qtbot.waitSignal(scene.status_message, timeout=1000) as blocker:
-        drag(view, out_port(scene, b).scenePos(), in_port(scene, d).scenePos())
-    assert "already connected" in blocker.args[0]
-    assert stack.count() == count and scene.graph.in_edges(d)[0].src == a
+        connect_by_mouse(view, drag, scene, out, drop)  # drop's input is taken by hidden
+    assert "cycle" in blocker.args[0]
+    assert canonical(scene.graph) == before and stack.count() == count
+
+
+def test_replugged_wire_dropped_on_a_taken_input_replaces_that_wire(scene, view, stack, drag):
+    a = scene.add_node_at("keras.Input", QPointF(0, 0))
+    b = scene.add_node_at("keras.Input", QPointF(0, 300))
+    d1 = scene.add_node_at(DENSE, QPointF(400, 0))
+    d2 = scene.add_node_at(DENSE, QPointF(400, 300))
+    connect_by_mouse(view, drag, scene, a, d1)
+    connect_by_mouse(view, drag, scene, b, d2)
+    wired = canonical(scene.graph)
+    drag(view, in_port(scene, d1).scenePos(), in_port(scene, d2).scenePos())
+    assert [(e.src, e.dst) for e in scene.graph.edges()] == [(a, d2)]
+    stack.undo()
+    assert canonical(scene.graph) == wired
 
 
 def test_drag_wire_end_away_disconnects_and_replugs(scene, view, stack, drag):

@@ -1,7 +1,8 @@
 """Mouse gestures on the canvas as small classes: wire from an output, into an input, re-plugging a wire.
 
-Each gesture only builds model commands; the scene pushes them.  A refusal (cycle, taken
-port) is shown as a status message and leaves the graph as it was.
+Each gesture only builds model commands; the scene pushes them.  A wire dropped on an input
+that already has one replaces it, in one undo step.  A refusal (a cycle) is shown as a status
+message and leaves the graph as it was.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtCore import QPointF
 from app.errors import LayerLoomError
 from app.model import commands
 from app.model.commands import Command, Compound, Connect, Disconnect
+from app.model.graph import ModelGraph
 from app.model.node import Edge
 from app.ui.canvas.edge_item import LiveWireItem
 from app.ui.canvas.node_item import NodeItem
@@ -32,6 +34,39 @@ def target_at(scene: GraphScene, pos: QPointF, kind: str):
         if isinstance(item, NodeItem):
             return item
     return None
+
+
+def wire_into(
+    graph: ModelGraph, src: str, src_index: int, dst: str, port: str | None, slot: int | None
+) -> list[Command]:
+    """Commands that wire output (src, src_index) into `dst`, replacing a wire already there.
+
+    With `port` None the first free input is used; a node whose one input is taken gets it
+    replaced.  Empty when that very wire is already there; LayerLoomError if refused.
+    """
+    ports = graph.ports(dst)
+    if port is None and len(ports) == 1 and not ports[0].variadic:
+        port, slot = ports[0].name, 0
+    if port is None:
+        return [commands.connect(graph, src, dst, src_index=src_index)]
+    slot = slot or 0
+    old = next((e for e in graph.in_edges(dst) if (e.port, e.slot) == (port, slot)), None)
+    if old is None:
+        return [commands.connect(graph, src, dst, port=port, src_index=src_index, slot=slot)]
+    if (old.src, old.src_index) == (src, src_index):
+        return []
+    trial = graph.copy()  # the graph once the old wire is gone: checks the new one (cycles)
+    trial._disconnect(old)
+    new = commands.connect(trial, src, dst, port=port, src_index=src_index, slot=slot)
+    return [Disconnect(old), Connect(new.edge)]
+
+
+def _as_command(cmds: list[Command], graph: ModelGraph, dst: str) -> Command | None:
+    if not cmds:
+        return None
+    if len(cmds) == 1:
+        return cmds[0]
+    return Compound(cmds, description=f"Replace the wire into {graph.node(dst).name}")
 
 
 class Interaction:
@@ -90,11 +125,11 @@ class ConnectFromOutput(Interaction):
         graph = self.scene.graph
         src, idx = self.port.node_id, self.port.index
         if isinstance(target, PortItem):
-            return commands.connect(
-                graph, src, target.node_id, port=target.port, src_index=idx, slot=target.slot
-            )
+            cmds = wire_into(graph, src, idx, target.node_id, target.port, target.slot)
+            return _as_command(cmds, graph, target.node_id)
         if isinstance(target, NodeItem) and target.node_id != src:
-            return commands.connect(graph, src, target.node_id, src_index=idx)
+            cmds = wire_into(graph, src, idx, target.node_id, None, None)
+            return _as_command(cmds, graph, target.node_id)
         if isinstance(target, NodeItem):
             return commands.connect(graph, src, src, src_index=idx)  # raises the cycle message
         return None
@@ -174,10 +209,10 @@ class ReplugWire(Interaction):
             if target.node_id == old.dst:
                 return None
             dst, port, slot = target.node_id, None, None
-        new = commands.connect(
-            self.trial, old.src, dst, port=port, src_index=old.src_index, slot=slot
-        )
-        return Compound([Disconnect(old), Connect(new.edge)], description=new.description)
+        cmds = wire_into(self.trial, old.src, old.src_index, dst, port, slot)
+        if not cmds:
+            return None
+        return Compound([Disconnect(old), *cmds], description=f"Re-plug {graph.node(dst).name}")
 
     def move(self, pos: QPointF) -> None:
         target = target_at(self.scene, pos, "in")
@@ -187,11 +222,13 @@ class ReplugWire(Interaction):
 
     def release(self, pos: QPointF) -> None:
         target = target_at(self.scene, pos, "in")
-        if self.item is not None and self.item.scene() is not None:
-            self.item.setVisible(True)
+        self._show_item()
         self._commit(lambda: self._build(target))
 
     def finish(self) -> None:
-        if self.item is not None and self.item.scene() is not None:
-            self.item.setVisible(True)
+        self._show_item()
         super().finish()
+
+    def _show_item(self) -> None:
+        if self.item is not None and self.item.scene() is not None:
+            self.item.setVisible(not self.scene.wires_in_layer)
