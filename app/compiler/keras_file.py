@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from app.compiler.custom_code import SERIALIZABLE_PACKAGE
 from app.errors import ImportModelError, UnsafeModelError
 from app.keras_internals import PRIVATE_FUNCTION_MODULES
 from app.model.graph import ModelGraph
@@ -48,17 +49,21 @@ FUNCTION_MODULES = ("keras.activations", "keras.ops", *PRIVATE_FUNCTION_MODULES)
 _TOP_MEMBER = re.compile(r"^[A-Za-z0-9_.\-]+\.(?:json|h5|npz)$")
 _ASSET_MEMBER = re.compile(r"^assets/(?:[A-Za-z0-9_.\-]+/)*[A-Za-z0-9_.\-]*$")
 REGISTERED_PREFIX = "layerloom>"
+# How Keras names the classes of CustomLayer nodes (custom_code registers them so).
+PROJECT_CODE_PREFIX = f"{SERIALIZABLE_PACKAGE}>"
+
+
+class ProjectCodeModelError(UnsafeModelError):
+    """A .keras file LayerLoom saved from a project with custom layers: their code is not in it."""
+
+    def __init__(self, message: str, class_names: list[str], *, path: str | None = None):
+        super().__init__(message, path=path)
+        self.class_names = class_names
 
 
 def load_keras_file(path: str | os.PathLike) -> ModelGraph:
     """An editable graph of the model in a .keras file, refusing files that could run code."""
-    raw = os.fspath(path)
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", str(raw)):
-        raise ImportModelError(f"'{raw}' is not a local file; download it first.", path=str(raw))
-    file = Path(raw)
-    data = read_local_file(file)
-    config = read_config(file, data)
-    check_config(config, file.name)
+    file, data = _checked(path)
     model = _load(file, data)
     from app.compiler.importer import import_model
 
@@ -66,6 +71,30 @@ def load_keras_file(path: str | os.PathLike) -> ModelGraph:
         return import_model(model)
     except ImportModelError as exc:
         raise type(exc)(f"{file.name}: {exc.message}", path=str(file)) from None
+
+
+def check_keras_file(path: str | os.PathLike) -> None:
+    """Raise what load_keras_file would refuse the file for, reading config.json only.
+
+    Nothing is built and no weights are read, so the app can check a file before it asks to
+    save the open project.
+    """
+    _checked(path)
+
+
+def _checked(path: str | os.PathLike) -> tuple[Path, bytes]:
+    raw = os.fspath(path)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", str(raw)):
+        raise ImportModelError(f"'{raw}' is not a local file; download it first.", path=str(raw))
+    file = Path(raw)
+    data = read_local_file(file)
+    config = read_config(file, data)
+    try:
+        check_config(config, file.name)
+    except UnsafeModelError as exc:
+        exc.path = str(file)
+        raise
+    return file, data
 
 
 def read_local_file(file: Path) -> bytes:
@@ -178,6 +207,7 @@ def check_config(config: dict[str, Any], file_name: str = "the file") -> None:
     """
     top = {k: v for k, v in config.items() if k != "compile_config"}
     stack: list[tuple[Any, str, int]] = [(top, "the model", 0)]
+    project_classes: list[str] = []  # custom layers whose code stayed in a LayerLoom project
     while stack:
         obj, where, depth = stack.pop()
         if depth > MAX_NESTING:
@@ -189,11 +219,24 @@ def check_config(config: dict[str, Any], file_name: str = "the file") -> None:
             continue
         if "class_name" in obj:
             where = _describe(obj, where)
+            registered = obj.get("registered_name")
+            if isinstance(registered, str) and registered.startswith(PROJECT_CODE_PREFIX):
+                project_classes.append(registered[len(PROJECT_CODE_PREFIX) :])
+                continue
             _check_object(obj, where, file_name)
         inner = obj.get("config")
         if isinstance(inner, dict) and "class_name" in obj:
             _check_file_keys(inner, where, file_name)
         stack.extend((v, where, depth + 1) for v in obj.values())
+    if project_classes:
+        names = ", ".join(sorted(set(project_classes)))
+        raise ProjectCodeModelError(
+            f"{file_name} was saved by LayerLoom from a project with custom layer code "
+            f"({names}). That code is kept in the project, not in the .keras file, so the file "
+            "cannot be opened on its own: open the project it came from, or load the file in "
+            "Python with the class defined (custom_objects).",
+            sorted(set(project_classes)),
+        )
 
 
 def _check_object(obj: dict[str, Any], where: str, file_name: str) -> None:

@@ -14,6 +14,7 @@ from app.project import PROJECT_SUFFIX
 from app.project.recovery import RecoveryEntry
 from app.project.weights import WeightsFileError
 from app.ui.document import KERAS_SUFFIX, Document
+from app.ui.keras_origin import origin_project, remember_export
 
 MAX_RECENT = 10
 RECENT_KEY = "recent/files"
@@ -80,6 +81,17 @@ class FileOps:
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_open_origin(self, keras_path: Path, project: Path, reason: str) -> bool:
+        """Offer the project a refused .keras file came from; True to open it."""
+        answer = QMessageBox.question(
+            self,
+            f"Open {project.name} instead?",
+            f"{reason}\n\n{keras_path.name} came from {project}. Open that project?",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Open,
+        )
+        return answer == QMessageBox.StandardButton.Open
+
     # ----- asking first --------------------------------------------------------------------------
     def maybe_save(self) -> bool:
         """True when it is fine to replace/close the document (saved, discarded or clean)."""
@@ -110,6 +122,8 @@ class FileOps:
     def open_path(self, path: str | os.PathLike, origin: str = "file") -> bool:
         """Open a .llproj or import a .keras file; errors are shown, the current document stays."""
         path = Path(path)
+        if path.suffix.lower() == KERAS_SUFFIX and not self._keras_file_opens(path):
+            return False  # refused before asking about the open project's changes
         if not self.maybe_save():
             return False
         try:
@@ -135,6 +149,25 @@ class FileOps:
         self.statusBar().showMessage(f"{what} {shown}", 5000)
         for note in getattr(doc.project, "warnings", []) or []:
             self.statusBar().showMessage(note, 8000)
+        return True
+
+    def _keras_file_opens(self, path: Path) -> bool:
+        """Check a .keras file's archive and config (nothing runs); say why if it is refused."""
+        from app.compiler.keras_file import ProjectCodeModelError, check_keras_file
+
+        try:
+            check_keras_file(path)
+        except ProjectCodeModelError as exc:
+            project = origin_project(path)
+            if project is not None and self.ask_open_origin(path, project, str(exc)):
+                self.open_path(project)
+            elif project is None:
+                self.show_error(f"Could not open {path.name}", str(exc))
+            return False
+        except LayerLoomError as exc:
+            self.statusBar().showMessage(f"Could not open {path.name}.", 8000)
+            self.show_error(f"Could not open {path.name}", str(exc))
+            return False
         return True
 
     def open_example(self, name: str) -> bool:
@@ -209,8 +242,16 @@ class FileOps:
         except Exception as exc:  # Keras errors while saving: report, keep running
             self.show_error("Could not export the model", f"{type(exc).__name__}: {exc}")
             return False
+        if self.document.path is not None and self.document.origin == "file":
+            remember_export(written, self.document.path)
         self.statusBar().showMessage(f"Exported {written.name}", 5000)
         return True
+
+    def _model_exported(self, key: str, _message: str) -> None:
+        """File > Export > Trained model wrote a .keras file: remember its project."""
+        doc, path = self.document, self.exporter.last_path
+        if key == "keras" and path is not None and doc.path is not None and doc.origin == "file":
+            remember_export(path, doc.path)
 
     def export_script_dialog(self) -> None:
         path = self._ask_path("Export Python script", ".py", "Python scripts (*.py)")

@@ -132,6 +132,7 @@ class MainWindow(QMainWindow, FileOps):
         )
         self.exporter = ModelExporter(self, self._trained_model)
         self.exporter.install(self.actions_.export_menu)
+        self.exporter.exported.connect(self._model_exported)
         if theme is not None:
             self.actions_.themes[theme.mode].setChecked(True)
             theme.theme_changed.connect(self._on_theme_changed)

@@ -254,6 +254,7 @@ def test_generated_script_runs_standalone_and_matches(tmp_path: Path) -> None:
 
 def test_saving_a_model_with_a_custom_layer(tmp_path: Path) -> None:
     from app.compiler import load_keras_file
+    from app.compiler.keras_file import ProjectCodeModelError
     from app.errors import UnsafeModelError
 
     g, _ = code_graph()
@@ -261,9 +262,16 @@ def test_saving_a_model_with_a_custom_layer(tmp_path: Path) -> None:
     model = build_model(g)
     path = tmp_path / "m.keras"
     model.save(path)
-    # Reopening as a project graph stays strict: the file alone cannot vouch for the code.
-    with pytest.raises(UnsafeModelError, match="layerloom_custom>Scale"):
+    # Reopening as a project graph stays strict: the file alone cannot vouch for the code, and
+    # the refusal says LayerLoom wrote it and where the code is.
+    with pytest.raises(ProjectCodeModelError) as refused:
         load_keras_file(path)
+    assert refused.value.class_names == ["Scale"]
+    assert str(refused.value).startswith(
+        "m.keras was saved by LayerLoom from a project with custom layer code (Scale). That "
+        "code is kept in the project, not in the .keras file"
+    )
+    assert isinstance(refused.value, UnsafeModelError) and refused.value.path == str(path)
 
 
 def test_project_keeps_code_and_loads_it_untrusted(tmp_path: Path) -> None:

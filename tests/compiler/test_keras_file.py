@@ -229,6 +229,25 @@ def test_corrupt_weights_give_a_plain_message(saved, tmp_path):
         load_keras_file(bad)
 
 
+def test_the_check_alone_reads_only_the_config(saved, tmp_path):
+    from app.compiler.keras_file import check_keras_file
+
+    _, path = saved
+    check_keras_file(path)
+    broken_weights = rewrite(path, tmp_path / "w.keras", drop=("model.weights.h5",))
+    check_keras_file(broken_weights)  # nothing is built or loaded: the weights are not read
+    lam = {
+        "module": "keras.layers",
+        "class_name": "Lambda",
+        "config": {"name": "lam", "function": {"class_name": "__lambda__", "config": {}}},
+        "registered_name": None,
+    }
+    bad = rewrite(path, tmp_path / "lam.keras", add_layer(lam))
+    with pytest.raises(UnsafeModelError, match="Lambda layers run Python code") as refused:
+        check_keras_file(bad)
+    assert refused.value.path == str(bad)
+
+
 def test_h5_and_other_paths_are_refused(tmp_path):
     h5 = tmp_path / "old.h5"
     h5.write_bytes(b"\x89HDF\r\n")
