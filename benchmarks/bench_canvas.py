@@ -72,12 +72,43 @@ def build_graph(n: int) -> tuple[ModelGraph, Report]:
         units[nid], depth[nid] = u, d
         p = units[parent] * u + u
         report.nodes[nid] = Result([(None, u)], params=p, trainable_params=p)
-    try:  # the app's own left-to-right layout, as after "Auto-layout"
+    try:  # the app's own layout, as after "Auto-layout"
         from app.compiler.layout import layout_graph
     except ImportError:
         return g, report
     layout_graph(g)
     return g, report
+
+
+def residual_chain(n: int) -> ModelGraph:
+    """About n nodes in blocks of three Dense layers whose input skips to an Add (MobileNet-like)."""
+    g = ModelGraph("residual")
+    prev = g.add_node("keras.Input", "x", params={"shape": [4]})
+    while len(g) + 4 <= n:
+        out = prev
+        for _ in range(3):
+            nid = g.add_node("keras.layers.Dense", params={"units": 4})
+            g.connect(out, nid)
+            out = nid
+        add = g.add_node("keras.layers.Add")
+        g.connect(prev, add)
+        g.connect(out, add)
+        prev = add
+    g.set_outputs([prev])
+    return g
+
+
+def print_layout_times(n: int) -> None:
+    """Median time of layout_graph on the bench tree and on a deep residual chain (wrapped)."""
+    from app.compiler.layout import compute_layout
+
+    for label, graph in (("tree", build_graph(n)[0]), ("residual chain", residual_chain(n))):
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            compute_layout(graph)
+            times.append((time.perf_counter() - t0) * 1000)
+        print(f"layout of the {len(graph)}-node {label}: median {statistics.median(times):.1f} ms")
 
 
 def time_frames(view, image: QImage, frames: int) -> tuple[float, list[float], list[float]]:
@@ -135,6 +166,7 @@ def main() -> None:
     print(
         f"graph: {len(graph)} nodes, {len(graph.edges())} edges (model built in {t_graph * 1000:.0f} ms)"
     )
+    print_layout_times(args.nodes)
     print(f"scene load (items for every node and wire): {t_scene * 1000:.1f} ms")
     print(f"set_report (faces, wire labels, badges):    {t_report * 1000:.1f} ms")
     print(f"set_report after a one-node change:         {t_report1 * 1000:.1f} ms")
@@ -159,6 +191,22 @@ def main() -> None:
             f"render to QImage median {statistics.median(warm):.1f} ms (min {min(warm):.1f}); "
             f"viewport repaint median {statistics.median(sync):.1f} ms (min {min(sync):.1f})"
         )
+    chain_scene = GraphScene(residual_chain(args.nodes), QUndoStack())
+    from app.compiler.layout import layout_graph
+
+    layout_graph(chain_scene.graph)
+    chain_scene._rebuild()
+    view.setScene(chain_scene)
+    view.fit_to_view()
+    app.processEvents()
+    cold, warm, sync = time_frames(view, image, args.frames)
+    print(
+        f"full repaint, fit: whole wrapped {len(chain_scene.graph)}-node residual chain: "
+        f"zoom {view.zoom():.2f}: first {cold:.1f} ms; render to QImage median "
+        f"{statistics.median(warm):.1f} ms; viewport repaint median {statistics.median(sync):.1f} ms"
+    )
+    view.setScene(scene)
+    view.fit_to_view()
     steps = []
     for i in range(10):  # wheel zoom from the fitted view: node caches are re-rendered each step
         factor = 1.2 if i < 5 else 1 / 1.2

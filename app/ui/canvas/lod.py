@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication
 
 FULL_DETAIL = 0.35  # from this scale up a card shows all its texts
-SCREEN_TEXT_PX = 10.0  # the overview name is at least this tall on screen
+SCREEN_TEXT_PX = 9.0  # the overview name is at least this tall on screen
 LEVELS = (0.35, 0.29, 0.24, 0.2, 0.165, 0.135, 0.11, 0.09)  # scales overview fonts are made for
 TEXT_PAD = 6.0  # scene units between the box edge and the name
 MIN_CHARS = 3  # fewer letters than this (before the ellipsis) and the box stays plain
