@@ -29,6 +29,7 @@ from app.ui.palette import display_name
 from app.ui.panels.summary import format_shape
 from app.ui.param_editors import ParamEditor
 from app.ui.wheel_guard import WheelGuard
+from app.ui.wording import counted
 
 
 class Inspector(QScrollArea):
@@ -175,9 +176,10 @@ class Inspector(QScrollArea):
 
         if spec.kind == "block" and node.subgraph is not None:
             info = QLabel(
-                f"{len(node.subgraph) - len(node.subgraph.inputs)} layers inside, "
-                f"{len(node.subgraph.inputs)} input(s), "
-                f"{len(node.subgraph.outputs)} output(s). Double-click the block to open it.",
+                f"{counted(len(node.subgraph) - len(node.subgraph.inputs), 'layer')} inside, "
+                f"{counted(len(node.subgraph.inputs), 'input')}, "
+                f"{counted(len(node.subgraph.outputs), 'output')}. "
+                "Double-click the block to open it.",
                 body,
             )
             info.setWordWrap(True)

@@ -50,6 +50,7 @@ from app.ui.window_parts import (
     PanelServices,
     first_window_geometry,
 )
+from app.ui.wording import counted
 
 if TYPE_CHECKING:
     import keras
@@ -318,7 +319,9 @@ class MainWindow(QMainWindow, FileOps):
         report = self.last_report
         if report is None:
             self.problems_label.setText("")
-            self.params_label.setText(f"{len(self.document.graph)} layers" if self.document else "")
+            self.params_label.setText(
+                counted(len(self.document.graph), "layer") if self.document else ""
+            )
             return
         errors = sum(1 for p in report.problems if p.severity == "error")
         warnings = len(report.problems) - errors
@@ -329,7 +332,7 @@ class MainWindow(QMainWindow, FileOps):
         else:
             self.problems_label.setText("✓ No problems")
         self.params_label.setText(
-            f"{len(self.document.graph)} layers · {report.total_params:,} params"
+            f"{counted(len(self.document.graph), 'layer')} · {report.total_params:,} params"
         )
         self.tabs.setTabText(
             0, f"Problems ({len(report.problems)})" if report.problems else "Problems"

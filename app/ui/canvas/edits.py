@@ -10,6 +10,7 @@ from app.model.commands import Command, Compound, Disconnect, OutputRef, SetOutp
 from app.model.graph import ModelGraph
 from app.model.node import Node
 from app.ui.canvas import clipboard
+from app.ui.wording import counted
 
 if TYPE_CHECKING:
     from app.ui.canvas.scene import GraphScene
@@ -138,7 +139,9 @@ def ungroup(scene: GraphScene, block_id: str) -> list[str]:
     return holder[0]
 
 
-def paste_data(scene: GraphScene, data, offset: tuple[float, float]) -> list[str]:
+def paste_data(
+    scene: GraphScene, data, offset: tuple[float, float], verb: str = "Pasted"
+) -> list[str]:
     """Paste node data as one undoable command and select the new nodes."""
     holder: list[list[str]] = []
 
@@ -150,6 +153,7 @@ def paste_data(scene: GraphScene, data, offset: tuple[float, float]) -> list[str
     if not scene.try_push(build):
         return []
     scene.select_nodes(holder[0])
+    scene.status_message.emit(f"{verb} {counted(len(holder[0]), 'layer')}.")  # not "Copied …"
     return holder[0]
 
 
@@ -158,7 +162,9 @@ def duplicate_selection(scene: GraphScene) -> list[str]:
     if not ids:
         return []
     data = clipboard.selection_data(scene.graph, ids)
-    return paste_data(scene, data, (clipboard.PASTE_OFFSET, clipboard.PASTE_OFFSET))
+    return paste_data(
+        scene, data, (clipboard.PASTE_OFFSET, clipboard.PASTE_OFFSET), verb="Duplicated"
+    )
 
 
 def auto_layout(scene: GraphScene) -> bool:
