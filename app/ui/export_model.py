@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from app.training.export import EXPORT_FORMATS, ExportFormat
 from app.ui.data.worker import TaskRunner
+from app.ui.file_dialogs import remember_dir, start_dir
 
 # File > Export also has "Keras model (.keras)…" (a fresh build of the graph, file_ops), so this
 # menu's .keras entry says it is the trained model.
@@ -71,11 +72,13 @@ class ModelExporter(QObject):
     def _ask_path(self, fmt: ExportFormat) -> Path | None:
         doc = getattr(self.window, "document", None)
         stem = (doc.project.name if doc is not None else "") or "model"
-        base = doc.path.parent if doc is not None and doc.path is not None else Path.home()
+        base = start_dir("export", doc.path if doc is not None else None)
         default = base / (f"{stem}_{fmt.key}" if fmt.folder else f"{stem}{fmt.suffix}")
         path, _ = QFileDialog.getSaveFileName(
             self.window, f"Export {fmt.label}", str(default), fmt.file_filter
         )
+        if path:
+            remember_dir("export", path)
         return fmt.named(path) if path else None
 
     def export_dialog(self, key: str) -> None:

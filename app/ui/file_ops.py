@@ -14,6 +14,7 @@ from app.project import PROJECT_SUFFIX
 from app.project.recovery import RecoveryEntry
 from app.project.weights import WeightsFileError
 from app.ui.document import KERAS_SUFFIX, Document
+from app.ui.file_dialogs import PROJECT_DIR_KEY, remember_dir, start_dir
 from app.ui.keras_origin import origin_project, remember_export
 
 MAX_RECENT = 10
@@ -114,9 +115,10 @@ class FileOps:
             self.statusBar().showMessage("New model.", 3000)
 
     def open_dialog(self) -> None:
-        start = str(self._last_dir())
+        start = str(start_dir("project", self.document.path))
         path, _ = QFileDialog.getOpenFileName(self, "Open", start, OPEN_FILTER)
         if path:
+            remember_dir("project", path)
             self.open_path(path)
 
     def open_path(self, path: str | os.PathLike, origin: str = "file") -> bool:
@@ -190,13 +192,14 @@ class FileOps:
     def save_as(self) -> bool:
         doc = self.document
         suggested = doc.path or (
-            self._last_dir() / f"{doc.project.name or 'model'}{PROJECT_SUFFIX}"
+            start_dir("project") / f"{doc.project.name or 'model'}{PROJECT_SUFFIX}"
         )
         path, _ = QFileDialog.getSaveFileName(
             self, "Save project", str(suggested), f"LayerLoom projects (*{PROJECT_SUFFIX})"
         )
         if not path:
             return False
+        remember_dir("project", path)
         if not path.endswith(PROJECT_SUFFIX):
             path += PROJECT_SUFFIX
         return self.save_to(path)
@@ -214,18 +217,21 @@ class FileOps:
         return True
 
     # ----- export ---------------------------------------------------------------------------------
-    def _ask_path(self, title: str, suffix: str, filter_: str) -> Path | None:
+    def _ask_path(self, title: str, suffix: str, filter_: str, kind: str) -> Path | None:
+        """A save dialog for a `kind` file, starting where the last one of that kind went."""
         stem = self.document.project.name or "model"
-        path, _ = QFileDialog.getSaveFileName(
-            self, title, str(self._last_dir() / f"{stem}{suffix}"), filter_
-        )
+        start = start_dir(kind, self.document.path) / f"{stem}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self, title, str(start), filter_)
         if not path:
             return None
+        remember_dir(kind, path)
         p = Path(path)
         return p if p.suffix.lower() == suffix else p.with_suffix(suffix)
 
     def export_keras_dialog(self) -> None:
-        path = self._ask_path("Export Keras model", KERAS_SUFFIX, "Keras models (*.keras)")
+        path = self._ask_path(
+            "Export Keras model", KERAS_SUFFIX, "Keras models (*.keras)", kind="keras"
+        )
         if path is not None:
             self.export_keras(path)
 
@@ -254,7 +260,7 @@ class FileOps:
             remember_export(path, doc.path)
 
     def export_script_dialog(self) -> None:
-        path = self._ask_path("Export Python script", ".py", "Python scripts (*.py)")
+        path = self._ask_path("Export Python script", ".py", "Python scripts (*.py)", "script")
         if path is not None:
             self.export_script(path)
 
@@ -272,7 +278,7 @@ class FileOps:
 
     def export_image_dialog(self, fmt: str) -> None:
         label = "PNG images (*.png)" if fmt == "png" else "SVG drawings (*.svg)"
-        path = self._ask_path(f"Export graph as {fmt.upper()}", f".{fmt}", label)
+        path = self._ask_path(f"Export graph as {fmt.upper()}", f".{fmt}", label, "image")
         if path is not None:
             self.export_image(path, fmt)
 
@@ -300,12 +306,8 @@ class FileOps:
         p = str(Path(path).resolve())
         files = [p] + [f for f in self.recent_files() if f != p]
         QSettings().setValue(RECENT_KEY, files[:MAX_RECENT])
-        QSettings().setValue("recent/dir", str(Path(p).parent))
+        QSettings().setValue(PROJECT_DIR_KEY, str(Path(p).parent))
         self._refresh_recent_menu()
-
-    def _last_dir(self) -> Path:
-        d = QSettings().value("recent/dir", "")
-        return Path(d) if d and Path(d).is_dir() else Path.home()
 
     def _refresh_recent_menu(self) -> None:
         menu = self.actions_.recent_menu

@@ -1,10 +1,13 @@
 """Small things a new user meets: counts in words, the last status after a paste, the menu
-order."""
+order, and file dialogs that start in the folder last used for the same kind of file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from _fixtures import wait_checked
 from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QFileDialog
 
 from app.ui.wording import counted
 
@@ -43,3 +46,24 @@ def test_help_is_the_last_menu(window) -> None:
     titles = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert titles == ["File", "Edit", "View", "Train", "Help"]
 
+
+def test_save_dialogs_start_where_the_same_kind_went_last(window, tmp_path, monkeypatch) -> None:
+    starts: list[tuple[str, Path]] = []
+    answers: list[Path] = []
+
+    def dialog(_parent, title, start, _filter):
+        starts.append((title, Path(start).parent))
+        return str(answers.pop(0)), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    scripts, pictures = tmp_path / "scripts", tmp_path / "pictures"
+    scripts.mkdir()
+    pictures.mkdir()
+    answers += [scripts / "a.py", pictures / "g.png", scripts / "b.py", pictures / "h.png"]
+    window.export_script_dialog()
+    window.export_image_dialog("png")
+    window.export_script_dialog()
+    window.export_image_dialog("png")
+    assert starts[1][1] != scripts  # a kind never used does not follow another kind
+    assert starts[2] == ("Export Python script", scripts)
+    assert starts[3] == ("Export graph as PNG", pictures)
