@@ -316,7 +316,12 @@ def test_train_refuses_bad_data_with_a_plain_message(mlp, capsys, changes, words
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and words in errors[0], err  # one error line that says why
+    assert err.count(words) == 1, err  # said once, not also as "Run failed. ..."
     assert "Traceback" not in err
+    # Checked before a run folder is made: no failed run in the folder or the project.
+    runs = mlp.parent / f"{mlp.stem}_runs"
+    assert not runs.exists() or list(runs.iterdir()) == []
+    assert load_project(mlp).runs == []
 
 
 def test_train_bad_projects_and_models(tmp_path, broken_shapes, capsys):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -16,6 +18,7 @@ from app.project.project import Project
 from app.project.runs import RunRecord
 from app.project.settings import settings_from_project  # re-exported for app.ui; imports move later
 from app.project.training_config import TrainingConfig, TrainingError
+from app.training.control import Listener, RunControl, RunStopped
 from app.training.runs import RUN_FILE, write_json_atomic
 
 
@@ -28,28 +31,61 @@ def default_runs_dir(project: Any) -> Path:
     return Path.cwd() / "layerloom_runs"
 
 
+@dataclass
+class RunHooks:
+    """How a caller follows and steers a run of train_project, and what the run leaves it.
+
+    Given: `on_batch` / `on_epoch` / `on_event` receive plain dicts on the training thread
+    (batch: epoch, batch, step, steps_per_epoch, logs, lr, samples_per_s, eta_s; epoch: epoch,
+    epochs, logs, lr, duration_s, samples_per_s; event: {"kind": preparing | checked | started |
+    paused | resumed | warning | nan | finished, ...}); `control` stops and pauses from any thread.
+    Filled in by train_project, also when it raises: `record` (once the run folder exists),
+    `model` (the trained keras.Model), `history` (per-epoch rows) and `nan_at`.
+    """
+
+    on_batch: Listener = None
+    on_epoch: Listener = None
+    on_event: Listener = None
+    control: RunControl = field(default_factory=RunControl)
+    record: RunRecord | None = None
+    model: Any = None
+    history: list[dict[str, float]] = field(default_factory=list)
+    nan_at: tuple[int, int] | None = None
+
+    @classmethod
+    def relaying(cls, progress: Callable[[dict[str, Any]], None]) -> RunHooks:
+        """Hooks that hand every dict to one callable, batches and epochs tagged by "kind"."""
+        return cls(
+            on_batch=lambda d: progress({"kind": "batch", **d}),
+            on_epoch=lambda d: progress({"kind": "epoch", **d}),
+            on_event=progress,
+        )
+
+
 def train_project(
     project: Project,
     epochs: int | None = None,
     out_dir: str | Path | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
-    trainer_hook: Callable[[Any], None] | None = None,
     max_samples: int | None = None,
+    hooks: RunHooks | None = None,
 ) -> RunRecord:
-    """Build the project's model, load its data, train and record a run folder.
+    """Build the project's model, load its data, check, train and record a run folder.
 
-    `project` is an app.project.Project (its graph, data and training settings are read).
-    `progress` receives {"kind": "batch" | "epoch" | <event kind>, ...} dicts.
-    `trainer_hook` receives the Trainer before it runs (to keep a handle for stop()).
+    The one training path: `layerloom train` and the editor's Train button both come here.
+    `progress` (a single listener, see RunHooks.relaying) or `hooks` follow and steer the run.
     `max_samples` overrides the data settings' sample limit (quick trial runs).
     The project itself is not changed; callers add the record with Project.add_run.
-    Raises a LayerLoomError subclass with a plain message on bad projects, data or training.
+    Raises a LayerLoomError subclass with a plain message on bad projects, data or training
+    (errors found before training starts leave no run folder), RunStopped if stopped before.
     """
     from app.compiler import build_model
     from app.data import DataConfig, load_dataset
     from app.model import graph_to_dict
     from app.training.trainer import Trainer
 
+    if hooks is None:
+        hooks = RunHooks.relaying(progress) if progress is not None else RunHooks()
     data_dict, training_dict = settings_from_project(project)
     if max_samples is not None:
         if max_samples < 1:
@@ -60,33 +96,58 @@ def train_project(
     if epochs is not None and epochs < 1:
         raise TrainingError("The number of epochs must be at least 1.")
     graph = project.graph
+    runs_dir = Path(out_dir) if out_dir else default_runs_dir(project)
+    event = hooks.on_event or (lambda _d: None)
+    event({"kind": "preparing", "message": "Building the model…"})
     # Built here once to report graph errors early and to shape synthetic data; the Trainer
     # builds its own copy on its thread, after seeding, so initial weights follow the seed.
     probe = build_model(graph)
+    _stop_if_asked(hooks)
+    event({"kind": "preparing", "message": "Loading the data…"})
     dataset = load_dataset(data_cfg, probe)
     del probe
-    runs_dir = Path(out_dir) if out_dir else default_runs_dir(project)
-
-    def relay(kind: str) -> Callable[[dict[str, Any]], None] | None:
-        if progress is None:
-            return None
-        return lambda d: progress({"kind": kind, **d})
-
+    _stop_if_asked(hooks)
     trainer = Trainer(
         lambda: build_model(graph),
         dataset,
         config,
         runs_dir,
-        on_batch=relay("batch"),
-        on_epoch=relay("epoch"),
-        on_event=progress,
+        on_batch=hooks.on_batch,
+        on_epoch=hooks.on_epoch,
+        on_event=hooks.on_event,
         data_config=data_cfg.to_dict(),
         graph=graph_to_dict(graph),
         epochs=epochs,
+        control=hooks.control,
     )
-    if trainer_hook is not None:
-        trainer_hook(trainer)
-    return trainer.run()
+    try:
+        return trainer.run()
+    finally:
+        # What the run leaves, also after an error or Ctrl+C; the trainer (and its dataset)
+        # is not kept.
+        hooks.record = trainer.record
+        hooks.history = trainer.history
+        hooks.nan_at = trainer.nan_at
+        hooks.model = trainer.model if hasattr(trainer.model, "fit") else None  # not a factory
+
+
+def _stop_if_asked(hooks: RunHooks) -> None:
+    if hooks.control.stopped:
+        raise RunStopped("Stopped before training started.")
+
+
+def training_snapshot(project: Project) -> Project:
+    """A copy of what training reads from a project (graph, settings, where it lives), for a
+    run on another thread while the original stays editable."""
+    return Project(
+        name=project.name,
+        graph=project.graph.copy(),
+        data=copy.deepcopy(project.data),
+        training=copy.deepcopy(project.training),
+        trusted_code=project.trusted_code,
+        path=project.path,
+        base_dir=project.base_dir,
+    )
 
 
 class TerminalProgress:
@@ -149,25 +210,22 @@ def train_cli(
     """
     out = stream or sys.stderr
     holder: dict[str, Any] = {}
+    bar = TerminalProgress(out)
+
+    def progress(info: dict[str, Any]) -> None:
+        kind = info.get("kind")
+        if kind == "started":
+            holder["began"] = True  # fit is running: later errors are the model's
+        elif kind == "finished":
+            holder["said"] = info.get("message")  # the bar has printed the run's end
+        bar(info)
+
+    hooks = RunHooks.relaying(progress)
     try:
-        bar = TerminalProgress(out)
-
-        def progress(info: dict[str, Any]) -> None:
-            if info.get("kind") == "started":
-                holder["began"] = True  # fit is running: later errors are the model's
-            bar(info)
-
-        rec = train_project(
-            project,
-            epochs,
-            out_dir,
-            progress,
-            trainer_hook=lambda t: holder.setdefault("trainer", t),
-            max_samples=max_samples,
-        )
+        rec = train_project(project, epochs, out_dir, max_samples=max_samples, hooks=hooks)
     except KeyboardInterrupt:
         out.write("\nInterrupted.\n")
-        rec = getattr(holder.get("trainer"), "record", None)
+        rec = hooks.record
         if rec is not None and rec.status == "running":
             rec.status, rec.message = "stopped", "Interrupted from the keyboard."
             with contextlib.suppress(OSError):
@@ -176,8 +234,9 @@ def train_cli(
             on_record(rec)
         return 130
     except LayerLoomError as exc:
-        out.write(f"error: {exc.message}\n")
-        rec = getattr(holder.get("trainer"), "record", None)
+        if holder.get("said") != exc.message:  # said once, not twice
+            out.write(f"error: {exc.message}\n")
+        rec = hooks.record
         if rec is not None and on_record is not None:
             on_record(rec)
         unusable = isinstance(exc, DataError) or (

@@ -1,7 +1,7 @@
-"""The Trainer: runs model.fit with a forwarding callback, records the run folder.
+"""The Trainer: checks, then runs model.fit with a forwarding callback and records a run folder.
 
-Plain Python and thread-agnostic: the UI runs `Trainer.run()` in a QThread and turns the plain
-dict callbacks into queued signals; the CLI runs it on the main thread.
+Plain Python and thread-agnostic: app.training.headless.train_project drives it for both the
+CLI (main thread) and the GUI (a QThread whose worker turns the plain dicts into signals).
 """
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import math
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,8 @@ from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError
 from app.training.callbacks import BestCheckpoint, make_callbacks
 from app.training.class_weights import class_sample_weights
 from app.training.compile import compile_model
+from app.training.control import Listener, RunControl, RunStopped
+from app.training.forwarding import ForwardingCallback
 from app.training.runs import (
     FINAL_MODEL,
     HISTORY_FILE,
@@ -37,132 +37,6 @@ from app.training.runs import (
     write_json_atomic,
 )
 from app.training.tf_leaks import custom_gradient_names, forget_custom_gradients
-
-Listener = Callable[[dict[str, Any]], None] | None
-
-
-class ForwardingCallback(keras.callbacks.Callback):
-    """Forwards per-batch / per-epoch logs as plain dicts; honours stop, pause and NaN losses.
-
-    Stop is checked before and after every batch (fit resets model.stop_training, so the flag
-    lives in a threading.Event); pause blocks before the next batch until resumed or stopped.
-    """
-
-    def __init__(self, trainer: Trainer):
-        super().__init__()
-        self.t = trainer
-        self.epoch = 0
-        self.steps = 0
-        self.global_step = 0
-        self.batch_size = trainer.config.batch_size
-        self.epoch_start = 0.0
-        self.lr = float("nan")
-        self.lr_every = 1
-        self.rate = 0.0
-
-    # -- helpers -----------------------------------------------------------------------------
-    def _read_lr(self) -> float:
-        try:
-            lr = self.model.optimizer.learning_rate
-            return float(lr.numpy() if hasattr(lr, "numpy") else lr)
-        except Exception:  # an optimizer without a readable rate: keep the plots going
-            return float("nan")
-
-    def _check_stop(self) -> None:
-        if self.t._stop.is_set():
-            self.model.stop_training = True
-
-    # -- keras hooks -------------------------------------------------------------------------
-    def on_train_begin(self, logs=None):
-        self.steps = int(self.params.get("steps") or 0)
-        self.lr_every = 10 if self.t.config.lr_schedule else 0  # schedules move every step
-        self.t._emit_event(
-            "started",
-            epochs=self.t.epochs,
-            steps_per_epoch=self.steps,
-            samples=self.t.dataset.num_samples,
-        )
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-        self.epoch_start = time.perf_counter()
-        self.lr = self._read_lr()
-        self._check_stop()
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if not self.t._resume.is_set():
-            self.t._emit_event("paused", epoch=self.epoch, batch=batch)
-            while not self.t._resume.wait(0.1):
-                if self.t._stop.is_set():
-                    break
-            if not self.t._stop.is_set():
-                self.t._emit_event("resumed", epoch=self.epoch, batch=batch)
-            self.epoch_start = time.perf_counter() - (batch / self.rate if self.rate else 0.0)
-        self._check_stop()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._check_stop()
-        self.global_step += 1
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
-            self.t._nan_at = (self.epoch, batch)
-            self.model.stop_training = True
-        if self.t.on_batch is None:
-            return
-        if self.lr_every and batch % self.lr_every == 0:
-            self.lr = self._read_lr()
-        done = batch + 1
-        elapsed = time.perf_counter() - self.epoch_start
-        self.rate = done / elapsed if elapsed > 0 else 0.0
-        left = (self.steps - done) + self.steps * (self.t.epochs - 1 - self.epoch)
-        self.t.on_batch(
-            {
-                "epoch": self.epoch,
-                "batch": batch,
-                "step": self.global_step,
-                "steps_per_epoch": self.steps,
-                "logs": dict(logs or {}),
-                "lr": self.lr,
-                "samples_per_s": self.rate * self.batch_size,
-                "eta_s": left / self.rate if self.rate else float("nan"),
-            }
-        )
-
-    def on_test_batch_end(self, batch, logs=None):
-        if self.t._stop.is_set():
-            self.model.stop_evaluating = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
-        lr = self._read_lr()
-        logs.setdefault("learning_rate", lr)
-        row = {"epoch": epoch + 1, **logs}
-        self.t.history.append(row)
-        try:  # the history file grows as training goes, so a crash keeps finished epochs
-            self.t.history_file.add(self.t.history)
-        except OSError as exc:
-            self.t._emit_event("warning", message=f"The history file could not be written: {exc}")
-        elapsed = time.perf_counter() - self.epoch_start
-        if self.t.on_epoch is not None:
-            self.t.on_epoch(
-                {
-                    "epoch": epoch,
-                    "epochs": self.t.epochs,
-                    "logs": logs,
-                    "lr": lr,
-                    "duration_s": elapsed,
-                    "samples_per_s": self.t.dataset.num_samples / elapsed if elapsed else 0.0,
-                }
-            )
-        self._check_stop()
-
-
-def _is_number(v: Any) -> bool:
-    try:
-        float(v)
-        return True
-    except (TypeError, ValueError):
-        return False
 
 
 class Trainer:
@@ -194,6 +68,7 @@ class Trainer:
         input_map: dict | None = None,
         output_map: dict | None = None,
         epochs: int | None = None,
+        control: RunControl | None = None,
     ):
         self.model = model
         self.dataset = dataset
@@ -207,30 +82,29 @@ class Trainer:
         self.graph = graph
         self.input_map = input_map or self.data_config.get("input_map") or {}
         self.output_map = output_map or self.data_config.get("output_map") or {}
+        self.control = control or RunControl()
         self.history: list[dict[str, float]] = []
         self.record: RunRecord | None = None
         self.run_dir: Path = self.runs_dir
-        self._stop = threading.Event()
-        self._resume = threading.Event()
-        self._resume.set()
-        self._nan_at: tuple[int, int] | None = None
+        self.nan_at: tuple[int, int] | None = (
+            None  # (epoch, batch) where the loss stopped being finite
+        )
 
     # -- control (safe from any thread) ----------------------------------------------------------
     def stop(self) -> None:
         """Stop after the current batch; the model keeps the weights it has."""
-        self._stop.set()
-        self._resume.set()
+        self.control.stop()
 
     def pause(self) -> None:
         """Hold training before the next batch."""
-        self._resume.clear()
+        self.control.pause()
 
     def resume(self) -> None:
-        self._resume.set()
+        self.control.resume()
 
     @property
     def paused(self) -> bool:
-        return not self._resume.is_set()
+        return self.control.paused
 
     def _emit_event(self, kind: str, **data: Any) -> None:
         if self.on_event is not None:
@@ -238,12 +112,106 @@ class Trainer:
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> RunRecord:
-        """Train; returns the RunRecord (status completed / stopped / failed on NaN loss).
+        """Check, then train; returns the RunRecord (completed / stopped / failed on NaN loss).
 
-        Raises TrainingError (or DataError) with a plain message when training cannot start or
-        fit raises; the run folder then records status "failed".
+        The model is built, compiled and checked against the data before the run folder is
+        made: a DataError or TrainingError from those checks (and RunStopped, when stopped
+        before training began) leaves no folder behind. An error during fit raises
+        TrainingError with a plain message; the run folder then records status "failed".
         """
-        self.history, self._nan_at = [], None
+        self.history, self.nan_at = [], None
+        self._gradients_before = custom_gradient_names()
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(self.config.dtype_policy)  # thread-local: set here
+        try:
+            return self._run()
+        finally:
+            keras.config.set_dtype_policy(previous)
+            self._release()
+
+    def _run(self) -> RunRecord:
+        try:
+            fit_kwargs = self._prepare()
+        except LayerLoomError:
+            raise
+        except Exception as exc:  # a layer that cannot be built, a bad class weight ...
+            raise TrainingError(_plain(exc)) from exc
+        if self.control.stopped:
+            raise RunStopped("Stopped before training started.")
+        rec = self._open_run_folder()
+        t0 = time.perf_counter()
+        try:
+            callbacks, notes = make_callbacks(
+                self.config, self.run_dir, fit_kwargs["validation_data"] is not None
+            )
+            self._callbacks = callbacks
+            for note in notes:
+                self._emit_event("warning", message=note)
+            self._forward = ForwardingCallback(self)
+            self.model.fit(
+                **fit_kwargs,
+                batch_size=self.config.batch_size,
+                epochs=self.epochs,
+                shuffle=self.config.shuffle,
+                callbacks=[self._forward, *callbacks],
+                verbose=0,
+            )
+        except LayerLoomError as exc:
+            self._finish(rec, "failed", t0, str(exc))
+            raise
+        except Exception as exc:  # an error inside a layer, the optimizer, a callback ...
+            msg = _plain(exc)
+            self._finish(rec, "failed", t0, msg)
+            raise TrainingError(msg) from exc
+        if self.nan_at is not None:
+            e, b = self.nan_at
+            msg = (
+                f"The loss became NaN or infinite in epoch {e + 1}, batch {b + 1}; training "
+                f"stopped. Try a smaller learning rate, normalised inputs or a different loss."
+            )
+            self._emit_event("nan", message=msg, epoch=e, batch=b)
+            return self._finish(rec, "failed", t0, msg)
+        status = "stopped" if self.control.stopped else "completed"
+        try:
+            save_model_atomic(self.model, self.run_dir / FINAL_MODEL)
+            rec.final_model = FINAL_MODEL
+        except Exception as exc:  # e.g. a layer that cannot be serialised
+            self._emit_event(
+                "warning", message=f"The final model could not be saved: {_plain(exc)}"
+            )
+        return self._finish(rec, status, t0, "")
+
+    def _prepare(self) -> dict[str, Any]:
+        """Seed, build, compile and check; the keyword arguments for fit (x, y, validation,
+        weights). Everything that can refuse the data happens here, before any folder exists."""
+        if self.config.seed is not None:
+            keras.utils.set_random_seed(self.config.seed)
+        if not isinstance(self.model, keras.Model):
+            if not callable(self.model):
+                raise TrainingError("There is no model to train.")
+            self.model = self.model()
+        losses = compile_and_check(
+            self.model, self.config, self.dataset, self.input_map, self.output_map
+        )
+        skip = {n for n, v in losses.items() if v in NO_LOSS}
+        x, y, val = fit_arrays(self.model, self.dataset, self.input_map, self.output_map, skip)
+        class_weight, sample_weight = self._class_weights(y)
+        self._emit_event(
+            "checked",
+            samples=self.dataset.num_samples,
+            val_samples=self.dataset.num_val_samples,
+            title=self.dataset.title,
+        )
+        return {
+            "x": x,
+            "y": y,
+            "validation_data": val,
+            "class_weight": class_weight,
+            "sample_weight": sample_weight,
+        }
+
+    def _open_run_folder(self) -> RunRecord:
+        """Make <runs_dir>/<timestamp>_<id>/ with the settings snapshot and a "running" record."""
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         run_id, self.run_dir = new_run_dir(self.runs_dir)
         self.history_file = HistoryFile(self.run_dir / HISTORY_FILE)
@@ -260,78 +228,7 @@ class Trainer:
             },
         )
         write_json_atomic(self.run_dir / RUN_FILE, rec.to_dict())
-        t0 = time.perf_counter()
-        try:
-            self._fit()
-        except LayerLoomError as exc:
-            self._finish(rec, "failed", t0, str(exc))
-            raise
-        except Exception as exc:  # an error inside a layer, the optimizer, a callback ...
-            msg = _plain(exc)
-            self._finish(rec, "failed", t0, msg)
-            raise TrainingError(msg) from exc
-        finally:
-            self._release()
-        if self._nan_at is not None:
-            e, b = self._nan_at
-            msg = (
-                f"The loss became NaN or infinite in epoch {e + 1}, batch {b + 1}; training "
-                f"stopped. Try a smaller learning rate, normalised inputs or a different loss."
-            )
-            self._emit_event("nan", message=msg, epoch=e, batch=b)
-            return self._finish(rec, "failed", t0, msg)
-        status = "stopped" if self._stop.is_set() else "completed"
-        try:
-            save_model_atomic(self.model, self.run_dir / FINAL_MODEL)
-            rec.final_model = FINAL_MODEL
-        except Exception as exc:  # e.g. a layer that cannot be serialised
-            self._emit_event(
-                "warning", message=f"The final model could not be saved: {_plain(exc)}"
-            )
-        return self._finish(rec, status, t0, "")
-
-    def _fit(self) -> None:
-        self._gradients_before = custom_gradient_names()
-        previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(self.config.dtype_policy)  # thread-local: set here
-        try:
-            if self.config.seed is not None:
-                keras.utils.set_random_seed(self.config.seed)
-            if not isinstance(self.model, keras.Model):
-                if not callable(self.model):
-                    raise TrainingError("There is no model to train.")
-                self.model = self.model()
-            self._fit_model()
-        finally:
-            keras.config.set_dtype_policy(previous)
-
-    def _fit_model(self) -> None:
-        losses = compile_model(self.model, self.config, self.dataset, self.output_map)
-        problems = self.config.problems() + check_compatibility(
-            self.model, self.dataset, self.input_map, self.output_map, losses=losses
-        )
-        if problems:
-            raise DataError(" ".join(problems))
-        skip = {n for n, v in losses.items() if v in NO_LOSS}
-        x, y, val = fit_arrays(self.model, self.dataset, self.input_map, self.output_map, skip)
-        callbacks, notes = make_callbacks(self.config, self.run_dir, val is not None)
-        for note in notes:
-            self._emit_event("warning", message=note)
-        self._forward = ForwardingCallback(self)
-        class_weight, sample_weight = self._class_weights(y)
-        self.model.fit(
-            x,
-            y,
-            batch_size=self.config.batch_size,
-            epochs=self.epochs,
-            validation_data=val,
-            shuffle=self.config.shuffle,
-            class_weight=class_weight,
-            sample_weight=sample_weight,
-            callbacks=[self._forward, *callbacks],
-            verbose=0,
-        )
-        self._callbacks = callbacks
+        return rec
 
     def _class_weights(self, y: Any) -> tuple[dict[int, float] | None, Any]:
         """(class_weight, sample_weight) for fit: Keras' own class_weight for a single output,
@@ -391,6 +288,29 @@ class Trainer:
         # No gc.collect() here: a full collection holds the GIL for tens of milliseconds and
         # would freeze the window at the end of every run. The GUI collects once the run is
         # over; headless callers use release_memory() between runs.
+
+
+def compile_and_check(
+    model: Any,
+    config: TrainingConfig,
+    dataset: Dataset,
+    input_map: dict | None = None,
+    output_map: dict | None = None,
+) -> dict[str, str]:
+    """Compile `model` from the settings and check the data fits it; the loss per output.
+
+    The one place both the CLI and the GUI check a run before it starts (through Trainer.run).
+    TrainingError for bad settings, DataError (every problem in one message) for data that
+    does not fit the model.
+    """
+    settings = config.problems()
+    if settings:
+        raise TrainingError(" ".join(settings))
+    losses = compile_model(model, config, dataset, output_map)
+    problems = check_compatibility(model, dataset, input_map, output_map, losses=losses)
+    if problems:
+        raise DataError("The data does not fit the model: " + " ".join(problems))
+    return losses
 
 
 def best_metrics(history: list[dict[str, float]]) -> dict[str, float]:

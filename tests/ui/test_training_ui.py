@@ -85,7 +85,7 @@ def test_run_feeds_plots_lists_run_and_exports(qtbot, panel, errors, tmp_path):
     worker = worker_ref()  # a finished run's worker is deleted and holds nothing big
     assert worker is None or not shiboken6.isValid(worker)
     assert worker is None or (
-        worker.graph is None and worker.trainer is None and worker.model is None
+        worker.project is None and worker.hooks.model is None and worker.model is None
     )
     assert panel.progress.format() == "Done"
     # The runs table shows the finished run.
@@ -125,10 +125,18 @@ def test_stop_mid_epoch_within_one_batch(qtbot, panel):
 
     def on_batch(d):
         if d["batch"] == 3 and "stop_step" not in seen:
-            seen["stop_step"] = panel.worker.trainer._forward.global_step
             panel.stop()
+            seen["stop_step"] = seen["trained"]  # the steps trained when Stop was pressed
 
     assert panel.start()
+    hooks = panel.worker.hooks
+    forward = hooks.on_batch  # the training thread's listener: count steps as they end
+
+    def count_steps(d):
+        seen["trained"] = d["step"]
+        forward(d)
+
+    hooks.on_batch = count_steps  # in place before the run's Trainer is made (it builds first)
     panel.batch_received.connect(on_batch)
     result = _wait_done(qtbot, panel)
     assert result["status"] == "stopped"
@@ -179,6 +187,7 @@ def test_data_that_does_not_fit_the_model_is_reported_before_training(qtbot, pan
     text = errors[-1][1]
     assert "does not fit" in text and "64" in text and "4" in text, text
     assert panel.banner.isVisible() and panel.banner.text() == text
+    assert not panel.runs_dir().exists()  # checked before a run folder was made
     assert panel.start_btn.isEnabled()  # the panel keeps working
 
 

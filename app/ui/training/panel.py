@@ -303,6 +303,7 @@ class TrainingPanel(QWidget):
         """Start a run with the shown settings; False (with a message) if it cannot start."""
         from app.data import DataConfig
         from app.training.config import TrainingConfig
+        from app.training.headless import training_snapshot
 
         if self.is_running or self.document is None:
             return False
@@ -335,7 +336,7 @@ class TrainingPanel(QWidget):
         self.plots.reset(model_outputs(self.document.graph))
         self.tabs.setCurrentWidget(self.plots)
         self.worker = TrainingWorker(
-            self.document.graph.copy(), data, training, self.runs_dir(), epochs
+            training_snapshot(self.document.project), self.runs_dir(), epochs
         )
         self.worker.event.connect(self._on_event)
         self.worker.done.connect(self._on_done)

@@ -1,0 +1,142 @@
+"""ForwardingCallback: hands fit's progress to plain-dict listeners and obeys a RunControl.
+
+fit() resets model.stop_training when it starts, so Stop cannot be a flag set before fit: it is
+the RunControl's threading.Event, which this callback checks around every batch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+import keras
+
+if TYPE_CHECKING:
+    from app.training.trainer import Trainer
+
+
+class ForwardingCallback(keras.callbacks.Callback):
+    """Forwards per-batch / per-epoch logs as plain dicts; honours stop, pause and NaN losses.
+
+    Stop is checked before and after every batch; pause blocks before the next batch until
+    resumed or stopped.
+    """
+
+    def __init__(self, trainer: Trainer):
+        super().__init__()
+        self.t = trainer
+        self.control = trainer.control
+        # Bound once: these run around every batch, where an attribute chain costs.
+        self._stopped = trainer.control._stop.is_set
+        self._running = trainer.control._resume.is_set
+        self.epoch = 0
+        self.steps = 0
+        self.global_step = 0
+        self.batch_size = trainer.config.batch_size
+        self.epoch_start = 0.0
+        self.lr = float("nan")
+        self.lr_every = 1
+        self.rate = 0.0
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _read_lr(self) -> float:
+        try:
+            lr = self.model.optimizer.learning_rate
+            return float(lr.numpy() if hasattr(lr, "numpy") else lr)
+        except Exception:  # an optimizer without a readable rate: keep the plots going
+            return float("nan")
+
+    def _check_stop(self) -> None:
+        if self._stopped():
+            self.model.stop_training = True
+
+    # -- keras hooks -------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        self.steps = int(self.params.get("steps") or 0)
+        self.lr_every = 10 if self.t.config.lr_schedule else 0  # schedules move every step
+        self.t._emit_event(
+            "started",
+            epochs=self.t.epochs,
+            steps_per_epoch=self.steps,
+            samples=self.t.dataset.num_samples,
+        )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.epoch_start = time.perf_counter()
+        self.lr = self._read_lr()
+        self._check_stop()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if not self._running():
+            self.t._emit_event("paused", epoch=self.epoch, batch=batch)
+            self.control.wait_while_paused()
+            if not self._stopped():
+                self.t._emit_event("resumed", epoch=self.epoch, batch=batch)
+            self.epoch_start = time.perf_counter() - (batch / self.rate if self.rate else 0.0)
+        self._check_stop()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check_stop()
+        self.global_step += 1
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            self.t.nan_at = (self.epoch, batch)
+            self.model.stop_training = True
+        if self.t.on_batch is None:
+            return
+        if self.lr_every and batch % self.lr_every == 0:
+            self.lr = self._read_lr()
+        done = batch + 1
+        elapsed = time.perf_counter() - self.epoch_start
+        self.rate = done / elapsed if elapsed > 0 else 0.0
+        left = (self.steps - done) + self.steps * (self.t.epochs - 1 - self.epoch)
+        self.t.on_batch(
+            {
+                "epoch": self.epoch,
+                "batch": batch,
+                "step": self.global_step,
+                "steps_per_epoch": self.steps,
+                "logs": dict(logs or {}),
+                "lr": self.lr,
+                "samples_per_s": self.rate * self.batch_size,
+                "eta_s": left / self.rate if self.rate else float("nan"),
+            }
+        )
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self._stopped():
+            self.model.stop_evaluating = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
+        lr = self._read_lr()
+        logs.setdefault("learning_rate", lr)
+        row = {"epoch": epoch + 1, **logs}
+        self.t.history.append(row)
+        try:  # the history file grows as training goes, so a crash keeps finished epochs
+            self.t.history_file.add(self.t.history)
+        except OSError as exc:
+            self.t._emit_event("warning", message=f"The history file could not be written: {exc}")
+        elapsed = time.perf_counter() - self.epoch_start
+        if self.t.on_epoch is not None:
+            self.t.on_epoch(
+                {
+                    "epoch": epoch,
+                    "epochs": self.t.epochs,
+                    "logs": logs,
+                    "lr": lr,
+                    "duration_s": elapsed,
+                    "samples_per_s": self.t.dataset.num_samples / elapsed if elapsed else 0.0,
+                }
+            )
+        self._check_stop()
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
