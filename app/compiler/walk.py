@@ -131,6 +131,12 @@ class Walker:
         for ref in graph.outputs:
             if ref.node not in graph:
                 outer.problem(f"{where} has an output that refers to a removed layer", here)
+        for node_id, notes in graph.damage.items():  # what reading a damaged file repaired
+            for note in notes:
+                if node_id is None:
+                    outer.problem(note, here, severity="warning")
+                elif node_id in graph:
+                    add.problem(note, node_id, severity="warning")
 
     def _warn_unused(self, graph: ModelGraph, add: Adder) -> None:
         ends = {r.node for r in graph.outputs if r.node in graph}

@@ -40,6 +40,9 @@ class ModelGraph:
         self.inputs: list[str] = []
         self.outputs: list[OutputRef] = []
         self.events = EventEmitter()
+        # What reading a damaged file repaired, by node id (None: the graph itself); shape
+        # inference shows the notes. A node's notes go when the user changes or rewires it.
+        self.damage: dict[str | None, list[str]] = {}
 
     # ----- reading ---------------------------------------------------------------------------
     def __contains__(self, node_id: object) -> bool:
@@ -207,6 +210,7 @@ class ModelGraph:
             g._g.add_edge(e.src, e.dst, e)
         g.inputs = list(self.inputs)
         g.outputs = list(self.outputs)
+        g.damage = {k: list(v) for k, v in self.damage.items()}
         return g
 
     # ----- checks used by commands -----------------------------------------------------------
@@ -279,6 +283,7 @@ class ModelGraph:
             self.inputs.remove(node_id)
         order = list(self._nodes).index(node_id)
         del self._nodes[node_id]
+        self.damage.pop(node_id, None)
         self._g.remove_node(node_id)
         self.events.emit(GraphEvent(NODE_REMOVED, node_id=node_id))
         return node, index, order
@@ -291,12 +296,15 @@ class ModelGraph:
                 raise GraphError(f"Unknown node field {key!r}.")
             old[key] = getattr(node, key)
             setattr(node, key, value)
+        if set(changes) != {"position"}:
+            self.damage.pop(node_id, None)
         self.events.emit(GraphEvent(NODE_CHANGED, node_id=node_id, fields=tuple(changes)))
         return old
 
     def _connect(self, edge: Edge) -> None:
         self.check_connect(edge)
         self._g.add_edge(edge.src, edge.dst, edge)
+        self.damage.pop(edge.dst, None)
         self.events.emit(GraphEvent(EDGE_ADDED, edge=edge))
 
     def _disconnect(self, edge: Edge) -> None:

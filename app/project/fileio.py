@@ -126,7 +126,9 @@ def project_from_document(doc: Any, name: str = "the project", path: Path | None
     where = str(path) if path is not None else None
     try:
         doc = check_document(doc, name, where)
-        return project_from_dict(doc, path=path)
+        project = project_from_dict(doc, path=path)
+        _note_damage(project, name)
+        return project
     except SettingsError as exc:
         raise ProjectFileError(f"{name} has invalid settings: {exc.message}", path=where) from None
     except ProjectFileError:
@@ -146,6 +148,17 @@ def project_from_document(doc: Any, name: str = "the project", path: Path | None
             f"Could not open {name}: unexpected content ({type(exc).__name__}: {exc}).",
             path=where,
         ) from None
+
+
+def _note_damage(project: Project, name: str) -> None:
+    """One warning for the whole project if reading repaired parts of its graph."""
+    count = sum(len(notes) for _, level in project.graph.walk() for notes in level.damage.values())
+    if count:
+        places = "1 place" if count == 1 else f"{count} places"
+        project.warnings.append(
+            f"{name} is damaged in {places}: what was damaged in its layers and connections was "
+            "reset or left out, and the Problems panel lists it."
+        )
 
 
 def read_json(p: Path) -> Any:

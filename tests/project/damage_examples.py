@@ -99,7 +99,9 @@ def mutate(text: str, rng: random.Random) -> tuple[str, str, str]:
     in_graph = False
     if kind in ("retype", "junk_value"):
         c, k, in_graph = rng.choice(_slots(doc))
-        c[k] = _other_type(c[k], rng) if kind == "retype" else copy.deepcopy(rng.choice(JUNK_VALUES))
+        c[k] = (
+            _other_type(c[k], rng) if kind == "retype" else copy.deepcopy(rng.choice(JUNK_VALUES))
+        )
     elif kind == "delete":
         c, k, in_graph = rng.choice(_slots(doc))
         del c[k]

@@ -73,7 +73,7 @@ def test_snapshots_are_checked_like_files(graph):
     for bad, words in [
         ({**snap, "format_version": 7}, "newer LayerLoom"),
         ({**snap, "training": {"epochs": "many"}}, "invalid settings"),
-        ({**snap, "graph": {"nodes": [1]}}, "model in the autosaved copy is invalid"),
+        ({**snap, "graph": {"nodes": "many"}}, "model in the autosaved copy is invalid"),
         (["not", "a", "dict"], "not a LayerLoom project"),
     ]:
         with pytest.raises(ProjectFileError) as err:
