@@ -6,6 +6,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
 
+from app.ui.plot_export import PLOT_FORMATS
 from app.ui.training.actions import TrainActions
 
 SEQ = QKeySequence.StandardKey
@@ -64,6 +65,15 @@ class WindowActions:
             lambda: w.export_image_dialog("svg"),
             tip="Save a vector picture of the graph",
         )
+        self.export_plots = [
+            a(
+                w,
+                f"Training plots as {fmt.upper()}…",
+                lambda fmt=fmt: w.export_plots_dialog(fmt),
+                tip=f"Save every training plot as a {fmt.upper()} file",
+            )
+            for fmt in PLOT_FORMATS
+        ]
         self.quit = a(w, "&Quit", w.close, "Ctrl+Q")
 
         undo = w.undo_group.createUndoAction(w, "&Undo")
@@ -201,6 +211,8 @@ class WindowActions:
         export.addActions([self.export_keras, self.export_script])
         export.addSeparator()
         export.addActions([self.export_png, self.export_svg])
+        export.addSeparator()
+        export.addActions(self.export_plots)
         self.export_menu = export
         file.addSeparator()
         file.addAction(self.quit)

@@ -276,6 +276,33 @@ class FileOps:
         self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
         return True
 
+    def export_plots_dialog(self, fmt: str) -> None:
+        """File > Export > Training plots as PNG / SVG / CSV (one file per plot)."""
+        from app.ui.plot_export import plotted_cards
+
+        if not plotted_cards(self._training_plots()):
+            self.show_error("No plots to export", "Train the model first: its plots are empty.")
+            return
+        label = f"{fmt.upper()} files (*.{fmt})"
+        path = self._ask_path(f"Export training plots as {fmt.upper()}", f".{fmt}", label, "plots")
+        if path is not None:
+            self.export_plots(path, fmt)
+
+    def export_plots(self, path: str | os.PathLike, fmt: str) -> list[Path]:
+        """Write each training plot as <stem>_<plot>.<fmt> next to `path`."""
+        from app.ui.plot_export import export_training_plots
+
+        try:
+            with busy_cursor():
+                written = export_training_plots(self._training_plots(), Path(path), fmt)
+        except (OSError, ValueError) as exc:
+            self.show_error("Could not export the plots", str(exc))
+            return []
+        self.statusBar().showMessage(
+            f"Exported {len(written)} plot{'s' * (len(written) != 1)} to {Path(path).parent}", 6000
+        )
+        return written
+
     def export_image_dialog(self, fmt: str) -> None:
         label = "PNG images (*.png)" if fmt == "png" else "SVG drawings (*.svg)"
         path = self._ask_path(f"Export graph as {fmt.upper()}", f".{fmt}", label, "image")

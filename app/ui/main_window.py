@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from app.ui.data.panel import DataPanel
     from app.ui.evaluation.panel import EvaluationPanel
     from app.ui.training.panel import TrainingPanel
+    from app.ui.training.plots import TrainingPlots
 
 APP_TITLE = "LayerLoom"
 KERAS_DOCS_URL = "https://keras.io/api/"
@@ -364,6 +365,11 @@ class MainWindow(QMainWindow, FileOps):
         """The last trained model, for File > Export (None: exports build one from the graph)."""
         training = cast("TrainingPanel | None", self.panels.existing(TRAINING_TAB))
         return training.last_model if training is not None else None
+
+    def _training_plots(self) -> TrainingPlots | None:
+        """The Training tab's plots, for File > Export (None before the tab is built)."""
+        training = cast("TrainingPanel | None", self.panels.existing(TRAINING_TAB))
+        return training.plots if training is not None else None
 
     def show_training_panel(self) -> TrainingPanel:
         return cast("TrainingPanel", self.panels.show(TRAINING_TAB))
