@@ -234,15 +234,13 @@ def _run_model_file(project: Project, key: str) -> tuple[Any, Path]:
 
 
 def _load_model(path: Path) -> Any:
-    """A run's .keras file, loaded in safe mode with LayerLoom's own layers registered."""
-    import keras
-
+    """A run's .keras file, through the checks every .keras file gets, compiled for evaluation."""
     import app.compiler.custom_layers  # noqa: F401  (Sampling, KLDivergence)
+    from app.compiler.keras_file import load_checked_model
 
     try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        return load_checked_model(path, compile=True)
+    except LayerLoomError as exc:
         raise CliTrainingError(
-            f"The model {path} cannot be loaded: {first}", path=str(path)
+            f"The run's model in {path.parent} cannot be loaded: {exc.message}", path=str(path)
         ) from None

@@ -82,6 +82,23 @@ def check_keras_file(path: str | os.PathLike) -> None:
     _checked(path)
 
 
+def load_checked_model(path: str | os.PathLike, *, compile: bool = False) -> Any:
+    """The keras.Model in a .keras file (a run's best or final model), after the same checks.
+
+    With `compile`, the file's compile_config (optimizer, losses, metrics) is checked by the
+    same rules before Keras reads it.
+    """
+    file, data = _checked(path)
+    if compile:
+        compile_config = read_config(file, data).get("compile_config")
+        try:
+            check_config({"compile": compile_config}, file.name)
+        except UnsafeModelError as exc:
+            exc.path = str(file)
+            raise
+    return _load(file, data, compile=compile)
+
+
 def _checked(path: str | os.PathLike) -> tuple[Path, bytes]:
     raw = os.fspath(path)
     if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", str(raw)):
@@ -320,7 +337,7 @@ def _keras_version_ok() -> bool:
     return tuple(int(p) for p in parts) >= MIN_KERAS
 
 
-def _load(file: Path, data: bytes) -> Any:
+def _load(file: Path, data: bytes, compile: bool = False) -> Any:
     import keras
 
     if not _keras_version_ok():
@@ -335,7 +352,7 @@ def _load(file: Path, data: bytes) -> Any:
             fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            return keras.saving.load_model(copy, safe_mode=True, compile=False)
+            return keras.saving.load_model(copy, safe_mode=True, compile=compile)
     except Exception as exc:  # Keras raises many types; the user gets one plain sentence
         raise ImportModelError(
             f"Keras could not load '{file.name}': {_first_line(exc)}", path=str(file)
