@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.errors import LayerLoomError
+from app.project.callback_specs import CALLBACK_SPECS
 
 SCHEDULES = (
     "ExponentialDecay",
@@ -20,18 +21,6 @@ SCHEDULES = (
     "PolynomialDecay",
     "CosineDecayRestarts",
 )
-CALLBACKS = (
-    "EarlyStopping",
-    "ModelCheckpoint",
-    "ReduceLROnPlateau",
-    "LearningRateScheduler",
-    "CSVLogger",
-    "TensorBoard",
-    "TerminateOnNaN",
-)
-# The callbacks that watch a logged value ("monitor"); without validation data a val_* monitor
-# falls back to the training value, in training and in generated scripts alike.
-MONITORED = ("EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau")
 DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16", "float64")
 NO_LOSS = ("", "none", None)
 
@@ -42,7 +31,7 @@ class TrainingError(LayerLoomError):
 
 @dataclass
 class CallbackConfig:
-    """One Keras callback: its class name (one of CALLBACKS), constructor params, on/off."""
+    """One Keras callback: its class name (a key of CALLBACK_SPECS), constructor params, on/off."""
 
     class_name: str
     params: dict[str, Any] = field(default_factory=dict)
@@ -53,10 +42,10 @@ class CallbackConfig:
 
     @classmethod
     def from_dict(cls, data: Any) -> CallbackConfig:
-        if not isinstance(data, dict) or data.get("class_name") not in CALLBACKS:
+        if not isinstance(data, dict) or data.get("class_name") not in CALLBACK_SPECS:
             name = data.get("class_name") if isinstance(data, dict) else data
             raise TrainingError(
-                f"Unknown callback {name!r:.60}; LayerLoom offers {', '.join(CALLBACKS)}."
+                f"Unknown callback {name!r:.60}; LayerLoom offers {', '.join(CALLBACK_SPECS)}."
             )
         params = data.get("params", {})
         if not isinstance(params, dict):
@@ -200,7 +189,7 @@ class TrainingConfig:
         """Settings that contradict each other, in words."""
         out = []
         if self.lr_schedule:
-            for name in ("ReduceLROnPlateau", "LearningRateScheduler"):
+            for name in (n for n, spec in CALLBACK_SPECS.items() if spec.sets_learning_rate):
                 if self.callback(name):
                     out.append(
                         f"{name} cannot change the learning rate while a "

@@ -1,4 +1,5 @@
-"""Keras callbacks from CallbackConfig entries; checkpoints save atomically into the run folder."""
+"""Keras callbacks from CallbackConfig entries, as the table app.project.callback_specs describes
+them; checkpoints save atomically into the run folder."""
 
 from __future__ import annotations
 
@@ -6,13 +7,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from app.project.training_config import (
-    MONITORED,
-    TrainingConfig,
-    TrainingError,
-    learning_rate_steps,
-)
-from app.training.runs import BEST_MODEL, TENSORBOARD_DIR, save_model_atomic
+from app.project.callback_specs import CALLBACK_SPECS, CallbackSpec
+from app.project.training_config import TrainingConfig, TrainingError, learning_rate_steps
+from app.training.runs import save_model_atomic
 
 
 def step_table(table: dict[Any, Any]):
@@ -32,9 +29,14 @@ def step_table(table: dict[Any, Any]):
 
 def tensorboard_available() -> bool:
     """True if the tensorboard package (needed to write summaries) is installed."""
+    return package_available("tensorboard")
+
+
+def package_available(name: str) -> bool:
+    """True if the package can be imported (without importing it)."""
     import importlib.util
 
-    return importlib.util.find_spec("tensorboard") is not None
+    return importlib.util.find_spec(name) is not None
 
 
 def _in_run(run_dir: Path, value: Any, default: str) -> str:
@@ -45,76 +47,68 @@ def _in_run(run_dir: Path, value: Any, default: str) -> str:
 def make_callbacks(
     config: TrainingConfig, run_dir: str | Path, has_validation: bool = True
 ) -> tuple[list[Any], list[str]]:
-    """(keras callbacks, notes) for the enabled callbacks of the config.
+    """(keras callbacks, notes) for the enabled callbacks of the config, as CALLBACK_SPECS says.
 
     Relative file names land in run_dir. Without validation data, monitors named val_* fall back
     to the training metric (noted).
     """
-    import keras
-
     run_dir = Path(run_dir)
     out, notes = [], []
     for cfg in config.callbacks:
         if not cfg.enabled:
             continue
-        params = dict(cfg.params)
-        name = cfg.class_name
-        if name in MONITORED:
-            monitor = params.get("monitor", "val_loss")
-            if not has_validation and str(monitor).startswith("val_"):
-                notes.append(
-                    f"{name}: no validation data, so it watches '{monitor[4:]}' "
-                    f"instead of '{monitor}'."
-                )
-                monitor = monitor[4:]
-            params["monitor"] = monitor
+        spec = CALLBACK_SPECS[cfg.class_name]
+        if spec.needs_package and not package_available(spec.needs_package):
+            notes.append(
+                f"{spec.name} is skipped: the {spec.needs_package} package is not installed "
+                f"(pip install {spec.needs_package})."
+            )
+            continue
         try:
-            if name == "ModelCheckpoint":
-                out.append(
-                    BestCheckpoint(
-                        _in_run(run_dir, params.pop("filename", None), BEST_MODEL),
-                        monitor=params.pop("monitor"),
-                        mode=params.pop("mode", "auto"),
-                    )
-                )
-                if params:
-                    notes.append(
-                        f"ModelCheckpoint ignores {', '.join(params)}: it always keeps "
-                        f"the best model."
-                    )
-            elif name == "LearningRateScheduler":
-                table = params.pop("table", params.pop("schedule", None))
-                if not isinstance(table, dict):
-                    raise TrainingError("LearningRateScheduler needs a table {epoch: rate}.")
-                out.append(keras.callbacks.LearningRateScheduler(step_table(table), **params))
-            elif name == "CSVLogger":
-                out.append(
-                    keras.callbacks.CSVLogger(
-                        _in_run(run_dir, params.pop("filename", None), "training_log.csv"), **params
-                    )
-                )
-            elif name == "TensorBoard":
-                if not tensorboard_available():
-                    notes.append(
-                        "TensorBoard logs are skipped: the tensorboard package is not "
-                        "installed (pip install tensorboard)."
-                    )
-                    continue
-                out.append(
-                    keras.callbacks.TensorBoard(
-                        log_dir=_in_run(run_dir, params.pop("log_dir", None), TENSORBOARD_DIR),
-                        **params,
-                    )
-                )
-            else:
-                out.append(getattr(keras.callbacks, name)(**params))
+            out.append(_make(spec, dict(cfg.params), run_dir, has_validation, notes))
         except TypeError as exc:
             raise TrainingError(
-                f"Callback {name} does not accept these settings ({', '.join(cfg.params)}): {exc}"
+                f"Callback {spec.name} does not accept these settings "
+                f"({', '.join(cfg.params)}): {exc}"
             ) from exc
         except ValueError as exc:
-            raise TrainingError(f"Callback {name}: {exc}") from exc
+            raise TrainingError(f"Callback {spec.name}: {exc}") from exc
     return out, notes
+
+
+def _make(
+    spec: CallbackSpec, params: dict[str, Any], run_dir: Path, has_validation: bool, notes: list
+) -> Any:
+    import keras
+
+    if spec.monitors:
+        monitor = params.get("monitor", "val_loss")
+        if not has_validation and str(monitor).startswith("val_"):
+            notes.append(
+                f"{spec.name}: no validation data, so it watches '{monitor[4:]}' "
+                f"instead of '{monitor}'."
+            )
+            monitor = monitor[4:]
+        params["monitor"] = monitor
+    args = []
+    for option in spec.options:
+        if option.run_file:
+            params[option.keras_argument] = _in_run(run_dir, option.take(params), option.default)
+        elif option.kind == "table":
+            table = option.take(params)
+            if not isinstance(table, dict):
+                raise TrainingError(f"{spec.name} needs a table {{epoch: rate}}.")
+            args.append(step_table(table))
+    if spec.keeps_best_model:
+        best = BestCheckpoint(
+            params.pop("filepath"), monitor=params.pop("monitor"), mode=params.pop("mode", "auto")
+        )
+        if params:
+            notes.append(
+                f"{spec.name} ignores {', '.join(params)}: it always keeps the best model."
+            )
+        return best
+    return getattr(keras.callbacks, spec.name)(*args, **params)
 
 
 def _keras_callback_base():

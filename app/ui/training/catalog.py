@@ -81,42 +81,6 @@ _NEEDS_ARGS = {
 }
 _NOT_NAMES = {"get", "serialize", "deserialize"}
 
-# Callback fields: (param, kind, default, label). kinds: monitor, int, float, bool, text, choice:a|b
-CALLBACK_FIELDS: dict[str, list[tuple[str, str, Any, str]]] = {
-    "EarlyStopping": [
-        ("monitor", "monitor", "val_loss", "Monitor"),
-        ("patience", "int", 5, "Patience (epochs)"),
-        ("min_delta", "float", 0.0, "Min. improvement"),
-        ("restore_best_weights", "bool", True, "Restore best weights"),
-    ],
-    "ModelCheckpoint": [
-        ("monitor", "monitor", "val_loss", "Monitor"),
-        ("mode", "choice:auto|min|max", "auto", "Mode"),
-    ],
-    "ReduceLROnPlateau": [
-        ("monitor", "monitor", "val_loss", "Monitor"),
-        ("factor", "float", 0.5, "Factor"),
-        ("patience", "int", 3, "Patience (epochs)"),
-        ("min_lr", "float", 0.0, "Min. learning rate"),
-    ],
-    "LearningRateScheduler": [("table", "table", {"0": 0.001, "10": 0.0001}, "Steps")],
-    "CSVLogger": [("filename", "text", "training_log.csv", "File")],
-    "TensorBoard": [
-        ("log_dir", "text", "tensorboard", "Log folder"),
-        ("histogram_freq", "int", 0, "Histograms every (epochs)"),
-    ],
-    "TerminateOnNaN": [],
-}
-CALLBACK_HELP = {
-    "EarlyStopping": "Stop when the monitored value stops improving.",
-    "ModelCheckpoint": "Keep the best model as best.keras in the run folder.",
-    "ReduceLROnPlateau": "Lower the learning rate when the monitored value stalls.",
-    "LearningRateScheduler": "Set the learning rate from a table: first epoch -> rate.",
-    "CSVLogger": "Write Keras' own CSV log into the run folder.",
-    "TensorBoard": "Write TensorBoard logs into the run folder.",
-    "TerminateOnNaN": "Stop as soon as the loss is NaN.",
-}
-
 
 def refresh_from_keras() -> bool:
     """Fill the lists from the installed Keras if it is already imported (never imports it)."""

@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.training.config import CALLBACKS, SCHEDULES, TrainingError
+from app.project.callback_specs import CALLBACK_SPECS
+from app.project.training_config import default_metrics, resolved_metrics
+from app.training.config import SCHEDULES, TrainingError
 from app.ui.training import catalog
 from app.ui.wheel_guard import guard_fields
 
@@ -53,8 +55,11 @@ class MetricsButton(QToolButton):
 
     changed = Signal()
 
-    def __init__(self, chosen: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, chosen: list[str], parent: QWidget | None = None, default: str = "none"
+    ) -> None:
         super().__init__(parent)
+        self.default = default  # what is tracked when none are chosen
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.setMenu(QMenu(self))
@@ -80,8 +85,20 @@ class MetricsButton(QToolButton):
 
     def _update_text(self) -> None:
         names = self.chosen()
-        self.setText(", ".join(names) if names else "none")
-        self.setToolTip("Metrics: " + (", ".join(names) or "none"))
+        self.setText(", ".join(names) if names else self.default)
+        self.setToolTip("Metrics: " + (", ".join(names) or self.default))
+
+    def set_default(self, default: str) -> None:
+        self.default = default
+        self._update_text()
+
+
+def default_metrics_text(loss: str) -> str:
+    """What a metrics button says when none are chosen: the metrics training tracks anyway."""
+    if loss == "auto":
+        return "default for the loss"
+    names = default_metrics({"output": loss})["output"]
+    return f"{', '.join(names)} (default)" if names else "none"
 
 
 class TrainingSettingsForm(QScrollArea):
@@ -184,20 +201,20 @@ class TrainingSettingsForm(QScrollArea):
         lay = QVBoxLayout(box)
         self.cb_boxes: dict[str, QGroupBox] = {}
         self.cb_fields: dict[str, dict[str, QWidget]] = {}
-        for name in CALLBACKS:
+        for name, spec in CALLBACK_SPECS.items():
             g = QGroupBox(name, box)
             g.setCheckable(True)
             g.setChecked(False)
-            g.setToolTip(catalog.CALLBACK_HELP.get(name, ""))
+            g.setToolTip(spec.help)
             form = QFormLayout(g)
             form.setContentsMargins(8, 4, 8, 4)
             fields: dict[str, QWidget] = {}
-            for param, kind, default, label in catalog.CALLBACK_FIELDS[name]:
-                w = self._field(kind, default, g)
-                fields[param] = w
-                form.addRow(label, w)
+            for option in spec.shown_options:
+                w = self._field(option.kind, option.default, g)
+                fields[option.param] = w
+                form.addRow(option.label, w)
             if not fields:
-                hint = QLabel(catalog.CALLBACK_HELP[name], g)
+                hint = QLabel(spec.help, g)
                 hint.setEnabled(False)
                 form.addRow(hint)
             g.toggled.connect(self._callback_toggled)
@@ -293,6 +310,7 @@ class TrainingSettingsForm(QScrollArea):
             class_weights = cfg.class_weights_by_output(outputs)
         except TrainingError:  # weights for outputs the model no longer has
             class_weights = {}
+        shown_metrics = resolved_metrics(list(outputs), cfg, {}) if cfg.metrics else {}
         for name in outputs:
             frame = QWidget(self.outputs_host)
             form = QFormLayout(frame)
@@ -311,7 +329,17 @@ class TrainingSettingsForm(QScrollArea):
             weight.setSingleStep(0.1)
             weight.setValue(cfg.loss_weights.get(name, 1.0))
             weight.valueChanged.connect(self._edited)
-            metrics = MetricsButton(cfg.metrics.get(name, []), frame)
+            # Shown as training resolves them: a single output's one entry under another name
+            # is its own, and with none chosen anywhere the loss's default metrics are tracked.
+            metrics = MetricsButton(
+                shown_metrics.get(name, []),
+                frame,
+                default="none" if cfg.metrics else default_metrics_text(loss.currentText()),
+            )
+            if not cfg.metrics:
+                loss.currentTextChanged.connect(
+                    lambda text, m=metrics: m.set_default(default_metrics_text(text))
+                )
             metrics.changed.connect(self._edited)
             cw = QLineEdit(frame)
             cw.setPlaceholderText("e.g. 0: 1.0, 1: 3.0")
@@ -345,8 +373,9 @@ class TrainingSettingsForm(QScrollArea):
             box.setChecked(bool(cb and cb.enabled))
             self._show_fields(box, box.isChecked())
             params = dict(cb.params) if cb else {}
-            for param, kind, default, _label in catalog.CALLBACK_FIELDS[name]:
-                _set_value(self.cb_fields[name][param], kind, params.get(param, default))
+            for option in CALLBACK_SPECS[name].shown_options:
+                value = params.get(option.param, option.default)
+                _set_value(self.cb_fields[name][option.param], option.kind, value)
 
     def config(self) -> dict[str, Any]:
         """The shown settings as TrainingConfig plain data; ValueError names a bad entry."""
@@ -388,8 +417,8 @@ class TrainingSettingsForm(QScrollArea):
         for name, box in self.cb_boxes.items():
             if box.isChecked():
                 params = {
-                    p: _get_value(self.cb_fields[name][p], kind)
-                    for p, kind, _d, _l in catalog.CALLBACK_FIELDS[name]
+                    o.param: _get_value(self.cb_fields[name][o.param], o.kind)
+                    for o in CALLBACK_SPECS[name].shown_options
                 }
                 callbacks.append({"class_name": name, "params": params, "enabled": True})
         d["callbacks"] = callbacks
