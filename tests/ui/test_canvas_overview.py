@@ -168,22 +168,22 @@ def test_minimap_shows_the_graph_and_moves_the_view(scene, view, graph, qtbot):
     qtbot.waitUntil(lambda: minimap.redraws == drawn + 1, timeout=2000)
 
 
-def test_export_of_a_zoomed_out_canvas_draws_wires_and_labels(scene, view, graph, tmp_path):
+def test_export_of_a_zoomed_out_canvas_draws_wires_and_labels(
+    scene, view, graph, tmp_path, monkeypatch
+):
     from app.ui.canvas.export import export_svg
 
     residual_chain(graph, 3)
     load(scene, graph)
     view.set_zoom(0.2, anchor_view_center=True)
-    visible = []
+    painted = []
+    paint = EdgeItem.paint
 
-    def spy(self, painter, option, widget=None, _paint=EdgeItem.paint):
-        visible.append(self)
-        _paint(self, painter, option, widget)
+    def spy(self, painter, option, widget=None):
+        painted.append(self)
+        paint(self, painter, option, widget)
 
-    EdgeItem.paint = spy
-    try:
-        export_svg(scene, tmp_path / "g.svg")
-    finally:
-        EdgeItem.paint = spy.__defaults__[0]
-    assert len(set(visible)) == len(scene.edge_items)
+    monkeypatch.setattr(EdgeItem, "paint", spy)
+    export_svg(scene, tmp_path / "g.svg")
+    assert len(set(painted)) == len(scene.edge_items)
     assert scene.wire_layer.isVisible()  # back to the view's zoom afterwards

@@ -270,7 +270,11 @@ class WireLayerItem(QGraphicsItem):
         self._normal = QPainterPath()
         self._errors = QPainterPath()
         self._rect = QRectF()
-        self._pending = False
+        # The timer belongs to the scene: it dies with it and never calls into a deleted item.
+        self._timer = QTimer(canvas)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._rebuild_later)
         self.setZValue(-1)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -278,18 +282,12 @@ class WireLayerItem(QGraphicsItem):
 
     def mark_dirty(self) -> None:
         """A wire changed: rebuild the picture on the next event-loop turn (if it is shown)."""
-        if self._pending or not self.isVisible():
-            return
-        self._pending = True
-        QTimer.singleShot(0, self._rebuild_later)
+        if self.isVisible() and not self._timer.isActive():
+            self._timer.start()
 
     def _rebuild_later(self) -> None:
-        try:
-            self._pending = False
-            if self.isVisible():
-                self.rebuild()
-        except RuntimeError:  # the scene went away first
-            pass
+        if self.isVisible():
+            self.rebuild()
 
     def rebuild(self) -> None:
         normal, errors = QPainterPath(), QPainterPath()
