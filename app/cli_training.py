@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from app.errors import LayerLoomError
 from app.project import Project, load_project, save_project
-from app.project.examples import example_runs_dir, is_example
+from app.project.examples import is_example
 from app.training.export import EXPORT_FORMATS, ExportFormat, format_for
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
@@ -72,14 +72,13 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     # A bundled example stays as shipped (its folder is read-only once installed): its runs go
-    # to the user's data folder and are not added to it.
+    # to the user's data folder (project.runs_dir says where) and are not added to it.
     example = is_example(args.project)
-    out_dir = args.out or (example_runs_dir(args.project) if example else None)
     records = []
     code = train_cli(
         project,
         epochs=args.epochs,
-        out_dir=out_dir,
+        out_dir=args.out,
         stream=sys.stderr,
         max_samples=args.max_samples,
         on_record=records.append,
@@ -208,18 +207,11 @@ def _check_name(fmt: ExportFormat, path: Path) -> None:
 
 def _run_model_file(project: Project, key: str) -> tuple[Any, Path]:
     """(run record, its best model file or else its final one); plain errors otherwise."""
-    from app.training.runs import BEST_MODEL, FINAL_MODEL, list_runs, load_run
+    from app.training.runs import BEST_MODEL, FINAL_MODEL, load_run
 
-    rec = project.find_run(key)
+    rec = project.find_run(key)  # recorded runs and those in its runs folder
     if rec is None and Path(key).is_dir():
         rec = load_run(key)  # a run folder given by path
-    if rec is None and project.runs_dir is not None:
-        found = list_runs(project.runs_dir)  # runs not (yet) listed in the project file
-        rec = (
-            found[0]
-            if key == "latest" and found
-            else next((r for r in found if key in (r.id, Path(r.path).name)), None)
-        )
     if rec is None:
         known = ", ".join(r.id for r in project.run_records()) or "none yet"
         raise CliTrainingError(

@@ -12,6 +12,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @pytest.fixture(autouse=True)
+def _user_data_in_tmp(monkeypatch, tmp_path_factory):
+    """The user data folder (platformdirs: example and unsaved runs, recovery) of each test is
+    its own, so tests neither read nor write the real user's runs."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("user_data")))
+
+
+@pytest.fixture(autouse=True)
 def _layerloom_layers_stay_registered():
     """Generated scripts paste LayerLoom's layer classes and register those copies under the
     same names; after each test, point Keras' registry back at LayerLoom's own classes."""

@@ -240,6 +240,15 @@ def test_train_writes_a_run_and_adds_it_to_the_project(mlp, capsys):
                  str(other), "--no-save"]) == 0  # fmt: skip
     assert mlp.read_text() == text and len(list(other.iterdir())) == 1
 
+    # --no-save into the project's own runs folder: the file does not list the run, but
+    # evaluate's "latest" (the project's runs: recorded plus found in its folder) is that run.
+    assert main(["train", str(mlp), "--epochs", "1", "--max-samples", "100", "--no-save"]) == 0
+    newest = max(run.iterdir(), key=lambda p: p.name)
+    assert mlp.read_text() == text and len(list(run.iterdir())) == 2
+    capsys.readouterr()
+    assert main(["evaluate", str(mlp), "--split", "train", "--max-samples", "50"]) == 0
+    assert f"Run {newest.name.split('_')[-1]}, best.keras" in capsys.readouterr().out
+
 
 def test_export_formats_from_a_run_and_from_a_new_build(mlp, tmp_path, capsys):
     import keras

@@ -9,12 +9,11 @@ from typing import Any
 from app.model import ModelGraph, graph_from_dict, graph_to_dict
 from app.project.events import RUNS_CHANGED, ProjectEvent, ProjectEvents
 from app.project.migrations import APP_TAG, FORMAT_VERSION
+from app.project.run_folders import RUNS_SUFFIX, project_runs, runs_folder  # noqa: F401 (RUNS_SUFFIX: app.ui)
 from app.project.runs import RunRecord
 from app.project.settings import DataSettings, SettingsError, TrainingSettings
-from app.project.training_config import TrainingError
 
 PROJECT_SUFFIX = ".llproj"
-RUNS_SUFFIX = "_runs"
 MAX_RUNS = 10_000
 
 
@@ -64,12 +63,9 @@ class Project:
         }
 
     @property
-    def runs_dir(self) -> Path | None:
-        """<project folder>/<file stem>_runs, where training runs of a saved project go."""
-        if self.path is None:
-            return None
-        p = Path(self.path)
-        return p.parent / f"{p.stem}{RUNS_SUFFIX}"
+    def runs_dir(self) -> Path:
+        """Where this project's training runs go (the one rule: app.project.run_folders)."""
+        return runs_folder(self)
 
     def data_config(self) -> Any:
         """The DataConfig to train with: relative data file paths resolved next to the file."""
@@ -102,18 +98,9 @@ class Project:
         return len(self.runs) != before
 
     def run_records(self) -> list[RunRecord]:
-        """The runs as RunRecords with absolute folder paths, oldest first (bad entries skipped)."""
-        out = []
-        for d in self.runs:
-            try:
-                rec = RunRecord.from_dict(d)
-            except (TrainingError, TypeError, ValueError):
-                continue
-            p = Path(rec.path)
-            if not p.is_absolute() and self.path is not None:
-                rec.path = str(Path(self.path).parent / p)
-            out.append(rec)
-        return out
+        """The runs as RunRecords with absolute folder paths, oldest first: the recorded ones
+        plus those found in the project's runs folder (run_folders.project_runs)."""
+        return project_runs(self)
 
     def find_run(self, key: str) -> RunRecord | None:
         """The run whose id or folder name is `key` ("latest": the newest); None if none is."""

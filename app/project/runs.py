@@ -3,12 +3,15 @@ run.json in the run folder.  Plain data: the run folder's files are app.training
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from app.project.training_config import TrainingError
 
 STATUSES = ("running", "completed", "stopped", "failed")
+RUN_FILE = "run.json"  # the record inside each run folder
 
 
 @dataclass
@@ -55,3 +58,30 @@ def _floats(d: Any) -> dict[str, float]:
         for k, v in d.items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     }
+
+
+def read_run_file(folder: str | Path) -> RunRecord:
+    """The RunRecord in a run folder's run.json, its path set to where the folder is now;
+    TrainingError if it is missing or unreadable."""
+    p = Path(folder) / RUN_FILE
+    try:
+        rec = RunRecord.from_dict(json.loads(p.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"The run record {p} cannot be read: {exc}", path=str(p)) from exc
+    rec.path = str(Path(folder))  # the folder may have moved with its project
+    return rec
+
+
+def scan_run_folders(runs_dir: str | Path) -> list[RunRecord]:
+    """Every readable run folder directly under runs_dir, newest first (others are skipped)."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    runs = []
+    for child in root.iterdir():
+        if child.is_dir() and (child / RUN_FILE).is_file():
+            try:
+                runs.append(read_run_file(child))
+            except TrainingError:
+                continue
+    return sorted(runs, key=lambda r: (r.started, Path(r.path).name), reverse=True)

@@ -22,15 +22,6 @@ from app.training.control import Listener, RunControl, RunStopped
 from app.training.runs import RUN_FILE, write_json_atomic
 
 
-def default_runs_dir(project: Any) -> Path:
-    """<project file folder>/<project name>_runs, or ./layerloom_runs for unsaved projects."""
-    path = getattr(project, "path", None)
-    if path:
-        p = Path(path)
-        return p.parent / f"{p.stem}_runs"
-    return Path.cwd() / "layerloom_runs"
-
-
 @dataclass
 class RunHooks:
     """How a caller follows and steers a run of train_project, and what the run leaves it.
@@ -75,6 +66,7 @@ def train_project(
     The one training path: `layerloom train` and the editor's Train button both come here.
     `progress` (a single listener, see RunHooks.relaying) or `hooks` follow and steer the run.
     `max_samples` overrides the data settings' sample limit (quick trial runs).
+    The run folder goes under `out_dir`, else under project.runs_dir (app.project.run_folders).
     The project itself is not changed; callers add the record with Project.add_run.
     Raises a LayerLoomError subclass with a plain message on bad projects, data or training
     (errors found before training starts leave no run folder), RunStopped if stopped before.
@@ -96,7 +88,7 @@ def train_project(
     if epochs is not None and epochs < 1:
         raise TrainingError("The number of epochs must be at least 1.")
     graph = project.graph
-    runs_dir = Path(out_dir) if out_dir else default_runs_dir(project)
+    runs_dir = Path(out_dir) if out_dir else project.runs_dir
     event = hooks.on_event or (lambda _d: None)
     event({"kind": "preparing", "message": "Building the model…"})
     # Built here once to report graph errors early and to shape synthetic data; the Trainer

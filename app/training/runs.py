@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from app.project.atomic import atomic_open, atomic_path
-from app.project.runs import RunRecord  # also re-exported for app.ui; imports move later
+from app.project.runs import (  # RunRecord also re-exported for app.ui; imports move later
+    RUN_FILE,
+    RunRecord,
+    read_run_file,
+    scan_run_folders,
+)
 from app.project.training_config import TrainingError
 
-RUN_FILE = "run.json"
 SETTINGS_FILE = "settings.json"
 HISTORY_FILE = "history.csv"
 BEST_MODEL = "best.keras"
@@ -142,28 +146,12 @@ def read_history(run_path: str | Path) -> list[dict[str, float]]:
 
 def load_run(path: str | Path) -> RunRecord:
     """The RunRecord in a run folder; TrainingError if run.json is missing or unreadable."""
-    p = Path(path) / RUN_FILE
-    try:
-        return RunRecord.from_dict(json.loads(p.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
-        raise TrainingError(f"The run record {p} cannot be read: {exc}", path=str(p)) from exc
+    return read_run_file(path)
 
 
 def list_runs(runs_dir: str | Path) -> list[RunRecord]:
     """Every readable run under runs_dir, newest first (unreadable folders are skipped)."""
-    root = Path(runs_dir)
-    if not root.is_dir():
-        return []
-    runs = []
-    for child in root.iterdir():
-        if child.is_dir() and (child / RUN_FILE).is_file():
-            try:
-                rec = load_run(child)
-            except TrainingError:
-                continue
-            rec.path = str(child)  # the folder may have moved with its project
-            runs.append(rec)
-    return sorted(runs, key=lambda r: (r.started, Path(r.path).name), reverse=True)
+    return scan_run_folders(runs_dir)
 
 
 def delete_run(path: str | Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -214,7 +214,7 @@ class TrainingPanel(QWidget):
         self._load_form()
         if not self.is_running:
             self._clear_run_views()
-        self.runs.refresh(self.runs_dir())
+        self._refresh_runs()
 
     def _clear_run_views(self) -> None:
         """Empty plots, progress and status: what a project nobody has trained yet shows."""
@@ -257,17 +257,19 @@ class TrainingPanel(QWidget):
             self.form.set_outputs(outputs)
 
     def runs_dir(self) -> Path:
-        """<project>_runs next to a saved project; otherwise a per-user folder (or runs_root)."""
-        from app.training.headless import default_runs_dir
-
-        project = self.document.project if self.document is not None else None
-        if project is not None and getattr(project, "path", None):
-            own = getattr(project, "runs_dir", None)
-            return Path(own) if isinstance(own, str | Path) else default_runs_dir(project)
-        if self.runs_root is not None:
+        """Where the document's runs go: Project.runs_dir (app.project.run_folders), except
+        that `runs_root`, when set, takes an unsaved project's runs (tests, benchmarks)."""
+        project = self.document.project
+        if project.path is None and self.runs_root is not None:
             return Path(self.runs_root)
-        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
-        return Path(base or Path.home() / ".layerloom") / "unsaved_runs"
+        return project.runs_dir
+
+    def _refresh_runs(self) -> None:
+        """The Runs tab: the project's runs (recorded, and found in its runs folder)."""
+        if self.document is None:
+            return
+        records = self.document.project.run_records()
+        self.runs.refresh(self.runs_dir(), records=records[::-1])  # newest first
 
     # -- settings edits -----------------------------------------------------------------------------
     def _form_changed(self, field: str = "") -> None:
@@ -460,7 +462,7 @@ class TrainingPanel(QWidget):
             # Saved with the project's next save; not an edit, so the project stays clean (the
             # run folder keeps the run either way, and the runs table lists that folder).
             document.project.add_run(rec)
-        self.runs.refresh(self.runs_dir())
+        self._refresh_runs()
         if rec.get("path"):
             self.runs.select_run(rec["path"])
         self.run_finished.emit(result)
@@ -586,7 +588,7 @@ class TrainingPanel(QWidget):
                     project.remove_run(rec.id)
             except Exception as exc:
                 self.show_error("Delete run", str(getattr(exc, "message", exc)))
-        self.runs.refresh(self.runs_dir())
+        self._refresh_runs()
 
     def confirm_close(self) -> bool:
         """Closing the window: ask whether to stop a running training; True if it may close."""

@@ -98,11 +98,14 @@ class RunsTable(QWidget):
         lay.addWidget(self.table, 1)
         self._update_buttons()
 
-    def refresh(self, runs_dir: Path | None = None) -> None:
-        """Re-read the run folders (newest first)."""
+    def refresh(self, runs_dir: Path | None = None, records: list[RunRecord] | None = None) -> None:
+        """Show `records` (newest first), else re-read the run folders under runs_dir."""
         if runs_dir is not None:
             self.runs_dir = Path(runs_dir)
-        self.runs = list_runs(self.runs_dir) if self.runs_dir else []
+        if records is not None:
+            self.runs = list(records)
+        else:
+            self.runs = list_runs(self.runs_dir) if self.runs_dir else []
         self.folder.setText(f"Runs folder: {self.runs_dir}" if self.runs_dir else "")
         t = self.table
         t.setRowCount(len(self.runs))
