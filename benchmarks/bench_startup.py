@@ -4,7 +4,8 @@ Prints figures only (never pass/fail). Both programs run in fresh subprocesses, 
 rounds (bare, app, bare, app, ...), so a busy moment of the machine hits both alike.  Each one
 reports "window_shown_s=..." on its first event-loop turn after `show()` (the app does so when
 LAYERLOOM_EXIT_AFTER_SHOWN=1), measured as the process's age from /proc, then quits.  The wall
-time seen from here (spawn to that line) is printed as well, and `import tensorflow` for scale.
+time seen from here (spawn to that line), the CPU time each had used by then (steady on a busy
+machine, where wall times swing) and `import tensorflow` for scale are printed as well.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ window.show()
 def shown():
     app.processEvents()
     exposed = window.windowHandle().isExposed()
-    print(f"window_shown_s={process_age():.3f} keras_imported=False exposed={exposed}", flush=True)
+    cpu = time.process_time()
+    print(f"window_shown_s={process_age():.3f} cpu_s={cpu:.3f} keras_imported=False exposed={exposed}")
+    sys.stdout.flush()
     app.quit()
 
 QTimer.singleShot(0, shown)
@@ -58,14 +61,14 @@ def _env() -> dict[str, str]:
     return env
 
 
-def time_window_shown(command: list[str]) -> tuple[float, float, bool, bool]:
+def time_window_shown(command: list[str]) -> tuple[float, float, bool, bool, float]:
     """(seconds reported by the process, seconds seen from the parent, keras imported first,
-    window exposed when reported)."""
+    window exposed when reported, CPU seconds the process had used by then)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
-    reported, wall, keras, exposed = None, 0.0, False, False
+    reported, wall, keras, exposed, cpu = None, 0.0, False, False, 0.0
     for line in proc.stdout:
         if line.startswith("window_shown_s="):
             wall = time.perf_counter() - start
@@ -73,11 +76,12 @@ def time_window_shown(command: list[str]) -> tuple[float, float, bool, bool]:
             reported = float(parts["window_shown_s"])
             keras = parts.get("keras_imported") == "True"
             exposed = parts.get("exposed") == "True"
+            cpu = float(parts.get("cpu_s", "nan"))
             break
     proc.communicate(timeout=60)  # the app prints more once its document is open
     if reported is None:
         raise RuntimeError(f"{command} did not report that its window was shown")
-    return reported, wall, keras, exposed
+    return reported, wall, keras, exposed, cpu
 
 
 def time_import_tensorflow() -> float:
@@ -121,6 +125,9 @@ def main() -> None:
     print(f"LayerLoom - bare, per round:             {_summary(diff)}")
     print(f"bare window (spawn -> shown, parent):    {_summary([b[1] for b in bare])}")
     print(f"LayerLoom (spawn -> shown, parent):      {_summary([a[1] for a in app])}")
+    # CPU time barely depends on what else the machine runs; wall time on a busy one does.
+    print(f"bare window CPU time until shown:        {_summary([b[4] for b in bare])}")
+    print(f"LayerLoom CPU time until shown:          {_summary([a[4] for a in app])}")
     print(
         f"keras/tensorflow imported before LayerLoom's window was shown: {any(a[2] for a in app)}"
     )

@@ -104,7 +104,8 @@ def _report_shown(window) -> None:
     exposed = handle is not None and handle.isExposed()
     keras_loaded = "tensorflow" in sys.modules or "keras" in sys.modules
     print(
-        f"window_shown_s={process_age():.3f} keras_imported={keras_loaded} exposed={exposed}",
+        f"window_shown_s={process_age():.3f} cpu_s={time.process_time():.3f} "
+        f"keras_imported={keras_loaded} exposed={exposed}",
         flush=True,
     )
 
