@@ -76,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     handler = COMMANDS[args.command]
+    if args.command in KERAS_COMMANDS:
+        from app.keras_internals import list_devices_quietly
+
+        list_devices_quietly()
     try:
         if getattr(args, "trust_code", False):
             _trust_code_of(getattr(args, "project", None) or getattr(args, "model", None))
@@ -203,6 +207,7 @@ def cmd_examples(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+KERAS_COMMANDS = {"validate", "summary", "codegen", "import", "train", "evaluate", "export"}
 COMMANDS = {
     "validate": cmd_validate,
     "summary": cmd_summary,

@@ -179,3 +179,52 @@ def _named_metric_direction(name: str) -> str | None:
         return None
     direction = getattr(metric, "_direction", None)
     return direction if direction in ("up", "down") else None
+
+
+# ----- TensorFlow's device discovery -------------------------------------------------------------
+# TensorFlow's Linux wheels try CUDA the first time devices are listed and log, at error level,
+# "failed call to cuInit" on every machine without an NVIDIA driver: the normal CPU case, not an
+# error the user can act on.  TF_CPP_MIN_LOG_LEVEL=3 would hide it only by hiding real errors.
+CUINIT_LINE = b"failed call to cuInit"
+
+
+def list_devices_quietly() -> list[Any]:
+    """TensorFlow's physical devices, listed once without its cuInit error line.
+
+    Relies on TensorFlow initialising its CUDA platform (and logging from C++ to file
+    descriptor 2) on the first `tf.config.list_physical_devices()`; later calls print nothing.
+    """
+    import tensorflow as tf
+
+    return without_stderr_lines(tf.config.list_physical_devices, (CUINIT_LINE,))
+
+
+def without_stderr_lines(fn: Any, drop: tuple[bytes, ...]) -> Any:
+    """Run `fn()` with file descriptor 2 captured; then write what it got back, less lines
+    containing any of `drop`.
+
+    A file, not a pipe, holds the capture, so a chatty `fn` cannot block on a full pipe; what
+    other threads write meanwhile is passed on too, only later.
+    """
+    import os
+    import sys
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            return fn()
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = [
+                line
+                for line in capture.read().splitlines(keepends=True)
+                if not any(d in line for d in drop)
+            ]
+            if kept:
+                os.write(2, b"".join(kept))

@@ -200,3 +200,54 @@ def test_where_keras_keeps_ops_layers_and_functions():
         assert issubclass(convnext.LayerScale, keras.layers.Layer)
         for fn in (keras.activations.relu, keras.ops.relu):
             assert fn.__module__.startswith(ki.PRIVATE_FUNCTION_MODULES), fn.__module__
+
+
+def test_stderr_lines_are_dropped_and_the_rest_passed_on(capfd):
+    import os
+
+    def chatty():
+        os.write(2, b"E0000 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n")
+        os.write(2, b"a real error the user must see\n")
+        return 42
+
+    assert ki.without_stderr_lines(chatty, (ki.CUINIT_LINE,)) == 42
+    err = capfd.readouterr().err
+    assert "cuInit" not in err
+    assert "a real error the user must see" in err
+
+
+def test_cli_on_a_machine_without_gpu_prints_no_cuinit_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}  # what app/__init__.py sets
+    plain = subprocess.run(
+        [sys.executable, "-c", "import tensorflow as tf; tf.config.list_physical_devices()"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    if "cuInit" not in plain.stderr:
+        pytest.skip("this TensorFlow build or machine logs no cuInit failure")
+    from app.project.examples import example_path
+
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "export",
+            str(example_path("digits_mlp")),
+            "-o",
+            str(tmp_path / "model.keras"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    with relies_on("TensorFlow initialising CUDA on the first list_physical_devices()"):
+        assert "cuInit" not in run.stderr

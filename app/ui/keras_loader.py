@@ -19,6 +19,10 @@ class _ImportThread(QThread):
         try:
             import keras  # noqa: F401  (the slow part: pulls in TensorFlow)
 
+            from app.keras_internals import list_devices_quietly
+
+            list_devices_quietly()
+
             # Warm the compiler modules the GUI will call, while still off the GUI thread.
             import app.compiler.infer  # noqa: F401
 
