@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from app.compiler.metric_goals import monitor_mode
 from app.project.callback_specs import CALLBACK_SPECS, CallbackSpec
 from app.project.training_config import TrainingConfig, TrainingError, learning_rate_steps
 from app.training.runs import save_model_atomic
@@ -90,6 +91,8 @@ def _make(
             )
             monitor = monitor[4:]
         params["monitor"] = monitor
+        # Keras' own "auto" cannot tell e.g. val_head_loss; the one rule can (metric_goals).
+        params["mode"] = monitor_mode(monitor, params.get("mode", "auto"))
     args = []
     for option in spec.options:
         if option.run_file:
@@ -124,15 +127,9 @@ class BestCheckpoint(_keras_callback_base()):  # type: ignore[misc]
         super().__init__()
         self.filepath = filepath
         self.monitor = monitor
-        if mode == "auto":
-            mode = (
-                "max"
-                if any(k in monitor for k in ("acc", "auc", "precision", "recall", "f1"))
-                else "min"
-            )
-        if mode not in ("min", "max"):
+        if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', not {mode!r}")
-        self.mode = mode
+        self.mode = monitor_mode(monitor, mode)  # the rule the run summary and plots follow
         self.best: float | None = None
         self.best_epoch: int | None = None
         self.missing = False

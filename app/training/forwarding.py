@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 
+from app.compiler.metric_goals import rises
+
 if TYPE_CHECKING:
     from app.training.trainer import Trainer
 
@@ -111,6 +113,9 @@ class ForwardingCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
+        if epoch == 0:  # ask Keras each key's direction here, so the GUI thread's plots need not
+            for key in logs:
+                rises(key)
         lr = self._read_lr()
         logs.setdefault("learning_rate", lr)
         row = {"epoch": epoch + 1, **logs}

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import gc
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
 
 import keras
 
+from app.compiler.metric_goals import best_index
 from app.data.compat import check_compatibility, fit_arrays
 from app.data.dataset import DataError, Dataset
 from app.errors import LayerLoomError
@@ -314,14 +314,14 @@ def compile_and_check(
 
 
 def best_metrics(history: list[dict[str, float]]) -> dict[str, float]:
-    """Best value of each logged metric over epochs (min for losses/errors, max otherwise)."""
+    """Best value of each logged metric over epochs (app.compiler.metric_goals decides)."""
     out: dict[str, float] = {}
     keys = {k for row in history for k in row if k not in ("epoch", "learning_rate")}
     for k in sorted(keys):
-        vals = [row[k] for row in history if k in row and math.isfinite(row[k])]
-        if vals:
-            lower = any(w in k for w in ("loss", "error", "crossentropy", "hinge", "divergence"))
-            out[k] = min(vals) if lower else max(vals)
+        vals = [row[k] for row in history if k in row]
+        i = best_index(vals, k)
+        if i is not None:
+            out[k] = vals[i]
     return out
 
 

@@ -306,3 +306,45 @@ def test_main_window_train_menu_and_closing_during_training(qtbot, window, tmp_p
     assert not panel.is_running
     runs = list_runs(tmp_path / "runs")
     assert len(runs) == 1 and runs[0].status == "stopped"
+
+
+def test_plots_star_the_epoch_the_run_summary_and_best_model_name(qtbot, tmp_path):
+    """A regression run watching val_r2_score: the plots' best epoch is the checkpoint's."""
+    from app.model import ModelGraph
+    from app.project import CallbackConfig, DataSettings, Project, TrainingSettings
+    from app.training.headless import RunHooks, train_project
+    from app.ui.training.plots import TrainingPlots
+
+    g = ModelGraph("diabetes")
+    x = g.add_node("keras.Input", "features", {"shape": [10]})
+    o = g.add_node("keras.layers.Dense", "progression", {"units": 1})
+    g.connect(x, o)
+    g.set_outputs([o])
+    project = Project(
+        graph=g,
+        data=DataSettings("sklearn.diabetes", normalization="standard"),
+        training=TrainingSettings(
+            learning_rate=0.05,
+            epochs=5,
+            seed=3,
+            losses={"progression": "mean_squared_error"},
+            metrics={"progression": ["r2_score"]},
+            callbacks=[CallbackConfig("ModelCheckpoint", {"monitor": "val_r2_score"})],
+        ),
+        path=tmp_path / "diabetes.llproj",
+    )
+    epochs: list[dict] = []
+    rec = train_project(project, hooks=RunHooks(on_epoch=epochs.append))
+    plots = TrainingPlots()
+    qtbot.addWidget(plots)
+    plots.reset(["progression"])
+    plots.set_epochs(5)
+    plots.start()
+    for d in epochs:
+        plots.add_epoch(d)
+    plots.finish()
+    best = plots.best_epochs()
+    assert best["r2_score"][0] == rec.best_metrics["best_epoch"]
+    assert best["r2_score"][1] == pytest.approx(rec.best_metrics["val_r2_score"])
+    assert best["loss"][1] == pytest.approx(rec.best_metrics["val_loss"])  # losses: lowest
+    assert plots.cards["r2_score"].best_marker.isVisible()

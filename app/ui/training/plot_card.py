@@ -88,6 +88,12 @@ class PlotCard(pg.PlotWidget):
         self.label.setVisible(False)
         pi.addItem(self.vline, ignoreBounds=True)
         pi.addItem(self.label, ignoreBounds=True)
+        # The best epoch of a finished run (a star; not a curve, so not in the legend).
+        self.best_marker = pg.PlotDataItem(
+            [], [], pen=None, symbol="star", symbolSize=14, symbolBrush="#e11d48", symbolPen=None
+        )
+        self.best_marker.setVisible(False)
+        pi.addItem(self.best_marker, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._hover)
         # The y range follows the data with hysteresis (follow_y), not pyqtgraph's auto-range,
         # which moves the axes — and repaints them — on every new point. Pan or zoom by hand and
@@ -117,6 +123,7 @@ class PlotCard(pg.PlotWidget):
                 self.curves[name].setData([], [])
         self.vline.setVisible(False)
         self.label.setVisible(False)
+        self.best_marker.setVisible(False)
         self.y_changes = 0
         self._follow = True
         self.getPlotItem().getViewBox().enableAutoRange()
@@ -156,6 +163,12 @@ class PlotCard(pg.PlotWidget):
                 item.setClipToView(True)
             self.curves[name] = item
         return item
+
+    def mark_best(self, epoch: int, value: float) -> None:
+        """Star the best epoch of the run (x = epoch, y = its value)."""
+        self.best_marker.setData([epoch], [value])
+        self.best_marker.setToolTip(f"best epoch: {epoch}")
+        self.best_marker.setVisible(True)
 
     def remove_curve(self, name: str) -> None:
         item = self.curves.pop(name, None)

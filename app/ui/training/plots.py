@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.compiler.metric_goals import rises
 from app.ui.training.plot_card import BATCH_KEY, LR_KEY, Buffer, PlotCard
 
 REDRAW_HZ = 5  # at most; slower when the GUI thread is busy (see TrainingPlots._adapt_rate)
@@ -228,6 +229,27 @@ class TrainingPlots(QWidget):
         for key, card in self.cards.items():  # the final picture: every range fitted snugly
             if key != LR_KEY:
                 card.follow_y(force=True)
+        for key, (epoch, value) in self.best_epochs().items():
+            self.cards[key].mark_best(epoch, value)
+
+    def best_epochs(self) -> dict[str, tuple[int, float]]:
+        """Epoch plot key -> (best epoch, its value) of this run: on the validation curve where
+        there is one, by the rule the checkpoint and the run summary follow (metric_goals)."""
+        from app.compiler.metric_goals import best_index
+
+        chosen: dict[str, str] = {}
+        for key in self.epochs:
+            group, metric, val = split_key(key, self.outputs)
+            plot = card_key(group, metric)
+            if plot in self.cards and (val or plot not in chosen):
+                chosen[plot] = key
+        out = {}
+        for plot, key in chosen.items():
+            xs, ys = self.epochs[key].data()
+            i = best_index([float(y) for y in ys], key)
+            if i is not None:
+                out[plot] = (int(xs[i]), float(ys[i]))
+        return out
 
     # -- drawing ----------------------------------------------------------------------------------
     def _on_timer(self) -> None:
@@ -338,8 +360,8 @@ class TrainingPlots(QWidget):
     def _card(self, key: str, title: str, x_label: str) -> PlotCard:
         card = self.cards.get(key)
         if card is None:
-            rising = not any(w in key for w in ("loss", "error", "crossentropy", "hinge"))
-            bottom = rising and key != LR_KEY
+            # The legend sits where the curve is not heading: at the bottom of rising metrics.
+            bottom = key not in (BATCH_KEY, LR_KEY) and rises(key.rsplit("/", 1)[-1])
             if self._spares and x_label == "epoch":
                 card = self._spares.pop()
                 card.retarget(key, title, legend_bottom=bottom)
