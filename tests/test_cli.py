@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -377,3 +378,32 @@ def test_custom_code_runs_only_with_trust_code(tmp_path, capsys):
     assert not marker.exists()
     assert main(["validate", str(path), "--trust-code"]) == 0
     assert marker.exists()
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_train_stops_in_order_and_the_record_tells_the_truth(mlp, sig):
+    """Ctrl+C or SIGTERM after two epochs: run.json says stopped, with the epochs and time done."""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "train", str(mlp), "--epochs", "200", "--no-save"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=str(mlp.parent),
+        env={**__import__("os").environ, "PYTHONPATH": str(Path(app.__file__).parent.parent)},
+    )
+    seen = ""
+    while "Epoch 2/200:" not in seen:  # the second epoch has ended
+        ch = proc.stderr.read(1)
+        assert ch, seen
+        seen += ch
+    proc.send_signal(getattr(signal, sig))
+    proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    (folder,) = (mlp.parent / "digits_runs").iterdir()
+    record = json.loads((folder / "run.json").read_text())
+    assert record["status"] == "stopped" and record["epochs_done"] >= 2, record
+    assert record["duration_s"] > 0 and record["final_metrics"]

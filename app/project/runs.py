@@ -4,6 +4,7 @@ run.json in the run folder.  Plain data: the run folder's files are app.training
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,12 @@ class RunRecord:
     final_model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON data: a non-finite metric (an infinite loss) is written as the string
+        "inf" / "-inf" / "nan", which JSON allows and which never blocks a save."""
+        d = asdict(self)
+        for key in ("best_metrics", "final_metrics"):
+            d[key] = {k: v if math.isfinite(v) else str(v) for k, v in d[key].items()}
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
@@ -50,13 +56,17 @@ class RunRecord:
         return cls(**d)
 
 
+NON_FINITE = ("inf", "-inf", "nan")
+
+
 def _floats(d: Any) -> dict[str, float]:
+    """Numbers of a metrics dict (also those written as "inf", "-inf", "nan"); others dropped."""
     if not isinstance(d, dict):
         return {}
     return {
         str(k): float(v)
         for k, v in d.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
+        if (isinstance(v, int | float) and not isinstance(v, bool)) or v in NON_FINITE
     }
 
 

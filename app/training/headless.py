@@ -123,6 +123,22 @@ def train_project(
         hooks.model = trainer.model if hasattr(trainer.model, "fit") else None  # not a factory
 
 
+@contextlib.contextmanager
+def _stop_on_sigterm(hooks: RunHooks):
+    """SIGTERM stops the run in order (after the batch, recorded as stopped), as Stop does."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _sig, _frame: hooks.control.stop())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _stop_if_asked(hooks: RunHooks) -> None:
     if hooks.control.stopped:
         raise RunStopped("Stopped before training started.")
@@ -214,7 +230,8 @@ def train_cli(
 
     hooks = RunHooks.relaying(progress)
     try:
-        rec = train_project(project, epochs, out_dir, max_samples=max_samples, hooks=hooks)
+        with _stop_on_sigterm(hooks):
+            rec = train_project(project, epochs, out_dir, max_samples=max_samples, hooks=hooks)
     except KeyboardInterrupt:
         out.write("\nInterrupted.\n")
         rec = hooks.record

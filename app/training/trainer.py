@@ -159,6 +159,9 @@ class Trainer:
         except LayerLoomError as exc:
             self._finish(rec, "failed", t0, str(exc))
             raise
+        except KeyboardInterrupt:  # Ctrl+C: the record tells what was done (epochs, time)
+            self._finish(rec, "stopped", t0, "Interrupted from the keyboard.")
+            raise
         except Exception as exc:  # an error inside a layer, the optimizer, a callback ...
             msg = _plain(exc)
             self._finish(rec, "failed", t0, msg)

@@ -86,3 +86,20 @@ def test_a_project_moved_with_its_runs_folder_finds_its_runs(tmp_path):
     shutil.move(tmp_path / "a", tmp_path / "b")
     (rec,) = load_project(tmp_path / "b" / "model.llproj").run_records()
     assert Path(rec.path) == tmp_path / "b" / "model_runs" / "20250101-000000_eeee0005"
+
+
+def test_an_infinite_loss_is_recorded_and_never_blocks_a_save(tmp_path):
+    inf = float("inf")
+    rec = RunRecord(id="ffff0006", path=str(tmp_path), started="2025-01-01T00:00:00",
+                    status="failed", final_metrics={"loss": inf, "accuracy": 0.5},
+                    best_metrics={"val_loss": float("nan")})  # fmt: skip
+    data = rec.to_dict()
+    json.dumps(data, allow_nan=False)  # strict JSON
+    back = RunRecord.from_dict(json.loads(json.dumps(data)))
+    assert back.final_metrics["loss"] == inf and back.final_metrics["accuracy"] == 0.5
+    assert "val_loss" in back.best_metrics
+    project = Project(path=tmp_path / "model.llproj")
+    project.add_run(rec)
+    save_project(project)
+    (loaded,) = load_project(project.path).runs
+    assert loaded["final_metrics"]["loss"] == "inf"
