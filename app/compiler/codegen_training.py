@@ -13,11 +13,19 @@ from typing import Any
 
 from app.compiler.codegen_data import DataCode
 from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, Names, Seq, literal, render
+from app.compiler.training_rules import loss_settings, optimizer_class_name, resolved_losses
 from app.errors import LayerLoomError
+from app.project.callback_specs import CALLBACK_SPECS
+from app.project.settings import settings_from_project
+from app.project.training_config import (
+    NO_LOSS,
+    TrainingConfig,
+    learning_rate_steps,
+    resolved_metrics,
+)
 
 Import = tuple[str, str | None, str | None]
 OUTPUT_DIR = "training_output"
-FILE_CALLBACKS = ("ModelCheckpoint", "CSVLogger", "TensorBoard")
 
 
 class TrainingCode:
@@ -50,7 +58,7 @@ class TrainingCode:
             )
         }
         try:
-            self._write(graph, project)
+            self._write(graph, project, names)
         except LayerLoomError as exc:
             self.problem = exc.message
         except (TypeError, ValueError, KeyError) as exc:  # a setting that has no Python form
@@ -61,18 +69,16 @@ class TrainingCode:
             self.main = ["", *[f"    # {t}" for t in text]]
 
     # ----- the parts ----------------------------------------------------------------------------
-    def _write(self, graph: Any, project: Any) -> None:
+    def _write(self, graph: Any, project: Any, names: Names) -> None:
         from app.compiler.build import build_model
         from app.data import DataConfig
-        from app.project.training_config import TrainingConfig
-        from app.training.headless import settings_from_project
 
         data_dict, training_dict = settings_from_project(project)
         data = DataConfig.from_dict(data_dict)
         config = TrainingConfig.from_dict(training_dict)
         model = build_model(graph)
         self.imports.append(("numpy", None, "np"))
-        dc = DataCode(model, data, self.fn)
+        dc = DataCode(model, data, self.fn, names)
         self.imports += [i for i in dc.imports if i not in self.imports]
         self.functions += dc.functions
         if config.seed is not None:
@@ -86,19 +92,13 @@ class TrainingCode:
             '        print(f"{name}: {values[-1]:.4f}")',
         ]
 
-    def _train_function(self, model: Any, config: Any, dc: DataCode) -> list[str]:
-        from app.training.compile import default_metrics, resolved_losses
-
+    def _train_function(self, model: Any, config: TrainingConfig, dc: DataCode) -> list[str]:
         names = list(model.output_names)
         dataset = None
         if not (len(names) == 1 and len(config.losses) == 1) and set(names) - set(config.losses):
             dataset = dc.sample()  # default losses follow the targets, as in training
         losses = resolved_losses(model, config, dataset, dc.output_map)
-        metrics = dict(config.metrics)
-        if len(names) == 1 and len(metrics) == 1:
-            metrics = {names[0]: next(iter(metrics.values()))}
-        if not config.metrics:
-            metrics = default_metrics(losses)
+        metrics = resolved_metrics(names, config, losses)
         acts = _activations(model)
         loss_exprs = {n: _loss_expr(losses[n], config.loss_params.get(n), acts[n]) for n in names}
         compile_kwargs: list[tuple[str, Expr]] = [("optimizer", self._optimizer(config))]
@@ -157,29 +157,24 @@ class TrainingCode:
                 "sample_weight = ",
             )
             fit_kwargs.append(("sample_weight", Atom("sample_weight")))
-        if callbacks or self.tensorboard is not None:
-            if any(c.class_name in FILE_CALLBACKS for c in config.callbacks if c.enabled):
+        if callbacks or self.optional:
+            enabled = [CALLBACK_SPECS[c.class_name] for c in config.callbacks if c.enabled]
+            if any(spec.writes_files for spec in enabled):
                 body.append(f'    os.makedirs("{OUTPUT_DIR}", exist_ok=True)')
                 self._import(("os", None, None))
             body += render(Seq(callbacks), "    ", "callbacks = ")
-            if self.tensorboard is not None:  # as in LayerLoom: only with the package installed
+            for package, call in self.optional:  # as in LayerLoom: only with the package
                 self._import(("importlib.util", None, None))
-                body.append('    if importlib.util.find_spec("tensorboard") is not None:')
-                body += render(self.tensorboard, "        ", "callbacks.append(", ")")
+                body.append(f'    if importlib.util.find_spec("{package}") is not None:')
+                body += render(call, "        ", "callbacks.append(", ")")
             fit_kwargs.append(("callbacks", Atom("callbacks")))
         body += render(
             Call(Atom("model.fit"), [Atom("x"), Atom("y")], fit_kwargs), "    ", "return "
         )
         return [f"def {self.fn['train']}(model):", *body]
 
-    def _optimizer(self, config: Any) -> Expr:
-        from app.training.compile import optimizer_names
-        from app.project.training_config import TrainingError
-
-        known = {n.lower(): n for n in optimizer_names()}
-        name = known.get(config.optimizer.lower())
-        if name is None:
-            raise TrainingError(f"Unknown optimizer '{config.optimizer}'.")
+    def _optimizer(self, config: TrainingConfig) -> Expr:
+        name = optimizer_class_name(config.optimizer)
         lr: Expr = literal(config.learning_rate)
         if config.lr_schedule:
             sched = config.lr_schedule["class_name"]
@@ -195,56 +190,47 @@ class TrainingCode:
         ]
         return Call(Atom(f"keras.optimizers.{name}"), kwargs=kwargs)
 
-    def _callbacks(self, config: Any, has_validation: bool) -> list[Expr]:
-        """The callbacks as app.training.callbacks.make_callbacks makes them."""
-        from app.training.callbacks import MONITORED, step_table
-
+    def _callbacks(self, config: TrainingConfig, has_validation: bool) -> list[Expr]:
+        """The callbacks as app.training.callbacks.make_callbacks makes them (CALLBACK_SPECS);
+        those that need a package go to self.optional, written to run only when it is there."""
         out: list[Expr] = []
-        self.tensorboard: Expr | None = None
+        self.optional: list[tuple[str, Expr]] = []
         for cfg in config.callbacks:
             if not cfg.enabled:
                 continue
-            params, name = dict(cfg.params), cfg.class_name
-            if name in MONITORED:
+            spec = CALLBACK_SPECS[cfg.class_name]
+            params = dict(cfg.params)
+            if spec.monitors:
                 monitor = params.get("monitor", "val_loss")
                 if not has_validation and str(monitor).startswith("val_"):
                     monitor = monitor[4:]
                 params["monitor"] = monitor
-            kw = [(k, literal(v)) for k, v in params.items()]
-            if name == "ModelCheckpoint":
-                path = _in_output(params.pop("filename", None), "best.keras")
-                mode = params.pop("mode", "auto")
+            args: list[Expr] = []
+            files: list[tuple[str, Expr]] = []
+            for option in spec.options:
+                if option.run_file:
+                    path = _in_output(option.take(params), option.default)
+                    files.append((option.keras_argument, path))
+                elif option.kind == "table":
+                    table = option.take(params)
+                    if not isinstance(table, dict):
+                        raise ValueError(f"{spec.name} needs a table {{epoch: rate}}.")
+                    self.functions.append(self._lr_table(learning_rate_steps(table)))
+                    args.append(Atom(self.fn["learning_rate_table"]))
+            if spec.keeps_best_model:  # as LayerLoom's checkpoint: the best model only
                 kw = [
                     ("monitor", literal(params.pop("monitor"))),
                     ("save_best_only", literal(True)),
                 ]
-                if mode != "auto":
-                    kw.append(("mode", literal(mode)))
-                out.append(Call(Atom("keras.callbacks.ModelCheckpoint"), [path], kw))
-            elif name == "LearningRateScheduler":
-                table = params.pop("table", params.pop("schedule", None))
-                if not isinstance(table, dict):
-                    raise ValueError("LearningRateScheduler needs a table {epoch: rate}.")
-                step_table(table)  # the same checks as training
-                self.functions.append(self._lr_table(table))
-                kw = [(k, literal(v)) for k, v in params.items()]
-                out.append(
-                    Call(
-                        Atom("keras.callbacks.LearningRateScheduler"),
-                        [Atom(self.fn["learning_rate_table"])],
-                        kw,
-                    )
-                )
-            elif name == "CSVLogger":
-                path = _in_output(params.pop("filename", None), "training_log.csv")
-                kw = [(k, literal(v)) for k, v in params.items()]
-                out.append(Call(Atom("keras.callbacks.CSVLogger"), [path], kw))
-            elif name == "TensorBoard":
-                log_dir = _in_output(params.pop("log_dir", None), "tensorboard")
-                kw = [("log_dir", log_dir)] + [(k, literal(v)) for k, v in params.items()]
-                self.tensorboard = Call(Atom("keras.callbacks.TensorBoard"), kwargs=kw)
+                if params.get("mode", "auto") != "auto":
+                    kw.append(("mode", literal(params["mode"])))
             else:
-                out.append(Call(Atom(f"keras.callbacks.{name}"), kwargs=kw))
+                kw = [(k, literal(v)) for k, v in params.items()]
+            call = Call(Atom(f"keras.callbacks.{spec.name}"), args, files + kw)
+            if spec.needs_package:
+                self.optional.append((spec.needs_package, call))
+            else:
+                out.append(call)
         return out
 
     def _sample_weights_function(self) -> list[str]:
@@ -271,8 +257,7 @@ class TrainingCode:
             "            for name, t in zip(output_names, y, strict=True)]",
         ]
 
-    def _lr_table(self, table: dict) -> list[str]:
-        steps = sorted((int(k), float(v)) for k, v in table.items())
+    def _lr_table(self, steps: list[tuple[int, float]]) -> list[str]:
         return [
             f"def {self.fn['learning_rate_table']}(epoch, learning_rate):",
             '    """The learning rate from the first epoch of each step on (LearningRateScheduler)."""',
@@ -313,9 +298,6 @@ def _activations(model: Any) -> dict[str, str]:
 
 def _loss_expr(name: str, params: dict | None, activation: str) -> Expr:
     """The loss as compile_model passes it: a name, or a configured keras.losses instance."""
-    from app.training.compile import loss_settings
-    from app.project.training_config import NO_LOSS
-
     if name in NO_LOSS:
         return Atom("None")
     cls, params = loss_settings(name, params, activation)
