@@ -177,6 +177,30 @@ def test_pause_and_resume(qtbot, panel):
     assert panel.plots.epochs["loss"].n == 12
 
 
+def test_a_pause_between_epochs_shows_one_epoch_number_in_bar_and_status(qtbot, panel):
+    """Paused after epoch 2 ends: training holds before epoch 3's first batch, and the bar
+    says epoch 3 as the status does (it said "Epoch 2/6" beside "Paused in epoch 3")."""
+    _set_epochs(panel, 6)
+    assert panel.start()
+    hooks = panel.worker.hooks
+    forward = hooks.on_epoch
+
+    def pause_after_second_epoch(d):  # on the training thread, at the end of an epoch
+        forward(d)
+        if d["epoch"] == 1:
+            hooks.control.pause()
+
+    hooks.on_epoch = pause_after_second_epoch
+    qtbot.waitUntil(lambda: panel.stats.text().startswith("Paused"), timeout=RUN_TIMEOUT)
+    qtbot.wait(300)  # a redraw tick or two: nothing may move the bar back to epoch 2
+    assert panel.progress.format() == "Epoch 3/6"
+    assert panel.stats.text() == "Paused in epoch 3/6, before batch 1/8"
+    assert panel.progress.value() == 2 * 8  # two epochs of 8 batches done
+    assert panel.resume_btn.isVisible()  # the panel knows training holds
+    panel.resume()
+    assert _wait_done(qtbot, panel)["status"] == "completed"
+
+
 def test_data_that_does_not_fit_the_model_is_reported_before_training(qtbot, panel, errors):
     _set_data(panel.document, source="sklearn.iris", options={})
     assert panel.start()

@@ -104,6 +104,7 @@ class TrainingPanel(QWidget):
         self._last_batch: dict | None = None
         self._shown_batch: dict | None = None
         self._epochs = 0
+        self._steps = 0  # batches per epoch of the running training
         self._paused = False
         self._pushing = False  # the form is pushing its own edit: no need to show it again
         if actions is None:
@@ -410,13 +411,14 @@ class TrainingPanel(QWidget):
         elif kind == "started":
             self._epochs = int(d.get("epochs") or self._epochs)
             steps = int(d.get("steps_per_epoch") or 0)
+            self._steps = steps
             self.progress.setRange(0, max(1, self._epochs * max(steps, 1)))
             self.progress.setValue(0)
-            self.progress.setFormat(f"Epoch 1/{self._epochs}")
+            self.progress.setFormat(self._epoch_text(0))
             self.plots.set_epochs(self._epochs)
             self.plots.start()
         elif kind == "paused":
-            self._set_stats(f"Paused in epoch {d['epoch'] + 1}, before batch {d['batch'] + 1}")
+            self._show_paused(int(d["epoch"]), int(d["batch"]))
             self.status_message.emit("Training paused")
         elif kind == "resumed":
             self.status_message.emit("Training resumed")
@@ -499,7 +501,7 @@ class TrainingPanel(QWidget):
             return
         self._shown_batch = d
         steps = d.get("steps_per_epoch") or 0
-        text = f"Epoch {d['epoch'] + 1}/{self._epochs}"
+        text = self._epoch_text(d["epoch"])
         if self.progress.format() != text:
             self.progress.setFormat(text)
         self.progress.setValue(d["epoch"] * steps + d["batch"] + 1)
@@ -510,6 +512,29 @@ class TrainingPanel(QWidget):
         self._set_stats(
             f"batch {d['batch'] + 1}/{steps} · {d.get('samples_per_s', 0):,.0f} "
             f"samples/s · ETA {eta_text(eta)} · loss {loss:.4f}"
+        )
+
+    def _epoch_text(self, epoch: int) -> str:
+        """ "Epoch 7/20" for the 0-based `epoch` being trained: the one numbering the bar, the
+        stats line and the pause message share."""
+        return f"Epoch {epoch + 1}/{self._epochs}"
+
+    def _show_paused(self, epoch: int, batch: int) -> None:
+        """Bar and stats where training holds: in `epoch` (0-based), before its `batch`.
+
+        A pause between epochs holds before the next epoch's first batch, while the newest
+        batch shown is the previous epoch's last: the bar moves on to the held epoch too. The
+        batches finished before the pause are drained first, so a later redraw tick cannot
+        put the bar back on an older batch."""
+        self._take_batches()
+        self._shown_batch = self._last_batch
+        self._paused = True  # the worker holds (also when paused by the window, not a click)
+        self._update_buttons()
+        self.progress.setFormat(self._epoch_text(epoch))
+        self.progress.setValue(epoch * self._steps + batch)
+        of_steps = f"/{self._steps}" if self._steps else ""
+        self._set_stats(
+            f"Paused in epoch {epoch + 1}/{self._epochs}, before batch {batch + 1}{of_steps}"
         )
 
     def _set_stats(self, text: str) -> None:
