@@ -13,6 +13,7 @@ from typing import Any
 
 from app.compiler.codegen_data import DataCode
 from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, Names, Seq, literal, render
+from app.compiler.metric_goals import monitor_mode
 from app.compiler.training_rules import loss_settings, optimizer_class_name, resolved_losses
 from app.errors import LayerLoomError
 from app.project.callback_specs import CALLBACK_SPECS
@@ -205,6 +206,7 @@ class TrainingCode:
                 if not has_validation and str(monitor).startswith("val_"):
                     monitor = monitor[4:]
                 params["monitor"] = monitor
+                params["mode"] = monitor_mode(monitor, params.get("mode", "auto"))
             args: list[Expr] = []
             files: list[tuple[str, Expr]] = []
             for option in spec.options:
@@ -220,10 +222,9 @@ class TrainingCode:
             if spec.keeps_best_model:  # as LayerLoom's checkpoint: the best model only
                 kw = [
                     ("monitor", literal(params.pop("monitor"))),
+                    ("mode", literal(params.pop("mode"))),
                     ("save_best_only", literal(True)),
                 ]
-                if params.get("mode", "auto") != "auto":
-                    kw.append(("mode", literal(params["mode"])))
             else:
                 kw = [(k, literal(v)) for k, v in params.items()]
             call = Call(Atom(f"keras.callbacks.{spec.name}"), args, files + kw)

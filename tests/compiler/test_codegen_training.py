@@ -109,7 +109,7 @@ def test_every_setting_is_written_and_the_script_runs(tmp_path):
         "scale = arr.std(axis=axes, keepdims=True)",
         "class_weight={0: 1.0, 1: 2.0, 2: 1.0}",
         "shuffle=False",
-        'keras.callbacks.EarlyStopping(patience=2, monitor="val_loss")',
+        'keras.callbacks.EarlyStopping(patience=2, monitor="val_loss", mode="min")',
         "keras.callbacks.LearningRateScheduler(learning_rate_table)",
         'if importlib.util.find_spec("tensorboard") is not None:',
         "keras.callbacks.TerminateOnNaN()",
@@ -117,6 +117,8 @@ def test_every_setting_is_written_and_the_script_runs(tmp_path):
     ):
         assert text in source, text
     assert "ReduceLROnPlateau" not in source  # disabled
+    flat = " ".join(source.split())  # calls may be wrapped over lines
+    assert 'monitor="val_accuracy", mode="max", save_best_only=True' in flat
     (tmp_path / "run").mkdir()
     printed = run_main(source, tmp_path / "run")
     assert printed["learning_rate"] == pytest.approx(0.005)  # the table's step at epoch 2
@@ -203,3 +205,25 @@ def test_class_weights_of_one_output_of_two_become_sample_weights(tmp_path):
     assert plain.final_metrics["department_loss"] != pytest.approx(
         record.final_metrics["department_loss"], rel=1e-3
     )
+
+
+@pytest.mark.parametrize(
+    ("monitor", "mode"), [("val_r2_score", "max"), ("val_head_loss", "min"), ("val_auc", "max")]
+)
+def test_script_callbacks_watch_in_the_direction_training_does(monitor, mode):
+    """Generated EarlyStopping/ModelCheckpoint get the mode the app's callbacks get (one rule,
+    app.compiler.metric_goals), also for names Keras' "auto" cannot tell (val_head_loss)."""
+    from app.compiler.metric_goals import monitor_mode
+
+    cb = [
+        {"class_name": "EarlyStopping", "params": {"monitor": monitor}},
+        {"class_name": "ModelCheckpoint", "params": {"monitor": monitor}},
+    ]
+    training = TrainingSettings.from_dict({"callbacks": cb})
+    data = DataSettings("synthetic", {}, validation_split=0.2)
+    project = Project("Goals", _tabular_graph(), data, training)
+    source = generate_code(project.graph, project)
+    assert monitor_mode(monitor) == mode
+    assert f'keras.callbacks.EarlyStopping(monitor="{monitor}", mode="{mode}")' in source
+    flat = " ".join(source.split())  # calls may be wrapped over lines
+    assert f'monitor="{monitor}", mode="{mode}", save_best_only=True' in flat
