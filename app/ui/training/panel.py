@@ -616,13 +616,21 @@ class TrainingPanel(QWidget):
         self._refresh_runs()
 
     def confirm_close(self) -> bool:
-        """Closing the window: ask whether to stop a running training; True if it may close."""
+        """Closing the window: ask whether to stop a running training; True if it may close.
+
+        Training holds while the question is open (the user may be away from it for long):
+        Cancel resumes it, unless it was paused before; yes stops it in order, recorded as
+        stopped with the model trained so far."""
         if not self.is_running:
             return True
+        was_paused = self._paused
+        self.pause()
         if not self.ask(
             "Training is running",
             "Stop the training and close? The model trained so far is kept in the run folder.",
         ):
+            if not was_paused and self.is_running:
+                self.resume()
             return False
         self.shutdown()
         return True
