@@ -2,101 +2,23 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from app.data.dataset import DataError, Dataset, class_ids
+from app.data.numpy_files import numpy_file_arrays, read_numpy_arrays
 from app.data.source import SOURCES, DataSource, OptionSpec, ReaderCall
 
 
 def npz_arrays(path: str | Path) -> dict[str, tuple[tuple[int, ...], str]]:
-    """name -> (shape, dtype) of every array in an .npz / .npy file, without pickles."""
+    """name -> (shape, dtype) of every array in an .npz / .npy file, from its headers only."""
     try:
-        data = open_numpy_file(path)
+        arrays = numpy_file_arrays(path)
     except ValueError as exc:
         raise DataError(str(exc)) from exc
-    if isinstance(data, np.ndarray):
-        return {Path(path).stem: (data.shape, str(data.dtype))}
-    with data:
-        return {k: (data[k].shape, str(data[k].dtype)) for k in data.files}
-
-
-def open_numpy_file(path: str | Path) -> Any:
-    """The array of an .npy file or the open archive of an .npz file; never unpickles."""
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"The NumPy file {p} does not exist.")
-    try:
-        return np.load(p, allow_pickle=False)  # pickles could run code: never allowed
-    except ValueError as exc:
-        raise ValueError(
-            f"{p.name} holds Python objects (pickles), which are not loaded for safety. "
-            f"Save plain numeric arrays instead."
-        ) from exc
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise ValueError(f"{p.name} is not a readable NumPy file: {exc}") from exc
-
-
-def read_numpy_arrays(
-    path: str | Path,
-    x: list[str] | tuple[str, ...] = ("x",),
-    y: list[str] | tuple[str, ...] | None = None,
-    x_val: list[str] | tuple[str, ...] = (),
-    y_val: list[str] | tuple[str, ...] = (),
-    y_path: str = "",
-) -> dict[str, Any]:
-    """Named arrays of an .npz file, or of an .npy file ("x") and its targets' .npy ("y").
-
-    From an .npz, `x` / `y` name the input / target arrays (`y` None: the array "y" when there
-    is one) and `x_val` / `y_val` validation arrays, which take the training arrays' names.
-    """
-    data = open_numpy_file(path)
-    if isinstance(data, np.ndarray):
-        xs, ys, xs_val, ys_val = {"x": data}, {}, None, None
-        if y_path:
-            targets = open_numpy_file(y_path)
-            if not isinstance(targets, np.ndarray):
-                raise ValueError("The targets file must be an .npy file.")
-            ys = {"y": targets}
-    else:
-        with data:
-            keys = list(data.files)
-
-            def pick(names: list[str] | tuple[str, ...]) -> dict[str, np.ndarray]:
-                missing = [n for n in names if n not in keys]
-                if missing:
-                    raise ValueError(
-                        f"{Path(path).name} has no array '{missing[0]}'. "
-                        f"Its arrays: {', '.join(keys)}."
-                    )
-                return {n: data[n] for n in names}
-
-            def renamed(names: list[str] | tuple[str, ...], like: list[str], what: str):
-                arrays = pick(names)
-                if not arrays:
-                    return None
-                if len(arrays) != len(like):
-                    raise ValueError(
-                        f"Choose as many {what} as training arrays ({len(like)}), "
-                        f"in the same order."
-                    )
-                return dict(zip(like, arrays.values(), strict=True))
-
-            xs = pick(x)
-            # Without chosen targets the array "y" is optional: without it the data is unlabelled.
-            ys = pick(["y"] if y is None and "y" in keys else y or [])
-            xs_val = renamed(x_val, list(xs), "validation inputs")
-            ys_val = renamed(y_val, list(ys), "validation targets")
-    for arrays in (xs, ys, xs_val or {}, ys_val or {}):
-        for k, v in arrays.items():
-            if not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
-                raise ValueError(
-                    f"Array '{k}' has dtype {v.dtype}; only numbers can train a model."
-                )
-    return {"x": xs, "y": ys, "x_val": xs_val, "y_val": ys_val}
+    return {name: (shape, str(dtype)) for name, (shape, dtype) in arrays.items()}
 
 
 def _names(value: Any, what: str) -> list[str]:
@@ -110,9 +32,8 @@ def _names(value: Any, what: str) -> list[str]:
 def _npz_keys(path: str) -> list[str] | None:
     """The array names of an .npz file, or None when it cannot be read (yet)."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return list(data.files)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, AttributeError):
+        return list(numpy_file_arrays(path))
+    except (ValueError, OSError):
         return None
 
 
