@@ -11,6 +11,8 @@ import numpy as np
 from app.data.compat import resolve_names
 from app.data.dataset import DataConfig, Dataset
 
+CONSTANT_STD = 1e-12  # the data-side standardisation's bound: a smaller std counts as constant
+
 
 @dataclass(frozen=True)
 class FeatureStats:
@@ -37,15 +39,17 @@ class FeatureStats:
 
 def feature_statistics(array: np.ndarray, name: str = "") -> FeatureStats:
     """Mean and (population) variance over every axis but the last, as Normalization(axis=-1)
-    adapts them; for one value per sample, one mean and variance (axis None)."""
+    adapts them (variance 1 for constant features); for one value per sample, one of each."""
     values = np.asarray(array, dtype=np.float64)
     if values.ndim < 1 or len(values) == 0:
         raise ValueError(f"'{name}' has no samples to compute a mean and variance from.")
-    if values.ndim == 1:
-        return FeatureStats(name, None, _plain(values.mean()), _plain(values.var()))
-    axes = tuple(range(values.ndim - 1))
+    axes = tuple(range(values.ndim - 1)) if values.ndim > 1 else (0,)
     mean = values.mean(axis=axes)
-    variance = values.var(axis=axes)
+    # A feature that never changes in training gets variance 1, as the data-side standardisation
+    # divides it by 1: adapt()'s 0 would make Keras divide by 1e-7 and blow up any new value.
+    variance = np.where(values.std(axis=axes) > CONSTANT_STD, values.var(axis=axes), 1.0)
+    if values.ndim == 1:
+        return FeatureStats(name, None, _plain(mean), _plain(variance))
     return FeatureStats(name, -1, _plain_list(mean), _plain_list(variance))
 
 

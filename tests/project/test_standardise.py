@@ -63,6 +63,17 @@ def test_statistics_equal_keras_adapt(shape):
     json.dumps(st.params())  # plain data: it goes into the project file
 
 
+def test_a_constant_feature_is_divided_by_one_as_the_data_side_did():
+    import keras
+
+    train = np.array([[0.0, 1.0], [0.0, 3.0], [0.0, 5.0]], dtype="float32")  # a blank pixel
+    st = feature_statistics(train, "x")
+    assert st.variance[0] == 1.0 and st.variance[1] == pytest.approx(8 / 3)
+    new = np.array([[2.0, 3.0]], dtype="float32")  # the pixel is lit in new data
+    out = keras.layers.Normalization(**st.params())(new)
+    np.testing.assert_allclose(np.asarray(out), [[2.0, 0.0]], atol=1e-6)
+
+
 def test_statistics_come_from_the_training_split_only():
     cfg = DataConfig.from_dict({**WINE, "normalization": "standard"})
     stats = training_statistics(cfg, ["x"])
