@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from app.training.export import EXPORT_FORMATS, ExportFormat
+from app.ui.data.standardise import outside_normalisation_note
 from app.ui.data.worker import TaskRunner
 from app.ui.file_dialogs import remember_dir, start_dir
 
@@ -24,6 +25,11 @@ def menu_text(fmt: ExportFormat) -> str:
     """The File > Export entry of a format: "Trained model (.keras)…", "… (folder)…"."""
     name = _MENU_NAMES.get(fmt.key, fmt.label)
     return f"{name} ({'folder' if fmt.folder else fmt.suffix})…"
+
+
+def exported_input_note(project: Any) -> str:
+    """The sentence File > Export adds when the exported model expects normalised input."""
+    return outside_normalisation_note(project.data.normalization) if project is not None else ""
 
 
 def export_task(fmt: ExportFormat, model: Any, graph_copy: Any, path: Path) -> tuple[Path, str]:
@@ -112,8 +118,10 @@ class ModelExporter(QObject):
     def _done(self, key: str, result: tuple[Path, str]) -> None:
         path, what = result
         self.last_path = path
-        message = f"Exported the {what} to {path}"
-        self._status(message)
+        doc = getattr(self.window, "document", None)
+        note = exported_input_note(doc.project if doc is not None else None)
+        message = f"Exported the {what} to {path}." + (f" {note}" if note else "")
+        self._status(message, 20000 if note else 8000)
         self.exported.emit(key, message)
 
     def _report_error(self, key: str, message: str) -> None:
@@ -125,10 +133,10 @@ class ModelExporter(QObject):
         else:
             QMessageBox.warning(self.window, "Could not export the model", message)
 
-    def _status(self, text: str) -> None:
+    def _status(self, text: str, msecs: int = 8000) -> None:
         bar = getattr(self.window, "statusBar", None)
         if bar is not None:
-            bar().showMessage(text, 8000)
+            bar().showMessage(text, msecs)
 
     def shutdown(self) -> None:
         """Wait for a running export (window closing, tests)."""

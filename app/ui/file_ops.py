@@ -250,7 +250,12 @@ class FileOps:
             return False
         if self.document.path is not None and self.document.origin == "file":
             remember_export(written, self.document.path)
-        self.statusBar().showMessage(f"Exported {written.name}", 5000)
+        from app.ui.export_model import exported_input_note
+
+        note = exported_input_note(self.document.project)
+        self.statusBar().showMessage(
+            f"Exported {written.name}." + (f" {note}" if note else ""), 20000 if note else 5000
+        )
         return True
 
     def _model_exported(self, key: str, _message: str) -> None:

@@ -34,6 +34,7 @@ from app.project.settings import SettingsError
 from app.ui.data.fit_model import fit_command
 from app.ui.data.options import PathEdit, SourceOptionsForm
 from app.ui.data.results import DatasetView
+from app.ui.data.standardise import BUTTON_TIP, outside_normalisation_note, start_standardising
 from app.ui.data.tasks import compat_task, load_task, project_data
 from app.ui.data.views import notice
 from app.ui.data.worker import TaskRunner
@@ -53,7 +54,7 @@ VALIDATION_LABELS = {
 }
 NORM_LABELS = {
     "none": "None",
-    "standard": "Standardise (mean 0, std 1)",
+    "standard": "Standardise outside the model",
     "minmax": "Min-max to 0..1",
 }
 KIND_GROUPS = {
@@ -121,6 +122,13 @@ class DataPanel(QWidget):
         for key, text in NORM_LABELS.items():
             self.normalization.addItem(text, key)
         form.addRow("Normalise", self.normalization)
+        self.standardise_button = QPushButton("Standardise in the model", settings)
+        self.standardise_button.setToolTip(BUTTON_TIP)
+        self.standardise_button.clicked.connect(self.standardise_in_model)
+        form.addRow("", self.standardise_button)
+        self.norm_note = notice("", settings)
+        self.norm_note.hide()
+        form.addRow(self.norm_note)
         self.target = QComboBox(settings)
         self.target.addItem("The labels", "labels")
         self.target.addItem("The inputs (autoencoder)", "inputs")
@@ -438,6 +446,11 @@ class DataPanel(QWidget):
 
     def _update_enabled(self) -> None:
         mode = self.validation.currentData()
+        autoencoder = self.target.currentData() == "inputs"
+        self.standardise_button.setEnabled(
+            not autoencoder and not self.runner.is_busy("standardise")
+        )
+        self._show_norm_note(outside_normalisation_note(self.normalization.currentData()))
         self.split.setEnabled(mode == "split")
         self.val_path.setEnabled(mode == "separate")
         is_file = SOURCES[self.source_combo.currentData()].kind == "file"
@@ -508,6 +521,30 @@ class DataPanel(QWidget):
         self.placeholder.show()
         self.banner.hide()
         self._set_compat([])
+
+    # ----- standardising inside the model ------------------------------------------------------
+    def standardise_in_model(self) -> bool:
+        """Put the data's standardisation into the model (Normalization after each numeric
+        Input, statistics of the training split) as one undo step; False if not started."""
+        if self.document is None:
+            return False
+        raw = self.config.normalization == "none" and not self.loading
+        started = start_standardising(
+            self.document, self.runner, self.dataset if raw else None, self._standardised
+        )
+        self.standardise_button.setEnabled(not started)
+        return started
+
+    def _standardised(self, sentence: str, ok: bool) -> None:
+        self._update_enabled()
+        self.status_message.emit(sentence)
+        if not ok:
+            self._show_norm_note(sentence, WARN)
+
+    def _show_norm_note(self, text: str, colour: str | None = None) -> None:
+        self.norm_note.setText(text)
+        self.norm_note.setStyleSheet(f"color: {colour};" if colour else "")
+        self.norm_note.setVisible(bool(text))
 
     # ----- fitting the model -------------------------------------------------------------------
     def refresh_suggestion(self) -> None:
