@@ -19,6 +19,8 @@ MAX_CSV_BYTES = 512 * 1024 * 1024
 def read_csv(path: str | Path, delimiter: str | None = None) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of a CSV file; the delimiter is sniffed when not given."""
     p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"{p} is a folder, not a CSV file.")
     if not p.is_file():
         raise ValueError(f"The CSV file {p} does not exist.")
     if p.stat().st_size > MAX_CSV_BYTES:
@@ -27,14 +29,23 @@ def read_csv(path: str | Path, delimiter: str | None = None) -> tuple[list[str],
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"The CSV file {p} cannot be read as UTF-8 text: {exc}") from exc
+    if not text.strip():
+        raise ValueError(f"The CSV file {p} is empty.")
+    if "\x00" in text:
+        raise ValueError(f"{p.name} is not a text file (it holds NUL bytes), so not a CSV file.")
     if not delimiter:
         try:
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    rows = [
-        r for r in csv.reader(text.splitlines(), delimiter=delimiter) if any(c.strip() for c in r)
-    ]
+    try:
+        rows = [
+            r
+            for r in csv.reader(text.splitlines(), delimiter=delimiter)
+            if any(c.strip() for c in r)
+        ]
+    except csv.Error as exc:
+        raise ValueError(f"{p.name} cannot be read as CSV: {exc}.") from exc
     if len(rows) < 2:
         raise ValueError(f"The CSV file {p} needs a header row and at least one data row.")
     header = [h.strip() or f"column_{i}" for i, h in enumerate(rows[0])]
@@ -61,13 +72,12 @@ def read_csv_table(
     task "auto" makes a text or few-valued whole-number target a classification.
     """
     header, rows = read_csv(path, delimiter or None)
+    file = Path(path).name
     target = target or header[-1]
-    if target not in header:
-        raise ValueError(f"The CSV file has no column '{target}'. Columns: {', '.join(header)}.")
     features = list(features or [h for h in header if h != target])
-    for f in features:
+    for f in [target, *features]:
         if f not in header:
-            raise ValueError(f"The CSV file has no column '{f}'. Columns: {', '.join(header)}.")
+            raise ValueError(f"{file} has no column '{f}'. Columns: {', '.join(header)}.")
     if target in features:
         raise ValueError(f"Column '{target}' cannot be both a feature and the target.")
     cols = {h: [r[i] for r in rows] for i, h in enumerate(header)}
@@ -86,8 +96,15 @@ def read_csv_table(
         block, fnames = encode_csv_feature(f, cols[f], categorical == "onehot", notes)
         blocks.append(block)
         names += fnames
-    x = np.concatenate(blocks, axis=1).astype(np.float32)
-    y, task, classes = encode_csv_target(target, cols[target], task)
+    with np.errstate(over="ignore"):  # numbers beyond float32 become inf, refused below
+        x = np.concatenate(blocks, axis=1).astype(np.float32)
+        y, task, classes = encode_csv_target(target, cols[target], task)
+    for column, values in [*zip(names, x.T, strict=True), (target, y)]:
+        if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"Column '{column}' of {file} holds infinite values ('inf' or numbers too "
+                f"large for 32-bit floats); replace them before training."
+            )
     return {
         "x": {"x": x},
         "y": {"y": y},
