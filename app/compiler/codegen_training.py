@@ -16,7 +16,7 @@ from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, Names, Seq,
 from app.compiler.metric_goals import monitor_mode
 from app.compiler.training_rules import loss_settings, optimizer_class_name, resolved_losses
 from app.errors import LayerLoomError
-from app.project.callback_specs import CALLBACK_SPECS
+from app.project.callback_specs import CALLBACK_SPECS, run_file_path
 from app.project.settings import settings_from_project
 from app.project.training_config import (
     NO_LOSS,
@@ -282,7 +282,8 @@ def _has_settings(project: Any) -> bool:
 
 
 def _in_output(name: Any, default: str) -> Expr:
-    return Call(Atom("os.path.join"), [literal(OUTPUT_DIR), literal(str(name or default))])
+    relative, _moved = run_file_path(name, default)  # as training places run files
+    return Call(Atom("os.path.join"), [literal(OUTPUT_DIR), literal(relative)])
 
 
 def _per_output(names: list[str], values: dict[str, Expr]) -> Expr:

@@ -11,6 +11,7 @@ option ({first epoch: rate}) is passed to the callback as a schedule function.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 
@@ -140,3 +141,25 @@ CALLBACK_SPECS: dict[str, CallbackSpec] = {
         CallbackSpec("TerminateOnNaN", "Stop as soon as the loss is NaN."),
     )
 }
+
+
+def run_file_path(value: Any, default: str) -> tuple[str, str | None]:
+    """Where a callback's file goes, relative to the run folder, and a note if it was moved.
+
+    A project file cannot choose where training writes: an absolute path, a `..` step or a
+    drive keeps only its last name, inside the run folder (a user who wants a copy elsewhere
+    exports it).  Training and generated scripts both place run files with this rule.
+    """
+    text = str(value) if value not in (None, "") else default
+    parts = [p for p in PurePosixPath(text.replace("\\", "/")).parts if p not in ("", ".")]
+    escapes = (
+        text.startswith(("/", "\\", "~"))
+        or PureWindowsPath(text).drive != ""
+        or ".." in parts
+        or not parts
+    )
+    if not escapes:
+        return "/".join(parts), None
+    name = next((p for p in reversed(parts) if p not in ("..", "/")), "") or default
+    name = PureWindowsPath(name).name or default
+    return name, f"'{text}' is outside the run folder; the file is written as '{name}' inside it."

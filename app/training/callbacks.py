@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.compiler.metric_goals import monitor_mode
-from app.project.callback_specs import CALLBACK_SPECS, CallbackSpec
+from app.project.callback_specs import CALLBACK_SPECS, CallbackSpec, run_file_path
 from app.project.training_config import TrainingConfig, TrainingError, learning_rate_steps
 from app.training.runs import save_model_atomic
 
@@ -40,9 +40,11 @@ def package_available(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def _in_run(run_dir: Path, value: Any, default: str) -> str:
-    p = Path(value or default)
-    return str(p if p.is_absolute() else run_dir / p)
+def _in_run(run_dir: Path, value: Any, default: str, notes: list[str]) -> str:
+    relative, moved = run_file_path(value, default)
+    if moved:
+        notes.append(moved)
+    return str(run_dir / relative)
 
 
 def make_callbacks(
@@ -96,7 +98,9 @@ def _make(
     args = []
     for option in spec.options:
         if option.run_file:
-            params[option.keras_argument] = _in_run(run_dir, option.take(params), option.default)
+            params[option.keras_argument] = _in_run(
+                run_dir, option.take(params), option.default, notes
+            )
         elif option.kind == "table":
             table = option.take(params)
             if not isinstance(table, dict):

@@ -283,3 +283,35 @@ def test_history_file_appends_an_epoch_and_rewrites_for_a_new_column(tmp_path):
     assert read_history(tmp_path)[-1] == {"epoch": 5.0, "loss": 0.0625}
     hist.finish(rows)
     assert len(read_history(tmp_path)) == 4
+
+
+def test_a_project_cannot_choose_where_training_writes(digits, runs, mlp, tmp_path):
+    """Run files stay in the run folder: an absolute or ../ path from a project file keeps only
+    its name there, and a file it named elsewhere is left as it was."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.csv"
+    victim.write_text("keep me")
+    cfg = TrainingConfig(
+        epochs=1,
+        callbacks=[
+            CallbackConfig("CSVLogger", {"filename": str(victim)}),
+            CallbackConfig("ModelCheckpoint", {"filename": "../../escaped.keras"}),
+        ],
+    )
+    rec = Trainer(mlp(), digits, cfg, runs, data_config={"source": "sklearn.digits"}).run()
+    folder = Path(rec.path)
+    assert victim.read_text() == "keep me"
+    assert (folder / "victim.csv").is_file() and (folder / "escaped.keras").is_file()
+    written = {p for p in tmp_path.rglob("*") if p.is_file()}
+    assert {p for p in written if folder not in p.parents} == {victim}
+    _cbs, notes = make_callbacks(cfg, folder)
+    assert any("outside the run folder" in n and "victim.csv" in n for n in notes)
+
+
+def test_generated_scripts_place_run_files_by_the_same_rule():
+    from app.compiler.codegen_expr import flat
+    from app.compiler.codegen_training import _in_output
+
+    assert flat(_in_output("/etc/passwd", "log.csv")).endswith('"passwd")')
+    assert flat(_in_output("logs/fit", "log.csv")).endswith('"logs/fit")')
