@@ -238,7 +238,7 @@ def test_nan_loss_shows_the_nan_message(qtbot, panel, errors):
 
 
 def test_settings_edits_are_undoable_and_saved_in_the_project(qtbot, panel):
-    from app.training.headless import settings_from_project
+    from app.project.settings import settings_from_project
 
     doc = panel.document
     stack = doc.undo_stack

@@ -87,7 +87,7 @@ def refresh_from_keras() -> bool:
     keras = sys.modules.get("keras")
     if keras is None or not hasattr(keras, "optimizers"):
         return False
-    from app.training.compile import optimizer_names
+    from app.compiler.training_rules import optimizer_names
 
     OPTIMIZERS[:] = optimizer_names()
     LOSSES[:] = sorted(

@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.project.callback_specs import CALLBACK_SPECS
-from app.project.training_config import default_metrics, resolved_metrics
-from app.training.config import SCHEDULES, TrainingError
+from app.project.training_config import SCHEDULES, TrainingError, default_metrics, resolved_metrics
 from app.ui.training import catalog
 from app.ui.wheel_guard import guard_fields
 
@@ -284,7 +283,7 @@ class TrainingSettingsForm(QScrollArea):
             self._loading = False
 
     def _load(self, d: dict[str, Any], outputs: list[str]) -> None:
-        from app.training.config import TrainingConfig
+        from app.project.training_config import TrainingConfig
 
         cfg = TrainingConfig.from_dict(d)
         self._outputs = outputs
