@@ -22,6 +22,7 @@ from app.nodes.validate import DTYPES
 
 INT_LIMIT = 2**31 - 1
 NONE_TEXT = "None"
+LONG_LIST = 8  # lists longer than this get a summary tooltip (e.g. a Normalization's mean)
 
 
 def format_tuple(value: Any) -> str:
@@ -63,6 +64,16 @@ def format_free(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(", ", ": "))
+
+
+def list_summary(value: Any) -> str:
+    """ "64 values from -1.5 to 3.2" for a long list of numbers; "" for anything else."""
+    if not isinstance(value, list) or len(value) <= LONG_LIST:
+        return ""
+    numbers = [v for v in value if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) != len(value):
+        return f"{len(value)} values"
+    return f"{len(value)} values from {min(numbers):.6g} to {max(numbers):.6g}"
 
 
 def parse_free(text: str) -> Any:
@@ -183,6 +194,7 @@ class ParamEditor(QObject):
                 w.lineEdit().editingFinished.connect(self.committed)
             return w
         w = QLineEdit(self.widget)
+        w.setMaxLength(INT_LIMIT)  # Qt's default 32767 would cut a long list (a mean per feature)
         if kind == "int_tuple":
             w.setPlaceholderText("e.g. 3, 3" if (ps.length or 1) > 1 else "e.g. 3")
         elif kind == "shape":
@@ -265,6 +277,9 @@ class ParamEditor(QObject):
             w.setText("" if value is None else str(value))
         else:
             w.setText(format_free(value))
+            w.setCursorPosition(0)  # a long value shows its start, not its end
+            summary = list_summary(value)
+            w.setToolTip(f"{summary}. {self.spec.doc}" if summary else self.spec.doc)
 
     def set_read_only(self, read_only: bool) -> None:
         self.widget.setEnabled(not read_only)
