@@ -1,4 +1,4 @@
-"""NumPy .npy/.npz files and folders of images (one sub-folder per class)."""
+"""NumPy .npy/.npz files and folders of images (one sub-folder per class) as data sources."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from app.data.dataset import DataError, Dataset, class_ids
+from app.data.image_folders import read_image_folder
 from app.data.numpy_files import numpy_file_arrays, read_numpy_arrays
 from app.data.source import SOURCES, DataSource, OptionSpec, ReaderCall
 
@@ -110,60 +111,6 @@ def _class_count(y: np.ndarray, y_val: np.ndarray | None, strict: bool) -> int:
                 return 0
             top = max(top, int(ids.max()))
     return top + 1
-
-
-def read_image_folder(
-    path: str | Path,
-    image_size: list[int] | tuple[int, int] = (64, 64),
-    color_mode: str = "rgb",
-    scale: bool = True,
-    max_images: int = 50000,
-) -> dict[str, Any]:
-    """Images "x" resized to `image_size` and class ids "y" from a folder with one sub-folder
-    per class (keras.utils.image_dataset_from_directory, in file order)."""
-    import keras
-
-    folder = Path(path)
-    if not str(path) or not folder.is_dir():
-        raise ValueError(f"The image folder '{folder}' does not exist.")
-    try:
-        ds = keras.utils.image_dataset_from_directory(
-            str(folder),
-            labels="inferred",
-            label_mode="int",
-            batch_size=None,
-            image_size=tuple(image_size),
-            color_mode=color_mode,
-            shuffle=False,
-            verbose=False,
-        )
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"Images in '{folder}' could not be read: {exc}") from exc
-    count = int(ds.cardinality())
-    if count > max_images:
-        raise ValueError(
-            f"'{folder}' has {count} images, more than the limit of {max_images} that fit in "
-            f"memory."
-        )
-    images, labels = [], []
-    try:
-        for img, lab in ds.as_numpy_iterator():
-            images.append(img)
-            labels.append(lab)
-    except Exception as exc:  # a corrupt image file surfaces here
-        raise ValueError(f"An image in '{folder}' could not be decoded: {exc}") from exc
-    x = np.stack(images).astype(np.float32)
-    notes = []
-    if scale:
-        x /= 255.0
-        notes.append("Pixel values scaled from 0..255 to 0..1.")
-    return {
-        "x": {"x": x},
-        "y": {"y": np.asarray(labels, dtype=np.int64)},
-        "task": "classification",
-        "class_names": {"y": list(ds.class_names)},
-        "notes": notes,
-    }
 
 
 class ImageFolderSource(DataSource):
