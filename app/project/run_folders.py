@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.project.examples import example_runs_dir, examples_dir, is_example
-from app.project.runs import RunRecord, read_run_file, scan_run_folders
+from app.project.runs import RunRecord, read_run_file, scan_run_folders, settled
 from app.project.training_config import TrainingError
 
 if TYPE_CHECKING:
@@ -85,12 +85,13 @@ def _recorded(project: Project) -> list[RunRecord]:
 
 
 def _fresh(rec: RunRecord) -> RunRecord:
-    """The run folder's own record of `rec` if it has one with the same id, else `rec`."""
+    """The run folder's own record of `rec` if it has one with the same id, else `rec` (a
+    "running" one whose process has ended read as interrupted, as folders' records are)."""
     try:
         found = read_run_file(rec.path)
     except TrainingError:
-        return rec
-    return found if found.id == rec.id else rec
+        return settled(rec)
+    return found if found.id == rec.id else settled(rec)
 
 
 def _example_copy_stem(project: Project) -> str | None:

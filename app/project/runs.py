@@ -3,16 +3,26 @@ run.json in the run folder.  Plain data: the run folder's files are app.training
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.project.run_owner import owner_alive
 from app.project.training_config import TrainingError
 
-STATUSES = ("running", "completed", "stopped", "failed")
+# "interrupted": found "running" though the process that ran it has ended (never written).
+STATUSES = ("running", "completed", "stopped", "failed", "interrupted")
 RUN_FILE = "run.json"  # the record inside each run folder
+HISTORY_FILE = "history.csv"  # one line per finished epoch, written as training goes
+BEST_MODEL = "best.keras"  # the best epoch's model, saved as training goes
+INTERRUPTED = (
+    "The process that ran it ended before it finished (killed, or a crash); "
+    "the epochs it finished are kept."
+)
 
 
 @dataclass
@@ -31,6 +41,7 @@ class RunRecord:
     message: str = ""
     best_model: str | None = None
     final_model: str | None = None
+    owner: dict[str, Any] | None = None  # the process running it (app.project.run_owner)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data: a non-finite metric (an infinite loss) is written as the string
@@ -53,6 +64,8 @@ class RunRecord:
         d["final_metrics"] = _floats(d.get("final_metrics", {}))
         if d.get("status") not in STATUSES:
             d["status"] = "failed"
+        if not isinstance(d.get("owner"), dict):
+            d["owner"] = None
         return cls(**d)
 
 
@@ -71,15 +84,63 @@ def _floats(d: Any) -> dict[str, float]:
 
 
 def read_run_file(folder: str | Path) -> RunRecord:
-    """The RunRecord in a run folder's run.json, its path set to where the folder is now;
-    TrainingError if it is missing or unreadable."""
+    """The RunRecord in a run folder's run.json, its path set to where the folder is now, read
+    as it truly is (see `settled`); TrainingError if it is missing or unreadable."""
     p = Path(folder) / RUN_FILE
     try:
         rec = RunRecord.from_dict(json.loads(p.read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:
         raise TrainingError(f"The run record {p} cannot be read: {exc}", path=str(p)) from exc
     rec.path = str(Path(folder))  # the folder may have moved with its project
+    return settled(rec)
+
+
+def settled(rec: RunRecord) -> RunRecord:
+    """`rec`, or, if it says "running" but its process has ended, the run as it was left:
+    "interrupted", with the epochs, last metrics, time and best model its folder holds.
+
+    A record without an owner was written by a LayerLoom that did not record one, so no
+    process of it is training now. A process on another host cannot be checked: its run
+    stays "running". Nothing is written: the folder stays as the run left it."""
+    if rec.status != "running" or (rec.owner is not None and owner_alive(rec.owner) is not False):
+        return rec
+    rec.status, rec.message = "interrupted", INTERRUPTED
+    folder = Path(rec.path)
+    rows = read_history(folder)
+    if rows:
+        rec.epochs_done = len(rows)
+        rec.final_metrics = {k: v for k, v in rows[-1].items() if k != "epoch"}
+        rec.duration_s = _trained_for(rec.started, folder / HISTORY_FILE)
+    if (folder / BEST_MODEL).is_file():
+        rec.best_model = BEST_MODEL
     return rec
+
+
+def _trained_for(started: str, history: Path) -> float:
+    """Seconds from the run's start to its last finished epoch (the history file's last write)."""
+    try:
+        begun = datetime.fromisoformat(started).timestamp()
+        return round(max(0.0, history.stat().st_mtime - begun), 3)
+    except (OSError, ValueError):
+        return 0.0
+
+
+def read_history(run_path: str | Path) -> list[dict[str, float]]:
+    """The per-epoch rows of a run's history.csv (empty if there is none)."""
+    p = Path(run_path) / HISTORY_FILE
+    if not p.is_file():
+        return []
+    rows = []
+    with p.open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            row = {}
+            for k, v in r.items():
+                try:
+                    row[k] = float(v)
+                except (TypeError, ValueError):  # empty, or a line cut short by a crash
+                    pass
+            rows.append(row)
+    return rows
 
 
 def scan_run_folders(runs_dir: str | Path) -> list[RunRecord]:

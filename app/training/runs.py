@@ -13,17 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from app.project.atomic import atomic_open, atomic_path
+from app.project.runs import BEST_MODEL as BEST_MODEL  # run files are named in app.project.runs
+from app.project.runs import HISTORY_FILE as HISTORY_FILE
 from app.project.runs import (  # RunRecord also re-exported for app.ui; imports move later
     RUN_FILE,
     RunRecord,
     read_run_file,
     scan_run_folders,
 )
+from app.project.runs import read_history as read_history
 from app.project.training_config import TrainingError
 
 SETTINGS_FILE = "settings.json"
-HISTORY_FILE = "history.csv"
-BEST_MODEL = "best.keras"
 FINAL_MODEL = "final.keras"
 TENSORBOARD_DIR = "tensorboard"
 
@@ -124,24 +125,6 @@ def _cell(v: Any) -> str:
     if isinstance(v, float) and not math.isfinite(v):
         return str(v)
     return repr(v) if isinstance(v, float) else str(v)
-
-
-def read_history(run_path: str | Path) -> list[dict[str, float]]:
-    """The per-epoch rows of a run's history.csv (empty if there is none)."""
-    p = Path(run_path) / HISTORY_FILE
-    if not p.is_file():
-        return []
-    rows = []
-    with p.open(encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            row = {}
-            for k, v in r.items():
-                try:
-                    row[k] = float(v)
-                except (TypeError, ValueError):  # empty, or a line cut short by a crash
-                    pass
-            rows.append(row)
-    return rows
 
 
 def load_run(path: str | Path) -> RunRecord:

@@ -18,6 +18,7 @@ from app.compiler.metric_goals import best_index
 from app.data.compat import check_compatibility, fit_arrays
 from app.data.dataset import DataError, Dataset
 from app.errors import LayerLoomError
+from app.project.run_owner import current_owner
 from app.project.runs import RunRecord
 from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError
 from app.training.callbacks import BestCheckpoint, make_callbacks
@@ -218,8 +219,13 @@ class Trainer:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         run_id, self.run_dir = new_run_dir(self.runs_dir)
         self.history_file = HistoryFile(self.run_dir / HISTORY_FILE)
+        # The owner lets a reader tell this run from one whose process was killed mid-run.
         self.record = rec = RunRecord(
-            id=run_id, path=str(self.run_dir), started=now_iso(), summary=self._summary()
+            id=run_id,
+            path=str(self.run_dir),
+            started=now_iso(),
+            summary=self._summary(),
+            owner=current_owner(),
         )
         write_json_atomic(
             self.run_dir / SETTINGS_FILE,
