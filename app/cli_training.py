@@ -126,6 +126,9 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
     project = load_project(args.project)
     rec, model_file = _run_model_file(project, args.run)
+    note = _unfinished_note(rec, model_file)
+    if note:
+        print(note, file=out)
     model = _load_model(model_file)
     data, training = settings_from_project(project)
     if args.max_samples:
@@ -165,6 +168,9 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     project = load_project(args.project)
     if args.run:
         rec, model_file = _run_model_file(project, args.run)
+        note = _unfinished_note(rec, model_file)
+        if note:
+            print(note, file=out)
         model = _load_model(model_file)
         source = f"run {rec.id} ({model_file.name})"
     else:
@@ -222,7 +228,33 @@ def _run_model_file(project: Project, key: str) -> tuple[Any, Path]:
     for name in (rec.best_model or BEST_MODEL, rec.final_model or FINAL_MODEL):
         if (folder / name).is_file():
             return rec, folder / name
+    if rec.status == "interrupted":
+        raise CliTrainingError(
+            f"Run {rec.id} was interrupted after {_epochs(rec.epochs_done)} (the process that "
+            f"ran it ended before it finished) and saved no model in {folder}; train again."
+        )
     raise CliTrainingError(f"Run {rec.id} has no saved model in {folder} (status {rec.status}).")
+
+
+def _unfinished_note(rec: Any, model_file: Path) -> str:
+    """A sentence saying that the run's model comes from a run that did not finish ('' if it
+    did): evaluate and export never use one silently."""
+    if rec.status == "interrupted":
+        return (
+            f"Note: run {rec.id} was interrupted after {_epochs(rec.epochs_done)} (the process "
+            f"that ran it ended before it finished); using the best model it saved, "
+            f"{model_file.name}."
+        )
+    if rec.status == "running":
+        return (
+            f"Note: run {rec.id} is still training; using the best model it has saved so far, "
+            f"{model_file.name}."
+        )
+    return ""
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'s' * (n != 1)}"
 
 
 def _load_model(path: Path) -> Any:

@@ -27,6 +27,7 @@ STATUS_COLORS = {
     "stopped": "#d97706",
     "failed": "#dc2626",
     "running": "#2563eb",
+    "interrupted": "#9a3412",  # its process ended mid-run (app.project.runs.settled)
 }
 
 
