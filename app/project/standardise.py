@@ -19,7 +19,8 @@ from app.project.project import Project
 
 NORMALIZATION = "keras.layers.Normalization"
 DESCRIPTION = "Standardise inside the model"
-GAP = 90.0  # how far below its Input a new Normalization node goes when it has no consumer
+STEP_X = 260.0  # a node's width (200 on the canvas) and a gap
+CLEAR_Y = 140.0  # nodes closer than this above or below would overlap a new one
 
 
 class StandardiseError(LayerLoomError):
@@ -111,10 +112,11 @@ def _feed_from(graph, input_id: str, norm_id: str, new: bool) -> list[Command]:
 
 
 def _place(graph, input_node) -> tuple[float, float]:
-    """Halfway between the Input and the first layer it feeds; below the Input if it feeds none."""
+    """Beside its Input, in the first spot to the right that no node covers (a layout is the
+    user's: nothing else moves)."""
     x, y = input_node.position
-    consumers = graph.successors(input_node.id)
-    if not consumers:
-        return (x, y + GAP)
-    cx, cy = graph.node(consumers[0]).position
-    return ((x + cx) / 2, (y + cy) / 2)
+    taken = [n.position for n in graph.nodes()]
+    step = 1
+    while any(abs(nx - (x + step * STEP_X)) < STEP_X and abs(ny - y) < CLEAR_Y for nx, ny in taken):
+        step += 1
+    return (x + step * STEP_X, y)

@@ -29,6 +29,8 @@ def wine_project(normalization: str = "standard") -> Project:
     g.connect(x, skip)  # a second consumer of the Input: it must see standardised values too
     g.connect(skip, out)
     g.set_outputs([out])
+    for node_id, position in zip((x, h, skip, out), ((0, 0), (0, 120), (260, 20), (0, 240))):
+        g.update_node(node_id, position=position)  # 'skip' sits where a new node would go first
     p = Project(name="wine", graph=g)
     p.data = p.data.from_dict({**WINE, "normalization": normalization})
     p.training = p.training.from_dict(
@@ -99,6 +101,11 @@ def test_one_undo_step_inserts_rewires_and_turns_data_standardisation_off():
     assert g.successors(x_id) == [norm.id]
     assert {g.node(d).name for d in g.successors(norm.id)} == {"hidden", "skip"}
     assert norm.params["mean"] == stats["x"].mean and norm.params["axis"] == -1
+    nx, ny = norm.position
+    for other in g.nodes():  # beside its Input, on no other node
+        ox, oy = other.position
+        assert other is norm or abs(ox - nx) >= 260 or abs(oy - ny) >= 140
+    assert norm.position == (520.0, 0.0)
     assert p.data.normalization == "none"
     assert any("no longer normalised" in w for w in words)
     inverse.apply(p)

@@ -66,7 +66,9 @@ def test_standardise_in_the_model_is_one_undo_step(qtbot, panel, doc):
 
     assert stack.count() == count + 1
     assert doc.project.data.normalization == "none"
-    assert panel.normalization.currentData() == "none" and not panel.norm_note.isVisible()
+    assert panel.normalization.currentData() == "none"
+    assert "Standardised inside the model" in panel.norm_note.text()
+    assert panel.standardise_button.isEnabled()
     (norm,) = norm_nodes(doc)
     x_id = doc.graph.inputs[0]
     assert doc.graph.successors(x_id) == [norm.id]

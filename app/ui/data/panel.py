@@ -84,6 +84,8 @@ class DataPanel(QWidget):
         self._loading_ui = False
         self._stale = False
         self._pushing = False  # the form is pushing its own edit: no need to show it again
+        self._standardising = False  # statistics for "Standardise in the model" are computed
+        self._norm_result = ""  # what the last "Standardise in the model" did, until an edit
         self.runner = TaskRunner(self)
         self.runner.busy_changed.connect(self._on_busy)
         self._load_timer = QTimer(self, singleShot=True, interval=AUTO_LOAD_MS)
@@ -244,6 +246,7 @@ class DataPanel(QWidget):
         self.document = document
         self.dataset, self.problems, self.suggestion = None, [], None
         self._stale = False
+        self._standardising, self._norm_result = False, ""
         self.runner.shutdown()
         self._check_timer.stop()
         document.graph.events.connect(self._on_graph_event)
@@ -447,10 +450,9 @@ class DataPanel(QWidget):
     def _update_enabled(self) -> None:
         mode = self.validation.currentData()
         autoencoder = self.target.currentData() == "inputs"
-        self.standardise_button.setEnabled(
-            not autoencoder and not self.runner.is_busy("standardise")
-        )
-        self._show_norm_note(outside_normalisation_note(self.normalization.currentData()))
+        self.standardise_button.setEnabled(not autoencoder and not self._standardising)
+        note = outside_normalisation_note(self.normalization.currentData())
+        self._show_norm_note(note or self._norm_result)
         self.split.setEnabled(mode == "split")
         self.val_path.setEnabled(mode == "separate")
         is_file = SOURCES[self.source_combo.currentData()].kind == "file"
@@ -529,13 +531,16 @@ class DataPanel(QWidget):
         if self.document is None:
             return False
         raw = self.config.normalization == "none" and not self.loading
-        started = start_standardising(
+        self._standardising = start_standardising(
             self.document, self.runner, self.dataset if raw else None, self._standardised
         )
-        self.standardise_button.setEnabled(not started)
-        return started
+        if self._standardising:
+            self._update_enabled()  # else _standardised has said why, and that stays shown
+        return self._standardising
 
     def _standardised(self, sentence: str, ok: bool) -> None:
+        self._standardising = False
+        self._norm_result = sentence if ok else ""
         self._update_enabled()
         self.status_message.emit(sentence)
         if not ok:
@@ -589,6 +594,9 @@ class DataPanel(QWidget):
         return True
 
     def _on_graph_event(self, _event: GraphEvent | None) -> None:
+        if self._norm_result and not self._standardising:
+            self._norm_result = ""  # a later edit or an undo: the sentence is out of date
+            self._update_enabled()
         if self.dataset is not None and not self.isVisible():
             self._stale = True  # checked when the panel is shown again: no model builds unseen
         elif self.dataset is not None:

@@ -27,14 +27,13 @@ def outside_normalisation_note(normalization: str) -> str:
     """One sentence for a project that normalises its data outside the model ("" when not)."""
     if normalization == "standard":
         return (
-            "The data is standardised outside the model, so an exported model expects "
-            "standardised input (the mean and std come from the project's data); "
-            "Standardise in the model makes it take raw input."
+            "An exported model expects standardised input: the mean and std stay in the "
+            "project's data settings."
         )
     if normalization == "minmax":
         return (
-            "The data is scaled to 0..1 outside the model, so an exported model expects "
-            "scaled input (the minimum and maximum come from the project's data)."
+            "An exported model expects scaled input: the minimum and maximum stay in the "
+            "project's data settings."
         )
     return ""
 
