@@ -33,6 +33,7 @@ def test_a_folder_is_not_a_csv_file(tmp_path):
         (b"a,b\n1e39,0\n2,1\n3,0\n", "Column 'a' of t.csv holds infinite values"),
         (b"a,b\n1,0.5\n2,-Infinity\n3,0.25\n", "Column 'b' of t.csv holds infinite values"),
     ],
+    ids=["empty", "blank", "NUL", "huge field", "ragged", "inf", "beyond float32", "-Infinity"],
 )
 def test_files_that_cannot_train_say_why(tmp_path, content, words):
     path = tmp_path / "t.csv"
