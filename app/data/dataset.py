@@ -65,7 +65,10 @@ class Dataset:
             counts = {k: len(v) for k, v in arrays.items()}
             if len(set(counts.values())) > 1:
                 text = ", ".join(f"'{k}' has {n}" for k, n in counts.items())
-                raise DataError(f"The {split} arrays have different numbers of samples: {text}.")
+                of = f" of {self.title}" if self.title else ""
+                raise DataError(
+                    f"The {split} arrays{of} have different numbers of samples: {text}."
+                )
 
     def summary(self) -> dict[str, Any]:
         """Plain description for the data panel: shapes, dtypes, class balance, notes."""

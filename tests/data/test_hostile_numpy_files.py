@@ -174,3 +174,12 @@ def test_listing_reads_headers_only_and_names_what_cannot_be_trained(tmp_path):
                                    "junk.npy": b"junk"})  # fmt: skip
     assert load(tmp_path / "ok.npz").num_samples == 4
     assert "array 'big' is cut short" in refused(tmp_path / "m.npz", x=["big"])
+
+
+def test_arrays_of_different_lengths_name_the_file(tmp_path):
+    path = npz_file(tmp_path / "d.npz", {"x.npy": npy_bytes("<f4", (3, 1), floats(3)),
+                                         "y.npy": LABELS})  # fmt: skip
+    message = refused(path)
+    assert message == (
+        "The training arrays of d.npz have different numbers of samples: 'x' has 3, 'y' has 4."
+    )
