@@ -66,7 +66,10 @@ def read_image_folder(
         raise ValueError(f"The image folder '{folder}' does not exist.")
     if not folder.is_dir():
         raise ValueError(f"'{folder}' is a file, not a folder of images.")
-    files = image_folder_files(folder)
+    try:
+        files = image_folder_files(folder)
+    except OSError as exc:
+        raise ValueError(f"The image folder '{folder}' cannot be read: {exc}.") from exc
     with_images = [name for name, found in files.items() if found]
     if not with_images:
         where = "its sub-folders" if files else "sub-folders, one per class"

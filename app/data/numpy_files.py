@@ -42,10 +42,15 @@ def numpy_file_is_archive(path: str | Path) -> bool:
     p = Path(path)
     if p.is_dir():
         raise ValueError(f"{p} is a folder, not a NumPy file (.npy or .npz).")
-    if not p.is_file():
+    if not p.exists():
         raise ValueError(f"The NumPy file {p} does not exist.")
-    with p.open("rb") as f:
-        head = f.read(len(NPY_MAGIC))
+    if not p.is_file():
+        raise ValueError(f"{p} is not a file, so not a NumPy file.")
+    try:
+        with p.open("rb") as f:
+            head = f.read(len(NPY_MAGIC))
+    except OSError as exc:
+        raise ValueError(f"{p.name} cannot be read: {exc.strerror or exc}.") from exc
     if head.startswith(b"PK"):
         return True
     if head == NPY_MAGIC:

@@ -21,8 +21,10 @@ def read_csv(path: str | Path, delimiter: str | None = None) -> tuple[list[str],
     p = Path(path)
     if p.is_dir():
         raise ValueError(f"{p} is a folder, not a CSV file.")
-    if not p.is_file():
+    if not p.exists():
         raise ValueError(f"The CSV file {p} does not exist.")
+    if not p.is_file():
+        raise ValueError(f"{p} is not a file, so not a CSV file.")
     if p.stat().st_size > MAX_CSV_BYTES:
         raise ValueError(f"The CSV file {p} is larger than {MAX_CSV_BYTES >> 20} MB.")
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.data import DataConfig, DataError, load_dataset
@@ -19,6 +21,11 @@ def refused(path, **options) -> str:
 def test_a_folder_is_not_a_csv_file(tmp_path):
     (tmp_path / "table.csv").mkdir()
     assert refused(tmp_path / "table.csv").endswith("table.csv is a folder, not a CSV file.")
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs a device file")
+def test_a_device_is_not_a_csv_file():
+    assert refused(Path("/dev/null")) == "/dev/null is not a file, so not a CSV file."
 
 
 @pytest.mark.parametrize(

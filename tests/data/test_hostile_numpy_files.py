@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,9 +146,11 @@ def test_files_that_are_not_numpy_files(tmp_path, content, words):
         npz_arrays(path)
 
 
-def test_a_folder_and_a_misnamed_file(tmp_path):
+def test_a_folder_a_device_and_a_misnamed_file(tmp_path):
     with pytest.raises(DataError, match="is a folder, not a NumPy file"):
         load(tmp_path)
+    if Path("/dev/null").exists():
+        assert refused(Path("/dev/null")) == "/dev/null is not a file, so not a NumPy file."
     # An .npy file named .npz (and the other way round) is read for what it is.
     (tmp_path / "a.npz").write_bytes(npy_bytes("<f4", (4, 2), floats(8)))
     assert load(tmp_path / "a.npz").x["x"].shape == (4, 2)
