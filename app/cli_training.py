@@ -213,7 +213,8 @@ def _check_name(fmt: ExportFormat, path: Path) -> None:
 
 def _run_model_file(project: Project, key: str) -> tuple[Any, Path]:
     """(run record, its best model file or else its final one); plain errors otherwise."""
-    from app.training.runs import BEST_MODEL, FINAL_MODEL, load_run
+    from app.project.runs import BEST_MODEL
+    from app.training.runs import FINAL_MODEL, load_run
 
     rec = project.find_run(key)  # recorded runs and those in its runs folder
     if rec is None and Path(key).is_dir():

@@ -61,6 +61,6 @@ def test_autoencoders_train_x_to_x_and_the_vae_adds_kl(tmp_path):
 
 
 def _history(record):
-    from app.training.runs import read_history
+    from app.project.runs import read_history
 
     return read_history(record.path)

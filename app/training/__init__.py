@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from app.training.runs import delete_run, list_runs, load_run, read_history
+from app.training.runs import delete_run, list_runs, load_run
 
 _LAZY = {
     "Trainer": "app.training.trainer",
@@ -33,7 +33,6 @@ __all__ = [
     "delete_run",
     "list_runs",
     "load_run",
-    "read_history",
     *_LAZY,
 ]
 

@@ -7,7 +7,6 @@ from typing import Any
 from app.compiler.training_rules import (
     loss_settings,
     optimizer_class_name,
-    optimizer_names,  # noqa: F401  re-exported for app.ui; imports move later
     resolved_losses,
 )
 from app.keras_internals import outputs_are_dict

@@ -16,7 +16,7 @@ from app.data.dataset import DataError
 from app.errors import LayerLoomError
 from app.project.project import Project
 from app.project.runs import RunRecord
-from app.project.settings import settings_from_project  # re-exported for app.ui; imports move later
+from app.project.settings import settings_from_project
 from app.project.training_config import TrainingConfig, TrainingError
 from app.training.control import Listener, RunControl, RunStopped
 from app.training.runs import RUN_FILE, write_json_atomic

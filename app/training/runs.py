@@ -13,15 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from app.project.atomic import atomic_open, atomic_path
-from app.project.runs import BEST_MODEL as BEST_MODEL  # run files are named in app.project.runs
-from app.project.runs import HISTORY_FILE as HISTORY_FILE
-from app.project.runs import (  # RunRecord also re-exported for app.ui; imports move later
+from app.project.runs import (  # run files are named, and run.json read, in app.project.runs
     RUN_FILE,
     RunRecord,
     read_run_file,
     scan_run_folders,
 )
-from app.project.runs import read_history as read_history
 from app.project.training_config import TrainingError
 
 SETTINGS_FILE = "settings.json"

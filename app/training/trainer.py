@@ -19,7 +19,7 @@ from app.data.compat import check_compatibility, fit_arrays
 from app.data.dataset import DataError, Dataset
 from app.errors import LayerLoomError
 from app.project.run_owner import current_owner
-from app.project.runs import RunRecord
+from app.project.runs import HISTORY_FILE, RunRecord
 from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError
 from app.training.callbacks import BestCheckpoint, make_callbacks
 from app.training.class_weights import class_sample_weights
@@ -28,7 +28,6 @@ from app.training.control import Listener, RunControl, RunStopped
 from app.training.forwarding import ForwardingCallback
 from app.training.runs import (
     FINAL_MODEL,
-    HISTORY_FILE,
     RUN_FILE,
     SETTINGS_FILE,
     HistoryFile,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_graph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from app.project import Project
 from app.project import commands as cmds
 from app.project.events import DATA_CHANGED, RUNS_CHANGED, TRAINING_CHANGED
 from app.project.settings import SettingsError
+from tests.project.conftest import make_graph
 
 LOSSES = ["mse", "mae", "sparse_categorical_crossentropy", "binary_crossentropy", "auto"]
 METRICS = [[], ["accuracy"], ["mae", "mse"]]

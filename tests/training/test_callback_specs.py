@@ -12,9 +12,10 @@ from app.compiler import generate_code
 from app.model import ModelGraph
 from app.project import DataSettings, Project, TrainingSettings
 from app.project.callback_specs import CALLBACK_SPECS, CallbackOption, CallbackSpec
+from app.project.runs import BEST_MODEL
 from app.project.training_config import CallbackConfig, TrainingConfig, TrainingError
 from app.training.callbacks import BestCheckpoint, make_callbacks, package_available
-from app.training.runs import BEST_MODEL, TENSORBOARD_DIR
+from app.training.runs import TENSORBOARD_DIR
 
 
 def every_callback() -> TrainingConfig:

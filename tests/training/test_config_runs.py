@@ -18,7 +18,7 @@ from app.project import (
     TrainingError,
     TrainingSettings,
 )
-from app.project.runs import RunRecord
+from app.project.runs import RunRecord, read_history
 from app.training import (
     Trainer,
     compile_model,
@@ -26,7 +26,6 @@ from app.training import (
     list_runs,
     load_run,
     make_callbacks,
-    read_history,
 )
 from app.training.callbacks import step_table, tensorboard_available
 from app.training.evaluate import (
@@ -262,7 +261,7 @@ def test_logits_output_gets_from_logits_and_loss_weights_apply(digits, runs):
 
 
 def test_history_file_appends_an_epoch_and_rewrites_for_a_new_column(tmp_path):
-    from app.training.runs import HistoryFile, history_csv, read_history
+    from app.training.runs import HistoryFile, history_csv
 
     path = tmp_path / "history.csv"
     hist = HistoryFile(path)

@@ -14,8 +14,8 @@ from app.data import load_dataset
 from app.data.compat import fit_arrays
 from app.model import ModelGraph
 from app.project import CallbackConfig, DataSettings, Project, TrainingSettings
+from app.project.runs import read_history
 from app.training.headless import RunHooks, train_project
-from app.training.runs import read_history
 
 
 @pytest.mark.parametrize(

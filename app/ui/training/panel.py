@@ -236,7 +236,7 @@ class TrainingPanel(QWidget):
 
     def _data(self) -> dict:
         """The project's data settings (file paths resolved); TrainingError if none is chosen."""
-        from app.training.headless import settings_from_project
+        from app.project.settings import settings_from_project
 
         return settings_from_project(self.document.project)[0]
 
@@ -305,7 +305,7 @@ class TrainingPanel(QWidget):
     def start(self, epochs: int | None = None) -> bool:
         """Start a run with the shown settings; False (with a message) if it cannot start."""
         from app.data import DataConfig
-        from app.training.config import TrainingConfig
+        from app.project.training_config import TrainingConfig
         from app.training.headless import training_snapshot
 
         if self.is_running or self.document is None:
@@ -565,7 +565,7 @@ class TrainingPanel(QWidget):
 
     # -- runs actions -----------------------------------------------------------------------------
     def overlay_runs(self, paths: list[str]) -> None:
-        from app.training.runs import read_history
+        from app.project.runs import read_history
 
         for p in paths:
             rows = read_history(p)

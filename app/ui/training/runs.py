@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.training.runs import RunRecord, list_runs
+from app.project.runs import RunRecord
+from app.training.runs import list_runs
 
 COLUMNS = ["Started", "Status", "Duration", "Epochs", "Best metrics", "Settings"]
 STATUS_COLORS = {
