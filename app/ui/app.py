@@ -41,6 +41,12 @@ def run_gui(args: list[str]) -> int:
     The window is shown empty first (menus, toolbar, canvas); the file or example opens on the
     first event-loop turn after its first paint, then Keras starts loading behind it.
     """
+    from app.ui.platform_libs import window_problem
+
+    problem = window_problem()  # Qt would abort with its plugin message instead
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     _preload_core()
     from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtGui import QGuiApplication
