@@ -4,8 +4,10 @@ Prints figures only (never pass/fail). Both programs run in fresh subprocesses, 
 rounds (bare, app, bare, app, ...), so a busy moment of the machine hits both alike.  Each one
 reports "window_shown_s=..." on its first event-loop turn after `show()` (the app does so when
 LAYERLOOM_EXIT_AFTER_SHOWN=1), measured as the process's age from /proc, then quits.  The wall
-time seen from here (spawn to that line), the CPU time each had used by then (steady on a busy
-machine, where wall times swing) and `import tensorflow` for scale are printed as well.
+time seen from here (spawn to that line), the CPU time each had used by then and `import
+tensorflow` for scale are printed as well.  CPU time counts every thread (numpy's thread pool
+can make it exceed the wall time on an idle machine); it moves ~10% between a busy and an idle
+machine, where the wall time moves two- to threefold.
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ def main() -> None:
     print(f"LayerLoom - bare, per round:             {_summary(diff)}")
     print(f"bare window (spawn -> shown, parent):    {_summary([b[1] for b in bare])}")
     print(f"LayerLoom (spawn -> shown, parent):      {_summary([a[1] for a in app])}")
-    # CPU time barely depends on what else the machine runs; wall time on a busy one does.
+    # Wall times on a busy machine swing; CPU times show whether the app itself changed.
     print(f"bare window CPU time until shown:        {_summary([b[4] for b in bare])}")
     print(f"LayerLoom CPU time until shown:          {_summary([a[4] for a in app])}")
     print(
