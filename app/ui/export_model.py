@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
@@ -15,6 +15,10 @@ from app.training.export import EXPORT_FORMATS, ExportFormat
 from app.ui.data.standardise import outside_normalisation_note
 from app.ui.data.worker import TaskRunner
 from app.ui.file_dialogs import remember_dir, start_dir
+
+if TYPE_CHECKING:
+    from app.model import ModelGraph
+    from app.project import Project
 
 # File > Export also has "Keras model (.keras)…" (a fresh build of the graph, file_ops), so this
 # menu's .keras entry says it is the trained model.
@@ -27,12 +31,14 @@ def menu_text(fmt: ExportFormat) -> str:
     return f"{name} ({'folder' if fmt.folder else fmt.suffix})…"
 
 
-def exported_input_note(project: Any) -> str:
+def exported_input_note(project: Project | None) -> str:
     """The sentence File > Export adds when the exported model expects normalised input."""
     return outside_normalisation_note(project.data.normalization) if project is not None else ""
 
 
-def export_task(fmt: ExportFormat, model: Any, graph_copy: Any, path: Path) -> tuple[Path, str]:
+def export_task(
+    fmt: ExportFormat, model: Any, graph_copy: ModelGraph, path: Path
+) -> tuple[Path, str]:
     """Worker body: build the model from the graph when no trained one is given, then write it."""
     what = "trained model"
     if model is None:

@@ -8,11 +8,12 @@ normalising outside the model (the data panel and File > Export show it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.data import SOURCES, DataConfig, Dataset
 
 if TYPE_CHECKING:
+    from app.model import ModelGraph
     from app.ui.data.worker import TaskRunner
     from app.ui.document import Document
 
@@ -39,7 +40,7 @@ def outside_normalisation_note(normalization: str) -> str:
 
 
 def statistics_task(
-    config: DataConfig, input_names: list[str], dataset: Dataset | None, graph_copy: Any
+    config: DataConfig, input_names: list[str], dataset: Dataset | None, graph_copy: ModelGraph
 ) -> dict:
     """Worker body: model input name -> FeatureStats of the raw training split."""
     from app.data.feature_stats import training_statistics
@@ -101,7 +102,7 @@ def _push(document: Document, stats: dict, report: Callable[[str, bool], None]) 
     try:
         command, words = standardise_in_model(document.project, stats)
     except StandardiseError as exc:
-        report(exc.message if hasattr(exc, "message") else str(exc), False)
+        report(exc.message, False)
         return
     push(document.undo_stack, document.project, command)
     report("Standardised inside the model: " + " ".join(words) + " (Undo with Ctrl+Z.)", True)

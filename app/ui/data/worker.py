@@ -13,7 +13,7 @@ from app.errors import LayerLoomError
 def plain_error(exc: BaseException) -> str:
     """A one-paragraph message for the user: LayerLoomError text, else the first line of the error."""
     if isinstance(exc, LayerLoomError):
-        return str(exc.message if hasattr(exc, "message") else exc)
+        return exc.message or str(exc)
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     return f"{type(exc).__name__}: {lines[0][:400] if lines else 'no details'}"
 
