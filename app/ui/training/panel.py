@@ -8,7 +8,6 @@ the form follows the project's TRAINING_CHANGED events (undo, redo, "Fit model t
 from __future__ import annotations
 
 import gc
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,9 +17,7 @@ import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -32,39 +29,22 @@ from app.project.commands import set_training
 from app.project.events import TRAINING_CHANGED, ProjectEvent
 from app.project.settings import SettingsError
 from app.ui.keras_loader import KerasLoader
+from app.ui.own_edits import OwnEdits
 from app.ui.training import catalog
 from app.ui.training.actions import TrainActions
 from app.ui.training.outputs import freeze_imported_objects, model_outputs
 from app.ui.training.plots import TrainingPlots
+from app.ui.training.run_list import RunList
+from app.ui.training.run_status import RunBanner, RunProgress
 from app.ui.training.runs import RunsTable
 from app.ui.training.settings_form import TrainingSettingsForm
 from app.ui.training.worker import TrainingThread, TrainingWorker
-from app.ui.undo import push
 
 if TYPE_CHECKING:
     import keras
 
     from app.model import GraphEvent
     from app.ui.document import Document
-
-BANNER_STYLE = {
-    "error": "background:#fde8e8;color:#8a1c1c;border:1px solid #f3b4b4;",
-    "warning": "background:#fff6dd;color:#7a5300;border:1px solid #f0d68a;",
-    "info": "background:#e8f1fd;color:#1c3f8a;border:1px solid #b4cdf3;",
-}
-
-
-def eta_text(seconds: float) -> str:
-    """Time left as people read it: "—", "<1 s", "42 s", "3.5 min", "1.2 h"."""
-    if not math.isfinite(seconds):
-        return "—"
-    if seconds < 1:
-        return "<1 s"
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 class TrainingPanel(QWidget):
@@ -101,12 +81,8 @@ class TrainingPanel(QWidget):
         self.last_model: keras.Model | None = None  # the latest run's only (older ones dropped)
         self.last_result: dict | None = None
         self._run_document: Document | None = None  # the document the running training is of
-        self._last_batch: dict | None = None
-        self._shown_batch: dict | None = None
-        self._epochs = 0
-        self._steps = 0  # batches per epoch of the running training
         self._paused = False
-        self._pushing = False  # the form is pushing its own edit: no need to show it again
+        self._own_edits = OwnEdits()  # the form's edits: no need to show them again
         if actions is None:
             actions = TrainActions(self)
             actions.start.triggered.connect(lambda: self.start())
@@ -138,15 +114,8 @@ class TrainingPanel(QWidget):
             btn.clicked.connect(act.trigger)
             btn.setToolTip(f"{act.text()} ({act.shortcut().toString()})")
         self.start_btn.setDefault(True)
-        self.progress = QProgressBar(self)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self.progress.setMinimumWidth(180)
-        self.stats = QLabel("Ready", self)
-        # Its text changes several times a second: a fixed size in both directions keeps each
-        # change from re-laying out (and repainting) the panel.
-        self.stats.setFixedSize(330, self.stats.sizeHint().height())
+        self.run_progress = RunProgress(self)
+        self.progress, self.stats = self.run_progress.bar, self.run_progress.stats
         top = QHBoxLayout()
         top.setContentsMargins(6, 6, 6, 2)
         for btn in (self.start_btn, self.pause_btn, self.resume_btn, self.stop_btn):
@@ -154,20 +123,14 @@ class TrainingPanel(QWidget):
         top.addSpacing(8)
         top.addWidget(self.progress, 1)
         top.addWidget(self.stats)
-        self.banner = QLabel("", self)
-        self.banner.setWordWrap(True)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner.setVisible(False)
+        self.banner = RunBanner(self)
         self.form = TrainingSettingsForm(self)
         self.form.changed.connect(self._form_changed)
         self.plots = TrainingPlots(self)
         self.plots.tick.connect(self._take_batches)  # before the plots redraw, so they show
         self.plots.tick.connect(self._update_progress)  # the newest batches
         self.runs = RunsTable(self)
-        self.runs.open_requested.connect(self.open_model_requested)
-        self.runs.rerun_requested.connect(self.rerun)
-        self.runs.overlay_requested.connect(self.overlay_runs)
-        self.runs.delete_requested.connect(self.delete_runs)
+        self.run_list = RunList(self)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.plots, "Live plots")
@@ -215,20 +178,16 @@ class TrainingPanel(QWidget):
         self._load_form()
         if not self.is_running:
             self._clear_run_views()
-        self._refresh_runs()
+        self.run_list.refresh()
 
     def _clear_run_views(self) -> None:
         """Empty plots, progress and status: what a project nobody has trained yet shows."""
         self.last_model = None
         self.last_result = None
-        self._last_batch = self._shown_batch = None
         self.plots.reset(model_outputs(self.document.graph) if self.document else [])
         self.plots.clear_overlays()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self._set_stats("Ready")
-        self._hide_banner()
+        self.run_progress.clear()
+        self.banner.hide()
 
     def _training(self) -> dict:
         """The project's training settings as TrainingConfig plain data."""
@@ -245,11 +204,12 @@ class TrainingPanel(QWidget):
         try:
             self.form.set_config(training, model_outputs(self.document.graph))
         except Exception as exc:  # a hand-edited project with bad settings: show and use defaults
-            self._show_banner(f"The project's training settings cannot be shown: {exc}", "error")
+            msg = f"The project's training settings cannot be shown: {exc}"
+            self.banner.show_message(msg, "error")
             self.form.set_config({}, model_outputs(self.document.graph))
 
     def _on_project_event(self, event: ProjectEvent) -> None:
-        if event.kind == TRAINING_CHANGED and not self._pushing:
+        if event.kind == TRAINING_CHANGED and not self._own_edits.active:
             self._load_form()  # undo / redo, or another panel changed them
 
     def _on_graph_event(self, _event: GraphEvent) -> None:
@@ -265,13 +225,6 @@ class TrainingPanel(QWidget):
             return Path(self.runs_root)
         return project.runs_dir
 
-    def _refresh_runs(self) -> None:
-        """The Runs tab: the project's runs (recorded, and found in its runs folder)."""
-        if self.document is None:
-            return
-        records = self.document.project.run_records()
-        self.runs.refresh(self.runs_dir(), records=records[::-1])  # newest first
-
     # -- settings edits -----------------------------------------------------------------------------
     def _form_changed(self, field: str = "") -> None:
         """Record the form's settings on the undo stack (edits of one field merge)."""
@@ -281,16 +234,10 @@ class TrainingPanel(QWidget):
         try:
             command = set_training(project, self.form.config(), merge_key=f"training:{field}")
         except (SettingsError, ValueError) as exc:
-            self._show_banner(str(getattr(exc, "message", exc)), "error")
+            self.banner.show_message(str(getattr(exc, "message", exc)), "error")
             return
-        self._hide_banner()
-        if command.settings.to_dict() == project.training.to_dict():
-            return
-        self._pushing = True
-        try:
-            push(self.document.undo_stack, project, command)
-        finally:
-            self._pushing = False
+        self.banner.hide()
+        self._own_edits.push(self.document, command, project.training)
 
     # -- running ------------------------------------------------------------------------------------
     @property
@@ -330,12 +277,10 @@ class TrainingPanel(QWidget):
                 "prediction as an output."
             )
             return False
-        self._hide_banner()
+        self.banner.hide()
         freeze_imported_objects()
         self.last_model = None  # let the previous run's model go before building the next
         self._run_document = self.document
-        self._epochs = int(epochs or training.get("epochs", 1))
-        self._last_batch = None
         self.plots.reset(model_outputs(self.document.graph))
         self.tabs.setCurrentWidget(self.plots)
         self.worker = TrainingWorker(
@@ -344,12 +289,7 @@ class TrainingPanel(QWidget):
         self.worker.event.connect(self._on_event)
         self.worker.done.connect(self._on_done)
         self.thread = TrainingThread(self.worker, self)
-        # Not an indeterminate bar: its animation repaints the panel 30 times a second, and
-        # the GUI thread would compete for the GIL with the model being built.
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat("Preparing…")
-        self._set_stats("Preparing…")
+        self.run_progress.preparing(int(epochs or training.get("epochs", 1)))
         self.thread.start()
         self._update_buttons()
         self.running_changed.emit(True)
@@ -360,13 +300,13 @@ class TrainingPanel(QWidget):
         """Stop within one batch; the model keeps its weights (saved as final.keras)."""
         if self.worker is not None:
             self.worker.stop()
-            self._set_stats("Stopping…")
+            self.run_progress.set_stats("Stopping…")
 
     def pause(self) -> None:
         if self.worker is not None:
             self.worker.pause()
             self._paused = True
-            self._set_stats("Pausing…")
+            self.run_progress.set_stats("Pausing…")
             self._update_buttons()
 
     def resume(self) -> None:
@@ -396,26 +336,22 @@ class TrainingPanel(QWidget):
             return
         for d in self.worker.take_batches():
             self.plots.add_batch(d)
-            self._last_batch = d
+            self.run_progress.last_batch = d
             self.batch_received.emit(d)
         for d in self.worker.take_epochs():
             self.plots.add_epoch(d)
 
     def _on_event(self, d: dict) -> None:
         kind = d.get("kind")
+        progress = self.run_progress
         if kind == "preparing":
-            self.progress.setFormat(d.get("message", ""))
-            self._set_stats(d.get("message", ""))
+            progress.show_message(d.get("message", ""))
         elif kind == "checked":
-            self._set_stats(f"{d['samples']} training / {d['val_samples']} validation samples")
+            progress.set_stats(f"{d['samples']} training / {d['val_samples']} validation samples")
         elif kind == "started":
-            self._epochs = int(d.get("epochs") or self._epochs)
-            steps = int(d.get("steps_per_epoch") or 0)
-            self._steps = steps
-            self.progress.setRange(0, max(1, self._epochs * max(steps, 1)))
-            self.progress.setValue(0)
-            self.progress.setFormat(self._epoch_text(0))
-            self.plots.set_epochs(self._epochs)
+            epochs = int(d.get("epochs") or progress.epochs)
+            progress.started(epochs, int(d.get("steps_per_epoch") or 0))
+            self.plots.set_epochs(epochs)
             self.plots.start()
         elif kind == "paused":
             self._show_paused(int(d["epoch"]), int(d["batch"]))
@@ -423,9 +359,9 @@ class TrainingPanel(QWidget):
         elif kind == "resumed":
             self.status_message.emit("Training resumed")
         elif kind == "warning":
-            self._show_banner(d.get("message", ""), "warning")
+            self.banner.show_message(d.get("message", ""), "warning")
         elif kind == "nan":
-            self._show_banner(d.get("message", ""), "error")
+            self.banner.show_message(d.get("message", ""), "error")
 
     def _on_done(self, result: dict) -> None:
         self._take_batches()
@@ -439,24 +375,9 @@ class TrainingPanel(QWidget):
         self._update_progress()
         status, message = result.get("status", "failed"), result.get("message", "")
         rec = result.get("record") or {}
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1 if status == "completed" else 0)
-        if status == "completed":
-            self.progress.setFormat("Done")
-            best = rec.get("best_metrics", {})
-            acc = next(
-                (f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_") and "acc" in k), ""
-            )
-            self._set_stats(
-                f"Completed in {rec.get('duration_s', 0):.1f} s" + (f" · best {acc}" if acc else "")
-            )
-        elif status == "stopped":
-            self.progress.setFormat("Stopped")
-            self._set_stats("Stopped — the model trained so far is kept" if rec else "Stopped")
-        else:
-            self.progress.setFormat("Failed")
-            self._set_stats("Failed")
-            self._show_banner(message, "error")
+        self.run_progress.show_result(status, rec)
+        if status not in ("completed", "stopped"):
+            self.banner.show_message(message, "error")
             self.show_error("Training failed", message)
         self.status_message.emit(f"Training {status}" + (f": {message}" if message else ""))
         document, self._run_document = self._run_document, None
@@ -464,7 +385,7 @@ class TrainingPanel(QWidget):
             # Saved with the project's next save; not an edit, so the project stays clean (the
             # run folder keeps the run either way, and the runs table lists that folder).
             document.project.add_run(rec)
-        self._refresh_runs()
+        self.run_list.refresh()
         if rec.get("path"):
             self.runs.select_run(rec["path"])
         self.run_finished.emit(result)
@@ -486,63 +407,25 @@ class TrainingPanel(QWidget):
         self.running_changed.emit(False)
 
     def _fail_early(self, message: str) -> None:
-        self._show_banner(message, "error")
+        self.banner.show_message(message, "error")
         self.status_message.emit(message)
         self.show_error("Training cannot start", message)
 
     # -- progress -----------------------------------------------------------------------------------
     def _update_progress(self) -> None:
-        """Progress bar and stats line from the newest batch (on the redraw timer).
-
-        The bar's own text changes once per epoch and its value only when the last batch moved:
-        every change of a QProgressBar repaints it at once, on the GUI thread."""
-        d = self._last_batch
-        if d is None or self.thread is None or d is self._shown_batch:
-            return
-        self._shown_batch = d
-        steps = d.get("steps_per_epoch") or 0
-        text = self._epoch_text(d["epoch"])
-        if self.progress.format() != text:
-            self.progress.setFormat(text)
-        self.progress.setValue(d["epoch"] * steps + d["batch"] + 1)
-        if self._paused:
-            return
-        eta = d.get("eta_s", math.nan)
-        loss = d.get("logs", {}).get("loss", math.nan)
-        self._set_stats(
-            f"batch {d['batch'] + 1}/{steps} · {d.get('samples_per_s', 0):,.0f} "
-            f"samples/s · ETA {eta_text(eta)} · loss {loss:.4f}"
-        )
-
-    def _epoch_text(self, epoch: int) -> str:
-        """ "Epoch 7/20" for the 0-based `epoch` being trained: the one numbering the bar, the
-        stats line and the pause message share."""
-        return f"Epoch {epoch + 1}/{self._epochs}"
+        """Progress bar and stats line from the newest batch, while a run runs (redraw timer)."""
+        if self.thread is not None:
+            self.run_progress.show_newest(self._paused)
 
     def _show_paused(self, epoch: int, batch: int) -> None:
         """Bar and stats where training holds: in `epoch` (0-based), before its `batch`.
 
-        A pause between epochs holds before the next epoch's first batch, while the newest
-        batch shown is the previous epoch's last: the bar moves on to the held epoch too. The
-        batches finished before the pause are drained first, so a later redraw tick cannot
+        The batches finished before the pause are drained first, so a later redraw tick cannot
         put the bar back on an older batch."""
         self._take_batches()
-        self._shown_batch = self._last_batch
         self._paused = True  # the worker holds (also when paused by the window, not a click)
         self._update_buttons()
-        self.progress.setFormat(self._epoch_text(epoch))
-        self.progress.setValue(epoch * self._steps + batch)
-        of_steps = f"/{self._steps}" if self._steps else ""
-        self._set_stats(
-            f"Paused in epoch {epoch + 1}/{self._epochs}, before batch {batch + 1}{of_steps}"
-        )
-
-    def _set_stats(self, text: str) -> None:
-        """The stats line, elided to its fixed width (the whole text in the tooltip)."""
-        metrics = self.stats.fontMetrics()
-        shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, self.stats.width())
-        self.stats.setText(shown)
-        self.stats.setToolTip(text if shown != text else "")
+        self.run_progress.show_paused(epoch, batch)
 
     def _update_buttons(self) -> None:
         running = self.is_running
@@ -554,66 +437,6 @@ class TrainingPanel(QWidget):
         self.pause_btn.setEnabled(running and not paused)
         self.resume_btn.setVisible(paused)
         self.form.setEnabled(not running)
-
-    def _show_banner(self, text: str, kind: str = "info") -> None:
-        self.banner.setText(text)
-        self.banner.setStyleSheet(f"QLabel{{{BANNER_STYLE[kind]}border-radius:4px;padding:6px;}}")
-        self.banner.setVisible(bool(text))
-
-    def _hide_banner(self) -> None:
-        self.banner.setVisible(False)
-
-    # -- runs actions -----------------------------------------------------------------------------
-    def overlay_runs(self, paths: list[str]) -> None:
-        from app.project.runs import read_history
-
-        for p in paths:
-            rows = read_history(p)
-            if rows:
-                self.plots.overlay_run(Path(p).name.split("_")[-1], rows)
-        self.tabs.setCurrentWidget(self.plots)
-
-    def rerun(self, path: str) -> None:
-        """Apply a run's training settings (undoable) and start training."""
-        from app.training.trainer import snapshot
-
-        try:
-            snap = snapshot(path)
-        except (OSError, ValueError) as exc:
-            self.show_error("Re-run", f"The run's settings cannot be read: {exc}")
-            return
-        project = self.document.project
-        try:
-            command = set_training(
-                project, snap.get("training") or {}, description="Use the settings of a run"
-            )
-        except SettingsError as exc:
-            self.show_error("Re-run", f"The run's settings cannot be used: {exc.message}")
-            return
-        if command.settings.to_dict() != project.training.to_dict():
-            push(self.document.undo_stack, project, command)  # the form follows its event
-        self.start(epochs=snap.get("epochs"))
-
-    def delete_runs(self, paths: list[str]) -> None:
-        from app.training.runs import delete_run
-
-        if not paths or not self.ask(
-            "Delete runs",
-            f"Delete {len(paths)} run folder"
-            f"{'s' * (len(paths) != 1)} and the models in "
-            f"{'them' if len(paths) != 1 else 'it'}?",
-        ):
-            return
-        project = self.document.project if self.document is not None else None
-        for p in paths:
-            rec = next((r for r in self.runs.runs if r.path == p), None)
-            try:
-                delete_run(p)
-                if rec is not None and project is not None:
-                    project.remove_run(rec.id)
-            except Exception as exc:
-                self.show_error("Delete run", str(getattr(exc, "message", exc)))
-        self._refresh_runs()
 
     def confirm_close(self) -> bool:
         """Closing the window: ask whether to stop a running training; True if it may close.

@@ -1,0 +1,88 @@
+"""The training panel's past runs: what the Runs tab lists, and its overlay, re-run and delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.project.commands import set_training
+from app.project.settings import SettingsError
+from app.ui.undo import push
+
+if TYPE_CHECKING:
+    from app.ui.training.panel import TrainingPanel
+
+
+class RunList:
+    """Fills the panel's RunsTable from the project and carries out what its rows ask for."""
+
+    def __init__(self, panel: TrainingPanel) -> None:
+        self.panel = panel
+        table = panel.runs
+        table.open_requested.connect(panel.open_model_requested)
+        table.rerun_requested.connect(self.rerun)
+        table.overlay_requested.connect(self.overlay)
+        table.delete_requested.connect(self.delete)
+
+    def refresh(self) -> None:
+        """The Runs tab: the project's runs (recorded, and found in its runs folder)."""
+        panel = self.panel
+        if panel.document is None:
+            return
+        records = panel.document.project.run_records()
+        panel.runs.refresh(panel.runs_dir(), records=records[::-1])  # newest first
+
+    def overlay(self, paths: list[str]) -> None:
+        """Draw the runs' histories over the live plots and show them."""
+        from app.project.runs import read_history
+
+        for p in paths:
+            rows = read_history(p)
+            if rows:
+                self.panel.plots.overlay_run(Path(p).name.split("_")[-1], rows)
+        self.panel.tabs.setCurrentWidget(self.panel.plots)
+
+    def rerun(self, path: str) -> None:
+        """Apply a run's training settings (undoable) and start training."""
+        from app.training.trainer import snapshot
+
+        panel = self.panel
+        try:
+            snap = snapshot(path)
+        except (OSError, ValueError) as exc:
+            panel.show_error("Re-run", f"The run's settings cannot be read: {exc}")
+            return
+        project = panel.document.project
+        try:
+            command = set_training(
+                project, snap.get("training") or {}, description="Use the settings of a run"
+            )
+        except SettingsError as exc:
+            panel.show_error("Re-run", f"The run's settings cannot be used: {exc.message}")
+            return
+        if command.settings.to_dict() != project.training.to_dict():
+            push(panel.document.undo_stack, project, command)  # the form follows its event
+        panel.start(epochs=snap.get("epochs"))
+
+    def delete(self, paths: list[str]) -> None:
+        """Delete the run folders (after asking) and forget their records."""
+        from app.training.runs import delete_run
+
+        panel = self.panel
+        if not paths or not panel.ask(
+            "Delete runs",
+            f"Delete {len(paths)} run folder"
+            f"{'s' * (len(paths) != 1)} and the models in "
+            f"{'them' if len(paths) != 1 else 'it'}?",
+        ):
+            return
+        project = panel.document.project if panel.document is not None else None
+        for p in paths:
+            rec = next((r for r in panel.runs.runs if r.path == p), None)
+            try:
+                delete_run(p)
+                if rec is not None and project is not None:
+                    project.remove_run(rec.id)
+            except Exception as exc:
+                panel.show_error("Delete run", str(getattr(exc, "message", exc)))
+        self.refresh()
