@@ -187,3 +187,23 @@ def test_export_of_a_zoomed_out_canvas_draws_wires_and_labels(
     export_svg(scene, tmp_path / "g.svg")
     assert len(set(painted)) == len(scene.edge_items)
     assert scene.wire_layer.isVisible()  # back to the view's zoom afterwards
+
+
+def test_overview_shows_the_type_when_the_name_does_not_fit():
+    """At the zoom Fit picks for a MobileNetV2-sized model a card is ~40 px wide: its name
+    ('block_13_expand_relu') cannot be read, its type can."""
+    fonts = lod.OverviewFonts()
+    _font, metrics = fonts.get(lod.level_for(0.2))
+    height = 2 * metrics.height()
+    narrow = metrics.horizontalAdvance("ReLU") + 2
+    assert lod.overview_label("block_13_expand_relu", "ReLU", metrics, narrow, height) == ["ReLU"]
+    label = lod.overview_label("block_13_depthwise", "DepthwiseConv2D", metrics, narrow, height)
+    assert label == ["DW"]
+    # a type too long for the box is elided, not the name: 'Mul…' says more than 'blo…'
+    room = metrics.horizontalAdvance("Mul" + lod.ELLIPSIS) + 1
+    label = lod.overview_label("block_1_scale", "Multiply", metrics, room, height)
+    assert label[0].startswith("Mul") and label[0].endswith(lod.ELLIPSIS)
+    # a name that fits whole is still the name
+    assert lod.overview_label("relu", "ReLU", metrics, narrow, height) == ["relu"]
+    # nothing fits: a plain box
+    assert lod.overview_label("x_y_z_abc", "Dense", metrics, 4.0, height) == []

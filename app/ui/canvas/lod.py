@@ -2,7 +2,10 @@
 
 Below FULL_DETAIL a card is drawn as one box in its category colour with the layer's name
 written at a fixed size on screen (wrapped at `_`, `-`, `.`, `/` and camelCase breaks, the
-last line elided); when not even a few letters fit, the box stays plain.  Fonts are made for
+last line elided).  When the name does not fit whole, the layer's type does the talking if
+*it* fits ("Conv", "BN", "ReLU", "Add": what a whole-model overview is read for, as in
+Netron), elided if need be; else the elided name; when not even a few letters fit, the box
+stays plain.  Fonts are made for
 a few fixed zoom levels so a card's wrapped lines can be cached per level.
 """
 
@@ -19,6 +22,28 @@ LEVELS = (0.35, 0.29, 0.24, 0.2, 0.165, 0.135, 0.11, 0.09)  # scales overview fo
 TEXT_PAD = 6.0  # scene units between the box edge and the name
 MIN_CHARS = 3  # fewer letters than this (before the ellipsis) and the box stays plain
 ELLIPSIS = "…"
+# Short forms of long Keras class names for zoomed-out cards; other types show as they are.
+SHORT_TYPES = {
+    "BatchNormalization": "BN",
+    "LayerNormalization": "LN",
+    "GroupNormalization": "GN",
+    "DepthwiseConv2D": "DW",
+    "Conv2D": "Conv",
+    "Conv1D": "Conv",
+    "Conv3D": "Conv",
+    "SeparableConv2D": "SepConv",
+    "Conv2DTranspose": "ConvT",
+    "ZeroPadding2D": "Pad",
+    "GlobalAveragePooling2D": "GAP",
+    "GlobalMaxPooling2D": "GMP",
+    "AveragePooling2D": "AvgPool",
+    "MaxPooling2D": "MaxPool",
+    "Activation": "Act",
+    "ReLU": "relu",  # narrower than "ReLU": fits the smallest readable card
+    "Concatenate": "Concat",
+    "MultiHeadAttention": "MHA",
+    "InputLayer": "Input",
+}
 _BREAK = re.compile(r"(?<=[_\-./ ])|(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -71,9 +96,21 @@ def wrap_name(name: str, metrics: QFontMetricsF, width: float, height: float) ->
         rest = "".join(parts[i:])
         last = metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)
         shown = last[:-1] if last.endswith(ELLIPSIS) and last != rest else last
-        if len(shown) < MIN_CHARS:
+        if last != rest and len(shown) < MIN_CHARS:  # a short name that fits is shown
             if not lines:
                 return []
         else:
             lines.append(last)
     return lines
+
+
+def overview_label(
+    name: str, type_name: str, metrics: QFontMetricsF, width: float, height: float
+) -> list[str]:
+    """Lines for a zoomed-out card: the whole name if it fits, else the layer's (short) type,
+    elided if need be, else the name elided (empty when not even a few letters fit)."""
+    lines = wrap_name(name, metrics, width, height)
+    if lines and "".join(lines) == name:  # the whole name fits
+        return lines
+    short = SHORT_TYPES.get(type_name, type_name)
+    return wrap_name(short, metrics, width, min(height, metrics.height())) or lines

@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle, QStyleOptionGraphicsItem
 
 from app.nodes import REGISTRY
-from app.ui.canvas.lod import FULL_DETAIL, TEXT_PAD, level_for, wrap_name
+from app.ui.canvas.lod import FULL_DETAIL, TEXT_PAD, level_for, overview_label
 from app.ui.canvas.port_item import PortItem
 from app.ui.canvas.style import (
     CORNER_RADIUS,
@@ -417,7 +417,7 @@ class NodeItem(QGraphicsItem):
                 painter.drawText(pos, text)
 
     def _paint_overview(self, painter: QPainter, st, lod: float, selected: bool) -> None:
-        """The zoomed-out card: a box in the category colour, the name if a few letters fit."""
+        """The zoomed-out card: a box in the category colour, its name or type if they fit."""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         if selected:
             painter.setPen(st.selected_pen)
@@ -435,7 +435,7 @@ class NodeItem(QGraphicsItem):
         if text is None:
             box_w, box_h = self.width - 2 * TEXT_PAD, self.height - 2 * TEXT_PAD
             text = self._overview_text[level] = "\n".join(
-                wrap_name(self.name, metrics, box_w, box_h)
+                overview_label(self.name, self.class_text, metrics, box_w, box_h)
             )
         if text:
             painter.setFont(font)
