@@ -12,33 +12,26 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.data import SOURCES, DataConfig, Dataset, suggest_model_settings
-from app.project.commands import fit_model_to_data, set_data
+from app.project.commands import set_data
 from app.project.events import DATA_CHANGED, TRAINING_CHANGED, ProjectEvent
 from app.project.settings import SettingsError
-from app.ui.data.fit_model import fit_command
-from app.ui.data.options import PathEdit, SourceOptionsForm
-from app.ui.data.results import DatasetView
-from app.ui.data.standardise import BUTTON_TIP, outside_normalisation_note, start_standardising
+from app.ui.data.options import SourceOptionsForm
+from app.ui.data.overview import DataOverview
+from app.ui.data.settings_column import DataSettingsColumn
+from app.ui.data.sources import compact
+from app.ui.data.standardise import outside_normalisation_note, start_standardising
 from app.ui.data.tasks import compat_task, load_task, project_data
-from app.ui.data.views import notice
+from app.ui.data.views import WARN
 from app.ui.data.worker import TaskRunner
-from app.ui.undo import push
+from app.ui.own_edits import OwnEdits
 
 if TYPE_CHECKING:
     from app.model import GraphEvent
@@ -46,25 +39,6 @@ if TYPE_CHECKING:
 
 AUTO_LOAD_MS = 350
 RECHECK_MS = 700
-VALIDATION_LABELS = {
-    "split": "Hold out a split",
-    "source": "The source's test set",
-    "separate": "A separate file",
-    "none": "No validation",
-}
-NORM_LABELS = {
-    "none": "None",
-    "standard": "Standardise outside the model",
-    "minmax": "Min-max to 0..1",
-}
-KIND_GROUPS = {
-    "bundled": "Bundled (offline)",
-    "keras": "keras.datasets",
-    "file": "Files",
-    "synthetic": "Generated",
-}
-WARN = "#c0392b"
-OK = "#2e7d4f"
 
 
 class DataPanel(QWidget):
@@ -78,12 +52,11 @@ class DataPanel(QWidget):
         self.document: Document | None = None
         self.dataset: Dataset | None = None
         self.config = DataConfig()
-        self.problems: list[str] = []
         self.suggestion: dict[str, Any] | None = None
         self.form: SourceOptionsForm | None = None
         self._loading_ui = False
         self._stale = False
-        self._pushing = False  # the form is pushing its own edit: no need to show it again
+        self._own_edits = OwnEdits()  # the form's edits: no need to show them again
         self._standardising = False  # statistics for "Standardise in the model" are computed
         self._norm_result = ""  # what the last "Standardise in the model" did, until an edit
         self.runner = TaskRunner(self)
@@ -96,73 +69,25 @@ class DataPanel(QWidget):
 
     # ----- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
-        settings = QWidget(self)
-        form = QFormLayout(settings)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.source_combo = QComboBox(settings)
-        self._fill_sources()
+        settings = self.column = DataSettingsColumn(self.runner, self)
+        self.settings_form = settings.form
+        self.source_combo, self.availability = settings.source_combo, settings.availability
+        self.options_box, self.options_layout = settings.options_box, settings.options_layout
+        self.validation, self.split = settings.validation, settings.split
+        self.val_path, self.normalization = settings.val_path, settings.normalization
+        self.standardise_button, self.norm_note = settings.standardise_button, settings.norm_note
+        self.target, self.seed = settings.target, settings.seed
+        self.max_samples = settings.max_samples
+        self.load_button, self.busy = settings.load_button, settings.busy
         self.source_combo.currentIndexChanged.connect(self._source_changed)
-        form.addRow("Source", self.source_combo)
-        self.availability = notice("", settings)
-        form.addRow(self.availability)
-        self.options_box = QGroupBox("Options", settings)
-        self.options_layout = QVBoxLayout(self.options_box)
-        form.addRow(self.options_box)
-        self.validation = QComboBox(settings)
-        for key, text in VALIDATION_LABELS.items():
-            self.validation.addItem(text, key)
-        self.split = QDoubleSpinBox(settings)
-        self.split.setRange(0.0, 0.9)
-        self.split.setSingleStep(0.05)
-        self.split.setDecimals(2)
-        self.val_path = PathEdit(False, "Data files (*.csv *.npz *.npy)", settings)
-        self.settings_form = form
-        form.addRow("Validation", self.validation)
-        form.addRow("Split fraction", self.split)
-        form.addRow("Validation file", self.val_path)
-        self.normalization = QComboBox(settings)
-        for key, text in NORM_LABELS.items():
-            self.normalization.addItem(text, key)
-        form.addRow("Normalise", self.normalization)
-        self.standardise_button = QPushButton("Standardise in the model", settings)
-        self.standardise_button.setToolTip(BUTTON_TIP)
         self.standardise_button.clicked.connect(self.standardise_in_model)
-        form.addRow("", self.standardise_button)
-        self.norm_note = notice("", settings)
-        self.norm_note.hide()
-        form.addRow(self.norm_note)
-        self.target = QComboBox(settings)
-        self.target.addItem("The labels", "labels")
-        self.target.addItem("The inputs (autoencoder)", "inputs")
-        form.addRow("Targets", self.target)
-        self.seed = QSpinBox(settings)
-        self.seed.setRange(0, 2**31 - 1)
-        form.addRow("Seed", self.seed)
-        self.max_samples = QSpinBox(settings)
-        self.max_samples.setRange(0, 100_000_000)
-        self.max_samples.setSpecialValueText("All")
-        self.max_samples.setSingleStep(1000)
-        form.addRow("Max samples", self.max_samples)
+        self.load_button.clicked.connect(self.load)
         for w in (self.validation, self.normalization, self.target):
             w.currentIndexChanged.connect(self._settings_changed)
         self.split.valueChanged.connect(self._settings_changed)
         self.seed.valueChanged.connect(self._settings_changed)
         self.max_samples.valueChanged.connect(self._settings_changed)
         self.val_path.changed.connect(self._settings_changed)
-        load_row = QHBoxLayout()
-        self.load_button = QPushButton("Load data", settings)
-        self.load_button.clicked.connect(self.load)
-        self.busy = QProgressBar(settings)
-        self.busy.setRange(0, 0)
-        self.busy.setTextVisible(False)
-        self.busy.setFixedSize(80, 10)
-        self.busy.hide()
-        load_row.addWidget(self.load_button)
-        load_row.addWidget(self.busy)
-        load_row.addStretch(1)
-        form.addRow(load_row)
-        for combo in settings.findChildren(QComboBox):
-            _compact(combo)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -170,45 +95,15 @@ class DataPanel(QWidget):
         scroll.setMinimumWidth(340)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-        right = QWidget(self)
-        rbox = QVBoxLayout(right)
-        rbox.setContentsMargins(6, 4, 4, 4)
-        self.title = QLabel("No data loaded", right)
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
-        rbox.addWidget(self.title)
-        self.banner = QFrame(right)
-        self.banner.setObjectName("fitBanner")
-        self.banner.setStyleSheet(
-            "#fitBanner { border: 1px solid palette(highlight); border-radius: 4px; }"
-        )
-        bbox = QHBoxLayout(self.banner)
-        bbox.setContentsMargins(8, 4, 8, 4)
-        self.banner_text = notice("", self.banner)
-        self.apply_button = QPushButton("Fit model to data", self.banner)
-        self.apply_button.setToolTip(
-            "Set the Input shape, the output layer and the loss to match this data (one undo step)"
-        )
+        right = DataOverview(self)
+        self.title, self.compat, self.banner = right.title, right.compat, right.banner
+        self.banner_text, self.apply_button = self.banner.message, self.banner.apply_button
         self.apply_button.clicked.connect(self.apply_suggestion)
-        bbox.addWidget(self.banner_text, 1)
-        bbox.addWidget(self.apply_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.banner.hide()
-        rbox.addWidget(self.banner)
-        self.compat = notice("", right)
-        rbox.addWidget(self.compat)
-        self.results = DatasetView(right)
-        view = self.results
+        view = right.results
         self.shapes, self.notes, self.balance = view.shapes, view.notes, view.balance
         self.preview_stack, self.image_grid = view.preview_stack, view.image_grid
         self.preview_table = view.preview_table
-        rbox.addWidget(view, 1)
-        self.placeholder = notice(
-            "Shapes, class balance and a preview appear here once the data is loaded.", right
-        )
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setEnabled(False)
-        rbox.addWidget(self.placeholder, 1)
+        self.overview = right
 
         outer = QSplitter(Qt.Orientation.Horizontal, self)
         outer.addWidget(scroll)
@@ -220,23 +115,6 @@ class DataPanel(QWidget):
         box.addWidget(outer)
         self._source_changed()
 
-    def _fill_sources(self) -> None:
-        last_kind = None
-        for src in SOURCES:
-            if src.kind != last_kind:
-                if last_kind is not None:
-                    self.source_combo.insertSeparator(self.source_combo.count())
-                last_kind = src.kind
-            text = src.title
-            if src.kind == "keras" and not src.cached():
-                text += "  — not downloaded"
-            self.source_combo.addItem(text, src.id)
-            self.source_combo.setItemData(
-                self.source_combo.count() - 1,
-                KIND_GROUPS.get(src.kind, ""),
-                Qt.ItemDataRole.ToolTipRole,
-            )
-
     # ----- document ----------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
         """Follow `document`: show its data settings; data loads when the panel is first shown."""
@@ -244,7 +122,7 @@ class DataPanel(QWidget):
             self.document.graph.events.disconnect(self._on_graph_event)
             self.document.project.events.disconnect(self._on_project_event)
         self.document = document
-        self.dataset, self.problems, self.suggestion = None, [], None
+        self.dataset, self.suggestion = None, None
         self._stale = False
         self._standardising, self._norm_result = False, ""
         self.runner.shutdown()
@@ -266,7 +144,7 @@ class DataPanel(QWidget):
         self._show_config(cfg)
 
     def _on_project_event(self, event: ProjectEvent) -> None:
-        if event.kind == DATA_CHANGED and not self._pushing:
+        if event.kind == DATA_CHANGED and not self._own_edits.active:
             self._show_project_settings()  # undo / redo of a data settings edit
             if self.dataset is not None:
                 self.dataset = None  # the shown data may be of other settings
@@ -352,7 +230,7 @@ class DataPanel(QWidget):
             self.form.deleteLater()
         self.form = SourceOptionsForm(source, self.options_box)
         for combo in self.form.findChildren(QComboBox):
-            _compact(combo)
+            compact(combo)
         self.form.changed.connect(self._settings_changed)
         self.options_layout.addWidget(self.form)
         self.options_box.setVisible(bool(source.options))
@@ -367,53 +245,13 @@ class DataPanel(QWidget):
             if self.split.value() == 0:
                 self.split.setValue(0.2)
             self._loading_ui = False
-        self._check_availability(source)
+        self.availability.check(source)
         if store:
             if self.dataset is not None:  # the shown data belongs to the previous source
                 self.dataset = None
                 self._clear_results()
             self.title.setText(f"{source.title}: not loaded yet")
             self._settings_changed()
-
-    def _check_availability(self, source) -> None:
-        self._set_availability("", None)
-        if source.kind == "keras":
-            if source.cached():
-                self._set_availability("In the Keras cache; works offline.", OK)
-            else:
-                self._set_availability("Not downloaded; checking the network…", None)
-                self.runner.run(
-                    "availability",
-                    source.available,
-                    lambda res, s=source: self._on_available(s, res),
-                    lambda msg: self._set_availability(msg, WARN),
-                )
-        elif source.needs_model:
-            self._set_availability(
-                "Generated from the model's inputs and outputs: random values "
-                "with the right shapes, to check that training runs.",
-                None,
-            )
-
-    def _on_available(self, source, result: tuple[bool, str]) -> None:
-        ok, why = result
-        if ok:
-            self._set_availability(
-                "Not downloaded; needs network. It is downloaded when you press Load data.", None
-            )
-        else:
-            self._set_availability(
-                "Not downloaded; needs network — the download server cannot "
-                "be reached. Connect once, or choose a bundled dataset.",
-                WARN,
-            )
-            self.availability.setToolTip(why)
-
-    def _set_availability(self, text: str, colour: str | None) -> None:
-        self.availability.setText(text)
-        self.availability.setToolTip("")
-        self.availability.setVisible(bool(text))
-        self.availability.setStyleSheet(f"color: {colour};" if colour else "")
 
     def _settings_changed(self, *_args) -> None:
         if self._loading_ui:
@@ -433,13 +271,7 @@ class DataPanel(QWidget):
         except SettingsError as exc:
             self._set_compat([exc.message])
             return
-        if command.settings.to_dict() == project.data.to_dict():
-            return
-        self._pushing = True
-        try:
-            push(self.document.undo_stack, project, command)
-        finally:
-            self._pushing = False
+        self._own_edits.push(self.document, command, project.data)
 
     def _schedule_load(self) -> None:
         if self._auto_loadable() and self.document is not None:
@@ -488,9 +320,7 @@ class DataPanel(QWidget):
         self.busy.setVisible(busy)
 
     def _on_load_failed(self, message: str) -> None:
-        self._clear_results()
-        self.title.setText("The data could not be loaded")
-        self._set_compat([message])
+        self.overview.show_failure(message)
 
     def _on_loaded(self, result: tuple[Dataset, dict]) -> None:
         ds, pv = result
@@ -500,29 +330,16 @@ class DataPanel(QWidget):
             # A project without a data source trains on what the panel shows. Not an undo
             # step and no unsaved mark: nothing the user chose changed.
             self.config = self.read_config()
-            self._pushing = True
-            try:
+            with self._own_edits.applying():
                 set_data(project, project_data(self.config, project)).apply(project)
-            finally:
-                self._pushing = False
-        s = ds.summary()
-        val = f", {s['val_samples']:,} validation" if s["val_samples"] else ", no validation"
-        self.title.setText(f"{s['title']} — {s['samples']:,} training{val} samples · {s['task']}")
-        self.placeholder.hide()
-        self.results.show_dataset(ds, pv)
-        self.results.show()
+        title = self.overview.show_dataset(ds, pv)
         self.refresh_suggestion()
         self.check_model()
-        self.status_message.emit(f"Loaded {s['title']}")
+        self.status_message.emit(f"Loaded {title}")
         self.dataset_loaded.emit(ds)
 
     def _clear_results(self) -> None:
-        self.title.setText("No data loaded")
-        self.results.hide()
-        self.results.clear()
-        self.placeholder.show()
-        self.banner.hide()
-        self._set_compat([])
+        self.overview.clear()
 
     # ----- standardising inside the model ------------------------------------------------------
     def standardise_in_model(self) -> bool:
@@ -558,37 +375,14 @@ class DataPanel(QWidget):
             self.banner.hide()
             return
         self.suggestion = suggest_model_settings(self.dataset)
-        try:
-            cmd, losses, words = self._fit_command()
-        except Exception as exc:  # noqa: BLE001 — a graph the builder rejects: say so, keep going
-            self.banner_text.setText(
-                f"The model cannot be fitted to this data automatically: {exc}"
-            )
-            self.apply_button.setEnabled(False)
-            self.banner.show()
-            return
-        if cmd is None and not losses:
-            self.banner.hide()
-            return
-        self.banner_text.setText("<b>Fit the model to this data?</b> " + " ".join(words))
-        self.apply_button.setEnabled(True)
-        self.banner.show()
-
-    def _fit_command(self):
-        current = self.document.project.training.losses
-        return fit_command(
-            self.document.graph, suggest_model_settings(self.dataset), current, self.dataset.task
-        )
+        self.banner.offer(self.document, self.dataset)
 
     def apply_suggestion(self) -> bool:
         """Apply the suggested Input shapes, output units/activation and losses as one undo step."""
         if self.dataset is None or self.document is None:
             return False
-        doc = self.document
-        cmd, losses, _ = self._fit_command()
-        if cmd is None and not losses:
+        if not self.banner.apply(self.document, self.dataset):
             return False
-        push(doc.undo_stack, doc.project, fit_model_to_data(doc.project, cmd, losses))
         self.status_message.emit("Fitted the model to the data (undo with Ctrl+Z).")
         self.refresh_suggestion()
         return True
@@ -617,18 +411,10 @@ class DataPanel(QWidget):
             lambda msg: self._set_compat([f"The data could not be checked: {msg}"]),
         )
 
+    @property
+    def problems(self) -> list[str]:
+        """What the last check of data and model found wrong, in words."""
+        return self.overview.problems
+
     def _set_compat(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        if not problems:
-            fits = self.dataset is not None
-            self.compat.setText("✓ The data fits the model." if fits else "")
-            self.compat.setStyleSheet(f"color: {OK};" if fits else "")
-            return
-        self.compat.setText("\n".join(f"⚠ {p}" for p in problems))
-        self.compat.setStyleSheet(f"color: {WARN};")
-
-
-def _compact(combo: QComboBox) -> None:
-    """Let a combo box shrink with the settings column instead of pushing it wider."""
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(10)
+        self.overview.set_compat(problems, loaded=self.dataset is not None)

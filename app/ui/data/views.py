@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 
 GOOD = QColor("#2e9d57")
 BAD = QColor("#d2423b")
+WARN = "#c0392b"  # text of a notice that something is wrong
+OK = "#2e7d4f"  # text of a notice that all is well
 
 
 def array_to_qimage(arr: np.ndarray) -> QImage:
