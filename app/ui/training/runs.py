@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -51,6 +52,36 @@ def metrics_text(rec: RunRecord, limit: int = 4) -> str:
     return " · ".join(f"{k} {v:.4g}" for k, v in items[:limit])
 
 
+class FolderLabel(QLabel):
+    """A path elided in the middle to the width the layout gives it (whole in the tooltip).
+
+    Its width hint is ignored: a long runs folder must not widen the bottom dock under the
+    inspector (a QLabel's minimum width is its whole text, and the window would honour it).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full_text = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)  # a path is never markup
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def set_full_text(self, text: str) -> None:
+        self._full_text = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        self.setText(
+            metrics.elidedText(self._full_text, Qt.TextElideMode.ElideMiddle, self.width())
+        )
+
+
 class RunsTable(QWidget):
     """A table of runs with Open model / Re-run / Overlay / Delete actions."""
 
@@ -86,14 +117,13 @@ class RunsTable(QWidget):
         self.rerun_btn.clicked.connect(lambda: self._emit_one(self.rerun_requested))
         self.overlay_btn.clicked.connect(self._overlay)
         self.delete_btn.clicked.connect(lambda: self.delete_requested.emit(self.selected_paths()))
-        self.folder = QLabel("", self)
+        self.folder = FolderLabel(self)
         self.folder.setEnabled(False)
         self.folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar = QHBoxLayout()
         for b in (self.open_btn, self.rerun_btn, self.overlay_btn, self.delete_btn):
             bar.addWidget(b)
-        bar.addStretch(1)
-        bar.addWidget(self.folder)
+        bar.addWidget(self.folder, 1)  # it takes the room left, and no more
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(bar)
@@ -108,7 +138,7 @@ class RunsTable(QWidget):
             self.runs = list(records)
         else:
             self.runs = list_runs(self.runs_dir) if self.runs_dir else []
-        self.folder.setText(f"Runs folder: {self.runs_dir}" if self.runs_dir else "")
+        self.folder.set_full_text(f"Runs folder: {self.runs_dir}" if self.runs_dir else "")
         t = self.table
         t.setRowCount(len(self.runs))
         for row, rec in enumerate(self.runs):
