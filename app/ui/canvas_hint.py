@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel
 
 HINT = (
     "<p style='font-size:14pt; margin-bottom:8px'>This model is empty</p>"
@@ -14,10 +14,15 @@ HINT = (
 
 
 class EmptyCanvasHint(QLabel):
-    """Centred over `view`'s viewport, shown only while the displayed graph has no nodes."""
+    """Centred over `view`'s viewport, shown only while the displayed graph has no nodes.
 
-    def __init__(self, view: QWidget) -> None:
-        super().__init__(view.viewport())
+    A child of the view beside its viewport, not of the viewport: a scroll area scrolls its
+    viewport's children with the contents, so every pan or `centerOn` would carry the hint off.
+    """
+
+    def __init__(self, view: QAbstractScrollArea) -> None:
+        super().__init__(view)
+        self._viewport = view.viewport()
         self.setObjectName("emptyHint")
         self.setText(HINT)
         self.setTextFormat(Qt.TextFormat.RichText)
@@ -25,7 +30,7 @@ class EmptyCanvasHint(QLabel):
         self.setWordWrap(True)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self._graph = None
-        view.viewport().installEventFilter(self)
+        self._viewport.installEventFilter(self)
         self.hide()
 
     def follow(self, graph) -> None:
@@ -41,12 +46,14 @@ class EmptyCanvasHint(QLabel):
         self._place()
 
     def _place(self) -> None:
-        parent = self.parentWidget()
-        width = min(520, max(200, parent.width() - 40))
+        area = self._viewport.geometry()  # in the view's coordinates, like the hint's own
+        width = min(520, max(200, area.width() - 40))
         self.resize(width, self.heightForWidth(width))
-        self.move((parent.width() - width) // 2, (parent.height() - self.height()) // 2)
+        self.move(
+            area.x() + (area.width() - width) // 2, area.y() + (area.height() - self.height()) // 2
+        )
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.Resize:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Move):
             self._place()
         return False
