@@ -224,12 +224,15 @@ COMMANDS = {
 
 
 def _trust_code_of(path: Path | None) -> None:
-    """Trust the custom layer code of the project at `path` for this process (--trust-code)."""
+    """Trust the custom layer and project code of the project at `path` in this process
+    (--trust-code)."""
     if path is None or path.suffix.lower() == ".keras":
         return
-    from app.compiler.custom_code import trust_graph
+    from app.compiler.custom_code import trust_graph, trust_project_code
 
-    trust_graph(load_project(path).graph)
+    project = load_project(path)
+    trust_graph(project.graph)
+    trust_project_code(project.code)
 
 
 def _load_graph(path: Path) -> ModelGraph:

@@ -129,7 +129,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     note = _unfinished_note(rec, model_file)
     if note:
         print(note, file=out)
-    model = _load_model(model_file)
+    model = _load_model(model_file, project)
     data, training = settings_from_project(project)
     if args.max_samples:
         data["max_samples"] = args.max_samples
@@ -171,7 +171,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         note = _unfinished_note(rec, model_file)
         if note:
             print(note, file=out)
-        model = _load_model(model_file)
+        model = _load_model(model_file, project)
         source = f"run {rec.id} ({model_file.name})"
     else:
         from app.compiler import build_model
@@ -258,13 +258,27 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'s' * (n != 1)}"
 
 
-def _load_model(path: Path) -> Any:
-    """A run's .keras file, through the checks every .keras file gets, compiled for evaluation."""
-    import app.compiler.custom_layers  # noqa: F401  (Sampling, KLDivergence)
-    from app.compiler.keras_file import load_checked_model
+def _load_model(path: Path, project: Project) -> Any:
+    """A run's .keras file, through the checks every .keras file gets, compiled for evaluation.
 
+    Besides Keras and LayerLoom, the file may name the project's code (custom losses,
+    metrics); that code runs only if trusted (--trust-code).
+    """
+    import app.compiler.custom_layers  # noqa: F401  (Sampling, KLDivergence)
+    from app.compiler.custom_code import code_object
+    from app.compiler.keras_file import ProjectCodeModelError, load_checked_model
+    from app.project.project_code import find_entry
+
+    custom: dict[str, Any] = {}
     try:
-        return load_checked_model(path, compile=True)
+        while True:
+            try:
+                return load_checked_model(path, compile=True, custom_objects=custom)
+            except ProjectCodeModelError as exc:
+                entries = [find_entry(project.code, n) for n in exc.class_names]
+                if None in entries or all(e.name in custom for e in entries):
+                    raise
+                custom.update({e.name: code_object(e) for e in entries})
     except LayerLoomError as exc:
         raise CliTrainingError(
             f"The run's model in {path.parent} cannot be loaded: {exc.message}", path=str(path)

@@ -169,14 +169,7 @@ def _load_class(code: str, class_name: str, name: str, node_id: str | None) -> t
     cached = _classes.get((d, class_name))
     if cached is not None:
         return cached
-    namespace = _namespaces.get(d)
-    if namespace is None:
-        namespace = _namespace()
-        try:
-            exec(compile(code, _filename(d), "exec"), namespace)  # noqa: S102 - trusted user code
-        except Exception as exc:  # noqa: BLE001 - user code fails in any way: report it plainly
-            raise CompileError(plain_error(who, exc, d), node_id=node_id) from None
-        _namespaces[d] = namespace
+    namespace = _run_code(code, who, node_id)
     import keras
 
     cls = namespace.get(class_name)
@@ -193,6 +186,20 @@ def _load_class(code: str, class_name: str, name: str, node_id: str | None) -> t
     keras.saving.register_keras_serializable(package=SERIALIZABLE_PACKAGE)(cls)
     _classes[(d, class_name)] = cls
     return cls
+
+
+def _run_code(code: str, who: str, node_id: str | None = None) -> dict[str, Any]:
+    """The namespace trusted `code` defines (run once per text; the one executor of user code)."""
+    d = digest(code)
+    namespace = _namespaces.get(d)
+    if namespace is None:
+        namespace = _namespace()
+        try:
+            exec(compile(code, _filename(d), "exec"), namespace)  # noqa: S102 - trusted user code
+        except Exception as exc:  # noqa: BLE001 - user code fails in any way: report it plainly
+            raise CompileError(plain_error(who, exc, d), node_id=node_id) from None
+        _namespaces[d] = namespace
+    return namespace
 
 
 def lambda_function(expression: str, name: str = "lambda", node_id: str | None = None):
@@ -262,3 +269,59 @@ def call_error(spec: NodeSpec, name: str, params: dict, exc: BaseException) -> s
 def is_code_spec(spec: NodeSpec) -> bool:
     """True for the specs whose layers run user code."""
     return spec.kind == CODE_KIND
+
+
+# ----- project code (custom losses, metrics: app.project.project_code) ---------------------------
+def trust_project_code(entries: list[Any]) -> int:
+    """Trust the code of every project code entry (--trust-code, the banner); how many."""
+    for entry in entries:
+        trust(entry.source)
+    return len(entries)
+
+
+def untrusted_project_code(entries: list[Any]) -> list[str]:
+    """Names of the project code entries whose code is not trusted yet."""
+    return [e.name for e in entries if not is_trusted(e.source)]
+
+
+def code_object(entry: Any) -> Any:
+    """The function or class a trusted project code entry defines under its name.
+
+    Refused before anything runs if the code is not trusted; CompileError in plain words if it
+    fails, defines no such name, or defines something of the wrong kind.  The object is
+    registered with Keras as layerloom_custom>name so run files name it.
+    """
+    import keras
+
+    from app.project.project_code import CODE_KINDS
+
+    kind = CODE_KINDS[entry.kind]
+    who = f"{kind.label} '{entry.name}'"
+    if not is_trusted(entry.source):
+        raise CompileError(f"{who} is code from this project; trust the project to run it")
+    with _load_lock:
+        obj = _run_code(entry.source, f"{who} (project code)").get(entry.name)
+        bases = tuple(_keras_attr(keras, path) for path in kind.keras_bases)
+        is_class = isinstance(obj, type) and issubclass(obj, bases)
+        is_function = kind.functions and callable(obj) and not isinstance(obj, type)
+        if not (is_class or is_function):
+            wanted = " or ".join(f"a keras.{b} subclass" for b in kind.keras_bases)
+            wanted += " or a function (y_true, y_pred)" if kind.functions else ""
+            found = "nothing" if obj is None else f"a {type(obj).__name__}"
+            raise CompileError(
+                f"{who}: the code must define '{entry.name}' as {wanted}; it defines {found}"
+            )
+        keras.saving.register_keras_serializable(package=SERIALIZABLE_PACKAGE, name=entry.name)(obj)
+        return obj
+
+
+def _keras_attr(keras: Any, path: str) -> Any:
+    obj = keras
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def project_custom_objects(entries: list[Any]) -> dict[str, Any]:
+    """{name: object} of every project code entry, for loading a run's model (all trusted)."""
+    return {e.name: code_object(e) for e in entries}

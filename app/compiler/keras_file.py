@@ -82,24 +82,28 @@ def check_keras_file(path: str | os.PathLike) -> None:
     _checked(path)
 
 
-def load_checked_model(path: str | os.PathLike, *, compile: bool = False) -> Any:
+def load_checked_model(
+    path: str | os.PathLike, *, compile: bool = False, custom_objects: dict | None = None
+) -> Any:
     """The keras.Model in a .keras file (a run's best or final model), after the same checks.
 
     With `compile`, the file's compile_config (optimizer, losses, metrics) is checked by the
-    same rules before Keras reads it.
+    same rules before Keras reads it.  `custom_objects` ({name: object} of a project's trusted
+    code) are the project classes and functions the file may name (layerloom_custom>name).
     """
-    file, data = _checked(path)
+    allowed = frozenset(custom_objects or ())
+    file, data = _checked(path, allowed)
     if compile:
         compile_config = read_config(file, data).get("compile_config")
         try:
-            check_config({"compile": compile_config}, file.name)
+            check_config({"compile": compile_config}, file.name, allowed)
         except UnsafeModelError as exc:
             exc.path = str(file)
             raise
-    return _load(file, data, compile=compile)
+    return _load(file, data, compile=compile, custom_objects=custom_objects)
 
 
-def _checked(path: str | os.PathLike) -> tuple[Path, bytes]:
+def _checked(path: str | os.PathLike, allowed: frozenset = frozenset()) -> tuple[Path, bytes]:
     raw = os.fspath(path)
     if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*://", str(raw)):
         raise ImportModelError(f"'{raw}' is not a local file; download it first.", path=str(raw))
@@ -107,7 +111,7 @@ def _checked(path: str | os.PathLike) -> tuple[Path, bytes]:
     data = read_local_file(file)
     config = read_config(file, data)
     try:
-        check_config(config, file.name)
+        check_config(config, file.name, allowed)
     except UnsafeModelError as exc:
         exc.path = str(file)
         raise
@@ -216,8 +220,12 @@ def _check_member(info: zipfile.ZipInfo, name: str, text: str) -> None:
         )
 
 
-def check_config(config: dict[str, Any], file_name: str = "the file") -> None:
+def check_config(
+    config: dict[str, Any], file_name: str = "the file", allowed: frozenset = frozenset()
+) -> None:
     """Raise UnsafeModelError naming the layer and the reason if the config asks for code.
+
+    `allowed`: names of project code (layerloom_custom>name) the caller has trusted and supplies.
 
     The model's compile_config is not checked: it is never read, since the model is
     loaded with compile=False.
@@ -237,8 +245,11 @@ def check_config(config: dict[str, Any], file_name: str = "the file") -> None:
         if "class_name" in obj:
             where = _describe(obj, where)
             registered = obj.get("registered_name")
+            if obj.get("class_name") == "function" and isinstance(obj.get("config"), str):
+                registered = obj["config"]  # a registered function: {"config": "package>name"}
             if isinstance(registered, str) and registered.startswith(PROJECT_CODE_PREFIX):
-                project_classes.append(registered[len(PROJECT_CODE_PREFIX) :])
+                if registered[len(PROJECT_CODE_PREFIX) :] not in allowed:
+                    project_classes.append(registered[len(PROJECT_CODE_PREFIX) :])
                 continue
             _check_object(obj, where, file_name)
         inner = obj.get("config")
@@ -337,7 +348,9 @@ def _keras_version_ok() -> bool:
     return tuple(int(p) for p in parts) >= MIN_KERAS
 
 
-def _load(file: Path, data: bytes, compile: bool = False) -> Any:
+def _load(
+    file: Path, data: bytes, compile: bool = False, custom_objects: dict | None = None
+) -> Any:
     import keras
 
     if not _keras_version_ok():
@@ -352,7 +365,9 @@ def _load(file: Path, data: bytes, compile: bool = False) -> Any:
             fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            return keras.saving.load_model(copy, safe_mode=True, compile=compile)
+            return keras.saving.load_model(
+                copy, safe_mode=True, compile=compile, custom_objects=custom_objects
+            )
     except Exception as exc:  # Keras raises many types; the user gets one plain sentence
         raise ImportModelError(
             f"Keras could not load '{file.name}': {_first_line(exc)}", path=str(file)

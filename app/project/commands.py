@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.model.commands import Command
-from app.project.events import DATA_CHANGED, TRAINING_CHANGED, ProjectEvent
+from app.project.events import CODE_CHANGED, DATA_CHANGED, TRAINING_CHANGED, ProjectEvent
 from app.project.project import Project
-from app.project.settings import DataSettings, TrainingSettings
+from app.project.project_code import CodeEntry, check_entry
+from app.project.settings import DataSettings, SettingsError, TrainingSettings
 
 
 class ProjectCommand:
@@ -58,6 +59,21 @@ class SetTrainingSettings(ProjectCommand):
         project.training = copy.deepcopy(self.settings)
         project.events.emit(ProjectEvent(TRAINING_CHANGED))
         return SetTrainingSettings(old, self.description, self.merge_key)
+
+
+@dataclass
+class SetProjectCode(ProjectCommand):
+    """Replace the project's code entries (add, replace and remove build one of these)."""
+
+    entries: list[CodeEntry]
+    description: str = "Change project code"
+    merge_key: str | None = None
+
+    def apply(self, project: Project) -> ProjectCommand:
+        old = list(project.code)
+        project.code = list(self.entries)
+        project.events.emit(ProjectEvent(CODE_CHANGED))
+        return SetProjectCode(old, self.description, self.merge_key)
 
 
 @dataclass
@@ -176,6 +192,30 @@ def fit_model_to_data(
     if losses:
         parts.append(set_losses(project, losses))
     return ProjectCompound(parts, description="Fit model to data")
+
+
+def add_code(project: Project, entry: CodeEntry) -> SetProjectCode:
+    """Add a code entry (SettingsError if its kind or name is bad or already taken)."""
+    check_entry(entry, project.code)
+    return SetProjectCode([*project.code, entry], f"Add {entry.label}")
+
+
+def replace_code(project: Project, name: str, entry: CodeEntry) -> SetProjectCode:
+    """Replace the entry named `name` by `entry` (new code, maybe a new name), in place."""
+    others = [e for e in project.code if e.name != name]
+    if len(others) == len(project.code):
+        raise SettingsError(f"The project has no code named '{name}'.")
+    check_entry(entry, others)
+    entries = [entry if e.name == name else e for e in project.code]
+    return SetProjectCode(entries, f"Edit {entry.label}")
+
+
+def remove_code(project: Project, name: str) -> SetProjectCode:
+    """Remove the entry named `name`."""
+    entries = [e for e in project.code if e.name != name]
+    if len(entries) == len(project.code):
+        raise SettingsError(f"The project has no code named '{name}'.")
+    return SetProjectCode(entries, f"Remove code '{name}'")
 
 
 def _set_or_drop(mapping: Any, key: str, value: Any) -> dict[str, Any]:

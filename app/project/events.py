@@ -9,6 +9,7 @@ from app.model.events import EventEmitter
 DATA_CHANGED = "data_changed"
 TRAINING_CHANGED = "training_changed"
 RUNS_CHANGED = "runs_changed"
+CODE_CHANGED = "code_changed"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 from app.model import ModelGraph, graph_from_dict, graph_to_dict
 from app.project.events import RUNS_CHANGED, ProjectEvent, ProjectEvents
 from app.project.migrations import APP_TAG, FORMAT_VERSION
+from app.project.project_code import CodeEntry, code_from_list
 from app.project.run_folders import RUNS_SUFFIX, project_runs, runs_folder  # noqa: F401 (RUNS_SUFFIX: app.ui)
 from app.project.runs import RunRecord
 from app.project.settings import DataSettings, SettingsError, TrainingSettings
@@ -28,6 +29,8 @@ class Project:
             seed, sample limit, target, input / output maps.
         training: TrainingSettings (an app.training TrainingConfig): optimizer, schedule, losses,
             loss weights and metrics per output, batch size, epochs, callbacks, ...
+        code: project code (app.project.project_code CodeEntry: custom losses, metrics) that the
+            training settings name; runs only once trusted (app.compiler.custom_code).
         runs: one plain dict per training run (RunRecord.to_dict()); paths of run folders inside
             the project folder are relative to it.  Kept as written (unknown keys survive).
         trusted_code: the user allowed custom code in this project to run.  Never read from the
@@ -44,6 +47,7 @@ class Project:
     data: DataSettings = field(default_factory=DataSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     runs: list[dict[str, Any]] = field(default_factory=list)
+    code: list[CodeEntry] = field(default_factory=list)
     trusted_code: bool = False
     path: Path | None = None
     warnings: list[str] = field(default_factory=list, compare=False)
@@ -60,6 +64,7 @@ class Project:
             "data": self.data.to_dict(),
             "training": self.training.to_dict(),
             "runs": list(self.runs),
+            **({"code": [e.to_dict() for e in self.code]} if self.code else {}),
         }
 
     @property
@@ -136,6 +141,7 @@ def project_from_dict(doc: dict[str, Any], path: Path | None = None) -> Project:
         data=DataSettings.from_dict(doc.get("data", {})),
         training=TrainingSettings.from_dict(doc.get("training", {})),
         runs=[dict(r) for r in runs],
+        code=code_from_list(doc.get("code")),
         trusted_code=False,
         path=path,
     )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.compiler.custom_code import code_object
 from app.compiler.training_rules import (
     loss_settings,
     optimizer_class_name,
     resolved_losses,
 )
+from app.errors import CompileError
 from app.keras_internals import outputs_are_dict
+from app.project.project_code import CodeEntry, find_entry
 from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError, resolved_metrics
 
 
@@ -70,22 +73,51 @@ def loss_object(name: str, params: dict | None, activation: str) -> Any:
         ) from exc
 
 
+def _project_object(code: list[CodeEntry] | None, kind: str, name: str, output: str) -> Any:
+    """The project code object a loss/metric name picks; TrainingError naming output and code."""
+    entry = find_entry(code or [], name, kind)
+    if entry is None:
+        raise TrainingError(f"Unknown {kind} '{name}' for output '{output}'.")
+    try:
+        return code_object(entry)
+    except CompileError as exc:
+        raise TrainingError(f"The {kind} of output '{output}': {exc.message}") from None
+
+
+def _instance(obj: Any) -> Any:
+    """What compile takes: a function as it is, a Loss/Metric class as a fresh instance."""
+    if not isinstance(obj, type):
+        return obj
+    try:
+        return obj()
+    except Exception as exc:  # noqa: BLE001 - user code fails in any way
+        raise TrainingError(f"{obj.__name__}() failed: {_first_line(exc)}") from None
+
+
 def compile_model(
-    model: Any, config: TrainingConfig, dataset: Any = None, output_map: dict | None = None
+    model: Any,
+    config: TrainingConfig,
+    dataset: Any = None,
+    output_map: dict | None = None,
+    code: list[CodeEntry] | None = None,
 ) -> dict[str, str]:
-    """model.compile from the config; returns the loss used per output. TrainingError on bad names."""
+    """model.compile from the config; returns the loss used per output. TrainingError on bad names.
+
+    A loss or metric name is Keras' own first, else the project `code` entry of that name.
+    """
     import keras
 
     from app.data.synthetic import output_activation
 
     losses = resolved_losses(model, config, dataset, output_map)
+    custom: dict[str, Any] = {}  # project code objects by name
     for name, loss in losses.items():
         if loss in NO_LOSS:
             continue
         try:
             keras.losses.get(loss)
         except (ValueError, TypeError):
-            raise TrainingError(f"Unknown loss '{loss}' for output '{name}'.") from None
+            custom[loss] = _project_object(code, "loss", loss, name)
     metrics = resolved_metrics(list(model.output_names), config, losses)
     for name, names in metrics.items():
         if name not in model.output_names:
@@ -99,7 +131,7 @@ def compile_model(
             try:
                 keras.metrics.get(m)
             except (ValueError, TypeError):
-                raise TrainingError(f"Unknown metric '{m}' for output '{name}'.") from None
+                custom[m] = _project_object(code, "metric", m, name)
     if all(v in NO_LOSS for v in losses.values()) and not model.losses:
         raise TrainingError(
             "No output has a loss and the model adds none of its own; choose a "
@@ -109,7 +141,11 @@ def compile_model(
     loss_arg = _per_output(
         model,
         {
-            n: None if v in NO_LOSS else loss_object(v, config.loss_params.get(n), acts[n])
+            n: None
+            if v in NO_LOSS
+            else _instance(custom[v])
+            if v in custom
+            else loss_object(v, config.loss_params.get(n), acts[n])
             for n, v in losses.items()
         },
     )
@@ -118,7 +154,13 @@ def compile_model(
         weights = _per_output(
             model, {n: float(config.loss_weights.get(n, 1.0)) for n in model.output_names}
         )
-    metric_arg = _per_output(model, {n: list(metrics.get(n, [])) for n in model.output_names})
+    metric_arg = _per_output(
+        model,
+        {
+            n: [_instance(custom[m]) if m in custom else m for m in metrics.get(n, [])]
+            for n in model.output_names
+        },
+    )
     if not any(metrics.values()):
         metric_arg = None
     try:

@@ -111,6 +111,7 @@ def train_project(
         graph=graph_to_dict(graph),
         epochs=epochs,
         control=hooks.control,
+        code=project.code,
     )
     try:
         return trainer.run()
@@ -152,6 +153,7 @@ def training_snapshot(project: Project) -> Project:
         graph=project.graph.copy(),
         data=copy.deepcopy(project.data),
         training=copy.deepcopy(project.training),
+        code=list(project.code),
         trusted_code=project.trusted_code,
         path=project.path,
         base_dir=project.base_dir,

@@ -52,6 +52,7 @@ class Trainer:
         on_batch / on_epoch / on_event: called with plain dicts (on the training thread).
         data_config / graph: stored in the settings snapshot (plain dicts).
         input_map / output_map: model name -> dataset array name.
+        code: the project's code entries (custom losses, metrics) the settings may name.
     """
 
     def __init__(
@@ -69,8 +70,10 @@ class Trainer:
         output_map: dict | None = None,
         epochs: int | None = None,
         control: RunControl | None = None,
+        code: list | None = None,
     ):
         self.model = model
+        self.code = list(code or [])
         self.dataset = dataset
         self.config = (
             config if isinstance(config, TrainingConfig) else TrainingConfig.from_dict(config)
@@ -194,7 +197,7 @@ class Trainer:
                 raise TrainingError("There is no model to train.")
             self.model = self.model()
         losses = compile_and_check(
-            self.model, self.config, self.dataset, self.input_map, self.output_map
+            self.model, self.config, self.dataset, self.input_map, self.output_map, self.code
         )
         skip = {n for n, v in losses.items() if v in NO_LOSS}
         x, y, val = fit_arrays(self.model, self.dataset, self.input_map, self.output_map, skip)
@@ -304,6 +307,7 @@ def compile_and_check(
     dataset: Dataset,
     input_map: dict | None = None,
     output_map: dict | None = None,
+    code: list | None = None,
 ) -> dict[str, str]:
     """Compile `model` from the settings and check the data fits it; the loss per output.
 
@@ -314,7 +318,7 @@ def compile_and_check(
     settings = config.problems()
     if settings:
         raise TrainingError(" ".join(settings))
-    losses = compile_model(model, config, dataset, output_map)
+    losses = compile_model(model, config, dataset, output_map, code)
     problems = check_compatibility(model, dataset, input_map, output_map, losses=losses)
     if problems:
         raise DataError("The data does not fit the model: " + " ".join(problems))

@@ -1,0 +1,139 @@
+"""Project code: Python the training settings name (custom losses, metrics), kept as plain data.
+
+Each entry is (kind, name, source): `name` is what the code defines and what the training
+settings pick, `source` the code text.  The kinds are a registry (CODE_KINDS): the Project code
+panel, compile_model, the code generator and the CLI read it, so a new kind (callbacks,
+schedules, training steps) is one table entry.  Nothing here runs code or imports Keras.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+from app.project.settings import SettingsError
+
+MAX_ENTRIES = 1000
+MAX_SOURCE_CHARS = 1_000_000
+
+
+@dataclass(frozen=True)
+class CodeKind:
+    """One kind of project code: where Keras takes it and what the code must define."""
+
+    key: str  # saved in the file
+    label: str  # shown in the panel
+    keras_bases: tuple[str, ...]  # a class must subclass one of these (keras attribute paths)
+    functions: bool  # a plain function `def name(y_true, y_pred)` is accepted too
+    template: str  # the code of a new entry; NAME is replaced by the entry's name
+
+
+CODE_KINDS: dict[str, CodeKind] = {
+    k.key: k
+    for k in (
+        CodeKind(
+            "loss",
+            "Loss",
+            ("losses.Loss",),
+            True,
+            "def NAME(y_true, y_pred):\n"
+            '    """Mean squared error, twice as heavy where the target is positive."""\n'
+            "    weight = 1.0 + ops.cast(y_true > 0, y_pred.dtype)\n"
+            "    return ops.mean(weight * ops.square(y_true - y_pred), axis=-1)\n",
+        ),
+        CodeKind(
+            "metric",
+            "Metric",
+            ("metrics.Metric",),
+            True,
+            "class NAME(keras.metrics.Metric):\n"
+            '    """Root mean squared error over the epoch."""\n\n'
+            '    def __init__(self, name="NAME", **kwargs):\n'
+            "        super().__init__(name=name, **kwargs)\n"
+            '        self.total = self.add_variable((), initializer="zeros", name="total")\n'
+            '        self.count = self.add_variable((), initializer="zeros", name="count")\n\n'
+            "    def update_state(self, y_true, y_pred, sample_weight=None):\n"
+            '        err = ops.square(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32"))\n'
+            "        self.total.assign_add(ops.sum(err))\n"
+            '        self.count.assign_add(ops.cast(ops.size(err), "float32"))\n\n'
+            "    def result(self):\n"
+            "        return ops.sqrt(ops.divide_no_nan(self.total, self.count))\n\n"
+            "    def reset_state(self):\n"
+            "        self.total.assign(0.0)\n"
+            "        self.count.assign(0.0)\n",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    """One piece of project code: its kind (a CODE_KINDS key), the name it defines, its text."""
+
+    kind: str
+    name: str
+    source: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Plain data for the project file."""
+        return {"kind": self.kind, "name": self.name, "source": self.source}
+
+    @property
+    def label(self) -> str:
+        """How the UI names it: "Metric RMSE"."""
+        return f"{CODE_KINDS[self.kind].label} {self.name}"
+
+
+def new_entry(kind: str, name: str) -> CodeEntry:
+    """An entry of `kind` holding its template code, which defines `name`."""
+    return CodeEntry(kind, name, CODE_KINDS[kind].template.replace("NAME", name))
+
+
+def check_entry(entry: CodeEntry, others: list[CodeEntry] = ()) -> None:  # type: ignore[assignment]
+    """SettingsError in plain words if the entry cannot be kept (bad kind, name, or a clash)."""
+    if entry.kind not in CODE_KINDS:
+        kinds = ", ".join(CODE_KINDS)
+        raise SettingsError(f"Unknown kind of project code '{entry.kind}' (known: {kinds}).")
+    if not isinstance(entry.name, str) or not entry.name.isidentifier():
+        raise SettingsError(f"'{entry.name}' is not a Python name; project code needs one.")
+    if not isinstance(entry.source, str) or len(entry.source) > MAX_SOURCE_CHARS:
+        raise SettingsError(f"The code of '{entry.name}' must be text under 1 MB.")
+    if any(o.name == entry.name for o in others):
+        raise SettingsError(f"The project already has code named '{entry.name}'.")
+
+
+def defines(entry: CodeEntry) -> bool:
+    """True if the source defines a top-level function or class of the entry's name (no run)."""
+    try:
+        tree = ast.parse(entry.source)
+    except SyntaxError:
+        return False
+    kinds = (ast.FunctionDef, ast.ClassDef)
+    return any(isinstance(n, kinds) and n.name == entry.name for n in tree.body)
+
+
+def code_from_list(raw: Any) -> list[CodeEntry]:
+    """The entries of a project file's "code" list; SettingsError on a malformed one."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_ENTRIES:
+        raise SettingsError("The project code must be a list of entries.")
+    out: list[CodeEntry] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise SettingsError("Each project code entry must have a kind, a name and code.")
+        entry = CodeEntry(item.get("kind"), item.get("name"), item.get("source", ""))
+        check_entry(entry, out)
+        out.append(entry)
+    return out
+
+
+def names_of(entries: list[CodeEntry], kind: str) -> list[str]:
+    """The names of the entries of one kind, in project order (what the pickers list)."""
+    return [e.name for e in entries if e.kind == kind]
+
+
+def find_entry(entries: list[CodeEntry], name: str, kind: str | None = None) -> CodeEntry | None:
+    """The entry named `name` (of `kind` if given), or None."""
+    return next((e for e in entries if e.name == name and kind in (None, e.kind)), None)

@@ -1,0 +1,75 @@
+"""Project code (custom losses and metrics) through the CLI: trust, train, evaluate, codegen."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from app.cli import main
+from app.compiler.custom_code import forget_trust
+from app.model import ModelGraph
+from app.project import Project, load_project, save_project
+from app.project.project_code import CodeEntry, new_entry
+
+WEIGHTED_MSE = """
+def weighted_mse(y_true, y_pred):
+    weight = 1.0 + ops.cast(y_true > 0, y_pred.dtype)
+    return ops.mean(weight * ops.square(y_true - y_pred), axis=-1)
+"""
+
+
+def regression_project(tmp_path, marker=None) -> Project:
+    """Input(4) -> Dense(1) on synthetic regression data, with an RMSE metric and a custom loss."""
+    g = ModelGraph("reg")
+    x = g.add_node("keras.Input", "x", params={"shape": [4]})
+    d = g.add_node("keras.layers.Dense", "y", params={"units": 1})
+    g.connect(x, d)
+    g.set_outputs([d])
+    # A unique line: nothing in this process has trusted this text before.
+    mark = f"\nopen({str(marker)!r}, 'w').write({uuid.uuid4().hex!r})\n" if marker else ""
+    project = Project(name="reg", graph=g)
+    project.code = [
+        new_entry("metric", "RMSE"),
+        CodeEntry("loss", "weighted_mse", WEIGHTED_MSE + mark),
+    ]
+    project.data = project.data.from_dict(
+        {"source": "synthetic", "options": {"samples": 64}, "validation": "split"}
+    )
+    project.training = project.training.from_dict(
+        {"epochs": 1, "batch_size": 16, "losses": {"y": "weighted_mse"}, "metrics": {"y": ["RMSE"]}}
+    )
+    path = tmp_path / "reg.llproj"
+    save_project(project, path)
+    return load_project(path)
+
+
+def test_train_evaluate_export_with_project_code(tmp_path, capsys):
+    marker = tmp_path / "ran.txt"
+    project = regression_project(tmp_path, marker)
+    path = str(project.path)
+    assert main(["train", path]) != 0
+    err = capsys.readouterr().err
+    assert "trust" in err and "weighted_mse" in err, err
+    assert not marker.exists()
+
+    assert main(["train", path, "--trust-code"]) == 0, capsys.readouterr()
+    assert marker.exists()
+    out = capsys.readouterr().out
+    assert "val_RMSE" in out, out
+
+    forget_trust()  # as in a new process: the run's model names code nobody trusted yet
+    assert main(["evaluate", path, "--run", "latest"]) == 2
+    assert "trust the project" in capsys.readouterr().err
+    assert main(["evaluate", path, "--run", "latest", "--trust-code"]) == 0, capsys.readouterr()
+    assert "RMSE" in capsys.readouterr().out
+    target = tmp_path / "m.keras"
+    assert main(["export", path, "--run", "latest", "-o", str(target), "--trust-code"]) == 0
+    assert target.is_file()
+
+
+def test_project_code_round_trips_through_the_file(tmp_path):
+    project = regression_project(tmp_path)
+    doc = json.loads(project.path.read_text())
+    assert [e["name"] for e in doc["code"]] == ["RMSE", "weighted_mse"]
+    assert project.code[1].source.startswith("\ndef weighted_mse")
+    assert not project.trusted_code
