@@ -73,3 +73,24 @@ def test_project_code_round_trips_through_the_file(tmp_path):
     assert [e["name"] for e in doc["code"]] == ["RMSE", "weighted_mse"]
     assert project.code[1].source.startswith("\ndef weighted_mse")
     assert not project.trusted_code
+
+
+def test_generated_script_pastes_the_code_and_trains_with_it(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from tests.script_checks import ruff_problems
+
+    project = regression_project(tmp_path)
+    script = tmp_path / "s.py"
+    assert main(["codegen", str(project.path), "-o", str(script)]) == 0, capsys.readouterr()
+    source = script.read_text()
+    assert WEIGHTED_MSE.strip() in source and "class RMSE(keras.metrics.Metric):" in source
+    assert "loss=weighted_mse" in source and "metrics=[RMSE()]" in source, source
+    assert ruff_problems(source) == ""
+    done = subprocess.run(
+        [sys.executable, str(script), "--epochs", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "val_RMSE:" in done.stdout

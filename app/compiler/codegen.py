@@ -35,7 +35,7 @@ class _Script:
 
         self.graph = graph
         self.project = project
-        self.custom = UserCodeSource(_custom_classes(graph), graph)
+        self.custom = UserCodeSource(_custom_classes(graph), graph, getattr(project, "code", None))
         self.objects = ObjectWriter({c.__name__: c for c in self.custom.classes})
         self.globals = Names({"keras", "layers", "model", *self.custom.bound_names()})
         self.output_counts = _output_counts(graph)

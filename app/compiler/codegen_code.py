@@ -1,4 +1,5 @@
-"""User-written code in generated scripts: CustomLayer classes pasted verbatim, Lambda expressions.
+"""User-written code in generated scripts: CustomLayer classes and project code pasted verbatim,
+Lambda expressions.
 
 The script runs the user's code with the names the app gives it (`keras`, `ops`, `np`), so it
 imports those it uses.  Each distinct code text is written once.
@@ -23,7 +24,7 @@ _PROVIDED = {"ops": ("keras", "ops", None), "np": ("numpy", None, "np")}
 class UserCodeSource(CustomSource):
     """CustomSource plus the user's CustomLayer classes and the imports user code needs."""
 
-    def __init__(self, classes: list[type], graph: Any) -> None:
+    def __init__(self, classes: list[type], graph: Any, project_code: list | None = None) -> None:
         super().__init__(classes)
         self.user_code: list[str] = []  # distinct CustomLayer code texts, first use first
         self._defined: set[str] = set()
@@ -49,6 +50,11 @@ class UserCodeSource(CustomSource):
                     if text not in self.user_code:
                         self.user_code.append(text)
                         self._defined |= _top_level_names(text)
+        for entry in project_code or []:  # custom losses, metrics: pasted after the layers
+            used |= _names(entry.source, None)
+            if entry.source not in self.user_code:
+                self.user_code.append(entry.source)
+                self._defined |= _top_level_names(entry.source)
         for name, imp in _PROVIDED.items():
             if name in used and imp not in self.imports:
                 self.imports.append(imp)
@@ -59,7 +65,7 @@ class UserCodeSource(CustomSource):
 
     def definitions(self) -> list[list[str]]:
         """LayerLoom's own classes, then the user's code exactly as written."""
-        return super().definitions() + [t.rstrip().splitlines() for t in self.user_code]
+        return super().definitions() + [t.strip("\n").rstrip().splitlines() for t in self.user_code]
 
 
 def code_layer_expr(owner: Any, spec: NodeSpec, objects: ObjectWriter) -> Expr:
@@ -97,9 +103,21 @@ def _expression(text: str) -> str:
     return body
 
 
-def _names(text: str, spec: NodeSpec) -> set[str]:
+def project_code_expr(entry: Any) -> Expr:
+    """How compile takes a project code entry: `weighted_mse` (a function) or `RMSE()` (a class)."""
     try:
-        tree = ast.parse(text, mode="exec" if spec.id == CUSTOM_LAYER_SPEC_ID else "eval")
+        tree = ast.parse(entry.source)
+    except SyntaxError:
+        tree = ast.Module(body=[], type_ignores=[])
+    is_class = any(isinstance(n, ast.ClassDef) and n.name == entry.name for n in tree.body)
+    return Atom(f"{entry.name}()" if is_class else entry.name)
+
+
+def _names(text: str, spec: NodeSpec | None) -> set[str]:
+    """Names the code reads (spec None: project code, a module)."""
+    try:
+        exec_mode = spec is None or spec.id == CUSTOM_LAYER_SPEC_ID
+        tree = ast.parse(text, mode="exec" if exec_mode else "eval")
     except SyntaxError:
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}

@@ -75,6 +75,7 @@ class TrainingCode:
         from app.data import DataConfig
 
         data_dict, training_dict = settings_from_project(project)
+        self.project_code = list(getattr(project, "code", None) or [])
         data = DataConfig.from_dict(data_dict)
         config = TrainingConfig.from_dict(training_dict)
         model = build_model(graph)
@@ -101,7 +102,12 @@ class TrainingCode:
         losses = resolved_losses(model, config, dataset, dc.output_map)
         metrics = resolved_metrics(names, config, losses)
         acts = _activations(model)
-        loss_exprs = {n: _loss_expr(losses[n], config.loss_params.get(n), acts[n]) for n in names}
+        code = _ProjectCodeNames(self.project_code)
+        loss_exprs = {
+            n: code.expr("loss", losses[n])
+            or _loss_expr(losses[n], config.loss_params.get(n), acts[n])
+            for n in names
+        }
         compile_kwargs: list[tuple[str, Expr]] = [("optimizer", self._optimizer(config))]
         compile_kwargs.append(("loss", _per_output(names, loss_exprs)))
         if config.loss_weights:
@@ -111,7 +117,15 @@ class TrainingCode:
             compile_kwargs.append(
                 (
                     "metrics",
-                    _per_output(names, {n: literal(list(metrics.get(n, []))) for n in names}),
+                    _per_output(
+                        names,
+                        {
+                            n: Seq(
+                                [code.expr("metric", m) or literal(m) for m in metrics.get(n, [])]
+                            )
+                            for n in names
+                        },
+                    ),
                 )
             )
         if config.jit_compile:
@@ -308,6 +322,30 @@ def _loss_expr(name: str, params: dict | None, activation: str) -> Expr:
     return Call(
         Atom(f"keras.losses.{cls.__name__}"), kwargs=[(k, literal(v)) for k, v in params.items()]
     )
+
+
+class _ProjectCodeNames:
+    """Which loss/metric names compile takes from the project's code: Keras' own first, as in
+    app.training.compile."""
+
+    def __init__(self, entries: list) -> None:
+        self.entries = entries
+
+    def expr(self, kind: str, name: str) -> Expr | None:
+        """The code object's expression, or None if Keras knows the name (or no code has it)."""
+        import keras
+
+        from app.compiler.codegen_code import project_code_expr
+        from app.project.project_code import find_entry
+
+        entry = find_entry(self.entries, name, kind)
+        if entry is None or name in ("accuracy", "acc"):
+            return None
+        try:
+            (keras.losses if kind == "loss" else keras.metrics).get(name)
+            return None
+        except (ValueError, TypeError):
+            return project_code_expr(entry)
 
 
 def _one_line(text: str) -> str:
