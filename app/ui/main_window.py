@@ -509,7 +509,7 @@ class MainWindow(QMainWindow, FileOps):
             self.validation.schedule()
         if self.keras.is_ready:
             self.code.schedule_refresh()
-        self.show_status(f"Trusted the custom code of {count} layer{'s' * (count != 1)}.")
+        self.show_status("Trusted this project's custom code.")
 
     # ----- messages ----------------------------------------------------------------------------
     def show_status(self, message: str) -> None:

@@ -23,16 +23,21 @@ from PySide6.QtWidgets import (
 from app.model import GraphEvent
 from app.nodes import REGISTRY
 from app.nodes.custom_code_specs import code_texts
+from app.project.events import CODE_CHANGED
 from app.ui.panels.code_view import PythonHighlighter
 
 if TYPE_CHECKING:
     from app.ui.document import Document
 
 
-def banner_text(count: int) -> str:
-    """What the banner says for `count` untrusted layers."""
-    layers = "1 layer" if count == 1 else f"{count} layers"
-    return f"This project contains custom layer code ({layers}). It has not been run."
+def banner_text(count: int, code_count: int = 0) -> str:
+    """What the banner says for `count` untrusted layers and `code_count` project code entries."""
+    parts = [f"{count} layer{'s' * (count != 1)}"] if count else []
+    parts += [f"{code_count} loss/metric entr{'ies' if code_count != 1 else 'y'}"] * bool(
+        code_count
+    )
+    what = "custom layer code" if not code_count else "custom code"
+    return f"This project contains {what} ({', '.join(parts)}). It has not been run."
 
 
 class TrustBanner(QFrame):
@@ -81,8 +86,10 @@ class TrustBanner(QFrame):
         """Follow `document`: show the banner if its graph holds code not yet trusted."""
         if self.document is not None:
             self.document.graph.events.disconnect(self._on_graph_event)
+            self.document.project.events.disconnect(self._on_project_event)
         self.document = document
         document.graph.events.connect(self._on_graph_event)
+        document.project.events.connect(self._on_project_event)
         if self.dialog is not None:
             self.dialog.close()
             self.dialog = None
@@ -94,10 +101,20 @@ class TrustBanner(QFrame):
 
         return untrusted_code_nodes(self.document.graph) if self.document is not None else []
 
+    def untrusted_code(self) -> list[str]:
+        """Names of the project's code entries (losses, metrics) that are not trusted."""
+        from app.compiler.custom_code import untrusted_project_code
+
+        return untrusted_project_code(self.document.project.code) if self.document else []
+
     def refresh(self) -> None:
-        ids = self.untrusted()
-        self.label.setText(banner_text(len(ids)))
-        self.setVisible(bool(ids))
+        ids, code = self.untrusted(), self.untrusted_code()
+        self.label.setText(banner_text(len(ids), len(code)))
+        self.setVisible(bool(ids or code))
+
+    def _on_project_event(self, event) -> None:
+        if event.kind == CODE_CHANGED:
+            self.refresh()
 
     def _on_graph_event(self, event: GraphEvent) -> None:
         if event.kind == "node_changed" and set(event.fields) <= {"position"}:
@@ -108,12 +125,13 @@ class TrustBanner(QFrame):
     # ----- actions ---------------------------------------------------------------------------
     def trust_all(self) -> None:
         """Trust every code text of the model, then check it again (the code now runs)."""
-        from app.compiler.custom_code import trust_graph
+        from app.compiler.custom_code import trust_graph, trust_project_code
 
         doc = self.document
         if doc is None:
             return
         count = trust_graph(doc.graph)
+        trust_project_code(doc.project.code)
         doc.project.trusted_code = True
         if self.dialog is not None:
             self.dialog.close()
@@ -124,14 +142,16 @@ class TrustBanner(QFrame):
     def review(self) -> None:
         """Show the code of every untrusted layer, read-only, in a non-modal dialog."""
         ids = self.untrusted()
-        if not ids or self.document is None:
+        code = self.untrusted_code()
+        if not (ids or code) or self.document is None:
             return
         if self.dialog is not None:
             self.dialog.close()
-        self.dialog = CodeReviewDialog(self.document.graph, ids, self.window())
+        entries = [e for e in self.document.project.code if e.name in code]
+        self.dialog = CodeReviewDialog(self.document.graph, ids, self.window(), entries)
         self.dialog.trust_requested.connect(self.trust_all)
         self.dialog.show()
-        if self.reveal_node is not None:
+        if ids and self.reveal_node is not None:
             self.reveal_node(ids[0])
 
 
@@ -140,7 +160,9 @@ class CodeReviewDialog(QDialog):
 
     trust_requested = Signal()
 
-    def __init__(self, graph, node_ids: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, graph, node_ids: list[str], parent: QWidget | None = None, entries: list = ()
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Review custom layer code")
         self.setModal(False)
@@ -160,13 +182,10 @@ class CodeReviewDialog(QDialog):
         for nid in node_ids:
             node = nodes[nid]
             spec = REGISTRY[node.spec_id]
-            view = QPlainTextEdit(self.tabs)
-            view.setReadOnly(True)
-            view.setFont(font)
-            view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-            view.setPlainText("\n\n".join(code_texts(spec, node.params)))
-            self.highlighters.append(PythonHighlighter(view.document()))
+            view = self._code_view("\n\n".join(code_texts(spec, node.params)), font)
             self.tabs.addTab(view, f"{node.name} ({spec.class_name})")
+        for entry in entries:  # the project's custom losses and metrics
+            self.tabs.addTab(self._code_view(entry.source, font), entry.label)
         layout.addWidget(self.tabs, 1)
         buttons = QDialogButtonBox(self)
         trust = buttons.addButton("Trust and run", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -175,3 +194,12 @@ class CodeReviewDialog(QDialog):
         buttons.rejected.connect(self.close)
         layout.addWidget(buttons)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def _code_view(self, text: str, font) -> QPlainTextEdit:
+        view = QPlainTextEdit(self.tabs)
+        view.setReadOnly(True)
+        view.setFont(font)
+        view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        view.setPlainText(text)
+        self.highlighters.append(PythonHighlighter(view.document()))
+        return view

@@ -1,4 +1,5 @@
-"""The main window's bottom panels (Data, Evaluation, Training): one table, built on first show.
+"""The main window's bottom panels (Data, Evaluation, Training, Project code): one table, built
+on first show.
 
 To add a panel: write a QWidget with `set_document(document)` and `shutdown()`, a `build_*`
 function below that makes it from the PanelServices it needs, and a row in BOTTOM_TABS. The
@@ -18,15 +19,18 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
 
 from app.ui.keras_loader import KerasLoader
 from app.ui.training.actions import TrainActions
+from app.ui.training.catalog import project_code_names
 
 if TYPE_CHECKING:
     from app.data import Dataset
     from app.ui.data.panel import DataPanel
     from app.ui.document import Document
     from app.ui.evaluation.panel import EvaluationPanel
+    from app.ui.panels.project_code import ProjectCodePanel
     from app.ui.training.panel import TrainingPanel
 
 DATA_TAB, EVALUATION_TAB, TRAINING_TAB = "Data", "Evaluation", "Training"
+PROJECT_CODE_TAB = "Project code"
 
 # A first window: 1440x900, more on big screens, never more than the screen (less its title
 # bar, which a window manager adds outside the geometry); the bottom dock starts at a share of it.
@@ -90,6 +94,18 @@ def build_training_panel(services: PanelServices) -> TrainingPanel:
     )
     panel.status_message.connect(services.status)
     panel.open_model_requested.connect(services.open_path)
+    # The loss and metric pickers offer the project's custom code by name.
+    panel.form.code_names = lambda kind: project_code_names(
+        panel.document.project if panel.document is not None else None, kind
+    )
+    return panel
+
+
+def build_project_code_panel(services: PanelServices) -> ProjectCodePanel:
+    from app.ui.panels.project_code import ProjectCodePanel
+
+    panel = ProjectCodePanel(services.parent)
+    panel.status_message.connect(services.status)
     return panel
 
 
@@ -120,6 +136,7 @@ BOTTOM_TABS = (
     BottomTab(DATA_TAB, build_data_panel, roomy_height=360),
     BottomTab(EVALUATION_TAB, build_evaluation_panel, roomy_height=360),
     BottomTab(TRAINING_TAB, build_training_panel, roomy_height=400),
+    BottomTab(PROJECT_CODE_TAB, build_project_code_panel, roomy_height=360),
 )
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import inspect
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
+
+from PySide6.QtWidgets import QComboBox, QWidget
 
 OPTIMIZERS = [
     "Adadelta",
@@ -195,3 +198,25 @@ def parse_class_weights(text: str) -> dict[str, float] | None:
                 f"“{part.strip()}”: the class must be a whole number and the weight a number."
             ) from None
     return out
+
+
+def project_code_names(project: Any, kind: str) -> list[str]:
+    """The names of the project's code entries of `kind` ("loss", "metric"), offered by the
+    pickers after Keras' own."""
+    from app.project.project_code import names_of
+
+    return names_of(project.code, kind) if project is not None else []
+
+
+class CodeNamesCombo(QComboBox):
+    """A loss picker that lists, when opened, the project's custom losses added since it was
+    filled (`code_names` reads them)."""
+
+    def __init__(self, code_names: Callable[[], list[str]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.code_names = code_names
+
+    def showPopup(self) -> None:  # noqa: N802 (Qt override)
+        shown = {self.itemText(i) for i in range(self.count())}
+        self.addItems([n for n in self.code_names() if n not in shown])
+        super().showPopup()

@@ -8,6 +8,7 @@ loading), so the panel can record an undoable change on the project.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -55,25 +56,40 @@ class MetricsButton(QToolButton):
     changed = Signal()
 
     def __init__(
-        self, chosen: list[str], parent: QWidget | None = None, default: str = "none"
+        self,
+        chosen: list[str],
+        parent: QWidget | None = None,
+        default: str = "none",
+        code_names: Callable[[], list[str]] = list,
     ) -> None:
         super().__init__(parent)
         self.default = default  # what is tracked when none are chosen
+        self.code_names = code_names  # the project's custom metrics, read when the menu opens
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.setMenu(QMenu(self))
+        self.menu().aboutToShow.connect(self.add_code_names)
         self.set_chosen(chosen)
 
     def set_chosen(self, chosen: list[str]) -> None:
-        menu = self.menu()
-        menu.clear()
-        for name in list(dict.fromkeys([*chosen, *catalog.METRICS])):
-            act = QAction(name, menu)
-            act.setCheckable(True)
-            act.setChecked(name in chosen)
-            act.toggled.connect(self._toggled)
-            menu.addAction(act)
+        self.menu().clear()
+        for name in dict.fromkeys([*chosen, *catalog.METRICS, *self.code_names()]):
+            self._add(name, name in chosen)
         self._update_text()
+
+    def add_code_names(self) -> None:
+        """List custom metrics the project gained since the menu was filled."""
+        shown = {a.text() for a in self.menu().actions()}
+        for name in self.code_names():
+            if name not in shown:
+                self._add(name, False)
+
+    def _add(self, name: str, checked: bool) -> None:
+        act = QAction(name, self.menu())
+        act.setCheckable(True)
+        act.setChecked(checked)
+        act.toggled.connect(self._toggled)
+        self.menu().addAction(act)
 
     def chosen(self) -> list[str]:
         return [a.text() for a in self.menu().actions() if a.isChecked()]
@@ -110,6 +126,8 @@ class TrainingSettingsForm(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self._loading = False
+        # kind ("loss" / "metric") -> names of the project's code of that kind (set by the panel)
+        self.code_names: Callable[[str], list[str]] = lambda _kind: []
         self._outputs: list[str] = []
         self._extra: dict[str, Any] = {}
         self._callback_params: dict[str, dict[str, Any]] = {}
@@ -316,10 +334,10 @@ class TrainingSettingsForm(QScrollArea):
             form.setContentsMargins(0, 2, 0, 2)
             if len(outputs) > 1:
                 form.addRow(QLabel(f"<b>Output {html.escape(name)}</b>", frame))
-            loss = QComboBox(frame)
+            loss = catalog.CodeNamesCombo(lambda: self.code_names("loss"), frame)
             loss.setEditable(True)
             _compact(loss)
-            loss.addItems(["auto", "none", *catalog.LOSSES])
+            loss.addItems(["auto", "none", *catalog.LOSSES, *self.code_names("loss")])
             loss.setCurrentText(cfg.losses.get(name, "auto"))
             loss.currentTextChanged.connect(self._edited)
             weight = QDoubleSpinBox(frame)
@@ -334,6 +352,7 @@ class TrainingSettingsForm(QScrollArea):
                 shown_metrics.get(name, []),
                 frame,
                 default="none" if cfg.metrics else default_metrics_text(loss.currentText()),
+                code_names=lambda: self.code_names("metric"),
             )
             if not cfg.metrics:
                 loss.currentTextChanged.connect(
