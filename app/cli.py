@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--trust-code",
                 action="store_true",
-                help="run the project's custom layer code (never run unless asked)",
+                help="run the project's custom code: layers, losses, metrics (never run unless asked)",
             )
     return parser
 

@@ -307,7 +307,13 @@ def code_object(entry: Any) -> Any:
         if not (is_class or is_function):
             wanted = " or ".join(f"a keras.{b} subclass" for b in kind.keras_bases)
             wanted += " or a function (y_true, y_pred)" if kind.functions else ""
-            found = "nothing" if obj is None else f"a {type(obj).__name__}"
+            found = (
+                "nothing"
+                if obj is None
+                else f"a subclass of {obj.__mro__[1].__name__}"
+                if isinstance(obj, type)
+                else f"a value of type {type(obj).__name__}"
+            )
             raise CompileError(
                 f"{who}: the code must define '{entry.name}' as {wanted}; it defines {found}"
             )

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabWidget, QWidget
 
 from app.ui.keras_loader import KerasLoader
 from app.ui.training.actions import TrainActions
-from app.ui.training.catalog import project_code_names
 
 if TYPE_CHECKING:
     from app.data import Dataset
@@ -84,6 +83,7 @@ def build_data_panel(services: PanelServices) -> DataPanel:
 
 
 def build_training_panel(services: PanelServices) -> TrainingPanel:
+    from app.ui.training.catalog import project_code_names
     from app.ui.training.panel import TrainingPanel
 
     panel = TrainingPanel(
