@@ -9,6 +9,7 @@ schedules, training steps) is one table entry.  Nothing here runs code or import
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,9 +91,9 @@ def new_entry(kind: str, name: str) -> CodeEntry:
     return CodeEntry(kind, name, CODE_KINDS[kind].template.replace("NAME", name))
 
 
-def check_entry(entry: CodeEntry, others: list[CodeEntry] = ()) -> None:  # type: ignore[assignment]
+def check_entry(entry: CodeEntry, others: Sequence[CodeEntry] = ()) -> None:
     """SettingsError in plain words if the entry cannot be kept (bad kind, name, or a clash)."""
-    if entry.kind not in CODE_KINDS:
+    if not isinstance(entry.kind, str) or entry.kind not in CODE_KINDS:
         kinds = ", ".join(CODE_KINDS)
         raise SettingsError(f"Unknown kind of project code '{entry.kind}' (known: {kinds}).")
     if not isinstance(entry.name, str) or not entry.name.isidentifier():

@@ -42,6 +42,10 @@ def test_add_replace_remove_undo_exactly_and_announce():
         ([{"kind": "loss", "name": "not a name", "source": ""}], "not a Python name"),
         ([{"kind": "loss", "name": "a", "source": ""}] * 2, "already has code named 'a'"),
         ("code", "must be a list"),
+        ([{"kind": ["loss"], "name": "a", "source": ""}], "Unknown kind"),
+        ([{"kind": "loss", "name": 3, "source": ""}], "not a Python name"),
+        ([{"kind": "loss", "name": "a", "source": None}], "must be text"),
+        (["loss"], "must have a kind"),
     ],
 )
 def test_bad_entries_are_refused_in_words(raw, words):
