@@ -138,3 +138,12 @@ def names_of(entries: list[CodeEntry], kind: str) -> list[str]:
 def find_entry(entries: list[CodeEntry], name: str, kind: str | None = None) -> CodeEntry | None:
     """The entry named `name` (of `kind` if given), or None."""
     return next((e for e in entries if e.name == name and kind in (None, e.kind)), None)
+
+
+def free_name(entries: list[CodeEntry], base: str) -> str:
+    """`base`, or `base_2`, `base_3`, ... : the first name no entry has."""
+    taken = {e.name for e in entries}
+    n = 1
+    while (name := base if n == 1 else f"{base}_{n}") in taken:
+        n += 1
+    return name

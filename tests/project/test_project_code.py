@@ -8,7 +8,14 @@ from app.project import Project
 from app.project.commands import add_code, remove_code, replace_code
 from app.project.events import CODE_CHANGED
 from app.project.project import project_from_dict
-from app.project.project_code import CODE_KINDS, CodeEntry, code_from_list, defines, new_entry
+from app.project.project_code import (
+    CODE_KINDS,
+    CodeEntry,
+    code_from_list,
+    defines,
+    free_name,
+    new_entry,
+)
 from app.project.settings import SettingsError
 
 
@@ -58,3 +65,9 @@ def test_files_without_code_load_and_code_is_kept():
     assert "code" not in doc and project_from_dict(doc).code == []
     project = Project(code=[new_entry("loss", "my_loss")])
     assert project_from_dict(project.to_dict()).code == project.code
+
+
+def test_free_names_count_up():
+    entries = [new_entry("loss", "my_loss"), new_entry("loss", "my_loss_2")]
+    assert free_name(entries, "my_loss") == "my_loss_3"
+    assert free_name(entries, "my_metric") == "my_metric"

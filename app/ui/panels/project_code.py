@@ -29,7 +29,14 @@ from app.errors import LayerLoomError
 from app.nodes.custom_code_specs import CODE_PARAM
 from app.project.commands import ProjectCommand, add_code, remove_code, replace_code
 from app.project.events import CODE_CHANGED, ProjectEvent
-from app.project.project_code import CODE_KINDS, CodeEntry, defines, find_entry, new_entry
+from app.project.project_code import (
+    CODE_KINDS,
+    CodeEntry,
+    defines,
+    find_entry,
+    free_name,
+    new_entry,
+)
 from app.ui.code_param_editor import CodeParamEditor
 from app.ui.undo import push
 
@@ -161,11 +168,7 @@ class ProjectCodePanel(QWidget):
         """Add an entry of `kind` with its template code under a free name, and select it."""
         if self.document is None:
             return None
-        taken = {e.name for e in self.document.project.code}
-        base = f"my_{kind}"
-        name = next(
-            n for i in range(1, 10_000) if (n := base if i == 1 else f"{base}_{i}") not in taken
-        )
+        name = free_name(self.document.project.code, f"my_{kind}")
         entry = new_entry(kind, name)
         from app.compiler.custom_code import trust
 
