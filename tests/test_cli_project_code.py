@@ -59,7 +59,7 @@ def test_train_evaluate_export_with_project_code(tmp_path, capsys):
 
     forget_trust()  # as in a new process: the run's model names code nobody trusted yet
     assert main(["evaluate", path, "--run", "latest"]) == 2
-    assert "trust the project" in capsys.readouterr().err
+    assert "--trust-code on the command line" in capsys.readouterr().err
     assert main(["evaluate", path, "--run", "latest", "--trust-code"]) == 0, capsys.readouterr()
     assert "RMSE" in capsys.readouterr().out
     target = tmp_path / "m.keras"

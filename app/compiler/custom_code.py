@@ -103,10 +103,13 @@ def _who(spec: NodeSpec, name: str) -> str:
     return f"Custom layer '{name}'" if spec.id == CUSTOM_LAYER_SPEC_ID else f"Lambda '{name}'"
 
 
+HOW_TO_TRUST = "trust the project to run it (Trust and run, above the canvas; --trust-code on the command line)"
+
+
 def _refuse_untrusted(code: str, name: str, node_id: str | None) -> None:
     if not is_trusted(code):
         raise CompileError(
-            f"Layer '{name}' runs custom code from this project; trust the project to run it",
+            f"Layer '{name}' runs custom code from this project; {HOW_TO_TRUST}",
             node_id=node_id,
         )
 
@@ -298,7 +301,7 @@ def code_object(entry: Any) -> Any:
     kind = CODE_KINDS[entry.kind]
     who = f"{kind.label} '{entry.name}'"
     if not is_trusted(entry.source):
-        raise CompileError(f"{who} is code from this project; trust the project to run it")
+        raise CompileError(f"{who} is code from this project; {HOW_TO_TRUST}")
     with _load_lock:
         obj = _run_code(entry.source, f"{who} (project code)").get(entry.name)
         bases = tuple(_keras_attr(keras, path) for path in kind.keras_bases)

@@ -78,7 +78,7 @@ def test_untrusted_code_is_never_executed(tmp_path: Path) -> None:
     g, ids = code_graph(evil)
     report = infer_shapes(g)
     assert not marker.exists()
-    msg = "Layer 'scale' runs custom code from this project; trust the project to run it"
+    msg = f"Layer 'scale' runs custom code from this project; {cc.HOW_TO_TRUST}"
     assert [p.message for p in report.errors()] == [msg]
     assert report.nodes[ids["c"]].error == msg
     assert report.nodes[ids["x"]].output_shapes == [(None, 5)]  # the rest is still checked

@@ -76,7 +76,7 @@ def test_banner_on_open_then_trust_runs_the_code(window, qtbot, tmp_path) -> Non
     wait_checked(qtbot, window)
     twice = window.document.graph.node_by_name("twice").id
     error = window.last_report.nodes[twice].error
-    assert error == "Layer 'twice' runs custom code from this project; trust the project to run it"
+    assert error == f"Layer 'twice' runs custom code from this project; {cc.HOW_TO_TRUST}"
     assert window.scene.items_by_id[twice] is not None
     assert not marker.exists()  # shown, checked, never run
     # Review shows the code read-only; nothing runs.
