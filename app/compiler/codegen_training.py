@@ -173,7 +173,9 @@ class TrainingCode:
             )
             fit_kwargs.append(("sample_weight", Atom("sample_weight")))
         if callbacks or self.optional:
-            enabled = [CALLBACK_SPECS[c.class_name] for c in config.callbacks if c.enabled]
+            enabled = [
+                CALLBACK_SPECS[c.class_name] for c in config.callbacks if c.enabled and not c.code
+            ]
             if any(spec.writes_files for spec in enabled):
                 body.append(f'    os.makedirs("{OUTPUT_DIR}", exist_ok=True)')
                 self._import(("os", None, None))
@@ -212,6 +214,10 @@ class TrainingCode:
         self.optional: list[tuple[str, Expr]] = []
         for cfg in config.callbacks:
             if not cfg.enabled:
+                continue
+            if cfg.code:  # the project's class, pasted above, with its keyword options
+                kw = [(k, literal(v)) for k, v in cfg.params.items()]
+                out.append(Call(Atom(cfg.class_name), kwargs=kw))
                 continue
             spec = CALLBACK_SPECS[cfg.class_name]
             params = dict(cfg.params)

@@ -291,8 +291,9 @@ def code_object(entry: Any) -> Any:
     """The function or class a trusted project code entry defines under its name.
 
     Refused before anything runs if the code is not trusted; CompileError in plain words if it
-    fails, defines no such name, or defines something of the wrong kind.  The object is
-    registered with Keras as layerloom_custom>name so run files name it.
+    fails, defines no such name, or defines something of the wrong kind.  An object a model file
+    can hold (a loss, a metric) is registered with Keras as layerloom_custom>name so run files
+    name it.
     """
     import keras
 
@@ -320,7 +321,10 @@ def code_object(entry: Any) -> Any:
             raise CompileError(
                 f"{who}: the code must define '{entry.name}' as {wanted}; it defines {found}"
             )
-        keras.saving.register_keras_serializable(package=SERIALIZABLE_PACKAGE, name=entry.name)(obj)
+        if kind.saved_in_models:
+            keras.saving.register_keras_serializable(package=SERIALIZABLE_PACKAGE, name=entry.name)(
+                obj
+            )
         return obj
 
 

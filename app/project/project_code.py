@@ -1,4 +1,4 @@
-"""Project code: Python the training settings name (custom losses, metrics), kept as plain data.
+"""Project code: Python the training settings name (losses, metrics, callbacks), as plain data.
 
 Each entry is (kind, name, source): `name` is what the code defines and what the training
 settings pick, `source` the code text.  The kinds are a registry (CODE_KINDS): the Project code
@@ -28,6 +28,7 @@ class CodeKind:
     keras_bases: tuple[str, ...]  # a class must subclass one of these (keras attribute paths)
     functions: bool  # a plain function `def name(y_true, y_pred)` is accepted too
     template: str  # the code of a new entry; NAME is replaced by the entry's name
+    saved_in_models: bool = True  # registered with Keras so run files (.keras) can name it
 
 
 CODE_KINDS: dict[str, CodeKind] = {
@@ -63,6 +64,31 @@ CODE_KINDS: dict[str, CodeKind] = {
             "    def reset_state(self):\n"
             "        self.total.assign(0.0)\n"
             "        self.count.assign(0.0)\n",
+        ),
+        CodeKind(
+            "callback",
+            "Callback",
+            ("callbacks.Callback",),
+            False,
+            "class NAME(keras.callbacks.Callback):\n"
+            '    """Stop when the loss has not improved for `patience` epochs."""\n\n'
+            "    def __init__(self, patience=0):\n"
+            "        super().__init__()\n"
+            "        self.patience = patience\n\n"
+            "    def on_train_begin(self, logs=None):\n"
+            "        self.wait = 0\n"
+            '        self.best = float("inf")\n\n'
+            "    def on_epoch_end(self, epoch, logs=None):\n"
+            '        loss = (logs or {}).get("loss")\n'
+            "        if loss is None:\n"
+            "            return\n"
+            "        if loss < self.best:\n"
+            "            self.best, self.wait = loss, 0\n"
+            "        else:\n"
+            "            self.wait += 1\n"
+            "            if self.wait > self.patience:\n"
+            "                self.model.stop_training = True\n",
+            saved_in_models=False,  # fit's callbacks are not part of the model file
         ),
     )
 }

@@ -31,26 +31,35 @@ class TrainingError(LayerLoomError):
 
 @dataclass
 class CallbackConfig:
-    """One Keras callback: its class name (a key of CALLBACK_SPECS), constructor params, on/off."""
+    """One callback: a key of CALLBACK_SPECS, or (code=True) the name of a project code callback,
+    with its constructor params (keyword arguments of a project callback) and on/off."""
 
     class_name: str
     params: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
+    code: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not self.code:
+            del d["code"]  # files of Keras' callbacks stay as they were
+        return d
 
     @classmethod
     def from_dict(cls, data: Any) -> CallbackConfig:
-        if not isinstance(data, dict) or data.get("class_name") not in CALLBACK_SPECS:
-            name = data.get("class_name") if isinstance(data, dict) else data
+        name = data.get("class_name") if isinstance(data, dict) else data
+        code = isinstance(data, dict) and data.get("code") is True
+        if not (
+            isinstance(name, str) and (name.isidentifier() if code else name in CALLBACK_SPECS)
+        ):
             raise TrainingError(
-                f"Unknown callback {name!r:.60}; LayerLoom offers {', '.join(CALLBACK_SPECS)}."
+                f"Unknown callback {name!r:.60}; LayerLoom offers {', '.join(CALLBACK_SPECS)} "
+                f"and the project's code callbacks."
             )
         params = data.get("params", {})
         if not isinstance(params, dict):
-            raise TrainingError(f"The settings of callback {data['class_name']} must be a mapping.")
-        return cls(data["class_name"], dict(params), bool(data.get("enabled", True)))
+            raise TrainingError(f"The settings of callback {name} must be a mapping.")
+        return cls(name, dict(params), bool(data.get("enabled", True)), code)
 
 
 @dataclass
@@ -183,7 +192,10 @@ class TrainingConfig:
 
     def callback(self, class_name: str) -> CallbackConfig | None:
         """The enabled callback of that class, if any."""
-        return next((c for c in self.callbacks if c.class_name == class_name and c.enabled), None)
+        return next(
+            (c for c in self.callbacks if c.class_name == class_name and c.enabled and not c.code),
+            None,
+        )
 
     def problems(self) -> list[str]:
         """Settings that contradict each other, in words."""

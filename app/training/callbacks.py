@@ -1,5 +1,5 @@
 """Keras callbacks from CallbackConfig entries, as the table app.project.callback_specs describes
-them; checkpoints save atomically into the run folder."""
+them (or the project's code callbacks); checkpoints save atomically into the run folder."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+from app.compiler.custom_code import code_object
 from app.compiler.metric_goals import monitor_mode
+from app.errors import CompileError
 from app.project.callback_specs import CALLBACK_SPECS, CallbackSpec, run_file_path
+from app.project.project_code import CodeEntry, find_entry
 from app.project.training_config import TrainingConfig, TrainingError, learning_rate_steps
 from app.training.runs import save_model_atomic
 
@@ -48,9 +51,13 @@ def _in_run(run_dir: Path, value: Any, default: str, notes: list[str]) -> str:
 
 
 def make_callbacks(
-    config: TrainingConfig, run_dir: str | Path, has_validation: bool = True
+    config: TrainingConfig,
+    run_dir: str | Path,
+    has_validation: bool = True,
+    code: list[CodeEntry] | None = None,
 ) -> tuple[list[Any], list[str]]:
-    """(keras callbacks, notes) for the enabled callbacks of the config, as CALLBACK_SPECS says.
+    """(keras callbacks, notes) for the enabled callbacks of the config, as CALLBACK_SPECS says;
+    a project code callback is made from its (trusted) class in `code`.
 
     Relative file names land in run_dir. Without validation data, monitors named val_* fall back
     to the training metric (noted).
@@ -59,6 +66,9 @@ def make_callbacks(
     out, notes = [], []
     for cfg in config.callbacks:
         if not cfg.enabled:
+            continue
+        if cfg.code:
+            out.append(project_callback(cfg.class_name, cfg.params, code or []))
             continue
         spec = CALLBACK_SPECS[cfg.class_name]
         if spec.needs_package and not package_available(spec.needs_package):
@@ -77,6 +87,34 @@ def make_callbacks(
         except ValueError as exc:
             raise TrainingError(f"Callback {spec.name}: {exc}") from exc
     return out, notes
+
+
+def check_code_callbacks(config: TrainingConfig, code: list[CodeEntry] | None) -> None:
+    """TrainingError if an enabled code callback is missing, untrusted or does not define it."""
+    for cfg in config.callbacks:
+        if cfg.enabled and cfg.code:
+            _code_class(cfg.class_name, code or [])
+
+
+def _code_class(name: str, code: list[CodeEntry]) -> Any:
+    entry = find_entry(code, name, "callback")
+    if entry is None:
+        raise TrainingError(f"Callback '{name}' is not in the project code (any more).")
+    try:
+        return code_object(entry)
+    except CompileError as exc:
+        raise TrainingError(exc.message) from None
+
+
+def project_callback(name: str, params: dict[str, Any], code: list[CodeEntry]) -> Any:
+    """An instance of the project's code callback `name` with `params` as keyword arguments."""
+    cls = _code_class(name, code)
+    try:
+        return cls(**params)
+    except Exception as exc:  # noqa: BLE001 - user code fails in any way
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        options = f" with {', '.join(params)}" if params else ""
+        raise TrainingError(f"Callback {name}(){options} failed: {first}") from None
 
 
 def _make(

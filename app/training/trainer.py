@@ -21,7 +21,7 @@ from app.errors import LayerLoomError
 from app.project.run_owner import current_owner
 from app.project.runs import HISTORY_FILE, RunRecord
 from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError
-from app.training.callbacks import BestCheckpoint, make_callbacks
+from app.training.callbacks import BestCheckpoint, check_code_callbacks, make_callbacks
 from app.training.class_weights import class_sample_weights
 from app.training.compile import compile_model
 from app.training.control import Listener, RunControl, RunStopped
@@ -145,7 +145,7 @@ class Trainer:
         t0 = time.perf_counter()
         try:
             callbacks, notes = make_callbacks(
-                self.config, self.run_dir, fit_kwargs["validation_data"] is not None
+                self.config, self.run_dir, fit_kwargs["validation_data"] is not None, self.code
             )
             self._callbacks = callbacks
             for note in notes:
@@ -199,6 +199,7 @@ class Trainer:
         losses = compile_and_check(
             self.model, self.config, self.dataset, self.input_map, self.output_map, self.code
         )
+        check_code_callbacks(self.config, self.code)  # untrusted or broken: before any run folder
         skip = {n for n, v in losses.items() if v in NO_LOSS}
         x, y, val = fit_arrays(self.model, self.dataset, self.input_map, self.output_map, skip)
         class_weight, sample_weight = self._class_weights(y)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 def banner_text(count: int, code_count: int = 0) -> str:
     """What the banner says for `count` untrusted layers and `code_count` project code entries."""
     parts = [f"{count} layer{'s' * (count != 1)}"] if count else []
-    parts += [f"{code_count} loss/metric entr{'ies' if code_count != 1 else 'y'}"] * bool(
+    parts += [f"{code_count} project code entr{'ies' if code_count != 1 else 'y'}"] * bool(
         code_count
     )
     what = "custom layer code" if not code_count else "custom code"

@@ -83,9 +83,45 @@ def test_untrusted_project_code_shows_the_banner_until_trusted(window, tmp_path)
     path = _regression_project(tmp_path / "p.llproj", [CodeEntry("loss", "my_loss", code)])
     assert window.open_path(path)
     banner = window.trust_banner
-    assert banner.isVisible() and "1 loss/metric entry" in banner.label.text()
+    assert banner.isVisible() and "1 project code entry" in banner.label.text()
     banner.review()
     assert banner.dialog.tabs.tabText(0) == "Loss my_loss"
     banner.trust_all()
     assert not banner.isVisible() and window.document.project.trusted_code
     assert not marker.exists()  # trusting lets it run; nothing ran it yet
+
+
+def test_write_a_callback_enable_it_and_it_stops_the_run(window, qtbot, tmp_path, errors) -> None:
+    path = _regression_project(tmp_path / "cb.llproj")
+    assert window.open_path(path)
+    project = window.document.project
+    code_panel = window.panels.show(PROJECT_CODE_TAB)
+    entry = code_panel.add_entry("callback")  # the template: stop when the loss stalls
+    assert entry is not None and code_panel.list.currentItem().text() == "Callback my_callback"
+
+    training = window.panels.show(TRAINING_TAB)
+    training.runs_root = tmp_path / "runs"
+    training.ask = lambda title, question: True
+    training.show_error = lambda title, message: errors.append((title, message))
+    form = training.form
+    form.epochs.setValue(5)
+    form.learning_rate.setText("0")  # the loss cannot improve: patience 0 stops after epoch 2
+    form.learning_rate.editingFinished.emit()
+    form.code_callbacks.refresh()  # as when the settings are shown again
+    check, options = form.code_callbacks.rows["my_callback"]
+    options.setText('{"patience": 0}')
+    options.editingFinished.emit()
+    check.setChecked(True)
+    (cb,) = [c for c in project.training.callbacks if c.code]
+    assert (cb.class_name, cb.params, cb.enabled) == ("my_callback", {"patience": 0}, True)
+
+    assert training.start()
+    qtbot.waitUntil(lambda: not training.is_running, timeout=RUN_TIMEOUT)
+    result = training.last_result
+    assert result["status"] == "completed", (result, errors)
+    assert result["record"]["epochs_done"] == 2, result["record"]
+    assert not errors
+
+    options.setText("patience=3")  # not JSON: refused in words, the settings keep their value
+    with pytest.raises(ValueError, match="JSON object"):
+        form.config()

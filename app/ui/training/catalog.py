@@ -201,8 +201,8 @@ def parse_class_weights(text: str) -> dict[str, float] | None:
 
 
 def project_code_names(project: Any, kind: str) -> list[str]:
-    """The names of the project's code entries of `kind` ("loss", "metric"), offered by the
-    pickers after Keras' own."""
+    """The names of the project's code entries of `kind` ("loss", "metric", "callback"),
+    offered by the pickers after Keras' own."""
     from app.project.project_code import names_of
 
     return names_of(project.code, kind) if project is not None else []

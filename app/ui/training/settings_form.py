@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from app.project.callback_specs import CALLBACK_SPECS
 from app.project.training_config import SCHEDULES, TrainingError, default_metrics, resolved_metrics
 from app.ui.training import catalog
+from app.ui.training.code_callbacks import CodeCallbacksBox
 from app.ui.wheel_guard import guard_fields
 
 MONITORS = ["val_loss", "loss", "val_accuracy", "accuracy"]
@@ -126,7 +127,7 @@ class TrainingSettingsForm(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self._loading = False
-        # kind ("loss" / "metric") -> names of the project's code of that kind (set by the panel)
+        # kind ("loss" / "metric" / "callback") -> names of the project's code of that kind (set by the panel)
         self.code_names: Callable[[str], list[str]] = lambda _kind: []
         self._outputs: list[str] = []
         self._extra: dict[str, Any] = {}
@@ -139,6 +140,9 @@ class TrainingSettingsForm(QScrollArea):
         col.addWidget(self._outputs_group())
         col.addWidget(self._fit_group())
         col.addWidget(self._callbacks_group())
+        self.code_callbacks = CodeCallbacksBox(lambda: self.code_names("callback"), host)
+        self.code_callbacks.changed.connect(self._edited)
+        col.addWidget(self.code_callbacks)
         col.addStretch(1)
         self.setWidget(host)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -384,10 +388,11 @@ class TrainingSettingsForm(QScrollArea):
         self.shuffle.setChecked(cfg.shuffle)
         self.jit_compile.setChecked(cfg.jit_compile)
         self._other_callbacks = [
-            c.to_dict() for c in cfg.callbacks if c.class_name not in self.cb_boxes
+            c.to_dict() for c in cfg.callbacks if not c.code and c.class_name not in self.cb_boxes
         ]
+        self.code_callbacks.set_callbacks([c.to_dict() for c in cfg.callbacks if c.code])
         for name, box in self.cb_boxes.items():
-            cb = next((c for c in cfg.callbacks if c.class_name == name), None)
+            cb = next((c for c in cfg.callbacks if c.class_name == name and not c.code), None)
             box.setChecked(bool(cb and cb.enabled))
             self._show_fields(box, box.isChecked())
             params = dict(cb.params) if cb else {}
@@ -439,7 +444,7 @@ class TrainingSettingsForm(QScrollArea):
                     for o in CALLBACK_SPECS[name].shown_options
                 }
                 callbacks.append({"class_name": name, "params": params, "enabled": True})
-        d["callbacks"] = callbacks
+        d["callbacks"] = callbacks + self.code_callbacks.callbacks()
         return d
 
     # -- edits ---------------------------------------------------------------------------------------
