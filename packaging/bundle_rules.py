@@ -1,0 +1,105 @@
+"""What the bundle leaves out and which libraries get stripped: pure rules, tested without a build.
+
+Each cut has a name so the build can report what it saved.  Paths are the destination names
+PyInstaller gives files inside the bundle (`tensorflow/include/...`, `PySide6/Qt/lib/...`),
+with "/" separators on every OS.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Keras backends LayerLoom never selects (it runs on TensorFlow); jax/torch are not installed.
+OTHER_KERAS_BACKENDS = ("jax", "torch", "openvino")
+EXCLUDED_MODULES = [
+    *(f"keras.src.backend.{name}" for name in OTHER_KERAS_BACKENDS),
+    "jax",
+    "jaxlib",
+    "torch",
+    "openvino",
+    "tensorboard",  # optional: the TensorBoard callback is offered only when it is installed
+    "tkinter",
+    "matplotlib",
+    "IPython",
+    "pytest",
+    "grpc",  # only TensorFlow's remote debugger server uses it
+    "cryptography",  # only optional TLS extras of urllib3 use it
+    # Qt modules LayerLoom and pyqtgraph's plots never import
+    "PySide6.QtQml",
+    "PySide6.QtQuick",
+    "PySide6.QtQuickWidgets",
+    "PySide6.QtNetwork",
+    "PySide6.QtOpenGL",
+    "PySide6.QtOpenGLWidgets",
+    "PySide6.QtPrintSupport",
+    "PySide6.QtSql",
+    "PySide6.QtTest",
+    "PySide6.QtDBus",
+    "PySide6.QtDesigner",
+    "PySide6.QtHelp",
+    "PySide6.QtConcurrent",
+    "PySide6.QtXml",
+    "PySide6.QtUiTools",
+    "PySide6.QtMultimedia",
+    "PySide6.QtPdf",
+    "PySide6.QtSvgWidgets",
+    "PySide6.QtStateMachine",
+    "PySide6.QtWebEngineCore",
+]
+
+# Qt libraries (and their plugins / QML files) of modules LayerLoom never loads.
+_UNUSED_QT = re.compile(
+    r"Qt6?(Qml|Quick|Labs|Lottie|Designer|Help|Network|OpenGL|PrintSupport|Sql|Test|Pdf|"
+    r"Multimedia|WebEngine|VirtualKeyboard|ShaderTools|Concurrent|Xml|UiTools|StateMachine|"
+    r"SvgWidgets)",
+)
+# Qt plugin folders a desktop window needs (X11 and Wayland, input methods, images, styles).
+_QT_PLUGIN_DIRS_KEPT = (
+    "platforms",
+    "platforminputcontexts",
+    "platformthemes",
+    "xcbglintegrations",
+    "wayland-",
+    "imageformats",
+    "iconengines",
+    "styles",
+)
+
+CUTS = ("tensorflow-include", "keras-other-backends", "qt-unused", "tensorboard")
+
+
+def excluded_by(dest: str) -> str | None:
+    """The cut that leaves the bundle file `dest` out, or None if it stays."""
+    dest = dest.replace("\\", "/")
+    if dest.startswith("tensorflow/include/"):
+        return "tensorflow-include"
+    if dest.startswith("keras/src/backend/") and dest.split("/")[3] in OTHER_KERAS_BACKENDS:
+        return "keras-other-backends"
+    if dest.startswith(("tensorboard/", "tensorboard_data_server/")):
+        return "tensorboard"
+    if dest.startswith("PySide6/"):
+        name = dest.rsplit("/", 1)[-1]
+        if dest.startswith("PySide6/Qt/qml/") or dest.startswith(
+            "PySide6/Qt/translations/qtwebengine"
+        ):
+            return "qt-unused"
+        if dest.startswith("PySide6/Qt/plugins/"):
+            kind = dest.split("/")[3]
+            if not kind.startswith(_QT_PLUGIN_DIRS_KEPT):
+                return "qt-unused"
+        if _UNUSED_QT.search(name):
+            return "qt-unused"
+    return None
+
+
+def is_tensorflow_library(dest: str) -> bool:
+    """True for TensorFlow's own shared libraries: the only ones stripped.
+
+    Stripping every library breaks numpy's OpenBLAS (and others that keep data in sections
+    `strip` drops), so only files under tensorflow/ are touched.
+    """
+    dest = dest.replace("\\", "/")
+    if not dest.startswith("tensorflow/"):
+        return False
+    name = dest.rsplit("/", 1)[-1]
+    return name.endswith(".so") or ".so." in name
