@@ -17,10 +17,12 @@ from app.compiler.metric_goals import monitor_mode
 from app.compiler.training_rules import loss_settings, optimizer_class_name, resolved_losses
 from app.errors import LayerLoomError
 from app.project.callback_specs import CALLBACK_SPECS, run_file_path
+from app.project.project_code import defines_class, find_entry
 from app.project.settings import settings_from_project
 from app.project.training_config import (
     NO_LOSS,
     TrainingConfig,
+    TrainingError,
     learning_rate_steps,
     resolved_metrics,
 )
@@ -193,7 +195,13 @@ class TrainingCode:
     def _optimizer(self, config: TrainingConfig) -> Expr:
         name = optimizer_class_name(config.optimizer)
         lr: Expr = literal(config.learning_rate)
-        if config.lr_schedule:
+        if self._code_schedule(config) == "class":  # the project's own, pasted above
+            params = dict(config.lr_schedule.get("params", {}))
+            lr = Call(
+                Atom(config.lr_schedule["class_name"]),
+                kwargs=[(k, literal(v)) for k, v in params.items()],
+            )
+        elif config.lr_schedule and not config.lr_schedule.get("code"):
             sched = config.lr_schedule["class_name"]
             params = dict(config.lr_schedule.get("params", {}))
             if sched != "PiecewiseConstantDecay":
@@ -207,11 +215,26 @@ class TrainingCode:
         ]
         return Call(Atom(f"keras.optimizers.{name}"), kwargs=kwargs)
 
+    def _code_schedule(self, config: TrainingConfig) -> str:
+        """How the config's project code LR schedule is used: "class", "function", or "" (none)."""
+        sched = config.lr_schedule or {}
+        if not sched.get("code"):
+            return ""
+        entry = find_entry(self.project_code, sched.get("class_name", ""), "schedule")
+        if entry is None:
+            raise TrainingError(
+                f"The learning-rate schedule '{sched.get('class_name')}' is not in the project code."
+            )
+        return "class" if defines_class(entry) else "function"
+
     def _callbacks(self, config: TrainingConfig, has_validation: bool) -> list[Expr]:
         """The callbacks as app.training.callbacks.make_callbacks makes them (CALLBACK_SPECS);
         those that need a package go to self.optional, written to run only when it is there."""
         out: list[Expr] = []
         self.optional: list[tuple[str, Expr]] = []
+        if self._code_schedule(config) == "function":  # as make_callbacks applies one
+            name = Atom(config.lr_schedule["class_name"])
+            out.append(Call(Atom("keras.callbacks.LearningRateScheduler"), [name]))
         for cfg in config.callbacks:
             if not cfg.enabled:
                 continue

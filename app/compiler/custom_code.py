@@ -310,7 +310,7 @@ def code_object(entry: Any) -> Any:
         is_function = kind.functions and callable(obj) and not isinstance(obj, type)
         if not (is_class or is_function):
             wanted = " or ".join(f"a keras.{b} subclass" for b in kind.keras_bases)
-            wanted += " or a function (y_true, y_pred)" if kind.functions else ""
+            wanted += f" or a function ({kind.function_args})" if kind.functions else ""
             found = (
                 "nothing"
                 if obj is None

@@ -1,4 +1,4 @@
-"""Project code: Python the training settings name (losses, metrics, callbacks), as plain data.
+"""Project code: Python the training settings name (losses, metrics, callbacks, LR schedules).
 
 Each entry is (kind, name, source): `name` is what the code defines and what the training
 settings pick, `source` the code text.  The kinds are a registry (CODE_KINDS): the Project code
@@ -26,9 +26,10 @@ class CodeKind:
     key: str  # saved in the file
     label: str  # shown in the panel
     keras_bases: tuple[str, ...]  # a class must subclass one of these (keras attribute paths)
-    functions: bool  # a plain function `def name(y_true, y_pred)` is accepted too
+    functions: bool  # a plain function `def name(<function_args>)` is accepted too
     template: str  # the code of a new entry; NAME is replaced by the entry's name
     saved_in_models: bool = True  # registered with Keras so run files (.keras) can name it
+    function_args: str = "y_true, y_pred"
 
 
 CODE_KINDS: dict[str, CodeKind] = {
@@ -90,6 +91,16 @@ CODE_KINDS: dict[str, CodeKind] = {
             "                self.model.stop_training = True\n",
             saved_in_models=False,  # fit's callbacks are not part of the model file
         ),
+        CodeKind(
+            "schedule",
+            "LR schedule",
+            ("optimizers.schedules.LearningRateSchedule",),
+            True,  # a function is used through keras.callbacks.LearningRateScheduler
+            "def NAME(epoch, lr):\n"
+            '    """Keep the learning rate for 2 epochs, then halve it every epoch."""\n'
+            "    return lr if epoch < 2 else lr * 0.5\n",
+            function_args="epoch, lr",
+        ),
     )
 }
 
@@ -138,6 +149,15 @@ def defines(entry: CodeEntry) -> bool:
         return False
     kinds = (ast.FunctionDef, ast.ClassDef)
     return any(isinstance(n, kinds) and n.name == entry.name for n in tree.body)
+
+
+def defines_class(entry: CodeEntry) -> bool:
+    """True if the source defines the entry's name as a top-level class (no run)."""
+    try:
+        tree = ast.parse(entry.source)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.ClassDef) and n.name == entry.name for n in tree.body)
 
 
 def code_from_list(raw: Any) -> list[CodeEntry]:

@@ -70,7 +70,9 @@ class TrainingConfig:
         optimizer: a keras.optimizers class name ("Adam", "SGD", "AdamW", ...).
         learning_rate: initial learning rate (the schedule's initial rate when one is set).
         optimizer_params: other constructor params (momentum, weight_decay, beta_1, ...).
-        lr_schedule: None or {"class_name": one of SCHEDULES, "params": {...}}.
+        lr_schedule: None or {"class_name": one of SCHEDULES, "params": {...}}; with "code": True
+            the name of a project code schedule (a LearningRateSchedule subclass, made with
+            params, or a function (epoch, lr) used through LearningRateScheduler).
         losses: output name -> keras.losses name; "none" trains that output with no loss. Outputs
             not listed get a loss that matches their activation and targets (see default_losses).
         loss_weights: output name -> weight (default 1).
@@ -117,12 +119,13 @@ class TrainingConfig:
         sched = g("lr_schedule")
         if sched is not None and not (
             isinstance(sched, dict)
-            and sched.get("class_name") in SCHEDULES
+            and isinstance(name := sched.get("class_name"), str)
+            and (name.isidentifier() if sched.get("code") is True else name in SCHEDULES)
             and isinstance(sched.get("params", {}), dict)
         ):
             raise TrainingError(
-                f"The learning-rate schedule must be one of {', '.join(SCHEDULES)} "
-                f"with a mapping of settings."
+                f"The learning-rate schedule must be one of {', '.join(SCHEDULES)} or a "
+                f"schedule of the project code, with a mapping of settings."
             )
         cw = _class_weights(g("class_weight"))
         seed = g("seed", b.seed)
@@ -137,7 +140,11 @@ class TrainingConfig:
             optimizer_params=dict(_map(g("optimizer_params", {}), "optimizer settings")),
             lr_schedule=None
             if sched is None
-            else {"class_name": sched["class_name"], "params": dict(sched.get("params", {}))},
+            else {
+                "class_name": sched["class_name"],
+                "params": dict(sched.get("params", {})),
+                **({"code": True} if sched.get("code") is True else {}),
+            },
             losses={
                 _text(k, "output name"): _text(v or "none", f"loss of '{k}'")
                 for k, v in _map(g("losses", {}), "losses").items()

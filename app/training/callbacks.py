@@ -13,6 +13,7 @@ from app.errors import CompileError
 from app.project.callback_specs import CALLBACK_SPECS, CallbackSpec, run_file_path
 from app.project.project_code import CodeEntry, find_entry
 from app.project.training_config import TrainingConfig, TrainingError, learning_rate_steps
+from app.training.compile import code_schedule
 from app.training.runs import save_model_atomic
 
 
@@ -57,13 +58,20 @@ def make_callbacks(
     code: list[CodeEntry] | None = None,
 ) -> tuple[list[Any], list[str]]:
     """(keras callbacks, notes) for the enabled callbacks of the config, as CALLBACK_SPECS says;
-    a project code callback is made from its (trusted) class in `code`.
+    a project code callback is made from its (trusted) class in `code`, and a project code
+    schedule function is applied by a LearningRateScheduler.
 
     Relative file names land in run_dir. Without validation data, monitors named val_* fall back
     to the training metric (noted).
     """
     run_dir = Path(run_dir)
     out, notes = [], []
+    if config.lr_schedule and config.lr_schedule.get("code"):
+        schedule = code_schedule(config, code)
+        if not isinstance(schedule, _keras_schedule_base()):  # a function (epoch, lr)
+            import keras
+
+            out.append(keras.callbacks.LearningRateScheduler(schedule))
     for cfg in config.callbacks:
         if not cfg.enabled:
             continue
@@ -154,6 +162,12 @@ def _make(
             )
         return best
     return getattr(keras.callbacks, spec.name)(*args, **params)
+
+
+def _keras_schedule_base():
+    import keras
+
+    return keras.optimizers.schedules.LearningRateSchedule
 
 
 def _keras_callback_base():

@@ -16,13 +16,18 @@ from app.project.project_code import CodeEntry, find_entry
 from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError, resolved_metrics
 
 
-def build_optimizer(config: TrainingConfig) -> Any:
-    """The keras optimizer (with its learning-rate schedule) the config names."""
+def build_optimizer(config: TrainingConfig, code: list[CodeEntry] | None = None) -> Any:
+    """The keras optimizer (with its learning-rate schedule) the config names; a project code
+    schedule comes from `code` (a function one is applied by make_callbacks, not here)."""
     import keras
 
     name = optimizer_class_name(config.optimizer)
     lr: Any = config.learning_rate
-    if config.lr_schedule:
+    if config.lr_schedule and config.lr_schedule.get("code"):
+        lr = code_schedule(config, code)
+        if callable(lr) and not isinstance(lr, keras.optimizers.schedules.LearningRateSchedule):
+            lr = config.learning_rate  # a function (epoch, lr): LearningRateScheduler sets it
+    elif config.lr_schedule:
         sched_name = config.lr_schedule["class_name"]
         params = dict(config.lr_schedule.get("params", {}))
         cls = getattr(keras.optimizers.schedules, sched_name)
@@ -43,6 +48,33 @@ def build_optimizer(config: TrainingConfig) -> Any:
             f"({', '.join(config.optimizer_params) or 'learning_rate'}): "
             f"{_first_line(exc)}"
         ) from exc
+
+
+def code_schedule(config: TrainingConfig, code: list[CodeEntry] | None) -> Any:
+    """The project code schedule the config names: a function (epoch, lr) as it is, or an
+    instance of its LearningRateSchedule class made with the schedule's settings."""
+    sched = config.lr_schedule or {}
+    name, params = sched.get("class_name", ""), dict(sched.get("params", {}))
+    entry = find_entry(code or [], name, "schedule")
+    if entry is None:
+        raise TrainingError(f"The learning-rate schedule '{name}' is not in the project code.")
+    try:
+        obj = code_object(entry)
+    except CompileError as exc:
+        raise TrainingError(f"The learning-rate schedule: {exc.message}") from None
+    if not isinstance(obj, type):
+        if params:
+            raise TrainingError(
+                f"The schedule {name} is a function (epoch, lr); it takes no settings "
+                f"({', '.join(params)})."
+            )
+        return obj
+    try:
+        return obj(**params)
+    except Exception as exc:  # noqa: BLE001 - user code fails in any way
+        raise TrainingError(
+            f"The learning-rate schedule {name}({', '.join(params)}) failed: {_first_line(exc)}"
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -165,7 +197,7 @@ def compile_model(
         metric_arg = None
     try:
         model.compile(
-            optimizer=build_optimizer(config),
+            optimizer=build_optimizer(config, code),
             loss=loss_arg,
             loss_weights=weights,
             metrics=metric_arg,

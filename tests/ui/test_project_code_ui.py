@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from app.compiler import custom_code as cc
@@ -125,3 +128,37 @@ def test_write_a_callback_enable_it_and_it_stops_the_run(window, qtbot, tmp_path
     options.setText("patience=3")  # not JSON: refused in words, the settings keep their value
     with pytest.raises(ValueError, match="JSON object"):
         form.config()
+
+
+def test_write_a_schedule_pick_it_and_the_learning_rate_follows(
+    window, qtbot, tmp_path, errors
+) -> None:
+    assert window.open_path(_regression_project(tmp_path / "lr.llproj"))
+    project = window.document.project
+    code_panel = window.panels.show(PROJECT_CODE_TAB)
+    entry = code_panel.add_entry("schedule")  # the template: halve the rate after epoch 2
+    assert entry is not None and code_panel.list.currentItem().text() == "LR schedule my_schedule"
+
+    training = window.panels.show(TRAINING_TAB)
+    training.runs_root = tmp_path / "runs"
+    training.ask = lambda title, question: True
+    training.show_error = lambda title, message: errors.append((title, message))
+    form = training.form
+    form.epochs.setValue(4)
+    form.schedule.showPopup()  # opening the picker lists the project's schedules
+    form.schedule.hidePopup()
+    form.schedule.setCurrentText("my_schedule")
+    assert project.training.lr_schedule == {"class_name": "my_schedule", "params": {}, "code": True}
+
+    assert training.start()
+    qtbot.waitUntil(lambda: not training.is_running, timeout=RUN_TIMEOUT)
+    result = training.last_result
+    assert result["status"] == "completed", (result, errors)
+    history = Path(result["record"]["path"]) / "history.csv"
+    with history.open(newline="") as f:
+        rates = [float(row["learning_rate"]) for row in csv.DictReader(f)]
+    lr = project.training.learning_rate
+    assert rates == pytest.approx([lr, lr, lr / 2, lr / 4])
+
+    window.document.undo_stack.undo()  # the schedule choice
+    assert project.training.lr_schedule is None

@@ -165,7 +165,8 @@ class TrainingSettingsForm(QScrollArea):
         self.opt_params = QLineEdit(box)
         self.opt_params.setPlaceholderText("e.g. weight_decay=0.004")
         self.opt_params.editingFinished.connect(self._edited)
-        self.schedule = QComboBox(box)
+        # Keras' schedules, then the project's (code), listed again when the picker opens
+        self.schedule = catalog.CodeNamesCombo(lambda: self.code_names("schedule"), box)
         _compact(self.schedule)
         self.schedule.addItems(["Constant", *SCHEDULES])
         self.schedule.currentTextChanged.connect(self._schedule_changed)
@@ -318,6 +319,11 @@ class TrainingSettingsForm(QScrollArea):
         self.opt_params.setText(catalog.format_params(cfg.optimizer_params))
         self._optimizer_hint()
         sched = cfg.lr_schedule or {}
+        shown = {self.schedule.itemText(i) for i in range(self.schedule.count())}
+        for name in [*self.code_names("schedule"), sched.get("class_name", "Constant")]:
+            if name not in shown:
+                self.schedule.addItem(name)
+                shown.add(name)
         self.schedule.setCurrentText(sched.get("class_name", "Constant"))
         self.schedule_params.setText(catalog.format_params(sched.get("params", {})))
         self._opt_form.setRowVisible(self.schedule_params, bool(sched))
@@ -413,7 +419,11 @@ class TrainingSettingsForm(QScrollArea):
         d["lr_schedule"] = (
             None
             if sched == "Constant"
-            else {"class_name": sched, "params": catalog.parse_params(self.schedule_params.text())}
+            else {
+                "class_name": sched,
+                "params": catalog.parse_params(self.schedule_params.text()),
+                **({} if sched in SCHEDULES else {"code": True}),  # the project's own
+            }
         )
         losses, weights, metrics, class_weights = {}, {}, {}, {}
         for name, (loss_box, weight_box, metrics_box, cw_edit) in self.out_widgets.items():
