@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 
 import pytest
+from code_projects import marker_line, regression_graph
 
 from app.cli import main
-from app.model import ModelGraph
 from app.project import Project, load_project, save_project
 from app.project.project_code import CodeEntry, new_entry
 from app.project.settings import SettingsError
@@ -35,12 +34,8 @@ class LossHistory(keras.callbacks.Callback):
 
 def callback_project(tmp_path, losses_file, marker=None) -> Project:
     """Input(4) -> Dense(1) that cannot learn (learning rate 0), with two project callbacks."""
-    g = ModelGraph("reg")
-    x = g.add_node("keras.Input", "x", params={"shape": [4]})
-    d = g.add_node("keras.layers.Dense", "y", params={"units": 1})
-    g.connect(x, d)
-    g.set_outputs([d])
-    mark = f"\nopen({str(marker)!r}, 'w').write({uuid.uuid4().hex!r})\n" if marker else ""
+    g = regression_graph()
+    mark = marker_line(marker)
     project = Project(name="reg", graph=g)
     project.code = [
         new_entry("callback", "EarlyStoppingAtMinLoss"),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
+
+from code_projects import marker_line, regression_graph
 
 from app.cli import main
 from app.compiler.custom_code import forget_trust
-from app.model import ModelGraph
 from app.project import Project, load_project, save_project
 from app.project.project_code import CodeEntry, new_entry
 
@@ -20,13 +20,8 @@ def weighted_mse(y_true, y_pred):
 
 def regression_project(tmp_path, marker=None) -> Project:
     """Input(4) -> Dense(1) on synthetic regression data, with an RMSE metric and a custom loss."""
-    g = ModelGraph("reg")
-    x = g.add_node("keras.Input", "x", params={"shape": [4]})
-    d = g.add_node("keras.layers.Dense", "y", params={"units": 1})
-    g.connect(x, d)
-    g.set_outputs([d])
-    # A unique line: nothing in this process has trusted this text before.
-    mark = f"\nopen({str(marker)!r}, 'w').write({uuid.uuid4().hex!r})\n" if marker else ""
+    g = regression_graph()
+    mark = marker_line(marker)
     project = Project(name="reg", graph=g)
     project.code = [
         new_entry("metric", "RMSE"),

@@ -7,13 +7,12 @@ import csv
 import json
 import subprocess
 import sys
-import uuid
 
 import pytest
+from code_projects import marker_line, regression_graph
 
 from app.cli import main
 from app.compiler.custom_code import forget_trust
-from app.model import ModelGraph
 from app.project import Project, load_project, save_project
 from app.project.project_code import CodeEntry
 from app.project.settings import SettingsError
@@ -38,12 +37,8 @@ class InverseStep(keras.optimizers.schedules.LearningRateSchedule):
 
 def schedule_project(tmp_path, schedule, marker=None) -> Project:
     """Input(4) -> Dense(1), one batch per epoch, 4 epochs, with a project code LR schedule."""
-    g = ModelGraph("reg")
-    x = g.add_node("keras.Input", "x", params={"shape": [4]})
-    d = g.add_node("keras.layers.Dense", "y", params={"units": 1})
-    g.connect(x, d)
-    g.set_outputs([d])
-    mark = f"\nopen({str(marker)!r}, 'w').write({uuid.uuid4().hex!r})\n" if marker else ""
+    g = regression_graph()
+    mark = marker_line(marker)
     project = Project(name="reg", graph=g)
     project.code = [
         CodeEntry("schedule", "halving", HALVING + mark),
