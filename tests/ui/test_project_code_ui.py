@@ -162,3 +162,12 @@ def test_write_a_schedule_pick_it_and_the_learning_rate_follows(
 
     window.document.undo_stack.undo()  # the schedule choice
     assert project.training.lr_schedule is None
+
+
+def test_the_empty_hint_names_every_kind_of_code():
+    from app.project.project_code import CODE_KINDS
+    from app.ui.panels.project_code import empty_hint
+
+    text = empty_hint()
+    assert all(kind.label.lower() in text.lower() for kind in CODE_KINDS.values()), text
+    assert "LR schedule" in text

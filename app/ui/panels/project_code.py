@@ -157,7 +157,7 @@ class ProjectCodePanel(QWidget):
 
     def _update_hint(self, entry: CodeEntry | None) -> None:
         if entry is None:
-            self.hint.setText("Add a custom loss or metric; the Training panel offers it by name.")
+            self.hint.setText(empty_hint())
         elif not defines(entry):
             self.hint.setText(f"⚠ The code does not define '{entry.name}' at its top level.")
         else:
@@ -211,3 +211,15 @@ class ProjectCodePanel(QWidget):
             self.status_message.emit(exc.message)
             return False
         return True
+
+
+def empty_hint() -> str:
+    """What the panel says with nothing selected: every kind of code it takes, from the table."""
+    labels = [_in_sentence(kind.label) for kind in CODE_KINDS.values()]
+    kinds = ", ".join(labels[:-1]) + f" or {labels[-1]}" if len(labels) > 1 else labels[0]
+    return f"Add a custom {kinds}; the Training panel offers it by name."
+
+
+def _in_sentence(label: str) -> str:
+    """'Loss' -> 'loss', but 'LR schedule' stays (an abbreviation keeps its capitals)."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
