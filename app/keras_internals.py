@@ -11,7 +11,7 @@ inside the functions, so importing this module stays light (app.nodes and app.da
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 # Where Keras keeps its code (the private package keras.src): classes and functions carry these
@@ -189,19 +189,57 @@ CUINIT_LINE = b"failed call to cuInit"
 
 
 def list_devices_quietly() -> list[Any]:
-    """TensorFlow's physical devices, listed once without its cuInit error line.
+    """TensorFlow imported and its physical devices listed once, without the log lines it
+    prints below TF_CPP_MIN_LOG_LEVEL before its logging starts, nor its cuInit error line.
 
-    Relies on TensorFlow initialising its CUDA platform (and logging from C++ to file
-    descriptor 2) on the first `tf.config.list_physical_devices()`; later calls print nothing.
+    TensorFlow 2.21 logs through absl; what its libraries log while they load, before
+    `absl::InitializeLog()`, goes to file descriptor 2 whatever TF_CPP_MIN_LOG_LEVEL says
+    ("oneDNN custom operations are on", "Could not find cuda drivers", each behind "All log
+    messages before absl::InitializeLog() ..."). Relies on TensorFlow initialising its CUDA
+    platform on the first `tf.config.list_physical_devices()`; later calls print nothing.
     """
-    import tensorflow as tf
 
-    return without_stderr_lines(tf.config.list_physical_devices, (CUINIT_LINE,))
+    def import_and_list() -> list[Any]:
+        import tensorflow as tf
+
+        return tf.config.list_physical_devices()
+
+    level = _min_log_level()
+    return without_stderr_lines(
+        import_and_list, (CUINIT_LINE,), keep=lambda line: not _below_level(line, level)
+    )
 
 
-def without_stderr_lines(fn: Any, drop: tuple[bytes, ...]) -> Any:
+# The line absl writes before its first message when logging is not initialised yet.
+ABSL_UNINITIALISED_LINE = b"All log messages before absl::InitializeLog() is called"
+_ABSL_SEVERITIES = b"IWEF"  # info, warning, error, fatal: TF_CPP_MIN_LOG_LEVEL 0..3
+
+
+def _min_log_level() -> int:
+    import os
+
+    try:
+        return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
+    except ValueError:
+        return 0
+
+
+def _below_level(line: bytes, level: int) -> bool:
+    """True for an absl log line (`I0000 00:00:1796528096.25  123 file.cc:12] ...`) whose severity is
+    below `level`, and for absl's "before InitializeLog" notice when any level is hidden."""
+    import re
+
+    if ABSL_UNINITIALISED_LINE in line:
+        return level > 0
+    m = re.match(rb"([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] ", line)
+    return bool(m) and _ABSL_SEVERITIES.index(m.group(1)) < level
+
+
+def without_stderr_lines(
+    fn: Any, drop: tuple[bytes, ...], keep: Callable[[bytes], bool] | None = None
+) -> Any:
     """Run `fn()` with file descriptor 2 captured; then write what it got back, less lines
-    containing any of `drop`.
+    containing any of `drop` and lines `keep` says no to.
 
     A file, not a pipe, holds the capture, so a chatty `fn` cannot block on a full pipe; what
     other threads write meanwhile is passed on too, only later.
@@ -224,7 +262,7 @@ def without_stderr_lines(fn: Any, drop: tuple[bytes, ...]) -> Any:
             kept = [
                 line
                 for line in capture.read().splitlines(keepends=True)
-                if not any(d in line for d in drop)
+                if not any(d in line for d in drop) and (keep is None or keep(line))
             ]
             if kept:
                 os.write(2, b"".join(kept))

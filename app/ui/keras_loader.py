@@ -17,11 +17,10 @@ class _ImportThread(QThread):
     def run(self) -> None:
         start = time.perf_counter()
         try:
-            import keras  # noqa: F401  (the slow part: pulls in TensorFlow)
-
             from app.keras_internals import list_devices_quietly
 
-            list_devices_quietly()
+            list_devices_quietly()  # the slow part: imports TensorFlow, without its log noise
+            import keras  # noqa: F401
 
             # Warm the compiler modules the GUI will call, while still off the GUI thread.
             import app.compiler.infer  # noqa: F401
