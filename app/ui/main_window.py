@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 APP_TITLE = "LayerLoom"
 KERAS_DOCS_URL = "https://keras.io/api/"
+EMPTY_MODEL_NOTICE = "The model is empty: start with an Input from the Layers panel."
 
 
 class MainWindow(QMainWindow, FileOps):
@@ -311,7 +312,10 @@ class MainWindow(QMainWindow, FileOps):
         graph = self.document.graph
         if self.scene is not None:
             self.scene.set_report(report)
-        self.problems.set_report(report, graph)
+        if len(graph) == 0:  # a start, not a fault: the canvas hint says how to begin
+            self.problems.show_notice(EMPTY_MODEL_NOTICE)
+        else:
+            self.problems.set_report(report, graph)
         self.summary.set_report(report, graph)
         self.inspector.set_report(report)
         self._update_counts()
@@ -324,9 +328,12 @@ class MainWindow(QMainWindow, FileOps):
                 counted(len(self.document.graph), "layer") if self.document else ""
             )
             return
-        errors = sum(1 for p in report.problems if p.severity == "error")
-        warnings = len(report.problems) - errors
-        if errors or warnings:
+        problems = report.problems if len(self.document.graph) else []
+        errors = sum(1 for p in problems if p.severity == "error")
+        warnings = len(problems) - errors
+        if not len(self.document.graph):
+            self.problems_label.setText("Empty model")
+        elif errors or warnings:
             parts = [f"{errors} error{'s' * (errors != 1)}"] if errors else []
             parts += [f"{warnings} warning{'s' * (warnings != 1)}"] if warnings else []
             self.problems_label.setText("⚠ " + ", ".join(parts))
@@ -335,9 +342,7 @@ class MainWindow(QMainWindow, FileOps):
         self.params_label.setText(
             f"{counted(len(self.document.graph), 'layer')} · {report.total_params:,} params"
         )
-        self.tabs.setTabText(
-            0, f"Problems ({len(report.problems)})" if report.problems else "Problems"
-        )
+        self.tabs.setTabText(0, f"Problems ({len(problems)})" if problems else "Problems")
 
     def _generate_code(self) -> str:
         from app.compiler.codegen import generate_code

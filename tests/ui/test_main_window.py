@@ -572,3 +572,18 @@ def test_restored_work_keeps_its_imported_weights(
     assert [w.tolist() for w in node.weights] == [w.tolist() for w in weights]
     assert not errors
     second.shutdown()
+
+
+def test_an_empty_model_is_a_start_not_two_errors(window, qtbot):
+    window.new_document()
+    qtbot.waitUntil(lambda: window.last_report is not None, timeout=20_000)
+    assert window.last_report.problems  # the report still says it cannot be built (CLI)
+    assert window.tabs.tabText(0) == "Problems"
+    assert window.problems_label.text() == "Empty model"
+    assert window.problems.error_count() == 0
+    assert window.problems.messages() == []
+    inp = window.scene.add_node_at("keras.Input", QPointF(0, 0))
+    assert inp
+    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "Problems (1)", timeout=20_000)
+    assert "no output" in window.problems.messages()[0]
+    assert "⚠ 1 error" in window.problems_label.text()
