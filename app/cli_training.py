@@ -71,6 +71,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     except LayerLoomError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    for warning in project.warnings:  # e.g. imported weights that did not load: say so first
+        print(f"warning: {warning}", file=sys.stderr)
     # A bundled example stays as shipped (its folder is read-only once installed): its runs go
     # to the user's data folder (project.runs_dir says where) and are not added to it.
     example = is_example(args.project)

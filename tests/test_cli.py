@@ -407,3 +407,12 @@ def test_a_signal_during_train_stops_in_order_and_the_record_tells_the_truth(mlp
     record = json.loads((folder / "run.json").read_text())
     assert record["status"] == "stopped" and record["epochs_done"] >= 2, record
     assert record["duration_s"] > 0 and record["final_metrics"]
+
+
+def test_train_says_what_opening_the_project_warned_about(mlp, capsys):
+    doc = json.loads(mlp.read_text())
+    doc["weights"] = {"file": "digits.0123abcd.weights.h5", "manifest": [], "sha256": "0" * 64}
+    mlp.write_text(json.dumps(doc))
+    assert main(["train", str(mlp), "--epochs", "1", "--max-samples", "64"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: Imported weights were not restored" in err
