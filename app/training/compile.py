@@ -77,6 +77,25 @@ def code_schedule(config: TrainingConfig, code: list[CodeEntry] | None) -> Any:
         ) from None
 
 
+def adds_own_losses(model: Any, x_sample: Any = None) -> bool:
+    """True if the model has losses of its own: weight regularizers, or layers that call
+    add_loss when the model runs on `x_sample` (a few samples of its inputs).
+
+    Keras keeps add_loss terms only from a real call, not from building the model, so it is
+    called once as fit would (training=True) inside a StatelessScope: nothing it updates
+    (BatchNormalization statistics, seed generators) reaches the model's variables.
+    """
+    import keras
+
+    if model.losses:
+        return True
+    if x_sample is None:
+        return False
+    with keras.StatelessScope(collect_losses=True) as scope:
+        model(x_sample, training=True)
+    return bool(scope.losses)
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
@@ -164,11 +183,6 @@ def compile_model(
                 keras.metrics.get(m)
             except (ValueError, TypeError):
                 custom[m] = _project_object(code, "metric", m, name)
-    if all(v in NO_LOSS for v in losses.values()) and not model.losses:
-        raise TrainingError(
-            "No output has a loss and the model adds none of its own; choose a "
-            "loss for at least one output."
-        )
     acts = {n: output_activation(model, t) for n, t in zip(model.output_names, model.outputs)}
     loss_arg = _per_output(
         model,

@@ -23,7 +23,7 @@ from app.project.runs import HISTORY_FILE, RunRecord
 from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError
 from app.training.callbacks import BestCheckpoint, check_code_callbacks, make_callbacks
 from app.training.class_weights import class_sample_weights
-from app.training.compile import compile_model
+from app.training.compile import adds_own_losses, compile_model
 from app.training.control import Listener, RunControl, RunStopped
 from app.training.forwarding import ForwardingCallback
 from app.training.runs import (
@@ -323,7 +323,23 @@ def compile_and_check(
     problems = check_compatibility(model, dataset, input_map, output_map, losses=losses)
     if problems:
         raise DataError("The data does not fit the model: " + " ".join(problems))
+    if all(v in NO_LOSS for v in losses.values()):
+        x, _, _ = fit_arrays(model, dataset, input_map, output_map, set(losses))
+        if not adds_own_losses(model, first_samples(x, 2)):
+            raise TrainingError(
+                "No output has a loss and the model adds none of its own (no layer calls "
+                "add_loss, no weight has a regularizer); choose a loss for at least one output."
+            )
     return losses
+
+
+def first_samples(x: Any, n: int) -> Any:
+    """The first n samples of fit's x (an array, or a dict / list of them)."""
+    if isinstance(x, dict):
+        return {k: v[:n] for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [v[:n] for v in x]
+    return x[:n]
 
 
 def best_metrics(history: list[dict[str, float]]) -> dict[str, float]:

@@ -29,6 +29,25 @@ OPTIMIZERS = [
     "RMSprop",
     "SGD",
 ]
+# The loss choice that trains an output without a loss of its own: the model's add_loss terms
+# (and weight regularizers) are then what training minimises. Saved as "none".
+NO_LOSS_LABEL = "none (add_loss only)"
+NO_LOSS_TIP = (
+    "none (add_loss only): this output has no loss of its own and needs no targets; training "
+    "minimises what the model's layers add with add_loss (and weight regularizers)."
+)
+
+
+def loss_choice(saved: str) -> str:
+    """The loss picker's text for a saved loss name ("none" shows as NO_LOSS_LABEL)."""
+    return NO_LOSS_LABEL if saved.strip().lower() in ("", "none") else saved
+
+
+def saved_loss(choice: str) -> str:
+    """The loss name saved for the picker's text (NO_LOSS_LABEL saves as "none")."""
+    return "none" if choice.strip() == NO_LOSS_LABEL else choice.strip()
+
+
 LOSSES = [
     "binary_crossentropy",
     "binary_focal_crossentropy",

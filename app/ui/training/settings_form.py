@@ -113,7 +113,7 @@ def default_metrics_text(loss: str) -> str:
     """What a metrics button says when none are chosen: the metrics training tracks anyway."""
     if loss == "auto":
         return "default for the loss"
-    names = default_metrics({"output": loss})["output"]
+    names = default_metrics({"output": catalog.saved_loss(loss)})["output"]
     return f"{', '.join(names)} (default)" if names else "none"
 
 
@@ -347,8 +347,12 @@ class TrainingSettingsForm(QScrollArea):
             loss = catalog.CodeNamesCombo(lambda: self.code_names("loss"), frame)
             loss.setEditable(True)
             _compact(loss)
-            loss.addItems(["auto", "none", *catalog.LOSSES, *self.code_names("loss")])
-            loss.setCurrentText(cfg.losses.get(name, "auto"))
+            loss.addItems(
+                ["auto", catalog.NO_LOSS_LABEL, *catalog.LOSSES, *self.code_names("loss")]
+            )
+            loss.setItemData(1, catalog.NO_LOSS_TIP, Qt.ItemDataRole.ToolTipRole)
+            loss.setToolTip(f"The loss this output trains with. {catalog.NO_LOSS_TIP}")
+            loss.setCurrentText(catalog.loss_choice(cfg.losses.get(name, "auto")))
             loss.currentTextChanged.connect(self._edited)
             weight = QDoubleSpinBox(frame)
             weight.setRange(0.0, 1e6)
@@ -427,7 +431,7 @@ class TrainingSettingsForm(QScrollArea):
         )
         losses, weights, metrics, class_weights = {}, {}, {}, {}
         for name, (loss_box, weight_box, metrics_box, cw_edit) in self.out_widgets.items():
-            loss = loss_box.currentText().strip()
+            loss = catalog.saved_loss(loss_box.currentText())
             if loss and loss != "auto":
                 losses[name] = loss
             w = weight_box.value()
