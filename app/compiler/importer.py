@@ -451,9 +451,12 @@ def _is_auto_mask(t: Any) -> bool:
 
 
 def _is_model(op: Any) -> bool:
+    """A nested model that becomes a block: Functional or Sequential. A subclassed keras.Model
+    (layers made in __init__, a call method) has no graph to read; it is a layer like any other
+    (a CustomLayer when its class is the user's code)."""
     import keras
 
-    return isinstance(op, keras.Model)
+    return isinstance(op, keras.Sequential) or (isinstance(op, keras.Model) and is_functional(op))
 
 
 def _is_sequential(op: Any) -> bool:

@@ -50,8 +50,16 @@ def output_activation(model: Any, tensor: Any) -> str:
     import keras
 
     op = keras_history(tensor)[0]
-    while isinstance(op, keras.Model) and op.outputs:  # a nested model: look at its own output
-        op = keras_history(op.outputs[0])[0]
+    for _ in range(64):  # nested models: look at what makes their own output
+        if not isinstance(op, keras.Model):
+            break
+        inner = getattr(op, "outputs", None)  # a subclassed keras.Model has no graph outputs
+        if inner:
+            op = keras_history(inner[0])[0]
+        elif op.layers:  # subclassed: the last layer its __init__ made, as the guides write them
+            op = op.layers[-1]
+        else:
+            break
     if isinstance(op, keras.layers.Softmax):
         return "softmax"
     act = getattr(op, "activation", None)

@@ -39,7 +39,7 @@ CODE_PARAM = ParamSpec(
     "code",
     "string",
     default=DEFAULT_CODE,
-    doc="Python source defining one keras.layers.Layer subclass (keras, ops and np are imported).",
+    doc="Python source defining one keras.layers.Layer (or keras.Model) subclass (keras, ops and np are imported).",
 )
 CLASS_PARAM = ParamSpec(
     "class_name", "string", default="Linear", doc="The class in the code to use as the layer."
@@ -78,7 +78,7 @@ SPECS: list[NodeSpec] = [
         class_name="CustomLayer",
         module="keras.layers",
         category="Custom",
-        doc="Your own keras.layers.Layer subclass, written in Python (runs only when trusted).",
+        doc="Your own keras.layers.Layer or keras.Model subclass, written in Python (runs only when trusted).",
         params=(CODE_PARAM, CLASS_PARAM, CONFIG_PARAM),
         inputs=_INPUTS,
         kind=CODE_KIND,

@@ -46,13 +46,14 @@ def layer_classes(code: str) -> list[LayerClass]:
 
 
 def _is_layer_base(base: ast.expr, known_layers: set[str]) -> bool:
-    """keras.layers.Layer, layers.Dense, keras.Layer, Layer, or a layer class defined above."""
+    """keras.layers.Layer, layers.Dense, keras.Layer, Layer, keras.Model (a subclassed model is
+    a layer too: the guides' Classifier(keras.Model)), or a layer class defined above."""
     if isinstance(base, ast.Name):
-        return base.id in known_layers or base.id.endswith("Layer")
+        return base.id in known_layers or base.id.endswith(("Layer", "Model"))
     if isinstance(base, ast.Attribute):
         owner = base.value
         owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
-        return owner_name == "layers" or base.attr.endswith("Layer")
+        return owner_name in ("layers", "models") or base.attr.endswith(("Layer", "Model"))
     return False
 
 
