@@ -178,7 +178,10 @@ class DataCode:
         ymap = resolve_names("Output", outs, fake, self.output_map, problems)
         if [n for n, _ in ins if n not in xmap]:
             raise DataError(" ".join(problems).replace(" (0,)", ""))
-        xs = [Atom(f'xs[{q(xmap[n])}].astype("{d}")') for n, d in ins]
+        shapes = {t.name: tuple(t.shape) for t in model.inputs}
+        xs = [_input_expr(xmap[n], d, shapes[n]) for n, d in ins]
+        if any(d == "string" for _, d in ins):
+            self.imports.append(("tensorflow", None, "tf"))
         x_expr: Expr = (
             xs[0] if len(xs) == 1 else DictDisplay([(literal(n), e) for (n, _), e in zip(ins, xs)])
         )
@@ -192,6 +195,15 @@ class DataCode:
             "    return model_arrays(x, y), validation",
         ]
         return out
+
+
+def _input_expr(array: str, dtype: str, shape: tuple) -> Atom:
+    """The array for one model input: numbers cast to its dtype; text (a numpy array of str,
+    which Keras does not take) as a tf.string tensor of one string per sample."""
+    if dtype != "string":
+        return Atom(f'xs[{q(array)}].astype("{dtype}")')
+    column = ".reshape(-1, 1)" if len(shape) == 2 else ".reshape(-1)"
+    return Atom(f"tf.constant(xs[{q(array)}].astype(str){column})")
 
 
 class _Reader:

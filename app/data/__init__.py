@@ -1,6 +1,13 @@
 """Dataset sources and the checks that data fits a model (no Qt; Keras imported lazily)."""
 
-from app.data import bundled, files, keras_datasets, synthetic, tabular  # noqa: F401 (register)
+from app.data import (  # noqa: F401 (register)
+    bundled,
+    files,
+    keras_datasets,
+    synthetic,
+    tabular,
+    text_folders,
+)
 from app.data.compat import check_compatibility, fit_arrays, model_inputs, model_outputs
 from app.data.dataset import DataConfig, DataError, Dataset, class_ids
 from app.data.prepare import load_dataset

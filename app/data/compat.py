@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from app.data.dataset import DataError, Dataset
+from app.data.dataset import DataError, Dataset, is_text
 from app.keras_internals import outputs_are_dict
 
 SPARSE_LOSSES = {
@@ -91,7 +91,32 @@ def _fits(expected: tuple, actual: tuple) -> bool:
     )
 
 
+def _text_fits(shape: tuple, arr: np.ndarray) -> bool:
+    """Text for a string input: one string per sample, as (N,) or (N, 1) either way round."""
+    one_per_sample = arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] == 1)
+    return one_per_sample and tuple(shape[1:]) in ((), (1,), (None,))
+
+
 def _check_input(name: str, shape: tuple, dtype: str, arr: np.ndarray, problems: list[str]):
+    if dtype == "string":
+        if not is_text(arr):
+            problems.append(
+                f"Input '{name}' takes text (dtype string) but the data gives numbers "
+                f"({arr.dtype}); set its dtype to float32 or feed it a text column."
+            )
+        elif not _text_fits(shape, arr):
+            problems.append(
+                f"Input '{name}' expects shape {shape} but the text data has shape "
+                f"{tuple(arr.shape)}; one string per sample needs the shape () or (1,)."
+            )
+        return
+    if is_text(arr):
+        problems.append(
+            f"Input '{name}' takes numbers ({dtype}) but the data gives text; set its dtype to "
+            f"string and follow it with a TextVectorization or StringLookup layer (Fit model "
+            f"to data does both)."
+        )
+        return
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         problems.append(f"Input '{name}' gets data of type {arr.dtype}; it must be numbers.")
         return
@@ -220,6 +245,17 @@ def check_compatibility(
     return problems
 
 
+def text_tensor(arr: np.ndarray, shape: tuple = (None,)) -> Any:
+    """Strings as a tf.string tensor for a string input of `shape` ((N,) or (N, 1)): Keras
+    takes no numpy arrays of str in fit or predict."""
+    import tensorflow as tf
+
+    flat = np.asarray(arr, dtype=object).reshape(len(arr), -1)[:, 0]
+    values = [v if isinstance(v, str | bytes) else str(v) for v in flat]
+    t = tf.constant(values, dtype=tf.string) if values else tf.zeros((0,), dtype=tf.string)
+    return tf.reshape(t, (-1, 1)) if len(shape) == 2 else t
+
+
 def fit_arrays(
     model: Any,
     dataset: Dataset,
@@ -241,13 +277,16 @@ def fit_arrays(
     ymap = resolve_names("Output", wanted, dataset.y, output_map or {}, problems) if wanted else {}
     if problems:
         raise DataError(" ".join(problems))
-    dtypes = {n: d for n, _, d in model_inputs(model)}
+    specs = {n: (s, d) for n, s, d in model_inputs(model)}
 
     def xs(arrays):
         d = {}
         for n in ins:
-            arr = arrays[xmap[n]]
-            d[n] = arr if str(arr.dtype) == dtypes[n] else arr.astype(dtypes[n])
+            arr, (shape, dtype) = arrays[xmap[n]], specs[n]
+            if dtype == "string":
+                d[n] = text_tensor(arr, shape)
+            else:
+                d[n] = arr if str(arr.dtype) == dtype else arr.astype(dtype)
         return d[ins[0]] if len(ins) == 1 else d
 
     def ys(arrays):

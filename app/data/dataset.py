@@ -98,12 +98,17 @@ class Dataset:
         }
 
 
+def is_text(arr: np.ndarray) -> bool:
+    """True for arrays of strings (object arrays of str, as the text sources give them)."""
+    return arr.dtype.kind in "OUS"
+
+
 def class_ids(y: np.ndarray) -> np.ndarray | None:
     """Integer class ids from sparse labels (N,) / (N, 1) or one-hot (N, C); None if neither."""
     if y.ndim == 2 and y.shape[1] > 1:
         return np.argmax(y, axis=1).astype(np.int64)
     flat = y.reshape(len(y)) if y.ndim == 2 and y.shape[1] == 1 else y
-    if flat.ndim != 1 or not np.issubdtype(flat.dtype, np.number):
+    if flat.ndim != 1 or is_text(flat) or not np.issubdtype(flat.dtype, np.number):
         return None
     if np.issubdtype(flat.dtype, np.integer) or np.all(np.mod(flat, 1) == 0):
         return flat.astype(np.int64)

@@ -7,22 +7,51 @@ from typing import Any
 
 import numpy as np
 
-from app.data.dataset import Dataset, class_ids
+from app.data.dataset import Dataset, class_ids, is_text
 
 
 def suggest_model_settings(dataset: Dataset) -> dict[str, Any]:
     """{"inputs": {array: {shape, dtype}}, "outputs": {array: {units, activation, loss}}}.
 
-    Shapes exclude the sample axis (what a keras.Input takes).
+    Shapes exclude the sample axis (what a keras.Input takes). Text arrays (one string per
+    sample) suggest a string Input of shape () and, under "text", how to turn the strings
+    into numbers inside the model (see text_suggestion).
     """
     inputs = {}
     for name, arr in dataset.x.items():
+        if is_text(arr):
+            inputs[name] = {"shape": [], "dtype": "string", "text": text_suggestion(arr)}
+            continue
         dtype = "int32" if np.issubdtype(arr.dtype, np.integer) else "float32"
         inputs[name] = {"shape": list(arr.shape[1:]), "dtype": dtype}
     outputs = {}
     for name, arr in dataset.y.items():
         outputs[name] = _output_for(dataset, name, arr)
     return {"inputs": inputs, "outputs": outputs}
+
+
+FEW_CATEGORIES = 50  # a text column with at most this many values is a category, not free text
+
+
+def text_suggestion(arr: np.ndarray) -> dict[str, Any]:
+    """How a text array becomes numbers: {"kind": "text" | "category", "values": distinct
+    values, "words": distinct words (whitespace-split, lower case), "length": longest text in
+    words}. A TextVectorization for free text, a StringLookup for a few categories."""
+    flat = [str(v) for v in np.ravel(arr)[:20000]]
+    values = set(flat)
+    words: set[str] = set()
+    longest = 0
+    for v in values:
+        tokens = v.lower().split()
+        words.update(tokens)
+        longest = max(longest, len(tokens))
+    category = len(values) <= FEW_CATEGORIES and len(values) < max(2, len(flat) // 4)
+    return {
+        "kind": "category" if category else "text",
+        "values": len(values),
+        "words": len(words),
+        "length": longest,
+    }
 
 
 def _output_for(dataset: Dataset, name: str, y: np.ndarray) -> dict[str, Any]:
@@ -85,6 +114,8 @@ def preview(dataset: Dataset, n: int = 10) -> dict[str, Any]:
         width = flat.shape[1]
         if len(dataset.x) == 1 and len(dataset.feature_names) == width:
             names = list(dataset.feature_names)
+        elif width == 1:
+            names = [name]
         else:
             names = [f"{name}[{i}]" for i in range(width)]
         shown = min(width, per_input)
@@ -95,14 +126,19 @@ def preview(dataset: Dataset, n: int = 10) -> dict[str, Any]:
             columns.append(f"{name}[…]")
             for i in range(n):
                 cells[i].append(f"+{width - shown:,} more")
-    rows = [row + ([labels[i]] if labels else []) for i, row in enumerate(cells)]
-    return {"kind": "table", "columns": columns + (["target"] if labels else []), "rows": rows}
+    targets = [labels] if labels else [_labels(dataset, n, k) for k in dataset.y]
+    heads = ["target"] if labels else list(dataset.y)
+    rows = [row + [t[i] for t in targets] for i, row in enumerate(cells)]
+    return {"kind": "table", "columns": columns + heads, "rows": rows}
 
 
-def _labels(dataset: Dataset, n: int) -> list[str]:
-    if len(dataset.y) != 1:
-        return []
-    name, y = next(iter(dataset.y.items()))
+def _labels(dataset: Dataset, n: int, name: str | None = None) -> list[str]:
+    """Labels of the first n samples of target `name` (the only target when None)."""
+    if name is None:
+        if len(dataset.y) != 1:
+            return []
+        name = next(iter(dataset.y))
+    y = dataset.y[name]
     names = dataset.class_names.get(name)
     ids = class_ids(y[:n]) if names else None
     if ids is not None:
@@ -110,6 +146,13 @@ def _labels(dataset: Dataset, n: int) -> list[str]:
     return [", ".join(f"{v:.4g}" for v in np.ravel(y[i])[:4]) for i in range(n)]
 
 
-def _cell(v: Any) -> float | int:
+PREVIEW_TEXT = 80  # characters of a text shown in a preview cell
+
+
+def _cell(v: Any) -> float | int | str:
+    if isinstance(v, str | bytes):
+        text = v.decode("utf-8", "replace") if isinstance(v, bytes) else v
+        text = " ".join(text.split())
+        return text if len(text) <= PREVIEW_TEXT else text[: PREVIEW_TEXT - 1] + "…"
     f = float(v)
     return int(f) if f.is_integer() and abs(f) < 2**53 else round(f, 6)

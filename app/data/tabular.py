@@ -1,5 +1,6 @@
-"""CSV files: numeric columns as float, categorical ones encoded, missing values filled and
-reported, the target column encoded to class ids for classification."""
+"""CSV files: numeric columns as float, categorical ones encoded (or kept as text, one array per
+column), missing values filled and reported, target columns encoded to class ids for
+classification."""
 
 from __future__ import annotations
 
@@ -65,56 +66,136 @@ def read_csv_table(
     task: str = "auto",
     categorical: str = "onehot",
     delimiter: str = "",
+    layout: str = "auto",
 ) -> dict[str, Any]:
-    """A CSV file with a header row as float32 features "x" and a target "y".
+    """A CSV file with a header row as features and targets.
 
-    Numeric columns stay numbers, text columns become one-hot (or integer) codes; a missing
-    value gets its column's mean (numbers) or most common value (text), and rows without a
-    target are dropped. `target` defaults to the last column, `features` to all the others;
-    task "auto" makes a text or few-valued whole-number target a classification.
+    Layout "table" gives one float32 array "x": numeric columns stay numbers, text columns
+    become one-hot (or integer) codes. Layout "columns" gives one array per feature column,
+    named by the column: numbers as float32 (rows, 1), text as strings (rows,) for a
+    `keras.Input(shape=(), dtype="string")` and a TextVectorization or StringLookup layer.
+    "auto" takes "columns" when some feature column holds free text (many different values).
+    A missing value gets its column's mean (numbers), most common value (codes) or "" (text),
+    and rows without a target are dropped. `target` is a column, or several separated by
+    commas (each its own target array, named by the column; one target in a table is "y");
+    it defaults to the last column, `features` to all the others. Task "auto" makes a text or
+    few-valued whole-number target a classification (class ids, the class names sorted).
     """
     header, rows = read_csv(path, delimiter or None)
     file = Path(path).name
-    target = target or header[-1]
-    features = list(features or [h for h in header if h != target])
-    for f in [target, *features]:
+    targets = csv_target_names(target, header) or [header[-1]]
+    features = list(features or [h for h in header if h not in targets])
+    for f in [*targets, *features]:
         if f not in header:
             raise ValueError(f"{file} has no column '{f}'. Columns: {', '.join(header)}.")
-    if target in features:
-        raise ValueError(f"Column '{target}' cannot be both a feature and the target.")
+    both = [t for t in targets if t in features]
+    if both:
+        raise ValueError(f"Column '{both[0]}' cannot be both a feature and the target.")
+    if layout not in ("auto", "table", "columns"):
+        raise ValueError(f"Unknown CSV layout '{layout}'; use auto, table or columns.")
     cols = {h: [r[i] for r in rows] for i, h in enumerate(header)}
     notes: list[str] = []
 
     # Rows without a target value cannot be used for training.
-    keep = [i for i, v in enumerate(cols[target]) if v.lower() not in MISSING]
+    keep = [i for i in range(len(rows)) if all(cols[t][i].lower() not in MISSING for t in targets)]
     if len(keep) < len(rows):
-        notes.append(f"{len(rows) - len(keep)} rows without a value in '{target}' were dropped.")
+        which = "', '".join(targets)
+        notes.append(f"{len(rows) - len(keep)} rows without a value in '{which}' were dropped.")
         cols = {h: [c[i] for i in keep] for h, c in cols.items()}
     if not keep:
-        raise ValueError(f"No row has a value in the target column '{target}'.")
+        raise ValueError(f"No row has a value in the target column '{targets[0]}'.")
+    if layout == "auto":
+        free = [f for f in features if csv_is_free_text(cols[f])]
+        layout = "columns" if free else "table"
 
-    blocks, names = [], []
-    for f in features:
-        block, fnames = encode_csv_feature(f, cols[f], categorical == "onehot", notes)
-        blocks.append(block)
-        names += fnames
+    x: dict[str, np.ndarray] = {}
+    names: list[str] = []
     with np.errstate(over="ignore"):  # numbers beyond float32 become inf, refused below
-        x = np.concatenate(blocks, axis=1).astype(np.float32)
-        y, task, classes = encode_csv_target(target, cols[target], task)
-    for column, values in [*zip(names, x.T, strict=True), (target, y)]:
+        if layout == "table":
+            blocks = []
+            for f in features:
+                block, fnames = encode_csv_feature(f, cols[f], categorical == "onehot", notes)
+                blocks.append(block)
+                names += fnames
+            x["x"] = np.concatenate(blocks, axis=1).astype(np.float32)
+            checked = list(zip(names, x["x"].T, strict=True))
+        else:
+            for f in features:
+                x[f] = csv_column(f, cols[f], notes)
+            names = list(features)
+            checked = [(f, a) for f, a in x.items() if a.dtype != object]
+        y: dict[str, np.ndarray] = {}
+        class_names: dict[str, list[str]] = {}
+        tasks = []
+        for t in targets:
+            key = "y" if layout == "table" and len(targets) == 1 else t
+            y[key], kind, classes = encode_csv_target(t, cols[t], task)
+            tasks.append(kind)
+            if classes:
+                class_names[key] = classes
+            checked.append((t, y[key]))
+    for column, values in checked:
         if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
             raise ValueError(
                 f"Column '{column}' of {file} holds infinite values ('inf' or numbers too "
                 f"large for 32-bit floats); replace them before training."
             )
     return {
-        "x": {"x": x},
-        "y": {"y": y},
-        "task": task,
-        "class_names": {"y": classes} if classes else {},
+        "x": x,
+        "y": y,
+        "task": "classification" if "classification" in tasks else tasks[0],
+        "class_names": class_names,
         "feature_names": names,
         "notes": notes,
     }
+
+
+def csv_target_names(target: str | list[str], header: list[str]) -> list[str]:
+    """The target columns: a list, a column name, or names separated by commas."""
+    if isinstance(target, list | tuple):
+        return [str(t).strip() for t in target if str(t).strip()]
+    target = (target or "").strip()
+    if not target or target in header:
+        return [target] if target else []
+    return [t.strip() for t in target.split(",") if t.strip()]
+
+
+def csv_is_free_text(values: list[str]) -> bool:
+    """A text column with many different values (titles, descriptions), not categories."""
+    present = [v for v in values if v.lower() not in MISSING]
+    if not present or csv_numbers(present) is not None:
+        return False
+    distinct = len(set(present))
+    words = sum(len(v.split()) for v in present) / len(present)
+    return distinct > max(20, len(present) // 5) or (distinct > len(present) / 2 and words >= 2)
+
+
+def csv_column(name: str, values: list[str], notes: list[str]) -> np.ndarray:
+    """One column as its own array: numbers float32 (rows, 1), text an object array of str
+    (rows,); missing numbers get the mean, missing text the empty string."""
+    nums = csv_numbers(values)
+    if nums is not None:
+        miss = np.isnan(nums)
+        if miss.all():
+            raise ValueError(f"Column '{name}' has no values.")
+        if miss.any():
+            mean = float(np.nanmean(nums))
+            nums[miss] = mean
+            notes.append(
+                f"Column '{name}': {int(miss.sum())} missing values filled with the "
+                f"mean {mean:.4g}."
+            )
+        return nums.astype(np.float32).reshape(-1, 1)
+    text = np.empty(len(values), dtype=object)
+    missing = 0
+    for i, v in enumerate(values):
+        if v.lower() in MISSING:
+            missing += 1
+            v = ""
+        text[i] = v
+    if missing:
+        notes.append(f"Column '{name}': {missing} missing values left as empty text.")
+    return text
 
 
 def csv_numbers(values: list[str]) -> np.ndarray | None:
@@ -213,20 +294,39 @@ class CSVSource(DataSource):
             help="How text columns become numbers.",
         ),
         OptionSpec("delimiter", "text", "", help="Field separator (empty: detect)."),
+        OptionSpec(
+            "layout",
+            "choice",
+            "auto",
+            ("auto", "table", "columns"),
+            help="One number array 'x' (table), or one array per column with text kept as "
+            "text (columns); auto: columns when a column holds free text.",
+        ),
     )
 
     def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
+        """The call, with the names of the arrays it returns (the file is read for them)."""
+        kwargs = self._kwargs(options)
+        try:
+            arrays = read_csv_table(**kwargs)
+        except (ValueError, OSError):
+            return ReaderCall(read_csv_table, kwargs)
+        return ReaderCall(read_csv_table, kwargs, tuple(arrays["x"]), tuple(arrays["y"]))
+
+    def _kwargs(self, options: dict[str, Any]) -> dict[str, Any]:
         if not self.option(options, "path"):
             raise DataError("Choose a CSV file in the data settings.")
-        names = ("path", "target", "features", "task", "categorical", "delimiter")
+        names = ("path", "target", "features", "task", "categorical", "delimiter", "layout")
         kwargs = {name: self.option(options, name) for name in names}
         kwargs["path"] = str(kwargs["path"])
         kwargs["features"] = list(kwargs["features"] or [])
-        return ReaderCall(read_csv_table, kwargs)
+        if kwargs["layout"] == "auto":
+            del kwargs["layout"]  # the default: scripts written before the option stay the same
+        return kwargs
 
     def load(self, options: dict[str, Any], model: Any = None) -> Dataset:
-        arrays = self.reader(options).run()
-        rows = len(arrays["y"]["y"])
+        arrays = ReaderCall(read_csv_table, self._kwargs(options)).run()
+        rows = len(next(iter(arrays["y"].values())))
         return Dataset(**arrays, title=f"{Path(self.option(options, 'path')).name} ({rows} rows)")
 
 

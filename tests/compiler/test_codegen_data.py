@@ -89,6 +89,7 @@ def _options(source_id: str, tmp_path) -> dict[str, Any]:
         "csv": {"path": str(tmp_path / "t.csv")},
         "numpy": {"path": str(tmp_path / "t.npz")},
         "image_folder": {"path": str(tmp_path)},
+        "text_folder": {"path": str(tmp_path)},
     }.get(source_id, {})
 
 
@@ -160,6 +161,33 @@ def test_image_folder_script_reads_the_same_images(tmp_path):
     for got, arr in ((x, want.x["x"]), (y, want.y["y"]), (x_val, want.x_val["x"])):
         assert_same(got, arr)
     assert_same(y_val, want.y_val["y"])
+
+
+def test_text_script_reads_the_same_strings_and_feeds_them_as_tf_strings(tmp_path):
+    import tensorflow as tf
+
+    rows = [
+        f"ticket {i} about {'refund login parcel'.split()[i % 3]},{'abc'[i % 3]}" for i in range(12)
+    ]
+    (tmp_path / "t.csv").write_text("text,team\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    g = ModelGraph("texts")
+    x = g.add_node("keras.Input", "text", {"shape": [], "dtype": "string"})
+    vec = g.add_node("keras.layers.TextVectorization", "vec",
+                     {"vocabulary": ["refund", "login", "parcel"], "output_mode": "multi_hot"})  # fmt: skip
+    out = g.add_node("keras.layers.Dense", "team", {"units": 3, "activation": "softmax"})
+    g.connect(x, vec)
+    g.connect(vec, out)
+    g.set_outputs([out])
+    data = DataSettings("csv", {"path": str(tmp_path / "t.csv"), "target": "team"},
+                        validation_split=0.25, seed=4)  # fmt: skip
+    project = Project("Texts", g, data, TrainingSettings())
+    source, ((x, y), (x_val, y_val)) = script_data(project)
+    assert "import tensorflow as tf" in source
+    want = load_dataset(project.data_config())
+    assert isinstance(x, tf.Tensor) and x.dtype == tf.string
+    assert [v.decode() for v in x.numpy()] == want.x["text"].tolist()
+    assert [v.decode() for v in x_val.numpy()] == want.x_val["text"].tolist()
+    assert_same(y, want.y["team"])
 
 
 def test_a_name_the_reader_needs_that_project_code_took_is_reported(tmp_path):
