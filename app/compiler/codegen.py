@@ -222,6 +222,8 @@ class _Scope:
             "name": owner.name,
             "trainable": owner.trainable,
         }
+        if spec.extra.get("trainable_kwarg") is False:  # e.g. Discretization: set afterwards
+            del config["trainable"]
         class_expr = _class_expr(spec)
         tuples = frozenset(p.name for p in spec.params if p.kind in TUPLE_KINDS)
         squeeze = frozenset(p.name for p in spec.params if p.kind == "int_tuple")
