@@ -266,3 +266,15 @@ def without_stderr_lines(
             ]
             if kept:
                 os.write(2, b"".join(kept))
+
+
+# ----- learned state of preprocessing layers ---------------------------------------------------
+def lookup_idf_weights(layer: Any) -> Any:
+    """The idf weights a lookup or TextVectorization layer in mode "tf_idf" uses (one per
+    vocabulary entry, special tokens first), or None.
+
+    Reads `IndexLookup.idf_weights_const` (keras/src/layers/preprocessing/index_lookup.py) and,
+    for TextVectorization, its `_lookup_layer`.
+    """
+    lookup = getattr(layer, "_lookup_layer", layer)
+    return getattr(lookup, "idf_weights_const", None)

@@ -272,3 +272,16 @@ def test_cli_prints_no_tensorflow_start_up_noise(tmp_path):
     with relies_on("TensorFlow logging at start-up to file descriptor 2 (cuInit, absl)"):
         for n in noise:
             assert n not in run.stderr
+
+
+def test_lookup_idf_weights():
+    texts = np.array(["a b", "a c", "a"])
+    vectorize = keras.layers.TextVectorization(output_mode="tf_idf")
+    vectorize.adapt(texts)
+    lookup = keras.layers.StringLookup(output_mode="tf_idf")
+    lookup.adapt(np.array(["a", "a", "b"]))
+    with relies_on("IndexLookup.idf_weights_const / TextVectorization._lookup_layer"):
+        for layer in (vectorize, lookup):
+            weights = np.asarray(ki.lookup_idf_weights(layer))
+            assert weights.shape == (len(layer.get_vocabulary()),)
+    assert ki.lookup_idf_weights(keras.layers.StringLookup(vocabulary=["a"])) is None

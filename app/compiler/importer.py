@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.compiler.import_params import input_params, json_value, layer_params
+from app.compiler.layer_state import DERIVED_CONFIG_KEYS, learned_params
 from app.compiler.layout import layout_graph
 from app.errors import ImportModelError, LayerLoomError
 from app.keras_internals import inbound_nodes, is_functional, keras_history
 from app.model.graph import ModelGraph
 from app.model.node import Edge, Node, OutputRef, new_id
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY, NodeSpec
+from app.nodes.learned_state import learns_state
 from app.nodes.ops_specs import KERAS_LAYER_SPEC_ID
 
 MAX_DEPTH = 32
@@ -214,6 +216,13 @@ class _Importer:
             params = internal_layer_params(op)
         else:
             params = layer_params(spec, op)
+        if learns_state(spec):
+            # The learned state becomes params; as weights it would not survive a rebuild.
+            state = learned_params(spec, op)
+            if state:
+                params = {k: v for k, v in params.items() if k not in DERIVED_CONFIG_KEYS}
+                params.update(state)
+            weights = None
         return Node(
             new_id(),
             spec.id,

@@ -69,20 +69,25 @@ IMAGE = [
 ]
 
 ADAPT = {"needs_adapt": True}
+# The params adapt() fills (app/nodes/learned_state.py), the one that decides first.
+NORMALIZATION_STATE = {**ADAPT, "learned_state": ("mean", "variance"), "learned_words": "mean/variance"}
+BINS_STATE = {**ADAPT, "learned_state": ("bin_boundaries",), "learned_words": "bin boundaries"}
+VOCABULARY_STATE = {**ADAPT, "learned_state": ("vocabulary", "idf_weights"), "learned_words": "vocabulary"}
+IDF_WEIGHTS = P("idf_weights", "any", default=None, optional=True, advanced=True, doc="Inverse document frequency per vocabulary entry (mode 'tf_idf'; learned with adapt()).")
 NUMERIC_TEXT = [
     spec("Normalization", "Preprocessing", "Shifts and scales features to mean 0, variance 1 (from adapt() or given).", (
         P("axis", "any", default=-1, doc="Axis (or axes) with separate statistics."),
         P("mean", "any", default=None, optional=True, doc="Known mean (None: learn it with adapt())."),
         P("variance", "any", default=None, optional=True, doc="Known variance (None: learn it with adapt())."),
         P("invert", "bool", default=False, advanced=True, doc="Undo the normalisation instead."),
-    ), example=VEC, key=("axis",), extra=ADAPT),
+    ), example=VEC, key=("axis",), extra=NORMALIZATION_STATE),
     spec("Discretization", "Preprocessing", "Buckets numbers into bins (given boundaries, or learned with adapt()).", (
         P("bin_boundaries", "any", default=None, optional=True, doc="Sorted bin edges; None: learn num_bins with adapt()."),
         P("num_bins", "int", default=4, optional=True, minimum=1, doc="Number of bins to learn with adapt()."),
         P("epsilon", "float", default=0.01, minimum=0.0, advanced=True, doc="Error tolerance of adapt()."),
         P("output_mode", "choice", default="int", choices=("int", "one_hot", "multi_hot", "count"), doc="Bin index or encoded bins."),
         P("sparse", "bool", default=False, advanced=True, doc="Sparse output for encoded modes."),
-    ), example=VEC, key=("num_bins",), chosen=("num_bins",), extra={**ADAPT, "trainable_kwarg": False}),
+    ), example=VEC, key=("num_bins",), chosen=("num_bins",), extra={**BINS_STATE, "trainable_kwarg": False}),
     spec("Hashing", "Preprocessing", "Hashes values (ints or strings) into num_bins buckets.", (
         P("num_bins", "int", default=16, minimum=1, doc="Number of buckets (including a mask bucket)."),
         P("mask_value", "any", default=None, optional=True, advanced=True, doc="Value mapped to bucket 0."),
@@ -101,24 +106,26 @@ NUMERIC_TEXT = [
         P("mask_token", "string", default=None, optional=True, advanced=True, doc="String that means padding."),
         P("oov_token", "string", default="[UNK]", advanced=True, doc="String returned for unknown ids when inverting."),
         P("vocabulary", "any", default=None, optional=True, doc="List of strings (None: learn it with adapt())."),
+        IDF_WEIGHTS,
         P("invert", "bool", default=False, advanced=True, doc="Map ids back to strings."),
         P("output_mode", "choice", default="int", choices=OUTPUT_MODE, doc="Ids or encoded ids."),
         P("pad_to_max_tokens", "bool", default=False, advanced=True, doc="Pad encoded outputs to max_tokens."),
         P("sparse", "bool", default=False, advanced=True, doc="Sparse output for encoded modes."),
         P("encoding", "string", default="utf-8", advanced=True, doc="Text encoding."),
-    ), example=TEXT, key=("max_tokens", "output_mode"), extra=ADAPT),
+    ), example=TEXT, key=("max_tokens", "output_mode"), extra=VOCABULARY_STATE),
     spec("IntegerLookup", "Preprocessing", "Maps integer values to contiguous ids through a vocabulary.", (
         P("max_tokens", "int", default=None, optional=True, minimum=1, doc="Largest vocabulary size (None: no limit)."),
         P("num_oov_indices", "int", default=1, minimum=0, advanced=True, doc="Ids reserved for unknown values."),
         P("mask_token", "int", default=None, optional=True, advanced=True, doc="Value that means padding."),
         P("oov_token", "int", default=-1, advanced=True, doc="Value returned for unknown ids when inverting."),
         P("vocabulary", "any", default=None, optional=True, doc="List of ints (None: learn it with adapt())."),
+        IDF_WEIGHTS,
         P("vocabulary_dtype", "choice", default="int64", choices=("int64", "int32"), advanced=True, doc="Dtype of the vocabulary."),
         P("invert", "bool", default=False, advanced=True, doc="Map ids back to values."),
         P("output_mode", "choice", default="int", choices=OUTPUT_MODE, doc="Ids or encoded ids."),
         P("sparse", "bool", default=False, advanced=True, doc="Sparse output for encoded modes."),
         P("pad_to_max_tokens", "bool", default=False, advanced=True, doc="Pad encoded outputs to max_tokens."),
-    ), example=[[[4], "int32"]], key=("max_tokens", "output_mode"), extra=ADAPT),
+    ), example=[[[4], "int32"]], key=("max_tokens", "output_mode"), extra=VOCABULARY_STATE),
     spec("TextVectorization", "Preprocessing", "Turns raw text into token ids or bag-of-words vectors (vocabulary from adapt()).", (
         P("max_tokens", "int", default=None, optional=True, minimum=1, doc="Largest vocabulary size (None: no limit)."),
         P("standardize", "choice", default="lower_and_strip_punctuation", optional=True, choices=("lower_and_strip_punctuation", "lower", "strip_punctuation"), doc="Text clean-up before splitting (None: none)."),
@@ -128,10 +135,11 @@ NUMERIC_TEXT = [
         P("output_sequence_length", "int", default=None, optional=True, minimum=1, doc="Pad or cut id sequences to this length (mode 'int')."),
         P("pad_to_max_tokens", "bool", default=False, advanced=True, doc="Pad vectors to max_tokens."),
         P("vocabulary", "any", default=None, optional=True, advanced=True, doc="List of tokens (None: learn it with adapt())."),
+        IDF_WEIGHTS,
         P("sparse", "bool", default=False, advanced=True, doc="Sparse output for vector modes."),
         P("ragged", "bool", default=False, advanced=True, doc="Ragged output for mode 'int'."),
         P("encoding", "string", default="utf-8", advanced=True, doc="Text encoding."),
-    ), example=TEXT, key=("max_tokens", "output_mode"), extra=ADAPT),
+    ), example=TEXT, key=("max_tokens", "output_mode"), extra=VOCABULARY_STATE),
 ]
 
 CUSTOM = [

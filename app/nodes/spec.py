@@ -120,6 +120,8 @@ class NodeSpec:
             chosen_defaults: params whose default LayerLoom picked (required Keras args).
             needs_config: cannot be built from its defaults; build_error says why.
             needs_adapt: learns from data (adapt(), vocabulary or statistics) to be useful.
+            learned_state: the params adapt() fills, the one that tells whether there is
+                state first (app/nodes/learned_state.py); learned_words names them.
             nested_only: an RNN cell: a value for RNN's "cell", not a node on the canvas.
             trainable_kwarg: False if the constructor takes no "trainable" (SpatialDropout*,
                 Discretization, Pipeline): leave it out of from_config, set layer.trainable.

@@ -1,0 +1,68 @@
+"""The state a live preprocessing layer learned (adapt()) or was given, as node params.
+
+Keras keeps an adapted Normalization's statistics in weights that only `load_own_variables`
+turns into the mean and variance it uses, and a lookup's vocabulary in a table that `.keras`
+files keep as an asset. Neither survives `from_config` plus `set_weights`, so an imported or
+adapted layer hands its state over as the constructor params that rebuild it exactly
+(app/nodes/learned_state.py lists them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from app.keras_internals import lookup_idf_weights
+from app.nodes import NodeSpec
+from app.nodes.learned_state import learns_state
+
+# Keras records the size of a vocabulary it was given; the vocabulary itself says it.
+DERIVED_CONFIG_KEYS = ("vocabulary_size",)
+
+
+def learned_params(spec: NodeSpec, layer: Any) -> dict[str, Any]:
+    """The layer's learned state as params ({} if it has none, e.g. never adapted)."""
+    if not learns_state(spec):
+        return {}
+    kind = spec.class_name
+    if kind == "Normalization":
+        return _normalization(layer)
+    if kind == "Discretization":
+        edges = getattr(layer, "bin_boundaries", None)
+        return {"bin_boundaries": _floats(edges)} if edges is not None else {}
+    return _lookup(layer)
+
+
+def _normalization(layer: Any) -> dict[str, Any]:
+    if layer.input_mean is not None:
+        return {"mean": _floats(layer.input_mean), "variance": _floats(layer.input_variance)}
+    if not layer.built or not hasattr(layer, "adapt_mean"):
+        return {}
+    mean = np.asarray(layer.adapt_mean.numpy())
+    variance = np.asarray(layer.adapt_variance.numpy())
+    if not mean.any() and np.all(variance == 1):
+        return {}  # the initial values: never adapted (an identity layer either way)
+    return {"mean": mean.tolist(), "variance": variance.tolist()}
+
+
+def _lookup(layer: Any) -> dict[str, Any]:
+    """StringLookup, IntegerLookup, TextVectorization: vocabulary (and idf weights)."""
+    tokens = layer.get_vocabulary(include_special_tokens=False)
+    if len(tokens) == 0:
+        return {}
+    if layer.get_config().get("output_mode") != "tf_idf":
+        return {"vocabulary": _tokens(tokens)}
+    # With the special tokens the idf weights of the OOV (and mask) entries stay exactly the
+    # ones Keras computed; without them Keras would recompute them as an average.
+    vocabulary = layer.get_vocabulary(include_special_tokens=True)
+    idf = np.asarray(lookup_idf_weights(layer), dtype=np.float64)[: len(vocabulary)]
+    return {"vocabulary": _tokens(vocabulary), "idf_weights": idf.tolist()}
+
+
+def _tokens(tokens: Any) -> list:
+    return [str(t) if isinstance(t, str | bytes | np.str_) else int(t) for t in tokens]
+
+
+def _floats(value: Any) -> Any:
+    return np.asarray(value, dtype=np.float64).tolist()

@@ -1,0 +1,48 @@
+"""Which layers learn state from data (Keras' adapt()) and which of their params hold it.
+
+The state lives in constructor params (Normalization's mean / variance, a lookup's vocabulary,
+Discretization's bin_boundaries): the project saves them, build_model passes them and every
+export carries them. A node whose first state param is unset has no state yet; a training run
+adapts it from the training split before fit (app.training.adapt).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.nodes.spec import NodeSpec
+
+STATE_KEY = "learned_state"  # spec.extra: the params adapt() fills, the deciding one first
+
+
+def state_params(spec: NodeSpec | None) -> tuple[str, ...]:
+    """The params that hold what the layer learns with adapt() (empty for other layers)."""
+    if spec is None:
+        return ()
+    return tuple(spec.extra.get(STATE_KEY, ()))
+
+
+def learns_state(spec: NodeSpec | None) -> bool:
+    return bool(state_params(spec))
+
+
+def has_state(spec: NodeSpec | None, params: dict[str, Any]) -> bool:
+    """True if the node holds learned (or given) state: its deciding param is set."""
+    names = state_params(spec)
+    return bool(names) and params.get(names[0]) is not None
+
+
+def lacks_state(spec: NodeSpec | None, params: dict[str, Any]) -> bool:
+    """True for a node that must be adapted before it does anything useful."""
+    return learns_state(spec) and not has_state(spec, params)
+
+
+def without_state(spec: NodeSpec | None, params: dict[str, Any]) -> dict[str, Any]:
+    """The params with the learned state left out (what "Forget learned state" keeps)."""
+    names = set(state_params(spec))
+    return {k: v for k, v in params.items() if k not in names}
+
+
+def state_words(spec: NodeSpec | None) -> str:
+    """What the layer learns, for messages: "mean/variance", "vocabulary", "bin boundaries"."""
+    return str(spec.extra.get("learned_words", "state")) if spec is not None else "state"
