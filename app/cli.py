@@ -47,16 +47,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path, help="a .llproj file")
     p.add_argument("-o", "--output", type=Path, help="write to this .py file (default: print)")
 
-    p = sub.add_parser("import", help="turn a .keras model into a LayerLoom project")
-    p.add_argument("model", type=Path, help="a .keras file (checked before anything is loaded)")
+    p = sub.add_parser(
+        "import", help="turn a .keras model or a Keras training script into a LayerLoom project"
+    )
+    p.add_argument(
+        "model",
+        type=Path,
+        help="a .keras file (checked before anything is loaded), or a .py training script "
+        "(run up to its first fit() only with --trust-code)",
+    )
     p.add_argument("-o", "--output", type=Path, help="project file (default: MODEL.llproj)")
     p.add_argument("--force", action="store_true", help="overwrite an existing project file")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds a script may run before its first fit() (default: 600)",
+    )
 
     add_training_parsers(sub)
 
     sub.add_parser("examples", help="list the bundled example projects")
     for name, p in sub.choices.items():
-        if name not in ("import", "examples"):
+        if name == "import":
+            p.add_argument(
+                "--trust-code",
+                action="store_true",
+                help="run a .py script (and keep its code in the project); never run unless asked",
+            )
+        elif name != "examples":
             p.add_argument(
                 "--trust-code",
                 action="store_true",
@@ -184,11 +203,45 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     target = args.output or args.model.with_suffix(PROJECT_SUFFIX)
     if target.exists() and not args.force:
         raise CliError(f"'{target}' already exists; use --force to replace it.")
+    if args.model.suffix.lower() == ".py":
+        return _import_script(args, target, out)
     graph = load_keras_file(args.model)
     _layout(graph)
     project = Project(name=args.model.stem, graph=graph)
     save_project(project, target)
     print(f"Imported {args.model.name}: {len(graph)} layers -> {target}", file=out)
+    return EXIT_OK
+
+
+def _import_script(args: argparse.Namespace, target: Path, out: TextIO) -> int:
+    """`layerloom import SCRIPT.py`: run the trusted script to its first fit, save the project
+    and the arrays fit was given (TARGET_data.npz next to it)."""
+    from app.compiler.custom_code import HOW_TO_TRUST
+    from app.compiler.script_import import import_script
+
+    if not getattr(args, "trust_code", False):
+        raise CliError(
+            f"{args.model.name} is a Python script: opening it runs it (up to its first fit()); "
+            f"{HOW_TO_TRUST}."
+        )
+    if not args.model.is_file():
+        raise CliError(f"'{args.model}' is not a file.")
+    data_name = f"{target.stem}_data.npz"
+    data_path = target.resolve().parent / data_name
+    result = import_script(args.model, data_path, timeout=args.timeout, data_reference=data_name)
+    project = result.project
+    save_project(project, target)
+    for note in result.notes:
+        print(f"note: {note}", file=out)
+    for problem in result.problems:
+        print(f"not taken: {problem}", file=out)
+    code = f", {len(project.code)} code entries" if project.code else ""
+    data = f"; data -> {result.data_path.name}" if result.data_path else "; no data taken"
+    print(
+        f"Imported {args.model.name}: {len(project.graph)} layers, {_count(result.params)} "
+        f"parameters{code} -> {target}{data}",
+        file=out,
+    )
     return EXIT_OK
 
 
@@ -226,7 +279,7 @@ COMMANDS = {
 def _trust_code_of(path: Path | None) -> None:
     """Trust the custom layer and project code of the project at `path` in this process
     (--trust-code)."""
-    if path is None or path.suffix.lower() == ".keras":
+    if path is None or path.suffix.lower() in (".keras", ".py"):
         return
     from app.compiler.custom_code import trust_graph, trust_project_code
 

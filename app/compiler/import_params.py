@@ -121,3 +121,26 @@ def json_value(value: Any, who: str) -> Any:
         return json.loads(json.dumps(value, allow_nan=True))
     except (TypeError, ValueError):
         raise ImportModelError(f"{who}: a setting is not plain data ({value!r:.80}).") from None
+
+
+def custom_layer_params(layer: Any, code: str) -> dict[str, Any]:
+    """A CustomLayer node's params for a layer of the user's own class: its code, class name and
+    the arguments its get_config adds to keras.layers.Layer's own (name, trainable, dtype)."""
+    import keras
+
+    who = f"{type(layer).__name__} '{layer.name}'"
+    try:
+        config = dict(layer.get_config())
+    except Exception as exc:  # noqa: BLE001 - the user's get_config fails in any way
+        raise ImportModelError(f"Cannot import {who}: its get_config failed: {exc}") from None
+    base = set(keras.layers.Layer().get_config())
+    policy = json_value(keras.dtype_policies.serialize(keras.config.dtype_policy()), who)
+    extra = {k: v for k, v in config.items() if k not in base}
+    dtype = json_value(config.get("dtype"), who) if "dtype" in config else None
+    if dtype is not None and dtype != policy:
+        extra["dtype"] = dtype
+    return {
+        "code": code,
+        "class_name": type(layer).__name__,
+        "config": json_value(extra, who),
+    }

@@ -14,7 +14,12 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.compiler.import_params import input_params, json_value, layer_params
+from app.compiler.import_params import (
+    custom_layer_params,
+    input_params,
+    json_value,
+    layer_params,
+)
 from app.compiler.layer_state import DERIVED_CONFIG_KEYS, learned_params
 from app.compiler.layout import layout_graph
 from app.errors import ImportModelError, LayerLoomError
@@ -22,19 +27,24 @@ from app.keras_internals import inbound_nodes, is_functional, keras_history
 from app.model.graph import ModelGraph
 from app.model.node import Edge, Node, OutputRef, new_id
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY, NodeSpec
+from app.nodes.custom_code_specs import CUSTOM_LAYER_SPEC_ID
 from app.nodes.learned_state import learns_state
 from app.nodes.ops_specs import KERAS_LAYER_SPEC_ID
 
 MAX_DEPTH = 32
 
 
-def import_model(model: Any) -> ModelGraph:
-    """An editable, laid-out graph of a Functional or Sequential Keras model (weights kept)."""
+def import_model(model: Any, custom_layers: dict[type, str] | None = None) -> ModelGraph:
+    """An editable, laid-out graph of a Functional or Sequential Keras model (weights kept).
+
+    `custom_layers` maps layer classes of the user's own code to their source: their layers
+    become CustomLayer nodes carrying that code, the class name and the layer's own config.
+    """
     import keras
 
     if not isinstance(model, keras.Model):
         raise ImportModelError(f"Expected a keras.Model to import, got {type(model).__name__}.")
-    graph = _Importer().model(model, depth=0)
+    graph = _Importer(custom_layers).model(model, depth=0)
     layout_graph(graph)
     return graph
 
@@ -54,9 +64,15 @@ class _Call:
 class _Importer:
     """Imports one model and its nested models, remembering where every layer object lives."""
 
-    def __init__(self) -> None:
+    def __init__(self, custom_layers: dict[type, str] | None = None) -> None:
         self._home: dict[int, str] = {}  # id(layer) -> name of the model (level) that holds it
         self._subgraphs: dict[int, ModelGraph] = {}
+        self._custom = dict(custom_layers or {})
+
+    def _spec(self, layer: Any) -> NodeSpec:
+        if type(layer) in self._custom:
+            return REGISTRY[CUSTOM_LAYER_SPEC_ID]
+        return _spec_for(layer)
 
     # ----- models ------------------------------------------------------------------------------
     def model(self, model: Any, depth: int) -> ModelGraph:
@@ -177,7 +193,7 @@ class _Importer:
             else:
                 name = graph.unique_name(f"{call.op.name}_call{call.index + 1}", exclude=taken)
                 taken.add(name)
-                spec_id = BLOCK_SPEC_ID if _is_model(call.op) else _spec_for(call.op).id
+                spec_id = BLOCK_SPEC_ID if _is_model(call.op) else self._spec(call.op).id
                 node = Node(new_id(), spec_id, name, trainable=bool(call.op.trainable))
             node.call_kwargs = call.call_kwargs
             call.node_id = node.id
@@ -208,9 +224,11 @@ class _Importer:
                 trainable=bool(op.trainable),
                 subgraph=self._subgraphs[id(op)],
             )
-        spec = _spec_for(op)
+        spec = self._spec(op)
         weights = op.get_weights()
-        if spec.id == KERAS_LAYER_SPEC_ID:
+        if spec.id == CUSTOM_LAYER_SPEC_ID:
+            params = custom_layer_params(op, self._custom[type(op)])
+        elif spec.id == KERAS_LAYER_SPEC_ID:
             from app.compiler.ops_call import internal_layer_params
 
             params = internal_layer_params(op)
@@ -247,7 +265,7 @@ class _Importer:
             if id(op) not in self._subgraphs:
                 self._subgraphs[id(op)] = self.model(op, depth + 1)
             return list(self._subgraphs[id(op)].inputs)
-        return [p.name for p in _spec_for(op).inputs]
+        return [p.name for p in self._spec(op).inputs]
 
     def _read_call(self, model: Any, op: Any, index: int, depth: int) -> _Call:
         """Map the tensors of one call onto the node's ports; keep its non-tensor kwargs."""
@@ -282,7 +300,7 @@ class _Importer:
             call.links = [(p, 0, t) for p, t in zip(ports, tensors)]
             used.add(first)
         else:
-            call.links, used = _map_ports(op, _spec_for(op), names, bound)
+            call.links, used = _map_ports(op, self._spec(op), names, bound)
         for name in names:
             if name in used:
                 continue

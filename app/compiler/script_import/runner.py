@@ -1,0 +1,784 @@
+"""Runs a user's Keras script in a child process and captures what its first fit() trains.
+
+Started by app.compiler.script_import.capture as `python runner.py SCRIPT OUT_DIR MAX_BYTES`,
+with the script's folder as the working directory, only once the user has trusted the script.
+This file imports nothing of LayerLoom (only the standard library, numpy and keras), so the
+child does not depend on how the app is installed.
+
+The runner patches keras.Model.compile (to record what it was given), keras.Model.fit and
+train_on_batch (to capture and stop), keras.utils.set_random_seed (to record the seed) and the
+constructors of keras.callbacks (to record their arguments), then runs the script as __main__.
+At the first fit it writes into OUT_DIR:
+
+- model.keras: the model being trained (a Functional subclass is saved as the plain Functional
+  model it wraps; custom layers of the script are registered as layerloom_custom>Name);
+- data.npz: the arrays given to fit (x, y, validation, sample weights), named by the model's
+  input and output names;
+- result.json: compile and fit settings, callbacks, the seed, the source of every class and
+  function the script defines that Keras was given, and the problems met.
+
+Then it stops the script (a private exception) and exits 0.  A script that ends, fails or
+exits before fit still writes result.json with what went wrong.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import math
+import os
+import sys
+import textwrap
+import traceback
+import types
+from typing import Any
+
+CUSTOM_PACKAGE = "layerloom_custom"  # what app.compiler.custom_code registers project code as
+PROVIDED = {  # names LayerLoom's code namespace gives; these import lines are not carried
+    "keras": ("import", "keras", None),
+    "ops": ("from", "keras", "ops"),
+    "np": ("import", "numpy", None),
+}
+
+
+class _Captured(BaseException):
+    """Raised inside the script at its first fit: stops it (not an Exception, so a script's own
+    `except Exception` does not swallow it)."""
+
+
+class Runner:
+    def __init__(self, script: str, out_dir: str, max_bytes: int) -> None:
+        self.script = os.path.abspath(script)
+        self.out_dir = out_dir
+        self.max_bytes = max_bytes
+        self.problems: list[str] = []
+        self.notes: list[str] = []
+        self.seed: int | None = None
+        self.compiles: dict[int, dict[str, Any]] = {}  # id(model) -> compile arguments
+        self.module: types.ModuleType | None = None
+        self.result: dict[str, Any] = {"captured": False}
+        self.sources: dict[str, str] = {}  # top-level name -> source, from the script's AST
+        self.tree: ast.Module | None = None
+
+    # ----- patches --------------------------------------------------------------------------
+    def patch(self) -> None:
+        import keras
+
+        runner = self
+        original_compile = keras.Model.compile
+
+        def compile(model: Any, *args: Any, **kwargs: Any) -> Any:
+            bound = _bind(original_compile, model, args, kwargs)
+            runner.compiles[id(model)] = bound
+            return original_compile(model, *args, **kwargs)
+
+        def fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+            runner.capture(model, "fit", _bind(original_fit, model, args, kwargs))
+            raise _Captured
+
+        def train_on_batch(model: Any, *args: Any, **kwargs: Any) -> Any:
+            bound = _bind(original_tob, model, args, kwargs)
+            runner.notes.append(
+                "The script trains with train_on_batch in a loop; its first batch was taken as "
+                "the data, and the epochs and batch size could not be read from the loop."
+            )
+            runner.capture(model, "train_on_batch", bound)
+            raise _Captured
+
+        original_fit = keras.Model.fit
+        original_tob = keras.Model.train_on_batch
+        keras.Model.compile = compile
+        keras.Model.fit = fit
+        keras.Model.train_on_batch = train_on_batch
+
+        original_seed = keras.utils.set_random_seed
+
+        def set_random_seed(seed: Any) -> Any:
+            if isinstance(seed, int):
+                runner.seed = seed
+            return original_seed(seed)
+
+        keras.utils.set_random_seed = set_random_seed
+        for cls in vars(keras.callbacks).values():
+            if (
+                isinstance(cls, type)
+                and issubclass(cls, keras.callbacks.Callback)
+                and "__init__" in vars(cls)
+            ):
+                cls.__init__ = _recording_init(cls.__init__)
+
+    # ----- running the script ---------------------------------------------------------------
+    def run(self) -> None:
+        with open(self.script, encoding="utf-8") as fh:
+            text = fh.read()
+        try:
+            self.tree = ast.parse(text, self.script)
+        except SyntaxError as exc:
+            self.problems.append(f"The script does not parse: line {exc.lineno}: {exc.msg}.")
+            return
+        for node in self.tree.body:
+            if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                self.sources[node.name] = _segment(text, node)
+        module = types.ModuleType("__main__")
+        module.__file__ = self.script
+        module.__builtins__ = __builtins__
+        self.module = module
+        sys.modules["__main__"] = module
+        sys.argv = [self.script]
+        sys.path.insert(0, os.path.dirname(self.script))
+        try:
+            self.patch()
+            exec(compile(text, self.script, "exec"), module.__dict__)  # noqa: S102 - trusted
+        except _Captured:
+            return
+        except SystemExit as exc:
+            if not self.result["captured"]:
+                self.problems.append(f"The script exited (code {exc.code}) before it trained.")
+            return
+        except BaseException as exc:  # noqa: BLE001 - the user's script fails in any way
+            if not self.result["captured"]:
+                self.problems.append(f"The script failed before it trained: {_error(exc)}")
+            return
+        if not self.result["captured"]:
+            self.problems.append(
+                "The script ended without calling fit() or train_on_batch(); a custom training "
+                "loop (GradientTape) cannot be followed, so there was nothing to take."
+            )
+
+    # ----- capturing ------------------------------------------------------------------------
+    def capture(self, model: Any, how: str, fit: dict[str, Any]) -> None:
+        self.result["captured"] = True
+        self.result["how"] = how
+        try:
+            self._capture(model, how, fit)
+        except _Captured:
+            raise
+        except Exception as exc:  # noqa: BLE001 - report, still write what was taken
+            self.problems.append(f"Capturing the training failed: {_error(exc)}")
+
+    def _capture(self, model: Any, how: str, fit: dict[str, Any]) -> None:
+        import keras
+
+        out = self.result
+        out["seed"] = self.seed
+        out["model_class"] = _qualname(type(model))
+        out["input_names"] = _input_names(model)
+        out["output_names"] = _output_names(model)
+        out["code"] = self._code_objects(model)
+        saved = self._save_model(model)
+        out["model_file"] = "model.keras" if saved else None
+        comp = self.compiles.get(id(model))
+        out["compile"] = None if comp is None else self._compile(model, comp)
+        if how == "fit":
+            out["fit"] = self._fit_settings(fit)
+            arrays = self._fit_arrays(model, fit)
+        else:
+            out["fit"] = {}
+            arrays = self._batch_arrays(model, fit)
+        if arrays:
+            path = os.path.join(self.out_dir, "data.npz")
+            import numpy as np
+
+            np.savez(path, **arrays)
+            out["data_file"] = "data.npz"
+            out["arrays"] = {k: [list(v.shape), str(v.dtype)] for k, v in arrays.items()}
+        del keras
+
+    def _save_model(self, model: Any) -> bool:
+        import keras
+
+        for name, cls in self._custom_layer_classes(model).items():
+            keras.saving.register_keras_serializable(package=CUSTOM_PACKAGE, name=name)(cls)
+        target = model
+        functional = _is_functional(model)
+        if not isinstance(model, keras.Sequential) and not functional:
+            self.problems.append(
+                f"The model is a subclassed keras.Model ({type(model).__name__}) whose layers "
+                "are not a Functional graph; LayerLoom cannot draw it."
+            )
+            return False
+        if functional and type(model) is not keras.Model:  # a Functional subclass
+            target = keras.Model(model.inputs, model.outputs, name=model.name)
+            if _overrides_step(type(model)):
+                self.notes.append(
+                    f"{type(model).__name__} overrides train_step/test_step; the model was "
+                    "taken as its Functional graph."
+                )
+        if isinstance(model, keras.Sequential) and not model.built:
+            self.problems.append("The Sequential model is not built (it has no input shape).")
+            return False
+        try:
+            target.save(os.path.join(self.out_dir, "model.keras"))
+        except Exception as exc:  # noqa: BLE001
+            self.problems.append(f"The model could not be saved as .keras: {_error(exc)}")
+            return False
+        return True
+
+    def _custom_layer_classes(self, model: Any) -> dict[str, type]:
+        import keras
+
+        out: dict[str, type] = {}
+        for layer in _all_layers(model):
+            cls = type(layer)
+            if _is_script_object(cls) and not isinstance(layer, keras.Model):
+                out[cls.__name__] = cls
+        return out
+
+    def _code_objects(self, model: Any) -> list[dict[str, Any]]:
+        """Layers of the script's own classes in the model (the rest is added where found)."""
+        import keras
+
+        seen: dict[str, dict[str, Any]] = {}
+        for layer in _all_layers(model):
+            cls = type(layer)
+            if _is_script_object(cls) and not isinstance(layer, keras.Model):
+                self._add_code(seen, cls, "layer")
+        if _is_script_object(type(model)) and type(model) is not keras.Model:
+            self._add_code(seen, type(model), "model")
+        self._code = seen
+        return list(seen.values())
+
+    def _add_code(self, seen: dict[str, dict[str, Any]], obj: Any, kind: str) -> str | None:
+        name = getattr(obj, "__name__", None)
+        if not isinstance(name, str):
+            return None
+        if name in seen:
+            return name
+        source = self._source_of(obj)
+        if source is None:
+            self.problems.append(f"The source of {name} could not be read; it is left out.")
+            return None
+        seen[name] = {
+            "name": name,
+            "kind": kind,
+            "source": source,
+            "is_class": inspect.isclass(obj),
+        }
+        return name
+
+    def _source_of(self, obj: Any) -> str | None:
+        """The object's source, with the imports, helpers and constants of the script it uses."""
+        name = obj.__name__
+        own = self.sources.get(name)
+        if own is None:
+            try:
+                own = textwrap.dedent(inspect.getsource(obj))
+            except (OSError, TypeError):
+                return None
+        return _with_dependencies(own, name, self.tree, self.sources, _script_text(self.script))
+
+    # ----- compile --------------------------------------------------------------------------
+    def _compile(self, model: Any, comp: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        opt = comp.get("optimizer", "rmsprop")
+        out["optimizer"] = self._optimizer(opt if opt is not None else model.optimizer)
+        out["loss"] = self._structure(comp.get("loss"), "loss")
+        out["metrics"] = self._structure(comp.get("metrics"), "metric")
+        out["weighted_metrics"] = self._structure(comp.get("weighted_metrics"), "metric")
+        out["loss_weights"] = _json(comp.get("loss_weights"))
+        jit = comp.get("jit_compile", "auto")
+        out["jit_compile"] = jit if isinstance(jit, bool) else "auto"
+        for key in ("run_eagerly", "steps_per_execution"):
+            if comp.get(key) not in (None, False, 1):
+                self.notes.append(f"compile({key}={comp[key]!r}) is not kept.")
+        return out
+
+    def _optimizer(self, opt: Any) -> dict[str, Any]:
+        import keras
+
+        if isinstance(opt, str):
+            opt = keras.optimizers.get(opt)
+        d: dict[str, Any] = {"class_name": type(opt).__name__}
+        if _is_script_object(type(opt)):
+            self.problems.append(
+                f"The optimizer is the script's own class {type(opt).__name__}; Adam is used."
+            )
+            return {"class_name": "Adam", "config": {}}
+        config = opt.get_config()
+        lr = opt._learning_rate if hasattr(opt, "_learning_rate") else None  # noqa: SLF001
+        schedule = lr if isinstance(lr, keras.optimizers.schedules.LearningRateSchedule) else None
+        if schedule is not None:
+            config.pop("learning_rate", None)
+            sched = {"class_name": type(schedule).__name__, "config": _json(schedule.get_config())}
+            if _is_script_object(type(schedule)):
+                sched["code"] = self._add_code(self._code, type(schedule), "schedule")
+            d["schedule"] = sched
+        defaults = {}
+        try:
+            defaults = type(opt)().get_config()
+        except Exception:  # noqa: BLE001
+            pass
+        d["config"] = _json(config)
+        d["defaults"] = _json(defaults)
+        return d
+
+    def _structure(self, value: Any, kind: str) -> Any:
+        """Losses / metrics as given to compile, each described (a dict or list kept as such)."""
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return {"dict": {str(k): self._structure(v, kind) for k, v in value.items()}}
+        if isinstance(value, list | tuple):
+            return {"list": [self._structure(v, kind) for v in value]}
+        return self._describe(value, kind)
+
+    def _describe(self, obj: Any, kind: str) -> dict[str, Any]:
+        import keras
+
+        if isinstance(obj, str):
+            return {"name": obj}
+        cls = obj if inspect.isclass(obj) else type(obj)
+        if inspect.isfunction(obj) and _is_script_object(obj):
+            return {"code": self._add_code(self._code, obj, kind), "function": True}
+        if _is_script_object(cls):
+            config = {}
+            try:
+                config = _json(obj.get_config()) if not inspect.isclass(obj) else {}
+            except Exception:  # noqa: BLE001
+                pass
+            return {"code": self._add_code(self._code, cls, kind), "config": config}
+        if inspect.isfunction(obj) or inspect.isbuiltin(obj):
+            return {"name": obj.__name__}
+        if isinstance(obj, keras.losses.Loss | keras.metrics.Metric):
+            try:
+                config = _json(obj.get_config())
+            except Exception:  # noqa: BLE001
+                config = {}
+            return {"keras_class": cls.__name__, "config": config, "obj_name": obj.name}
+        return {"unknown": repr(obj)[:200]}
+
+    # ----- fit ------------------------------------------------------------------------------
+    def _fit_settings(self, fit: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("epochs", "batch_size", "validation_split", "shuffle", "initial_epoch"):
+            if key in fit:
+                out[key] = _json(fit[key])
+        for key in ("steps_per_epoch", "validation_steps", "validation_freq"):
+            if fit.get(key) not in (None, 1) or (key == "steps_per_epoch" and fit.get(key)):
+                self.notes.append(f"fit({key}={fit[key]!r}) is not kept.")
+        cw = fit.get("class_weight")
+        out["class_weight"] = (
+            None if cw is None else {str(int(k)): float(v) for k, v in dict(cw).items()}
+        )
+        out["callbacks"] = [self._callback(cb) for cb in (fit.get("callbacks") or [])]
+        return out
+
+    def _callback(self, cb: Any) -> dict[str, Any]:
+        import keras
+
+        cls = type(cb)
+        if _is_script_object(cls):
+            name = self._add_code(self._code, cls, "callback")
+            return {"code": name, "params": _attribute_args(cb)}
+        d: dict[str, Any] = {"class_name": cls.__name__, "module": cls.__module__}
+        args, kwargs = getattr(cb, "_layerloom_init", ((), {}))
+        try:
+            bound = inspect.signature(cls.__init__).bind(cb, *args, **kwargs).arguments
+            bound.pop(next(iter(bound)))  # self
+        except TypeError:
+            bound = dict(kwargs)
+        if isinstance(cb, keras.callbacks.LearningRateScheduler):
+            fn = bound.pop("schedule", None)
+            if fn is not None and _is_script_object(fn):
+                d["schedule_code"] = self._add_code(self._code, fn, "schedule")
+            elif fn is not None:
+                d["schedule_repr"] = repr(fn)[:200]
+        d["params"] = {k: _json(v) for k, v in bound.items()}
+        return d
+
+    def _fit_arrays(self, model: Any, fit: dict[str, Any]) -> dict[str, Any]:
+        x, y, sw = fit.get("x"), fit.get("y"), fit.get("sample_weight")
+        if _is_dataset(x):
+            taken = self._dataset(x, "training")
+            if taken is None:
+                return {}
+            x, y, sw, batch = taken
+            self.result["fit"]["batch_size"] = batch
+            self.result["fit"]["shuffle"] = False
+        elif not _is_arrays(x):
+            self.problems.append(
+                f"fit() was given {type(x).__name__} as its data; LayerLoom can take arrays and "
+                "finite tf.data datasets only. Connect the data in the Data settings."
+            )
+            return {}
+        arrays: dict[str, Any] = {}
+        val = fit.get("validation_data")
+        split = fit.get("validation_split") or 0.0
+        xs = _named(x, self.result["input_names"], "x")
+        ys = _named(y, self.result["output_names"], "y") if y is not None else {}
+        sws = _named(sw, self.result["output_names"], "sample weights") if sw is not None else {}
+        if val is not None:
+            if _is_dataset(val):
+                taken = self._dataset(val, "validation")
+                vx, vy, vsw = (None, None, None) if taken is None else taken[:3]
+            elif isinstance(val, tuple | list) and len(val) in (2, 3):
+                vx, vy = val[0], val[1]
+                vsw = val[2] if len(val) == 3 else None
+            else:
+                self.problems.append("The validation data is not (x, y) arrays; it is left out.")
+                vx = vy = vsw = None
+            if vsw is not None:
+                self.notes.append("Validation sample weights are not kept.")
+            val_x = _named(vx, self.result["input_names"], "x") if vx is not None else {}
+            val_y = _named(vy, self.result["output_names"], "y") if vy is not None else {}
+        elif split:  # as Keras: the last fraction of the samples, before any shuffle
+            n = len(next(iter(xs.values())))
+            cut = int(n * (1.0 - float(split)))
+            val_x = {k: v[cut:] for k, v in xs.items()}
+            val_y = {k: v[cut:] for k, v in ys.items()}
+            xs = {k: v[:cut] for k, v in xs.items()}
+            ys = {k: v[:cut] for k, v in ys.items()}
+            sws = {k: v[:cut] for k, v in sws.items()}
+            self.result["fit"]["split_at"] = cut
+        else:
+            val_x, val_y = {}, {}
+        names = _array_names(self.result["input_names"], self.result["output_names"])
+        for k, v in xs.items():
+            arrays[names["x"][k]] = v
+        for k, v in ys.items():
+            arrays[names["y"][k]] = v
+        for k, v in val_x.items():
+            arrays["val_" + names["x"][k]] = v
+        for k, v in val_y.items():
+            arrays["val_" + names["y"][k]] = v
+        for k, v in sws.items():
+            arrays["sample_weight_" + k] = v
+        self.result["array_names"] = names
+        total = sum(int(getattr(a, "nbytes", 0)) for a in arrays.values())
+        if total > self.max_bytes:
+            self.problems.append(
+                f"The data given to fit is {total / 1e6:.0f} MB, more than LayerLoom copies "
+                f"({self.max_bytes / 1e6:.0f} MB); connect it in the Data settings."
+            )
+            return {}
+        return arrays
+
+    def _batch_arrays(self, model: Any, bound: dict[str, Any]) -> dict[str, Any]:
+        return self._fit_arrays(model, {"x": bound.get("x"), "y": bound.get("y")})
+
+    def _dataset(self, ds: Any, what: str) -> tuple[Any, Any, Any, int] | None:
+        import numpy as np
+        import tensorflow as tf
+
+        n = int(ds.cardinality())
+        if n < 0:
+            self.problems.append(
+                f"The {what} tf.data.Dataset has no known length (it repeats or is generated); "
+                "it is not copied. Connect the data in the Data settings."
+            )
+            return None
+        xs, ys, sws, batch = [], [], [], 0
+        total = 0
+        for element in ds:
+            parts = element if isinstance(element, tuple) else (element,)
+            parts = tf.nest.map_structure(lambda t: np.asarray(t), parts)
+            xs.append(parts[0])
+            ys.append(parts[1] if len(parts) > 1 else None)
+            sws.append(parts[2] if len(parts) > 2 else None)
+            first = tf.nest.flatten(parts[0])[0]
+            batch = batch or len(first)
+            total += sum(a.nbytes for a in tf.nest.flatten(parts))
+            if total > self.max_bytes:
+                self.problems.append(
+                    f"The {what} tf.data.Dataset is larger than LayerLoom copies; connect it in "
+                    "the Data settings."
+                )
+                return None
+        if not xs:
+            self.problems.append(f"The {what} tf.data.Dataset is empty.")
+            return None
+
+        def joined(items: list[Any]) -> Any:
+            if items[0] is None:
+                return None
+            return tf.nest.map_structure(lambda *a: np.concatenate(a), *items)
+
+        self.notes.append(
+            f"The {what} tf.data.Dataset was copied as arrays ({len(xs)} batches of {batch})."
+        )
+        return joined(xs), joined(ys), joined(sws), batch
+
+    # ----- output -----------------------------------------------------------------------------
+    def write(self) -> None:
+        self.result["problems"] = self.problems
+        self.result["notes"] = self.notes
+        if "code" in self.result:  # code met while reading compile/fit was added afterwards
+            self.result["code"] = list(getattr(self, "_code", {}).values())
+        path = os.path.join(self.out_dir, "result.json")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.result, fh, default=_json_default)
+
+
+# ----- helpers ----------------------------------------------------------------------------------
+def _bind(fn: Any, self: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
+    try:
+        bound = inspect.signature(fn).bind(self, *args, **kwargs)
+    except TypeError:
+        return dict(kwargs)
+    out = dict(bound.arguments)
+    out.pop(next(iter(out)))
+    extra = out.pop("kwargs", None)
+    if isinstance(extra, dict):
+        out.update(extra)
+    return out
+
+
+def _recording_init(init: Any) -> Any:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not hasattr(self, "_layerloom_init"):
+            self._layerloom_init = (args, kwargs)
+        init(self, *args, **kwargs)
+
+    __init__.__wrapped__ = init
+    __init__.__signature__ = inspect.signature(init)
+    return __init__
+
+
+def _is_script_object(obj: Any) -> bool:
+    return getattr(obj, "__module__", None) == "__main__"
+
+
+def _qualname(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _is_functional(model: Any) -> bool:
+    import keras
+
+    return (
+        isinstance(model, keras.Model)
+        and hasattr(model, "_nodes_by_depth")
+        or (type(model).__name__ == "Functional")
+    )
+
+
+def _overrides_step(cls: type) -> bool:
+    import keras
+
+    return any(
+        getattr(cls, name, None) is not getattr(keras.Model, name)
+        for name in ("train_step", "test_step")
+    )
+
+
+def _all_layers(model: Any) -> list[Any]:
+    import keras
+
+    out = []
+    stack = list(getattr(model, "layers", []))
+    while stack:
+        layer = stack.pop(0)
+        out.append(layer)
+        if isinstance(layer, keras.Model):
+            stack.extend(layer.layers)
+    return out
+
+
+def _input_names(model: Any) -> list[str]:
+    try:
+        return [t.name if not hasattr(t, "_keras_history") else t._keras_history[0].name
+                for t in model.inputs]  # fmt: skip
+    except (AttributeError, ValueError, TypeError):
+        return ["x"]
+
+
+def _output_names(model: Any) -> list[str]:
+    try:
+        return list(model.output_names)
+    except (AttributeError, ValueError, TypeError):
+        pass
+    try:  # Sequential: the layers that make the outputs
+        return [t._keras_history[0].name for t in model.outputs]  # noqa: SLF001
+    except (AttributeError, ValueError, TypeError):
+        return ["y"]
+
+
+def _array_names(inputs: list[str], outputs: list[str]) -> dict[str, dict[str, str]]:
+    """npz names: inputs by their names, outputs too unless an input has that name."""
+    xs = {n: n for n in inputs}
+    ys = {n: (f"y_{n}" if n in xs or n.startswith("val_") else n) for n in outputs}
+    return {"x": xs, "y": ys}
+
+
+def _is_dataset(x: Any) -> bool:
+    mod = type(x).__module__ or ""
+    return mod.startswith("tensorflow") and hasattr(x, "cardinality") and hasattr(x, "element_spec")
+
+
+def _is_arrays(x: Any) -> bool:
+    import numpy as np
+
+    if isinstance(x, dict):
+        return all(_is_arrays(v) for v in x.values())
+    if isinstance(x, list | tuple):
+        return all(_is_arrays(v) for v in x)
+    return isinstance(x, np.ndarray) or hasattr(x, "numpy") or hasattr(x, "__array__")
+
+
+def _named(value: Any, names: list[str], what: str) -> dict[str, Any]:
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): np.asarray(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        if len(value) != len(names):
+            raise ValueError(f"{what} has {len(value)} arrays for {len(names)} model {what}s")
+        return {n: np.asarray(v) for n, v in zip(names, value)}
+    return {names[0]: np.asarray(value)}
+
+
+def _attribute_args(obj: Any) -> dict[str, Any]:
+    """Keyword arguments of a script class instance, read back from same-named attributes."""
+    out = {}
+    try:
+        params = inspect.signature(type(obj).__init__).parameters
+    except (TypeError, ValueError):
+        return out
+    for name, p in params.items():
+        if name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if hasattr(obj, name):
+            value = _json(getattr(obj, name))
+            if value is not None and (p.default is p.empty or value != p.default):
+                out[name] = value
+    return out
+
+
+def _segment(text: str, node: ast.AST) -> str:
+    """The source of a top-level definition, decorators included."""
+    lines = text.splitlines()
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return "\n".join(lines[first - 1 : node.end_lineno]) + "\n"
+
+
+_SCRIPT_TEXT: dict[str, str] = {}
+
+
+def _script_text(path: str) -> str:
+    if path not in _SCRIPT_TEXT:
+        with open(path, encoding="utf-8") as fh:
+            _SCRIPT_TEXT[path] = fh.read()
+    return _SCRIPT_TEXT[path]
+
+
+def _with_dependencies(
+    own: str, name: str, tree: ast.Module | None, sources: dict[str, str], text: str
+) -> str:
+    """`own` preceded by the script's import lines, helpers and constants that it reads."""
+    if tree is None:
+        return own
+    imports: dict[str, str] = {}
+    assigns: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                bound = (alias.asname or alias.name).split(".")[0]
+                if _provided(node, alias, bound):
+                    continue
+                if isinstance(node, ast.Import):
+                    line = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                else:
+                    line = f"from {'.' * node.level}{node.module or ''} import {alias.name}" + (
+                        f" as {alias.asname}" if alias.asname else ""
+                    )
+                imports[bound] = line
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and _is_literal(node.value):
+                assigns[target.id] = _segment(text, node)
+    needed_imports: list[str] = []
+    needed_defs: list[str] = []
+    done = {name}
+    queue = [own]
+    while queue:
+        src = queue.pop()
+        for used in sorted(_free_names(src)):
+            if used in done:
+                continue
+            done.add(used)
+            if used in imports:
+                needed_imports.append(imports[used])
+            elif used in sources:
+                needed_defs.append(sources[used])
+                queue.append(sources[used])
+            elif used in assigns:
+                needed_defs.append(assigns[used])
+    if not needed_imports and not needed_defs:
+        return own
+    head = "\n".join(sorted(set(needed_imports)))
+    parts = [head] if head else []
+    parts += [d.strip("\n") for d in needed_defs]
+    return "\n\n".join(parts) + "\n\n\n" + own
+
+
+def _provided(node: ast.AST, alias: ast.alias, bound: str) -> bool:
+    want = PROVIDED.get(bound)
+    if want is None:
+        return False
+    how, module, attr = want
+    if how == "import":
+        return isinstance(node, ast.Import) and alias.name == module
+    return isinstance(node, ast.ImportFrom) and node.module == module and alias.name == attr
+
+
+def _is_literal(value: ast.AST) -> bool:
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _free_names(src: str) -> set[str]:
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _json(value: Any) -> Any:
+    """A JSON-safe copy of a config value (numpy scalars to numbers, tuples to lists)."""
+    try:
+        return json.loads(json.dumps(value, default=_json_default))
+    except (TypeError, ValueError):
+        return repr(value)[:200]
+
+
+def _json_default(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray) and value.size <= 1000:
+        return value.tolist()
+    if hasattr(value, "numpy"):
+        return _json_default(value.numpy())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return repr(value)[:200]
+
+
+def _error(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    script = os.path.abspath(sys.argv[0]) if sys.argv else ""
+    line = next((f.lineno for f in reversed(tb) if f.filename == script), None)
+    text = " ".join(str(exc).split())[:300]
+    where = f" (line {line})" if line else ""
+    return f"{type(exc).__name__}: {text}{where}"
+
+
+def main(argv: list[str]) -> int:
+    script, out_dir, max_bytes = argv[1], argv[2], int(argv[3])
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    runner = Runner(script, out_dir, max_bytes)
+    try:
+        runner.run()
+    finally:
+        runner.write()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,88 @@
+"""`layerloom import SCRIPT.py`: a trusted Keras script becomes a project that trains as the
+script does (same graph, parameter count, settings, code and metrics for the same epochs)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.compiler.custom_code import forget_trust
+from app.project import load_project
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+def run_script(script: Path) -> tuple[int, dict[str, list[float]]]:
+    """(parameter count, fit history) the script prints when run as it is."""
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=script.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = {
+        ln.split(" ", 1)[0]: ln.split(" ", 1)[1] for ln in done.stdout.splitlines() if " " in ln
+    }
+    return int(lines["PARAMS"]), json.loads(lines["HISTORY"])
+
+
+def last_row(run_folder: Path) -> dict[str, float]:
+    with open(run_folder / "history.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {k: float(v) for k, v in rows[-1].items() if k not in ("epoch", "learning_rate")}
+
+
+def test_an_untrusted_script_is_refused_and_never_runs(tmp_path, capsys):
+    marker = tmp_path / "ran.txt"
+    script = tmp_path / "s.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    target = tmp_path / "p.llproj"
+    assert main(["import", str(script), "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "s.py is a Python script" in err and "--trust-code on the command line" in err, err
+    assert not marker.exists() and not target.exists()
+
+
+def test_a_script_that_never_fits_says_so(tmp_path, capsys):
+    script = tmp_path / "nofit.py"
+    script.write_text("import keras\nmodel = keras.Sequential([keras.layers.Dense(1)])\n")
+    assert main(["import", str(script), "-o", str(tmp_path / "p.llproj"), "--trust-code"]) == 2
+    err = capsys.readouterr().err
+    assert "without calling fit()" in err, err
+
+
+@pytest.mark.parametrize("name", ["multi_io", "sequential_cnn", "custom_code"])
+def test_imported_script_trains_as_the_script_does(name, tmp_path, capsys):
+    script = SCRIPTS / f"{name}.py"
+    params, history = run_script(script)
+    target = tmp_path / f"{name}.llproj"
+    assert main(["import", str(script), "-o", str(target), "--trust-code"]) == 0, (
+        capsys.readouterr()
+    )
+    out = capsys.readouterr().out
+    assert f"-> {target}" in out and f"{name}_data.npz" in out, out
+    assert (tmp_path / f"{name}_data.npz").is_file()
+
+    forget_trust()  # a new session: the saved project's code needs trust again
+    assert main(["summary", str(target), "--trust-code"]) == 0
+    summary = capsys.readouterr().out
+    assert f"Total params: {params:,}" in summary, summary
+
+    assert main(["train", str(target), "--trust-code"]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    project = load_project(target)
+    run = project.find_run("latest")
+    got = last_row(Path(run.path))
+    want = {k: v[-1] for k, v in history.items() if k != "learning_rate"}
+    assert set(got) == set(want)  # the script's own metric names
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, rel=2e-3, abs=2e-4), (key, got, want)
+    assert len(history["loss"]) == project.training.epochs
