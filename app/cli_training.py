@@ -263,24 +263,13 @@ def _epochs(n: int) -> str:
 def _load_model(path: Path, project: Project) -> Any:
     """A run's .keras file, through the checks every .keras file gets, compiled for evaluation.
 
-    Besides Keras and LayerLoom, the file may name the project's code (custom losses,
+    Besides Keras and LayerLoom, the file may name the project's code (custom layers, losses,
     metrics); that code runs only if trusted (--trust-code).
     """
-    import app.compiler.custom_layers  # noqa: F401  (Sampling, KLDivergence)
-    from app.compiler.custom_code import code_object
-    from app.compiler.keras_file import ProjectCodeModelError, load_checked_model
-    from app.project.project_code import find_entry
+    from app.training.run_model import load_run_model
 
-    custom: dict[str, Any] = {}
     try:
-        while True:
-            try:
-                return load_checked_model(path, compile=True, custom_objects=custom)
-            except ProjectCodeModelError as exc:
-                entries = [find_entry(project.code, n) for n in exc.class_names]
-                if None in entries or all(e.name in custom for e in entries):
-                    raise
-                custom.update({e.name: code_object(e) for e in entries})
+        return load_run_model(path, project)
     except LayerLoomError as exc:
         raise CliTrainingError(
             f"The run's model in {path.parent} cannot be loaded: {exc.message}", path=str(path)

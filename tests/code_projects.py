@@ -23,3 +23,63 @@ def marker_line(marker: Path | None) -> str:
     """Code that writes `marker` when it runs; a unique line, so nothing in this process has
     trusted the text before. Empty without a marker."""
     return f"\nopen({str(marker)!r}, 'w').write({uuid.uuid4().hex!r})\n" if marker else ""
+
+
+SCALE_LAYER = '''
+class Scale(keras.layers.Layer):
+    """x @ w with `units` outputs: a custom layer with weights and a config."""
+
+    def __init__(self, units=3, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), name="w")
+
+    def call(self, inputs):
+        return ops.matmul(inputs, self.w)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+'''
+
+
+def custom_layer_graph(code: str = SCALE_LAYER, shape: int = 4, units: int = 1) -> ModelGraph:
+    """Input 'x' -> CustomLayer 'scale' (class Scale from `code`) -> Dense 'y' of `units`."""
+    g = ModelGraph("custom")
+    x = g.add_node("keras.Input", "x", params={"shape": [shape]})
+    c = g.add_node(
+        "layerloom.CustomLayer",
+        "scale",
+        params={"code": code, "class_name": "Scale", "config": {"units": 3}},
+    )
+    d = g.add_node("keras.layers.Dense", "y", params={"units": units})
+    g.connect(x, c)
+    g.connect(c, d)
+    g.set_outputs([d])
+    return g
+
+
+CATEGORICAL_TRUE_POSITIVES = '''
+class CategoricalTruePositives(keras.metrics.Metric):
+    """How many samples were classified right (the Keras guides' custom metric)."""
+
+    def __init__(self, name="categorical_true_positives", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.reshape(ops.argmax(y_pred, axis=1), (-1, 1))
+        values = ops.cast(y_true, "int32") == ops.cast(y_pred, "int32")
+        values = ops.cast(values, "float32")
+        if sample_weight is not None:
+            sample_weight = ops.cast(sample_weight, "float32")
+            values = ops.multiply(values, sample_weight)
+        self.true_positives.assign_add(ops.sum(values))
+
+    def result(self):
+        return self.true_positives
+
+    def reset_state(self):
+        self.true_positives.assign(0.0)
+'''

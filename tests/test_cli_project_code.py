@@ -89,3 +89,38 @@ def test_generated_script_pastes_the_code_and_trains_with_it(tmp_path, capsys):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "val_RMSE:" in done.stdout
+
+
+def test_evaluate_and_export_a_run_whose_model_has_a_custom_layer(tmp_path, capsys):
+    from code_projects import custom_layer_graph
+
+    project = Project(name="layer", graph=custom_layer_graph())
+    project.code = [new_entry("metric", "RMSE")]
+    project.data = project.data.from_dict(
+        {"source": "synthetic", "options": {"samples": 48}, "validation": "split"}
+    )
+    project.training = project.training.from_dict(
+        {"epochs": 1, "batch_size": 16, "losses": {"y": "mse"}, "metrics": {"y": ["RMSE"]}}
+    )
+    path = tmp_path / "layer.llproj"
+    save_project(project, path)
+    assert main(["train", str(path), "--trust-code"]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    forget_trust()
+    assert main(["evaluate", str(path), "--run", "latest"]) == 2
+    err = capsys.readouterr().err
+    assert "Layer 'scale' runs custom code" in err and "--trust-code" in err, err
+    assert "Traceback" not in err
+    assert main(["evaluate", str(path), "--run", "latest", "--trust-code"]) == 0, (
+        capsys.readouterr()
+    )
+    assert "RMSE" in capsys.readouterr().out
+    for name in ("m.keras", "m.weights.h5", "m.tflite"):
+        forget_trust()
+        args = ["export", str(path), "--run", "latest", "-o", str(tmp_path / name)]
+        assert main(args) == 2 and "--trust-code" in capsys.readouterr().err
+        assert main([*args, "--trust-code"]) == 0, capsys.readouterr()
+        assert (tmp_path / name).is_file()
+    args = ["export", str(path), "--run", "latest", "-o", str(tmp_path / "sm"), "--trust-code"]
+    assert main([*args, "--format", "saved_model"]) == 0, capsys.readouterr()
+    assert (tmp_path / "sm" / "saved_model.pb").is_file()

@@ -1,0 +1,66 @@
+"""Loading a run's saved model (best.keras / final.keras) with the project's own code.
+
+A run of a project with custom layers or project code (losses, metrics, schedules) saves a
+.keras file that names those classes (layerloom_custom>Name) but does not hold their code: the
+code stays in the project.  `load_run_model` gives Keras exactly the classes the file names,
+taken from the project and only once trusted, after the checks every .keras file gets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.compiler.custom_code import code_object, load_custom_class
+from app.compiler.keras_file import ProjectCodeModelError, load_checked_model
+from app.nodes import REGISTRY
+from app.nodes.custom_code_specs import CUSTOM_LAYER_SPEC_ID
+from app.project.project_code import find_entry
+
+
+def load_run_model(path: str | Path, project: Any, *, compile: bool = True) -> Any:
+    """The keras.Model of a run file of `project`, its code classes supplied from the project.
+
+    Raises CompileError (plain words, how to trust) when the file names project code that is
+    not trusted, and the checker's error when it names code the project no longer has.
+    Nothing runs before the file passed the checks and the code is trusted.
+    """
+    import app.compiler.custom_layers  # noqa: F401  (Sampling, KLDivergence)
+
+    custom: dict[str, Any] = {}
+    while True:
+        try:
+            return load_checked_model(path, compile=compile, custom_objects=custom)
+        except ProjectCodeModelError as exc:
+            missing = [n for n in exc.class_names if n not in custom]
+            found = {n: project_object(project, n) for n in missing}
+            if not missing or None in found.values():
+                gone = ", ".join(n for n, obj in found.items() if obj is None) or ", ".join(
+                    exc.class_names
+                )
+                raise ProjectCodeModelError(
+                    f"{Path(path).name} names project code ({gone}) that {project.name or 'the project'} "
+                    "no longer defines: the code was renamed or removed after the run. Put it back "
+                    "under that name, or train again.",
+                    exc.class_names,
+                    path=str(path),
+                ) from None
+            custom.update(found)
+
+
+def project_object(project: Any, name: str) -> Any:
+    """The class or function `name` as the project defines it (project code first, then the
+    custom layer nodes of its graph), or None if it defines no such name; untrusted code is
+    refused (CompileError) before it runs."""
+    entry = find_entry(project.code, name)
+    if entry is not None:
+        return code_object(entry)
+    for _, g in project.graph.walk():
+        for node in g.nodes():
+            spec = REGISTRY.get(node.spec_id)
+            if spec is None or spec.id != CUSTOM_LAYER_SPEC_ID:
+                continue
+            params = {**spec.defaults(), **node.params}
+            if params.get("class_name") == name:
+                return load_custom_class(params["code"], name, node.name, node.id)
+    return None
