@@ -114,7 +114,9 @@ def build_evaluation_panel(services: PanelServices) -> EvaluationPanel:
 
     panel = EvaluationPanel(services.parent)
     panel.status_message.connect(services.status)
-    EvaluationFeed(panel, services.data_panel(), services.training_panel())
+    # The panel keeps the feed: Qt's connections to a plain object's methods do not keep it
+    # alive, and a collected feed never hands the panel the data of a finished run.
+    panel.feed = EvaluationFeed(panel, services.data_panel(), services.training_panel())
     return panel
 
 

@@ -92,6 +92,7 @@ class EvaluationPanel(QWidget):
         self.input_map: dict | None = None
         self.output_map: dict | None = None
         self.result: dict[str, Any] | None = None
+        self.feed: object | None = None  # what hands it models and data (window_parts)
         self.runner = TaskRunner(self)
         self.runner.busy_changed.connect(self._on_busy)
         self._build()
