@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from app.data.folds import DEFAULT_FOLDS, MAX_FOLDS
 from app.errors import LayerLoomError
 
 TASKS = ("classification", "regression", "reconstruction")
 NORMALIZATIONS = ("none", "standard", "minmax")
-VALIDATION_MODES = ("split", "source", "separate", "none")
+VALIDATION_MODES = ("split", "kfold", "source", "separate", "none")
 
 
 class DataError(LayerLoomError):
@@ -124,9 +125,11 @@ class DataConfig:
     Attributes:
         source: a data source id (see app.data.SOURCES), e.g. "sklearn.digits".
         options: source options (path, columns, arrays, ...), see each source's `options`.
-        validation: "split" (hold out validation_split of the samples), "source" (the source's
-            own test set, e.g. keras.datasets), "separate" (validation_source) or "none".
+        validation: "split" (hold out validation_split of the samples), "kfold" (k-fold
+            cross-validation: one run per fold, app.data.folds), "source" (the source's own test
+            set, e.g. keras.datasets), "separate" (validation_source) or "none".
         validation_split: fraction held out when validation == "split".
+        folds: the k of k-fold (2 to 100) when validation == "kfold".
         validation_source: {"source": id, "options": {...}} when validation == "separate".
         normalization: "none", "standard" (zero mean, unit variance) or "minmax" (to [0, 1]) of
             float inputs; statistics come from the training samples only.
@@ -141,6 +144,7 @@ class DataConfig:
     options: dict[str, Any] = field(default_factory=dict)
     validation: str = "split"
     validation_split: float = 0.2
+    folds: int = DEFAULT_FOLDS
     validation_source: dict[str, Any] | None = None
     normalization: str = "none"
     seed: int = 0
@@ -183,6 +187,12 @@ class DataConfig:
             raise DataError(
                 f"The validation split must be a number from 0 to 0.99, got {split!r:.40}."
             )
+        folds = data.get("folds", base.folds)
+        if isinstance(folds, bool) or not isinstance(folds, int) or not 2 <= folds <= MAX_FOLDS:
+            raise DataError(
+                f"The number of folds must be a whole number from 2 to {MAX_FOLDS}, "
+                f"got {folds!r:.40}."
+            )
         vs = data.get("validation_source")
         if vs is not None and not (isinstance(vs, dict) and isinstance(vs.get("source"), str)):
             raise DataError("The separate validation data must name a source.")
@@ -191,6 +201,7 @@ class DataConfig:
             options=dict(_dict(data.get("options", {}), "data options")),
             validation=val,
             validation_split=float(split),
+            folds=folds,
             validation_source=dict(vs) if vs else None,
             normalization=norm,
             seed=_int(data.get("seed", base.seed), "seed"),

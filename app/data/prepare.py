@@ -7,13 +7,22 @@ from typing import Any
 import numpy as np
 
 from app.data.dataset import DataConfig, DataError, Dataset
+from app.data.folds import fold_indices
 from app.data.source import SOURCES, DataSource
 
 
-def load_dataset(config: DataConfig | dict[str, Any], model: Any = None) -> Dataset:
+def load_dataset(
+    config: DataConfig | dict[str, Any],
+    model: Any = None,
+    fold: int | None = None,
+    shuffle: bool = True,
+) -> Dataset:
     """The dataset the settings describe, split and normalised, ready for fit_arrays.
 
-    `model` (a built keras.Model) is needed by sources that generate data from it.
+    `model` (a built keras.Model) is needed by sources that generate data from it. With k-fold
+    validation, `fold` (0-based; default the first) picks the fold whose part validates, and
+    `shuffle` (the training settings' shuffle) says whether the samples are shuffled before
+    they are cut into folds (app.data.folds.fold_indices).
     """
     if isinstance(config, dict):
         config = DataConfig.from_dict(config)
@@ -35,6 +44,8 @@ def load_dataset(config: DataConfig | dict[str, Any], model: Any = None) -> Data
             raise DataError("Choose the separate validation data in the data settings.")
         val = _load_source(vs["source"], vs.get("options", {}), model, config.seed)
         ds.x_val, ds.y_val = val.x, val.y
+    elif config.validation == "kfold":
+        _take_fold(ds, config, 0 if fold is None else fold, shuffle)
     elif config.validation == "split" and config.validation_split > 0:
         n = ds.num_samples
         n_val = int(round(n * config.validation_split))
@@ -77,6 +88,18 @@ def _load_source(source_id: str, options: dict[str, Any], model: Any, seed: int)
     ds = src.load(source_options(src, options, seed), model)
     ds.check()
     return ds
+
+
+def _take_fold(ds: Dataset, config: DataConfig, fold: int, shuffle: bool) -> None:
+    n, k = ds.num_samples, config.folds
+    if k > n:
+        raise DataError(f"{k}-fold cross-validation needs at least {k} samples; there are {n}.")
+    if not 0 <= fold < k:
+        raise DataError(f"There is no fold {fold + 1} in {k}-fold cross-validation.")
+    train_idx, val_idx = fold_indices(n, k, config.seed, shuffle)[fold]
+    ds.x_val, ds.y_val = _take(ds.x, val_idx), _take(ds.y, val_idx)
+    ds.x, ds.y = _take(ds.x, train_idx), _take(ds.y, train_idx)
+    ds.notes.append(f"Fold {fold + 1} of {k}: validating on {len(val_idx)} of {n} samples.")
 
 
 def _take(arrays: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:

@@ -20,6 +20,7 @@ FULL_DATA = {
     "options": {"path": "data/tickets.csv", "target": "label", "features": ["a", "b"]},
     "validation": "separate",
     "validation_split": 0.1,
+    "folds": 7,
     "validation_source": {"source": "csv", "options": {"path": "data/val.csv"}},
     "normalization": "minmax",
     "seed": 11,
