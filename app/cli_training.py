@@ -31,10 +31,22 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--out", type=Path, help="runs folder (default: PROJECT_runs next to it)")
     p.add_argument("--max-samples", type=_positive, help="use at most this many training samples")
     p.add_argument("--no-save", action="store_true", help="do not add the run to the project file")
+    p.add_argument(
+        "--folds",
+        type=_at_least_two,
+        metavar="K",
+        help="k-fold cross-validation with K folds (one run per fold), whatever the data "
+        "settings' validation; prints each fold and the mean ± std of every metric",
+    )
 
     p = sub.add_parser("evaluate", help="metrics of a run's model on the project's data")
     p.add_argument("project", type=Path, help="a .llproj file")
-    p.add_argument("--run", default="latest", help="run id or folder name (default: latest)")
+    p.add_argument(
+        "--run",
+        default="latest",
+        help="run id or folder name (default: latest; of a k-fold cross-validation, its last "
+        "fold, evaluated on the part that fold held out)",
+    )
     p.add_argument("--split", choices=("val", "train"), default="val", help="data to evaluate on")
     p.add_argument("--max-samples", type=_positive, help="use at most this many samples")
 
@@ -46,7 +58,18 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("project", type=Path, help="a .llproj file")
     p.add_argument("-o", "--output", type=Path, required=True, help=" or ".join(outputs))
     p.add_argument("--format", choices=list(EXPORT_FORMATS), help="default: from the output's name")
-    p.add_argument("--run", help="export this run's best (else final) model instead of a new one")
+    p.add_argument(
+        "--run",
+        help="export this run's best (else final) model instead of a new one ('latest' of a "
+        "k-fold cross-validation is its last fold)",
+    )
+
+
+def _at_least_two(text: str) -> int:
+    value = _positive(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"k-fold needs at least 2 folds, got {value}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -84,12 +107,45 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         stream=sys.stderr,
         max_samples=args.max_samples,
         on_record=records.append,
+        folds=args.folds,
     )
     if not records:  # training never started (bad model or data): nothing to record
         return code
-    rec = records[-1]
+    for rec in records:
+        _print_run(rec, out)
+    if records[-1].group is not None:
+        _print_group_summary(records, out)
+    if len(records) > 1:
+        print(f"Run folders in: {Path(records[-1].path).parent}", file=out)
+    else:
+        print(f"Run folder: {records[-1].path}", file=out)
+    if example and not args.no_save:
+        print(
+            f"{args.project.name} is a bundled example and stays unchanged; copy it to keep "
+            f"its runs in the project.",
+            file=out,
+        )
+    elif not args.no_save:
+        for rec in records:
+            project.add_run(rec)
+        try:
+            save_project(project)
+        except LayerLoomError as exc:
+            print(f"warning: the run was not added to the project: {exc.message}", file=sys.stderr)
+            return code or EXIT_BAD_INPUT
+        print(
+            f"Added the {len(records)} runs to {args.project.name}."
+            if len(records) > 1
+            else f"Added the run to {args.project.name}.",
+            file=out,
+        )
+    return code
+
+
+def _print_run(rec: Any, out: TextIO) -> None:
+    fold = f"Fold {rec.fold + 1}/{rec.folds}: run" if rec.group is not None else "Run"
     print(
-        f"Run {rec.id} {rec.status} after {rec.epochs_done} epoch(s) in {rec.duration_s:.1f} s.",
+        f"{fold} {rec.id} {rec.status} after {rec.epochs_done} epoch(s) in {rec.duration_s:.1f} s.",
         file=out,
     )
     if rec.message:
@@ -99,22 +155,22 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
             print(f"  best model from epoch {value:.0f}", file=out)
         elif key.startswith("val_"):
             print(f"  best {key}: {value:.4g}", file=out)
-    print(f"Run folder: {rec.path}", file=out)
-    if example and not args.no_save:
-        print(
-            f"{args.project.name} is a bundled example and stays unchanged; copy it to keep "
-            f"its runs in the project.",
-            file=out,
-        )
-    elif not args.no_save:
-        project.add_run(rec)
-        try:
-            save_project(project)
-        except LayerLoomError as exc:
-            print(f"warning: the run was not added to the project: {exc.message}", file=sys.stderr)
-            return code or EXIT_BAD_INPUT
-        print(f"Added the run to {args.project.name}.", file=out)
-    return code
+
+
+def _print_group_summary(records: list, out: TextIO) -> None:
+    """The k-fold group's mean ± std (population) of each final and best metric."""
+    from app.project.run_groups import group_runs
+
+    group = group_runs(records)[-1]
+    print(
+        f"Cross-validation {group.id}: {group.done}/{group.folds} folds completed "
+        f"(mean ± std over the completed folds).",
+        file=out,
+    )
+    for title, values in (("final", group.final_spread()), ("best", group.best_spread())):
+        for key, (mean, std) in values.items():
+            if key not in ("best_epoch", "learning_rate"):
+                print(f"  {title} {key}: {mean:.4f} ± {std:.4f}", file=out)
 
 
 # ----- evaluate -------------------------------------------------------------------------------
@@ -135,7 +191,9 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     data, training = settings_from_project(project)
     if args.max_samples:
         data["max_samples"] = args.max_samples
-    dataset = load_dataset(data, model)
+    if rec.group is not None:  # a fold's model is judged on the part that fold held out
+        data.update(validation="kfold", folds=rec.folds)
+    dataset = load_dataset(data, model, fold=rec.fold, shuffle=training.get("shuffle", True))
     maps = {"input_map": data.get("input_map"), "output_map": data.get("output_map")}
     if args.split == "val" and dataset.x_val is None:
         raise CliTrainingError("The data settings hold out no validation data; use --split train.")
@@ -240,8 +298,21 @@ def _run_model_file(project: Project, key: str) -> tuple[Any, Path]:
 
 
 def _unfinished_note(rec: Any, model_file: Path) -> str:
-    """A sentence saying that the run's model comes from a run that did not finish ('' if it
-    did): evaluate and export never use one silently."""
+    """A sentence saying that the run's model comes from a run that did not finish, or from one
+    fold of a k-fold cross-validation ('' if neither): evaluate and export never use one
+    silently."""
+    notes = []
+    if rec.group is not None:
+        notes.append(
+            f"Note: run {rec.id} is fold {rec.fold + 1} of {rec.folds} of cross-validation "
+            f"{rec.group} ('latest' is the last fold trained); using its {model_file.name}. "
+            f"Name another fold's run id with --run."
+        )
+    unfinished = _status_note(rec, model_file)
+    return " ".join([*notes, unfinished] if unfinished else notes)
+
+
+def _status_note(rec: Any, model_file: Path) -> str:
     if rec.status == "interrupted":
         return (
             f"Note: run {rec.id} was interrupted after {_epochs(rec.epochs_done)} (the process "

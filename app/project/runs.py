@@ -42,6 +42,10 @@ class RunRecord:
     best_model: str | None = None
     final_model: str | None = None
     owner: dict[str, Any] | None = None  # the process running it (app.project.run_owner)
+    # k-fold cross-validation: the runs of one group share `group`; `fold` is 0-based of `folds`
+    group: str | None = None
+    fold: int | None = None
+    folds: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data: a non-finite metric (an infinite loss) is written as the string
@@ -66,6 +70,14 @@ class RunRecord:
             d["status"] = "failed"
         if not isinstance(d.get("owner"), dict):
             d["owner"] = None
+        if not isinstance(d.get("group"), str):
+            d["group"] = None
+        for key in ("fold", "folds"):
+            v = d.get(key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                d[key] = None
+        if d["group"] is None or d["fold"] is None or d["folds"] is None:
+            d["group"] = d["fold"] = d["folds"] = None
         return cls(**d)
 
 

@@ -7,6 +7,7 @@ import copy
 import math
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,9 @@ class RunHooks:
     epochs, logs, lr, duration_s, samples_per_s; event: {"kind": preparing | checked | started |
     paused | resumed | warning | nan | finished, ...}); `control` stops and pauses from any thread.
     Filled in by train_project, also when it raises: `record` (once the run folder exists),
-    `model` (the trained keras.Model), `history` (per-epoch rows) and `nan_at`.
+    `model` (the trained keras.Model), `history` (per-epoch rows) and `nan_at`, all of the
+    last run; `records`, every run's record (the folds of a k-fold cross-validation, in order).
+    A k-fold run also sends {"kind": "fold", "fold", "folds", "group"} before each fold.
     """
 
     on_batch: Listener = None
@@ -42,6 +45,7 @@ class RunHooks:
     model: Any = None
     history: list[dict[str, float]] = field(default_factory=list)
     nan_at: tuple[int, int] | None = None
+    records: list[RunRecord] = field(default_factory=list)
 
     @classmethod
     def relaying(cls, progress: Callable[[dict[str, Any]], None]) -> RunHooks:
@@ -60,6 +64,7 @@ def train_project(
     progress: Callable[[dict[str, Any]], None] | None = None,
     max_samples: int | None = None,
     hooks: RunHooks | None = None,
+    folds: int | None = None,
 ) -> RunRecord:
     """Build the project's model, load its data, check, train and record a run folder.
 
@@ -67,22 +72,30 @@ def train_project(
     `progress` (a single listener, see RunHooks.relaying) or `hooks` follow and steer the run.
     `max_samples` overrides the data settings' sample limit (quick trial runs).
     The run folder goes under `out_dir`, else under project.runs_dir (app.project.run_folders).
-    The project itself is not changed; callers add the record with Project.add_run.
+    With k-fold validation (the data settings, or `folds` >= 2, which also overrides their k)
+    it trains one run per fold, each from a freshly built model, sharing a group id; every
+    fold's record is in `hooks.records` and the last one is returned. Stop ends the group:
+    the folds finished before stay recorded.
+    The project itself is not changed; callers add the records with Project.add_run.
     Raises a LayerLoomError subclass with a plain message on bad projects, data or training
     (errors found before training starts leave no run folder), RunStopped if stopped before.
     """
     from app.compiler import build_model
     from app.data import DataConfig, load_dataset
     from app.model import graph_to_dict
-    from app.training.trainer import Trainer
 
     if hooks is None:
         hooks = RunHooks.relaying(progress) if progress is not None else RunHooks()
+    hooks.records = []
     data_dict, training_dict = settings_from_project(project)
     if max_samples is not None:
         if max_samples < 1:
             raise TrainingError("The sample limit must be at least 1.")
         data_dict["max_samples"] = int(max_samples)
+    if folds is not None:
+        if folds < 2:
+            raise TrainingError("k-fold cross-validation needs at least 2 folds.")
+        data_dict.update(validation="kfold", folds=int(folds))
     data_cfg = DataConfig.from_dict(data_dict)
     config = TrainingConfig.from_dict(training_dict)
     if epochs is not None and epochs < 1:
@@ -96,29 +109,60 @@ def train_project(
     probe = build_model(graph)
     _stop_if_asked(hooks)
     event({"kind": "preparing", "message": "Loading the data…"})
-    dataset = load_dataset(data_cfg, probe)
-    del probe
-    _stop_if_asked(hooks)
-    trainer = Trainer(
-        lambda: build_model(graph),
-        dataset,
-        config,
-        runs_dir,
-        on_batch=hooks.on_batch,
-        on_epoch=hooks.on_epoch,
-        on_event=hooks.on_event,
-        data_config=data_cfg.to_dict(),
-        graph=graph_to_dict(graph),
-        epochs=epochs,
-        control=hooks.control,
-        code=project.code,
-    )
+    k = data_cfg.folds if data_cfg.validation == "kfold" else 0
+
+    def trainer_for(fold: int | None, group: tuple[str, int, int] | None) -> Any:
+        from app.training.trainer import Trainer
+
+        dataset = load_dataset(data_cfg, probe, fold=fold, shuffle=config.shuffle)
+        _stop_if_asked(hooks)
+        return Trainer(
+            lambda: build_model(graph),
+            dataset,
+            config,
+            runs_dir,
+            on_batch=hooks.on_batch,
+            on_epoch=hooks.on_epoch,
+            on_event=hooks.on_event,
+            data_config=data_cfg.to_dict(),
+            graph=graph_to_dict(graph),
+            epochs=epochs,
+            control=hooks.control,
+            code=project.code,
+            group=group,
+        )
+
+    if not k:
+        trainer = trainer_for(None, None)
+        del probe
+        return _run(trainer, hooks)
+    group_id = uuid.uuid4().hex[:8]
+    rec: RunRecord | None = None
+    for fold in range(k):
+        if hooks.control.stopped and rec is not None:
+            break  # stopped between folds: the group ends with the folds it has
+        event({"kind": "fold", "fold": fold, "folds": k, "group": group_id})
+        try:
+            trainer = trainer_for(fold, (group_id, fold, k))
+        except RunStopped:
+            if rec is None:
+                raise
+            break
+        rec = _run(trainer, hooks)
+        if rec.status != "completed":
+            break  # stopped, or the loss diverged: later folds would not be comparable
+    return rec
+
+
+def _run(trainer: Any, hooks: RunHooks) -> RunRecord:
+    """trainer.run(), leaving in `hooks` what the run leaves, also after an error or Ctrl+C;
+    the trainer (and its dataset) is not kept."""
     try:
         return trainer.run()
     finally:
-        # What the run leaves, also after an error or Ctrl+C; the trainer (and its dataset)
-        # is not kept.
         hooks.record = trainer.record
+        if trainer.record is not None:
+            hooks.records.append(trainer.record)
         hooks.history = trainer.history
         hooks.nan_at = trainer.nan_at
         hooks.model = trainer.model if hasattr(trainer.model, "fit") else None  # not a factory
@@ -174,6 +218,8 @@ class TerminalProgress:
         kind = info.get("kind")
         if kind == "started":
             self.epochs = int(info.get("epochs", 0))
+        elif kind == "fold":
+            self.stream.write(f"Fold {info['fold'] + 1}/{info['folds']}\n")
         elif kind == "batch":
             now = time.monotonic()
             steps = info.get("steps_per_epoch") or 0
@@ -209,14 +255,16 @@ def train_cli(
     stream: TextIO | None = None,
     max_samples: int | None = None,
     on_record: Callable[[RunRecord], None] | None = None,
+    folds: int | None = None,
 ) -> int:
     """Train with a terminal progress bar and return an exit code.
 
     0 completed; 1 the model cannot be built or training failed (NaN loss, an error in a layer);
     2 the data or the settings cannot be used; 130 stopped.
 
-    `on_record` receives the finished run's record (also of failed runs that left a folder),
-    e.g. to add it to the project. Ctrl+C ends the run; its folder keeps the finished epochs.
+    `on_record` receives each finished run's record (also of failed runs that left a folder;
+    one per fold with k-fold validation), e.g. to add it to the project. Ctrl+C ends the run;
+    its folder keeps the finished epochs. `folds` >= 2 trains k-fold with that many folds.
     """
     out = stream or sys.stderr
     holder: dict[str, Any] = {}
@@ -233,7 +281,9 @@ def train_cli(
     hooks = RunHooks.relaying(progress)
     try:
         with _stop_on_sigterm(hooks):
-            rec = train_project(project, epochs, out_dir, max_samples=max_samples, hooks=hooks)
+            rec = train_project(
+                project, epochs, out_dir, max_samples=max_samples, hooks=hooks, folds=folds
+            )
     except KeyboardInterrupt:
         out.write("\nInterrupted.\n")
         rec = hooks.record
@@ -241,20 +291,22 @@ def train_cli(
             rec.status, rec.message = "stopped", "Interrupted from the keyboard."
             with contextlib.suppress(OSError):
                 write_json_atomic(Path(rec.path) / RUN_FILE, rec.to_dict())
-        if rec is not None and on_record is not None:
-            on_record(rec)
+        _hand_over(hooks, on_record)
         return 130
     except LayerLoomError as exc:
         if holder.get("said") != exc.message:  # said once, not twice
             out.write(f"error: {exc.message}\n")
-        rec = hooks.record
-        if rec is not None and on_record is not None:
-            on_record(rec)
+        _hand_over(hooks, on_record)
         unusable = isinstance(exc, DataError) or (
             isinstance(exc, TrainingError) and not holder.get("began")
         )
         return 2 if unusable else 1
-    if on_record is not None:
-        on_record(rec)
+    _hand_over(hooks, on_record)
     out.write(f"Run folder: {rec.path}\n")
     return {"completed": 0, "stopped": 130}.get(rec.status, 1)
+
+
+def _hand_over(hooks: RunHooks, on_record: Callable[[RunRecord], None] | None) -> None:
+    if on_record is not None:
+        for rec in hooks.records:
+            on_record(rec)

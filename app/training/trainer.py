@@ -53,6 +53,7 @@ class Trainer:
         data_config / graph: stored in the settings snapshot (plain dicts).
         input_map / output_map: model name -> dataset array name.
         code: the project's code entries (custom losses, metrics) the settings may name.
+        group: (group id, fold, folds) when this run is one fold of a k-fold cross-validation.
     """
 
     def __init__(
@@ -71,8 +72,10 @@ class Trainer:
         epochs: int | None = None,
         control: RunControl | None = None,
         code: list | None = None,
+        group: tuple[str, int, int] | None = None,
     ):
         self.model = model
+        self.group = group
         self.code = list(code or [])
         self.dataset = dataset
         self.config = (
@@ -230,6 +233,8 @@ class Trainer:
             summary=self._summary(),
             owner=current_owner(),
         )
+        if self.group is not None:
+            rec.group, rec.fold, rec.folds = self.group
         write_json_atomic(
             self.run_dir / SETTINGS_FILE,
             {
@@ -279,8 +284,9 @@ class Trainer:
         lr = f"lr {c.learning_rate:g}" + (
             f" ({c.lr_schedule['class_name']})" if c.lr_schedule else ""
         )
+        fold = f"fold {self.group[1] + 1}/{self.group[2]}, " if self.group else ""
         return (
-            f"{c.optimizer} {lr}, batch {c.batch_size}, {self.epochs} epochs, "
+            f"{fold}{c.optimizer} {lr}, batch {c.batch_size}, {self.epochs} epochs, "
             f"{self.dataset.num_samples} samples"
         )
 
