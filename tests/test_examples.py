@@ -22,6 +22,7 @@ NAMES = [
     "conv_autoencoder",
     "ensemble",
     "vae",
+    "kfold_diabetes",
 ]
 
 

@@ -20,6 +20,7 @@ TITLES = {
     "conv_autoencoder": "Convolutional autoencoder from encoder and decoder models",
     "ensemble": "Ensemble of three models, averaged",
     "vae": "Variational autoencoder (Sampling + KL loss)",
+    "kfold_diabetes": "Diabetes regression, 5-fold cross-validation",
 }
 
 
