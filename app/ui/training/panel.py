@@ -384,7 +384,8 @@ class TrainingPanel(QWidget):
         if rec and document is not None:
             # Saved with the project's next save; not an edit, so the project stays clean (the
             # run folder keeps the run either way, and the runs table lists that folder).
-            document.project.add_run(rec)
+            for fold_rec in result.get("records") or [rec]:
+                document.project.add_run(fold_rec)
         self.run_list.refresh()
         if rec.get("path"):
             self.runs.select_run(rec["path"])

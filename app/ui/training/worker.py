@@ -30,7 +30,8 @@ class TrainingWorker(QObject):
     Signals (delivered queued on the GUI thread):
         epoch(dict): per-epoch logs.
         event(dict): preparing / checked / started / paused / resumed / warning / nan / finished.
-        done(dict): {"status", "message", "record", "error_kind"} once, at the very end.
+        done(dict): {"status", "message", "record", "records", "error_kind"} once, at the very
+            end; "record" is the last run's, "records" every run's (the folds of a k-fold run).
     """
 
     epoch = Signal(object)
@@ -111,6 +112,7 @@ class TrainingWorker(QObject):
             result = self._failed(exc.message or str(exc), exc)
         except Exception as exc:  # never let an exception kill the thread silently
             result = self._failed(f"Training failed: {exc}", exc)
+        result["records"] = [r.to_dict() for r in hooks.records]
         self.model, hooks.model = hooks.model, None
         self.history = hooks.history
         self.project = None  # the run's copy is no longer needed
