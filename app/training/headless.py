@@ -29,8 +29,9 @@ class RunHooks:
 
     Given: `on_batch` / `on_epoch` / `on_event` receive plain dicts on the training thread
     (batch: epoch, batch, step, steps_per_epoch, logs, lr, samples_per_s, eta_s; epoch: epoch,
-    epochs, logs, lr, duration_s, samples_per_s; event: {"kind": preparing | checked | started |
-    paused | resumed | warning | nan | finished, ...}); `control` stops and pauses from any thread.
+    epochs, logs, lr, duration_s, samples_per_s; event: {"kind": preparing | adapted | checked |
+    started | paused | resumed | warning | nan | finished, ...}); `control` stops and pauses
+    from any thread.
     Filled in by train_project, also when it raises: `record` (once the run folder exists),
     `model` (the trained keras.Model), `history` (per-epoch rows) and `nan_at`, all of the
     last run; `records`, every run's record (the folds of a k-fold cross-validation, in order).
@@ -116,8 +117,11 @@ def train_project(
 
         dataset = load_dataset(data_cfg, probe, fold=fold, shuffle=config.shuffle)
         _stop_if_asked(hooks)
+        # Each fold learns from its own training split: its validation rows stay unseen.
+        adapted = _adapted(graph, dataset, data_cfg.input_map, event)
+        _stop_if_asked(hooks)
         return Trainer(
-            lambda: build_model(graph),
+            lambda: build_model(adapted),
             dataset,
             config,
             runs_dir,
@@ -125,7 +129,7 @@ def train_project(
             on_epoch=hooks.on_epoch,
             on_event=hooks.on_event,
             data_config=data_cfg.to_dict(),
-            graph=graph_to_dict(graph),
+            graph=graph_to_dict(adapted),
             epochs=epochs,
             control=hooks.control,
             code=project.code,
@@ -166,6 +170,23 @@ def _run(trainer: Any, hooks: RunHooks) -> RunRecord:
         hooks.history = trainer.history
         hooks.nan_at = trainer.nan_at
         hooks.model = trainer.model if hasattr(trainer.model, "fit") else None  # not a factory
+
+
+def _adapted(graph, dataset, input_map: dict, event: Callable[[dict], None]):
+    """The graph with its stateless preprocessing nodes adapted to the training split (the
+    project keeps its graph: each run learns afresh, as a script calling adapt() would)."""
+    from app.training.adapt import adapt_graph, nodes_to_adapt
+
+    if not nodes_to_adapt(graph):
+        return graph
+    event({"kind": "preparing", "message": "Adapting preprocessing layers to the training data…"})
+    adapted, _ = adapt_graph(
+        graph,
+        dataset,
+        input_map,
+        on_message=lambda text: event({"kind": "adapted", "message": text}),
+    )
+    return adapted
 
 
 @contextlib.contextmanager
@@ -241,6 +262,8 @@ class TerminalProgress:
                 f"{k} {v:.4f}" for k, v in info["logs"].items() if k != "learning_rate"
             )
             self.stream.write(f"\rEpoch {info['epoch'] + 1}/{self.epochs}: {logs}{' ' * 20}\n")
+        elif kind == "adapted":
+            self.stream.write(f"{info.get('message', '')}\n")
         elif kind in ("warning", "nan"):
             self.stream.write(f"\n{info.get('message', '')}\n")
         elif kind == "finished":

@@ -124,6 +124,7 @@ class TrainingPanel(QWidget):
         top.addWidget(self.progress, 1)
         top.addWidget(self.stats)
         self.banner = RunBanner(self)
+        self._adapted: list[str] = []  # what this run's preprocessing layers learned
         self.form = TrainingSettingsForm(self)
         self.form.changed.connect(self._form_changed)
         self.plots = TrainingPlots(self)
@@ -278,6 +279,7 @@ class TrainingPanel(QWidget):
             )
             return False
         self.banner.hide()
+        self._adapted = []
         freeze_imported_objects()
         self.last_model = None  # let the previous run's model go before building the next
         self._run_document = self.document
@@ -346,6 +348,10 @@ class TrainingPanel(QWidget):
         progress = self.run_progress
         if kind == "preparing":
             progress.show_message(d.get("message", ""))
+        elif kind == "adapted":  # what a preprocessing layer learned, kept in view
+            self._adapted.append(d.get("message", ""))
+            progress.show_message(d.get("message", ""))
+            self.banner.show_message("\n".join(self._adapted), "info")
         elif kind == "checked":
             progress.set_stats(f"{d['samples']} training / {d['val_samples']} validation samples")
         elif kind == "started":

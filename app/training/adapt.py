@@ -1,0 +1,192 @@
+"""adapt(): preprocessing nodes without state learn it from the training split, never from
+validation data, before a run trains (and when the inspector's "Adapt now" asks).
+
+A node directly after an Input adapts on that input's training array; any other node on what
+the model computes at its input: a model from the inputs to that tensor (nodes before it that
+need state are adapted first) is run over the training split. The state goes into the node's
+params (app/nodes/learned_state.py), so build_model, saves and every export carry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.data.compat import fit_arrays, resolve_names
+from app.data.dataset import DataError, Dataset
+from app.errors import LayerLoomError
+from app.model.graph import ModelGraph
+from app.model.node import Node, OutputRef
+from app.nodes import INPUT_SPEC_ID, REGISTRY
+from app.nodes.learned_state import lacks_state, state_words
+
+PREDICT_BATCH = 256
+
+
+class AdaptError(DataError):
+    """A node could not learn its state from the data; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Adapted:
+    """What one node learned: the params holding its state and a sentence for the run log."""
+
+    node_id: str
+    name: str
+    params: dict[str, Any]
+    message: str
+
+
+def nodes_to_adapt(graph: ModelGraph) -> list[Node]:
+    """Nodes of the top level that need state and have none, in the order they are adapted
+    (a node that shares another's layer learns nothing of its own)."""
+    out = []
+    for nid in graph.topological_order():
+        node = graph.node(nid)
+        if node.shared_with is None and lacks_state(REGISTRY.get(node.spec_id), node.params):
+            out.append(node)
+    return out
+
+
+def nested_without_state(graph: ModelGraph) -> list[Node]:
+    """Nodes inside blocks that need state and have none: they are not adapted (yet)."""
+    return [
+        node
+        for path, g in graph.walk()
+        if path
+        for node in g.nodes()
+        if node.shared_with is None and lacks_state(REGISTRY.get(node.spec_id), node.params)
+    ]
+
+
+def adapt_graph(
+    graph: ModelGraph,
+    dataset: Dataset,
+    input_map: dict[str, str] | None = None,
+    only: Iterable[str] | None = None,
+    on_message: Callable[[str], None] | None = None,
+) -> tuple[ModelGraph, list[Adapted]]:
+    """A copy of `graph` whose stateless preprocessing nodes hold state learned from
+    dataset.x (the training split), and what each learned. `only`: node ids to adapt (nodes
+    before them that need state are adapted too, since their output is what these see).
+    AdaptError names the node that could not learn."""
+    work = graph.copy()
+    todo = nodes_to_adapt(work)
+    if only is not None:
+        wanted = set(only)
+        needed = set(wanted)
+        for nid in wanted:
+            if nid in work:
+                needed |= work.ancestors(nid)
+        todo = [n for n in todo if n.id in needed]
+    if todo and dataset.num_samples == 0:
+        raise AdaptError(f"'{todo[0].name}' cannot learn from the data: it has no samples.")
+    # Pair inputs with arrays once, as training does for the whole model: a part of the model
+    # with fewer inputs could not tell which array is whose.
+    problems: list[str] = []
+    names = [work.node(i).name for i in work.inputs]
+    pairs = resolve_names("Input", names, dataset.x, input_map or {}, problems) if todo else {}
+    done: list[Adapted] = []
+    for node in todo:
+        learned = _adapt_node(work, node.id, dataset, pairs)
+        work.set_params(node.id, **learned.params)
+        done.append(learned)
+        if on_message is not None:
+            on_message(learned.message)
+    return work, done
+
+
+def _adapt_node(graph: ModelGraph, node_id: str, dataset: Dataset, input_map) -> Adapted:
+    from app.compiler import keras_call as kc
+    from app.compiler.layer_state import learned_params
+
+    node = graph.node(node_id)
+    spec = REGISTRY[node.spec_id]
+    who = f"{spec.class_name} '{node.name}'"
+    edges = graph.in_edges(node_id)
+    if len(edges) != 1:
+        raise AdaptError(f"{who} cannot learn from the data: connect one input to it first.")
+    data = _data_at(graph, edges[0].src, edges[0].src_index, dataset, input_map, who)
+    try:
+        layer = kc.create_layer(spec, node)
+        layer.adapt(data)
+        params = learned_params(spec, layer)
+    except LayerLoomError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Keras' refusal, told plainly
+        raise AdaptError(f"{who} could not learn from the data: {_first_line(exc)}") from None
+    if not params:
+        raise AdaptError(f"{who} learned nothing from the data (is the training split empty?).")
+    message = f"Adapted {who}: {_what(spec, params)} from {dataset.num_samples} samples"
+    return Adapted(node_id, node.name, params, message)
+
+
+def _data_at(graph, src: str, index: int, dataset: Dataset, input_map, who: str) -> Any:
+    """The training split as the node sees it: an Input's array, or what the model computes
+    from the inputs up to `src`."""
+    from app.compiler import build_model
+
+    model = build_model(_model_up_to(graph, src, index))
+    try:
+        x, _, _ = fit_arrays(model, _training_only(dataset), input_map, {}, set(model.output_names))
+    except DataError as exc:
+        raise AdaptError(f"{who} cannot learn from the data: {exc.message}") from None
+    if graph.node(src).spec_id == INPUT_SPEC_ID:
+        return x
+    out = model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
+    return np.asarray(out)
+
+
+def _training_only(dataset: Dataset) -> Dataset:
+    """The training split alone: what adapt() sees can never include a validation row."""
+    return Dataset(x=dataset.x, y={}, task=dataset.task, title=dataset.title)
+
+
+def _model_up_to(graph: ModelGraph, src: str, index: int) -> ModelGraph:
+    """A graph of the nodes `src` depends on (and the layers they share), with `src`'s output
+    as its one output."""
+    keep = {src} | graph.ancestors(src)
+    grown = True
+    while grown:  # a kept node sharing a layer needs that layer's owner (and what feeds it)
+        owners = {graph.owner(n).id for n in keep} - keep
+        grown = bool(owners)
+        for o in owners:
+            keep |= {o} | graph.ancestors(o)
+    sub = graph.copy()
+    for nid in [n for n in sub.node_ids() if n not in keep]:
+        sub.remove_node(nid)
+    sub.inputs = [i for i in graph.inputs if i in keep]
+    sub.outputs = [OutputRef(src, index)]
+    return sub
+
+
+def _what(spec, params: dict[str, Any]) -> str:
+    """What was learned, in words: "mean/variance over 4 features", "a vocabulary of 812
+    tokens", "3 bin boundaries"."""
+    kind = spec.class_name
+    if kind == "Normalization":
+        n = int(np.size(params["mean"]))
+        return f"{state_words(spec)} over {n} feature{'s' if n != 1 else ''}"
+    if kind == "Discretization":
+        n = len(params["bin_boundaries"])
+        return f"{n} bin boundar{'ies' if n != 1 else 'y'}"
+    n = vocabulary_size(params)
+    return f"a vocabulary of {n} token{'s' if n != 1 else ''}"
+
+
+def vocabulary_size(params: dict[str, Any]) -> int:
+    """Tokens in a stored vocabulary, without the OOV and mask entries a tf-idf one starts
+    with (app/compiler/layer_state.py keeps them there)."""
+    vocabulary = params.get("vocabulary") or []
+    if params.get("idf_weights") is None:
+        return len(vocabulary)
+    specials = {params.get("oov_token", "[UNK]"), params.get("mask_token"), ""}
+    return sum(1 for t in vocabulary if t not in specials)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
