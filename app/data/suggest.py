@@ -149,10 +149,15 @@ def _labels(dataset: Dataset, n: int, name: str | None = None) -> list[str]:
 PREVIEW_TEXT = 80  # characters of a text shown in a preview cell
 
 
+def text_cell(v: Any, width: int = PREVIEW_TEXT) -> str:
+    """A text on one line, cut to `width` characters with an ellipsis."""
+    text = v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _cell(v: Any) -> float | int | str:
     if isinstance(v, str | bytes):
-        text = v.decode("utf-8", "replace") if isinstance(v, bytes) else v
-        text = " ".join(text.split())
-        return text if len(text) <= PREVIEW_TEXT else text[: PREVIEW_TEXT - 1] + "…"
+        return text_cell(v)
     f = float(v)
     return int(f) if f.is_integer() and abs(f) < 2**53 else round(f, 6)

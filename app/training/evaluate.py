@@ -111,10 +111,13 @@ def classification_report(
     input_map: dict | None = None,
     output_map: dict | None = None,
 ) -> dict[str, Any]:
-    """Confusion matrix, per-class precision/recall and accuracy of one classifier output."""
-    output = output or model.output_names[0]
+    """Confusion matrix, per-class precision/recall and accuracy of one classifier output (by
+    default the first output whose targets have class names)."""
     x, y = _split(dataset, split)
     ymap = resolve_names("Output", list(model.output_names), y, output_map or {}, [])
+    if output is None:
+        named = [n for n in model.output_names if dataset.class_names.get(ymap.get(n, ""))]
+        output = named[0] if named else model.output_names[0]
     if output not in ymap:
         raise DataError(f"Output '{output}' has no targets to compare with.")
     true = class_ids(y[ymap[output]])

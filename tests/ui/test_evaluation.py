@@ -102,6 +102,45 @@ def test_tabular_prediction_rows(qtbot, panel):
     assert panel.confusion.matrix.shape == (3, 3)
 
 
+def test_text_predictions_show_the_raw_text(qtbot, panel, tmp_path):
+    import keras
+
+    from app.data.compat import fit_arrays
+
+    rows = [("refund for my invoice please", "0.2", "billing"),
+            ("the app crashes on start", "0.9", "technical")] * 20  # fmt: skip
+    lines = ["body,priority,team"] + [",".join(r) for r in rows]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = {"path": str(tmp_path / "t.csv"), "target": "priority, team", "layout": "columns"}
+    data = load_dataset(DataConfig("csv", cfg, validation_split=0.25))
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((), dtype="string", name="body")
+    vec = keras.layers.TextVectorization(
+        vocabulary=["refund", "invoice", "app", "crashes"], output_mode="multi_hot"
+    )(inp)
+    outs = [keras.layers.Dense(1, activation="sigmoid", name="priority")(vec),
+            keras.layers.Dense(2, activation="softmax", name="team")(vec)]  # fmt: skip
+    model = keras.Model(inp, outs)
+    model.compile("adam", ["mse", "sparse_categorical_crossentropy"])
+    x, y, _ = fit_arrays(model, data)
+    model.fit(x, y, epochs=30, verbose=0)
+    res = run(qtbot, panel, model, data)
+    # The confusion matrix is of the classifier output, not the first (regression) output.
+    assert res["report"]["output"] == "team"
+    assert res["report"]["classes"] == ["billing", "technical"]
+    headers = [
+        panel.pred_table.horizontalHeaderItem(c).text()
+        for c in range(panel.pred_table.columnCount())
+    ]
+    assert headers == ["#", "True team", "Predicted team", "Confidence", "body"]
+    shown = [panel.pred_table.item(r, 4).text() for r in range(panel.pred_table.rowCount())]
+    assert shown == data.x_val["body"].tolist()  # 10 validation texts, all shown
+    for r, text in enumerate(shown):  # the classes follow the words, and the panel names them
+        want = "billing" if "refund" in text else "technical"
+        assert panel.pred_table.item(r, 1).text() == want
+        assert panel.pred_table.item(r, 2).text() == want
+
+
 def test_autoencoder_reconstructions(qtbot, panel):
     import keras
 

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.data.dataset import Dataset
+from app.data.dataset import Dataset, is_text
+from app.data.suggest import text_cell
 from app.ui.data.views import BAD, GOOD, DataTable, ImageGrid, array_to_qimage, notice
 from app.ui.data.worker import TaskRunner
 from app.ui.evaluation.confusion import ConfusionMatrixView
@@ -74,7 +75,11 @@ def evaluation_task(
         out["preview"] = ev.prediction_preview(
             model, dataset, PREVIEW_SAMPLES, split, input_map, output_map
         )
-        out["inputs"] = np.asarray(first[:PREVIEW_SAMPLES])
+        texts = {k: v[:PREVIEW_SAMPLES] for k, v in x.items() if is_text(v)}
+        if texts:  # the raw text of each sample, as the data preview shows it
+            out["texts"] = {k: [text_cell(t) for t in np.ravel(v)] for k, v in texts.items()}
+        else:
+            out["inputs"] = np.asarray(first[:PREVIEW_SAMPLES])
     return out
 
 
@@ -294,7 +299,7 @@ class EvaluationPanel(QWidget):
             self._show_reconstructions(*res["reconstructions"])
             self.samples.setCurrentIndex(1)
         else:
-            self._show_preview(res.get("preview", []), res.get("inputs"))
+            self._show_preview(res.get("preview", []), res.get("inputs"), res.get("texts"))
             self.samples.setCurrentIndex(0)
         self._update_enabled()
         self.status_message.emit("Evaluation finished")
@@ -311,9 +316,14 @@ class EvaluationPanel(QWidget):
         ]
         self.per_class.set_rows(["Class", "Precision", "Recall", "F1", "Support"], rows, fill=True)
 
-    def _show_preview(self, rows: list[dict], inputs: np.ndarray | None) -> None:
-        first_output = rows[0]["output"] if rows else None
-        rows = [r for r in rows if r["output"] == first_output]
+    def _show_preview(
+        self, rows: list[dict], inputs: np.ndarray | None, texts: dict[str, list] | None = None
+    ) -> None:
+        # The first classifier output (with class names and confidences), else the first.
+        several = len({r["output"] for r in rows}) > 1
+        named = [r["output"] for r in rows if "confidence" in r]
+        shown_output = named[0] if named else rows[0]["output"] if rows else None
+        rows = [r for r in rows if r["output"] == shown_output]
         if inputs is not None and _is_image(inputs):
             items = []
             for r in rows:
@@ -329,6 +339,9 @@ class EvaluationPanel(QWidget):
             self.pred_stack.setCurrentIndex(0)
             return
         columns = ["#", "True", "Predicted", "Confidence"]
+        if several:  # say which output the rows show
+            columns[1:3] = [f"True {shown_output}", f"Predicted {shown_output}"]
+        columns += list(texts or {})
         feats = []
         if inputs is not None:
             flat = inputs.reshape(len(inputs), -1)
@@ -337,6 +350,7 @@ class EvaluationPanel(QWidget):
         for r in rows:
             true, pred = r.get("true"), r.get("predicted")
             row = [r["index"], _text(true), _text(pred), r.get("confidence")]
+            row += [values[r["index"]] for values in (texts or {}).values()]
             if feats:
                 row += [float(v) for v in flat[r["index"], : len(feats)]]
             table.append(row)
