@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from code_projects import marker_line, regression_graph
+from code_projects import SCALE_LAYER, custom_layer_graph, marker_line, regression_graph
 
 from app.cli import main
 from app.compiler.custom_code import forget_trust
@@ -124,3 +124,49 @@ def test_evaluate_and_export_a_run_whose_model_has_a_custom_layer(tmp_path, caps
     args = ["export", str(path), "--run", "latest", "-o", str(tmp_path / "sm"), "--trust-code"]
     assert main([*args, "--format", "saved_model"]) == 0, capsys.readouterr()
     assert (tmp_path / "sm" / "saved_model.pb").is_file()
+
+
+LOSS_WITH_IMPORTS = """from __future__ import annotations
+
+import math
+
+from keras import ops as kops
+
+HALF = 0.5 * math.log(math.e)
+
+
+def half_mse(y_true, y_pred):
+    return HALF * kops.mean(kops.square(y_true - y_pred), axis=-1)
+"""
+LAYER_WITH_IMPORTS = "import math\nimport numpy as np\n" + SCALE_LAYER.replace(
+    "return ops.matmul(inputs, self.w)", "return ops.matmul(inputs, self.w) * math.sqrt(1.0)"
+)
+
+
+def test_scripts_of_code_with_top_level_imports_pass_ruff_and_run(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from tests.script_checks import ruff_problems
+
+    project = Project(name="imports", graph=custom_layer_graph(LAYER_WITH_IMPORTS))
+    # A __future__ import pasted after the script's own imports would not even compile.
+    project.code = [CodeEntry("loss", "half_mse", LOSS_WITH_IMPORTS)]
+    project.data = project.data.from_dict(
+        {"source": "synthetic", "options": {"samples": 32}, "validation": "split"}
+    )
+    project.training = project.training.from_dict(
+        {"epochs": 1, "batch_size": 16, "losses": {"y": "half_mse"}}
+    )
+    path = tmp_path / "imports.llproj"
+    save_project(project, path)
+    script = tmp_path / "s.py"
+    assert main(["codegen", str(path), "-o", str(script), "--trust-code"]) == 0, capsys.readouterr()
+    source = script.read_text()
+    assert ruff_problems(source) == "", source
+    assert source.startswith('"""') and "from __future__ import annotations" in source
+    done = subprocess.run(
+        [sys.executable, str(script), "--epochs", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -2,7 +2,8 @@
 Lambda expressions.
 
 The script runs the user's code with the names the app gives it (`keras`, `ops`, `np`), so it
-imports those it uses.  Each distinct code text is written once.
+imports those it uses.  Each distinct code text is written once, as written except for its
+top-level imports, which join the script's import block (an import below code fails ruff E402).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ class UserCodeSource(CustomSource):
 
     def __init__(self, classes: list[type], graph: Any, project_code: list | None = None) -> None:
         super().__init__(classes)
-        self.user_code: list[str] = []  # distinct CustomLayer code texts, first use first
+        self.user_code: list[str] = []  # distinct code texts, first use first, imports hoisted
+        self._texts: set[str] = set()
         self._defined: set[str] = set()
         owners: dict[str, tuple[str, str]] = {}  # class name -> (code, node name)
         used: set[str] = set()
@@ -47,17 +49,23 @@ class UserCodeSource(CustomSource):
                             f"classes named '{cls}'; rename one to write a script.",
                             node_id=node.id,
                         )
-                    if text not in self.user_code:
-                        self.user_code.append(text)
-                        self._defined |= _top_level_names(text)
+                    self._add_code(text)
         for entry in project_code or []:  # custom losses, metrics: pasted after the layers
             used |= _names(entry.source, None)
-            if entry.source not in self.user_code:
-                self.user_code.append(entry.source)
-                self._defined |= _top_level_names(entry.source)
+            self._add_code(entry.source)
         for name, imp in _PROVIDED.items():
             if name in used and imp not in self.imports:
                 self.imports.append(imp)
+
+    def _add_code(self, text: str) -> None:
+        if text in self._texts:
+            return
+        self._texts.add(text)
+        self._defined |= _top_level_names(text)
+        body, imports, future = _hoist_imports(text)
+        self.user_code.append(body)
+        self.imports += [imp for imp in imports if imp not in self.imports]
+        self.future |= future
 
     def bound_names(self) -> set[str]:
         """Names the pasted code binds, so generated variables avoid them."""
@@ -121,6 +129,46 @@ def _names(text: str, spec: NodeSpec | None) -> set[str]:
     except SyntaxError:
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _hoist_imports(text: str) -> tuple[str, list[tuple[str, str | None, str | None]], set[str]]:
+    """(the code without its top-level import statements, those imports, __future__ names).
+
+    Only whole-line absolute imports move; a relative one, or one sharing a line with other
+    code, stays where it is.
+    """
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text, [], set()
+    lines = text.splitlines()
+    drop: set[int] = set()
+    imports: list[tuple[str, str | None, str | None]] = []
+    future: set[str] = set()
+    statements = list(tree.body)
+    for i, node in enumerate(statements):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module is None):
+            continue
+        span = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        neighbours = statements[max(i - 1, 0) : i] + statements[i + 1 : i + 2]
+        if (
+            any(n.lineno in span or (n.end_lineno or n.lineno) in span for n in neighbours)
+            or lines[node.lineno - 1][: node.col_offset].strip()
+        ):
+            continue  # `import a; x = 1`: not a whole line
+        drop.update(span)
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            future.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imports += [(str(node.module), a.name, a.asname) for a in node.names]
+        else:
+            imports += [(a.name, None, a.asname) for a in node.names]
+    if not drop:
+        return text, [], set()
+    kept = [line for n, line in enumerate(lines, 1) if n not in drop]
+    return "\n".join(kept) + "\n", imports, future
 
 
 def _top_level_names(text: str) -> set[str]:

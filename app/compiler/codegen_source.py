@@ -139,11 +139,13 @@ def _section_lines(imports: list[Import]) -> list[str]:
             froms.setdefault(m, set()).add((n, a))
     for m in sorted(froms, key=str.lower):
         names = sorted(froms[m], key=lambda t: (_type_rank(t[0]), t[0].lower(), t[0], t[1] or ""))
-        parts = [n + (f" as {a}" if a else "") for n, a in names]
-        line = f"from {m} import {', '.join(parts)}"
-        if len(line) > 100:
-            line = f"from {m} import (\n" + "".join(f"    {p},\n" for p in parts) + ")"
-        lines.append(line)
+        # As ruff's isort: the plain names on one line, then each aliased name on its own.
+        groups = [[n for n, a in names if not a]] + [[f"{n} as {a}"] for n, a in names if a]
+        for parts in (g for g in groups if g):
+            line = f"from {m} import {', '.join(parts)}"
+            if len(line) > 100:
+                line = f"from {m} import (\n" + "".join(f"    {p},\n" for p in parts) + ")"
+            lines.append(line)
     return lines
 
 
