@@ -51,12 +51,19 @@ class DataCode:
         self.output_map = dict(config.output_map)
         reader = _Reader(self, model, config.seed)
         call = reader.write(fn["read_data"], config.source, config.options)
+        # Sample weights (a column or array the data settings name): fit's sample_weight.
+        self.weighted = bool(call.kwargs.get("weights"))
         x_names, y_names = list(call.x_names), list(call.y_names)
+        self.val_weighted = False
         if config.validation == "separate":
             vs = config.validation_source or {}
             if not vs.get("source"):
                 raise DataError("Choose the separate validation data in the data settings.")
-            reader.write(fn["read_validation_data"], vs["source"], vs.get("options") or {})
+            val_call = reader.write(
+                fn["read_validation_data"], vs["source"], vs.get("options") or {}
+            )
+            self.val_reads_weights = bool(val_call.kwargs.get("weights"))
+            self.val_weighted = self.weighted and self.val_reads_weights
         if config.validation == "source" and not call.has_validation:
             title = SOURCES[config.source].title
             raise DataError(f"'{title}' has no test set of its own; choose a validation split.")
@@ -103,12 +110,18 @@ class DataCode:
     # ----- load_data --------------------------------------------------------------------------
     def _load_data(self, x_names: list[str], y_names: list[str]) -> list[str]:
         c, fn = self.config, self.fn
+        weighted = self.weighted
         lines = [
             f"def {fn['load_data']}():",
-            '    """((x, y), validation_data) for fit, prepared as LayerLoom prepares them."""',
-            f"    x, y, x_val, y_val = {fn['read_data']}()",
+            '    """((x, y), validation_data) for fit, prepared as LayerLoom prepares them."""'
+            if not weighted
+            else '    """((x, y, sample_weight), validation_data) for fit, prepared as LayerLoom '
+            'prepares them."""',
+            f"    x, y, x_val, y_val{', w' if weighted else ''} = {fn['read_data']}()",
         ]
         split = c.validation == "split" and c.validation_split > 0
+        if weighted:
+            self.has_validation_weights = split or self.val_weighted
         if c.max_samples or split:  # the same generator calls as load_dataset
             lines += [
                 f"    rng = np.random.default_rng({c.seed})",
@@ -120,10 +133,12 @@ class DataCode:
                 f"        keep = np.sort(rng.permutation(n)[:{c.max_samples}])",
                 "        x = {k: v[keep] for k, v in x.items()}",
                 "        y = {k: v[keep] for k, v in y.items()}",
+                *(["        w = w[keep]"] if weighted else []),
                 f"        n = {c.max_samples}",
             ]
         if c.validation == "separate":
-            lines.append(f"    x_val, y_val, _, _ = {fn['read_validation_data']}()")
+            rest = ", w_val" if self.val_reads_weights else ""
+            lines.append(f"    x_val, y_val, _, _{rest} = {fn['read_validation_data']}()")
         elif split:
             lines += [
                 "    order = rng.permutation(n)",
@@ -133,6 +148,7 @@ class DataCode:
                 "    y_val = {k: v[val_idx] for k, v in y.items()}",
                 "    x = {k: v[train_idx] for k, v in x.items()}",
                 "    y = {k: v[train_idx] for k, v in y.items()}",
+                *(["    w_val, w = w[val_idx], w[train_idx]"] if weighted else []),
             ]
         elif c.validation != "source":
             lines.append("    x_val = y_val = None")
@@ -189,12 +205,28 @@ class DataCode:
         y_expr: Expr = Atom("None") if not ymap else ys[0] if len(ys) == 1 else Seq(ys)
         out = ["", "    def model_arrays(xs, ys):"]
         out += render(Seq([x_expr, y_expr], tuple_=True), "        ", "return ")
-        out += [
+        if not self.weighted:
+            return [
+                *out,
+                "",
+                "    validation = None if x_val is None else model_arrays(x_val, y_val or {})",
+                "    return model_arrays(x, y), validation",
+            ]
+        val_w = "w_val" if getattr(self, "has_validation_weights", False) else None
+        return [
+            *out,
             "",
             "    validation = None if x_val is None else model_arrays(x_val, y_val or {})",
-            "    return model_arrays(x, y), validation",
+            *(
+                [
+                    "    if validation is not None:  # weighted as its samples are",
+                    f"        validation = (*validation, {val_w})",
+                ]
+                if val_w
+                else []
+            ),
+            "    return (*model_arrays(x, y), w), validation",
         ]
-        return out
 
 
 def _input_expr(array: str, dtype: str, shape: tuple) -> Atom:
@@ -228,7 +260,11 @@ class _Reader:
             else:
                 kwargs.append((key, literal(value)))
         body += render(Call(Atom(call.function.__name__), kwargs=kwargs), "    ", "data = ")
-        body.append('    return data["x"], data["y"], data.get("x_val"), data.get("y_val")')
+        ret = 'data["x"], data["y"], data.get("x_val"), data.get("y_val")'
+        if call.kwargs.get("weights"):
+            body.append('    weights = data["sample_weight"].astype("float32")')
+            ret += ", weights"
+        body.append(f"    return {ret}")
         doc = f'    """{_doc(src.title)}: named arrays x, y, x_val, y_val."""'
         if len(doc) > 100:
             doc = '    """The data as named arrays: x, y, x_val, y_val."""'

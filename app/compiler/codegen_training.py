@@ -132,9 +132,10 @@ class TrainingCode:
             )
         if config.jit_compile:
             compile_kwargs.append(("jit_compile", literal(True)))
+        weighted = getattr(dc, "weighted", False)
         body = [
             '    """Compile and fit with the project\'s training settings; returns the History."""',
-            f"    (x, y), validation = {self.fn['load_data']}()",
+            f"    (x, y{', sample_weight' if weighted else ''}), validation = {self.fn['load_data']}()",
             *render(Call(Atom("model.compile"), kwargs=compile_kwargs), "    "),
         ]
         callbacks = self._callbacks(config, dc.has_validation)
@@ -146,6 +147,13 @@ class TrainingCode:
         if not config.shuffle:
             fit_kwargs.append(("shuffle", literal(False)))
         by_output = config.class_weights_by_output(names)
+        if weighted:
+            if by_output:
+                raise TrainingError(
+                    "The data has sample weights and the training settings set class weights; "
+                    "Keras takes one or the other."
+                )
+            fit_kwargs.append(("sample_weight", Atom("sample_weight")))
         if by_output and len(names) == 1:
             cw = by_output[names[0]]
             fit_kwargs.append(

@@ -27,6 +27,8 @@ class Dataset:
     x / y map array names (ideally the model's input / output names) to arrays with the sample
     axis first. x_val / y_val hold the validation arrays (None when there is no validation set).
     class_names maps a target name to its class labels (classification only).
+    sample_weight / sample_weight_val: one weight per sample of the loss (from a data column or
+    array the data settings name), or None; not a model input or target.
     """
 
     x: dict[str, np.ndarray]
@@ -38,6 +40,8 @@ class Dataset:
     feature_names: list[str] = field(default_factory=list)
     title: str = ""
     notes: list[str] = field(default_factory=list)
+    sample_weight: np.ndarray | None = None
+    sample_weight_val: np.ndarray | None = None
 
     @property
     def num_samples(self) -> int:
@@ -58,7 +62,14 @@ class Dataset:
         return len(self.class_names.get(target, []))
 
     def check(self) -> None:
-        """DataError unless every array of a split has the same number of samples."""
+        """DataError unless every array of a split has the same number of samples and the
+        sample weights are one non-negative number per sample."""
+        for split, weights, arrays in (
+            ("training", self.sample_weight, self.x),
+            ("validation", self.sample_weight_val, self.x_val),
+        ):
+            if weights is not None:
+                check_sample_weights(weights, _count(arrays), split)
         for split, arrays in (
             ("training", {**self.x, **self.y}),
             ("validation", {**(self.x_val or {}), **(self.y_val or {})}),
@@ -102,6 +113,31 @@ class Dataset:
 def is_text(arr: np.ndarray) -> bool:
     """True for arrays of strings (object arrays of str, as the text sources give them)."""
     return arr.dtype.kind in "OUS"
+
+
+def check_sample_weights(weights: np.ndarray, samples: int, split: str = "training") -> None:
+    """DataError in words unless `weights` holds one finite, non-negative number per sample
+    (shape (n,) or (n, 1)) and not all of them are 0."""
+    what = "The sample weights" + ("" if split == "training" else f" of the {split} data")
+    if not np.issubdtype(weights.dtype, np.number) or weights.dtype == np.bool_:
+        raise DataError(f"{what} must be numbers, not {weights.dtype}.")
+    if weights.ndim > 2 or (weights.ndim == 2 and weights.shape[1] != 1) or weights.ndim == 0:
+        raise DataError(
+            f"{what} must be one number per sample (shape (n,)), not shape {weights.shape}."
+        )
+    if len(weights) != samples:
+        raise DataError(f"{what} have {len(weights)} values for {samples} samples.")
+    bad = int(np.count_nonzero(~np.isfinite(weights)))
+    if bad:
+        raise DataError(f"{what} have {bad} missing, NaN or infinite value(s).")
+    negative = int(np.count_nonzero(weights < 0))
+    if negative:
+        raise DataError(
+            f"{what} have {negative} negative value(s) (the smallest is {weights.min():g}); "
+            f"a weight must be 0 or more."
+        )
+    if samples and not np.any(weights > 0):
+        raise DataError(f"{what} are all 0, so no sample would count.")
 
 
 def class_ids(y: np.ndarray) -> np.ndarray | None:

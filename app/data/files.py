@@ -52,10 +52,22 @@ class NumpySource(DataSource):
         OptionSpec("y_val", "arrays", [], help="Validation targets in the same file (optional)."),
         OptionSpec("y_path", "path", "", help="For .npy: a second .npy file with the targets."),
         OptionSpec("task", "choice", "auto", ("auto", "classification", "regression")),
+        OptionSpec(
+            "weights",
+            "text",
+            "",
+            help="Array of per-sample loss weights (empty: every sample weighs 1).",
+        ),
     )
 
     def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
         path = str(self.option(options, "path") or "")
+        weights = str(self.option(options, "weights") or "").strip()
+        if weights:  # only then: scripts without weights stay as they were
+            return _weighted(self._reader(options, path), weights)
+        return self._reader(options, path)
+
+    def _reader(self, options: dict[str, Any], path: str) -> ReaderCall:
         if not path:
             raise DataError("Choose a NumPy file in the data settings.")
         y_path = str(self.option(options, "y_path") or "")
@@ -95,6 +107,17 @@ class NumpySource(DataSource):
             task = "classification" if class_names else ("regression" if y else "reconstruction")
         title = Path(self.option(options, "path")).name
         return Dataset(**arrays, task=task, class_names=class_names, title=title)
+
+
+def _weighted(call: ReaderCall, weights: str) -> ReaderCall:
+    """The same reader call, also reading the array of sample weights."""
+    return ReaderCall(
+        call.function,
+        {**call.kwargs, "weights": weights},
+        call.x_names,
+        call.y_names,
+        call.has_validation,
+    )
 
 
 def _class_count(y: np.ndarray, y_val: np.ndarray | None, strict: bool) -> int:

@@ -220,12 +220,19 @@ def read_numpy_arrays(
     x_val: list[str] | tuple[str, ...] = (),
     y_val: list[str] | tuple[str, ...] = (),
     y_path: str = "",
+    weights: str = "",
 ) -> dict[str, Any]:
     """Named arrays of an .npz file, or of an .npy file ("x") and its targets' .npy ("y").
 
     From an .npz, `x` / `y` name the input / target arrays (`y` None: the array "y" when there
     is one) and `x_val` / `y_val` validation arrays, which take the training arrays' names.
+    `weights` names an array of per-sample loss weights ("sample_weight"; not an input).
     """
+    if weights and not numpy_file_is_archive(path):
+        raise ValueError(
+            f"Sample weights are read from an array of an .npz file; {Path(path).name} is an "
+            f".npy file holding one array."
+        )
     if not numpy_file_is_archive(path):
         xs, ys, xs_val, ys_val = read_numpy_file(path), {}, None, None
         if y_path:
@@ -239,7 +246,13 @@ def read_numpy_arrays(
     if y is None:  # without chosen targets the array "y" is optional: the data is unlabelled
         with _open_archive(Path(path)) as archive:
             y = ["y"] if "y" in _archive_members(archive) else []
-    arrays = read_numpy_file(path, list(dict.fromkeys([*x, *y, *x_val, *y_val])))
+    if weights and weights in (*x, *y, *x_val, *y_val):
+        raise ValueError(
+            f"The array '{weights}' holds the sample weights, so it cannot also be an input "
+            f"or a target."
+        )
+    wanted = [*x, *y, *x_val, *y_val, *([weights] if weights else [])]
+    arrays = read_numpy_file(path, list(dict.fromkeys(wanted)))
 
     def renamed(names: list[str] | tuple[str, ...], like: list[str], what: str):
         if not names:
@@ -254,4 +267,7 @@ def read_numpy_arrays(
     ys = {n: arrays[n] for n in y}
     xs_val = renamed(x_val, list(xs), "validation inputs")
     ys_val = renamed(y_val, list(ys), "validation targets")
-    return {"x": xs, "y": ys, "x_val": xs_val, "y_val": ys_val}
+    out = {"x": xs, "y": ys, "x_val": xs_val, "y_val": ys_val}
+    if weights:
+        out["sample_weight"] = arrays[weights]
+    return out

@@ -28,22 +28,23 @@ def load_dataset(
         config = DataConfig.from_dict(config)
     ds = _load_source(config.source, config.options, model, config.seed)
     rng = np.random.default_rng(config.seed)
-    own_val = (ds.x_val, ds.y_val)
-    ds.x_val = ds.y_val = None
+    own_val = (ds.x_val, ds.y_val, ds.sample_weight_val)
+    ds.x_val = ds.y_val = ds.sample_weight_val = None
     if config.max_samples and ds.num_samples > config.max_samples:
         keep = np.sort(rng.permutation(ds.num_samples)[: config.max_samples])
         ds.x, ds.y = _take(ds.x, keep), _take(ds.y, keep)
+        ds.sample_weight = _take_one(ds.sample_weight, keep)
         ds.notes.append(f"Using {config.max_samples} of the training samples.")
     if config.validation == "source":
         if own_val[0] is None:
             raise DataError(f"'{ds.title}' has no test set of its own; choose a validation split.")
-        ds.x_val, ds.y_val = own_val
+        ds.x_val, ds.y_val, ds.sample_weight_val = own_val
     elif config.validation == "separate":
         vs = config.validation_source or {}
         if not vs.get("source"):
             raise DataError("Choose the separate validation data in the data settings.")
         val = _load_source(vs["source"], vs.get("options", {}), model, config.seed)
-        ds.x_val, ds.y_val = val.x, val.y
+        ds.x_val, ds.y_val, ds.sample_weight_val = val.x, val.y, val.sample_weight
     elif config.validation == "kfold":
         _take_fold(ds, config, 0 if fold is None else fold, shuffle)
     elif config.validation == "split" and config.validation_split > 0:
@@ -58,6 +59,8 @@ def load_dataset(
         val_idx, train_idx = order[:n_val], order[n_val:]
         ds.x_val, ds.y_val = _take(ds.x, val_idx), _take(ds.y, val_idx)
         ds.x, ds.y = _take(ds.x, train_idx), _take(ds.y, train_idx)
+        ds.sample_weight_val = _take_one(ds.sample_weight, val_idx)
+        ds.sample_weight = _take_one(ds.sample_weight, train_idx)  # weights follow their samples
     if config.normalization != "none":
         _normalise(ds, config.normalization)
     if config.target == "inputs":
@@ -99,11 +102,17 @@ def _take_fold(ds: Dataset, config: DataConfig, fold: int, shuffle: bool) -> Non
     train_idx, val_idx = fold_indices(n, k, config.seed, shuffle)[fold]
     ds.x_val, ds.y_val = _take(ds.x, val_idx), _take(ds.y, val_idx)
     ds.x, ds.y = _take(ds.x, train_idx), _take(ds.y, train_idx)
+    ds.sample_weight_val = _take_one(ds.sample_weight, val_idx)
+    ds.sample_weight = _take_one(ds.sample_weight, train_idx)
     ds.notes.append(f"Fold {fold + 1} of {k}: validating on {len(val_idx)} of {n} samples.")
 
 
 def _take(arrays: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v[idx] for k, v in arrays.items()}
+
+
+def _take_one(array: np.ndarray | None, idx: np.ndarray) -> np.ndarray | None:
+    return None if array is None else array[idx]
 
 
 def _normalise(ds: Dataset, how: str) -> None:

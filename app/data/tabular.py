@@ -67,6 +67,7 @@ def read_csv_table(
     categorical: str = "onehot",
     delimiter: str = "",
     layout: str = "auto",
+    weights: str = "",
 ) -> dict[str, Any]:
     """A CSV file with a header row as features and targets.
 
@@ -84,13 +85,18 @@ def read_csv_table(
     header, rows = read_csv(path, delimiter or None)
     file = Path(path).name
     targets = csv_target_names(target, header) or [header[-1]]
-    features = list(features or [h for h in header if h not in targets])
-    for f in [*targets, *features]:
+    features = list(features or [h for h in header if h not in (*targets, weights)])
+    for f in [*targets, *features, *([weights] if weights else [])]:
         if f not in header:
             raise ValueError(f"{file} has no column '{f}'. Columns: {', '.join(header)}.")
     both = [t for t in targets if t in features]
     if both:
         raise ValueError(f"Column '{both[0]}' cannot be both a feature and the target.")
+    if weights and weights in (*targets, *features):
+        raise ValueError(
+            f"Column '{weights}' holds the sample weights, so it cannot also be "
+            f"{'the target' if weights in targets else 'a feature'}."
+        )
     if layout not in ("auto", "table", "columns"):
         raise ValueError(f"Unknown CSV layout '{layout}'; use auto, table or columns.")
     cols = {h: [r[i] for r in rows] for i, h in enumerate(header)}
@@ -140,11 +146,19 @@ def read_csv_table(
                 f"Column '{column}' of {file} holds infinite values ('inf' or numbers too "
                 f"large for 32-bit floats); replace them before training."
             )
+    sample_weight = None
+    if weights:  # one loss weight per row, not a model input (checked when the data loads)
+        sample_weight = csv_numbers(cols[weights])
+        if sample_weight is None:
+            raise ValueError(
+                f"The sample weight column '{weights}' of {file} holds text; it must hold numbers."
+            )
     return {
         "x": x,
         "y": y,
         "task": "classification" if "classification" in tasks else tasks[0],
         "class_names": class_names,
+        "sample_weight": sample_weight,
         "feature_names": names,
         "notes": notes,
     }
@@ -302,6 +316,12 @@ class CSVSource(DataSource):
             help="One number array 'x' (table), or one array per column with text kept as "
             "text (columns); auto: columns when a column holds free text.",
         ),
+        OptionSpec(
+            "weights",
+            "text",
+            "",
+            help="Column of per-sample loss weights (empty: every row weighs 1).",
+        ),
     )
 
     def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
@@ -318,6 +338,8 @@ class CSVSource(DataSource):
             raise DataError("Choose a CSV file in the data settings.")
         names = ("path", "target", "features", "task", "categorical", "delimiter", "layout")
         kwargs = {name: self.option(options, name) for name in names}
+        if self.option(options, "weights"):  # only then: scripts without weights stay as they were
+            kwargs["weights"] = str(self.option(options, "weights")).strip()
         kwargs["path"] = str(kwargs["path"])
         kwargs["features"] = list(kwargs["features"] or [])
         if kwargs["layout"] == "auto":

@@ -206,6 +206,16 @@ class Trainer:
         skip = {n for n, v in losses.items() if v in NO_LOSS}
         x, y, val = fit_arrays(self.model, self.dataset, self.input_map, self.output_map, skip)
         class_weight, sample_weight = self._class_weights(y)
+        if self.dataset.sample_weight is not None:
+            if class_weight is not None or sample_weight is not None:
+                raise TrainingError(
+                    "The data has sample weights and the training settings set class weights; "
+                    "Keras takes one or the other. Clear the class weights, or fold them into "
+                    "the sample weights."
+                )
+            sample_weight = self.dataset.sample_weight
+            if val is not None and self.dataset.sample_weight_val is not None:
+                val = (val[0], val[1] if len(val) > 1 else None, self.dataset.sample_weight_val)
         self._emit_event(
             "checked",
             samples=self.dataset.num_samples,
