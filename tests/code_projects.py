@@ -83,3 +83,55 @@ class CategoricalTruePositives(keras.metrics.Metric):
     def reset_state(self):
         self.true_positives.assign(0.0)
 '''
+
+
+def marked_code(code: str, marker: Path) -> str:
+    """`code` that appends to `marker` when it is run (top level) and in every function it
+    defines, first thing in the body."""
+    mark = f"open({str(marker)!r}, 'a').write('ran ' + {uuid.uuid4().hex!r})"
+    out = [mark]
+    for line in code.splitlines():
+        out.append(line)
+        stripped = line.lstrip()
+        if stripped.startswith("def ") and stripped.rstrip().endswith(":"):
+            indent = line[: len(line) - len(stripped)] + "    "
+            out.append(indent + mark)
+    return "\n".join(out) + "\n"
+
+
+# How the training settings use an entry of each kind of project code; a kind not listed here is
+# only held by the project (still never run untrusted).
+CODE_USES = {
+    "loss": lambda name: {"losses": {"y": name}},
+    "metric": lambda name: {"losses": {"y": "mse"}, "metrics": {"y": [name]}},
+    "callback": lambda name: {
+        "losses": {"y": "mse"},
+        "callbacks": [{"class_name": name, "params": {}, "code": True}],
+    },
+    "schedule": lambda name: {
+        "losses": {"y": "mse"},
+        "lr_schedule": {"class_name": name, "params": {}, "code": True},
+    },
+}
+LAYER = "layer"  # the custom layer node: code too, though not a CODE_KINDS entry
+
+
+def marked_project(kind: str, marker: Path):
+    """A regression project whose code of `kind` (a CODE_KINDS key, or LAYER) writes `marker`
+    whenever any of it runs; the training settings use that code."""
+    from app.project import Project
+    from app.project.project_code import new_entry
+
+    if kind == LAYER:
+        project = Project(name=kind, graph=custom_layer_graph(marked_code(SCALE_LAYER, marker)))
+        settings = {"losses": {"y": "mse"}}
+    else:
+        project = Project(name=kind, graph=regression_graph())
+        entry = new_entry(kind, f"my_{kind}")
+        project.code = [type(entry)(kind, entry.name, marked_code(entry.source, marker))]
+        settings = CODE_USES.get(kind, lambda name: {"losses": {"y": "mse"}})(entry.name)
+    project.data = project.data.from_dict(
+        {"source": "synthetic", "options": {"samples": 32}, "validation": "split"}
+    )
+    project.training = project.training.from_dict({"epochs": 1, "batch_size": 16, **settings})
+    return project
