@@ -69,7 +69,7 @@ def import_script(
 def _assemble(
     script: Path, capture: Capture, data_path: Path, data_reference: str | None
 ) -> ScriptImport:
-    from app.compiler.custom_code import load_custom_class, trust
+    from app.compiler.custom_code import SERIALIZABLE_PACKAGE, load_custom_class, trust
     from app.compiler.importer import import_model
     from app.compiler.keras_file import load_checked_model
     from app.compiler.layout import layout_graph
@@ -87,6 +87,11 @@ def _assemble(
     custom_layers: dict[type, str] = {}
     for item in code_items:
         if item["kind"] != "layer":
+            continue
+        own = _layerloom_class(item)
+        if own is not None:  # LayerLoom's own layer, as generated scripts paste it
+            custom_objects[item["name"]] = own
+            custom_objects[f"{SERIALIZABLE_PACKAGE}>{item['name']}"] = own
             continue
         trust(item["source"])  # the user trusted the script it comes from
         try:
@@ -154,6 +159,36 @@ def _data_settings(result: dict[str, Any], reference: str) -> DataSettings:
         data.validation = "none"
     data.output_map = {k: v for k, v in ys.items() if k != v and v in arrays}
     return data
+
+
+def _layerloom_class(item: dict[str, Any]) -> type | None:
+    """LayerLoom's own layer class (app.compiler.custom_layers) if the script's class is its
+    code (generated scripts paste it), else None."""
+    import inspect
+
+    from app.compiler.custom_layers import ensure_registered
+
+    for cls in ensure_registered().values():
+        if cls.__name__ == item["name"]:
+            ours = _class_tree(inspect.getsource(cls), cls.__name__)
+            if ours is not None and ours == _class_tree(item["source"], item["name"]):
+                return cls
+    return None
+
+
+def _class_tree(source: str, name: str) -> str | None:
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(source))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            node.decorator_list = []
+            return ast.dump(node)
+    return None
 
 
 def _is_code_item(item: Any) -> bool:

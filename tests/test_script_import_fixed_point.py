@@ -1,0 +1,103 @@
+"""A fixed point: importing the script LayerLoom writes for a project gives the project back
+(graph, training settings and code; the same up to node ids and layout), and the data the
+script trains on becomes the imported project's data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.compiler import generate_code
+from app.compiler.build import build_model
+from app.compiler.script_import import import_script
+from app.data.prepare import load_dataset
+from app.model import graph_to_dict
+from app.nodes import REGISTRY
+from app.project import load_project
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "resources" / "examples"
+
+
+def effective(spec_id: str, params: dict) -> dict:
+    """The params a layer is built with: spec defaults filled in; data_format None is Keras'
+    image data format, a pooling's strides None are its pool size."""
+    spec = REGISTRY.get(spec_id)
+    out = {**(spec.defaults() if spec is not None else {}), **params}
+    if "data_format" in out and out["data_format"] is None:
+        out["data_format"] = "channels_last"
+    if "pool_size" in out and out.get("strides") is None:  # Keras: strides default to pool_size
+        out["strides"] = out["pool_size"]
+    return {k: v for k, v in out.items() if v is not None and v is not False}
+
+
+def comparable(graph) -> dict:
+    """The graph as plain data with node ids replaced by node names and positions dropped.
+
+    A node that shares another's layer has no name of its own in Keras: it is named after the
+    layer it shares and the first node that reads it."""
+    d = graph_to_dict(graph)
+    names: dict[str, str] = {}
+
+    def collect(g: dict, prefix: str) -> None:
+        by_id = {n["id"]: n for n in g["nodes"]}
+        for n in g["nodes"]:
+            name = n["name"]
+            if n.get("shared_with"):
+                readers = sorted(by_id[e["dst"]]["name"] for e in g["edges"] if e["src"] == n["id"])
+                name = f"{by_id[n['shared_with']]['name']}@{readers[0] if readers else ''}"
+            names[n["id"]] = prefix + name
+            if n.get("subgraph"):
+                collect(n["subgraph"], prefix + n["name"] + "/")
+
+    collect(d, "")
+
+    def norm(g: dict) -> dict:
+        nodes = {}
+        for n in g["nodes"]:
+            item = {k: v for k, v in n.items() if k not in ("id", "position", "weights", "name")}
+            item["params"] = effective(n["spec"], n.get("params") or {})
+            if item.get("shared_with"):
+                item["shared_with"] = names[item["shared_with"]]
+                item["params"] = {}
+            if item.get("subgraph"):
+                item["subgraph"] = norm(item["subgraph"])
+            nodes[names[n["id"]]] = item
+        edges = sorted(
+            (names[e["src"]], e["src_index"], names[e["dst"]], names.get(e["port"], e["port"]),
+             e["slot"])
+            for e in g["edges"]
+        )  # fmt: skip
+        return {
+            "name": g.get("name"),
+            "nodes": nodes,
+            "edges": edges,
+            "inputs": [names[i] for i in g["inputs"]],
+            "outputs": [(names[o[0]], o[1]) for o in g["outputs"]],
+        }
+
+    return norm(d)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.llproj")), ids=lambda p: p.stem)
+def test_importing_the_generated_script_gives_the_project_back(path, tmp_path):
+    project = load_project(path)
+    script = tmp_path / f"{path.stem}.py"
+    script.write_text(generate_code(project.graph, project=project))
+    result = import_script(script, tmp_path / "data.npz")
+    got = result.project
+    assert result.problems == []
+    assert result.notes == []
+    assert comparable(got.graph) == comparable(project.graph)
+    assert got.training.to_dict() == project.training.to_dict()
+    assert [e.to_dict() for e in got.code] == [e.to_dict() for e in project.code]
+    # The data: the very arrays LayerLoom prepares for the project, now read from the .npz.
+    model = build_model(project.graph)
+    want = load_dataset(project.data_config(), model)
+    have = load_dataset(got.data_config(), model)
+    for split in ("x", "y", "x_val", "y_val"):
+        a, b = getattr(want, split) or {}, getattr(have, split) or {}
+        assert len(a) == len(b), split
+        for (_ka, va), (_kb, vb) in zip(sorted(a.items()), sorted(b.items())):
+            np.testing.assert_allclose(np.asarray(va, "float64"), np.asarray(vb, "float64"))
