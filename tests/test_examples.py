@@ -18,6 +18,7 @@ NAMES = [
     "ticket_classifier",
     "ticket_classifier_difficulty",
     "issue_classifier",
+    "text_folder_classifier",
     "shared_embedding",
     "conv_autoencoder",
     "ensemble",

@@ -16,6 +16,7 @@ TITLES = {
     "ticket_classifier": "Ticket classifier: 3 inputs, 2 outputs",
     "ticket_classifier_difficulty": "Ticket classifier + difficulty head (feature reuse)",
     "issue_classifier": "Issue classifier: Embedding + LSTM, 2 outputs",
+    "text_folder_classifier": "Text classifier from a folder of text files per class",
     "shared_embedding": "Shared Embedding for two text inputs",
     "conv_autoencoder": "Convolutional autoencoder from encoder and decoder models",
     "ensemble": "Ensemble of three models, averaged",

@@ -22,6 +22,10 @@ from app.project import DataSettings, Project, TrainingSettings, save_project  #
 HERE = Path(__file__).resolve().parent
 # Digits drawn at MNIST size (28x28), for the autoencoders: they train offline.
 DIGITS28 = "data/digits28.npz"
+# Made-up support tickets (make_text_data.py): a CSV and a folder of text files per department.
+TICKETS = "data/tickets.csv"
+TICKET_FOLDER = "data/tickets_by_department"
+TEXT_VEC = "keras.layers.TextVectorization"
 INPUT, BLOCK = "keras.Input", "layerloom.Block"
 DENSE, CONV = "keras.layers.Dense", "keras.layers.Conv2D"
 EMB, LSTM = "keras.layers.Embedding", "keras.layers.LSTM"
@@ -135,14 +139,19 @@ def digits_cnn() -> Project:
 
 
 def _ticket_graph(name: str, difficulty: bool) -> ModelGraph:
-    # Chollet, "Deep Learning with Python", listings 7.9 and 7.13 (seed 002).
-    vocabulary_size, num_tags, num_departments = 10000, 100, 4
+    # Chollet, "Deep Learning with Python", listings 7.9 and 7.13 (seed 002). The book feeds
+    # multi-hot vectors of a 10,000-word vocabulary; here the raw strings come in and a
+    # TextVectorization per input makes those vectors inside the model.
+    vocabulary_size, num_departments = 10000, 4
     g = ModelGraph(name)
-    ins = [
-        add(g, INPUT, "title", {"shape": [vocabulary_size]}),
-        add(g, INPUT, "text_body", {"shape": [vocabulary_size]}),
-        add(g, INPUT, "tags", {"shape": [num_tags]}),
-    ]
+    ins = []
+    for input_name, column, max_tokens in (("title", "title", vocabulary_size),
+                                           ("text_body", "body", vocabulary_size),
+                                           ("tags", "tags", 100)):  # fmt: skip
+        text = add(g, INPUT, input_name, {"shape": [], "dtype": "string"})
+        params = {"max_tokens": max_tokens, "output_mode": "multi_hot"}
+        ins.append(chain(g, text, (TEXT_VEC, f"{input_name}_vectorizer",
+                                   {**params, "vocabulary": vocabulary(column, params)})))  # fmt: skip
     cat = add(g, "keras.layers.Concatenate", "concatenate")
     for i in ins:
         g.connect(i, cat)
@@ -163,35 +172,56 @@ def _ticket_training(difficulty: bool) -> TrainingSettings:
     if difficulty:
         loss["difficulty"] = "sparse_categorical_crossentropy"
         metrics["difficulty"] = ["accuracy"]
-    return training(losses=loss, metrics=metrics, batch_size=32, epochs=3)
+    return training(losses=loss, metrics=metrics, batch_size=32, epochs=10)
+
+
+def _ticket_data(difficulty: bool) -> DataSettings:
+    """The bundled tickets: text columns in, priority, department (and difficulty) out."""
+    targets = ["priority", "department"] + (["difficulty"] if difficulty else [])
+    options = {"path": TICKETS, "features": ["title", "body", "tags"],
+               "target": ", ".join(targets), "layout": "columns"}  # fmt: skip
+    return DataSettings("csv", options, validation_split=0.2, input_map={"text_body": "body"})
 
 
 def ticket_classifier() -> Project:
     return Project("Ticket classifier", _ticket_graph("ticket_classifier", False),
-                   SYNTHETIC, _ticket_training(False))  # fmt: skip
+                   _ticket_data(False), _ticket_training(False))  # fmt: skip
 
 
 def ticket_classifier_difficulty() -> Project:
     return Project("Ticket classifier with difficulty",
                    _ticket_graph("ticket_classifier_difficulty", True),
-                   SYNTHETIC, _ticket_training(True))  # fmt: skip
+                   _ticket_data(True), _ticket_training(True))  # fmt: skip
 
 
 def issue_classifier() -> Project:
     # Keras functional API guide, "multiple inputs and outputs" (seed 003).  The guide's heads
     # output logits and use from_logits losses; project losses are Keras names, so the heads
     # carry the matching sigmoid / softmax and plain cross-entropies instead (sparse labels).
+    # The guide feeds word ids and a 12-tag binary vector; here the raw title, body and tags
+    # come in and TextVectorization layers make them inside the model.
     num_tags, num_words, num_departments = 12, 10000, 4
     g = ModelGraph("issue_classifier")
-    title = add(g, INPUT, "title", {"shape": [None], "dtype": "int32"})
-    body = add(g, INPUT, "body", {"shape": [None], "dtype": "int32"})
-    tags = add(g, INPUT, "tags", {"shape": [num_tags]})
-    t = chain(g, title, (EMB, "title_embedding", {"input_dim": num_words, "output_dim": 64}),
+    title = add(g, INPUT, "title", {"shape": [], "dtype": "string"})
+    body = add(g, INPUT, "body", {"shape": [], "dtype": "string"})
+    tags = add(g, INPUT, "tags", {"shape": [], "dtype": "string"})
+    words = {"max_tokens": num_words, "output_mode": "int"}
+    t = chain(g, title,
+              (TEXT_VEC, "title_vectorizer", {**words, "output_sequence_length": 12,
+                                              "vocabulary": vocabulary("title", words)}),
+              (EMB, "title_embedding", {"input_dim": num_words, "output_dim": 64}),
               (LSTM, "title_lstm", {"units": 128}))  # fmt: skip
-    b = chain(g, body, (EMB, "body_embedding", {"input_dim": num_words, "output_dim": 64}),
+    b = chain(g, body,
+              (TEXT_VEC, "body_vectorizer", {**words, "output_sequence_length": 40,
+                                             "vocabulary": vocabulary("body", words)}),
+              (EMB, "body_embedding", {"input_dim": num_words, "output_dim": 64}),
               (LSTM, "body_lstm", {"units": 32}))  # fmt: skip
+    # The 12 tags as a binary vector: the tag vocabulary, no out-of-vocabulary slot.
+    tag_params = {"max_tokens": num_tags + 1, "output_mode": "multi_hot"}
+    tg = chain(g, tags, (TEXT_VEC, "tags_vectorizer",
+                         {**tag_params, "vocabulary": vocabulary("tags", tag_params)}))  # fmt: skip
     cat = add(g, "keras.layers.Concatenate", "concatenate")
-    for src in (t, b, tags):
+    for src in (t, b, tg):
         g.connect(src, cat)
     heads = [
         chain(g, cat, (DENSE, "priority", {"units": 1, "activation": "sigmoid"})),
@@ -203,10 +233,55 @@ def issue_classifier() -> Project:
         losses={"priority": "binary_crossentropy",
                 "department": "sparse_categorical_crossentropy"},
         loss_weights={"priority": 1.0, "department": 0.2},
-        metrics={"priority": ["accuracy"], "department": ["accuracy"]},
-        batch_size=32, epochs=2,
+        metrics={"priority": ["mean_absolute_error"], "department": ["accuracy"]},
+        batch_size=32, epochs=10,
     )  # fmt: skip
-    return Project("Issue classifier", g, SYNTHETIC, settings)
+    options = {"path": TICKETS, "features": ["title", "body", "tags"],
+               "target": "priority, department", "layout": "columns"}  # fmt: skip
+    return Project("Issue classifier", g, DataSettings("csv", options, validation_split=0.2),
+                   settings)  # fmt: skip
+
+
+def text_folder_classifier() -> Project:
+    # Keras' "text classification from scratch": text files in one folder per class
+    # (text_dataset_from_directory), raw strings -> TextVectorization -> Embedding -> pooling.
+    max_features, sequence_length = 2000, 48
+    g = ModelGraph("text_folder_classifier")
+    text = add(g, INPUT, "text", {"shape": [], "dtype": "string"})
+    words = {"max_tokens": max_features, "output_mode": "int",
+             "output_sequence_length": sequence_length}  # fmt: skip
+    out = chain(
+        g, text,
+        (TEXT_VEC, "vectorizer", {**words, "vocabulary": vocabulary("x", words, TICKET_FOLDER)}),
+        (EMB, "embedding", {"input_dim": max_features, "output_dim": 32}),
+        ("keras.layers.GlobalAveragePooling1D", "pooling", {}),
+        ("keras.layers.Dropout", "dropout", {"rate": 0.3}),
+        (DENSE, "department", {"units": 4, "activation": "softmax"}),
+    )  # fmt: skip
+    g.set_outputs([out])
+    data = DataSettings("text_folder", {"path": TICKET_FOLDER}, validation_split=0.2)
+    return Project("Text folder classifier", g, data,
+                   training(optimizer="Adam", learning_rate=1e-2, batch_size=32, epochs=15,
+                            losses={"department": "sparse_categorical_crossentropy"},
+                            metrics={"department": ["accuracy"]}))  # fmt: skip
+
+
+def vocabulary(column: str, params: dict, source: str = "") -> list[str]:
+    """The vocabulary a TextVectorization with `params` adapts from the training split of the
+    bundled tickets' `column` (the split the examples train on: seed 0, 20 % held out)."""
+    import keras
+
+    from app.data import DataConfig, load_dataset
+
+    if source:
+        config = DataConfig("text_folder", {"path": str(HERE / source)}, validation_split=0.2)
+    else:
+        options = {"path": str(HERE / TICKETS), "target": "department", "layout": "columns"}
+        config = DataConfig("csv", options, validation_split=0.2)
+    texts = load_dataset(config).x[column]
+    layer = keras.layers.TextVectorization(**params)
+    layer.adapt(texts.astype(str))
+    return [str(token) for token in layer.get_vocabulary(include_special_tokens=False)]
 
 
 def shared_embedding() -> Project:
@@ -361,6 +436,7 @@ EXAMPLES: dict[str, Callable[[], Project]] = {
     "ticket_classifier": ticket_classifier,
     "ticket_classifier_difficulty": ticket_classifier_difficulty,
     "issue_classifier": issue_classifier,
+    "text_folder_classifier": text_folder_classifier,
     "shared_embedding": shared_embedding,
     "conv_autoencoder": conv_autoencoder,
     "ensemble": ensemble,

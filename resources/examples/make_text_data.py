@@ -4,9 +4,10 @@ Run from the repository root:  python resources/examples/make_text_data.py
 The output is deterministic (a fixed seed, no clock), so rebuilding changes nothing unless this
 script changes. It writes, next to this script:
 
-- data/tickets.csv: title, body, tags, priority, department (TICKETS rows). Tags are words
-  separated by spaces (up to three of TAGS); priority is a number from 0 to 1 (how urgent the
-  ticket reads); department is one of DEPARTMENTS.
+- data/tickets.csv: title, body, tags, priority, department, difficulty (TICKETS rows). Tags
+  are words separated by spaces (up to three of TAGS); priority is a number from 0 to 1 (how
+  urgent the ticket reads); department is one of DEPARTMENTS; difficulty (easy, medium, hard)
+  grows with the problems a ticket names and the kind of request.
 - data/tickets_by_department/<department>/ticket_NNN.txt: the title and body of FOLDER_TICKETS
   other tickets, one text file each, one sub-folder per department (the layout of
   keras.utils.text_dataset_from_directory).
@@ -175,6 +176,11 @@ TOPICS = {
         "tags": ["bug", "api", "performance", "mobile", "web", "feature"],
     },
 }
+# Requests that take more than a reply: they make a ticket harder.
+HARD_WISHES = {"merge my two accounts", "change the owner of our team", "delete my personal data",
+               "receive a corrected invoice", "pay by bank transfer", "arrange a new pickup",
+               "fix the crash", "restore the sync", "raise the API rate limit",
+               "support CSV export"}  # fmt: skip
 URGENT = ["urgent", "asap", "immediately", "critical", "blocking us", "right now", "emergency",
           "all our users are affected", "production is down", "we are losing money"]  # fmt: skip
 CALM = ["when you have time", "no rush", "just a question", "low priority", "at some point",
@@ -216,19 +222,23 @@ def ticket(rng: random.Random, department: str) -> dict[str, str]:
     title = rng.choice(TITLE_FORMS).format(**words)
     if urgency > 0.8:
         title = f"URGENT: {title}"
-    body = rng.choice(BODY_FORMS).format(
+    form = rng.choice(BODY_FORMS)
+    body = form.format(
         **words, opener=rng.choice(OPENERS), closer=rng.choice(CLOSERS), mood=mood,
         when=rng.choice(WHEN), detail=rng.choice(DETAILS),
     )  # fmt: skip
     body = body[0].upper() + body[1:]
     tags = sorted(set(rng.sample(topic["tags"], rng.randint(1, min(3, len(topic["tags"]))))))
     priority = min(1.0, max(0.0, 0.15 + 0.8 * urgency + rng.uniform(-0.08, 0.08)))
+    effort = ("{problem2}" in form) + (department == "technical") + (wish in HARD_WISHES)
+    difficulty = ("easy", "medium", "hard", "hard")[effort]
     return {
         "title": title,
         "body": " ".join(body.split()),
         "tags": " ".join(tags),
         "priority": f"{priority:.2f}",
         "department": department,
+        "difficulty": difficulty,
     }
 
 
@@ -255,8 +265,8 @@ def write_if_changed(path: Path, text: str) -> bool:
 def main() -> int:
     rng = random.Random(SEED)
     out = io.StringIO()
-    writer = csv.DictWriter(out, ["title", "body", "tags", "priority", "department"],
-                            lineterminator="\n")  # fmt: skip
+    columns = ["title", "body", "tags", "priority", "department", "difficulty"]
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(tickets(rng, TICKETS))
     write_if_changed(DATA / "tickets.csv", out.getvalue())
