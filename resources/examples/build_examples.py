@@ -141,17 +141,17 @@ def digits_cnn() -> Project:
 def _ticket_graph(name: str, difficulty: bool) -> ModelGraph:
     # Chollet, "Deep Learning with Python", listings 7.9 and 7.13 (seed 002). The book feeds
     # multi-hot vectors of a 10,000-word vocabulary; here the raw strings come in and a
-    # TextVectorization per input makes those vectors inside the model.
+    # TextVectorization per input makes those vectors inside the model (each run adapts its
+    # vocabulary to the training split first; padded to max_tokens, the vectors have the width
+    # the book's have, known before the vocabulary is).
     vocabulary_size, num_departments = 10000, 4
     g = ModelGraph(name)
     ins = []
-    for input_name, column, max_tokens in (("title", "title", vocabulary_size),
-                                           ("text_body", "body", vocabulary_size),
-                                           ("tags", "tags", 100)):  # fmt: skip
+    for input_name, max_tokens in (("title", vocabulary_size), ("text_body", vocabulary_size),
+                                   ("tags", 100)):  # fmt: skip
         text = add(g, INPUT, input_name, {"shape": [], "dtype": "string"})
-        params = {"max_tokens": max_tokens, "output_mode": "multi_hot"}
-        ins.append(chain(g, text, (TEXT_VEC, f"{input_name}_vectorizer",
-                                   {**params, "vocabulary": vocabulary(column, params)})))  # fmt: skip
+        params = {"max_tokens": max_tokens, "output_mode": "multi_hot", "pad_to_max_tokens": True}
+        ins.append(chain(g, text, (TEXT_VEC, f"{input_name}_vectorizer", params)))
     cat = add(g, "keras.layers.Concatenate", "concatenate")
     for i in ins:
         g.connect(i, cat)
@@ -207,19 +207,16 @@ def issue_classifier() -> Project:
     tags = add(g, INPUT, "tags", {"shape": [], "dtype": "string"})
     words = {"max_tokens": num_words, "output_mode": "int"}
     t = chain(g, title,
-              (TEXT_VEC, "title_vectorizer", {**words, "output_sequence_length": 12,
-                                              "vocabulary": vocabulary("title", words)}),
+              (TEXT_VEC, "title_vectorizer", {**words, "output_sequence_length": 12}),
               (EMB, "title_embedding", {"input_dim": num_words, "output_dim": 64}),
               (LSTM, "title_lstm", {"units": 128}))  # fmt: skip
     b = chain(g, body,
-              (TEXT_VEC, "body_vectorizer", {**words, "output_sequence_length": 40,
-                                             "vocabulary": vocabulary("body", words)}),
+              (TEXT_VEC, "body_vectorizer", {**words, "output_sequence_length": 40}),
               (EMB, "body_embedding", {"input_dim": num_words, "output_dim": 64}),
               (LSTM, "body_lstm", {"units": 32}))  # fmt: skip
-    # The 12 tags as a binary vector: the tag vocabulary, no out-of-vocabulary slot.
-    tag_params = {"max_tokens": num_tags + 1, "output_mode": "multi_hot"}
-    tg = chain(g, tags, (TEXT_VEC, "tags_vectorizer",
-                         {**tag_params, "vocabulary": vocabulary("tags", tag_params)}))  # fmt: skip
+    # The 12 tags as a binary vector (one more entry for a tag the training data lacks).
+    tag_params = {"max_tokens": num_tags + 1, "output_mode": "multi_hot", "pad_to_max_tokens": True}
+    tg = chain(g, tags, (TEXT_VEC, "tags_vectorizer", tag_params))
     cat = add(g, "keras.layers.Concatenate", "concatenate")
     for src in (t, b, tg):
         g.connect(src, cat)
@@ -252,7 +249,7 @@ def text_folder_classifier() -> Project:
              "output_sequence_length": sequence_length}  # fmt: skip
     out = chain(
         g, text,
-        (TEXT_VEC, "vectorizer", {**words, "vocabulary": vocabulary("x", words, TICKET_FOLDER)}),
+        (TEXT_VEC, "vectorizer", words),
         (EMB, "embedding", {"input_dim": max_features, "output_dim": 32}),
         ("keras.layers.GlobalAveragePooling1D", "pooling", {}),
         ("keras.layers.Dropout", "dropout", {"rate": 0.3}),
@@ -264,24 +261,6 @@ def text_folder_classifier() -> Project:
                    training(optimizer="Adam", learning_rate=1e-2, batch_size=32, epochs=15,
                             losses={"department": "sparse_categorical_crossentropy"},
                             metrics={"department": ["accuracy"]}))  # fmt: skip
-
-
-def vocabulary(column: str, params: dict, source: str = "") -> list[str]:
-    """The vocabulary a TextVectorization with `params` adapts from the training split of the
-    bundled tickets' `column` (the split the examples train on: seed 0, 20 % held out)."""
-    import keras
-
-    from app.data import DataConfig, load_dataset
-
-    if source:
-        config = DataConfig("text_folder", {"path": str(HERE / source)}, validation_split=0.2)
-    else:
-        options = {"path": str(HERE / TICKETS), "target": "department", "layout": "columns"}
-        config = DataConfig("csv", options, validation_split=0.2)
-    texts = load_dataset(config).x[column]
-    layer = keras.layers.TextVectorization(**params)
-    layer.adapt(texts.astype(str))
-    return [str(token) for token in layer.get_vocabulary(include_special_tokens=False)]
 
 
 def shared_embedding() -> Project:
