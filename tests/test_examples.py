@@ -75,8 +75,12 @@ def _signature(model) -> list[tuple]:
     import keras
 
     sig = []
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        if isinstance(layer, keras.layers.InputLayer):
+    layers = list(model._flatten_layers(include_self=False, recursive=True))
+    # A TextVectorization's own StringLookup is part of it (its config, its state), named by
+    # Keras' counter: compared through the TextVectorization.
+    inner = {id(getattr(x, "_lookup_layer", None)) for x in layers}
+    for layer in layers:
+        if isinstance(layer, keras.layers.InputLayer) or id(layer) in inner:
             continue
         cfg = {k: v for k, v in layer.get_config().items() if k not in ("name", "layers")}
         sig.append((type(layer).__name__, layer.name, repr(sorted(cfg.items()))))
