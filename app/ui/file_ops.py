@@ -19,7 +19,7 @@ from app.ui.keras_origin import origin_project, remember_export
 
 MAX_RECENT = 10
 RECENT_KEY = "recent/files"
-OPEN_FILTER = "LayerLoom projects and Keras models (*.llproj *.keras);;LayerLoom projects (*.llproj);;Keras models (*.keras)"
+OPEN_FILTER = "LayerLoom projects, Keras models and scripts (*.llproj *.keras *.py);;LayerLoom projects (*.llproj);;Keras models (*.keras);;Keras training scripts (*.py)"
 
 
 @contextmanager
@@ -124,6 +124,8 @@ class FileOps:
     def open_path(self, path: str | os.PathLike, origin: str = "file") -> bool:
         """Open a .llproj or import a .keras file; errors are shown, the current document stays."""
         path = Path(path)
+        if path.suffix.lower() == ".py":
+            return self.open_script(path)
         if path.suffix.lower() == KERAS_SUFFIX and not self._keras_file_opens(path):
             return False  # refused before asking about the open project's changes
         if not self.maybe_save():
@@ -152,6 +154,67 @@ class FileOps:
         for note in getattr(doc.project, "warnings", []) or []:
             self.statusBar().showMessage(note, 8000)
         return True
+
+    def ask_trust_script(self, path: Path) -> bool:
+        """The trust dialog for a script (tests may override it); True to run it."""
+        from app.ui.script_open import ScriptTrustDialog
+
+        return ScriptTrustDialog(path, self).exec() == ScriptTrustDialog.DialogCode.Accepted
+
+    def open_script(self, path: Path) -> bool:
+        """Import a Keras script as a new unsaved project, once the user trusts it; the import
+        runs on a worker thread behind a cancellable progress dialog.  True if it started."""
+        from PySide6.QtWidgets import QProgressDialog
+
+        from app.ui.script_open import ScriptImportWorker, imported_data_path
+
+        if not path.is_file():
+            self.show_error(f"Could not open {path.name}", f"'{path}' is not a file.")
+            return False
+        if not self.ask_trust_script(path):
+            self.statusBar().showMessage(f"{path.name} was not run.", 5000)
+            return False
+        if not self.maybe_save():
+            return False
+        progress = QProgressDialog(
+            f"Running {path.name} up to its first fit()…", "Cancel", 0, 0, self
+        )
+        progress.setWindowTitle("Opening a script")
+        progress.setMinimumDuration(0)
+        worker = ScriptImportWorker(path, imported_data_path(path), self)
+        progress.canceled.connect(worker.cancel)
+        worker.succeeded.connect(lambda result: self._script_imported(path, result))
+        worker.failed.connect(lambda message: self._script_failed(path, message))
+        worker.finished.connect(progress.close)
+        worker.finished.connect(lambda: setattr(self, "script_worker", None))
+        worker.finished.connect(worker.deleteLater)
+        self.script_worker = worker
+        self.statusBar().showMessage(f"Running {path.name}…")
+        worker.start()
+        progress.show()
+        return True
+
+    def _script_imported(self, path: Path, result) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from app.ui.script_open import report_text
+
+        self.autosave.discard_current()
+        doc = Document(result.project, None, origin="script")
+        doc.mark_unsaved()  # a new project that exists only in memory
+        self.set_document(doc)
+        self.statusBar().showMessage(f"Imported {path.name}", 5000)
+        text = report_text(result)
+        if text:
+            self.script_report = QMessageBox(
+                QMessageBox.Icon.Information, f"Imported {path.name}", text, parent=self
+            )
+            self.script_report.setModal(False)
+            self.script_report.show()
+
+    def _script_failed(self, path: Path, message: str) -> None:
+        self.statusBar().showMessage(f"Could not open {path.name}.", 8000)
+        self.show_error(f"Could not open {path.name}", message)
 
     def _keras_file_opens(self, path: Path) -> bool:
         """Check a .keras file's archive and config (nothing runs); say why if it is refused."""

@@ -576,6 +576,6 @@ class MainWindow(QMainWindow, FileOps):
         for url in mime.urls():
             if url.isLocalFile():
                 p = Path(url.toLocalFile())
-                if p.suffix.lower() in (".llproj", KERAS_SUFFIX):
+                if p.suffix.lower() in (".llproj", KERAS_SUFFIX, ".py"):
                     return p
         return None
