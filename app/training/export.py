@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from app.errors import LayerLoomError
 from app.project.atomic import atomic_write_bytes, replace_folder, restore_folder, temp_name
 from app.training.runs import save_model_atomic
@@ -96,8 +98,43 @@ def export_tflite(model: Any, path: str | Path) -> Path:
                 f"TFLite conversion failed (some layers have no TFLite version): {_why(exc)}",
                 path=str(path),
             ) from exc
+    if any(str(t.dtype) == "string" for t in model.inputs):
+        _check_text_tflite(data, path)
     atomic_write_bytes(path, data)
     return path
+
+
+def _check_text_tflite(data: bytes, path: Path) -> None:
+    """ExportError in words when TensorFlow Lite cannot run a model that takes text.
+
+    Text layers (TextVectorization, StringLookup) convert only as TensorFlow ops ("Flex" ops),
+    which a TensorFlow Lite interpreter runs only with the Flex delegate linked in; the
+    interpreter here says so when it prepares the model.
+    """
+    import re
+
+    import tensorflow as tf
+
+    try:
+        runner = tf.lite.Interpreter(model_content=data).get_signature_runner()
+        sample = {}
+        for name, detail in runner.get_input_details().items():
+            shape = [1 if d < 0 else int(d) for d in detail["shape_signature"]]
+            text = detail["dtype"] in (np.bytes_, np.object_, np.str_)
+            sample[name] = (
+                np.full(shape, b"", dtype=object) if text else np.zeros(shape, detail["dtype"])
+            )
+        runner(**sample)
+    except (RuntimeError, ValueError) as exc:
+        ops = sorted(set(re.findall(r"Flex(\w+)", str(exc))))
+        named = f" ({', '.join(ops)})" if ops else ""
+        raise ExportError(
+            "This model takes text, and TensorFlow Lite runs its text layers only as "
+            f"TensorFlow ops{named} with the Flex delegate (select-tf-ops) linked into the "
+            "app that runs it; a plain TFLite interpreter cannot. The file was not written. "
+            "Export .keras or a SavedModel instead: both take raw strings.",
+            path=str(path),
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,24 @@ def test_export_tflite(model, tmp_path):
     assert time.perf_counter() - t0 < 60
 
 
+def test_a_text_model_exports_to_keras_and_saved_model_and_tflite_says_why_not(tmp_path):
+    import tensorflow as tf
+
+    inp = keras.Input((), dtype="string", name="text")
+    vec = keras.layers.TextVectorization(vocabulary=["refund", "crash"], output_mode="multi_hot")
+    model = keras.Model(inp, keras.layers.Dense(2, activation="softmax")(vec(inp)))
+    texts = tf.constant(["a refund please", "it crashes", "crash and refund"])
+    want = model.predict(texts, verbose=0)
+    loaded = keras.saving.load_model(export_keras(model, tmp_path / "m.keras"))
+    np.testing.assert_allclose(loaded.predict(texts, verbose=0), want, rtol=1e-6)
+    served = tf.saved_model.load(str(export_saved_model(model, tmp_path / "served")))
+    np.testing.assert_allclose(served.serve(texts).numpy(), want, rtol=1e-6)
+    with pytest.raises(ExportError, match=r"takes text.*Flex delegate.*not written") as info:
+        export_tflite(model, tmp_path / "m.tflite")
+    assert "Traceback" not in str(info.value) and "String" in str(info.value)  # names the ops
+    assert not (tmp_path / "m.tflite").exists()
+
+
 class Unsaveable(keras.layers.Layer):
     """A layer that cannot describe itself, so saving a model that holds it fails midway."""
 
