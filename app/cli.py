@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     from app.compiler import infer_shapes
+    from app.training.adapt import adapt_problems
 
     project = load_project(args.project)
     for warning in project.warnings:
@@ -124,7 +125,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     report = infer_shapes(project.graph)
     names = _names(project.graph)
     errors = 0
-    for problem in report.problems:
+    adapting = adapt_problems(project.graph, has_data=bool(project.data.source))
+    for problem in [*report.problems, *adapting]:
         severity = getattr(problem, "severity", "error")
         errors += severity == "error"
         node_id = getattr(problem, "node_id", None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from app.compiler.codegen_adapt import adapt_lines
 from app.compiler.codegen_data import DataCode
 from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, Names, Seq, literal, render
 from app.compiler.metric_goals import monitor_mode
@@ -89,14 +90,16 @@ class TrainingCode:
             self.preamble.append(f"keras.utils.set_random_seed({config.seed})")
         if config.dtype_policy != "float32":
             self.preamble.append(f'keras.config.set_dtype_policy("{config.dtype_policy}")')
-        self.functions.append(self._train_function(model, config, dc))
+        self.functions.append(self._train_function(graph, model, config, dc))
         self.main = [
             f"    history = {self.fn['train']}(model)",
             "    for name, values in history.history.items():",
             '        print(f"{name}: {values[-1]:.4f}")',
         ]
 
-    def _train_function(self, model: Any, config: TrainingConfig, dc: DataCode) -> list[str]:
+    def _train_function(
+        self, graph: Any, model: Any, config: TrainingConfig, dc: DataCode
+    ) -> list[str]:
         names = list(model.output_names)
         dataset = None
         if not (len(names) == 1 and len(config.losses) == 1) and set(names) - set(config.losses):
@@ -136,6 +139,7 @@ class TrainingCode:
         body = [
             '    """Compile and fit with the project\'s training settings; returns the History."""',
             f"    (x, y{', sample_weight' if weighted else ''}), validation = {self.fn['load_data']}()",
+            *adapt_lines(graph, model),
             *render(Call(Atom("model.compile"), kwargs=compile_kwargs), "    "),
         ]
         callbacks = self._callbacks(config, dc.has_validation)

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 
 from app.keras_internals import lookup_idf_weights
-from app.nodes import NodeSpec
-from app.nodes.learned_state import learns_state
+from app.model.graph import ModelGraph
+from app.model.node import Node
+from app.nodes import REGISTRY, NodeSpec
+from app.nodes.learned_state import lacks_state, learns_state
 
 # Keras records the size of a vocabulary it was given; the vocabulary itself says it.
 DERIVED_CONFIG_KEYS = ("vocabulary_size",)
@@ -61,8 +63,36 @@ def _lookup(layer: Any) -> dict[str, Any]:
 
 
 def _tokens(tokens: Any) -> list:
-    return [str(t) if isinstance(t, str | bytes | np.str_) else int(t) for t in tokens]
+    return [_token(t) for t in tokens]
+
+
+def _token(t: Any) -> str | int:
+    if isinstance(t, bytes):
+        return t.decode("utf-8", "replace")
+    return str(t) if isinstance(t, str) else int(t)
 
 
 def _floats(value: Any) -> Any:
     return np.asarray(value, dtype=np.float64).tolist()
+
+
+def nodes_to_adapt(graph: ModelGraph) -> list[Node]:
+    """Nodes of the top level that need state and have none, in the order they are adapted
+    (a node that shares another's layer learns nothing of its own)."""
+    out = []
+    for nid in graph.topological_order():
+        node = graph.node(nid)
+        if node.shared_with is None and lacks_state(REGISTRY.get(node.spec_id), node.params):
+            out.append(node)
+    return out
+
+
+def nested_without_state(graph: ModelGraph) -> list[Node]:
+    """Nodes inside blocks that need state and have none: they are not adapted (yet)."""
+    return [
+        node
+        for path, g in graph.walk()
+        if path
+        for node in g.nodes()
+        if node.shared_with is None and lacks_state(REGISTRY.get(node.spec_id), node.params)
+    ]

@@ -15,13 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from app.compiler.layer_state import nested_without_state, nodes_to_adapt
+from app.compiler.report import Problem
 from app.data.compat import fit_arrays, resolve_names
 from app.data.dataset import DataError, Dataset
 from app.errors import LayerLoomError
 from app.model.graph import ModelGraph
-from app.model.node import Node, OutputRef
+from app.model.node import OutputRef
 from app.nodes import INPUT_SPEC_ID, REGISTRY
-from app.nodes.learned_state import lacks_state, state_words
+from app.nodes.learned_state import state_words
 
 PREDICT_BATCH = 256
 
@@ -38,28 +40,6 @@ class Adapted:
     name: str
     params: dict[str, Any]
     message: str
-
-
-def nodes_to_adapt(graph: ModelGraph) -> list[Node]:
-    """Nodes of the top level that need state and have none, in the order they are adapted
-    (a node that shares another's layer learns nothing of its own)."""
-    out = []
-    for nid in graph.topological_order():
-        node = graph.node(nid)
-        if node.shared_with is None and lacks_state(REGISTRY.get(node.spec_id), node.params):
-            out.append(node)
-    return out
-
-
-def nested_without_state(graph: ModelGraph) -> list[Node]:
-    """Nodes inside blocks that need state and have none: they are not adapted (yet)."""
-    return [
-        node
-        for path, g in graph.walk()
-        if path
-        for node in g.nodes()
-        if node.shared_with is None and lacks_state(REGISTRY.get(node.spec_id), node.params)
-    ]
 
 
 def adapt_graph(
@@ -190,3 +170,26 @@ def vocabulary_size(params: dict[str, Any]) -> int:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def adapt_problems(graph: ModelGraph, has_data: bool) -> list[Problem]:
+    """What `validate` says about nodes without state: "info" when training will adapt them,
+    an error when there is no data to learn from, a warning inside a block (not adapted)."""
+    out = []
+    for node in nodes_to_adapt(graph):
+        spec = REGISTRY[node.spec_id]
+        who = f"{spec.class_name} '{node.name}' has no {state_words(spec)} yet"
+        if has_data:
+            text = f"{who}; training adapts it to the training split of the data first"
+            out.append(Problem(text, node.id, severity="info"))
+        else:
+            text = f"{who} and the project has no data to learn it from: choose a data source"
+            out.append(Problem(text, node.id))
+    for node in nested_without_state(graph):
+        spec = REGISTRY[node.spec_id]
+        text = (
+            f"{spec.class_name} '{node.name}' inside a block has no {state_words(spec)}; "
+            "only layers outside blocks are adapted to the data, so it passes values unchanged"
+        )
+        out.append(Problem(text, node.id, severity="warning"))
+    return out

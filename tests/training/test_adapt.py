@@ -128,3 +128,48 @@ def test_a_node_without_an_input_cannot_adapt():
     norm = g.add_node(NORM, "norm", {})
     with pytest.raises(AdaptError, match="Normalization 'norm'.*connect one input"):
         adapt_graph(g, Dataset(x={"x": np.zeros((4, 2), "float32")}), only=[norm])
+
+
+def test_generated_script_adapts_on_the_training_split_as_the_app_does(tmp_path):
+    from app.compiler import generate_code
+    from app.data import load_dataset
+    from app.project.settings import settings_from_project
+
+    path, _ = _unscaled_arrays(tmp_path)
+    project = _norm_project(tmp_path, path, hidden_norm=True)
+    mix = project.graph.node_by_name("mix")  # fixed weights: both sides see the same values
+    mix.weights = [np.full((3, 2), 0.25, "float32"), np.array([1.0, -1.0], "float32")]
+    source = generate_code(project.graph, project)
+    assert 'model.get_layer("norm").adapt(' in source
+    namespace: dict = {"__name__": "generated"}
+    exec(compile(source, "<generated>", "exec"), namespace)  # noqa: S102 - the code under test
+    model = namespace["model"]
+    model.get_layer("mix").set_weights(mix.weights)
+    namespace["train"](model)
+
+    data_dict, _ = settings_from_project(project)
+    ours, _ = adapt_graph(project.graph, load_dataset(data_dict))
+    params = ours.node_by_name("norm").params
+    np.testing.assert_array_equal(np.ravel(model.get_layer("norm").mean), params["mean"])
+    np.testing.assert_array_equal(np.ravel(model.get_layer("norm").variance), params["variance"])
+
+
+def test_validate_says_a_stateless_node_will_be_adapted_and_errs_without_data(tmp_path, capsys):
+    from app.cli import main
+    from app.project import save_project
+
+    path, _ = _unscaled_arrays(tmp_path)
+    project = _norm_project(tmp_path, path)
+    saved = save_project(project, tmp_path / "scaled.llproj")
+    assert main(["validate", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "info: Normalization 'norm' has no mean/variance yet; training adapts it to the "
+        "training split of the data first [norm]" in out
+    )
+    project.data = DataSettings("")
+    save_project(project, saved)
+    assert main(["validate", str(saved)]) == 1
+    assert "error: Normalization 'norm' has no mean/variance yet and the project has no data" in (
+        capsys.readouterr().out
+    )
