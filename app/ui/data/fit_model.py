@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.model.commands import Compound, UpdateNode, update_node
+from app.model.commands import Command, Compound, update_node
 from app.nodes import REGISTRY
+from app.project.text_inputs import text_input_commands
 
 UNIT_PARAMS = ("units", "filters", "num_classes", "output_dim")
 
@@ -33,9 +34,12 @@ def plan_changes(
     suggestion: dict[str, Any],
     current_losses: dict[str, str] | None = None,
     task: str = "classification",
-) -> tuple[list[UpdateNode], dict[str, str], list[str]]:
-    """(node updates, output name -> loss, sentences describing the changes)."""
-    commands: list[UpdateNode] = []
+) -> tuple[list[Command], dict[str, str], list[str]]:
+    """(graph commands, output name -> loss, sentences describing the changes).
+
+    An Input that gets text becomes a string Input followed by a text layer (text_inputs.py).
+    """
+    commands: list[Command] = []
     losses: dict[str, str] = {}
     words: list[str] = []
     ins = suggestion.get("inputs", {})
@@ -58,6 +62,10 @@ def plan_changes(
         if changed:
             commands.append(update_node(graph, node_id, params=params))
             words.append(f"Input '{node.name}': {', '.join(changed)}.")
+        if want.get("text"):
+            more, sentence = text_input_commands(graph, node_id, want["text"])
+            commands += more
+            words += [sentence] if sentence else []
     outs = suggestion.get("outputs", {})
     out_ids = [ref.node for ref in graph.outputs]
     out_names = [graph.node(n).name for n in out_ids]
