@@ -19,7 +19,6 @@ from app.cli_training import cmd_evaluate, cmd_export, cmd_train
 from app.errors import LayerLoomError
 from app.model import ModelGraph
 from app.project import PROJECT_SUFFIX, Project, load_project, save_project
-from app.project.atomic import atomic_open
 
 EXIT_OK, EXIT_MODEL_ERRORS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -186,16 +185,17 @@ def cmd_codegen(args: argparse.Namespace, out: TextIO) -> int:
     from app.compiler import generate_code
 
     project = load_project(args.project)
-    code = generate_code(project.graph, project=project)
     if args.output is None:
-        out.write(code)
+        out.write(generate_code(project.graph, project=project))
         return EXIT_OK
-    try:
-        with atomic_open(args.output) as fh:
-            fh.write(code)
+    from app.compiler.script_files import write_script
+
+    try:  # with the weights file it loads, when the project holds imported weights
+        written = write_script(project.graph, project, args.output)
     except OSError as exc:  # names the user's file (e.g. "the folder ... does not exist")
         raise CliError(f"Could not write '{args.output}': {exc.strerror or exc}.") from None
-    print(f"Wrote {args.output}", file=out)
+    for path in written:
+        print(f"Wrote {path}", file=out)
     return EXIT_OK
 
 

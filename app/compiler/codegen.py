@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -20,24 +21,33 @@ TUPLE_KINDS = ("shape", "int_tuple")
 BASE_IMPORTS = (("keras", None, None), ("keras", "layers", None))
 
 
-def generate_code(graph: ModelGraph, project: Any = None) -> str:
+def generate_code(graph: ModelGraph, project: Any = None, weights_file: str | None = None) -> str:
     """A standalone Python script that builds the same keras.Model as build_model(graph).
 
+    With `weights_file` (a file name next to the script, see app.compiler.script_files), the
+    script loads the model's weights from it after building the model.
     Raises CompileError (with the first problem, naming the layer) if the graph has errors.
     """
-    return _Script(graph, project).text()
+    return _Script(graph, project, weights_file).text()
+
+
+def graph_has_weights(graph: ModelGraph) -> bool:
+    """True if some layer of the graph (blocks included) holds imported or pretrained weights."""
+    return any(n.weights is not None for _, g in graph.walk() for n in g.nodes())
 
 
 class _Script:
     """One generation run: global names, block functions, embedded custom layer classes."""
 
-    def __init__(self, graph: ModelGraph, project: Any) -> None:
-
+    def __init__(self, graph: ModelGraph, project: Any, weights_file: str | None = None) -> None:
         self.graph = graph
         self.project = project
+        self.weights_file = weights_file
         self.custom = UserCodeSource(_custom_classes(graph), graph, getattr(project, "code", None))
+        if weights_file is not None and ("os", None, None) not in self.custom.imports:
+            self.custom.imports.append(("os", None, None))
         self.objects = ObjectWriter({c.__name__: c for c in self.custom.classes})
-        self.globals = Names({"keras", "layers", "model", *self.custom.bound_names()})
+        self.globals = Names({"keras", "layers", "model", "os", *self.custom.bound_names()})
         self.output_counts = _output_counts(graph)
         # Data loading, compile and fit from the project's settings (names reserved first).
         self.training = TrainingCode(graph, project, self.globals)
@@ -61,7 +71,12 @@ class _Script:
             "Run it to build the model and print its summary"
             + (", then train it as the project trains it." if training.functions else "."),
         ]
-        if any(n.weights is not None for _, g in self.graph.walk() for n in g.nodes()):
+        if self.weights_file is not None:
+            out += [
+                "The model loads the weights the project holds (imported or pretrained) from",
+                f"{self.weights_file}, next to this script.",
+            ]
+        elif graph_has_weights(self.graph):
             out.append("The layers start from new weights: trained weights are not part of it.")
         out += ['"""', ""]
         out += self.custom.import_lines((*BASE_IMPORTS, *training.imports))
@@ -71,6 +86,12 @@ class _Script:
             out += ["", "", *fn]
         out += ["", ""] if self.custom.definitions() or self.function_lines else [""]
         out += [*training.preamble, *([""] if training.preamble else []), *body]
+        if self.weights_file is not None:
+            here, name = "os.path.dirname(os.path.abspath(__file__))", json.dumps(self.weights_file)
+            line = f"model.load_weights(os.path.join({here}, {name}))"
+            if len(line) > 100:
+                line = f"model.load_weights(\n    os.path.join(\n        {here},\n        {name},\n    )\n)"
+            out.append(line)
         for fn in training.functions:
             out += ["", "", *fn]
         out += ["", "", 'if __name__ == "__main__":', "    model.summary()"]

@@ -333,15 +333,16 @@ class FileOps:
             self.export_script(path)
 
     def export_script(self, path: str | os.PathLike) -> bool:
-        from app.ui.panels.code_view import write_text_atomic
+        from app.compiler.script_files import write_script
 
-        try:
-            code = self._generate_code()
-            write_text_atomic(Path(path), code)
+        doc = self.document
+        try:  # with the weights file it loads, when the project holds imported weights
+            with busy_cursor():
+                written = write_script(doc.graph, doc.project, path)
         except (LayerLoomError, OSError) as exc:
             self.show_error("Could not export the script", str(exc))
             return False
-        self.statusBar().showMessage(f"Exported {Path(path).name}", 5000)
+        self.statusBar().showMessage(f"Exported {', '.join(p.name for p in written)}", 5000)
         return True
 
     def export_plots_dialog(self, fmt: str) -> None:
