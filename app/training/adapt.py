@@ -23,7 +23,7 @@ from app.errors import LayerLoomError
 from app.model.graph import ModelGraph
 from app.model.node import OutputRef
 from app.nodes import INPUT_SPEC_ID, REGISTRY
-from app.nodes.learned_state import state_words
+from app.nodes.learned_state import state_words, vocabulary_size, without_state
 
 PREDICT_BATCH = 256
 
@@ -157,16 +157,6 @@ def _what(spec, params: dict[str, Any]) -> str:
     return f"a vocabulary of {n} token{'s' if n != 1 else ''}"
 
 
-def vocabulary_size(params: dict[str, Any]) -> int:
-    """Tokens in a stored vocabulary, without the OOV and mask entries a tf-idf one starts
-    with (app/compiler/layer_state.py keeps them there)."""
-    vocabulary = params.get("vocabulary") or []
-    if params.get("idf_weights") is None:
-        return len(vocabulary)
-    specials = {params.get("oov_token", "[UNK]"), params.get("mask_token"), ""}
-    return sum(1 for t in vocabulary if t not in specials)
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
@@ -193,3 +183,28 @@ def adapt_problems(graph: ModelGraph, has_data: bool) -> list[Problem]:
         )
         out.append(Problem(text, node.id, severity="warning"))
     return out
+
+
+def adapt_project_node(project: Any, node_id: str) -> Adapted:
+    """What one top-level node of the project learns from the project's training split (its
+    state, if any, is learned afresh); nothing in `project` changes. For "Adapt now": pass a
+    snapshot when the project may be edited meanwhile (app.training.headless.training_snapshot)."""
+    from app.compiler import build_model
+    from app.data import DataConfig, load_dataset
+    from app.project.settings import settings_from_project
+
+    graph = project.graph
+    if node_id not in graph:
+        raise AdaptError("Only layers of the model's top level can be adapted to the data.")
+    node = graph.node(node_id)
+    spec = REGISTRY[node.spec_id]
+    if node.shared_with is not None:
+        owner = graph.node(node.shared_with)
+        raise AdaptError(f"'{node.name}' shares the layer of '{owner.name}': adapt that one.")
+    graph = graph.copy()
+    graph.update_node(node_id, params=without_state(spec, node.params))
+    data_dict, _ = settings_from_project(project)
+    data = DataConfig.from_dict(data_dict)
+    dataset = load_dataset(data, build_model(graph))
+    _, done = adapt_graph(graph, dataset, data.input_map, only=[node_id])
+    return next(a for a in done if a.node_id == node_id)

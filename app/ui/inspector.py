@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -15,6 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.errors import LayerLoomError
 from app.model import GraphEvent, ModelGraph, OutputRef
@@ -22,9 +26,12 @@ from app.model import commands as cmds
 from app.nodes import REGISTRY
 from app.nodes.custom_code_specs import CUSTOM_LAYER_SPEC_ID
 from app.nodes.custom_layer_code import params_following_code
+from app.nodes.learned_state import learns_state
 from app.nodes.validate import validate_value
 from app.ui.code_param_editor import is_code_param, make_param_editor
+from app.ui.data.worker import TaskRunner
 from app.ui.icons import category_icon
+from app.ui.learned_state_box import LearnedStateBox
 from app.ui.palette import display_name
 from app.ui.panels.summary import format_shape
 from app.ui.param_editors import ParamEditor
@@ -48,6 +55,10 @@ class Inspector(QScrollArea):
         self._report = None
         self.editors: dict[str, ParamEditor] = {}
         self._body: QWidget | None = None
+        self.state_box: LearnedStateBox | None = None
+        # Returns the open project (its data feeds "Adapt now"); set by the window.
+        self.project_of: Callable[[], Any] | None = None
+        self._tasks = TaskRunner(self)
         self._show_hint("Select a layer on the canvas to edit it.")
 
     # ----- wiring ------------------------------------------------------------------------------
@@ -88,8 +99,13 @@ class Inspector(QScrollArea):
         self._build()
 
     # ----- building the form ---------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Wait for an "Adapt now" still running (its result is dropped)."""
+        self._tasks.shutdown()
+
     def _show_hint(self, text: str) -> None:
         self.editors = {}
+        self.state_box = None
         body = QWidget()
         layout = QVBoxLayout(body)
         label = QLabel(text, body)
@@ -185,6 +201,13 @@ class Inspector(QScrollArea):
             info.setWordWrap(True)
             outer.addWidget(info)
 
+        self.state_box = None
+        if learns_state(spec):
+            self.state_box = LearnedStateBox(
+                self._graph, node.id, self._push, self.project_of, self._tasks, self._said, body
+            )
+            outer.addWidget(self.state_box)
+
         basic = [p for p in spec.params if not p.advanced]
         advanced = [p for p in spec.params if p.advanced]
         if basic:
@@ -262,6 +285,8 @@ class Inspector(QScrollArea):
             if editor is not None:
                 editor.set_value(owner.params.get(ps.name, ps.default))
                 editor.set_read_only(shared)
+        if self.state_box is not None:
+            self.state_box.refresh()
         self._update_result()
 
     def _update_result(self) -> None:
@@ -302,6 +327,17 @@ class Inspector(QScrollArea):
             self._refresh_values()
 
     # ----- widgets -> model (commands) -----------------------------------------------------------
+    def _said(self, text: str, is_error: bool) -> None:
+        """What "Adapt now" reports: an error in the form, what was learned in the status bar."""
+        if is_error:
+            label = getattr(self, "error_label", None)
+            if label is not None and isValid(label):
+                self.show_error(text)
+            else:
+                self.status_message.emit(text)
+        else:
+            self.status_message.emit(text)
+
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))

@@ -152,6 +152,7 @@ class MainWindow(QMainWindow, FileOps):
         )
         self.inspector = Inspector(self)
         self.inspector.status_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.inspector.project_of = lambda: self.document.project if self.document else None
         self.inspector_dock = self._dock(
             "Inspector", "inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
@@ -544,6 +545,7 @@ class MainWindow(QMainWindow, FileOps):
         self.autosave.stop()
         self.panels.shutdown()
         self.exporter.shutdown()
+        self.inspector.shutdown()
         self.code.set_source(None)
         if self.validation is not None:
             self.validation.shutdown()
