@@ -65,7 +65,36 @@ _QT_PLUGIN_DIRS_KEPT = (
     "styles",
 )
 
-CUTS = ("tensorflow-include", "keras-other-backends", "qt-unused", "tensorboard")
+# Modules whose .py files go in beside their bytecode: AutoGraph reads the source of the
+# functions it converts when a model is exported as a SavedModel or TFLite (Keras' serving
+# signature, TensorFlow's signature wrapper); without it the frozen app prints "AutoGraph could
+# not transform ..." warnings that the source install does not.  app itself: codegen pastes
+# LayerLoom's own classes into scripts (inspect.getsource).
+SOURCE_MODULES = (
+    "app",
+    "keras.src.backend.tensorflow.layer",
+    "tensorflow.python.saved_model.signature_serialization",
+)
+
+# TensorFlow's native tools LayerLoom never loads (none is mapped while the window, train,
+# evaluate, export to every format, import and codegen run): the StableHLO bindings, the AOT
+# compiler, the old TOCO converter (TFLite export uses the MLIR one), and test helpers.
+_TENSORFLOW_TOOLS = (
+    "tensorflow/compiler/mlir/stablehlo/",
+    "tensorflow/compiler/mlir/tensorflow_to_stablehlo/",
+    "tensorflow/python/_pywrap_tfcompile.",
+    "tensorflow/python/_pywrap_toco_api.",
+    "tensorflow/python/autograph/impl/testing/",
+    "tensorflow/python/framework/_python_memory_checker_helper.",
+)
+
+CUTS = (
+    "tensorflow-include",
+    "tensorflow-tools",
+    "keras-other-backends",
+    "qt-unused",
+    "tensorboard",
+)
 
 
 def excluded_by(dest: str) -> str | None:
@@ -73,6 +102,8 @@ def excluded_by(dest: str) -> str | None:
     dest = dest.replace("\\", "/")
     if dest.startswith("tensorflow/include/"):
         return "tensorflow-include"
+    if dest.startswith(_TENSORFLOW_TOOLS):
+        return "tensorflow-tools"
     if dest.startswith("keras/src/backend/") and dest.split("/")[3] in OTHER_KERAS_BACKENDS:
         return "keras-other-backends"
     if dest.startswith(("tensorboard/", "tensorboard_data_server/")):

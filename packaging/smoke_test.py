@@ -4,7 +4,8 @@
 
 Runs dist/LayerLoom's executable (LayerLoom.exe on Windows, the one inside LayerLoom.app on
 macOS; --exe picks another, e.g. an installed /usr/bin/layerloom): `examples`, `validate`,
-`codegen` and `train --epochs 1` on a bundled example, then opens that example in the window
+`codegen`, `export` to TFLite and `train --epochs 1` on a bundled example (`validate` and
+`export` must write nothing to stderr), then opens that example in the window
 (LAYERLOOM_EXIT_AFTER_SHOWN=1 makes it print "window_shown_s=..." once shown, then quit).
 --compare-source also times `python -m app` from this checkout, interleaved.  Exits 1 on failure.
 """
@@ -41,14 +42,19 @@ def _env(user_data: str) -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str], env: dict[str, str], timeout: float = 600) -> str:
-    """Run `cmd`; its stdout, or SystemExit with its output when it fails."""
+def run(
+    cmd: list[str], env: dict[str, str], timeout: float = 600, quiet_stderr: bool = False
+) -> str:
+    """Run `cmd`; its stdout, or SystemExit with its output when it fails (or, with
+    `quiet_stderr`, when it wrote anything to stderr: TensorFlow's log lines, warnings)."""
     print("$", " ".join(cmd), flush=True)
     proc = subprocess.run(
         cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=tempfile.gettempdir()
     )
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}")
+    if quiet_stderr and proc.stderr.strip():
+        raise SystemExit(f"{' '.join(cmd)} wrote to stderr:\n{proc.stderr[-4000:]}")
     return proc.stdout
 
 
@@ -84,11 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="layerloom_smoke_") as user_data:
         env = _env(user_data)
         example = example_file(exe, env)
-        print(run([exe, "validate", str(example)], env))
+        print(run([exe, "validate", str(example)], env, quiet_stderr=True))
         script = Path(user_data) / "model.py"  # codegen reads LayerLoom's own source files
         run([exe, "codegen", str(example), "-o", str(script)], env)
         if "keras" not in script.read_text(encoding="utf-8"):
             raise SystemExit("codegen wrote no Keras script")
+        tflite = Path(user_data) / "model.tflite"  # through a SavedModel: AutoGraph reads source
+        run([exe, "export", str(example), "-o", str(tflite)], env, quiet_stderr=True)
+        if not tflite.is_file():
+            raise SystemExit("export wrote no .tflite file")
         trained = run([exe, "train", str(example), "--epochs", "1"], env)
         print(trained)
         if "completed" not in trained:

@@ -33,6 +33,9 @@ build = _load_build_script()
     ("dest", "cut"),
     [
         ("tensorflow/include/external/eigen/Eigen/Core", "tensorflow-include"),
+        ("tensorflow/compiler/mlir/stablehlo/stablehlo_extension.so", "tensorflow-tools"),
+        ("tensorflow/python/_pywrap_toco_api.so", "tensorflow-tools"),
+        ("tensorflow/python/autograph/impl/testing/pybind_for_testing.so", "tensorflow-tools"),
         ("keras/src/backend/jax/core.py", "keras-other-backends"),
         ("keras/src/backend/torch/nn.py", "keras-other-backends"),
         ("tensorboard/webfiles.zip", "tensorboard"),
@@ -45,6 +48,9 @@ build = _load_build_script()
         ("keras/src/backend/tensorflow/core.py", None),
         ("keras/src/backend/numpy/core.py", None),
         ("tensorflow/libtensorflow_cc.so.2", None),
+        # TFLite export loads the MLIR converter, import tensorflow the profiler plugin
+        ("tensorflow/compiler/mlir/lite/python/_pywrap_converter_api.so", None),
+        ("tensorflow/python/profiler/internal/_pywrap_profiler_plugin.so", None),
         ("PySide6/Qt/lib/libQt6Widgets.so.6", None),
         ("PySide6/Qt/lib/libQt6Svg.so.6", None),
         ("PySide6/Qt/lib/libQt6XcbQpa.so.6", None),
@@ -108,3 +114,27 @@ def test_deb_installs_the_bundle_to_opt_with_a_command_link_desktop_entry_and_mi
     assert "./usr/share/applications/layerloom.desktop" in listing.stdout
     assert "./usr/share/mime/packages/layerloom.xml" in listing.stdout
     assert "./usr/share/icons/hicolor/256x256/apps/layerloom.png" in listing.stdout
+
+
+def test_modules_shipped_with_their_source_exist_under_these_names():
+    # A Keras/TensorFlow upgrade that moves them would silently bring AutoGraph's warnings back.
+    from bundle_rules import SOURCE_MODULES
+
+    for name in SOURCE_MODULES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin.endswith(".py"), name
+
+
+def test_tarball_is_the_bundle_folder_in_xz_with_its_executable_bit(tmp_path):
+    import tarfile
+
+    bundle = tmp_path / "LayerLoom"
+    (bundle / "_internal").mkdir(parents=True)
+    (bundle / "LayerLoom").write_text("#!/bin/sh\necho hi\n")
+    (bundle / "LayerLoom").chmod(0o755)
+    archive = linux_installer.build_tarball(bundle, "1.2.3", tmp_path)
+    assert archive.name.startswith("LayerLoom-1.2.3-linux-") and archive.name.endswith(".tar.xz")
+    with tarfile.open(archive, "r:xz") as tar:
+        exe = tar.getmember("LayerLoom/LayerLoom")
+        assert exe.mode & 0o111 and exe.uid == 0
+        assert "LayerLoom/_internal" in tar.getnames()
