@@ -3,9 +3,10 @@
     pip install -e ".[package]"
     python packaging/build.py            # bundle + installer
     python packaging/build.py --bundle-only
+    python packaging/build.py --reuse-bundle   # only the installers, of the dist/LayerLoom built before
 
 Makes the PyInstaller onedir bundle dist/LayerLoom/ (from packaging/layerloom.spec), strips
-TensorFlow's own shared libraries on Linux, then the installer: a .deb and a .tar.gz on Linux,
+TensorFlow's own shared libraries on Linux, then the installer: a .deb and a .tar.xz on Linux,
 an Inno Setup installer on Windows (when `iscc` is on PATH), LayerLoom.app in a .dmg on macOS
 (signed when LAYERLOOM_CODESIGN_IDENTITY is set).  Sizes and what each cut saved are printed and
 written to dist/sizes.json.
@@ -137,9 +138,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep all PyInstaller collects, unstripped (to measure)",
     )
+    parser.add_argument(
+        "--reuse-bundle",
+        action="store_true",
+        help="no PyInstaller run: the installers of the dist/LayerLoom built before",
+    )
     args = parser.parse_args(argv)
     version = project_version()
     start = time.monotonic()
+    if args.reuse_bundle:
+        return _installers_of_built_bundle(version, start)
     icons = render_icons()
     icon = (
         icons["ico"]
@@ -159,6 +167,25 @@ def main(argv: list[str] | None = None) -> int:
     if not args.bundle_only:
         for installer in build_installers(icons, version):
             sizes[installer.name] = installer.stat().st_size
+    _report(sizes, start)
+    return 0
+
+
+def _installers_of_built_bundle(version: str, start: float) -> int:
+    if not bundle_dir().is_dir():
+        print(f"no bundle in {bundle_dir()}: run build.py without --reuse-bundle", file=sys.stderr)
+        return 1
+    sizes_file = DIST / "sizes.json"
+    sizes = json.loads(sizes_file.read_text()) if sizes_file.is_file() else {}
+    sizes["bundle"] = tree_size(bundle_dir())
+    for installer in build_installers(render_icons(), version):
+        sizes[installer.name] = installer.stat().st_size
+    _report(sizes, start)
+    return 0
+
+
+def _report(sizes: dict[str, object], start: float) -> None:
+    """Print the sizes and write them to dist/sizes.json."""
     (DIST / "sizes.json").write_text(json.dumps(sizes, indent=1), encoding="utf-8")
     print(f"Built in {time.monotonic() - start:.0f} s:")
     for name, value in sizes.items():
@@ -167,7 +194,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  cut {cut}: saved {saved / 2**20:.0f} MiB")
         else:
             print(f"  {name}: {value / 2**20:.0f} MiB")
-    return 0
 
 
 if __name__ == "__main__":
