@@ -17,6 +17,14 @@ INSTALL_DIR = "/opt/layerloom"
 MIME_TYPE = "application/x-layerloom-project"
 
 
+# One main category (freedesktop menu spec), else menus list the app once per main category.
+CATEGORIES = ("Science", "ArtificialIntelligence")
+MAIN_CATEGORIES = frozenset(
+    "AudioVideo Audio Video Development Education Game Graphics Network Office Science "
+    "Settings System Utility".split()
+)
+
+
 def desktop_entry() -> str:
     """The freedesktop .desktop file: the app in the menu, the handler of .llproj files."""
     return (
@@ -27,7 +35,7 @@ def desktop_entry() -> str:
         "Exec=layerloom %f\n"
         "Icon=layerloom\n"
         "Terminal=false\n"
-        "Categories=Development;Science;\n"
+        f"Categories={';'.join(CATEGORIES)};\n"
         f"MimeType={MIME_TYPE};\n"
         "StartupWMClass=LayerLoom\n"
     )

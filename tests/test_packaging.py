@@ -92,6 +92,8 @@ def test_desktop_entry_opens_llproj_files_by_their_mime_type():
     section = entry["Desktop Entry"]
     assert section["Exec"].startswith("layerloom ") and "%f" in section["Exec"]
     assert linux_installer.MIME_TYPE in section["MimeType"].split(";")
+    categories = [c for c in section["Categories"].split(";") if c]
+    assert len(set(categories) & linux_installer.MAIN_CATEGORIES) == 1  # listed once in menus
     mime = linux_installer.mime_package()
     assert f'type="{linux_installer.MIME_TYPE}"' in mime and 'pattern="*.llproj"' in mime
 
