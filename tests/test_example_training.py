@@ -16,8 +16,11 @@ NAMES = [name for name, _, _ in list_examples()]
 
 @pytest.mark.parametrize("name", NAMES)
 def test_example_trains_one_epoch_on_a_few_samples(name, tmp_path):
+    from app.compiler.custom_code import trust_project_code
+
     project = load_project(example_path(name))
     assert project.data.source and project.training.losses, "every example has settings"
+    trust_project_code(project.code)  # as the user does for an example with training code
     record = train_project(project, epochs=1, out_dir=tmp_path, max_samples=64)
     assert record.status == "completed", record.message
     assert record.epochs_done == 1

@@ -24,6 +24,8 @@ NAMES = [
     "ensemble",
     "vae",
     "kfold_diabetes",
+    "custom_training_code",
+    "digits_true_positives",
 ]
 
 

@@ -22,6 +22,9 @@ TITLES = {
     "ensemble": "Ensemble of three models, averaged",
     "vae": "Variational autoencoder (Sampling + KL loss)",
     "kfold_diabetes": "Diabetes regression, 5-fold cross-validation",
+    "custom_training_code": "Custom training code: RMSE metric, Loss, LossHistory callback, "
+    "LR schedule",
+    "digits_true_positives": "Digits with a custom metric (CategoricalTruePositives)",
 }
 
 

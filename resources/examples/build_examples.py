@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.model import ModelGraph  # noqa: E402
 from app.project import DataSettings, Project, TrainingSettings, save_project  # noqa: E402
+from app.project.project_code import CodeEntry  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 # Digits drawn at MNIST size (28x28), for the autoencoders: they train offline.
@@ -398,6 +399,136 @@ def kfold_diabetes() -> Project:
     return Project("Diabetes progression, 5-fold cross-validation", g, data, settings)
 
 
+# ----- training with project code (the guides' custom metrics, losses, callbacks, schedules) ---
+RMSE_METRIC = """\
+class RMSE(keras.metrics.Metric):
+    \"\"\"Root mean squared error over the epoch (a Metric subclass with its own state).\"\"\"
+
+    def __init__(self, name="rmse", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.total = self.add_variable((), initializer="zeros", name="total")
+        self.count = self.add_variable((), initializer="zeros", name="count")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        err = ops.square(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32"))
+        self.total.assign_add(ops.sum(err))
+        self.count.assign_add(ops.cast(ops.size(err), "float32"))
+
+    def result(self):
+        return ops.sqrt(ops.divide_no_nan(self.total, self.count))
+
+    def reset_state(self):
+        self.total.assign(0.0)
+        self.count.assign(0.0)
+"""
+CUSTOM_MSE = """\
+class CustomMSE(keras.losses.Loss):
+    \"\"\"Mean squared error plus a pull of the predictions towards 0.5 (the guides' Loss).\"\"\"
+
+    def __init__(self, regularization_factor=0.1, name="custom_mse", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.regularization_factor = regularization_factor
+
+    def call(self, y_true, y_pred):
+        mse = ops.mean(ops.square(y_true - y_pred), axis=-1)
+        reg = ops.mean(ops.square(0.5 - y_pred), axis=-1)
+        return mse + reg * self.regularization_factor
+
+    def get_config(self):
+        return {**super().get_config(), "regularization_factor": self.regularization_factor}
+"""
+LOSS_HISTORY = """\
+class LossHistory(keras.callbacks.Callback):
+    \"\"\"Keeps the loss of every batch and prints how it went at the end of each epoch.\"\"\"
+
+    def on_train_begin(self, logs=None):
+        self.per_batch_losses = []
+
+    def on_batch_end(self, batch, logs=None):
+        self.per_batch_losses.append(float((logs or {}).get("loss", float("nan"))))
+
+    def on_epoch_end(self, epoch, logs=None):
+        recent = self.per_batch_losses[-5:]
+        print(f"LossHistory: {len(self.per_batch_losses)} batches, last {recent[-1]:.4f}")
+"""
+STEP_DECAY = """\
+def step_decay(epoch, lr):
+    \"\"\"Keep the learning rate for 5 epochs, then take 10% off every epoch.\"\"\"
+    return lr if epoch < 5 else lr * 0.9
+"""
+CATEGORICAL_TRUE_POSITIVES = """\
+class CategoricalTruePositives(keras.metrics.Metric):
+    \"\"\"How many samples were classified right (the guides' custom Metric).\"\"\"
+
+    def __init__(self, name="categorical_true_positives", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = ops.reshape(ops.argmax(y_pred, axis=1), (-1, 1))
+        values = ops.cast(ops.reshape(y_true, (-1, 1)), "int32") == ops.cast(y_pred, "int32")
+        values = ops.cast(values, "float32")
+        if sample_weight is not None:
+            values = ops.multiply(values, ops.reshape(ops.cast(sample_weight, "float32"), (-1, 1)))
+        self.true_positives.assign_add(ops.sum(values))
+
+    def result(self):
+        return self.true_positives
+
+    def reset_state(self):
+        self.true_positives.assign(0.0)
+"""
+
+
+def code_callback(name: str, **params) -> dict:
+    return {"class_name": name, "params": params, "enabled": True, "code": True}
+
+
+def custom_training_code() -> Project:
+    # Issue "training the way the guides write it": a Metric subclass (RMSE), a Loss subclass
+    # (CustomMSE), a Callback subclass (LossHistory) and a learning-rate schedule function, all
+    # as project code, on scikit-learn's diabetes data (offline).
+    g = ModelGraph("custom_training_code")
+    x = add(g, INPUT, "features", {"shape": [10]})
+    out = chain(
+        g, x,
+        (DENSE, "hidden", {"units": 32, "activation": "relu"}),
+        (DENSE, "progression", {"units": 1}),
+    )  # fmt: skip
+    g.set_outputs([out])
+    data = DataSettings("sklearn.diabetes", {}, validation_split=0.2, normalization="standard",
+                        seed=0)  # fmt: skip
+    settings = training(optimizer="Adam", learning_rate=0.05, batch_size=32, epochs=20,
+                        losses={"progression": "CustomMSE"},
+                        metrics={"progression": ["RMSE", "mean_absolute_error"]},
+                        callbacks=[code_callback("LossHistory")],
+                        lr_schedule={"class_name": "step_decay", "params": {}, "code": True})  # fmt: skip
+    code = [CodeEntry("loss", "CustomMSE", CUSTOM_MSE), CodeEntry("metric", "RMSE", RMSE_METRIC),
+            CodeEntry("schedule", "step_decay", STEP_DECAY),
+            CodeEntry("callback", "LossHistory", LOSS_HISTORY)]  # fmt: skip
+    return Project("Custom training code: metric, loss, callback, LR schedule", g, data,
+                   settings, code=code)  # fmt: skip
+
+
+def digits_true_positives() -> Project:
+    # The guides' CategoricalTruePositives metric (a Metric subclass) on the digits MLP.
+    project = digits_mlp()
+    project.graph.name = "digits_true_positives"
+    project.name = "Digits MLP with a custom metric (CategoricalTruePositives)"
+    project.code = [
+        CodeEntry("metric", "CategoricalTruePositives", CATEGORICAL_TRUE_POSITIVES),
+        CodeEntry("callback", "LossHistory", LOSS_HISTORY),
+    ]
+    project.training = training(
+        optimizer="Adam", learning_rate=1e-3, batch_size=32, epochs=20,
+        losses={"digit": "sparse_categorical_crossentropy"},
+        metrics={"digit": ["accuracy", "CategoricalTruePositives"]},
+        callbacks=[callback("ModelCheckpoint", monitor="val_accuracy"),
+                   code_callback("LossHistory")],
+    )  # fmt: skip
+    return project
+
+
 def _connect_ports(g: ModelGraph, dst: str, *srcs: str) -> None:
     """Feed `srcs` into the ports of `dst` in order (a list port takes them as slots)."""
     ports = g.ports(dst)
@@ -421,6 +552,8 @@ EXAMPLES: dict[str, Callable[[], Project]] = {
     "ensemble": ensemble,
     "vae": vae,
     "kfold_diabetes": kfold_diabetes,
+    "custom_training_code": custom_training_code,
+    "digits_true_positives": digits_true_positives,
 }
 
 
