@@ -64,3 +64,40 @@ def test_folds_option_overrides_the_project(kfold, capsys):
     assert "Fold 2/2: run" in out and "Fold 3/" not in out and "2/2 folds completed" in out
     assert main(["train", str(kfold), "--folds", "1"]) == 2
     assert "k-fold needs at least 2 folds" in capsys.readouterr().err
+
+
+def test_generated_script_folds_are_the_apps_and_it_cross_validates(kfold, tmp_path):
+    import inspect
+    import runpy
+    import subprocess
+    import sys
+
+    from app.data import load_dataset
+    from app.data.folds import fold_indices
+
+    script = tmp_path / "s.py"
+    assert main(["codegen", str(kfold), "-o", str(script)]) == 0
+    text = script.read_text()
+    assert inspect.getsource(fold_indices) in text  # the app's split function, pasted
+    project = load_project(kfold)
+    module = runpy.run_path(str(script))  # not "__main__": defines, builds, does not train
+    for fold in range(project.data.folds):
+        (x, y), (x_val, y_val) = module["load_data"](fold)
+        ds = load_dataset(project.data_config(), fold=fold, shuffle=project.training.shuffle)
+        assert np.array_equal(y_val, ds.y_val["y"]) and np.array_equal(y, ds.y["y"])
+        assert np.allclose(x_val, ds.x_val["x"], atol=1e-6)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--epochs", "1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = re.findall(r"Fold (\d)/5: loss (\S+) .* val_loss (\S+)", proc.stdout)
+    assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5]
+    val_losses = np.array([float(r[2]) for r in rows])
+    m = re.search(r"^val_loss: (\S+) ± (\S+)$", proc.stdout, re.M)
+    assert float(m[1]) == pytest.approx(val_losses.mean(), abs=1e-3)
+    assert float(m[2]) == pytest.approx(val_losses.std(), abs=1e-3)
+    assert "Epoch 2/" not in proc.stdout  # --epochs 1

@@ -61,10 +61,17 @@ class _Script:
 
     # ----- whole script -----------------------------------------------------------------------
     def text(self) -> str:
-        main = _Scope(self, self.graph, Names(self.globals.taken), indent="")
-        body = main.lines(target="model = ")
-        title = _safe_title(self.graph.name)
         training = self.training
+        if training.folds:  # k-fold: a new model per fold, so the model is built by a function
+            build = training.fn["build_model"]
+            scope = _Scope(self, self.graph, Names(self.globals.taken), indent="    ")
+            doc = '    """The model with new weights (k-fold trains one per fold)."""'
+            body = ["", f"def {build}():", doc, *scope.lines(target="return "), "", ""]
+            body.append(f"model = {build}()")
+        else:
+            main = _Scope(self, self.graph, Names(self.globals.taken), indent="")
+            body = main.lines(target="model = ")
+        title = _safe_title(self.graph.name)
         out = [
             f'"""Keras model "{title}", written by LayerLoom.',
             "",

@@ -28,6 +28,7 @@ from app.compiler.codegen_expr import (
 from app.compiler.codegen_source import CustomSource
 from app.data.compat import resolve_names
 from app.data.dataset import DataConfig, DataError
+from app.data.folds import fold_indices
 from app.data.prepare import source_options
 from app.data.source import SOURCES, ReaderCall
 
@@ -41,9 +42,17 @@ class DataCode:
     scope, so that no layer variable takes them.
     """
 
-    def __init__(self, model: Any, config: DataConfig, fn: dict[str, str], names: Names) -> None:
+    def __init__(
+        self,
+        model: Any,
+        config: DataConfig,
+        fn: dict[str, str],
+        names: Names,
+        fold_shuffle: bool = True,
+    ) -> None:
         self.model = model
         self.config = config
+        self.fold_shuffle = fold_shuffle  # the training's shuffle: k-fold parts follow it
         self.fn = fn
         self.imports: list[Import] = []
         self.functions: list[list[str]] = []
@@ -69,9 +78,11 @@ class DataCode:
             raise DataError(f"'{title}' has no test set of its own; choose a validation split.")
         if config.target == "inputs":
             y_names = list(x_names)
-        self.has_validation = config.validation in ("source", "separate") or (
+        self.has_validation = config.validation in ("source", "separate", "kfold") or (
             config.validation == "split" and config.validation_split > 0
         )
+        if config.validation == "kfold":  # the app's own split, pasted as it is
+            self.readers.append(fold_indices)
         self.functions.append(self._load_data(x_names, y_names))
         self._paste_readers(names)
 
@@ -110,23 +121,21 @@ class DataCode:
     # ----- load_data --------------------------------------------------------------------------
     def _load_data(self, x_names: list[str], y_names: list[str]) -> list[str]:
         c, fn = self.config, self.fn
-        weighted = self.weighted
+        weighted, kfold = self.weighted, c.validation == "kfold"
+        what = "(x, y, sample_weight)" if weighted else "(x, y)"
         lines = [
-            f"def {fn['load_data']}():",
-            '    """((x, y), validation_data) for fit, prepared as LayerLoom prepares them."""'
-            if not weighted
-            else '    """((x, y, sample_weight), validation_data) for fit, prepared as LayerLoom '
-            'prepares them."""',
+            f"def {fn['load_data']}({'fold=0' if kfold else ''}):",
+            f'    """({what}, validation_data) for fit, prepared as LayerLoom prepares them'
+            + (' (validating on k-fold part `fold`)."""' if kfold else '."""'),
             f"    x, y, x_val, y_val{', w' if weighted else ''} = {fn['read_data']}()",
         ]
         split = c.validation == "split" and c.validation_split > 0
         if weighted:
-            self.has_validation_weights = split or self.val_weighted
+            self.has_validation_weights = split or kfold or self.val_weighted
         if c.max_samples or split:  # the same generator calls as load_dataset
-            lines += [
-                f"    rng = np.random.default_rng({c.seed})",
-                "    n = len(next(iter(x.values())))",
-            ]
+            lines.append(f"    rng = np.random.default_rng({c.seed})")
+        if c.max_samples or split or kfold:
+            lines.append("    n = len(next(iter(x.values())))")
         if c.max_samples:
             lines += [
                 f"    if n > {c.max_samples}:",
@@ -139,6 +148,16 @@ class DataCode:
         if c.validation == "separate":
             rest = ", w_val" if self.val_reads_weights else ""
             lines.append(f"    x_val, y_val, _, _{rest} = {fn['read_validation_data']}()")
+        elif kfold:
+            lines += [
+                f"    train_idx, val_idx = {fold_indices.__name__}(n, {c.folds}, {c.seed}, "
+                f"shuffle={self.fold_shuffle!r})[fold]",
+                "    x_val = {k: v[val_idx] for k, v in x.items()}",
+                "    y_val = {k: v[val_idx] for k, v in y.items()}",
+                "    x = {k: v[train_idx] for k, v in x.items()}",
+                "    y = {k: v[train_idx] for k, v in y.items()}",
+                *(["    w_val, w = w[val_idx], w[train_idx]"] if weighted else []),
+            ]
         elif split:
             lines += [
                 "    order = rng.permutation(n)",

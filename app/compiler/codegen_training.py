@@ -45,10 +45,11 @@ class TrainingCode:
         self.functions: list[list[str]] = []
         self.main: list[str] = []
         self.problem: str | None = None
+        self.folds = 0  # k of a k-fold cross-validation: the model is then built per fold
         self.enabled = _has_settings(project)
         if not self.enabled:
             return
-        for module in ("np", "os", "importlib"):
+        for module in ("np", "os", "importlib", "argparse"):
             names.taken.add(module)
         self.fn = {
             k: names.new(k)
@@ -59,6 +60,8 @@ class TrainingCode:
                 "learning_rate_table",
                 "class_sample_weights",
                 "train",
+                "build_model",
+                "cross_validate",
             )
         }
         try:
@@ -68,7 +71,7 @@ class TrainingCode:
         except (TypeError, ValueError, KeyError) as exc:  # a setting that has no Python form
             self.problem = str(exc)
         if self.problem is not None:
-            self.imports, self.preamble, self.functions = [], [], []
+            self.imports, self.preamble, self.functions, self.folds = [], [], [], 0
             text = textwrap.wrap(f"Training is not written: {_one_line(self.problem)}", 90)
             self.main = ["", *[f"    # {t}" for t in text]]
 
@@ -83,7 +86,7 @@ class TrainingCode:
         config = TrainingConfig.from_dict(training_dict)
         model = build_model(graph)
         self.imports.append(("numpy", None, "np"))
-        dc = DataCode(model, data, self.fn, names)
+        dc = DataCode(model, data, self.fn, names, fold_shuffle=config.shuffle)
         self.imports += [i for i in dc.imports if i not in self.imports]
         self.functions += dc.functions
         if config.seed is not None:
@@ -91,10 +94,50 @@ class TrainingCode:
         if config.dtype_policy != "float32":
             self.preamble.append(f'keras.config.set_dtype_policy("{config.dtype_policy}")')
         self.functions.append(self._train_function(graph, model, config, dc))
+        self._import(("argparse", None, None))
         self.main = [
-            f"    history = {self.fn['train']}(model)",
+            "    parser = argparse.ArgumentParser()",
+            f'    parser.add_argument("--epochs", type=int, default={config.epochs}, '
+            'help="epochs to train")',
+            "    args = parser.parse_args()",
+        ]
+        if data.validation == "kfold":
+            self.folds = data.folds
+            self.functions.append(self._cross_validate_function(data.folds, config.seed))
+            self.main.append(f"    {self.fn['cross_validate']}(args.epochs)")
+            return
+        self.main += [
+            f"    history = {self.fn['train']}(model, args.epochs)",
             "    for name, values in history.history.items():",
             '        print(f"{name}: {values[-1]:.4f}")',
+        ]
+
+    def _cross_validate_function(self, folds: int, seed: int | None) -> list[str]:
+        """k-fold as LayerLoom runs it: per fold, the seed, a new model, compile and fit."""
+        fn = self.fn
+        return [
+            f"def {fn['cross_validate']}(epochs):",
+            '    """k-fold cross-validation: a new model per fold, trained on the other folds.',
+            "",
+            "    Prints each fold's final metrics and their mean ± std (numpy's std, ddof=0).",
+            '    """',
+            "    finals = {}",
+            f"    for fold in range({folds}):",
+            *(
+                [f"        keras.utils.set_random_seed({seed})  # each fold starts as LayerLoom's"]
+                if seed is not None
+                else []
+            ),
+            f"        fold_model = {fn['build_model']}()",
+            f"        history = {fn['train']}(fold_model, epochs, fold)",
+            "        logs = history.history",
+            '        shown = "  ".join(f"{k} {v[-1]:.4f}" for k, v in logs.items())',
+            f'        print(f"Fold {{fold + 1}}/{folds}: {{shown}}")',
+            "        for name, values in logs.items():",
+            "            finals.setdefault(name, []).append(values[-1])",
+            "    for name, values in finals.items():",
+            '        print(f"{name}: {np.mean(values):.4f} ± {np.std(values):.4f}")',
+            "    return finals",
         ]
 
     def _train_function(
@@ -136,16 +179,18 @@ class TrainingCode:
         if config.jit_compile:
             compile_kwargs.append(("jit_compile", literal(True)))
         weighted = getattr(dc, "weighted", False)
+        fold = "fold" if dc.config.validation == "kfold" else ""
         body = [
             '    """Compile and fit with the project\'s training settings; returns the History."""',
-            f"    (x, y{', sample_weight' if weighted else ''}), validation = {self.fn['load_data']}()",
+            f"    (x, y{', sample_weight' if weighted else ''}), validation = "
+            f"{self.fn['load_data']}({fold})",
             *adapt_lines(graph, model),
             *render(Call(Atom("model.compile"), kwargs=compile_kwargs), "    "),
         ]
         callbacks = self._callbacks(config, dc.has_validation)
         fit_kwargs: list[tuple[str, Expr]] = [
             ("batch_size", literal(config.batch_size)),
-            ("epochs", literal(config.epochs)),
+            ("epochs", Atom("epochs")),
             ("validation_data", Atom("validation")),
         ]
         if not config.shuffle:
@@ -202,7 +247,8 @@ class TrainingCode:
         body += render(
             Call(Atom("model.fit"), [Atom("x"), Atom("y")], fit_kwargs), "    ", "return "
         )
-        return [f"def {self.fn['train']}(model):", *body]
+        params = f"model, epochs={config.epochs}" + (", fold=0" if fold else "")
+        return [f"def {self.fn['train']}({params}):", *body]
 
     def _optimizer(self, config: TrainingConfig) -> Expr:
         name = optimizer_class_name(config.optimizer)

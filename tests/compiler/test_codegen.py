@@ -499,7 +499,11 @@ def test_project_training_settings_become_compile_and_fit():
     source = generate_code(project.graph, project)
     assert "optimizer=keras.optimizers.SGD(learning_rate=0.05)," in source
     assert 'loss="sparse_categorical_crossentropy"' in source
-    assert "return model.fit(x, y, batch_size=32, epochs=3, validation_data=validation)" in source
+    assert "def train(model, epochs=3):" in source  # the project's epochs, unless --epochs N
+    assert (
+        "return model.fit(x, y, batch_size=32, epochs=epochs, validation_data=validation)" in source
+    )
+    assert 'parser.add_argument("--epochs", type=int, default=3' in source
     assert ruff_problems(source) == ""
     run_script(source)  # not __main__: builds the model, does not train
 

@@ -66,3 +66,34 @@ def test_more_folds_than_samples_is_a_plain_error():
     cfg = DataConfig("sklearn.iris", validation="kfold", folds=20, max_samples=10)
     with pytest.raises(DataError, match="needs at least 20 samples; there are 10"):
         load_dataset(cfg)
+
+
+def test_sample_weights_follow_their_fold_in_the_app_and_in_scripts(tmp_path):
+    from app.compiler import generate_code
+    from app.model import ModelGraph
+    from app.project import DataSettings, Project, TrainingSettings
+
+    x = np.arange(30, dtype="float32").reshape(30, 1)
+    np.savez(tmp_path / "d.npz", x=x, y=x * 2, w=x[:, 0] + 100)
+    data = {"source": "numpy", "options": {"path": "d.npz", "weights": "w"}}
+    data.update(validation="kfold", folds=4, seed=2)
+    g = ModelGraph("reg")
+    i = g.add_node("keras.Input", "x", params={"shape": [1]})
+    d = g.add_node("keras.layers.Dense", "y", params={"units": 1})
+    g.connect(i, d)
+    g.set_outputs([d])
+    project = Project(
+        graph=g,
+        data=DataSettings.from_dict(data),
+        training=TrainingSettings.from_dict({"losses": {"y": "mse"}}),
+        base_dir=tmp_path,
+    )
+    namespace: dict = {"__name__": "generated"}
+    exec(compile(generate_code(g, project), "<generated>", "exec"), namespace)  # noqa: S102
+    for fold in range(4):
+        ds = load_dataset(project.data_config(), fold=fold)
+        assert np.array_equal(ds.sample_weight, ds.x["x"][:, 0] + 100)
+        assert np.array_equal(ds.sample_weight_val, ds.x_val["x"][:, 0] + 100)
+        (sx, _sy, sw), (vx, _vy, vw) = namespace["load_data"](fold)
+        assert np.array_equal(sx, ds.x["x"]) and np.array_equal(sw, ds.sample_weight)
+        assert np.array_equal(vx, ds.x_val["x"]) and np.array_equal(vw, ds.sample_weight_val)
