@@ -125,8 +125,9 @@ class DataCode:
         what = "(x, y, sample_weight)" if weighted else "(x, y)"
         lines = [
             f"def {fn['load_data']}({'fold=0' if kfold else ''}):",
-            f'    """({what}, validation_data) for fit, prepared as LayerLoom prepares them'
-            + (' (validating on k-fold part `fold`)."""' if kfold else '."""'),
+            f'    """({what}, validation_data) of k-fold part `fold`, as LayerLoom prepares them."""'
+            if kfold
+            else f'    """({what}, validation_data) for fit, prepared as LayerLoom prepares them."""',
             f"    x, y, x_val, y_val{', w' if weighted else ''} = {fn['read_data']}()",
         ]
         split = c.validation == "split" and c.validation_split > 0

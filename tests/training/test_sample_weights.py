@@ -152,8 +152,8 @@ def test_generated_script_trains_with_the_weights(tmp_path: Path) -> None:
     assert "sample_weight=sample_weight" in source
     assert ruff_problems(source) == ""
     script = source.replace(
-        "    history = train(model)",
-        "    history = train(model)\n"
+        "    history = train(model, args.epochs)",
+        "    history = train(model, args.epochs)\n"
         '    np.save("kernel.npy", model.get_layer("y").get_weights()[0])',
     )
     assert script != source
