@@ -225,6 +225,9 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     if not target.parent.is_dir():
         raise CliTrainingError(f"The folder '{target.parent}' does not exist.")
     _check_name(fmt, target)
+    missing = fmt.missing()
+    if missing:
+        raise CliTrainingError(missing + ".")
     project = load_project(args.project)
     if args.run:
         rec, model_file = _run_model_file(project, args.run)

@@ -1,4 +1,4 @@
-"""Export a trained model: .keras, .weights.h5, SavedModel (model.export) and TFLite.
+"""Export a trained model: .keras, .weights.h5, SavedModel (model.export), TFLite and ONNX.
 
 EXPORT_FORMATS at the end is the one table of formats: File > Export and `layerloom export` read
 their keys, file names and writers from it.
@@ -6,6 +6,7 @@ their keys, file names and writers from it.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import tempfile
 import time
@@ -137,11 +138,38 @@ def _check_text_tflite(data: bytes, path: Path) -> None:
         ) from None
 
 
+ONNX_INSTALL = "pip install 'layerloom[onnx]'"
+
+
+def onnx_missing() -> str | None:
+    """Why ONNX export cannot run here (its packages are not installed), or None when it can."""
+    missing = [name for name in ("tf2onnx", "onnx") if not _installed(name)]
+    if not missing:
+        return None
+    return f"ONNX export needs {' and '.join(missing)}, not installed here: {ONNX_INSTALL}"
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a broken install, or sys.modules[name] is None
+        return False
+
+
+def export_onnx(model: Any, path: str | Path) -> Path:
+    """An ONNX model converted by tf2onnx, written atomically (app/training/export_onnx.py)."""
+    from app.training.export_onnx import write_onnx
+
+    return write_onnx(model, path)
+
+
 @dataclass(frozen=True)
 class ExportFormat:
     """One way to write a model: its key, its name, what its output is called, its writer.
 
     `suffix` is the file ending (".weights.h5" counts as one); a `folder` format has none.
+    `missing` says why the format cannot be written here (an optional package not installed),
+    or returns None when it can.
     """
 
     key: str
@@ -150,6 +178,7 @@ class ExportFormat:
     file_filter: str
     write: Callable[[Any, Path], Path]
     folder: bool = False
+    missing: Callable[[], str | None] = lambda: None
 
     def matches(self, path: str | Path) -> bool:
         """True if `path` is named as this format's output (any name for a folder format)."""
@@ -182,6 +211,9 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         ),
         ExportFormat(
             "tflite", "TensorFlow Lite", ".tflite", "TFLite models (*.tflite)", export_tflite
+        ),
+        ExportFormat(
+            "onnx", "ONNX", ".onnx", "ONNX models (*.onnx)", export_onnx, missing=onnx_missing
         ),
     )
 }

@@ -74,9 +74,15 @@ class ModelExporter(QObject):
     def install(self, menu: QMenu) -> None:
         """Add one action per format to `menu` (File > Export)."""
         menu.addSeparator()
+        menu.setToolTipsVisible(True)
         for key, fmt in EXPORT_FORMATS.items():
             act = QAction(menu_text(fmt), menu)
             act.setStatusTip(f"Save the trained model (or the built model) as {fmt.label}")
+            missing = fmt.missing()
+            if missing:  # an optional package is not installed: say how to get it
+                act.setEnabled(False)
+                act.setToolTip(missing)
+                act.setStatusTip(missing)
             act.triggered.connect(lambda _c=False, k=key: self.export_dialog(k))
             menu.addAction(act)
             self.actions[key] = act
@@ -105,6 +111,10 @@ class ModelExporter(QObject):
             self._report_error(key, "Another export is still running; wait for it to finish.")
             return False
         fmt = EXPORT_FORMATS[key]
+        missing = fmt.missing()
+        if missing:
+            self._report_error(key, missing + ".")
+            return False
         path = fmt.named(path)
         model = self.trained_model()
         doc = getattr(self.window, "document", None)

@@ -108,7 +108,7 @@ def test_an_export_keeps_the_mode_of_the_file_it_replaces(model, tmp_path):
 
 
 def test_each_format_is_told_by_the_name_it_gives_its_output(tmp_path):
-    assert list(EXPORT_FORMATS) == ["keras", "weights", "saved_model", "tflite"]
+    assert list(EXPORT_FORMATS) == ["keras", "weights", "saved_model", "tflite", "onnx"]
     for key, fmt in EXPORT_FORMATS.items():
         assert fmt.key == key
         named = fmt.named(tmp_path / "model")

@@ -207,6 +207,7 @@ def test_export_trained_model_from_menu(
         "Keras weights (.weights.h5)…",
         "TensorFlow SavedModel (folder)…",
         "TensorFlow Lite (.tflite)…",
+        "ONNX (.onnx)…",
     ]
     x = digits.x_val["x"][:4]
     expected = classifier.predict(x, verbose=0)
@@ -232,6 +233,37 @@ def test_export_trained_model_from_menu(
     interp.invoke()
     np.testing.assert_allclose(interp.get_tensor(out["index"]), expected[:1], rtol=1e-4, atol=1e-5)
     assert "Exported the trained model" in host.statusBar().currentMessage()
+
+    export_via_menu(qtbot, exporter, "onnx", tmp_path / "m", monkeypatch)
+    assert host.errors == []
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {session.get_inputs()[0].name: x.astype(np.float32)})
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
+    exporter.shutdown()
+
+
+def test_onnx_export_is_greyed_with_how_to_install_it_when_its_packages_are_missing(
+    qtbot, host, classifier, tmp_path, monkeypatch, no_dangling_qthreads
+):
+    import sys
+
+    from app.ui.export_model import ModelExporter
+
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)  # as if the onnx extra were not installed
+    exporter = ModelExporter(host, lambda: classifier)
+    menu = QMenu("Export", host)
+    exporter.install(menu)
+    action = exporter.actions["onnx"]
+    assert not action.isEnabled() and menu.toolTipsVisible()
+    assert action.toolTip() == "ONNX export needs tf2onnx, not installed here: " + (
+        "pip install 'layerloom[onnx]'"
+    )
+    assert exporter.actions["tflite"].isEnabled()
+    assert not exporter.export("onnx", tmp_path / "m.onnx")  # a call from code is refused too
+    assert host.errors and "pip install 'layerloom[onnx]'" in host.errors[-1]
+    assert not (tmp_path / "m.onnx").exists()
     exporter.shutdown()
 
 
