@@ -197,7 +197,16 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     maps = {"input_map": data.get("input_map"), "output_map": data.get("output_map")}
     if args.split == "val" and dataset.x_val is None:
         raise CliTrainingError("The data settings hold out no validation data; use --split train.")
-    metrics = evaluate(model, dataset, args.split, **maps)
+    if project.training.step:  # the step's test_step, made around the run's model
+        from app.model.grouping import block_names
+        from app.training.step_model import evaluate_with_step
+
+        metrics = evaluate_with_step(
+            model, project.training, project.code, dataset, args.split,
+            block_names(project.graph), **maps,
+        )  # fmt: skip
+    else:
+        metrics = evaluate(model, dataset, args.split, **maps)
     n = dataset.num_val_samples if args.split == "val" else dataset.num_samples
     split = "validation" if args.split == "val" else "training"
     print(f"Run {rec.id}, {model_file.name}, on {n} {split} samples:", file=out)

@@ -49,8 +49,10 @@ class DataCode:
         fn: dict[str, str],
         names: Names,
         fold_shuffle: bool = True,
+        as_is: bool = False,
     ) -> None:
         self.model = model
+        self.as_is = as_is  # the arrays as they are (a training step of sub-models takes them)
         self.config = config
         self.fold_shuffle = fold_shuffle  # the training's shuffle: k-fold parts follow it
         self.fn = fn
@@ -205,6 +207,8 @@ class DataCode:
 
     def _mapping(self, x_names: list[str], y_names: list[str]) -> list[str]:
         """model_arrays(): the model's inputs / targets by name, as app.data.compat maps them."""
+        if self.as_is:
+            return _arrays_as_they_are()
         model, problems = self.model, []
         ins = [(t.name, str(t.dtype)) for t in model.inputs]
         outs = list(model.output_names)
@@ -256,6 +260,29 @@ def _input_expr(array: str, dtype: str, shape: tuple) -> Atom:
         return Atom(f'xs[{q(array)}].astype("{dtype}")')
     column = ".reshape(-1, 1)" if len(shape) == 2 else ".reshape(-1)"
     return Atom(f"tf.constant(xs[{q(array)}].astype(str){column})")
+
+
+def _arrays_as_they_are() -> list[str]:
+    """model_arrays() for a training step of sub-models (app.training.step_model.step_arrays)."""
+    return [
+        "",
+        "    def model_arrays(xs, ys):",
+        '        """The arrays as they are: one alone, else by name; float ones as float32."""',
+        "",
+        "        def as_float32(v):",
+        '            return v.astype("float32") if v.dtype in (np.float16, np.float64, bool) else v',
+        "",
+        "        xs = {k: as_float32(v) for k, v in xs.items()}",
+        "        ys = {k: as_float32(v) for k, v in (ys or {}).items()}",
+        "        x = next(iter(xs.values())) if len(xs) == 1 else xs",
+        "        y = None if not ys else next(iter(ys.values())) if len(ys) == 1 else ys",
+        "        return x, y",
+        "",
+        "    validation = None if x_val is None else model_arrays(x_val, y_val)",
+        "    if validation is not None and validation[1] is None:",
+        "        validation = validation[:1]",
+        "    return model_arrays(x, y), validation",
+    ]
 
 
 class _Reader:

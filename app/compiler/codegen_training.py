@@ -86,7 +86,13 @@ class TrainingCode:
         config = TrainingConfig.from_dict(training_dict)
         model = build_model(graph)
         self.imports.append(("numpy", None, "np"))
-        dc = DataCode(model, data, self.fn, names, fold_shuffle=config.shuffle)
+        self.step = None
+        if config.step:
+            from app.compiler.codegen_step import StepCode
+
+            self.step = StepCode(config, self.project_code, graph, model)
+        sub_models = self.step is not None and not self.step.functional
+        dc = DataCode(model, data, self.fn, names, fold_shuffle=config.shuffle, as_is=sub_models)
         self.imports += [i for i in dc.imports if i not in self.imports]
         self.functions += dc.functions
         if config.seed is not None:
@@ -143,6 +149,8 @@ class TrainingCode:
     def _train_function(
         self, graph: Any, model: Any, config: TrainingConfig, dc: DataCode
     ) -> list[str]:
+        if self.step is not None and not self.step.functional:
+            return self._step_train_function(config, dc)
         names = list(model.output_names)
         dataset = None
         if not (len(names) == 1 and len(config.losses) == 1) and set(names) - set(config.losses):
@@ -185,8 +193,14 @@ class TrainingCode:
             f"    (x, y{', sample_weight' if weighted else ''}), validation = "
             f"{self.fn['load_data']}({fold})",
             *adapt_lines(graph, model),
-            *render(Call(Atom("model.compile"), kwargs=compile_kwargs), "    "),
         ]
+        if self.step is not None:  # the project's step class, of the model's inputs and outputs
+            body += render(self.step.wrap(), "    ", "model = ")
+            if self.step.own_compile:
+                compile_kwargs = self.step.compile_kwargs(compile_kwargs[0][1])
+        body += render(Call(Atom("model.compile"), kwargs=compile_kwargs), "    ")
+        if self.step is not None and self.step.own_compile and config.jit_compile:
+            body.append("    model.jit_compile = True")
         callbacks = self._callbacks(config, dc.has_validation)
         fit_kwargs: list[tuple[str, Expr]] = [
             ("batch_size", literal(config.batch_size)),
@@ -246,6 +260,40 @@ class TrainingCode:
             fit_kwargs.append(("callbacks", Atom("callbacks")))
         body += render(
             Call(Atom("model.fit"), [Atom("x"), Atom("y")], fit_kwargs), "    ", "return "
+        )
+        params = f"model, epochs={config.epochs}" + (", fold=0" if fold else "")
+        return [f"def {self.fn['train']}({params}):", *body]
+
+    def _step_train_function(self, config: TrainingConfig, dc: DataCode) -> list[str]:
+        """train(model, epochs): the project's step made around the model's blocks, compiled,
+        fit (a fold's data under k-fold, as _train_function)."""
+        step = self.step
+        fold = "fold" if dc.config.validation == "kfold" else ""
+        body = [
+            '    """Make the project\'s training step from the model\'s blocks, compile it with the',
+            '    project\'s settings and fit it on the data; returns the History."""',
+            f"    (x, y), validation = {self.fn['load_data']}({fold})",
+            *render(step.make(), "    ", "step = "),
+            *render(
+                Call(Atom("step.compile"), kwargs=step.compile_kwargs(self._optimizer(config))),
+                "    ",
+            ),
+        ]
+        if step.own_compile and config.jit_compile:
+            body.append("    step.jit_compile = True")
+        fit_kwargs: list[tuple[str, Expr]] = [
+            ("batch_size", literal(config.batch_size)),
+            ("epochs", Atom("epochs")),
+            ("validation_data", Atom("validation")),
+        ]
+        if not config.shuffle:
+            fit_kwargs.append(("shuffle", literal(False)))
+        callbacks = self._callbacks(config, dc.has_validation)
+        if callbacks:
+            body += render(Seq(callbacks), "    ", "callbacks = ")
+            fit_kwargs.append(("callbacks", Atom("callbacks")))
+        body += render(
+            Call(Atom("step.fit"), [Atom("x"), Atom("y")], fit_kwargs), "    ", "return "
         )
         params = f"model, epochs={config.epochs}" + (", fold=0" if fold else "")
         return [f"def {self.fn['train']}({params}):", *body]

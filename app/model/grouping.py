@@ -216,3 +216,15 @@ def ungroup_block(graph, block_id: str) -> UngroupCommand:
     return UngroupCommand(
         cmds, description=f"Ungroup {block.name}", node_ids=[n.id for n in new_nodes]
     )
+
+
+def block_names(graph) -> dict[str, str]:
+    """{block node id: block name, block name: block name} over the graph and its blocks (how a
+    training step's "models" setting may name a block)."""
+    out: dict[str, str] = {}
+    for _, g in graph.walk():
+        for node in g.nodes():
+            if node.spec_id == BLOCK_SPEC_ID:
+                out[node.id] = node.name
+                out.setdefault(node.name, node.name)
+    return out

@@ -1,4 +1,5 @@
-"""Project code: Python the training settings name (losses, metrics, callbacks, LR schedules).
+"""Project code: Python the training settings name (losses, metrics, callbacks, LR schedules,
+training steps).
 
 Each entry is (kind, name, source): `name` is what the code defines and what the training
 settings pick, `source` the code text.  The kinds are a registry (CODE_KINDS): the Project code
@@ -101,6 +102,38 @@ CODE_KINDS: dict[str, CodeKind] = {
             "    return lr if epoch < 2 else lr * 0.5\n",
             function_args="epoch, lr",
         ),
+        CodeKind(
+            "step",
+            "Training step",
+            ("Model",),
+            False,
+            "import tensorflow as tf\n\n\n"
+            "class NAME(keras.Model):\n"
+            '    """fit\'s own step written out: the loss from compile, gradients, metrics."""\n\n'
+            "    def train_step(self, data):\n"
+            "        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)\n"
+            "        with tf.GradientTape() as tape:\n"
+            "            y_pred = self(x, training=True)\n"
+            "            loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)\n"
+            "        gradients = tape.gradient(loss, self.trainable_variables)\n"
+            "        pairs = zip(gradients, self.trainable_variables, strict=True)\n"
+            "        self.optimizer.apply_gradients(pairs)\n"
+            "        return self.update_metrics(loss, y, y_pred, sample_weight)\n\n"
+            "    def test_step(self, data):\n"
+            "        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)\n"
+            "        y_pred = self(x, training=False)\n"
+            "        loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)\n"
+            "        return self.update_metrics(loss, y, y_pred, sample_weight)\n\n"
+            "    def update_metrics(self, loss, y, y_pred, sample_weight):\n"
+            "        for metric in self.metrics:\n"
+            '            if metric.name == "loss":\n'
+            "                metric.update_state(loss)\n"
+            "            else:\n"
+            "                metric.update_state(y, y_pred, sample_weight=sample_weight)\n"
+            "        return {m.name: m.result() for m in self.metrics}\n",
+            # The run keeps the graph's plain Functional model: the step class is never in a file.
+            saved_in_models=False,
+        ),
     )
 }
 
@@ -193,3 +226,26 @@ def free_name(entries: list[CodeEntry], base: str) -> str:
     while (name := base if n == 1 else f"{base}_{n}") in taken:
         n += 1
     return name
+
+
+def step_parameters(entry: CodeEntry) -> list[str] | None:
+    """The parameters of a step class's own __init__ (without self, *args, **kwargs), read
+    from the text without running it; None when the class keeps Keras' own __init__ (it is
+    made from the model's inputs and outputs)."""
+    try:
+        tree = ast.parse(entry.source)
+    except SyntaxError:
+        return None
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == entry.name), None)
+    init = next(
+        (
+            n
+            for n in (cls.body if cls else [])
+            if isinstance(n, ast.FunctionDef) and n.name == "__init__"
+        ),
+        None,
+    )
+    if init is None:
+        return None
+    args = init.args
+    return [a.arg for a in [*args.posonlyargs, *args.args][1:]] + [a.arg for a in args.kwonlyargs]

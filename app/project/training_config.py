@@ -82,6 +82,9 @@ class TrainingConfig:
             form {class id -> weight} is read as the weights of a single-output model.
         dtype_policy: "float32", "mixed_float16", ...
         callbacks: list of CallbackConfig.
+        step: None (Keras' own fit) or the project's training step (see check_step): its code
+            name, the blocks its __init__ takes ("models"), other arguments ("args") and the
+            arguments of its own compile ("compile"), all plain JSON.
     """
 
     optimizer: str = "Adam"
@@ -100,11 +103,14 @@ class TrainingConfig:
     shuffle: bool = True
     dtype_policy: str = "float32"
     callbacks: list[CallbackConfig] = field(default_factory=list)
+    step: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe data."""
         d = asdict(self)
         d["callbacks"] = [c.to_dict() for c in self.callbacks]
+        if self.step is None:
+            del d["step"]  # files without a training step stay as they were
         return d
 
     @classmethod
@@ -169,6 +175,7 @@ class TrainingConfig:
             shuffle=bool(g("shuffle", b.shuffle)),
             dtype_policy=policy,
             callbacks=[CallbackConfig.from_dict(c) for c in _seq(g("callbacks", []))],
+            step=check_step(g("step")),
         )
 
     def class_weights_by_output(self, outputs: list[str]) -> dict[str, dict[int, float]]:
@@ -215,6 +222,70 @@ class TrainingConfig:
                         f"{self.lr_schedule['class_name']} schedule sets it; use one."
                     )
         return out
+
+
+STEP_KEYS = ("name", "code", "models", "args", "compile")
+WHOLE_MODEL = "model"  # a "models" value: the whole graph's model instead of a block
+
+
+def check_step(step: Any) -> dict[str, Any] | None:
+    """The training-step setting as plain data, or None; TrainingError names what is wrong.
+
+    {"name": <project code step>, "code": true, "models": {__init__ parameter: block id or
+    name, or "model"}, "args": {parameter: JSON value}, "compile": {parameter: JSON value}}.
+    A compile value that is a mapping with "class_name" is made by Keras (an optimizer, loss
+    or metric) when the step is built; nothing else is evaluated.
+    """
+    if step is None:
+        return None
+    if not isinstance(step, dict):
+        raise TrainingError("The training step must be a mapping with the name of its code.")
+    unknown = [k for k in step if k not in STEP_KEYS]
+    if unknown:
+        raise TrainingError(
+            f"The training step has an unknown setting {unknown[0]!r:.40}; it takes "
+            f"{', '.join(STEP_KEYS)}."
+        )
+    name = step.get("name")
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise TrainingError(
+            f"The training step must name a class of the project code, not {name!r:.40}."
+        )
+    models = {
+        _text(k, "step parameter"): _text(v, f"block of step parameter '{k}'")
+        for k, v in _map(step.get("models", {}), "step's models").items()
+    }
+    args = dict(_map(step.get("args", {}), "step's arguments"))
+    compile_args = dict(_map(step.get("compile", {}), "step's compile arguments"))
+    for k in (*args, *compile_args):
+        if not (isinstance(k, str) and k.isidentifier()):
+            raise TrainingError(f"The training step's argument {k!r:.40} is not a Python name.")
+    both = set(models) & set(args)
+    if both:
+        raise TrainingError(
+            f"The step parameter '{sorted(both)[0]}' is given both a block and a value."
+        )
+    _check_json(args, "step's arguments")
+    _check_json(compile_args, "step's compile arguments")
+    return {"name": name, "code": True, "models": models, "args": args, "compile": compile_args}
+
+
+def _check_json(value: Any, what: str, depth: int = 0) -> None:
+    """TrainingError unless `value` is plain JSON (no deeper than 20 levels)."""
+    if depth > 20:
+        raise TrainingError(f"The {what} are nested too deeply.")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TrainingError(f"The {what} must have text keys, not {k!r:.40}.")
+            _check_json(v, what, depth + 1)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_json(v, what, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise TrainingError(f"The {what} hold a number that is not finite.")
+    elif value is not None and not isinstance(value, str | int | float | bool):
+        raise TrainingError(f"The {what} must be plain JSON values, not {type(value).__name__}.")
 
 
 def default_metrics(losses: dict[str, str]) -> dict[str, list[str]]:

@@ -189,6 +189,7 @@ class BestCheckpoint(_keras_callback_base()):  # type: ignore[misc]
         self.best: float | None = None
         self.best_epoch: int | None = None
         self.missing = False
+        self.saved_model: Any = None  # what is saved, when not the model fit trains
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         value = (logs or {}).get(self.monitor)
@@ -203,4 +204,4 @@ class BestCheckpoint(_keras_callback_base()):  # type: ignore[misc]
         )
         if better:
             self.best, self.best_epoch = value, epoch
-            save_model_atomic(self.model, self.filepath)
+            save_model_atomic(self.saved_model or self.model, self.filepath)

@@ -42,7 +42,15 @@ class ForwardingCallback(keras.callbacks.Callback):
         self.rate = 0.0
 
     # -- helpers -----------------------------------------------------------------------------
+    def _own_optimizers(self) -> bool:
+        """True for a training step with its own compile: it keeps its own optimizers (the
+        GAN's two), so the model's optimizer says nothing of the rate they train with."""
+        step = getattr(self.t, "step", None)
+        return step is not None and step.own_compile
+
     def _read_lr(self) -> float:
+        if self._own_optimizers():
+            return float("nan")
         try:
             lr = self.model.optimizer.learning_rate
             return float(lr.numpy() if hasattr(lr, "numpy") else lr)
@@ -82,8 +90,8 @@ class ForwardingCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self._check_stop()
         self.global_step += 1
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
+        losses = [v for k, v in (logs or {}).items() if k == "loss" or k.endswith("_loss")]
+        if any(not math.isfinite(v) for v in losses if _is_number(v)):
             self.t.nan_at = (self.epoch, batch)
             self.model.stop_training = True
         if self.t.on_batch is None:
@@ -117,7 +125,8 @@ class ForwardingCallback(keras.callbacks.Callback):
             for key in logs:
                 rises(key)
         lr = self._read_lr()
-        logs.setdefault("learning_rate", lr)
+        if not self._own_optimizers():
+            logs.setdefault("learning_rate", lr)
         row = {"epoch": epoch + 1, **logs}
         self.t.history.append(row)
         try:  # the history file grows as training goes, so a crash keeps finished epochs

@@ -84,6 +84,7 @@ def train_project(
     from app.compiler import build_model
     from app.data import DataConfig, load_dataset
     from app.model import graph_to_dict
+    from app.model.grouping import block_names
 
     if hooks is None:
         hooks = RunHooks.relaying(progress) if progress is not None else RunHooks()
@@ -134,6 +135,7 @@ def train_project(
             control=hooks.control,
             code=project.code,
             group=group,
+            blocks=block_names(graph) if config.step else None,
         )
 
     if not k:
@@ -169,7 +171,9 @@ def _run(trainer: Any, hooks: RunHooks) -> RunRecord:
             hooks.records.append(trainer.record)
         hooks.history = trainer.history
         hooks.nan_at = trainer.nan_at
-        hooks.model = trainer.model if hasattr(trainer.model, "fit") else None  # not a factory
+        # With a training step, the graph's plain model (it holds the trained weights).
+        model = trainer.saved_model
+        hooks.model = model if hasattr(model, "fit") else None  # not a factory
 
 
 def _adapted(graph, dataset, input_map: dict, event: Callable[[dict], None]):

@@ -36,6 +36,7 @@ from app.training.runs import (
     save_model_atomic,
     write_json_atomic,
 )
+from app.training.step_model import compile_step, make_step, step_arrays
 from app.training.tf_leaks import custom_gradient_names, forget_custom_gradients
 
 
@@ -54,6 +55,11 @@ class Trainer:
         input_map / output_map: model name -> dataset array name.
         code: the project's code entries (custom losses, metrics) the settings may name.
         group: (group id, fold, folds) when this run is one fold of a k-fold cross-validation.
+        blocks: block node id -> block name, for a training step whose "models" name blocks.
+
+    With a training step (config.step) the built graph model is wrapped into the step model,
+    which fit runs; run files keep the graph's plain model (`graph_model`), which shares the
+    trained weights.
     """
 
     def __init__(
@@ -73,9 +79,13 @@ class Trainer:
         control: RunControl | None = None,
         code: list | None = None,
         group: tuple[str, int, int] | None = None,
+        blocks: dict[str, str] | None = None,
     ):
         self.model = model
         self.group = group
+        self.graph_model: Any = None  # with a training step: the graph's plain model
+        self.step: Any = None  # the StepModel, with a training step
+        self.blocks = blocks or {}
         self.code = list(code or [])
         self.dataset = dataset
         self.config = (
@@ -151,6 +161,9 @@ class Trainer:
                 self.config, self.run_dir, fit_kwargs["validation_data"] is not None, self.code
             )
             self._callbacks = callbacks
+            for c in callbacks:
+                if isinstance(c, BestCheckpoint):
+                    c.saved_model = self.graph_model  # None: the model fit trains
             for note in notes:
                 self._emit_event("warning", message=note)
             self._forward = ForwardingCallback(self)
@@ -182,7 +195,7 @@ class Trainer:
             return self._finish(rec, "failed", t0, msg)
         status = "stopped" if self.control.stopped else "completed"
         try:
-            save_model_atomic(self.model, self.run_dir / FINAL_MODEL)
+            save_model_atomic(self.saved_model, self.run_dir / FINAL_MODEL)
             rec.final_model = FINAL_MODEL
         except Exception as exc:  # e.g. a layer that cannot be serialised
             self._emit_event(
@@ -199,12 +212,15 @@ class Trainer:
             if not callable(self.model):
                 raise TrainingError("There is no model to train.")
             self.model = self.model()
-        losses = compile_and_check(
-            self.model, self.config, self.dataset, self.input_map, self.output_map, self.code
-        )
+        if self.config.step:
+            x, y, val = self._prepare_step()
+        else:
+            losses = compile_and_check(
+                self.model, self.config, self.dataset, self.input_map, self.output_map, self.code
+            )
+            skip = {n for n, v in losses.items() if v in NO_LOSS}
+            x, y, val = fit_arrays(self.model, self.dataset, self.input_map, self.output_map, skip)
         check_code_callbacks(self.config, self.code)  # untrusted or broken: before any run folder
-        skip = {n for n, v in losses.items() if v in NO_LOSS}
-        x, y, val = fit_arrays(self.model, self.dataset, self.input_map, self.output_map, skip)
         class_weight, sample_weight = self._class_weights(y)
         if self.dataset.sample_weight is not None:
             if class_weight is not None or sample_weight is not None:
@@ -229,6 +245,51 @@ class Trainer:
             "class_weight": class_weight,
             "sample_weight": sample_weight,
         }
+
+    def _prepare_step(self) -> tuple[Any, Any, Any]:
+        """Make and compile the training step around the built graph model; (x, y, validation).
+
+        A step of the graph's own inputs and outputs is checked against the data as any model
+        (outputs without a loss need no targets); a step of sub-models takes the data's arrays
+        as they are, without targets when the data has none."""
+        settings = self.config.problems()
+        if settings:
+            raise TrainingError(" ".join(settings))
+        made = make_step(self.model, self.config, self.code, self.blocks)
+        self.graph_model, self.model, self.step = made.graph_model, made.model, made
+        losses = compile_step(made, self.config, self.code, self.dataset, self.output_map)
+        if made.functional:
+            if not losses and not self.dataset.y:  # its own compile, data without targets
+                losses = {n: "none" for n in self.model.output_names}
+            problems = check_compatibility(
+                self.model, self.dataset, self.input_map, self.output_map, losses=losses
+            )
+            if problems:
+                raise DataError("The data does not fit the model: " + " ".join(problems))
+            if not made.own_compile:  # the plain model evaluates (and saves) as compiled too
+                compile_model(
+                    self.graph_model, self.config, self.dataset, self.output_map, self.code
+                )
+            skip = {n for n, v in losses.items() if v in NO_LOSS}
+            return fit_arrays(self.model, self.dataset, self.input_map, self.output_map, skip)
+        x, y = step_arrays(self.dataset)
+        val = None
+        if self.dataset.x_val is not None:
+            if not made.own_test_step:
+                raise TrainingError(
+                    f"Training step '{made.name}' has no test_step, so it cannot be validated; "
+                    f"give it a test_step or hold out no validation data."
+                )
+            xv, yv = step_arrays(self.dataset, "val")
+            val = (xv,) if yv is None else (xv, yv)
+        if self.dataset.num_samples == 0:
+            raise DataError("The dataset has no training samples.")
+        return x, y, val
+
+    @property
+    def saved_model(self) -> Any:
+        """The model run files keep: the graph's plain model (with a step), else the model."""
+        return self.graph_model if self.graph_model is not None else self.model
 
     def _open_run_folder(self) -> RunRecord:
         """Make <runs_dir>/<timestamp>_<id>/ with the settings snapshot and a "running" record."""
@@ -260,6 +321,13 @@ class Trainer:
     def _class_weights(self, y: Any) -> tuple[dict[int, float] | None, Any]:
         """(class_weight, sample_weight) for fit: Keras' own class_weight for a single output,
         per-output sample weights built from the class weights otherwise."""
+        if self.step is not None and not self.step.functional:
+            if self.config.class_weight:
+                raise TrainingError(
+                    f"Class weights weigh the targets of outputs; training step "
+                    f"'{self.step.name}' trains sub-models on the data as it is. Remove them."
+                )
+            return None, None
         outputs = list(self.model.output_names)
         by_output = self.config.class_weights_by_output(outputs)
         if not by_output:

@@ -297,9 +297,13 @@ def layer_config(layer) -> dict:
 
     def fix(value):
         if isinstance(value, dict):
+            # LayerLoom's own layers (Sampling) inside a block: the script pastes the class,
+            # so it lives in the script's module.
+            pasted = str(value.get("registered_name") or "").startswith("layerloom>")
             return {
                 k: json.loads(json.dumps(v)) if k == "build_config" else fix(v)
                 for k, v in value.items()
+                if not (pasted and k == "module")
             }
         if isinstance(value, list | tuple):
             return type(value)(fix(v) for v in value)
