@@ -26,6 +26,9 @@ NAMES = [
     "kfold_diabetes",
     "custom_training_code",
     "digits_true_positives",
+    "custom_train_step",
+    "gan",
+    "vae_step",
 ]
 
 

@@ -25,6 +25,9 @@ TITLES = {
     "custom_training_code": "Custom training code: RMSE metric, Loss, LossHistory callback, "
     "LR schedule",
     "digits_true_positives": "Digits with a custom metric (CategoricalTruePositives)",
+    "custom_train_step": "Custom train_step (the guide's CustomModel)",
+    "gan": "GAN: generator + discriminator, two optimizers",
+    "vae_step": "Variational autoencoder with its own train_step",
 }
 
 

@@ -374,9 +374,14 @@ def vae() -> Project:
     # Reconstruction loss on the output; the KLDivergence layer adds the KL term (add_loss).
     data = DataSettings("numpy", {"path": DIGITS28, "x": ["vectors"], "y": []},
                         target="inputs", validation_split=0.2)  # fmt: skip
-    settings = training(optimizer="Adam", learning_rate=1e-3,
-                        losses={"decoder": "binary_crossentropy"},
-                        metrics={"decoder": ["mean_absolute_error"]}, batch_size=32, epochs=10)
+    settings = training(
+        optimizer="Adam",
+        learning_rate=1e-3,
+        losses={"decoder": "binary_crossentropy"},
+        metrics={"decoder": ["mean_absolute_error"]},
+        batch_size=32,
+        epochs=10,
+    )
     return Project("Variational autoencoder", g, data, settings)
 
 
@@ -529,6 +534,283 @@ def digits_true_positives() -> Project:
     return project
 
 
+# ----- training steps (the Keras guide "customizing what happens in fit") ----------------------
+CUSTOM_MODEL = """\
+import tensorflow as tf
+
+
+class CustomModel(keras.Model):
+    \"\"\"The guide's CustomModel: fit's own step written out (compute_loss, metrics).\"\"\"
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)  # forward pass
+            loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
+        trainable_vars = self.trainable_variables
+        gradients = tape.gradient(loss, trainable_vars)
+        self.optimizer.apply_gradients(zip(gradients, trainable_vars, strict=True))
+        return self.update_metrics(loss, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(y=y, y_pred=y_pred, sample_weight=sample_weight)
+        return self.update_metrics(loss, y, y_pred, sample_weight)
+
+    def update_metrics(self, loss, y, y_pred, sample_weight):
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return {m.name: m.result() for m in self.metrics}
+"""
+
+GAN_STEP = """\
+import tensorflow as tf
+
+
+class GAN(keras.Model):
+    \"\"\"The guide's GAN: the discriminator and the generator trained in turn, two optimizers.\"\"\"
+
+    def __init__(self, discriminator, generator, latent_dim):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+        self.latent_dim = latent_dim
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.seed_generator = keras.random.SeedGenerator(1337)
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_fn = loss_fn
+
+    def train_step(self, real_images):
+        if isinstance(real_images, tuple):
+            real_images = real_images[0]
+        # Sample random points in the latent space and decode them to fake images
+        batch_size = tf.shape(real_images)[0]
+        random_latent_vectors = keras.random.normal(
+            shape=(batch_size, self.latent_dim), seed=self.seed_generator
+        )
+        generated_images = self.generator(random_latent_vectors)
+        combined_images = tf.concat([generated_images, real_images], axis=0)
+        # Labels: 1 for fake, 0 for real, with a little noise (an important trick)
+        labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
+        labels += 0.05 * keras.random.uniform(tf.shape(labels), seed=self.seed_generator)
+
+        # Train the discriminator
+        with tf.GradientTape() as tape:
+            predictions = self.discriminator(combined_images)
+            d_loss = self.loss_fn(labels, predictions)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(
+            zip(grads, self.discriminator.trainable_weights, strict=True)
+        )
+
+        # Train the generator (without updating the discriminator): labels say "all real"
+        random_latent_vectors = keras.random.normal(
+            shape=(batch_size, self.latent_dim), seed=self.seed_generator
+        )
+        misleading_labels = tf.zeros((batch_size, 1))
+        with tf.GradientTape() as tape:
+            predictions = self.discriminator(self.generator(random_latent_vectors))
+            g_loss = self.loss_fn(misleading_labels, predictions)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(
+            zip(grads, self.generator.trainable_weights, strict=True)
+        )
+
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+    def test_step(self, real_images):
+        if isinstance(real_images, tuple):
+            real_images = real_images[0]
+        batch_size = tf.shape(real_images)[0]
+        random_latent_vectors = keras.random.normal(
+            shape=(batch_size, self.latent_dim), seed=self.seed_generator
+        )
+        fake = self.discriminator(self.generator(random_latent_vectors, training=False))
+        real = self.discriminator(real_images, training=False)
+        labels = tf.concat([tf.ones_like(fake), tf.zeros_like(real)], axis=0)
+        d_loss = self.loss_fn(labels, tf.concat([fake, real], axis=0))
+        g_loss = self.loss_fn(tf.zeros_like(fake), fake)
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+"""
+
+VAE_STEP = """\
+import tensorflow as tf
+
+
+class VAE(keras.Model):
+    \"\"\"The guide's subclassed VAE: encoder and decoder, reconstruction + KL loss.\"\"\"
+
+    def __init__(self, encoder, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.total_loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    @property
+    def metrics(self):
+        return [self.total_loss_tracker, self.reconstruction_loss_tracker, self.kl_loss_tracker]
+
+    def vae_losses(self, data):
+        z_mean, z_log_var, z = self.encoder(data)
+        reconstruction = self.decoder(z)
+        reconstruction_loss = ops.mean(
+            ops.sum(keras.losses.binary_crossentropy(data[..., None], reconstruction[..., None]),
+                    axis=1)
+        )
+        kl_loss = -0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
+        kl_loss = ops.mean(ops.sum(kl_loss, axis=1))
+        return reconstruction_loss + kl_loss, reconstruction_loss, kl_loss
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            total_loss, reconstruction_loss, kl_loss = self.vae_losses(data)
+        grads = tape.gradient(total_loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
+        return self.track(total_loss, reconstruction_loss, kl_loss)
+
+    def test_step(self, data):
+        return self.track(*self.vae_losses(data))
+
+    def track(self, total_loss, reconstruction_loss, kl_loss):
+        self.total_loss_tracker.update_state(total_loss)
+        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
+        self.kl_loss_tracker.update_state(kl_loss)
+        return {m.name: m.result() for m in self.metrics}
+"""
+
+
+def custom_train_step() -> Project:
+    # Guide "customizing what happens in fit": a Functional model of class CustomModel.
+    g = ModelGraph("custom_train_step")
+    x = add(g, INPUT, "digits", {"shape": [64]})
+    out = chain(
+        g, x,
+        (DENSE, "hidden", {"units": 32, "activation": "relu"}),
+        (DENSE, "digit", {"units": 10, "activation": "softmax"}),
+    )  # fmt: skip
+    g.set_outputs([out])
+    settings = training(
+        optimizer="Adam",
+        learning_rate=1e-3,
+        batch_size=32,
+        epochs=10,
+        losses={"digit": "sparse_categorical_crossentropy"},
+        metrics={"digit": ["accuracy"]},
+        step={"name": "CustomModel"},
+    )
+    return Project(
+        "Custom train_step (CustomModel)", g,
+        DataSettings("sklearn.digits", {"scale": True}, validation_split=0.2), settings,
+        code=[CodeEntry("step", "CustomModel", CUSTOM_MODEL)],
+    )  # fmt: skip
+
+
+def gan() -> Project:
+    # Guide "customizing what happens in fit": the GAN, smaller than the guide's for speed.
+    latent_dim = 32
+    leaky = ("keras.layers.LeakyReLU", {"negative_slope": 0.2})
+    disc = ModelGraph("discriminator")
+    d_in = add(disc, INPUT, "image", {"shape": [28, 28, 1]})
+    same2 = {"kernel_size": [3, 3], "strides": [2, 2], "padding": "same"}
+    d_out = chain(
+        disc, d_in,
+        (CONV, "conv2d", {"filters": 32, **same2}), (leaky[0], "leaky_re_lu", leaky[1]),
+        (CONV, "conv2d_1", {"filters": 64, **same2}), (leaky[0], "leaky_re_lu_1", leaky[1]),
+        ("keras.layers.GlobalMaxPooling2D", "global_max_pooling2d", {}),
+        (DENSE, "dense", {"units": 1}),
+    )  # fmt: skip
+    disc.set_outputs([d_out])
+    gen = ModelGraph("generator")
+    g_in = add(gen, INPUT, "latent", {"shape": [latent_dim]})
+    tconv = "keras.layers.Conv2DTranspose"
+    up2 = {"kernel_size": [4, 4], "strides": [2, 2], "padding": "same"}
+    g_out = chain(
+        gen, g_in,
+        (DENSE, "dense", {"units": 7 * 7 * 64}), (leaky[0], "leaky_re_lu", leaky[1]),
+        ("keras.layers.Reshape", "reshape", {"target_shape": [7, 7, 64]}),
+        (tconv, "conv2d_transpose", {"filters": 64, **up2}),
+        (leaky[0], "leaky_re_lu_1", leaky[1]),
+        (tconv, "conv2d_transpose_1", {"filters": 64, **up2}),
+        (leaky[0], "leaky_re_lu_2", leaky[1]),
+        (CONV, "image", {"filters": 1, "kernel_size": [7, 7], "padding": "same",
+                         "activation": "sigmoid"}),
+    )  # fmt: skip
+    gen.set_outputs([g_out])
+    g = ModelGraph("gan")
+    z = add(g, INPUT, "latent", {"shape": [latent_dim]})
+    generator = block(g, "generator", gen, z)
+    discriminator = block(g, "discriminator", disc, generator)
+    g.set_outputs([discriminator])
+    adam = {"class_name": "Adam", "config": {"learning_rate": 0.0003}}
+    step = {
+        "name": "GAN",
+        "models": {"discriminator": discriminator, "generator": generator},
+        "args": {"latent_dim": latent_dim},
+        "compile": {"d_optimizer": adam, "g_optimizer": adam,
+                    "loss_fn": {"class_name": "BinaryCrossentropy",
+                                "config": {"from_logits": True}}},
+    }  # fmt: skip
+    # The guide trains on MNIST digits, no labels; digits drawn at 28x28 train offline.
+    data = DataSettings("numpy", {"path": DIGITS28, "x": ["images"], "y": []},
+                        validation_split=0.1)  # fmt: skip
+    settings = training(batch_size=64, epochs=5, step=step)
+    return Project("GAN (generator + discriminator, own train_step)", g, data, settings,
+                   code=[CodeEntry("step", "GAN", GAN_STEP)])  # fmt: skip
+
+
+def vae_step() -> Project:
+    # Guide "customizing what happens in fit" / VAE example: encoder + decoder, own train_step.
+    original_dim, intermediate_dim, latent_dim = 784, 64, 16
+    enc = ModelGraph("encoder")
+    e_in = add(enc, INPUT, "encoder_input", {"shape": [original_dim]})
+    h = chain(enc, e_in, (DENSE, "dense", {"units": intermediate_dim, "activation": "relu"}))
+    z_mean = chain(enc, h, (DENSE, "z_mean", {"units": latent_dim}))
+    z_log_var = chain(enc, h, (DENSE, "z_log_var", {"units": latent_dim}))
+    z = add(enc, "layerloom.Sampling", "z", {"seed": 1337})
+    _connect_ports(enc, z, z_mean, z_log_var)
+    enc.set_outputs([z_mean, z_log_var, z])
+    dec = ModelGraph("decoder")
+    d_in = add(dec, INPUT, "z_sampling", {"shape": [latent_dim]})
+    d_out = chain(
+        dec, d_in,
+        (DENSE, "dense", {"units": intermediate_dim, "activation": "relu"}),
+        (DENSE, "reconstruction", {"units": original_dim, "activation": "sigmoid"}),
+    )  # fmt: skip
+    dec.set_outputs([d_out])
+    g = ModelGraph("vae")
+    x = add(g, INPUT, "digits", {"shape": [original_dim]})
+    encoder = block(g, "encoder", enc, x)
+    decoder = add(g, BLOCK, "decoder", subgraph=dec)
+    g.connect(encoder, decoder, port=dec.inputs[0], src_index=2)  # z
+    g.set_outputs([decoder])
+    step = {"name": "VAE", "models": {"encoder": encoder, "decoder": decoder}}
+    # No targets: the step reconstructs its input.
+    data = DataSettings("numpy", {"path": DIGITS28, "x": ["vectors"], "y": []},
+                        validation_split=0.2)  # fmt: skip
+    settings = training(optimizer="Adam", learning_rate=1e-3, batch_size=64, epochs=10, step=step)
+    return Project("Variational autoencoder with its own train_step", g, data, settings,
+                   code=[CodeEntry("step", "VAE", VAE_STEP)])  # fmt: skip
+
+
 def _connect_ports(g: ModelGraph, dst: str, *srcs: str) -> None:
     """Feed `srcs` into the ports of `dst` in order (a list port takes them as slots)."""
     ports = g.ports(dst)
@@ -554,6 +836,9 @@ EXAMPLES: dict[str, Callable[[], Project]] = {
     "kfold_diabetes": kfold_diabetes,
     "custom_training_code": custom_training_code,
     "digits_true_positives": digits_true_positives,
+    "custom_train_step": custom_train_step,
+    "gan": gan,
+    "vae_step": vae_step,
 }
 
 
