@@ -83,7 +83,7 @@ def build_data_panel(services: PanelServices) -> DataPanel:
 
 
 def build_training_panel(services: PanelServices) -> TrainingPanel:
-    from app.ui.training.catalog import project_code_names
+    from app.ui.training.catalog import project_blocks, project_code_names, project_code_source
     from app.ui.training.panel import TrainingPanel
 
     panel = TrainingPanel(
@@ -97,6 +97,13 @@ def build_training_panel(services: PanelServices) -> TrainingPanel:
     # The loss and metric pickers offer the project's custom code by name.
     panel.form.code_names = lambda kind: project_code_names(
         panel.document.project if panel.document is not None else None, kind
+    )
+    # The training step row reads a step's __init__ from its text and offers the blocks.
+    panel.form.code_source = lambda kind, name: project_code_source(
+        panel.document.project if panel.document is not None else None, kind, name
+    )
+    panel.form.blocks = lambda: project_blocks(
+        panel.document.project if panel.document is not None else None
     )
     return panel
 

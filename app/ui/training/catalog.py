@@ -227,6 +227,28 @@ def project_code_names(project: Any, kind: str) -> list[str]:
     return names_of(project.code, kind) if project is not None else []
 
 
+def project_code_source(project: Any, kind: str, name: str) -> str | None:
+    """The code text of the project's entry `name` of `kind`, or None."""
+    from app.project.project_code import find_entry
+
+    entry = find_entry(project.code, name, kind) if project is not None else None
+    return None if entry is None else entry.source
+
+
+def project_blocks(project: Any) -> list[tuple[str, str]]:
+    """(node id, name) of the blocks of the project's graph, inner ones included."""
+    from app.nodes import BLOCK_SPEC_ID
+
+    if project is None:
+        return []
+    return [
+        (n.id, n.name)
+        for _, g in project.graph.walk()
+        for n in g.nodes()
+        if n.spec_id == BLOCK_SPEC_ID
+    ]
+
+
 class CodeNamesCombo(QComboBox):
     """A loss picker that lists, when opened, the project's custom losses added since it was
     filled (`code_names` reads them)."""

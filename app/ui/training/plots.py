@@ -175,7 +175,10 @@ class TrainingPlots(QWidget):
         """One batch dict from the worker: loss, EMA and learning rate into the buffers."""
         steps = d.get("steps_per_epoch") or 0
         x = d["epoch"] + ((d["batch"] + 1) / steps if steps else 0.0)
-        mean = d.get("logs", {}).get("loss")
+        logs = d.get("logs", {})
+        # A training step may log no "loss" (the GAN's d_loss, g_loss): plot its first loss.
+        key = "loss" if "loss" in logs else next((k for k in logs if k.endswith("loss")), None)
+        mean = logs.get(key) if key is not None else None
         loss = None
         if mean is not None:
             # Keras reports the running mean of the epoch; recover this batch's own loss.

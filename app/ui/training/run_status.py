@@ -112,10 +112,13 @@ class RunProgress:
         if paused:
             return
         eta = d.get("eta_s", math.nan)
-        loss = d.get("logs", {}).get("loss", math.nan)
+        logs = d.get("logs", {})
+        # A training step's own losses (the GAN's d_loss, g_loss) when it logs no "loss".
+        keys = ["loss"] if "loss" in logs else [k for k in logs if k.endswith("loss")][:2]
+        losses = " · ".join(f"{k} {logs[k]:.4f}" for k in keys) or "loss nan"
         self.set_stats(
             f"batch {d['batch'] + 1}/{steps} · {d.get('samples_per_s', 0):,.0f} "
-            f"samples/s · ETA {eta_text(eta)} · loss {loss:.4f}"
+            f"samples/s · ETA {eta_text(eta)} · {losses}"
         )
 
     def show_paused(self, epoch: int, batch: int) -> None:

@@ -38,6 +38,7 @@ from app.project.callback_specs import CALLBACK_SPECS
 from app.project.training_config import SCHEDULES, TrainingError, default_metrics, resolved_metrics
 from app.ui.training import catalog
 from app.ui.training.code_callbacks import CodeCallbacksBox
+from app.ui.training.step_box import StepBox
 from app.ui.wheel_guard import guard_fields
 
 MONITORS = ["val_loss", "loss", "val_accuracy", "accuracy"]
@@ -143,6 +144,17 @@ class TrainingSettingsForm(QScrollArea):
         self.code_callbacks = CodeCallbacksBox(lambda: self.code_names("callback"), host)
         self.code_callbacks.changed.connect(self._edited)
         col.addWidget(self.code_callbacks)
+        # The project's code text of a step, and the graph's blocks (id, name): set by the panel.
+        self.code_source: Callable[[str, str], str | None] = lambda _kind, _name: None
+        self.blocks: Callable[[], list[tuple[str, str]]] = lambda: []
+        self.step_box = StepBox(
+            lambda: self.code_names("step"),
+            lambda name: self.code_source("step", name),
+            lambda: self.blocks(),
+            host,
+        )
+        self.step_box.changed.connect(self._edited)
+        col.insertWidget(0, self.step_box)
         col.addStretch(1)
         self.setWidget(host)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -401,6 +413,7 @@ class TrainingSettingsForm(QScrollArea):
             c.to_dict() for c in cfg.callbacks if not c.code and c.class_name not in self.cb_boxes
         ]
         self.code_callbacks.set_callbacks([c.to_dict() for c in cfg.callbacks if c.code])
+        self.step_box.set_step(cfg.step)
         for name, box in self.cb_boxes.items():
             cb = next((c for c in cfg.callbacks if c.class_name == name and not c.code), None)
             box.setChecked(bool(cb and cb.enabled))
@@ -459,6 +472,7 @@ class TrainingSettingsForm(QScrollArea):
                 }
                 callbacks.append({"class_name": name, "params": params, "enabled": True})
         d["callbacks"] = callbacks + self.code_callbacks.callbacks()
+        d["step"] = self.step_box.step()
         return d
 
     # -- edits ---------------------------------------------------------------------------------------
