@@ -83,8 +83,10 @@ exit 0
 """
 
 
-# dpkg-deb's compression of the release .deb.
-DEB_COMPRESSION = ("-Zxz", "-z6")
+# xz at its highest setting for the .deb and the .tar.xz: on libtensorflow_framework.so.2
+# (132 MiB) -9e is 2.8% smaller than -6, for a quarter more compression time.
+DEB_COMPRESSION = ("-Zxz", "-z9", "-Sextreme")
+XZ_OPTIONS = ("-9e", "-T0")  # the .tar.xz, on every core
 
 
 def qt_system_packages() -> list[str]:
@@ -145,13 +147,19 @@ def build_tarball(bundle: Path, version: str, out_dir: Path) -> Path:
     """dist/LayerLoom-<version>-linux-<machine>.tar.xz: the bundle folder, to unpack and run.
 
     xz, as in the .deb: a third smaller than gzip -6 (the .tar.gz was 609 MiB, the .deb 407),
-    and every Linux's tar unpacks it (`tar xf`); one archive format is enough.
+    and every Linux's tar unpacks it (`tar xf`); one archive format is enough.  The system's
+    xz compresses it, on every core (Python's lzma has one thread).
     """
     import platform
 
     out = out_dir / f"LayerLoom-{version}-linux-{platform.machine()}.tar.xz"
-    with tarfile.open(out, "w:xz", preset=6) as tar:
-        tar.add(bundle, arcname="LayerLoom", filter=_root_owned)
+    with out.open("wb") as fh:
+        xz = subprocess.Popen(["xz", *XZ_OPTIONS, "-c"], stdin=subprocess.PIPE, stdout=fh)
+        with tarfile.open(fileobj=xz.stdin, mode="w|") as tar:
+            tar.add(bundle, arcname="LayerLoom", filter=_root_owned)
+        xz.stdin.close()
+        if xz.wait() != 0:
+            raise RuntimeError(f"xz failed ({xz.returncode}) on {out}")
     return out
 
 
