@@ -275,3 +275,20 @@ def test_fit_to_data_shows_in_the_training_settings_and_example_data_resolves(qt
     assert win.training_panel.form.config()["losses"]["digit"] == "binary_crossentropy"
     win.document.undo_stack.undo()
     assert win.training_panel.form.config()["losses"]["digit"] == "sparse_categorical_crossentropy"
+
+
+def test_k_fold_validation_is_an_undoable_setting_with_its_own_row(qtbot, panel, doc):
+    form = panel.settings_form
+    assert form.isRowVisible(panel.split) and not form.isRowVisible(panel.folds)
+    panel.validation.setCurrentIndex(panel.validation.findData("kfold"))
+    assert doc.project.data.validation == "kfold" and doc.project.data.folds == 5
+    assert form.isRowVisible(panel.folds) and not form.isRowVisible(panel.split)
+    panel.folds.setValue(3)
+    assert doc.project.data.folds == 3
+    wait_loaded(qtbot, panel, lambda ds: ds.num_val_samples > 0)
+    assert panel.dataset.num_val_samples in (1797 // 3, 1797 // 3 + 1)  # one fold's part
+    doc.undo_stack.undo()
+    assert doc.project.data.folds == 5 and panel.folds.value() == 5
+    doc.undo_stack.undo()
+    assert doc.project.data.validation == "split" and not form.isRowVisible(panel.folds)
+    wait_checked(qtbot, panel)

@@ -74,6 +74,7 @@ class DataPanel(QWidget):
         self.source_combo, self.availability = settings.source_combo, settings.availability
         self.options_box, self.options_layout = settings.options_box, settings.options_layout
         self.validation, self.split = settings.validation, settings.split
+        self.folds = settings.folds
         self.val_path, self.normalization = settings.val_path, settings.normalization
         self.standardise_button, self.norm_note = settings.standardise_button, settings.norm_note
         self.target, self.seed = settings.target, settings.seed
@@ -85,6 +86,7 @@ class DataPanel(QWidget):
         for w in (self.validation, self.normalization, self.target):
             w.currentIndexChanged.connect(self._settings_changed)
         self.split.valueChanged.connect(self._settings_changed)
+        self.folds.valueChanged.connect(self._settings_changed)
         self.seed.valueChanged.connect(self._settings_changed)
         self.max_samples.valueChanged.connect(self._settings_changed)
         self.val_path.changed.connect(self._settings_changed)
@@ -179,6 +181,7 @@ class DataPanel(QWidget):
                 self.form.set_values(cfg.options)
             self.validation.setCurrentIndex(max(self.validation.findData(cfg.validation), 0))
             self.split.setValue(cfg.validation_split)
+            self.folds.setValue(cfg.folds)
             vs = cfg.validation_source or {}
             self.val_path.set_value((vs.get("options") or {}).get("path", ""))
             self.normalization.setCurrentIndex(
@@ -209,6 +212,7 @@ class DataPanel(QWidget):
             options=self.form.values() if self.form else {},
             validation=mode,
             validation_split=round(self.split.value(), 4),
+            folds=self.folds.value(),
             validation_source=vs,
             normalization=self.normalization.currentData(),
             seed=self.seed.value(),
@@ -286,6 +290,8 @@ class DataPanel(QWidget):
         note = outside_normalisation_note(self.normalization.currentData())
         self._show_norm_note(note or self._norm_result)
         self.split.setEnabled(mode == "split")
+        self.settings_form.setRowVisible(self.split, mode != "kfold")
+        self.settings_form.setRowVisible(self.folds, mode == "kfold")
         self.val_path.setEnabled(mode == "separate")
         is_file = SOURCES[self.source_combo.currentData()].kind == "file"
         self.settings_form.setRowVisible(self.val_path, is_file)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.data.folds import MAX_FOLDS
 from app.ui.data.options import PathEdit
 from app.ui.data.sources import AvailabilityNote, compact, fill_sources
 from app.ui.data.standardise import BUTTON_TIP
@@ -24,6 +25,7 @@ from app.ui.data.worker import TaskRunner
 
 VALIDATION_LABELS = {
     "split": "Hold out a split",
+    "kfold": "k-fold cross-validation",
     "source": "The source's test set",
     "separate": "A separate file",
     "none": "No validation",
@@ -57,9 +59,18 @@ class DataSettingsColumn(QWidget):
         self.split.setRange(0.0, 0.9)
         self.split.setSingleStep(0.05)
         self.split.setDecimals(2)
+        self.folds = QSpinBox(self)
+        self.folds.setRange(2, MAX_FOLDS)
+        self.folds.setSuffix(" folds")
+        self.folds.setToolTip(
+            "Train one run per fold, each validating on its own part of the data and training "
+            "on the rest (shuffled first with the seed, when training shuffles); the runs "
+            "table shows their mean ± std."
+        )
         self.val_path = PathEdit(False, "Data files (*.csv *.npz *.npy)", self)
         self.form.addRow("Validation", self.validation)
         self.form.addRow("Split fraction", self.split)
+        self.form.addRow("Folds", self.folds)
         self.form.addRow("Validation file", self.val_path)
         self.normalization = QComboBox(self)
         for key, text in NORM_LABELS.items():
