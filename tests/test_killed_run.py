@@ -64,8 +64,8 @@ def test_the_runs_tab_shows_a_killed_run_as_interrupted(qtbot, killed_run):
     table = RunsTable()
     qtbot.addWidget(table)
     table.refresh(records=load_project(killed_run).run_records())
-    status = table.table.item(0, 1)
-    assert status.text() == "interrupted" and "ended before it finished" in status.toolTip()
+    status = table.table.topLevelItem(0)
+    assert status.text(1) == "interrupted" and "ended before it finished" in status.toolTip(1)
     assert table.model_file(table.runs[0].path).name == "best.keras"  # Open model offers it
 
 

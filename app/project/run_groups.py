@@ -76,6 +76,24 @@ def spread(per_run: list[dict[str, float]]) -> dict[str, tuple[float, float]]:
     return out
 
 
+def mean_history(histories: list[list[dict[str, float]]]) -> list[dict[str, float]]:
+    """The per-epoch mean of the folds' histories: each epoch's value of a metric averaged
+    over the folds that logged it then (a fold stopped early adds nothing after its end)."""
+    by_epoch: dict[float, dict[str, list[float]]] = {}
+    for rows in histories:
+        for row in rows:
+            if "epoch" not in row:
+                continue
+            slot = by_epoch.setdefault(row["epoch"], {})
+            for k, v in row.items():
+                if k != "epoch":
+                    slot.setdefault(k, []).append(v)
+    return [
+        {"epoch": e, **{k: math.fsum(vs) / len(vs) for k, vs in slot.items()}}
+        for e, slot in sorted(by_epoch.items())
+    ]
+
+
 def group_runs(records: list[RunRecord]) -> list[RunRecord | RunGroup]:
     """The records with each k-fold group's folds gathered into one RunGroup, placed where the
     group's first record in `records` was (so the caller's order, e.g. newest first, holds)."""

@@ -11,7 +11,7 @@ import pytest
 from app.data.folds import fold_indices
 from app.model import ModelGraph
 from app.project import DataSettings, Project, TrainingSettings
-from app.project.run_groups import group_runs, spread
+from app.project.run_groups import group_runs, mean_history, spread
 from app.project.runs import RunRecord, read_history, read_run_file
 from app.training.control import RunStopped
 from app.training.headless import RunHooks, train_project
@@ -127,3 +127,12 @@ def test_grouping_keeps_order_and_the_spread_is_numpys():
     assert group.status == "stopped"  # 2 of 3 folds, none running
     assert group.final_spread()["loss"] == pytest.approx((3.5, np.std([2.0, 5.0])))
     assert spread([{"a": 1.0}, {"a": 2.0, "b": 4.0}]) == {"a": (1.5, 0.5), "b": (4.0, 0.0)}
+
+
+def test_the_mean_curve_averages_each_epoch_over_the_folds_that_reached_it():
+    a = [{"epoch": 1.0, "loss": 4.0}, {"epoch": 2.0, "loss": 2.0}]
+    b = [{"epoch": 1.0, "loss": 2.0, "acc": 0.5}]
+    assert mean_history([a, b]) == [
+        {"epoch": 1.0, "loss": 3.0, "acc": 0.5},
+        {"epoch": 2.0, "loss": 2.0},
+    ]

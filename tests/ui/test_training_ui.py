@@ -91,9 +91,9 @@ def test_run_feeds_plots_lists_run_and_exports(qtbot, panel, errors, tmp_path):
     # The runs table shows the finished run.
     runs = list_runs(tmp_path / "runs")
     assert len(runs) == 1 and runs[0].status == "completed"
-    assert panel.runs.table.rowCount() == 1
-    assert panel.runs.table.item(0, 1).text() == "completed"
-    assert "val_accuracy" in panel.runs.table.item(0, 4).text()
+    assert panel.runs.table.topLevelItemCount() == 1
+    assert panel.runs.table.topLevelItem(0).text(1) == "completed"
+    assert "val_accuracy" in panel.runs.table.topLevelItem(0).text(4)
     # Exports: PNG, SVG and CSV of a plot.
     card = cards["loss"]
     png, svg, csv_path = (card.export(tmp_path / f"loss.{s}") for s in ("png", "svg", "csv"))
@@ -278,7 +278,7 @@ def test_runs_overlay_rerun_and_delete(qtbot, panel, tmp_path):
     assert panel.start()
     _wait_done(qtbot, panel)
     path = panel.runs.runs[0].path
-    panel.runs.table.selectRow(0)
+    panel.runs.table.setCurrentItem(panel.runs.table.topLevelItem(0))
     assert panel.runs.open_btn.isEnabled()
     opened = []
     panel.open_model_requested.connect(opened.append)
@@ -288,7 +288,7 @@ def test_runs_overlay_rerun_and_delete(qtbot, panel, tmp_path):
     assert any(n.startswith("run ") for n in panel.plots.cards["loss"].curves)
     panel.plots.clear_overlays()
     assert not any(n.startswith("run ") for n in panel.plots.cards["loss"].curves)
-    panel.runs.table.selectRow(0)
+    panel.runs.table.setCurrentItem(panel.runs.table.topLevelItem(0))
     panel.runs.rerun_btn.click()
     assert panel.is_running
     _wait_done(qtbot, panel)
@@ -296,7 +296,7 @@ def test_runs_overlay_rerun_and_delete(qtbot, panel, tmp_path):
     panel.runs.select_run(path)
     panel.runs.delete_btn.click()
     assert not Path(path).exists()
-    assert panel.runs.table.rowCount() == 1
+    assert panel.runs.table.topLevelItemCount() == 1
 
 
 def test_main_window_train_menu_and_closing_during_training(qtbot, window, tmp_path):

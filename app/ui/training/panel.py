@@ -33,7 +33,7 @@ from app.ui.own_edits import OwnEdits
 from app.ui.training import catalog
 from app.ui.training.actions import TrainActions
 from app.ui.training.outputs import freeze_imported_objects, model_outputs
-from app.ui.training.plots import TrainingPlots
+from app.ui.training.plots import COLORS, TrainingPlots
 from app.ui.training.run_list import RunList
 from app.ui.training.run_status import RunBanner, RunProgress
 from app.ui.training.runs import RunsTable
@@ -82,6 +82,7 @@ class TrainingPanel(QWidget):
         self.last_result: dict | None = None
         self._run_document: Document | None = None  # the document the running training is of
         self._paused = False
+        self._fold_rows: list[dict] = []  # the epochs of the k-fold run's current fold
         self._own_edits = OwnEdits()  # the form's edits: no need to show them again
         if actions is None:
             actions = TrainActions(self)
@@ -333,15 +334,33 @@ class TrainingPanel(QWidget):
 
     # -- worker signals (GUI thread) ------------------------------------------------------------
     def _take_batches(self) -> None:
-        """Drain the batch and epoch dicts the worker collected since the last tick."""
+        """Drain the batch and epoch dicts the worker collected since the last tick; where a
+        k-fold run's next fold begins, the finished fold's curves become a thin overlay."""
         if self.worker is None:
             return
-        for d in self.worker.take_batches():
-            self.plots.add_batch(d)
-            self.run_progress.last_batch = d
-            self.batch_received.emit(d)
-        for d in self.worker.take_epochs():
-            self.plots.add_epoch(d)
+        batches, epochs = self.worker.take_progress()
+        for batch_part, epoch_part, fold in by_fold(batches, epochs):
+            for d in batch_part:
+                self.plots.add_batch(d)
+                self.run_progress.last_batch = d
+                self.batch_received.emit(d)
+            for d in epoch_part:
+                self.plots.add_epoch(d)
+                self._fold_rows.append({"epoch": float(d["epoch"] + 1), **d.get("logs", {})})
+            if fold is not None:
+                self._next_fold(fold)
+
+    def _next_fold(self, fold: dict) -> None:
+        """A k-fold run moves on to `fold`: the live curves start again, over the folds done."""
+        done = int(fold["fold"])
+        if done == 0:
+            self.plots.remove_overlays("fold ")
+        elif self._fold_rows:
+            color = COLORS[(done - 1) % len(COLORS)]
+            self.plots.overlay_run(f"fold {done}", self._fold_rows, color, 1.0, True)
+            self.plots.reset(model_outputs(self._run_document.graph) if self._run_document else [])
+            self.plots.set_epochs(self.run_progress.epochs)
+        self._fold_rows = []
 
     def _on_event(self, d: dict) -> None:
         kind = d.get("kind")
@@ -359,6 +378,10 @@ class TrainingPanel(QWidget):
             progress.started(epochs, int(d.get("steps_per_epoch") or 0))
             self.plots.set_epochs(epochs)
             self.plots.start()
+        elif kind == "fold":
+            text = f"Fold {int(d['fold']) + 1} of {d['folds']}"
+            progress.show_message(f"{text}: preparing…")
+            self.status_message.emit(f"Training {text.lower()}")
         elif kind == "paused":
             self._show_paused(int(d["epoch"]), int(d["batch"]))
             self.status_message.emit("Training paused")
@@ -393,6 +416,10 @@ class TrainingPanel(QWidget):
             for fold_rec in result.get("records") or [rec]:
                 document.project.add_run(fold_rec)
         self.run_list.refresh()
+        folds = result.get("records") or []
+        if len(folds) > 1 and folds[-1].get("group"):
+            self.plots.remove_overlays("fold ")
+            self.run_list.overlay([f["path"] for f in folds])
         if rec.get("path"):
             self.runs.select_run(rec["path"])
         self.run_finished.emit(result)
@@ -464,3 +491,20 @@ class TrainingPanel(QWidget):
             return False
         self.shutdown()
         return True
+
+
+def by_fold(batches: list[dict], epochs: list[dict]) -> list[tuple[list, list, dict | None]]:
+    """The drained batch and epoch dicts cut where a k-fold run's next fold begins: (batches,
+    epochs, the fold dict that follows them, or None for the last part)."""
+
+    def cut(items: list[dict]) -> list[list[dict]]:
+        parts: list[list[dict]] = [[]]
+        for d in items:
+            if d.get("kind") == "fold":
+                parts.append([])
+            else:
+                parts[-1].append(d)
+        return parts
+
+    folds = [d for d in epochs if d.get("kind") == "fold"]
+    return list(zip(cut(batches), cut(epochs), [*folds, None], strict=True))

@@ -76,6 +76,7 @@ class TrainingPlots(QWidget):
         # loop, and the cards of a finished run are recycled into spares for the next one.
         self._spares: list[PlotCard] = []
         self.overlays: dict[str, list[dict[str, float]]] = {}
+        self.overlay_pens: dict[str, tuple[str | None, float, bool]] = {}  # name -> pen
         self._ema: float | None = None
         self._prev_mean: float | None = None
         self._changed: set[str] = set()  # epoch keys with new values since the last redraw
@@ -445,9 +446,19 @@ class TrainingPlots(QWidget):
         super().changeEvent(event)
 
     # -- overlays ---------------------------------------------------------------------------------
-    def overlay_run(self, name: str, rows: list[dict[str, float]]) -> None:
-        """Show an earlier run's per-epoch history (dashed) next to the current curves."""
+    def overlay_run(
+        self,
+        name: str,
+        rows: list[dict[str, float]],
+        color: str | None = None,
+        width: float = 1.4,
+        solid: bool = False,
+    ) -> None:
+        """Show an earlier run's per-epoch history (dashed, unless `solid`) next to the current
+        curves; `color` and `width` fix its pen (default: the next overlay colour)."""
         self.overlays[name] = rows
+        if color is not None or solid or width != 1.4:
+            self.overlay_pens[name] = (color, width, solid)
         for row in rows:
             for key in row:
                 if key in ("epoch", "learning_rate"):
@@ -463,12 +474,40 @@ class TrainingPlots(QWidget):
             for name in [n for n in card.curves if n.startswith("run ")]:
                 card.remove_curve(name)
         self.overlays.clear()
+        self.overlay_pens.clear()
         self.clear_overlays_btn.setEnabled(False)
+
+    def remove_overlays(self, prefix: str) -> None:
+        """Take away the overlays whose names start with `prefix` (others stay)."""
+        for name in [n for n in self.overlays if n.startswith(prefix)]:
+            del self.overlays[name]
+            self.overlay_pens.pop(name, None)
+            for card in self.cards.values():
+                for label in [c for c in card.curves if c.startswith(f"run {name} (")]:
+                    card.remove_curve(label)
+                if f"run {name}" in card.curves:
+                    card.remove_curve(f"run {name}")
+        self.clear_overlays_btn.setEnabled(bool(self.overlays))
+
+    def overlay_folds(self, name: str, histories: list[list[dict[str, float]]]) -> None:
+        """A k-fold group: each fold's curves thin, one colour per fold, and their per-epoch
+        mean (app.project.run_groups.mean_history) thick, in the text colour."""
+        from app.project.run_groups import mean_history
+
+        for i, rows in enumerate(histories):
+            self.overlay_run(f"{name} fold {i + 1}", rows, COLORS[i % len(COLORS)], 1.0, True)
+        mean = self.palette().color(self.foregroundRole()).name()
+        self.overlay_run(f"{name} mean", mean_history(histories), mean, 2.6, True)
 
     def _draw_overlays(self) -> None:
         for i, (name, rows) in enumerate(self.overlays.items()):
             color = COLORS[(i + 2) % len(COLORS)]
             style = OVERLAY_STYLES[i % len(OVERLAY_STYLES)]
+            width = 1.4
+            if name in self.overlay_pens:
+                pen_color, width, solid = self.overlay_pens[name]
+                color = pen_color or color
+                style = Qt.PenStyle.SolidLine if solid else style
             keys = {k for r in rows for k in r if k not in ("epoch", "learning_rate")}
             for key in keys:
                 group, metric, val = split_key(key, self.outputs)
@@ -477,12 +516,12 @@ class TrainingPlots(QWidget):
                     continue
                 pts = [(r["epoch"], r[key]) for r in rows if key in r and "epoch" in r]
                 label = f"run {name} ({'val' if val else 'train'})"
-                card.curve(label, color, width=1.4, style=style).setData(
+                card.curve(label, color, width=width, style=style).setData(
                     [p[0] for p in pts], [p[1] for p in pts]
                 )
             if rows and "learning_rate" in rows[0]:
                 pts = [(r["epoch"], r["learning_rate"]) for r in rows if "learning_rate" in r]
-                self.cards[LR_KEY].curve(f"run {name}", color, width=1.4, style=style).setData(
+                self.cards[LR_KEY].curve(f"run {name}", color, width=width, style=style).setData(
                     [p[0] for p in pts], [p[1] for p in pts]
                 )
 

@@ -33,13 +33,24 @@ class RunList:
         panel.runs.refresh(panel.runs_dir(), records=records[::-1])  # newest first
 
     def overlay(self, paths: list[str]) -> None:
-        """Draw the runs' histories over the live plots and show them."""
+        """Draw the runs' histories over the live plots and show them; the folds of a k-fold
+        group thin, one colour each, with their mean curve."""
         from app.project.runs import read_history
 
+        records = {r.path: r for r in self.panel.runs.runs}
+        groups: dict[str, list[str]] = {}
         for p in paths:
+            rec = records.get(p)
+            if rec is not None and rec.group is not None:
+                groups.setdefault(rec.group, []).append(p)
+                continue
             rows = read_history(p)
             if rows:
                 self.panel.plots.overlay_run(Path(p).name.split("_")[-1], rows)
+        for group, fold_paths in groups.items():
+            fold_paths.sort(key=lambda p: records[p].fold)
+            histories = [read_history(p) for p in fold_paths]
+            self.panel.plots.overlay_folds(group, [h for h in histories if h])
         self.panel.tabs.setCurrentWidget(self.panel.plots)
 
     def rerun(self, path: str) -> None:

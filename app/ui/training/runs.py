@@ -14,12 +14,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QTableWidget,
-    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from app.project.run_groups import RunGroup, format_spread, group_runs
 from app.project.runs import RunRecord
 from app.training.runs import list_runs
 
@@ -82,8 +83,28 @@ class FolderLabel(QLabel):
         )
 
 
+def group_cells(group: RunGroup) -> list[str]:
+    """The row of a k-fold group: its folds done of k, total time, mean ± std of the folds'
+    best validation metrics (all best metrics when none is a validation one)."""
+    best = group.best_spread()
+    keys = sorted(k for k in best if k.startswith("val_")) or sorted(
+        k for k in best if k != "best_epoch"
+    )
+    first = group.runs[0].summary if group.runs else ""
+    settings = first.split(", ", 1)[1] if first.startswith("fold ") else first
+    return [
+        _started(group.started),
+        f"{group.status} {group.done}/{group.folds}",
+        _duration(group.duration_s),
+        f"{group.folds} folds",
+        format_spread(best, keys[:3]) or "no fold completed",
+        f"{group.folds}-fold cross-validation · {settings}",
+    ]
+
+
 class RunsTable(QWidget):
-    """A table of runs with Open model / Re-run / Overlay / Delete actions."""
+    """A table of runs with Open model / Re-run / Overlay / Delete actions; the runs of a
+    k-fold cross-validation are one row (mean ± std) that expands to its folds."""
 
     open_requested = Signal(str)  # path of a .keras file
     rerun_requested = Signal(str)  # run folder
@@ -94,13 +115,17 @@ class RunsTable(QWidget):
         super().__init__(parent)
         self.runs: list[RunRecord] = []
         self.runs_dir: Path | None = None
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
+        self.table = QTreeWidget(self)
+        self.table.setColumnCount(len(COLUMNS))
+        self.table.setHeaderLabels(COLUMNS)
+        self.table.setRootIsDecorated(True)
+        self.table.setUniformRowHeights(True)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        hh = self.table.horizontalHeader()
+        hh = self.table.header()
+        hh.setStretchLastSection(False)
         for c in range(4):
             hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
@@ -140,39 +165,70 @@ class RunsTable(QWidget):
             self.runs = list_runs(self.runs_dir) if self.runs_dir else []
         self.folder.set_full_text(f"Runs folder: {self.runs_dir}" if self.runs_dir else "")
         t = self.table
-        t.setRowCount(len(self.runs))
-        for row, rec in enumerate(self.runs):
-            epochs = str(rec.epochs_done)
-            if "best_epoch" in rec.best_metrics:
-                epochs += f" (best {int(rec.best_metrics['best_epoch'])})"
-            cells = [
-                _started(rec.started),
-                rec.status,
-                _duration(rec.duration_s),
-                epochs,
-                metrics_text(rec),
-                rec.summary,
-            ]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, rec.path)
-                if col == 1:
-                    item.setForeground(QColor(STATUS_COLORS.get(rec.status, "#888")))
-                if col == 1 and rec.message:
-                    item.setToolTip(rec.message)
-                if col == 4:
-                    item.setToolTip("\n".join(f"{k}: {v:.6g}" for k, v in rec.best_metrics.items()))
-                t.setItem(row, col, item)
+        expanded = {
+            t.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole + 1)
+            for i in range(t.topLevelItemCount())
+            if t.topLevelItem(i).isExpanded()
+        }
+        t.clear()
+        for entry in group_runs(self.runs):
+            if isinstance(entry, RunGroup):
+                item = self._group_item(entry)
+                t.addTopLevelItem(item)
+                item.setExpanded(entry.id in expanded)
+            else:
+                t.addTopLevelItem(self._run_item(entry))
         self._update_buttons()
 
+    def _run_item(self, rec: RunRecord, fold: bool = False) -> QTreeWidgetItem:
+        epochs = str(rec.epochs_done)
+        if "best_epoch" in rec.best_metrics:
+            epochs += f" (best {int(rec.best_metrics['best_epoch'])})"
+        started = f"fold {rec.fold + 1}" if fold else _started(rec.started)
+        cells = [started, rec.status, _duration(rec.duration_s), epochs, metrics_text(rec)]
+        item = QTreeWidgetItem([*cells, rec.summary])
+        item.setData(0, Qt.ItemDataRole.UserRole, [rec.path])
+        item.setForeground(1, QColor(STATUS_COLORS.get(rec.status, "#888")))
+        if rec.message:
+            item.setToolTip(1, rec.message)
+        item.setToolTip(4, "\n".join(f"{k}: {v:.6g}" for k, v in rec.best_metrics.items()))
+        return item
+
+    def _group_item(self, group: RunGroup) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(group_cells(group))
+        item.setData(0, Qt.ItemDataRole.UserRole, [r.path for r in group.runs])
+        item.setData(0, Qt.ItemDataRole.UserRole + 1, group.id)
+        item.setForeground(1, QColor(STATUS_COLORS.get(group.status, "#888")))
+        tips = [f"mean ± std (population) over the {group.done} completed folds"]
+        for title, values in (("final", group.final_spread()), ("best", group.best_spread())):
+            tips += [f"{title} {k}: {m:.6g} ± {sd:.3g}" for k, (m, sd) in values.items()]
+        item.setToolTip(4, "\n".join(tips))
+        item.setToolTip(0, f"k-fold cross-validation {group.id}: expand for its folds")
+        for rec in group.runs:
+            item.addChild(self._run_item(rec, fold=True))
+        return item
+
     def selected_paths(self) -> list[str]:
-        rows = sorted({i.row() for i in self.table.selectedIndexes()})
-        return [self.runs[r].path for r in rows if r < len(self.runs)]
+        """The selected runs' folders; a selected k-fold row stands for all its folds."""
+        out: list[str] = []
+        for item in self.table.selectedItems():
+            for p in item.data(0, Qt.ItemDataRole.UserRole) or []:
+                if p not in out:
+                    out.append(p)
+        return out
 
     def select_run(self, path: str) -> None:
-        for r, rec in enumerate(self.runs):
-            if rec.path == path:
-                self.table.selectRow(r)
+        """Select the row of the run in `path` (a fold's own row, its group expanded)."""
+        t = self.table
+        for i in range(t.topLevelItemCount()):
+            top = t.topLevelItem(i)
+            rows = [top] + [top.child(j) for j in range(top.childCount())]
+            for item in rows:
+                if item.data(0, Qt.ItemDataRole.UserRole) == [path]:
+                    if item is not top:
+                        top.setExpanded(True)
+                    t.setCurrentItem(item)
+                    return
 
     def model_file(self, path: str) -> Path | None:
         """The best model of a run, else its final model."""

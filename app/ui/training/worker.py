@@ -47,7 +47,7 @@ class TrainingWorker(QObject):
         self.runs_dir = Path(runs_dir)
         self.epochs = epochs
         self.hooks = RunHooks(
-            on_batch=self._on_batch, on_epoch=self._on_epoch, on_event=self.event.emit
+            on_batch=self._on_batch, on_epoch=self._on_epoch, on_event=self._on_event
         )
         self.model: Any = None  # the trained model, kept until the panel takes it
         self.history: list[dict] = []
@@ -66,6 +66,21 @@ class TrainingWorker(QObject):
         with self._lock:
             self._pending_epochs.append(d)
         self.epoch.emit(d)
+
+    def _on_event(self, d: dict) -> None:
+        if d.get("kind") == "fold":  # in both queues, where the next fold's values begin
+            with self._lock:
+                self._pending.append(d)
+                self._pending_epochs.append(d)
+        self.event.emit(d)
+
+    def take_progress(self) -> tuple[list[dict], list[dict]]:
+        """(batch dicts, epoch dicts) that arrived since the last call, taken together (GUI
+        thread); a k-fold run's {"kind": "fold"} dict stands in both where a fold begins."""
+        with self._lock:
+            out = self._pending, self._pending_epochs
+            self._pending, self._pending_epochs = [], []
+        return out
 
     def take_epochs(self) -> list[dict]:
         """The epoch dicts that arrived since the last call (GUI thread)."""
