@@ -117,5 +117,5 @@ def group_runs(records: list[RunRecord]) -> list[RunRecord | RunGroup]:
 def format_spread(values: dict[str, tuple[float, float]], keys: list[str] | None = None) -> str:
     """'val_loss 0.412 ± 0.031 · ...' for the given keys (default all)."""
     return " · ".join(
-        f"{k} {values[k][0]:.4g} ± {values[k][1]:.2g}" for k in (keys or values) if k in values
+        f"{k} {values[k][0]:.4g} ± {values[k][1]:.3g}" for k in (keys or values) if k in values
     )

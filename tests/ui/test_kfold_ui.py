@@ -59,7 +59,7 @@ def test_folds_overlay_live_and_group_in_the_runs_table(qtbot, panel, errors):
         "fold 3",
     ]
     best_val = [min(r["val_loss"] for r in read_history(rec.path)) for rec in records]
-    assert f"val_loss {np.mean(best_val):.4g} ± {np.std(best_val):.2g}" in row.text(4)
+    assert f"val_loss {np.mean(best_val):.4g} ± {np.std(best_val):.3g}" in row.text(4)
     # After the run: the group's folds and their mean, no live fold overlays left.
     names = set(panel.plots.overlays)
     assert {f"{group} fold {i}" for i in (1, 2, 3)} | {f"{group} mean"} == names

@@ -467,6 +467,8 @@ class TrainingPlots(QWidget):
                 self._card(card_key(group, metric), _title(group, metric), "epoch")
         self._draw_overlays()
         self._relayout()
+        for card in self.cards.values():  # an overlay out of the shown range must show
+            card.follow_y(force=True)
         self.clear_overlays_btn.setEnabled(True)
 
     def clear_overlays(self) -> None:
@@ -494,6 +496,10 @@ class TrainingPlots(QWidget):
         mean (app.project.run_groups.mean_history) thick, in the text colour."""
         from app.project.run_groups import mean_history
 
+        histories = [
+            [{k: v for k, v in r.items() if k != "learning_rate"} for r in rows]
+            for rows in histories
+        ]  # fmt: skip (the folds share one schedule)
         for i, rows in enumerate(histories):
             self.overlay_run(f"{name} fold {i + 1}", rows, COLORS[i % len(COLORS)], 1.0, True)
         mean = self.palette().color(self.foregroundRole()).name()
