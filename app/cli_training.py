@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from app.errors import LayerLoomError
 from app.project import Project, load_project, save_project
 from app.project.examples import is_example
+from app.project.training_config import DEVICES
 from app.training.export import EXPORT_FORMATS, ExportFormat, format_for
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
@@ -37,6 +38,12 @@ def add_parsers(sub: Any) -> None:
         metavar="K",
         help="k-fold cross-validation with K folds (one run per fold), whatever the data "
         "settings' validation; prints each fold and the mean ± std of every metric",
+    )
+    p.add_argument(
+        "--devices",
+        choices=list(DEVICES),
+        help="train on this CPU, one GPU or all GPUs (MirroredStrategy; the batch size is the "
+        "global batch) instead of the training settings' devices; without a GPU, the CPU",
     )
 
     p = sub.add_parser("evaluate", help="metrics of a run's model on the project's data")
@@ -108,6 +115,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         max_samples=args.max_samples,
         on_record=records.append,
         folds=args.folds,
+        devices=args.devices,
     )
     if not records:  # training never started (bad model or data): nothing to record
         return code

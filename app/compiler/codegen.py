@@ -62,12 +62,21 @@ class _Script:
     # ----- whole script -----------------------------------------------------------------------
     def text(self) -> str:
         training = self.training
-        if training.folds:  # k-fold: a new model per fold, so the model is built by a function
+        if training.folds or training.strategy:
+            # k-fold trains a new model per fold, and a strategy must build the model in its
+            # scope: the model is built by a function.
             build = training.fn["build_model"]
             scope = _Scope(self, self.graph, Names(self.globals.taken), indent="    ")
-            doc = '    """The model with new weights (k-fold trains one per fold)."""'
+            doc = (
+                '    """The model with new weights (k-fold trains one per fold)."""'
+                if training.folds
+                else '    """The model with new weights, built in the strategy\'s scope."""'
+            )
             body = ["", f"def {build}():", doc, *scope.lines(target="return "), "", ""]
-            body.append(f"model = {build}()")
+            if training.strategy:
+                body += [f"with {training.strategy}.scope():", f"    model = {build}()"]
+            else:
+                body.append(f"model = {build}()")
         else:
             main = _Scope(self, self.graph, Names(self.globals.taken), indent="")
             body = main.lines(target="model = ")

@@ -46,10 +46,11 @@ class TrainingCode:
         self.main: list[str] = []
         self.problem: str | None = None
         self.folds = 0  # k of a k-fold cross-validation: the model is then built per fold
+        self.strategy: str | None = None  # the MirroredStrategy's name: build the model in it
         self.enabled = _has_settings(project)
         if not self.enabled:
             return
-        for module in ("np", "os", "importlib", "argparse"):
+        for module in ("np", "os", "importlib", "argparse", "tf"):
             names.taken.add(module)
         self.fn = {
             k: names.new(k)
@@ -62,6 +63,7 @@ class TrainingCode:
                 "train",
                 "build_model",
                 "cross_validate",
+                "strategy",
             )
         }
         try:
@@ -72,6 +74,7 @@ class TrainingCode:
             self.problem = str(exc)
         if self.problem is not None:
             self.imports, self.preamble, self.functions, self.folds = [], [], [], 0
+            self.strategy = None
             text = textwrap.wrap(f"Training is not written: {_one_line(self.problem)}", 90)
             self.main = ["", *[f"    # {t}" for t in text]]
 
@@ -99,6 +102,7 @@ class TrainingCode:
             self.preamble.append(f"keras.utils.set_random_seed({config.seed})")
         if config.dtype_policy != "float32":
             self.preamble.append(f'keras.config.set_dtype_policy("{config.dtype_policy}")')
+        self.preamble += self._devices(config.devices)
         self.functions.append(self._train_function(graph, model, config, dc))
         self._import(("argparse", None, None))
         self.main = [
@@ -118,6 +122,26 @@ class TrainingCode:
             '        print(f"{name}: {values[-1]:.4f}")',
         ]
 
+    def _devices(self, devices: str) -> list[str]:
+        """Lines that place training as the "devices" setting says (app/training/devices.py)."""
+        if devices == "gpu":  # TensorFlow's own choice: its first GPU, else the CPU
+            return []
+        self._import(("tensorflow", None, "tf"))
+        if devices == "cpu":
+            return ['tf.config.set_visible_devices([], "GPU")  # devices: this CPU']
+        self.strategy = name = self.fn["strategy"]
+        return [
+            "# devices: all GPUs (without one, the CPU or its logical devices), one replica each;",
+            "# the model is built in the strategy's scope and batch_size is the global batch.",
+            f"{name} = tf.distribute.MirroredStrategy(",
+            "    [",
+            "        d.name",
+            '        for d in tf.config.list_logical_devices("GPU")',
+            '        or tf.config.list_logical_devices("CPU")',
+            "    ]",
+            ")",
+        ]
+
     def _cross_validate_function(self, folds: int, seed: int | None) -> list[str]:
         """k-fold as LayerLoom runs it: per fold, the seed, a new model, compile and fit."""
         fn = self.fn
@@ -134,7 +158,14 @@ class TrainingCode:
                 if seed is not None
                 else []
             ),
-            f"        fold_model = {fn['build_model']}()",
+            *(
+                [
+                    f"        with {self.strategy}.scope():",
+                    f"            fold_model = {fn['build_model']}()",
+                ]
+                if self.strategy
+                else [f"        fold_model = {fn['build_model']}()"]
+            ),
             f"        history = {fn['train']}(fold_model, epochs, fold)",
             "        logs = history.history",
             '        shown = "  ".join(f"{k} {v[-1]:.4f}" for k, v in logs.items())',
@@ -261,6 +292,13 @@ class TrainingCode:
         body += render(
             Call(Atom("model.fit"), [Atom("x"), Atom("y")], fit_kwargs), "    ", "return "
         )
+        if self.strategy:  # compile and fit in the scope the model was built in
+            doc, rest = body[0], body[1:]
+            body = [
+                doc,
+                f"    with {self.strategy}.scope():",
+                *("    " + ln if ln else ln for ln in rest),
+            ]
         params = f"model, epochs={config.epochs}" + (", fold=0" if fold else "")
         return [f"def {self.fn['train']}({params}):", *body]
 

@@ -176,6 +176,11 @@ def set_output_training(
     return set_training(project, d, merge_key=f"output:{output}", description="Change the output")
 
 
+def set_devices(project: Project, devices: str) -> SetTrainingSettings:
+    """Train on this CPU ("cpu"), one GPU ("gpu") or all GPUs ("all", MirroredStrategy)."""
+    return set_training(project, devices=devices, description="Change training devices")
+
+
 def set_losses(project: Project, losses: dict[str, str]) -> SetTrainingSettings:
     """Set the loss of the named outputs, keeping the others'."""
     current = dict(project.training.losses)

@@ -22,6 +22,9 @@ SCHEDULES = (
     "CosineDecayRestarts",
 )
 DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16", "float64")
+# Where training runs: this CPU, one GPU (TensorFlow's first; the CPU without one), or all GPUs
+# under tf.distribute.MirroredStrategy, the batch size being the global batch.
+DEVICES = {"cpu": "This CPU", "gpu": "One GPU", "all": "All GPUs"}
 NO_LOSS = ("", "none", None)
 
 
@@ -85,6 +88,8 @@ class TrainingConfig:
         step: None (Keras' own fit) or the project's training step (see check_step): its code
             name, the blocks its __init__ takes ("models"), other arguments ("args") and the
             arguments of its own compile ("compile"), all plain JSON.
+        devices: a key of DEVICES: "cpu", "gpu" (one) or "all" (every GPU, MirroredStrategy;
+            batch_size is then the global batch, split between them).
     """
 
     optimizer: str = "Adam"
@@ -104,6 +109,7 @@ class TrainingConfig:
     dtype_policy: str = "float32"
     callbacks: list[CallbackConfig] = field(default_factory=list)
     step: dict[str, Any] | None = None
+    devices: str = "gpu"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe data."""
@@ -136,6 +142,12 @@ class TrainingConfig:
         cw = _class_weights(g("class_weight"))
         seed = g("seed", b.seed)
         policy = g("dtype_policy", b.dtype_policy)
+        devices = g("devices", b.devices)
+        if devices not in DEVICES:
+            raise TrainingError(
+                f"Unknown devices {devices!r:.40}; use {', '.join(DEVICES)} "
+                "(this CPU, one GPU, all GPUs)."
+            )
         if policy not in DTYPE_POLICIES:
             raise TrainingError(
                 f"Unknown dtype policy {policy!r}; use {', '.join(DTYPE_POLICIES)}."
@@ -176,6 +188,7 @@ class TrainingConfig:
             dtype_policy=policy,
             callbacks=[CallbackConfig.from_dict(c) for c in _seq(g("callbacks", []))],
             step=check_step(g("step")),
+            devices=devices,
         )
 
     def class_weights_by_output(self, outputs: list[str]) -> dict[str, dict[int, float]]:

@@ -29,8 +29,8 @@ class RunHooks:
 
     Given: `on_batch` / `on_epoch` / `on_event` receive plain dicts on the training thread
     (batch: epoch, batch, step, steps_per_epoch, logs, lr, samples_per_s, eta_s; epoch: epoch,
-    epochs, logs, lr, duration_s, samples_per_s; event: {"kind": preparing | adapted | checked |
-    started | paused | resumed | warning | nan | finished, ...}); `control` stops and pauses
+    epochs, logs, lr, duration_s, samples_per_s; event: {"kind": preparing | adapted | devices |
+    checked | started | paused | resumed | warning | nan | finished, ...}); `control` stops and pauses
     from any thread.
     Filled in by train_project, also when it raises: `record` (once the run folder exists),
     `model` (the trained keras.Model), `history` (per-epoch rows) and `nan_at`, all of the
@@ -66,12 +66,14 @@ def train_project(
     max_samples: int | None = None,
     hooks: RunHooks | None = None,
     folds: int | None = None,
+    devices: str | None = None,
 ) -> RunRecord:
     """Build the project's model, load its data, check, train and record a run folder.
 
     The one training path: `layerloom train` and the editor's Train button both come here.
     `progress` (a single listener, see RunHooks.relaying) or `hooks` follow and steer the run.
-    `max_samples` overrides the data settings' sample limit (quick trial runs).
+    `max_samples` overrides the data settings' sample limit (quick trial runs); `devices`
+    the training settings' devices ("cpu", "gpu", "all").
     The run folder goes under `out_dir`, else under project.runs_dir (app.project.run_folders).
     With k-fold validation (the data settings, or `folds` >= 2, which also overrides their k)
     it trains one run per fold, each from a freshly built model, sharing a group id; every
@@ -98,6 +100,8 @@ def train_project(
         if folds < 2:
             raise TrainingError("k-fold cross-validation needs at least 2 folds.")
         data_dict.update(validation="kfold", folds=int(folds))
+    if devices is not None:
+        training_dict["devices"] = devices
     data_cfg = DataConfig.from_dict(data_dict)
     config = TrainingConfig.from_dict(training_dict)
     if epochs is not None and epochs < 1:
@@ -266,7 +270,7 @@ class TerminalProgress:
                 f"{k} {v:.4f}" for k, v in info["logs"].items() if k != "learning_rate"
             )
             self.stream.write(f"\rEpoch {info['epoch'] + 1}/{self.epochs}: {logs}{' ' * 20}\n")
-        elif kind == "adapted":
+        elif kind in ("adapted", "devices"):
             self.stream.write(f"{info.get('message', '')}\n")
         elif kind in ("warning", "nan"):
             self.stream.write(f"\n{info.get('message', '')}\n")
@@ -283,6 +287,7 @@ def train_cli(
     max_samples: int | None = None,
     on_record: Callable[[RunRecord], None] | None = None,
     folds: int | None = None,
+    devices: str | None = None,
 ) -> int:
     """Train with a terminal progress bar and return an exit code.
 
@@ -309,7 +314,13 @@ def train_cli(
     try:
         with _stop_on_sigterm(hooks):
             rec = train_project(
-                project, epochs, out_dir, max_samples=max_samples, hooks=hooks, folds=folds
+                project,
+                epochs,
+                out_dir,
+                max_samples=max_samples,
+                hooks=hooks,
+                folds=folds,
+                devices=devices,
             )
     except KeyboardInterrupt:
         out.write("\nInterrupted.\n")

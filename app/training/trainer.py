@@ -25,6 +25,7 @@ from app.training.callbacks import BestCheckpoint, check_code_callbacks, make_ca
 from app.training.class_weights import class_sample_weights
 from app.training.compile import adds_own_losses, compile_model
 from app.training.control import Listener, RunControl, RunStopped
+from app.training.devices import Placement, placement_for
 from app.training.forwarding import ForwardingCallback
 from app.training.runs import (
     FINAL_MODEL,
@@ -140,10 +141,24 @@ class Trainer:
         previous = keras.config.dtype_policy()
         keras.config.set_dtype_policy(self.config.dtype_policy)  # thread-local: set here
         try:
-            return self._run()
+            self.placement = self._placement()
+            self._emit_event("devices", message=self.placement.describe())
+            with self.placement.scope():  # build, compile, fit and save on those devices
+                return self._run()
         finally:
             keras.config.set_dtype_policy(previous)
             self._release()
+
+    def _placement(self) -> Placement:
+        placement = placement_for(self.config.devices)
+        if placement.strategy is not None and isinstance(self.model, keras.Model):
+            # A strategy must create the model's variables; this one was built before the run.
+            return Placement(
+                placement.setting,
+                placement.devices[:1],
+                note="the model was built before the run, so it trains on one device",
+            )
+        return placement
 
     def _run(self) -> RunRecord:
         try:

@@ -45,6 +45,7 @@ FULL_TRAINING = {
     "seed": 5,
     "shuffle": False,
     "dtype_policy": "mixed_float16",
+    "devices": "all",
     "callbacks": [
         {"class_name": "EarlyStopping", "params": {"patience": 3}, "enabled": True},
         {"class_name": "ModelCheckpoint", "params": {"monitor": "val_loss"}, "enabled": False},

@@ -372,3 +372,33 @@ def test_plots_star_the_epoch_the_run_summary_and_best_model_name(qtbot, tmp_pat
     assert best["r2_score"][1] == pytest.approx(rec.best_metrics["val_r2_score"])
     assert best["loss"][1] == pytest.approx(rec.best_metrics["val_loss"])  # losses: lowest
     assert plots.cards["r2_score"].best_marker.isVisible()
+
+
+def test_devices_row_says_when_there_is_no_gpu_and_is_undoable(qtbot, panel, errors):
+    from app.training.devices import gpu_names
+
+    doc, form = panel.document, panel.form
+    gpus = len(gpu_names())
+    form.show_gpus(gpus)
+    assert form.devices.currentData() == "gpu" and doc.project.training.devices == "gpu"
+    form.devices.setCurrentIndex(form.devices.findData("all"))
+    assert doc.project.training.devices == "all" and doc.is_dirty
+    if gpus == 0:
+        assert form.devices_note.isVisible()
+        assert form.devices_note.text() == "no GPU found: training on the CPU"
+    form.devices.setCurrentIndex(form.devices.findData("cpu"))
+    assert not form.devices_note.isVisible()
+    doc.undo_stack.undo()  # edits of one field merge into one step
+    assert form.devices.currentData() == "gpu" and doc.project.training.devices == "gpu"
+    doc.undo_stack.redo()
+    assert form.devices.currentData() == "cpu" and doc.project.training.devices == "cpu"
+    form.devices.setCurrentIndex(form.devices.findData("all"))
+    # A run with that setting says where it trains.
+    messages = []
+    panel.status_message.connect(messages.append)
+    _set_epochs(panel, 1)
+    panel.start()
+    result = _wait_done(qtbot, panel)
+    assert result["status"] == "completed", (result, errors)
+    where = [m for m in messages if m.startswith("Training on")]
+    assert where and (gpus or where[0].endswith("no GPU found: training on the CPU."))

@@ -150,6 +150,9 @@ class TrainingPanel(QWidget):
         lay.addWidget(self.splitter, 1)
 
     def _on_keras_ready(self, *_args) -> None:
+        from app.training.devices import gpu_names
+
+        self.form.show_gpus(len(gpu_names()))
         if self.document is not None:
             self.form.refresh_names()
         else:
@@ -371,6 +374,9 @@ class TrainingPanel(QWidget):
             self._adapted.append(d.get("message", ""))
             progress.show_message(d.get("message", ""))
             self.banner.show_message("\n".join(self._adapted), "info")
+        elif kind == "devices":  # where the run trains (and why not on a GPU)
+            progress.show_message(d.get("message", ""))
+            self.status_message.emit(d.get("message", ""))
         elif kind == "checked":
             progress.set_stats(f"{d['samples']} training / {d['val_samples']} validation samples")
         elif kind == "started":

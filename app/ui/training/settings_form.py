@@ -35,7 +35,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.project.callback_specs import CALLBACK_SPECS
-from app.project.training_config import SCHEDULES, TrainingError, default_metrics, resolved_metrics
+from app.project.training_config import (
+    DEVICES,
+    SCHEDULES,
+    TrainingError,
+    default_metrics,
+    resolved_metrics,
+)
 from app.ui.training import catalog
 from app.ui.training.code_callbacks import CodeCallbacksBox
 from app.ui.training.step_box import StepBox
@@ -228,7 +234,39 @@ class TrainingSettingsForm(QScrollArea):
         form.addRow("Seed", self.seed)
         form.addRow("", self.shuffle)
         form.addRow("", self.jit_compile)
+        self.devices = QComboBox(box)
+        for key, label in DEVICES.items():
+            self.devices.addItem(label, key)
+        self.devices.setToolTip(
+            "Where training runs. All GPUs trains one replica per GPU (MirroredStrategy); the "
+            "batch size is then the global batch, split between them."
+        )
+        self.devices.currentIndexChanged.connect(self._edited)
+        self.devices.currentIndexChanged.connect(self._devices_hint)
+        self.devices_note = QLabel(box)
+        self.devices_note.setWordWrap(True)
+        self.devices_note.setEnabled(False)
+        self._gpus: int | None = None  # unknown until TensorFlow has been imported
+        form.addRow("Devices", self.devices)
+        form.addRow("", self.devices_note)
+        self._fit_form = form
+        form.setRowVisible(self.devices_note, False)
         return box
+
+    def show_gpus(self, count: int) -> None:
+        """Tell the form how many GPUs TensorFlow sees, so it can say what a setting will do."""
+        self._gpus = count
+        self._devices_hint()
+
+    def _devices_hint(self, *_args) -> None:
+        setting = self.devices.currentData()
+        note = ""
+        if self._gpus == 0 and setting in ("gpu", "all"):
+            note = "no GPU found: training on the CPU"
+        elif self._gpus and setting == "all":
+            note = f"{self._gpus} GPU{'s' if self._gpus > 1 else ''} found"
+        self.devices_note.setText(note)
+        self._fit_form.setRowVisible(self.devices_note, bool(note))
 
     def _callbacks_group(self) -> QGroupBox:
         box = QGroupBox("Callbacks", self)
@@ -409,6 +447,8 @@ class TrainingSettingsForm(QScrollArea):
         self.seed.setValue(-1 if cfg.seed is None else min(cfg.seed, 2**31 - 1))
         self.shuffle.setChecked(cfg.shuffle)
         self.jit_compile.setChecked(cfg.jit_compile)
+        self.devices.setCurrentIndex(max(0, self.devices.findData(cfg.devices)))
+        self._devices_hint()
         self._other_callbacks = [
             c.to_dict() for c in cfg.callbacks if not c.code and c.class_name not in self.cb_boxes
         ]
@@ -462,6 +502,7 @@ class TrainingSettingsForm(QScrollArea):
         d["seed"] = None if self.seed.value() < 0 else self.seed.value()
         d["shuffle"] = self.shuffle.isChecked()
         d["jit_compile"] = self.jit_compile.isChecked()
+        d["devices"] = self.devices.currentData() or "gpu"
         d["class_weight"] = class_weights or None
         callbacks = list(getattr(self, "_other_callbacks", []))
         for name, box in self.cb_boxes.items():
