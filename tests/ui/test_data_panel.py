@@ -292,3 +292,24 @@ def test_k_fold_validation_is_an_undoable_setting_with_its_own_row(qtbot, panel,
     doc.undo_stack.undo()
     assert doc.project.data.validation == "split" and not form.isRowVisible(panel.folds)
     wait_checked(qtbot, panel)
+
+
+def test_csv_options_keep_several_target_columns(qtbot, tmp_path):
+    """A project naming two target columns shows them as the target, not the last column."""
+    from app.data import SOURCES
+    from app.ui.data.options import SourceOptionsForm
+
+    path = tmp_path / "tickets.csv"
+    path.write_text(
+        "title,priority,team,extra\nrefund,0.2,billing,x\ncrash,0.9,tech,y\n", encoding="utf-8"
+    )
+    form = SourceOptionsForm(SOURCES["csv"])
+    qtbot.addWidget(form)
+    form.set_values({"path": str(path), "target": "priority, team", "layout": "columns"})
+    values = form.values()
+    assert values["target"] == "priority, team"
+    features = [form.features.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(form.features.count())]  # fmt: skip
+    assert features == ["title", "extra"]  # neither target is offered as a feature
+    form.target.setCurrentText("team")  # one column still works as before
+    assert form.values()["target"] == "team"

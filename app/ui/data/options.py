@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.data.source import DataSource, OptionSpec
-from app.data.tabular import MISSING
+from app.data.tabular import MISSING, csv_target_names
 
 PREVIEW_ROWS = 2000
 FILE_FILTERS = {"csv": "CSV files (*.csv *.tsv *.txt)", "numpy": "NumPy arrays (*.npz *.npy)"}
@@ -222,9 +222,7 @@ class SourceOptionsForm(QWidget):
         self.target.blockSignals(True)
         self.target.clear()
         self.target.addItems(header)
-        self.target.setCurrentText(
-            old_target if old_target in header else (header[-1] if header else "")
-        )
+        self._set_target(old_target, header)
         self.target.blockSignals(False)
         self._fill_features(header, checked)
         t = self.columns_table
@@ -239,12 +237,25 @@ class SourceOptionsForm(QWidget):
                 t.setItem(r, c, QTableWidgetItem(v))
         t.resizeColumnsToContents()
 
+    def _set_target(self, target: str, header: list[str]) -> None:
+        """Show `target`: a column, or several separated by commas (each a target array, as
+        a project file may name them; offered as one more choice), else the last column."""
+        names = csv_target_names(target, header)
+        if len(names) > 1 and all(n in header for n in names):
+            if self.target.findText(target) < 0:
+                self.target.addItem(target)
+            self.target.setCurrentText(target)
+        else:
+            self.target.setCurrentText(
+                target if target in header else (header[-1] if header else "")
+            )
+
     def _fill_features(self, header: list[str], checked: set[str]) -> None:
-        target = self.target.currentText()
+        targets = set(csv_target_names(self.target.currentText(), header))
         self.features.blockSignals(True)
         self.features.clear()
         for h in header:
-            if h == target:
+            if h in targets:
                 continue
             item = QListWidgetItem(f"{h}  ({self.column_info.get(h, '')})")
             item.setData(Qt.ItemDataRole.UserRole, h)
@@ -263,7 +274,7 @@ class SourceOptionsForm(QWidget):
         return values > 20 and values > 0.5 * self._rows
 
     def _target_changed(self, _text: str) -> None:
-        header = [self.target.itemText(i) for i in range(self.target.count())]
+        header = list(self.column_info)  # the columns (the target list may offer a pair too)
         self._fill_features(header, set(self._checked_features()))
         self.changed.emit()
 
@@ -329,7 +340,7 @@ class SourceOptionsForm(QWidget):
                 w.blockSignals(False)
         self.refresh_file_info()
         if self.target is not None and options.get("target"):
-            self.target.setCurrentText(str(options["target"]))
+            self._set_target(str(options["target"]), list(self.column_info))
         if self.features is not None and options.get("features"):
             wanted = set(options["features"])
             self.features.blockSignals(True)
