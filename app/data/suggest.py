@@ -80,9 +80,11 @@ def _output_for(dataset: Dataset, name: str, y: np.ndarray) -> dict[str, Any]:
             "metrics": ["accuracy"],
         }
     units = int(np.prod(y.shape[1:])) if y.ndim > 1 else 1
+    # Values from 0 to 1 (a score, a share): a sigmoid keeps predictions in that range.
+    unit_range = bool(y.size) and float(y.min()) >= 0.0 and float(y.max()) <= 1.0
     return {
         "units": units,
-        "activation": "linear",
+        "activation": "sigmoid" if unit_range else "linear",
         "loss": "mean_squared_error",
         "metrics": ["mean_absolute_error"],
     }

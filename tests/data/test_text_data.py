@@ -183,3 +183,12 @@ def test_empty_text_files_are_skipped_and_counted(tmp_path):
     ds = load_dataset(DataConfig("text_folder", {"path": str(root)}, validation_split=0))
     assert ds.x["x"].tolist() == ["fine", "also fine"]
     assert any("1 empty text files were skipped (a/e.txt)" in n for n in ds.notes)
+
+
+def test_a_score_from_0_to_1_suggests_a_sigmoid_and_other_numbers_a_linear_output(tmp_path):
+    rows = "\n".join(f"text number {i},{i / 40:.3f},{i * 3.5}" for i in range(40))
+    path = write(tmp_path, "text,score,amount\n" + rows + "\n")
+    ds = load_dataset(DataConfig("csv", {"path": str(path), "target": "score, amount"}))
+    outputs = suggest_model_settings(ds)["outputs"]
+    assert outputs["score"]["activation"] == "sigmoid"
+    assert outputs["amount"]["activation"] == "linear"
