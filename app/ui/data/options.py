@@ -30,7 +30,7 @@ from app.data.tabular import MISSING, csv_target_names
 
 PREVIEW_ROWS = 2000
 FILE_FILTERS = {"csv": "CSV files (*.csv *.tsv *.txt)", "numpy": "NumPy arrays (*.npz *.npy)"}
-ROLES = ("—", "input", "target", "validation input", "validation target")
+ROLES = ("—", "input", "target", "validation input", "validation target", "sample weights")
 ROLE_KEYS = {"input": "x", "target": "y", "validation input": "x_val", "validation target": "y_val"}
 
 
@@ -129,7 +129,7 @@ class SourceOptionsForm(QWidget):
     # ----- building ------------------------------------------------------------------------------
     def _add(self, spec: OptionSpec) -> None:
         if spec.kind in ("columns", "arrays") or (
-            self.source.id == "csv" and spec.name == "target"
+            (self.source.id, spec.name) in (("csv", "target"), ("numpy", "weights"))
         ):
             return  # the pickers below edit these
         label = spec.name.replace("_", " ").capitalize()
@@ -329,6 +329,7 @@ class SourceOptionsForm(QWidget):
             roles = self._array_roles()
             for role, key in ROLE_KEYS.items():
                 out[key] = [n for n, r in roles.items() if r == role]
+            out["weights"] = next((n for n, r in roles.items() if r == "sample weights"), "")
         return out
 
     def set_values(self, options: dict[str, Any]) -> None:
@@ -351,6 +352,8 @@ class SourceOptionsForm(QWidget):
             self.features.blockSignals(False)
         if self.arrays is not None:
             roles = {n: role for role, key in ROLE_KEYS.items() for n in options.get(key, []) or []}
+            if options.get("weights"):
+                roles[str(options["weights"])] = "sample weights"
             for r in range(self.arrays.rowCount()):
                 name = self.arrays.item(r, 0).text()
                 if name in roles:

@@ -43,11 +43,12 @@ class DatasetView(QSplitter):
         """Fill every view from a dataset and its app.data.preview()."""
         s = ds.summary()
         rows = []
-        for split, xs, ys in (
-            ("train", ds.x, ds.y),
-            ("validation", ds.x_val or {}, ds.y_val or {}),
+        for split, xs, ys, w in (
+            ("train", ds.x, ds.y, ds.sample_weight),
+            ("validation", ds.x_val or {}, ds.y_val or {}, ds.sample_weight_val),
         ):
-            for role, arrays in (("input", xs), ("target", ys)):
+            weights = {} if w is None else {"(per sample)": w}
+            for role, arrays in (("input", xs), ("target", ys), ("sample weights", weights)):
                 for name, arr in arrays.items():
                     rows.append([split, role, name, str(tuple(arr.shape)), str(arr.dtype)])
         self.shapes.set_rows(["Split", "Role", "Array", "Shape", "Type"], rows)
