@@ -51,7 +51,7 @@ def test_hooks_receive_progress_and_the_trained_model(tmp_path):
     )
     rec = train_project(project, hooks=hooks)
     assert rec.status == "completed" and hooks.record is rec
-    assert kinds[:3] == ["preparing", "preparing", "checked"] and kinds[-1] == "finished"
+    assert kinds[:4] == ["preparing", "preparing", "devices", "checked"] and kinds[-1] == "finished"
     assert "started" in kinds
     assert len(epochs) == 2 and len(batches) == 2 * 8  # 120 training samples / 16
     assert [row["epoch"] for row in hooks.history] == [1, 2]
