@@ -59,7 +59,9 @@ def test_a_script_that_never_fits_says_so(tmp_path, capsys):
     assert "without calling fit()" in err, err
 
 
-@pytest.mark.parametrize("name", ["multi_io", "sequential_cnn", "custom_code"])
+@pytest.mark.parametrize(
+    "name", ["multi_io", "sequential_cnn", "custom_code", "functional_train_step"]
+)
 def test_imported_script_trains_as_the_script_does(name, tmp_path, capsys):
     script = SCRIPTS / f"{name}.py"
     params, history = run_script(script)
@@ -86,3 +88,23 @@ def test_imported_script_trains_as_the_script_does(name, tmp_path, capsys):
     for key, value in want.items():
         assert got[key] == pytest.approx(value, rel=2e-3, abs=2e-4), (key, got, want)
     assert len(history["loss"]) == project.training.epochs
+
+
+def test_a_functional_model_of_a_train_step_class_keeps_the_class_as_its_step(tmp_path, capsys):
+    target = tmp_path / "p.llproj"
+    script = SCRIPTS / "functional_train_step.py"
+    assert main(["import", str(script), "-o", str(target), "--trust-code"]) == 0
+    out = capsys.readouterr().out
+    assert "not kept" not in out, out
+    project = load_project(target)
+    assert project.training.step == {
+        "name": "CustomModel",
+        "code": True,
+        "models": {},
+        "args": {},
+        "compile": {},
+    }
+    (entry,) = project.code
+    assert (entry.kind, entry.name) == ("step", "CustomModel")
+    assert entry.source.startswith("import tensorflow as tf\n") and "def train_step" in entry.source
+    assert [n.name for n in project.graph.nodes()] == ["features", "hidden", "value"]

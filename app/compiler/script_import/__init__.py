@@ -116,6 +116,8 @@ def _assemble(
     layout_graph(graph)
     taken = training_of(result, model)
     notes += taken.notes
+    if taken.training.step and taken.training.step["models"]:
+        _blocks_by_id(taken.training.step, graph, problems)
     code: list[CodeEntry] = []
     for item in code_items:
         kind = taken.code_kinds.get(item["name"]) or _kind_of(item)
@@ -159,6 +161,19 @@ def _data_settings(result: dict[str, Any], reference: str) -> DataSettings:
         data.validation = "none"
     data.output_map = {k: v for k, v in ys.items() if k != v and v in arrays}
     return data
+
+
+def _blocks_by_id(step: dict[str, Any], graph: Any, problems: list[str]) -> None:
+    """The step's "models" name sub-models; the project names blocks by node id."""
+    from app.model.grouping import block_names
+
+    ids = {name: node_id for node_id, name in block_names(graph).items() if node_id != name}
+    for param, name in list(step["models"].items()):
+        if name in ids:
+            step["models"][param] = ids[name]
+        else:
+            problems.append(f"The training step's '{param}' ({name}) is not a block of the graph.")
+            del step["models"][param]
 
 
 def _layerloom_class(item: dict[str, Any]) -> type | None:

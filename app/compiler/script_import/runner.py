@@ -56,6 +56,9 @@ class Runner:
         self.notes: list[str] = []
         self.seed: int | None = None
         self.compiles: dict[int, dict[str, Any]] = {}  # id(model) -> compile arguments
+        self.own_compiles: dict[int, dict[str, Any]] = {}  # id(model) -> its own compile's
+        self.inits: dict[int, tuple[Any, tuple, dict]] = {}  # id(model) -> (model, args, kwargs)
+        self.step_models: dict[str, Any] = {}  # step parameter -> the sub-model given to it
         self.module: types.ModuleType | None = None
         self.result: dict[str, Any] = {"captured": False}
         self.sources: dict[str, str] = {}  # top-level name -> source, from the script's AST
@@ -100,6 +103,17 @@ class Runner:
             return original_seed(seed)
 
         keras.utils.set_random_seed = set_random_seed
+
+        original_new = keras.Model.__new__
+
+        def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+            obj = original_new(cls, *args, **kwargs)
+            if _is_script_object(cls):  # the script's own model class: keep its arguments
+                runner.inits[id(obj)] = (obj, args, kwargs)
+                runner.record_own_compile(cls)
+            return obj
+
+        keras.Model.__new__ = staticmethod(__new__)
         for cls in vars(keras.callbacks).values():
             if (
                 isinstance(cls, type)
@@ -107,6 +121,21 @@ class Runner:
                 and "__init__" in vars(cls)
             ):
                 cls.__init__ = _recording_init(cls.__init__)
+
+    def record_own_compile(self, cls: type) -> None:
+        """Wrap the compile a script class defines so that its arguments are recorded."""
+        runner = self
+        for klass in cls.__mro__:
+            own = vars(klass).get("compile")
+            if not _is_script_object(klass) or own is None or hasattr(own, "__wrapped__"):
+                continue
+
+            def compile(model: Any, *args: Any, _own: Any = own, **kwargs: Any) -> Any:
+                runner.own_compiles[id(model)] = _bind(_own, model, args, kwargs)
+                return _own(model, *args, **kwargs)
+
+            compile.__wrapped__ = own
+            klass.compile = compile
 
     # ----- running the script ---------------------------------------------------------------
     def run(self) -> None:
@@ -163,12 +192,18 @@ class Runner:
         out = self.result
         out["seed"] = self.seed
         out["model_class"] = _qualname(type(model))
-        out["input_names"] = _input_names(model)
-        out["output_names"] = _output_names(model)
+        step = out["step"] = self._step(model)
+        if step is not None and "models" in step:  # fit feeds the step, not the graph
+            out["input_names"], out["output_names"] = ["x"], ["y"]
+        else:
+            out["input_names"] = _input_names(model)
+            out["output_names"] = _output_names(model)
         out["code"] = self._code_objects(model)
-        saved = self._save_model(model)
+        saved = self._save_model(model, step)
         out["model_file"] = "model.keras" if saved else None
         comp = self.compiles.get(id(model))
+        if step is not None and "compile" in step:
+            comp = None  # its own compile's arguments are the step's
         out["compile"] = None if comp is None else self._compile(model, comp)
         if how == "fit":
             out["fit"] = self._fit_settings(fit)
@@ -185,14 +220,19 @@ class Runner:
             out["arrays"] = {k: [list(v.shape), str(v.dtype)] for k, v in arrays.items()}
         del keras
 
-    def _save_model(self, model: Any) -> bool:
+    def _save_model(self, model: Any, step: dict[str, Any] | None) -> bool:
         import keras
 
         for name, cls in self._custom_layer_classes(model).items():
             keras.saving.register_keras_serializable(package=CUSTOM_PACKAGE, name=name)(cls)
         target = model
         functional = _is_functional(model)
-        if not isinstance(model, keras.Sequential) and not functional:
+        if step is not None and "models" in step:
+            target = self._graph_of_blocks(model, self.step_models)
+            if target is None:
+                return False
+            functional = False
+        elif not isinstance(model, keras.Sequential) and not functional:
             self.problems.append(
                 f"The model is a subclassed keras.Model ({type(model).__name__}) whose layers "
                 "are not a Functional graph; LayerLoom cannot draw it."
@@ -200,7 +240,7 @@ class Runner:
             return False
         if functional and type(model) is not keras.Model:  # a Functional subclass
             target = keras.Model(model.inputs, model.outputs, name=model.name)
-            if _overrides_step(type(model)):
+            if step is None and _overrides_step(type(model)):
                 self.notes.append(
                     f"{type(model).__name__} overrides train_step/test_step; the model was "
                     "taken as its Functional graph."
@@ -235,7 +275,7 @@ class Runner:
             if _is_script_object(cls) and not isinstance(layer, keras.Model):
                 self._add_code(seen, cls, "layer")
         if _is_script_object(type(model)) and type(model) is not keras.Model:
-            self._add_code(seen, type(model), "model")
+            self._add_code(seen, type(model), "step" if _overrides_step(type(model)) else "model")
         self._code = seen
         return list(seen.values())
 
@@ -267,6 +307,179 @@ class Runner:
             except (OSError, TypeError):
                 return None
         return _with_dependencies(own, name, self.tree, self.sources, _script_text(self.script))
+
+    # ----- the training step -----------------------------------------------------------------
+    def _step(self, model: Any) -> dict[str, Any] | None:
+        """The step of a script class overriding train_step/test_step: {"name"} for a
+        Functional subclass; with its own __init__ also "models" (parameter -> sub-model name;
+        the sub-models in self.step_models), "args" (the other arguments, plain JSON) and, with
+        its own compile, "compile" (its arguments as JSON Keras' getters make again)."""
+        import keras
+
+        self.step_models: dict[str, Any] = {}
+        cls = type(model)
+        if not (_is_script_object(cls) and _overrides_step(cls)):
+            return None
+        step: dict[str, Any] = {"name": cls.__name__}
+        if _is_functional(model):
+            return step
+        made = self.inits.get(id(model))
+        args, kwargs = (made[1], made[2]) if made is not None and made[0] is model else ((), {})
+        signature = inspect.signature(cls.__init__)
+        try:
+            bound = signature.bind(model, *args, **kwargs).arguments
+            bound.pop(next(iter(bound)))  # self
+        except TypeError:
+            bound = dict(kwargs)
+        values: dict[str, Any] = {}
+        for name, value in bound.items():
+            kind = signature.parameters[name].kind if name in signature.parameters else None
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                values.update(value)
+            elif kind is inspect.Parameter.VAR_POSITIONAL:
+                if value:
+                    self.problems.append(
+                        f"{cls.__name__} was given {len(value)} unnamed extra arguments; they "
+                        "are left out."
+                    )
+            else:
+                values[name] = value
+        step["models"], step["args"] = {}, {}
+        for name, value in values.items():
+            if isinstance(value, keras.Model):
+                self.step_models[name] = value
+                step["models"][name] = value.name
+                continue
+            plain = _plain(value)
+            if plain is _NOT_PLAIN:
+                self.problems.append(
+                    f"{cls.__name__}'s argument '{name}' ({type(value).__name__}) is not a plain "
+                    "value or a model; it is left out."
+                )
+            else:
+                step["args"][name] = plain
+        own = self.own_compiles.get(id(model))
+        if own is not None:
+            step["compile"] = {}
+            for name, value in own.items():
+                taken = self._step_value(cls.__name__, name, value)
+                if taken is not _NOT_PLAIN:
+                    step["compile"][name] = taken
+        if not self.step_models:
+            self.problems.append(
+                f"{cls.__name__} is given no keras.Model; LayerLoom cannot draw what it trains."
+            )
+        return step
+
+    def _step_value(self, who: str, name: str, value: Any) -> Any:
+        """A compile argument as JSON: an optimizer, loss or metric as {"class_name", "config"}
+        with the settings that differ from the class's defaults."""
+        import keras
+
+        if isinstance(value, list | tuple):
+            items = [self._step_value(who, name, v) for v in value]
+            return [v for v in items if v is not _NOT_PLAIN]
+        kinds = (keras.optimizers.Optimizer, keras.losses.Loss, keras.metrics.Metric)
+        if isinstance(value, kinds) and not _is_script_object(type(value)):
+            config = value.get_config()
+            try:
+                defaults = type(value)().get_config()
+            except Exception:  # noqa: BLE001
+                defaults = {}
+            changed = {
+                k: _f32(v) if isinstance(value, keras.optimizers.Optimizer) else v
+                for k, v in _json(config).items()
+                if k != "name" and not (k in defaults and _json(defaults[k]) == v)
+            }
+            return {"class_name": type(value).__name__, "config": changed}
+        plain = _plain(value)
+        if plain is _NOT_PLAIN:
+            self.problems.append(
+                f"{who}.compile's argument '{name}' ({type(value).__name__}) is not a Keras "
+                "optimizer, loss, metric or plain value; it is left out."
+            )
+        return plain
+
+    def _graph_of_blocks(self, model: Any, subs: dict[str, Any]) -> Any:
+        """One Functional model holding the step's sub-models as blocks: the script's own
+        model of them when it has one, else the sub-models chained where an output's shape is
+        the next one's input's (the order linking most of them; ties: the parameters')."""
+        import itertools
+
+        import keras
+
+        blocks: list[Any] = []
+        for m in subs.values():
+            if not any(m is b for b in blocks):
+                blocks.append(m)
+        if not blocks:
+            return None
+        for value in list(vars(self.module).values()) if self.module is not None else []:
+            if (
+                isinstance(value, keras.Model)
+                and type(value).__name__ in ("Functional", "Model")
+                and _is_functional(value)
+                and all(any(b is layer for layer in _all_layers(value)) for b in blocks)
+            ):
+                return value
+        for b in blocks:
+            if not _is_functional(b) and not isinstance(b, keras.Sequential):
+                self.problems.append(
+                    f"The sub-model {b.name} is a subclassed keras.Model whose layers are not a "
+                    "Functional graph; LayerLoom cannot draw it."
+                )
+                return None
+
+        def shape(t: Any) -> tuple:
+            return tuple(t.shape[1:])
+
+        def feeds(a: Any, b: Any) -> int | None:
+            if len(b.inputs) != 1:
+                return None
+            hits = [i for i, t in enumerate(a.outputs) if shape(t) == shape(b.inputs[0])]
+            return hits[-1] if hits else None
+
+        def links(order: tuple[int, ...]) -> dict[int, tuple[int, int]]:
+            fed: dict[int, tuple[int, int]] = {}
+            for j, b in enumerate(order):
+                for a in reversed(order[:j]):
+                    i = feeds(blocks[a], blocks[b])
+                    if i is not None:
+                        fed[b] = (a, i)
+                        break
+            return fed
+
+        n = len(blocks)
+        orders = list(itertools.permutations(range(n))) if n <= 5 else [tuple(range(n))]
+        best = max(orders, key=lambda o: len(links(o)))
+        fed = links(best)
+        tensors: dict[int, list[Any]] = {}
+        inputs: list[Any] = []
+        names: set[str] = set()
+        for b in best:
+            m = blocks[b]
+            if b in fed:
+                a, i = fed[b]
+                arg = tensors[a][i]
+            else:
+                ins = []
+                for t, name in zip(m.inputs, _input_names(m), strict=False):
+                    unique, k = name, 1
+                    while unique in names:
+                        unique, k = f"{name}_{k}", k + 1
+                    names.add(unique)
+                    ins.append(keras.Input(shape=t.shape[1:], dtype=t.dtype, name=unique))
+                inputs += ins
+                arg = ins[0] if len(ins) == 1 else ins
+            out = m(arg)
+            tensors[b] = list(out) if isinstance(out, list | tuple) else [out]
+        feeding = {a for a, _ in fed.values()}
+        outs = [t for b in best if b not in feeding for t in tensors[b]]
+        return keras.Model(
+            inputs[0] if len(inputs) == 1 else inputs,
+            outs[0] if len(outs) == 1 else outs,
+            name=model.name,
+        )
 
     # ----- compile --------------------------------------------------------------------------
     def _compile(self, model: Any, comp: dict[str, Any]) -> dict[str, Any]:
@@ -412,8 +625,8 @@ class Runner:
             if _is_dataset(val):
                 taken = self._dataset(val, "validation")
                 vx, vy, vsw = (None, None, None) if taken is None else taken[:3]
-            elif isinstance(val, tuple | list) and len(val) in (2, 3):
-                vx, vy = val[0], val[1]
+            elif isinstance(val, tuple | list) and len(val) in (1, 2, 3):
+                vx, vy = val[0], (val[1] if len(val) > 1 else None)
                 vsw = val[2] if len(val) == 3 else None
             else:
                 self.problems.append("The validation data is not (x, y) arrays; it is left out.")
@@ -643,6 +856,33 @@ def _attribute_args(obj: Any) -> dict[str, Any]:
             if value is not None and (p.default is p.empty or value != p.default):
                 out[name] = value
     return out
+
+
+_NOT_PLAIN = object()
+
+
+def _plain(value: Any) -> Any:
+    """`value` as plain JSON (numpy scalars as numbers, tuples as lists), else _NOT_PLAIN."""
+    import numpy as np
+
+    def default(v: Any) -> Any:
+        if isinstance(v, np.generic):
+            return v.item()
+        raise TypeError
+
+    try:
+        return json.loads(json.dumps(value, default=default, allow_nan=False))
+    except (TypeError, ValueError):
+        return _NOT_PLAIN
+
+
+def _f32(value: Any) -> Any:
+    """A float read back from a float32 variable, as the short decimal it was written as."""
+    import numpy as np
+
+    if not isinstance(value, float):
+        return value
+    return float(repr(np.float32(value)).removeprefix("np.float32(").removesuffix(")"))
 
 
 def _segment(text: str, node: ast.AST) -> str:

@@ -17,7 +17,7 @@ from app.compiler.metric_goals import monitor_mode
 from app.compiler.training_rules import loss_class, loss_settings
 from app.project.callback_specs import CALLBACK_SPECS
 from app.project.settings import TrainingSettings
-from app.project.training_config import SCHEDULES, CallbackConfig
+from app.project.training_config import SCHEDULES, CallbackConfig, TrainingError, check_step
 
 _LOSS_CONFIG_DROPPED = ("name", "reduction", "dtype")
 
@@ -42,18 +42,50 @@ def training_of(result: dict[str, Any], model: Any) -> TrainingOf:
         out.notes.append(
             "The script sets no seed (keras.utils.set_random_seed); the project trains unseeded."
         )
+    step = _step(result.get("step"), out)
+    of_blocks = step is not None and bool(step["models"])
     comp = result.get("compile")
     if not isinstance(comp, dict):
-        out.notes.append("The model was not compiled before fit; LayerLoom's defaults are used.")
+        if step is None or not step["compile"]:
+            out.notes.append(
+                "The model was not compiled before fit; LayerLoom's defaults are used."
+            )
     else:
         _optimizer(comp.get("optimizer"), out)
-        _losses(comp.get("loss"), model, outputs, out)
-        _metrics(comp.get("metrics"), comp.get("weighted_metrics"), outputs, out)
-        weights = _per_output(comp.get("loss_weights"), outputs, raw=True)
-        t.loss_weights = {k: float(v) for k, v in weights.items() if isinstance(v, int | float)}
+        if of_blocks:  # the step computes its own losses; compile gives it the optimizer
+            given = [k for k in ("loss", "metrics", "weighted_metrics", "loss_weights")
+                     if comp.get(k)]  # fmt: skip
+            if given:
+                out.notes.append(
+                    f"compile({', '.join(given)}) of training step '{step['name']}' is not kept: "
+                    "it computes its own losses."
+                )
+        else:
+            _losses(comp.get("loss"), model, outputs, out)
+            _metrics(comp.get("metrics"), comp.get("weighted_metrics"), outputs, out)
+            weights = _per_output(comp.get("loss_weights"), outputs, raw=True)
+            t.loss_weights = {k: float(v) for k, v in weights.items() if isinstance(v, int | float)}
         t.jit_compile = comp.get("jit_compile") is True
     _fit(result.get("fit") or {}, outputs, out)
     return out
+
+
+def _step(step: Any, out: TrainingOf) -> dict[str, Any] | None:
+    """The training step the script's model class is (its "models" still name blocks by name;
+    the caller turns them into node ids)."""
+    if not isinstance(step, dict):
+        return None
+    try:
+        checked = check_step({k: v for k, v in step.items() if k in ("name", "models", "args",
+                                                                       "compile")})  # fmt: skip
+    except TrainingError as exc:
+        out.notes.append(f"The training step is not kept: {exc}")
+        return None
+    if checked is None:
+        return None
+    out.training.step = checked
+    out.code_kinds[checked["name"]] = "step"
+    return checked
 
 
 def output_names(model: Any) -> list[str]:
