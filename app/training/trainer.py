@@ -39,6 +39,7 @@ from app.training.runs import (
 )
 from app.training.step_model import compile_step, make_step, step_arrays
 from app.training.tf_leaks import custom_gradient_names, forget_custom_gradients
+from app.training.weights_history import make_weights_history
 
 
 class Trainer:
@@ -182,12 +183,13 @@ class Trainer:
             for note in notes:
                 self._emit_event("warning", message=note)
             self._forward = ForwardingCallback(self)
+            self.weights_history = make_weights_history(self.run_dir)
             self.model.fit(
                 **fit_kwargs,
                 batch_size=self.config.batch_size,
                 epochs=self.epochs,
                 shuffle=self.config.shuffle,
-                callbacks=[self._forward, *callbacks],
+                callbacks=[self._forward, *callbacks, self.weights_history],
                 verbose=0,
             )
         except LayerLoomError as exc:

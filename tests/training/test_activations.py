@@ -1,0 +1,106 @@
+"""The one all-outputs model: each node's output equals a sub-model's prediction; probes and
+results are cached per (model source, sample); nested models give the outer call's output."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from app.compiler.build import build_model
+from app.data import DataConfig, load_dataset
+from app.project.examples import example_path
+from app.project.fileio import load_project
+from app.training.activations import (
+    ActivationCache,
+    ActivationProbe,
+    feature_map_grid,
+    sample_inputs,
+    top_classes,
+    view_kind,
+)
+
+
+def tiny_cnn() -> keras.Model:
+    x = keras.Input((8, 8, 1), name="img")
+    c = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(x)
+    p = keras.layers.MaxPooling2D(name="pool")(c)
+    f = keras.layers.Flatten(name="flat")(p)
+    return keras.Model(x, keras.layers.Dense(3, activation="softmax", name="out")(f))
+
+
+def test_every_output_equals_a_sub_model_prediction():
+    model = tiny_cnn()
+    probe = ActivationProbe(model)
+    assert probe.names == ["img", "conv", "pool", "flat", "out"]
+    x = np.random.default_rng(0).normal(size=(1, 8, 8, 1)).astype("float32")
+    got = probe.outputs(x)
+    for name in ["conv", "pool", "flat", "out"]:
+        sub = keras.Model(model.input, model.get_layer(name).output)
+        np.testing.assert_allclose(got[name], sub.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got["img"], x)
+
+
+def test_nested_model_gives_its_outer_output_and_its_name():
+    project = load_project(example_path("conv_autoencoder"))
+    model = build_model(project.graph)
+    probe = ActivationProbe(model)
+    x = np.random.default_rng(1).random((1, 28, 28, 1)).astype("float32")
+    got = probe.outputs(x)
+    assert got["encoder"].shape == (1, 16)
+    enc = model.get_layer("encoder")
+    np.testing.assert_allclose(got["encoder"], enc.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got["decoder"], model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_shared_layer_is_skipped_with_a_reason():
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    shared = keras.layers.Dense(2, name="shared")
+    out = keras.layers.Add(name="add")([shared(a), shared(b)])
+    probe = ActivationProbe(keras.Model([a, b], out))
+    assert "shared" in probe.skipped and "shared" not in probe.names
+    got = probe.outputs([np.ones((1, 3), "float32"), np.zeros((1, 3), "float32")])
+    assert got["add"].shape == (1, 2)
+
+
+def test_cache_builds_one_probe_per_source_and_runs_a_sample_once():
+    model = tiny_cnn()
+    cache = ActivationCache()
+    x = np.ones((1, 8, 8, 1), "float32")
+    first = cache.outputs("untrained", model, ("val", 0), x)
+    again = cache.outputs("untrained", model, ("val", 0), x)
+    assert again is first and cache.builds == 1
+    cache.outputs("untrained", model, ("val", 1), x * 2)
+    assert cache.builds == 1 and len(cache.results) == 2
+    cache.outputs("run-1", tiny_cnn(), ("val", 0), x)
+    assert cache.builds == 2
+    cache.forget("untrained")
+    assert cache.cached("untrained", ("val", 0)) is None
+    assert cache.cached("run-1", ("val", 0)) is not None
+
+
+def test_sample_inputs_pick_one_digit():
+    ds = load_dataset(DataConfig(source="sklearn.digits", seed=0))
+    project = load_project(example_path("digits_cnn"))
+    model = build_model(project.graph)
+    x, count = sample_inputs(model, ds, "val", 3)
+    val = next(iter(ds.x_val.values()))
+    assert count == len(val)
+    arr = x if isinstance(x, np.ndarray) else next(iter(x.values()))
+    assert arr.shape[0] == 1
+    np.testing.assert_allclose(np.ravel(arr), np.ravel(val[3]))
+    with pytest.raises(Exception, match="does not exist"):
+        sample_inputs(model, ds, "val", count)
+
+
+def test_view_kinds_and_grids():
+    assert view_kind((1, 6, 6, 16)) == "maps"
+    assert view_kind((1, 20, 8)) == "sequence"
+    assert view_kind((1, 10)) == "vector"
+    assert view_kind((1, 1)) == "scalar"
+    maps = np.random.default_rng(2).random((6, 6, 16))
+    grid = feature_map_grid(maps)
+    assert grid.shape == (4 * 7 - 1, 4 * 7 - 1)
+    np.testing.assert_allclose(np.nanmax(grid[:6, :6]), 1.0)
+    assert np.isnan(grid[6, 0])
+    assert top_classes(np.array([0.1, 0.7, 0.2]), ["a", "b", "c"], 2) == [("b", 0.7), ("c", 0.2)]
