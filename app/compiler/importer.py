@@ -27,7 +27,7 @@ from app.keras_internals import inbound_nodes, is_functional, keras_history
 from app.model.graph import ModelGraph
 from app.model.node import Edge, Node, OutputRef, new_id
 from app.nodes import BLOCK_SPEC_ID, INPUT_SPEC_ID, REGISTRY, NodeSpec
-from app.nodes.custom_code_specs import CUSTOM_LAYER_SPEC_ID
+from app.nodes.custom_code_specs import CODE_KIND, CUSTOM_LAYER_SPEC_ID
 from app.nodes.learned_state import learns_state
 from app.nodes.ops_specs import KERAS_LAYER_SPEC_ID
 
@@ -342,7 +342,9 @@ def _map_ports(
     first = bound[names[0]]
     if spec.call_style in ("single", "list"):
         used.add(names[0])
-        tensors = keras.tree.flatten(first) if spec.call_style == "list" else [first]
+        # A custom code layer is called with a list when it takes several tensors (keras_call)
+        as_list = spec.call_style == "list" or spec.kind == CODE_KIND
+        tensors = keras.tree.flatten(first) if as_list else [first]
         if not tensors or not all(_is_tensor(t) for t in tensors):
             raise ImportModelError(f"{who}: its first argument is not a tensor (or list of them).")
         ports = [p for p in spec.inputs if not p.keyword]
