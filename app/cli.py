@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("codegen", help="write the model as a runnable Keras script")
     p.add_argument("project", type=Path, help="a .llproj file")
     p.add_argument("-o", "--output", type=Path, help="write to this .py file (default: print)")
+    p.add_argument(
+        "--cluster",
+        choices=["tf"],
+        help="train on several machines: tf = MultiWorkerMirroredStrategy with TF_CONFIG",
+    )
 
     p = sub.add_parser(
         "import", help="turn a .keras model or a Keras training script into a LayerLoom project"
@@ -186,12 +191,12 @@ def cmd_codegen(args: argparse.Namespace, out: TextIO) -> int:
 
     project = load_project(args.project)
     if args.output is None:
-        out.write(generate_code(project.graph, project=project))
+        out.write(generate_code(project.graph, project=project, cluster=args.cluster))
         return EXIT_OK
     from app.compiler.script_files import write_script
 
     try:  # with the weights file it loads, when the project holds imported weights
-        written = write_script(project.graph, project, args.output)
+        written = write_script(project.graph, project, args.output, cluster=args.cluster)
     except OSError as exc:  # names the user's file (e.g. "the folder ... does not exist")
         raise CliError(f"Could not write '{args.output}': {exc.strerror or exc}.") from None
     for path in written:

@@ -6,6 +6,12 @@ import json
 import re
 from typing import Any
 
+from app.compiler.codegen_cluster import (
+    ClusterError,
+    ClusterTrainingCode,
+    check_cluster,
+    refusal,
+)
 from app.compiler.codegen_code import UserCodeSource, code_layer_expr
 from app.compiler.codegen_expr import Atom, Call, Expr, Names, Seq, identifier, literal, render
 from app.compiler.codegen_layers import ObjectWriter, is_keyword_name
@@ -21,14 +27,29 @@ TUPLE_KINDS = ("shape", "int_tuple")
 BASE_IMPORTS = (("keras", None, None), ("keras", "layers", None))
 
 
-def generate_code(graph: ModelGraph, project: Any = None, weights_file: str | None = None) -> str:
+def generate_code(
+    graph: ModelGraph,
+    project: Any = None,
+    weights_file: str | None = None,
+    cluster: str | None = None,
+) -> str:
     """A standalone Python script that builds the same keras.Model as build_model(graph).
+
+    With `cluster` ("tf"), the script trains on several machines (app.compiler.codegen_cluster);
+    ClusterError says why when the project's training cannot be written that way.
 
     With `weights_file` (a file name next to the script, see app.compiler.script_files), the
     script loads the model's weights from it after building the model.
     Raises CompileError (with the first problem, naming the layer) if the graph has errors.
     """
-    return _Script(graph, project, weights_file).text()
+    if cluster is not None:
+        check_cluster(cluster)
+    script = _Script(graph, project, weights_file, cluster)
+    if cluster is not None:
+        problem = refusal(project, script.training.problem)
+        if problem is not None:
+            raise ClusterError(problem)
+    return script.text()
 
 
 def graph_has_weights(graph: ModelGraph) -> bool:
@@ -39,7 +60,13 @@ def graph_has_weights(graph: ModelGraph) -> bool:
 class _Script:
     """One generation run: global names, block functions, embedded custom layer classes."""
 
-    def __init__(self, graph: ModelGraph, project: Any, weights_file: str | None = None) -> None:
+    def __init__(
+        self,
+        graph: ModelGraph,
+        project: Any,
+        weights_file: str | None = None,
+        cluster: str | None = None,
+    ) -> None:
         self.graph = graph
         self.project = project
         self.weights_file = weights_file
@@ -50,7 +77,8 @@ class _Script:
         self.globals = Names({"keras", "layers", "model", "os", *self.custom.bound_names()})
         self.output_counts = _output_counts(graph)
         # Data loading, compile and fit from the project's settings (names reserved first).
-        self.training = TrainingCode(graph, project, self.globals)
+        training = ClusterTrainingCode if cluster else TrainingCode
+        self.training = training(graph, project, self.globals)
         self.functions: dict[str, str] = {}  # block owner id -> function name
         self.written: set[str] = set()  # function names already written
         self.function_lines: list[list[str]] = []

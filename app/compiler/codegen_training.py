@@ -183,40 +183,7 @@ class TrainingCode:
         if self.step is not None and not self.step.functional:
             return self._step_train_function(config, dc)
         names = list(model.output_names)
-        dataset = None
-        if not (len(names) == 1 and len(config.losses) == 1) and set(names) - set(config.losses):
-            dataset = dc.sample()  # default losses follow the targets, as in training
-        losses = resolved_losses(model, config, dataset, dc.output_map)
-        metrics = resolved_metrics(names, config, losses)
-        acts = _activations(model)
-        code = _ProjectCodeNames(self.project_code)
-        loss_exprs = {
-            n: code.expr("loss", losses[n])
-            or _loss_expr(losses[n], config.loss_params.get(n), acts[n])
-            for n in names
-        }
-        compile_kwargs: list[tuple[str, Expr]] = [("optimizer", self._optimizer(config))]
-        compile_kwargs.append(("loss", _per_output(names, loss_exprs)))
-        if config.loss_weights:
-            weights = {n: literal(float(config.loss_weights.get(n, 1.0))) for n in names}
-            compile_kwargs.append(("loss_weights", _per_output(names, weights)))
-        if any(metrics.get(n) for n in names):
-            compile_kwargs.append(
-                (
-                    "metrics",
-                    _per_output(
-                        names,
-                        {
-                            n: Seq(
-                                [code.expr("metric", m) or literal(m) for m in metrics.get(n, [])]
-                            )
-                            for n in names
-                        },
-                    ),
-                )
-            )
-        if config.jit_compile:
-            compile_kwargs.append(("jit_compile", literal(True)))
+        compile_kwargs = self._compile_kwargs(model, config, dc)
         weighted = getattr(dc, "weighted", False)
         fold = "fold" if dc.config.validation == "kfold" else ""
         body = [
@@ -301,6 +268,46 @@ class TrainingCode:
             ]
         params = f"model, epochs={config.epochs}" + (", fold=0" if fold else "")
         return [f"def {self.fn['train']}({params}):", *body]
+
+    def _compile_kwargs(self, model: Any, config: TrainingConfig, dc: DataCode) -> list:
+        """model.compile's keyword arguments: the optimizer, the losses (and their weights) and
+        the metrics per output, as app.training.compile makes them."""
+        names = list(model.output_names)
+        dataset = None
+        if not (len(names) == 1 and len(config.losses) == 1) and set(names) - set(config.losses):
+            dataset = dc.sample()  # default losses follow the targets, as in training
+        losses = resolved_losses(model, config, dataset, dc.output_map)
+        metrics = resolved_metrics(names, config, losses)
+        acts = _activations(model)
+        code = _ProjectCodeNames(self.project_code)
+        loss_exprs = {
+            n: code.expr("loss", losses[n])
+            or _loss_expr(losses[n], config.loss_params.get(n), acts[n])
+            for n in names
+        }
+        compile_kwargs: list[tuple[str, Expr]] = [("optimizer", self._optimizer(config))]
+        compile_kwargs.append(("loss", _per_output(names, loss_exprs)))
+        if config.loss_weights:
+            weights = {n: literal(float(config.loss_weights.get(n, 1.0))) for n in names}
+            compile_kwargs.append(("loss_weights", _per_output(names, weights)))
+        if any(metrics.get(n) for n in names):
+            compile_kwargs.append(
+                (
+                    "metrics",
+                    _per_output(
+                        names,
+                        {
+                            n: Seq(
+                                [code.expr("metric", m) or literal(m) for m in metrics.get(n, [])]
+                            )
+                            for n in names
+                        },
+                    ),
+                )
+            )
+        if config.jit_compile:
+            compile_kwargs.append(("jit_compile", literal(True)))
+        return compile_kwargs
 
     def _step_train_function(self, config: TrainingConfig, dc: DataCode) -> list[str]:
         """train(model, epochs): the project's step made around the model's blocks, compiled,

@@ -26,14 +26,18 @@ def weights_path_for(script: str | Path) -> Path:
     return script.with_name(stem + WEIGHTS_ENDING)
 
 
-def write_script(graph: ModelGraph, project: Any, script: str | Path) -> list[Path]:
+def write_script(
+    graph: ModelGraph, project: Any, script: str | Path, cluster: str | None = None
+) -> list[Path]:
     """Write the script of `graph` (and its weights file if the graph holds weights); returns
     the files written, the script last.  CompileError / OSError on failure."""
     script = Path(script)
     written: list[Path] = []
     if graph_has_weights(graph):
         weights = weights_path_for(script)
-        code = generate_code(graph, project, weights_file=weights.name)  # errors before writing
+        code = generate_code(
+            graph, project, weights_file=weights.name, cluster=cluster
+        )  # errors before writing
         from app.compiler.build import build_model
 
         model = build_model(graph)
@@ -41,7 +45,7 @@ def write_script(graph: ModelGraph, project: Any, script: str | Path) -> list[Pa
             model.save_weights(str(tmp))
         written.append(weights)
     else:
-        code = generate_code(graph, project)
+        code = generate_code(graph, project, cluster=cluster)
     with atomic_open(script) as fh:
         fh.write(code)
     written.append(script)
