@@ -396,6 +396,7 @@ class MainWindow(QMainWindow, FileOps):
     # ----- selection and canvas --------------------------------------------------------------------
     def _on_selection(self, node_ids: list) -> None:
         self.inspector.set_selection(list(node_ids))
+        self.panels.set_selection(list(node_ids))
         for act in self.actions_.selection_actions:
             act.setEnabled(bool(node_ids))
 

@@ -25,11 +25,13 @@ if TYPE_CHECKING:
     from app.ui.data.panel import DataPanel
     from app.ui.document import Document
     from app.ui.evaluation.panel import EvaluationPanel
+    from app.ui.inside.panel import InsidePanel
     from app.ui.panels.project_code import ProjectCodePanel
     from app.ui.training.panel import TrainingPanel
 
 DATA_TAB, EVALUATION_TAB, TRAINING_TAB = "Data", "Evaluation", "Training"
 PROJECT_CODE_TAB = "Project code"
+INSIDE_TAB = "Inside"
 
 # A first window: 1440x900, more on big screens, never more than the screen (less its title
 # bar, which a window manager adds outside the geometry); the bottom dock starts at a share of it.
@@ -127,6 +129,20 @@ def build_evaluation_panel(services: PanelServices) -> EvaluationPanel:
     return panel
 
 
+def build_inside_panel(services: PanelServices) -> InsidePanel:
+    from app.ui.inside.panel import InsidePanel
+
+    panel = InsidePanel(services.parent)
+    panel.status_message.connect(services.status)
+    data, training = services.data_panel(), services.training_panel()
+    data.dataset_loaded.connect(panel.set_dataset)
+    panel.data_wanted.connect(data.load)
+    training.run_finished.connect(lambda _result: panel.refresh_sources())
+    if data.dataset is not None:
+        panel.set_dataset(data.dataset)
+    return panel
+
+
 @dataclass(frozen=True)
 class BottomTab:
     """One lazily built tab of the bottom dock.
@@ -146,6 +162,7 @@ BOTTOM_TABS = (
     BottomTab(EVALUATION_TAB, build_evaluation_panel, roomy_height=360),
     BottomTab(TRAINING_TAB, build_training_panel, roomy_height=400),
     BottomTab(PROJECT_CODE_TAB, build_project_code_panel, roomy_height=360),
+    BottomTab(INSIDE_TAB, build_inside_panel, roomy_height=400),
 )
 
 
@@ -193,6 +210,7 @@ class BottomPanels:
         self._panels: dict[str, Panel] = {}
         self._grown: set[str] = set()  # tabs that have had their roomy height
         self.document: Document | None = None
+        self.selection: list[str] = []  # the canvas' selected node ids, for panels that show it
         for spec in table:
             placeholder = QWidget(tabs)
             self._placeholders[spec.title] = placeholder
@@ -208,6 +226,8 @@ class BottomPanels:
         self._panels[title] = panel
         if self.document is not None:
             panel.set_document(self.document)
+        if self.selection and hasattr(panel, "set_selection"):
+            panel.set_selection(self.selection)
         self._put_in_tab(title, panel)
         return panel
 
@@ -227,6 +247,13 @@ class BottomPanels:
         self.document = document
         for panel in self._panels.values():
             panel.set_document(document)
+
+    def set_selection(self, node_ids: list[str]) -> None:
+        """The canvas' selection, for the panels that follow it (Inside)."""
+        self.selection = list(node_ids)
+        for panel in self._panels.values():
+            if hasattr(panel, "set_selection"):
+                panel.set_selection(self.selection)
 
     def shutdown(self) -> None:
         for panel in self._panels.values():

@@ -1,0 +1,96 @@
+"""Inside panel on the digits CNN: the first Conv2D's feature maps for a chosen digit from the
+untrained model and from a run's model, other nodes from the same cached all-outputs model,
+weight histograms per epoch of the run, PNG export."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QImage
+
+from app.data import DataConfig, load_dataset
+from app.project.examples import example_path
+from app.project.fileio import load_project
+
+TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The digits CNN project with one 2-epoch run recorded, and its data."""
+    from app.training.headless import RunHooks, train_project
+
+    project = load_project(example_path("digits_cnn"))
+    project.training = project.training.from_dict({**project.training.to_dict(), "epochs": 2})
+    rec = train_project(project, out_dir=tmp_path_factory.mktemp("runs"), hooks=RunHooks())
+    assert rec.status == "completed"
+    project.runs.append(rec.to_dict())
+    return project, rec, load_dataset(DataConfig.from_dict(project.data_config().to_dict()))
+
+
+@pytest.fixture
+def panel(qtbot, no_dangling_qthreads, trained):
+    from app.ui.document import Document
+    from app.ui.inside.panel import InsidePanel
+
+    project, _rec, dataset = trained
+    p = InsidePanel()
+    qtbot.addWidget(p)
+    p.resize(1200, 400)
+    p.show()
+    p.set_document(Document(project))
+    p.set_dataset(dataset)
+    yield p
+    p.shutdown()
+
+
+def node_id(project, name):
+    return next(n.id for n in project.graph.nodes() if n.name == name)
+
+
+def select(qtbot, panel, project, name):
+    with qtbot.waitSignal(panel.shown, timeout=TIMEOUT_MS) as blocker:
+        panel.set_selection([node_id(project, name)])
+    assert blocker.args == [name]
+
+
+def test_conv_maps_then_other_nodes_from_the_cached_model(qtbot, panel, trained, tmp_path):
+    project = trained[0]
+    panel.index.setValue(5)
+    select(qtbot, panel, project, "conv_1")
+    assert "6×6×16" in panel.info.text() and "maps" in panel.info.text()
+    title = panel.output_plot.getPlotItem().titleLabel.text
+    assert "16 of 16 feature maps" in title
+    assert panel.cache.builds == 1
+    # Another node: shown at once (synchronously) from the cache, no new model.
+    panel.set_selection([node_id(project, "flatten")])
+    assert "flatten: output 32" in panel.info.text()
+    panel.set_selection([node_id(project, "digit")])
+    assert "Predicted:" in panel.output_plot.getPlotItem().titleLabel.text
+    assert panel.cache.builds == 1
+    # Untrained model: the node's weights are its current values, one histogram.
+    assert panel.weight_choice.currentText() == "digit/kernel"
+    assert "current values of the untrained model" in panel.weights_info.text()
+    out = panel.export_png(tmp_path / "digit.png")
+    assert not QImage(str(out)).isNull()
+
+
+def test_run_model_and_its_weight_history(qtbot, panel, trained):
+    project, rec = trained[0], trained[1]
+    labels = [panel.source.itemText(i) for i in range(panel.source.count())]
+    assert labels[0] == "Untrained model" and f"Run {rec.id} (final)" in labels
+    select(qtbot, panel, project, "conv_1")
+    untrained = panel.cache.cached(panel._source_key(), ("val", 0))["conv_1"].copy()
+    with qtbot.waitSignal(panel.shown, timeout=TIMEOUT_MS):
+        panel.source.setCurrentIndex(labels.index(f"Run {rec.id} (final)"))
+    assert panel.cache.builds == 2
+    trained_out = panel.cache.cached(panel._source_key(), ("val", 0))["conv_1"]
+    assert trained_out.shape == untrained.shape and not (trained_out == untrained).all()
+    assert panel.weight_choice.currentText() == "conv_1/kernel"
+    edges, counts, epochs = panel._weights["conv_1/kernel"]
+    assert list(epochs) == [0, 1] and counts.shape[0] == 2
+    assert "per epoch of the run" in panel.weights_info.text()
+
+
+def test_node_inside_a_block_is_said_not_shown(qtbot, panel, trained):
+    panel.set_selection(["no-such-node"])
+    assert "inside a block" in panel.info.text()
