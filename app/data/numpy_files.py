@@ -169,8 +169,8 @@ def _check_trainable(shape: tuple[int, ...], dtype: np.dtype, where: str) -> Non
             f"their imaginary part; save the real and imaginary parts (or the magnitude) as "
             f"real numbers instead."
         )
-    if dtype.kind not in "biuf":
-        raise ValueError(f"{where} has dtype {dtype}; only numbers can train a model.")
+    if dtype.kind not in "biufU":  # numbers, and text as fixed-width unicode (no pickles)
+        raise ValueError(f"{where} has dtype {dtype}; only numbers and text can train a model.")
     if not shape:
         raise ValueError(f"{where} is a single value (a 0-d array), not an array of samples.")
     if shape[0] == 0:

@@ -80,7 +80,7 @@ def test_object_arrays_are_refused_without_unpickling(tmp_path, monkeypatch):
     [
         ("<f8", (), floats(2), "a single value (a 0-d array)"),
         ("<c8", (4, 1), floats(8), "complex numbers"),
-        ("<U1", (4,), b"a\0\0\0" * 4, "only numbers can train"),
+        ("<M8[D]", (4,), floats(8), "only numbers and text can train"),
         ("<f4", (0, 3), b"", "no samples"),
         ("<f4", (4, 1), np.array([0, np.nan, 1, np.inf], "<f4").tobytes(), "2 NaN or infinite"),
     ],
@@ -186,3 +186,13 @@ def test_arrays_of_different_lengths_name_the_file(tmp_path):
     assert message == (
         "The training arrays of d.npz have different numbers of samples: 'x' has 3, 'y' has 4."
     )
+
+
+def test_text_arrays_load_as_text_without_pickles(tmp_path):
+    from app.data.dataset import is_text
+    from app.data.numpy_files import read_numpy_arrays
+
+    path = tmp_path / "t.npz"
+    np.savez(path, x=np.array(["a ticket", "another one"]), y=np.array([0, 1]))
+    x = read_numpy_arrays(path)["x"]["x"]
+    assert is_text(x) and list(x) == ["a ticket", "another one"]

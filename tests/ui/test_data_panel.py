@@ -212,6 +212,7 @@ def test_main_window_data_tab_and_model_export(qtbot, window, errors, tmp_path, 
         "Keras weights (.weights.h5)…",
         "TensorFlow SavedModel (folder)…",
         "TensorFlow Lite (.tflite)…",
+        "ONNX (.onnx)…",
     }
     target = tmp_path / "model.weights.h5"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))

@@ -113,6 +113,7 @@ def _assemble(
     except ImportModelError as exc:
         raise ScriptImportError(f"{script.name}: {exc.message}", path=str(script)) from None
     graph.name = model.name
+    _leave_adapting_to_runs(graph, result.get("adapted"))
     layout_graph(graph)
     taken = training_of(result, model)
     notes += taken.notes
@@ -227,3 +228,17 @@ def _not_kept(item: dict[str, Any], kind: str) -> str:
             "the project trains with Keras' standard step."
         )
     return f"{item['name']} ({kind}) is not kept."
+
+
+def _leave_adapting_to_runs(graph: Any, adapted: Any) -> None:
+    """Drop the learned state of the layers the script adapts itself before fit: each run
+    adapts them from its own training split (app.training.adapt), as the script does, so the
+    project does what the script does rather than freezing one run's vocabulary."""
+    from app.nodes import REGISTRY
+    from app.nodes.learned_state import learns_state, without_state
+
+    names = {a for a in adapted or [] if isinstance(a, str)}
+    for node in list(graph.nodes()):
+        spec = REGISTRY.get(node.spec_id)
+        if node.name in names and learns_state(spec):
+            graph.update_node(node.id, params=without_state(spec, node.params))

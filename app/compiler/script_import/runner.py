@@ -63,6 +63,7 @@ class Runner:
         self.result: dict[str, Any] = {"captured": False}
         self.sources: dict[str, str] = {}  # top-level name -> source, from the script's AST
         self.tree: ast.Module | None = None
+        self.adapted: set[str] = set()  # names of layers the script adapts before fit
 
     # ----- patches --------------------------------------------------------------------------
     def patch(self) -> None:
@@ -114,6 +115,9 @@ class Runner:
             return obj
 
         keras.Model.__new__ = staticmethod(__new__)
+        for cls in vars(keras.layers).values():  # Normalization, TextVectorization, ...
+            if isinstance(cls, type) and callable(vars(cls).get("adapt")):
+                cls.adapt = _recording_adapt(cls.adapt, self.adapted)
         for cls in vars(keras.callbacks).values():
             if (
                 isinstance(cls, type)
@@ -199,6 +203,7 @@ class Runner:
             out["input_names"] = _input_names(model)
             out["output_names"] = _output_names(model)
         out["code"] = self._code_objects(model)
+        out["adapted"] = sorted(self.adapted)
         saved = self._save_model(model, step)
         out["model_file"] = "model.keras" if saved else None
         comp = self.compiles.get(id(model))
@@ -748,6 +753,17 @@ def _recording_init(init: Any) -> Any:
     return __init__
 
 
+def _recording_adapt(adapt: Any, names: set[str]) -> Any:
+    """`adapt` that notes the layer's name first: the project leaves the state of a layer the
+    script adapts to each run, which adapts it from its training split as the script does."""
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> Any:
+        names.add(str(self.name))
+        return adapt(self, *args, **kwargs)
+
+    return recording
+
+
 def _is_script_object(obj: Any) -> bool:
     return getattr(obj, "__module__", None) == "__main__"
 
@@ -830,15 +846,28 @@ def _is_arrays(x: Any) -> bool:
 
 
 def _named(value: Any, names: list[str], what: str) -> dict[str, Any]:
-    import numpy as np
 
     if isinstance(value, dict):
-        return {str(k): np.asarray(v) for k, v in value.items()}
+        return {str(k): _array(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         if len(value) != len(names):
             raise ValueError(f"{what} has {len(value)} arrays for {len(names)} model {what}s")
-        return {n: np.asarray(v) for n, v in zip(names, value)}
-    return {names[0]: np.asarray(value)}
+        return {n: _array(v) for n, v in zip(names, value)}
+    return {names[0]: _array(value)}
+
+
+def _array(value: Any) -> Any:
+    """`value` as a numpy array; text (a tf.string tensor gives bytes objects) as unicode, which
+    an .npz holds without pickling."""
+    import numpy as np
+
+    arr = np.asarray(value)
+    if arr.dtype.kind in "OS" and arr.size:
+        flat = arr.reshape(-1)
+        if all(isinstance(v, bytes | str | np.bytes_ | np.str_) for v in flat):
+            text = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in flat]
+            return np.asarray(text, dtype=str).reshape(arr.shape)
+    return arr
 
 
 def _attribute_args(obj: Any) -> dict[str, Any]:
