@@ -38,7 +38,9 @@ def panel(qtbot, no_dangling_qthreads, trained):
     p.resize(1200, 400)
     p.show()
     p.set_document(Document(project))
+    p.index.setValue(5)  # chosen before the data arrives: kept
     p.set_dataset(dataset)
+    assert p.index.value() == 5
     yield p
     p.shutdown()
 
@@ -79,11 +81,13 @@ def test_run_model_and_its_weight_history(qtbot, panel, trained):
     labels = [panel.source.itemText(i) for i in range(panel.source.count())]
     assert labels[0] == "Untrained model" and f"Run {rec.id} (final)" in labels
     select(qtbot, panel, project, "conv_1")
-    untrained = panel.cache.cached(panel._source_key(), ("val", 0))["conv_1"].copy()
+    untrained = panel.cache.cached(panel._source_key(), ("val", panel.index.value()))[
+        "conv_1"
+    ].copy()
     with qtbot.waitSignal(panel.shown, timeout=TIMEOUT_MS):
         panel.source.setCurrentIndex(labels.index(f"Run {rec.id} (final)"))
     assert panel.cache.builds == 2
-    trained_out = panel.cache.cached(panel._source_key(), ("val", 0))["conv_1"]
+    trained_out = panel.cache.cached(panel._source_key(), ("val", panel.index.value()))["conv_1"]
     assert trained_out.shape == untrained.shape and not (trained_out == untrained).all()
     assert panel.weight_choice.currentText() == "conv_1/kernel"
     edges, counts, epochs = panel._weights["conv_1/kernel"]

@@ -102,7 +102,7 @@ class InsidePanel(QWidget):
             self.split.addItem(text, key)
         self.split.currentIndexChanged.connect(lambda _i: self.show_node())
         self.index = QSpinBox(self)
-        self.index.setRange(0, 0)
+        self.index.setRange(0, 10**9)  # fitted to the data's sample count once it is loaded
         self.index.setKeyboardTracking(False)
         self.index.valueChanged.connect(lambda _v: self.show_node())
         self.random_button = QPushButton("Random", self)
@@ -189,11 +189,13 @@ class InsidePanel(QWidget):
         self.show_node()
 
     def _fit_index(self) -> None:
-        count = 0
-        if self.dataset is not None:
-            x = self._split_x()
-            count = len(next(iter(x.values()))) if x else 0
+        if self.dataset is None:
+            return  # a sample chosen before the data arrives is kept until it does
+        x = self._split_x()
+        count = len(next(iter(x.values()))) if x else 0
+        blocked = self.index.blockSignals(True)
         self.index.setRange(0, max(count - 1, 0))
+        self.index.blockSignals(blocked)
 
     def _split_x(self) -> dict:
         ds = self.dataset
