@@ -189,16 +189,7 @@ def csv_column(name: str, values: list[str], notes: list[str]) -> np.ndarray:
     (rows,); missing numbers get the mean, missing text the empty string."""
     nums = csv_numbers(values)
     if nums is not None:
-        miss = np.isnan(nums)
-        if miss.all():
-            raise ValueError(f"Column '{name}' has no values.")
-        if miss.any():
-            mean = float(np.nanmean(nums))
-            nums[miss] = mean
-            notes.append(
-                f"Column '{name}': {int(miss.sum())} missing values filled with the "
-                f"mean {mean:.4g}."
-            )
+        nums = filled_with_mean(name, nums, notes)
         return nums.astype(np.float32).reshape(-1, 1)
     text = np.empty(len(values), dtype=object)
     missing = 0
@@ -210,6 +201,20 @@ def csv_column(name: str, values: list[str], notes: list[str]) -> np.ndarray:
     if missing:
         notes.append(f"Column '{name}': {missing} missing values left as empty text.")
     return text
+
+
+def filled_with_mean(name: str, nums: np.ndarray, notes: list[str]) -> np.ndarray:
+    """`nums` with its NaNs (missing values) replaced by the column's mean, which is noted."""
+    miss = np.isnan(nums)
+    if miss.all():
+        raise ValueError(f"Column '{name}' has no values.")
+    if miss.any():
+        mean = float(np.nanmean(nums))
+        nums[miss] = mean
+        notes.append(
+            f"Column '{name}': {int(miss.sum())} missing values filled with the mean {mean:.4g}."
+        )
+    return nums
 
 
 def csv_numbers(values: list[str]) -> np.ndarray | None:
@@ -232,16 +237,7 @@ def encode_csv_feature(
     """A feature column as a (rows, k) block and its k feature names; fills are noted."""
     nums = csv_numbers(values)
     if nums is not None:
-        miss = np.isnan(nums)
-        if miss.all():
-            raise ValueError(f"Column '{name}' has no values.")
-        if miss.any():
-            mean = float(np.nanmean(nums))
-            nums[miss] = mean
-            notes.append(
-                f"Column '{name}': {int(miss.sum())} missing values filled with the "
-                f"mean {mean:.4g}."
-            )
+        nums = filled_with_mean(name, nums, notes)
         return nums.reshape(-1, 1), [name]
     present = [v for v in values if v.lower() not in MISSING]
     cats = sorted(set(present))
