@@ -98,3 +98,14 @@ def test_run_model_and_its_weight_history(qtbot, panel, trained):
 def test_node_inside_a_block_is_said_not_shown(qtbot, panel, trained):
     panel.set_selection(["no-such-node"])
     assert "inside a block" in panel.info.text()
+
+
+def test_a_hidden_panel_computes_when_it_is_shown(qtbot, panel, trained):
+    project = trained[0]
+    panel.hide()
+    panel.set_selection([node_id(project, "conv_1")])  # the tab is not shown: no work
+    assert "Computing" not in panel.info.text()  # no worker was started
+    assert panel.node_name == "conv_1" and panel.cache.builds == 0
+    with qtbot.waitSignal(panel.shown, timeout=TIMEOUT_MS) as blocker:
+        panel.show()
+    assert blocker.args == ["conv_1"] and panel.cache.builds == 1

@@ -218,6 +218,11 @@ class InsidePanel(QWidget):
             self._say("Nodes inside a block are not shown yet; select the block itself.")
             return
         self.node_name = graph.node(nid).name
+        if self.isVisible():  # a hidden panel computes when it is shown (showEvent)
+            self.show_node()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
         self.show_node()
 
     # ----- computing ---------------------------------------------------------------------------
@@ -242,7 +247,6 @@ class InsidePanel(QWidget):
         key = self._source_key()
         if key is None:
             return False
-        self._fit_index()
         sample = (self.split.currentData(), self.index.value())
         found = self.cache.cached(key, sample)
         if found is not None and key in self.models:
