@@ -56,6 +56,9 @@ def test_a_killed_run_reads_as_interrupted_with_the_epochs_it_finished(killed_ru
     assert rec.epochs_done >= 2 and "val_loss" in rec.final_metrics
     assert rec.best_model == "best.keras" and rec.duration_s > 0
     assert "ended before it finished" in rec.message
+    # The best of the epochs it finished, as a stopped or completed run records them.
+    assert {"val_loss", "val_accuracy", "best_epoch"} <= set(rec.best_metrics), rec.best_metrics
+    assert rec.best_metrics["val_accuracy"] > 0.5 and rec.best_metrics["best_epoch"] >= 1
 
 
 def test_the_runs_tab_shows_a_killed_run_as_interrupted(qtbot, killed_run):
@@ -66,6 +69,7 @@ def test_the_runs_tab_shows_a_killed_run_as_interrupted(qtbot, killed_run):
     table.refresh(records=load_project(killed_run).run_records())
     status = table.table.topLevelItem(0)
     assert status.text(1) == "interrupted" and "ended before it finished" in status.toolTip(1)
+    assert "val_accuracy" in status.text(4) and "(best " in status.text(3)
     assert table.model_file(table.runs[0].path).name == "best.keras"  # Open model offers it
 
 

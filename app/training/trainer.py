@@ -189,7 +189,8 @@ class Trainer:
                 batch_size=self.config.batch_size,
                 epochs=self.epochs,
                 shuffle=self.config.shuffle,
-                callbacks=[self._forward, *callbacks, self.weights_history],
+                # Last: the record follows every epoch once the checkpoint has judged it.
+                callbacks=[self._forward, *callbacks, self.weights_history, _EpochRecord(self)],
                 verbose=0,
             )
         except LayerLoomError as exc:
@@ -353,23 +354,40 @@ class Trainer:
             return by_output[outputs[0]], None
         return None, class_sample_weights(y, outputs, by_output)
 
-    def _finish(self, rec: RunRecord, status: str, t0: float, message: str) -> RunRecord:
-        rec.status, rec.message = status, message
-        rec.duration_s = round(time.perf_counter() - t0, 3)
+    def _note_epochs(self, rec: RunRecord) -> None:
+        """Put the finished epochs in the record: their count, the last and the best metrics
+        (app.compiler.metric_goals decides), the best model saved so far and its epoch."""
         rec.epochs_done = len(self.history)
         if self.history:
             rec.final_metrics = {k: v for k, v in self.history[-1].items() if k != "epoch"}
             rec.best_metrics = best_metrics(self.history)
-            try:  # durable now that the run is over
-                self.history_file.finish(self.history)
-            except OSError as exc:
-                self._emit_event("warning", message=f"The history file could not be written: {exc}")
         best = next(
             (c for c in getattr(self, "_callbacks", []) if isinstance(c, BestCheckpoint)), None
         )
         if best is not None and best.best_epoch is not None:
             rec.best_model = Path(best.filepath).name
             rec.best_metrics["best_epoch"] = float(best.best_epoch + 1)
+
+    def _epoch_recorded(self) -> None:
+        """After each epoch: run.json says what the run has done so far, still "running", so
+        a run whose process is killed reads (app.project.runs.settled) with its best metrics."""
+        if self.record is None:
+            return
+        self._note_epochs(self.record)
+        try:
+            write_json_atomic(self.run_dir / RUN_FILE, self.record.to_dict())
+        except OSError as exc:
+            self._emit_event("warning", message=f"The run record could not be written: {exc}")
+
+    def _finish(self, rec: RunRecord, status: str, t0: float, message: str) -> RunRecord:
+        rec.status, rec.message = status, message
+        rec.duration_s = round(time.perf_counter() - t0, 3)
+        self._note_epochs(rec)
+        if self.history:
+            try:  # durable now that the run is over
+                self.history_file.finish(self.history)
+            except OSError as exc:
+                self._emit_event("warning", message=f"The history file could not be written: {exc}")
         write_json_atomic(self.run_dir / RUN_FILE, rec.to_dict())
         self._emit_event("finished", status=status, message=message, record=rec.to_dict())
         return rec
@@ -401,6 +419,17 @@ class Trainer:
         # No gc.collect() here: a full collection holds the GIL for tens of milliseconds and
         # would freeze the window at the end of every run. The GUI collects once the run is
         # over; headless callers use release_memory() between runs.
+
+
+class _EpochRecord(keras.callbacks.Callback):
+    """Writes the run's record after every epoch (Trainer._epoch_recorded)."""
+
+    def __init__(self, trainer: Trainer):
+        super().__init__()
+        self.trainer = trainer
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.trainer._epoch_recorded()
 
 
 def compile_and_check(
