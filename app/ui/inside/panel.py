@@ -6,7 +6,8 @@ model (`app.training.activations`), computed on a worker thread and cached per (
 clicking another node shows its output at once. Feature maps appear as a grid, vectors as a
 bar strip, sequences as a heatmap, a classifier's output as its classes. The Weights tab shows
 the node's weight histograms per epoch of a run (weights_hist.npz) or, for the untrained model,
-its current weights.
+its current weights. The Grad-CAM tab (`gradcam_view.py`) shows where an image classifier
+looks for the same model and sample.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from app.training.activations import (
 )
 from app.ui.data.views import notice
 from app.ui.data.worker import TaskRunner
+from app.ui.inside.gradcam_view import GradcamView, Target
 
 if TYPE_CHECKING:
     from app.ui.document import Document
@@ -144,6 +146,8 @@ class InsidePanel(QWidget):
         self.weights_plot = pg.GraphicsLayoutWidget(self.weights_page)
         wbox.addWidget(self.weights_plot, 1)
         self.tabs.addTab(self.weights_page, "Weights")
+        self.gradcam = GradcamView(self.tabs)  # where an image classifier looks
+        self.tabs.addTab(self.gradcam, "Grad-CAM")
 
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 4, 6, 4)
@@ -157,6 +161,7 @@ class InsidePanel(QWidget):
             self.runner.shutdown()
             self.cache.forget()
             self.models.clear()
+            self.gradcam.forget()
             self.node_name = None
         self.document = document
         self.refresh_sources()
@@ -292,6 +297,8 @@ class InsidePanel(QWidget):
     def _render(self, key: tuple, outputs: dict) -> None:
         name = self.node_name
         model = self.models.get(key)
+        split, index = self.split.currentData(), self.index.value()
+        self.gradcam.set_target(Target(key, model, self.dataset, split, index, name))
         if name not in outputs:
             self._say(f"'{name}' has no output of its own in this model (a shared layer or op).")
             self.output_plot.clear()
@@ -442,3 +449,4 @@ class InsidePanel(QWidget):
 
     def shutdown(self) -> None:
         self.runner.shutdown()
+        self.gradcam.shutdown()
