@@ -11,7 +11,8 @@ made (tests check that clicking through nodes reuses the one probe).
 
 `view_kind(shape)` says how an output is best shown: "maps" (a grid of feature maps, 4-D
 channels-last), "vector" (a bar/heat strip), "sequence" (a heatmap, time x features),
-"image" (one 2-D picture) or "scalar".
+"image" (one 2-D picture) or "scalar". `grid_columns` tiles feature maps so that their grid
+fills a view of a given aspect.
 """
 
 from __future__ import annotations
@@ -143,12 +144,32 @@ def view_kind(shape: tuple[int, ...]) -> str:
     return "vector"  # 4-D and more (3-D convolutions): flattened to a strip
 
 
-def feature_map_grid(maps: np.ndarray, limit: int = 64, pad: int = 1) -> np.ndarray:
-    """Channels-last maps (H, W, C) as one 2-D picture: the first `limit` channels in a near-
-    square grid, each scaled to 0..1 on its own, separated by `pad` pixels of NaN."""
+def grid_columns(n: int, h: int, w: int, aspect: float, pad: int = 1) -> int:
+    """How many columns a grid of `n` maps of h x w pixels needs to fill a view whose width is
+    `aspect` times its height: the count that draws the maps largest (aspect kept per map)."""
+    if n <= 1:
+        return 1
+    if not aspect > 0:
+        return int(np.ceil(np.sqrt(n)))
+    best, best_scale = 1, -1.0
+    for cols in range(1, n + 1):
+        rows = -(-n // cols)
+        gw, gh = cols * (w + pad) - pad, rows * (h + pad) - pad
+        scale = min(aspect / gw, 1.0 / gh)
+        if scale > best_scale * (1 + 1e-9):
+            best, best_scale = cols, scale
+    return best
+
+
+def feature_map_grid(
+    maps: np.ndarray, limit: int = 64, pad: int = 1, cols: int | None = None
+) -> np.ndarray:
+    """Channels-last maps (H, W, C) as one 2-D picture: the first `limit` channels in a grid of
+    `cols` columns (None: near-square), each scaled to 0..1 on its own, separated by `pad`
+    pixels of NaN."""
     h, w, c = maps.shape
     n = min(c, limit)
-    cols = int(np.ceil(np.sqrt(n)))
+    cols = int(np.ceil(np.sqrt(n))) if cols is None else max(1, min(int(cols), n))
     rows = int(np.ceil(n / cols))
     grid = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), np.nan, dtype=np.float32)
     for k in range(n):

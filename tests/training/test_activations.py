@@ -15,6 +15,7 @@ from app.training.activations import (
     ActivationCache,
     ActivationProbe,
     feature_map_grid,
+    grid_columns,
     sample_inputs,
     top_classes,
     view_kind,
@@ -104,3 +105,13 @@ def test_view_kinds_and_grids():
     np.testing.assert_allclose(np.nanmax(grid[:6, :6]), 1.0)
     assert np.isnan(grid[6, 0])
     assert top_classes(np.array([0.1, 0.7, 0.2]), ["a", "b", "c"], 2) == [("b", 0.7), ("c", 0.2)]
+
+
+def test_grid_columns_fit_the_view_aspect():
+    assert grid_columns(16, 6, 6, 1.0) == 4  # square view: 4 x 4
+    wide = grid_columns(16, 6, 6, 1200 / 350)
+    assert wide == 8  # 8 x 2: maps 21.8 px each; 4 x 4 would give 13 px
+    assert grid_columns(16, 6, 6, 0.25) <= 2  # a tall view: one or two columns
+    assert grid_columns(1, 6, 6, 3.0) == 1
+    grid = feature_map_grid(np.random.default_rng(3).random((6, 6, 16)), cols=wide)
+    assert grid.shape == (2 * 7 - 1, 8 * 7 - 1)

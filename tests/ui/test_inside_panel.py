@@ -76,6 +76,29 @@ def test_conv_maps_then_other_nodes_from_the_cached_model(qtbot, panel, trained,
     assert not QImage(str(out)).isNull()
 
 
+def grid_cover(panel) -> float:
+    """The share of the plot's view box that the feature-map grid covers (in view units, which
+    map linearly to the screen)."""
+    (x0, x1), (y0, y1) = panel.output_plot.getPlotItem().getViewBox().viewRange()
+    rows, cols = panel._maps_item.image.shape[:2]
+    w = max(0.0, min(x1, cols) - max(x0, 0.0))
+    h = max(0.0, min(y1, rows) - max(y0, 0.0))
+    return w * h / ((x1 - x0) * (y1 - y0))
+
+
+def test_feature_map_grid_fills_its_view_and_is_tiled_again_on_resize(qtbot, panel, trained):
+    project = trained[0]
+    select(qtbot, panel, project, "conv_1")  # 16 maps of 6x6 in a wide view (1200x400)
+    qtbot.waitUntil(lambda: panel._maps_cols == 8)  # 8 x 2 fits a wide view; 4 x 4 would not
+    assert grid_cover(panel) > 0.6
+    panel.resize(
+        600, 1400
+    )  # a tall view (the panel's narrowest is ~760 px): fewer columns, more rows
+    qtbot.waitUntil(lambda: panel._maps_cols is not None and panel._maps_cols <= 3)
+    assert grid_cover(panel) > 0.6
+    panel.resize(1200, 400)
+
+
 def test_run_model_and_its_weight_history(qtbot, panel, trained):
     project, rec = trained[0], trained[1]
     labels = [panel.source.itemText(i) for i in range(panel.source.count())]

@@ -37,6 +37,7 @@ from app.data.dataset import Dataset
 from app.training.activations import (
     ActivationCache,
     feature_map_grid,
+    grid_columns,
     sample_inputs,
     top_classes,
     view_kind,
@@ -131,6 +132,10 @@ class InsidePanel(QWidget):
         self.tabs.setDocumentMode(True)
         self.output_plot = pg.PlotWidget(self.tabs)
         self.output_plot.setMenuEnabled(False)
+        self._maps: np.ndarray | None = None  # the feature maps on screen, re-tiled on resize
+        self._maps_item: pg.ImageItem | None = None
+        self._maps_cols: int | None = None
+        self.output_plot.getPlotItem().getViewBox().sigResized.connect(self._on_view_resized)
         self.tabs.addTab(self.output_plot, "Output")
         self.weights_page = QWidget(self.tabs)
         wbox = QVBoxLayout(self.weights_page)
@@ -302,6 +307,7 @@ class InsidePanel(QWidget):
         if name not in outputs:
             self._say(f"'{name}' has no output of its own in this model (a shared layer or op).")
             self.output_plot.clear()
+            self._maps, self._maps_item, self._maps_cols = None, None, None
             self._draw_weights_for(key, model)
             return
         value = np.asarray(outputs[name])
@@ -315,25 +321,26 @@ class InsidePanel(QWidget):
     def _draw_output(self, name: str, a: np.ndarray, kind: str, model: Any) -> None:
         plot = self.output_plot
         plot.clear()
+        self._maps, self._maps_item, self._maps_cols = None, None, None
         item = plot.getPlotItem()
         item.getAxis("bottom").setTicks(None)
         item.invertY(False)
         item.setAspectLocked(False)
-        if kind in ("maps", "sequence"):
-            image = feature_map_grid(a) if kind == "maps" else a.astype(np.float32)
-            img = pg.ImageItem(np.nan_to_num(image, nan=np.nanmin(image) if image.size else 0))
-            img.setOpts(axisOrder="row-major")
-            img.setColorMap(pg.colormap.get("viridis"))
-            plot.addItem(img)
-            item.invertY(True)
-            item.setAspectLocked(kind == "maps")
+        for side in ("left", "bottom"):  # a tiled grid's pixel numbers mean nothing
+            item.showAxis(side, kind != "maps")
+        if kind == "maps":
+            self._maps = a
             channels = a.shape[-1]
-            title = (
-                f"{min(channels, 64)} of {channels} feature maps"
-                if kind == "maps"
-                else f"{a.shape[0]} steps × {a.shape[1]} features"
-            )
-            item.setTitle(title)
+            item.setTitle(f"{min(channels, 64)} of {channels} feature maps")
+            item.invertY(True)
+            item.setAspectLocked(True)
+            self._tile_maps()
+            return
+        if kind == "sequence":
+            image = a.astype(np.float32)
+            plot.addItem(self._image_item(image))
+            item.invertY(True)
+            item.setTitle(f"{a.shape[0]} steps × {a.shape[1]} features")
             plot.autoRange()
             return
         v = np.ravel(a)
@@ -348,6 +355,43 @@ class InsidePanel(QWidget):
         else:
             item.setTitle(f"{v.size} values (min {v.min():.3g}, max {v.max():.3g})")
         plot.autoRange()
+
+    @staticmethod
+    def _image_item(image: np.ndarray) -> pg.ImageItem:
+        """The picture in viridis colours; NaN pixels (the gaps between maps) transparent."""
+        gaps = np.isnan(image)
+        lo, hi = (float(np.nanmin(image)), float(np.nanmax(image))) if not gaps.all() else (0, 1)
+        scaled = np.nan_to_num((image - lo) / (hi - lo) if hi > lo else image * 0.0, nan=0.0)
+        rgba = pg.colormap.get("viridis").map(scaled, mode="byte")
+        rgba[gaps, 3] = 0
+        img = pg.ImageItem(rgba)
+        img.setOpts(axisOrder="row-major")
+        return img
+
+    def _view_aspect(self) -> float:
+        """Width / height of the plot's view box in pixels (0 before it is laid out)."""
+        rect = self.output_plot.getPlotItem().getViewBox().boundingRect()
+        return rect.width() / rect.height() if rect.height() > 0 else 0.0
+
+    def _tile_maps(self) -> None:
+        """Draw the shown feature maps in the grid that fills the view best (again on resize)."""
+        if self._maps is None:
+            return
+        h, w, c = self._maps.shape
+        cols = grid_columns(min(c, 64), h, w, self._view_aspect())
+        item = self.output_plot.getPlotItem()
+        if self._maps_cols != cols or self._maps_item is None:
+            self._maps_cols = cols
+            if self._maps_item is not None:
+                item.removeItem(self._maps_item)
+            self._maps_item = self._image_item(feature_map_grid(self._maps, cols=cols))
+            item.addItem(self._maps_item)
+        rows, width = self._maps_item.image.shape[:2]
+        item.getViewBox().setRange(xRange=(0, width), yRange=(0, rows), padding=0.01)
+
+    def _on_view_resized(self) -> None:
+        if self._maps is not None:
+            self._tile_maps()
 
     def _class_names(self, name: str, model: Any, size: int) -> list[str] | None:
         """The class names when `name` is a classifier output of `size` classes."""
