@@ -196,6 +196,20 @@ def _check_output(
         )
 
 
+def input_problems(
+    model: Any, x: dict[str, np.ndarray], input_map: dict | None = None
+) -> list[str]:
+    """What keeps `x` (arrays by name) from being fed to the model's inputs, as sentences (empty:
+    it fits). Targets are not looked at: this is all a prediction needs."""
+    problems: list[str] = []
+    ins = model_inputs(model)
+    xmap = resolve_names("Input", [n for n, _, _ in ins], x, input_map or {}, problems)
+    for name, shape, dtype in ins:
+        if name in xmap:
+            _check_input(name, shape, dtype, x[xmap[name]], problems)
+    return problems
+
+
 def check_compatibility(
     model: Any,
     dataset: Dataset,

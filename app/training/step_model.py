@@ -283,6 +283,40 @@ def _float32(arr: Any) -> Any:
     return arr
 
 
+@dataclass(frozen=True)
+class RunStep:
+    """What evaluating a model of a project with a training step takes from the project: its
+    training settings, its code and its block names (taken on the GUI thread, read on a worker)."""
+
+    config: TrainingConfig
+    code: tuple[CodeEntry, ...]
+    blocks: dict[str, str]
+
+    @property
+    def name(self) -> str:
+        return (self.config.step or {}).get("name", "")
+
+    def of_sub_models(self) -> bool:
+        """True when the step's own __init__ takes sub-models (the GAN, the VAE): its test_step
+        gives the metrics and the graph's model is no classifier of the data."""
+        return has_own_init(step_class(self.config, list(self.code)))
+
+    def evaluate(self, graph_model: Any, dataset: Any, split: str = "val", **maps: Any) -> dict:
+        """evaluate_with_step with these settings (what `layerloom evaluate --run` prints)."""
+        return evaluate_with_step(
+            graph_model, self.config, list(self.code), dataset, split, self.blocks, **maps
+        )
+
+
+def run_step(project: Any) -> RunStep | None:
+    """The RunStep of `project`, or None when it trains with Keras' own fit."""
+    from app.model.grouping import block_names
+
+    if not project.training.step:
+        return None
+    return RunStep(project.training, tuple(project.code), block_names(project.graph))
+
+
 def evaluate_with_step(
     graph_model: Any,
     config: TrainingConfig,

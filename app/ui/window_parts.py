@@ -179,8 +179,14 @@ class EvaluationFeed:
             self._run_finished({})
 
     def _run_finished(self, _result: dict) -> None:
+        from app.training.step_model import run_step
+
         model = self.training.last_model
-        self.evaluation.set_model(model, self.data.dataset, "Last trained model")
+        document = self.training.document
+        # A run with a training step leaves the graph's plain model: the panel makes the step
+        # around it to evaluate, as `layerloom evaluate --run` does.
+        step = run_step(document.project) if model is not None and document is not None else None
+        self.evaluation.set_model(model, self.data.dataset, "Last trained model", step=step)
         if model is not None and self.data.dataset is None:
             self.data.load()  # evaluation needs the data; it arrives via dataset_loaded
         elif model is not None and self.evaluation.isVisible():

@@ -26,11 +26,13 @@ from PySide6.QtWidgets import (
 
 from app.data.dataset import Dataset, is_text
 from app.data.suggest import text_cell
+from app.errors import LayerLoomError
 from app.ui.data.views import BAD, GOOD, DataTable, ImageGrid, array_to_qimage, notice
 from app.ui.data.worker import TaskRunner
 from app.ui.evaluation.confusion import ConfusionMatrixView
 
 if TYPE_CHECKING:
+    from app.training.step_model import RunStep
     from app.ui.document import Document
 
 PREVIEW_SAMPLES = 16
@@ -48,15 +50,45 @@ def evaluation_task(
     split: str,
     input_map: dict | None = None,
     output_map: dict | None = None,
+    step: RunStep | None = None,
 ) -> dict[str, Any]:
-    """Worker body: metrics, classification report, preview rows and reconstructions."""
+    """Worker body: metrics, classification report, preview rows and reconstructions.
+
+    With a training `step` the metrics are what the step's test_step returns, the step made
+    around `model` (the run's plain graph model) as `layerloom evaluate --run` makes it. A step
+    of sub-models (the GAN, the VAE) has no class predictions to count, and its graph's model is
+    previewed only when its inputs take the data.
+    """
+    from app.data.compat import input_problems
     from app.training import evaluate as ev
 
     out: dict[str, Any] = {"split": split, "notes": []}
     if split == "val" and dataset.x_val is None:
         split = out["split"] = "train"
         out["notes"].append("There is no validation data; evaluated on the training data.")
-    if getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
+    x, _ = ev._split(dataset, split)
+    if step is not None:
+        maps = {"input_map": input_map, "output_map": output_map}
+        out["metrics"] = {}
+        try:
+            sub_models = step.of_sub_models()
+        except LayerLoomError as exc:  # untrusted, gone or broken: nothing of it runs
+            out["notes"].append(exc.message)
+            return out
+        try:
+            out["metrics"] = step.evaluate(model, dataset, split, **maps)
+        except LayerLoomError as exc:  # no test_step; the step's code failed
+            out["notes"].append(exc.message)
+        if sub_models:
+            out["no_report"] = (
+                f"No confusion matrix: training step '{step.name}' trains sub-models with its "
+                f"own train_step, so there are no class predictions to count."
+            ) + (" The metrics are what its test_step returns." if out["metrics"] else "")
+            problems = input_problems(model, x, input_map)
+            if problems:
+                out["notes"].append(f"No predictions to preview: {problems[0]}")
+                return out
+    elif getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         out["metrics"] = ev.evaluate(model, dataset, split, input_map, output_map)
     else:
         out["metrics"] = {}
@@ -64,8 +96,7 @@ def evaluation_task(
             "The model has not been trained (compiled), so there are no metrics; "
             "predictions are shown."
         )
-    x, _ = ev._split(dataset, split)
-    if dataset.task == "classification" and dataset.class_names:
+    if dataset.task == "classification" and dataset.class_names and "no_report" not in out:
         out["report"] = ev.classification_report(model, dataset, None, split, input_map, output_map)
     first = next(iter(x.values()))
     if dataset.task == "reconstruction":
@@ -96,6 +127,7 @@ class EvaluationPanel(QWidget):
         self.dataset: Dataset | None = None
         self.input_map: dict | None = None
         self.output_map: dict | None = None
+        self.step: RunStep | None = None  # the project's training step the model was trained by
         self.result: dict[str, Any] | None = None
         self.feed: object | None = None  # what hands it models and data (window_parts)
         self.runner = TaskRunner(self)
@@ -199,10 +231,14 @@ class EvaluationPanel(QWidget):
         title: str = "",
         input_map: dict | None = None,
         output_map: dict | None = None,
+        step: RunStep | None = None,
     ) -> None:
-        """The model to evaluate and its data (None clears); earlier results are dropped."""
+        """The model to evaluate and its data (None clears); earlier results are dropped.
+
+        `step`: the training step the model was trained by (the graph's plain model of a step
+        run); evaluating makes the step around it, as `layerloom evaluate --run` does."""
         self.runner.shutdown()
-        self.model, self.dataset = model, dataset
+        self.model, self.dataset, self.step = model, dataset, step
         self.input_map, self.output_map = input_map, output_map
         self.clear()
         if model is None:
@@ -219,7 +255,7 @@ class EvaluationPanel(QWidget):
 
     def set_dataset(self, dataset: Dataset | None) -> None:
         """New data for the same model (the Data panel loaded something else)."""
-        self.set_model(self.model, dataset)
+        self.set_model(self.model, dataset, step=self.step)
 
     def clear(self) -> None:
         self.result = None
@@ -249,11 +285,12 @@ class EvaluationPanel(QWidget):
             return False
         split = split or self.split.currentData()
         model, ds, imap, omap = self.model, self.dataset, self.input_map, self.output_map
+        step = self.step
         self.message.setText("Evaluating…")
         self.message.setStyleSheet("")
         self.runner.run(
             "evaluate",
-            lambda: evaluation_task(model, ds, split, imap, omap),
+            lambda: evaluation_task(model, ds, split, imap, omap, step),
             self._on_result,
             self._on_failed,
         )
@@ -294,7 +331,9 @@ class EvaluationPanel(QWidget):
             self._show_report(report)
         else:
             self.cm_title.setText("Confusion matrix")
-            self.cm_placeholder.setText("No confusion matrix: the targets are not class labels.")
+            self.cm_placeholder.setText(
+                res.get("no_report", "No confusion matrix: the targets are not class labels.")
+            )
         if "reconstructions" in res:
             self._show_reconstructions(*res["reconstructions"])
             self.samples.setCurrentIndex(1)
