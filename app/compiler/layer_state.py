@@ -77,22 +77,42 @@ def _floats(value: Any) -> Any:
 
 
 def nodes_to_adapt(graph: ModelGraph) -> list[Node]:
-    """Nodes of the top level that need state and have none, in the order they are adapted
+    """Nodes that need state and have none, inside blocks too, in the order they are adapted
     (a node that shares another's layer learns nothing of its own)."""
-    out = []
+    return [node for _, node in adapt_order(graph)]
+
+
+def adapt_order(
+    graph: ModelGraph, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Node]]:
+    """(path of block ids, node) for every node without the state it needs, in the order
+    adapt() must see them: each level in topological order, a block's content where the block
+    is called (what comes after a block sees what the block's adapted layers compute)."""
+    out: list[tuple[tuple[str, ...], Node]] = []
     for nid in graph.topological_order():
         node = graph.node(nid)
-        if node.shared_with is None and lacks_state(REGISTRY.get(node.spec_id), node.params):
-            out.append(node)
+        if node.shared_with is not None:
+            continue  # its layer (a block's content too) is the owner's
+        if lacks_state(REGISTRY.get(node.spec_id), node.params):
+            out.append((path, node))
+        if node.subgraph is not None:
+            out += adapt_order(node.subgraph, (*path, nid))
     return out
 
 
-def nested_without_state(graph: ModelGraph) -> list[Node]:
-    """Nodes inside blocks that need state and have none: they are not adapted (yet)."""
-    return [
-        node
-        for path, g in graph.walk()
-        if path
-        for node in g.nodes()
-        if node.shared_with is None and lacks_state(REGISTRY.get(node.spec_id), node.params)
-    ]
+def level_at(graph: ModelGraph, path: tuple[str, ...]) -> ModelGraph:
+    """The (nested) graph the block ids of `path` lead to."""
+    for block_id in path:
+        sub = graph.node(block_id).subgraph
+        if sub is None:
+            raise KeyError(block_id)
+        graph = sub
+    return graph
+
+
+def path_of(graph: ModelGraph, node_id: str) -> tuple[str, ...] | None:
+    """The block ids leading to the level that holds `node_id` (() for the top level)."""
+    for path, level in graph.walk():
+        if node_id in level:
+            return path
+    return None
