@@ -66,8 +66,15 @@ class LearnedStateBox(QGroupBox):
         return self._graph.node(self._node_id) if self._node_id in self._graph else None
 
     def _project(self) -> Any:
+        """The open project, if this node is part of its model: at the top level, or inside a
+        block whose working copy the canvas shows (that copy keeps the node's id)."""
         project = self._project_of() if self._project_of is not None else None
-        return project if project is not None and project.graph is self._graph else None
+        if project is None:
+            return None
+        if project.graph is self._graph:
+            return project
+        inside = any(self._node_id in g for path, g in project.graph.walk() if path)
+        return project if inside else None
 
     def refresh(self, *_args) -> None:
         """Follow the node: its state in words, and which actions apply."""
@@ -78,14 +85,14 @@ class LearnedStateBox(QGroupBox):
         lines = describe_state(spec, node.params)
         self.state_label.setText("\n".join(lines) if lines else NO_STATE)
         busy = self._runner.is_busy(self._key())
-        top_level = self._project() is not None
+        in_project = self._project() is not None
         own = node.shared_with is None
-        self.adapt_btn.setEnabled(top_level and own and not busy)
+        self.adapt_btn.setEnabled(in_project and own and not busy)
         self.adapt_btn.setText("Adapting…" if busy else "Adapt now")
         self.adapt_btn.setToolTip(
             f"Learn its {state_words(spec)} from the training split of the project's data now."
-            if top_level
-            else "Only layers of the model's top level are adapted to the data."
+            if in_project
+            else "Only layers of the open project's model are adapted to its data."
         )
         self.forget_btn.setEnabled(own and not busy and has_state(spec, node.params))
 
