@@ -232,6 +232,15 @@ class Explainer:
             )
             note = f"the last convolutional layer ({why})"
         cam = gradcam_map(np.asarray(maps[chosen])[0], np.asarray(grads[chosen])[0])
+        if cam.size == 1:
+            note = "; ".join(
+                n
+                for n in (
+                    note,
+                    f"{chosen}'s maps are 1×1, so they cannot show where: choose an earlier layer",
+                )
+                if n
+            )
         image = got["image"]
         return Explanation(
             method=GRADCAM,

@@ -53,7 +53,7 @@ def test_gradcam_of_a_conv_node_is_drawn_and_saved(qtbot, cnn, tmp_path):
     e = view.explanation
     assert e.layer == "conv_1" and e.heatmap.shape == (8, 8) and e.cam.shape == (6, 6)
     assert 0.0 <= e.heatmap.min() and e.heatmap.max() == pytest.approx(1.0)
-    assert view.heat_item.image.shape == (8, 8, 3)
+    assert view.heat_item.image.shape == view.map_item.image.shape == (8, 8, 3)
     assert "Grad-CAM of conv_1" in view.info.text() and "sample 3" in view.info.text()
     # The class choice lists the digits; the one chosen is explained.
     assert view.class_choice.count() == 11
@@ -82,6 +82,7 @@ def test_gradcam_of_a_conv_node_is_drawn_and_saved(qtbot, cnn, tmp_path):
         panel.set_selection([node_id(project, "flatten")])
     assert view.explanation.layer == "conv_2"
     assert "last convolutional layer" in view.info.text()
+    assert "maps are 1×1" in view.info.text()  # conv_2 of an 8×8 digit: (1, 1, 32)
 
     out = panel.export_png(tmp_path / "gradcam.png")
     image = QImage(str(out))

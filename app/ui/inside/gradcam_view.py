@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from app.data.dataset import Dataset
 from app.training.activations import sample_inputs
-from app.training.gradcam import GRADCAM, METHODS, Explainer, Explanation, overlay
+from app.training.gradcam import GRADCAM, METHODS, Explainer, Explanation, jet, overlay
 from app.ui.data.views import notice
 from app.ui.data.worker import TaskRunner
 
@@ -69,20 +69,21 @@ class GradcamView(QWidget):
         self.class_choice.currentIndexChanged.connect(lambda _i: self.compute())
         for w in (QLabel("Show", self), self.method, QLabel("for", self), self.class_choice):
             head.addWidget(w)
-        head.addStretch(1)
         self.info = notice("Select a node to see where the classifier looks.", self)
+        head.addWidget(self.info, 1)
         self.plots = pg.GraphicsLayoutWidget(self)
         self.input_box = self._image_box("Input")
-        self.plots.nextColumn()
-        self.heat_box = self._image_box("Heatmap over the input (blue low, red high)")
+        self.map_box = self._image_box("Heatmap (blue low, red high)")
+        self.heat_box = self._image_box("Over the input")
         self.input_item = pg.ImageItem(axisOrder="row-major")
+        self.map_item = pg.ImageItem(axisOrder="row-major")
         self.heat_item = pg.ImageItem(axisOrder="row-major")
         self.input_box.addItem(self.input_item)
+        self.map_box.addItem(self.map_item)
         self.heat_box.addItem(self.heat_item)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(head)
-        box.addWidget(self.info)
         box.addWidget(self.plots, 1)
 
     def _image_box(self, title: str) -> pg.PlotItem:
@@ -156,8 +157,8 @@ class GradcamView(QWidget):
 
     def _on_error(self, message: str) -> None:
         self.explanation = None
-        self.input_item.clear()
-        self.heat_item.clear()
+        for item in (self.input_item, self.map_item, self.heat_item):
+            item.clear()
         self.info.setStyleSheet("color: #c0392b;")
         self.info.setText(message)
 
@@ -197,9 +198,10 @@ class GradcamView(QWidget):
         self.explanation = e
         image = overlay(e.image, np.zeros(e.heatmap.shape, np.float32), alpha=0.0)
         self.input_item.setImage(image, levels=(0.0, 1.0))
+        self.map_item.setImage(jet(e.heatmap), levels=(0.0, 1.0))
         self.heat_item.setImage(overlay(e.image, e.heatmap), levels=(0.0, 1.0))
-        self.input_box.autoRange()
-        self.heat_box.autoRange()
+        for box in (self.input_box, self.map_box, self.heat_box):
+            box.autoRange(padding=0.02)
         t = self.target
         explainer = self.explainers.get(t.key) if t else None
         names = self._class_names(explainer) if explainer is not None else []
