@@ -13,6 +13,8 @@ from typing import Any
 
 from app.compiler.custom_code import code_object, load_custom_class
 from app.compiler.keras_file import ProjectCodeModelError, load_checked_model
+from app.errors import ImportModelError
+from app.model.graph import ModelGraph
 from app.nodes import REGISTRY
 from app.nodes.custom_code_specs import CUSTOM_LAYER_SPEC_ID
 from app.project.project_code import find_entry
@@ -25,12 +27,77 @@ def load_run_model(path: str | Path, project: Any, *, compile: bool = True) -> A
     not trusted, and the checker's error when it names code the project no longer has.
     Nothing runs before the file passed the checks and the code is trusted.
     """
+    return _load_with_project(path, project, compile)[0]
+
+
+def run_model_graph(path: str | Path, project: Any) -> ModelGraph:
+    """An editable graph of a .keras file that names `project`'s classes (a run's model, an
+    export of the project's model), those classes supplied from the project as for
+    `load_run_model`: its custom layers (subclassed keras.Models used as layers too) become
+    CustomLayer nodes carrying the project's code for them.
+
+    Refused in words, with nothing run, when that code is not trusted or the project does not
+    define a class the file names.
+    """
+    import keras
+
+    from app.compiler.importer import import_model
+
+    model, custom = _load_with_project(path, project, compile=False)
+    layers = {
+        obj: project_layer_source(project, name)
+        for name, obj in custom.items()
+        if isinstance(obj, type) and issubclass(obj, keras.layers.Layer)
+    }
+    try:
+        return import_model(model, custom_layers={k: v for k, v in layers.items() if v})
+    except ImportModelError as exc:
+        raise type(exc)(f"{Path(path).name}: {exc.message}", path=str(path)) from None
+
+
+def project_defines(project: Any, names: list[str]) -> bool:
+    """True if `project` defines every class or function in `names` (project code or a custom
+    layer node's class); reads the project only, runs nothing."""
+    return all(
+        find_entry(project.code, n) is not None or project_layer_source(project, n) is not None
+        for n in names
+    )
+
+
+def untrusted_names(project: Any, names: list[str]) -> list[str]:
+    """The names in `names` whose code in `project` is not trusted yet (nothing runs)."""
+    from app.compiler.custom_code import is_trusted
+
+    out = []
+    for name in names:
+        entry = find_entry(project.code, name)
+        source = entry.source if entry is not None else project_layer_source(project, name)
+        if source is not None and not is_trusted(source):
+            out.append(name)
+    return out
+
+
+def project_layer_source(project: Any, name: str) -> str | None:
+    """The code of the custom layer node of `project` whose class is `name`, or None."""
+    for _, g in project.graph.walk():
+        for node in g.nodes():
+            spec = REGISTRY.get(node.spec_id)
+            if spec is None or spec.id != CUSTOM_LAYER_SPEC_ID:
+                continue
+            params = {**spec.defaults(), **node.params}
+            if params.get("class_name") == name:
+                return params["code"]
+    return None
+
+
+def _load_with_project(path: str | Path, project: Any, compile: bool) -> tuple[Any, dict]:
+    """(the model, {name: the project's object} for every project name the file holds)."""
     import app.compiler.custom_layers  # noqa: F401  (Sampling, KLDivergence)
 
     custom: dict[str, Any] = {}
     while True:
         try:
-            return load_checked_model(path, compile=compile, custom_objects=custom)
+            return load_checked_model(path, compile=compile, custom_objects=custom), custom
         except ProjectCodeModelError as exc:
             missing = [n for n in exc.class_names if n not in custom]
             found = {n: project_object(project, n) for n in missing}

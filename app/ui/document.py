@@ -129,13 +129,20 @@ class Document(QObject):
         return cls(project, path, origin="file")
 
     @classmethod
-    def import_keras(cls, path: str | Path) -> Document:
+    def import_keras(cls, path: str | Path, classes_from: Project | None = None) -> Document:
         """Read a .keras file into an editable untitled document, clean (imports Keras).
 
+        `classes_from`: the (trusted) project whose classes the file names (a run's model, an
+        export): they read it, its custom layers become CustomLayer nodes of that code.
         The file it came from still holds the model, so closing it unchanged loses nothing."""
-        from app.compiler.keras_file import load_keras_file
+        if classes_from is not None:
+            from app.training.run_model import run_model_graph
 
-        graph = load_keras_file(path)
+            graph = run_model_graph(path, classes_from)
+        else:
+            from app.compiler.keras_file import load_keras_file
+
+            graph = load_keras_file(path)
         if all(n.position == (0.0, 0.0) for n in graph.nodes()) and len(graph) > 1:
             from app.compiler.layout import layout_graph
 

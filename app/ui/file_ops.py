@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from app.errors import LayerLoomError
-from app.project import PROJECT_SUFFIX
+from app.project import PROJECT_SUFFIX, Project
 from app.project.recovery import RecoveryEntry
 from app.project.weights import WeightsFileError
 from app.ui.document import KERAS_SUFFIX, Document
@@ -126,15 +126,18 @@ class FileOps:
         path = Path(path)
         if path.suffix.lower() == ".py":
             return self.open_script(path)
-        if path.suffix.lower() == KERAS_SUFFIX and not self._keras_file_opens(path):
-            return False  # refused before asking about the open project's changes
+        classes_from = None  # the open project, when the file names classes it defines
+        if path.suffix.lower() == KERAS_SUFFIX:
+            opens, classes_from = self._keras_file_opens(path)
+            if not opens:
+                return False  # refused before asking about the open project's changes
         if not self.maybe_save():
             return False
         try:
             with busy_cursor():
                 if path.suffix.lower() == KERAS_SUFFIX:
                     self.statusBar().showMessage(f"Importing {path.name}…")
-                    doc = Document.import_keras(path)
+                    doc = Document.import_keras(path, classes_from)
                 else:
                     doc = Document.open_project(path, origin=origin)
         except LayerLoomError as exc:
@@ -216,24 +219,42 @@ class FileOps:
         self.statusBar().showMessage(f"Could not open {path.name}.", 8000)
         self.show_error(f"Could not open {path.name}", message)
 
-    def _keras_file_opens(self, path: Path) -> bool:
-        """Check a .keras file's archive and config (nothing runs); say why if it is refused."""
+    def _keras_file_opens(self, path: Path) -> tuple[bool, Project | None]:
+        """Check a .keras file's archive and config (nothing runs); say why if it is refused.
+
+        (True, project) when the file names classes of the open project (a run's model or an
+        export of it) that the project defines and the user trusts: they open it.
+        """
         from app.compiler.keras_file import ProjectCodeModelError, check_keras_file
+        from app.training.run_model import project_defines, untrusted_names
 
         try:
             check_keras_file(path)
         except ProjectCodeModelError as exc:
+            current = self.document.project if self.document is not None else None
+            if current is not None and project_defines(current, exc.class_names):
+                untrusted = untrusted_names(current, exc.class_names)
+                if not untrusted:
+                    return True, current
+                self.statusBar().showMessage(f"Could not open {path.name}.", 8000)
+                self.show_error(
+                    f"Could not open {path.name}",
+                    f"{path.name} holds {', '.join(untrusted)}, code of this project that has "
+                    f"not been trusted yet, so none of it has run. Trust the project's code "
+                    f"(Trust and run, above the canvas), then open the model again.",
+                )
+                return False, None
             project = origin_project(path)
             if project is not None and self.ask_open_origin(path, project, str(exc)):
                 self.open_path(project)
             elif project is None:
                 self.show_error(f"Could not open {path.name}", str(exc))
-            return False
+            return False, None
         except LayerLoomError as exc:
             self.statusBar().showMessage(f"Could not open {path.name}.", 8000)
             self.show_error(f"Could not open {path.name}", str(exc))
-            return False
-        return True
+            return False, None
+        return True, None
 
     def open_example(self, name: str) -> bool:
         from app.project.examples import example_path

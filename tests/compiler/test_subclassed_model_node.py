@@ -148,3 +148,47 @@ def test_a_keras_file_holding_it_imports_only_with_its_class_known(tmp_path: Pat
     assert "Functional and Sequential" not in err.value.message
     plain = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
     assert len(import_model(plain)) == 2  # Sequential models still import as graphs
+
+
+def test_its_run_and_export_open_as_a_graph_with_the_projects_class(tmp_path: Path) -> None:
+    """Train -> the run's final.keras and an exported .keras -> open them with the project's
+    class: a CustomLayer node of that class, the same predictions. Without the class, or with
+    it untrusted, the file is refused in words and nothing runs."""
+    from app.compiler.keras_file import load_keras_file
+    from app.errors import UnsafeModelError
+    from app.training.export import export_keras
+    from app.training.run_model import project_defines, run_model_graph
+
+    marker = tmp_path / "ran.txt"
+    project = classifier_project(tmp_path)
+    clf = next(n for n in project.graph.nodes() if n.name == "clf")
+    clf.params["code"] = CLASSIFIER + f"\nopen({str(marker)!r}, 'a').write('ran')\n"
+    cc.trust_graph(project.graph)
+    hooks = RunHooks()
+    rec = train_project(project, out_dir=tmp_path / "runs", hooks=hooks)
+    assert rec.status == "completed", rec.message
+    exported = export_keras(hooks.model, tmp_path / "exported.keras")
+    x = np.random.default_rng(1).normal(size=(7, 5)).astype("float32")
+    expected = np.asarray(hooks.model(x))
+    for file in (Path(rec.path) / "final.keras", exported):
+        with pytest.raises(UnsafeModelError, match="Classifier"):
+            load_keras_file(file)  # LayerLoom alone does not know the class
+        graph = run_model_graph(file, project)
+        node = next(n for n in graph.nodes() if n.spec_id == "layerloom.CustomLayer")
+        assert node.params["class_name"] == "Classifier"
+        assert node.params["config"] == {"num_classes": 3}
+        assert node.params["code"] == clf.params["code"]
+        np.testing.assert_allclose(np.asarray(build_model(graph)(x)), expected, rtol=1e-5)
+
+    # A fresh process' view: the project read back, its code not trusted yet.
+    save_project(project, tmp_path / "p.llproj")
+    cc.forget_trust()
+    marker.unlink()
+    back = load_project(tmp_path / "p.llproj")
+    assert project_defines(back, ["Classifier"]) and not project_defines(back, ["Other"])
+    with pytest.raises(CompileError, match="trust the project"):
+        run_model_graph(exported, back)
+    assert not marker.exists()
+    other = Project(graph=ModelGraph("empty"))
+    with pytest.raises(UnsafeModelError, match="no longer defines"):
+        run_model_graph(exported, other)
