@@ -229,7 +229,50 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
                 f"{row['support']:7d}",
                 file=out,
             )
+    _print_text_predictions(model, dataset, args.split, maps, out)
     return EXIT_OK
+
+
+TEXT_PREDICTIONS = 5  # samples whose text `evaluate` prints beside the predictions
+
+
+def _print_text_predictions(model: Any, dataset: Any, split: str, maps: dict, out: TextIO) -> None:
+    """For data with text inputs, the first few samples: each output's prediction (and the
+    true value) with the sample's text, as the evaluation panel shows them."""
+    import numpy as np
+
+    from app.data.dataset import is_text
+    from app.data.suggest import text_cell
+    from app.training.evaluate import prediction_preview
+
+    x = dataset.x_val if split == "val" else dataset.x
+    texts = {k: np.ravel(v[:TEXT_PREDICTIONS]) for k, v in (x or {}).items() if is_text(v)}
+    if not texts:
+        return
+    rows = prediction_preview(model, dataset, TEXT_PREDICTIONS, split, **maps)
+    samples = min(TEXT_PREDICTIONS, *(len(v) for v in texts.values()))
+    print(f"  Predictions on the first {samples} samples:", file=out)
+    for i in range(samples):
+        said = [_said(r) for r in rows if r["index"] == i]
+        print(f"  {i + 1}. " + "; ".join(said), file=out)
+        for name, values in texts.items():
+            print(f"     {name}: {text_cell(values[i])}", file=out)
+
+
+def _said(row: dict) -> str:
+    """One output's prediction: "department: billing (0.91), true billing"."""
+    text = f"{row['output']}: {_value(row.get('predicted'))}"
+    if "confidence" in row:
+        text += f" ({row['confidence']:.2f})"
+    if row.get("true") is not None:
+        text += f", true {_value(row['true'])}"
+    return text
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(f"{v:.4g}" for v in value) if len(value) > 1 else f"{value[0]:.4g}"
+    return str(value)
 
 
 # ----- export ---------------------------------------------------------------------------------

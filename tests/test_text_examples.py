@@ -74,3 +74,32 @@ def test_ticket_classifier_trains_on_text_and_its_export_predicts_raw_strings(tm
     np.testing.assert_allclose(priority, app_out["priority"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(department, app_out["department"], rtol=1e-5, atol=1e-6)
     assert department.shape == (8, 4)
+
+
+def test_evaluate_prints_predictions_beside_the_text_of_each_sample(tmp_path, capsys):
+    from app.cli import main
+    from app.data import load_dataset
+    from app.data.suggest import text_cell
+    from app.project import load_project
+
+    project_file = tmp_path / "folders.llproj"
+    shutil.copy(example_path("text_folder_classifier"), project_file)
+    shutil.copytree(
+        examples_dir() / "data" / "tickets_by_department",
+        tmp_path / "data" / "tickets_by_department",
+    )
+    assert main(["train", str(project_file), "--epochs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(project_file)]) == 0
+    out = capsys.readouterr().out
+    assert "  Predictions on the first 5 samples:" in out
+    dataset = load_dataset(load_project(project_file).data_config())
+    ((name, texts),) = dataset.x_val.items()
+    classes = next(iter(dataset.class_names.values()))
+    lines = out.splitlines()
+    start = lines.index("  Predictions on the first 5 samples:")
+    for i in range(5):
+        said, text = lines[start + 1 + 2 * i], lines[start + 2 + 2 * i]
+        assert said.startswith(f"  {i + 1}. ") and ", true " in said
+        assert any(f": {c} (" in said for c in classes)  # the predicted class and its confidence
+        assert text == f"     {name}: {text_cell(np.ravel(texts)[i])}"
