@@ -53,6 +53,12 @@ class Explanation:
     note: str = ""  # how the layer or the score was chosen, for the view's caption
 
 
+def _shape(tensor: Any) -> str:
+    """A tensor's shape per sample in words: "8×8×1", "one value"."""
+    dims = tuple(tensor.shape[1:])
+    return "×".join("?" if d is None else str(d) for d in dims) if dims else "one value"
+
+
 def _is_conv(layer: Any) -> bool:
     """A convolution, or a block (nested model) holding one."""
     import keras
@@ -118,7 +124,7 @@ class Explainer:
         inputs = list(model.inputs)
         images = [i for i, t in enumerate(inputs) if len(t.shape) == 4]
         if not images:
-            shapes = ", ".join(f"{t.name} {tuple(t.shape[1:])}" for t in inputs)
+            shapes = ", ".join(f"{t.name} ({_shape(t)})" for t in inputs)
             raise NotApplicable(
                 "Grad-CAM and saliency need an image input (height × width × channels); "
                 f"this model's inputs are {shapes}."
@@ -131,7 +137,7 @@ class Explainer:
         if at is None:
             at = next((k for k, t in enumerate(outs) if len(t.shape) == 2), None)
         if at is None or len(outs[at].shape) != 2:
-            shapes = ", ".join(f"{n} {tuple(t.shape[1:])}" for n, t in zip(names, outs))
+            shapes = ", ".join(f"{n} ({_shape(t)})" for n, t in zip(names, outs))
             raise NotApplicable(
                 "Grad-CAM and saliency explain a classifier: an output that is one vector of "
                 f"class scores; this model's outputs are {shapes}."
@@ -160,14 +166,14 @@ class Explainer:
         """(x with the image as a tf tensor, that tensor)."""
         import tensorflow as tf
 
+        # Keras takes no mix of tensors and arrays in one call: every input becomes a tensor.
         if isinstance(x, dict):
-            image = tf.convert_to_tensor(x[self.image_name], dtype=tf.float32)
-            return {**x, self.image_name: image}, image
+            x = {k: tf.convert_to_tensor(v) for k, v in x.items()}
+            image = x[self.image_name] = tf.cast(x[self.image_name], tf.float32)
+            return x, image
         if isinstance(x, list | tuple):
-            items = list(x)
-            image = items[self.image_position] = tf.convert_to_tensor(
-                items[self.image_position], dtype=tf.float32
-            )
+            items = [tf.convert_to_tensor(v) for v in x]
+            image = items[self.image_position] = tf.cast(items[self.image_position], tf.float32)
             return items, image
         image = tf.convert_to_tensor(x, dtype=tf.float32)
         return image, image

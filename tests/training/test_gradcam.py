@@ -164,3 +164,29 @@ def test_where_it_does_not_apply_it_says_why():
 
     with pytest.raises(NotApplicable, match="Class 7"):
         Explainer(tiny_classifier()).gradcam(sample(), class_index=7)
+
+
+def test_binary_sigmoid_output_and_a_second_input():
+    """A sigmoid output of one unit is explained by its logit; a model with an image and a vector
+    input takes its sample as a dict, and the saliency is of the image only."""
+    keras.utils.set_random_seed(4)
+    img, vec = keras.Input((6, 6, 1), name="img"), keras.Input((3,), name="vec")
+    c = keras.layers.Conv2D(3, 3, activation="relu", name="conv")(img)
+    joined = keras.layers.Concatenate(name="join")([keras.layers.Flatten()(c), vec])
+    model = keras.Model([img, vec], keras.layers.Dense(1, activation="sigmoid", name="yes")(joined))
+    x = {"img": sample(8, (1, 6, 6, 1)), "vec": sample(9, (1, 3))}
+    explainer = Explainer(model)
+    got = explainer.gradcam(x)
+    assert got.class_index == 0 and got.layer == "conv"
+    assert got.probability == pytest.approx(float(model.predict(x, verbose=0)[0, 0]), rel=1e-5)
+    w, b = model.get_layer("yes").get_weights()
+    grad_model = keras.Model(model.input, [c, joined])
+    with tf.GradientTape() as tape:
+        maps, features = grad_model(x)
+        logit = (features @ w + b)[:, 0]
+    grads = tape.gradient(logit, maps)
+    np.testing.assert_allclose(
+        got.cam, gradcam_map(maps.numpy()[0], grads.numpy()[0]), rtol=1e-4, atol=1e-5
+    )
+    sal = explainer.saliency(x)
+    assert sal.heatmap.shape == (6, 6) and sal.image.shape == (6, 6, 1)
