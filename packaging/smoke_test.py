@@ -5,7 +5,8 @@
 Runs dist/LayerLoom's executable (LayerLoom.exe on Windows, the one inside LayerLoom.app on
 macOS; --exe picks another, e.g. an installed /usr/bin/layerloom): `examples`, `validate`,
 `codegen`, `export` to TFLite and `train --epochs 1` on a bundled example (`validate` and
-`export` must write nothing to stderr), then opens that example in the window
+`export` must write nothing to stderr), `import` of the codegen script (the binary starts
+itself as the script's child process) and `train` of that project, then opens that example in the window
 (LAYERLOOM_EXIT_AFTER_SHOWN=1 makes it print "window_shown_s=..." once shown, then quit).
 --compare-source also times `python -m app` from this checkout, interleaved.  Exits 1 on failure.
 """
@@ -103,6 +104,16 @@ def main(argv: list[str] | None = None) -> int:
         print(trained)
         if "completed" not in trained:
             raise SystemExit("train did not complete its epoch")
+        # Opening a script: the binary starts itself as the child (`_run-script`) that runs the
+        # script up to its first fit(); the imported project then trains.
+        imported = Path(user_data) / "imported.llproj"
+        print(run([exe, "import", str(script), "-o", str(imported), "--trust-code"], env))
+        if not imported.is_file():
+            raise SystemExit("import of the codegen script wrote no project")
+        trained = run([exe, "train", str(imported), "--epochs", "1", "--trust-code"], env)
+        print(trained)
+        if "completed" not in trained:
+            raise SystemExit("the imported script's project did not train")
         bundle, source = [], []
         source_cmd = [sys.executable, "-m", "app", str(example)]
         source_env = {**env, "PYTHONPATH": str(ROOT)}

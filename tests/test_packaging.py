@@ -140,3 +140,32 @@ def test_tarball_is_the_bundle_folder_in_xz_with_its_executable_bit(tmp_path):
         exe = tar.getmember("LayerLoom/LayerLoom")
         assert exe.mode & 0o111 and exe.uid == 0
         assert "LayerLoom/_internal" in tar.getnames()
+
+
+def test_the_script_runner_needs_only_what_the_bundle_ships():
+    """A script import's child is the bundle's own binary (`LayerLoom _run-script`), running
+    app.compiler.script_import.runner, which the spec collects with every app module: what the
+    runner imports is the standard library, numpy, keras and TensorFlow (tf.data), none of it
+    cut from the bundle."""
+    import ast
+
+    from bundle_rules import EXCLUDED_MODULES
+
+    runner = PACKAGING.parent / "app" / "compiler" / "script_import" / "runner.py"
+    imported = set()
+    for node in ast.walk(ast.parse(runner.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            imported.add(node.module)
+    tops = {name.split(".")[0] for name in imported}
+    assert {"keras", "numpy"} <= tops
+    others = tops - {"keras", "numpy", "tensorflow", "__future__"}
+    assert others <= sys.stdlib_module_names, others - sys.stdlib_module_names
+    assert not {
+        name
+        for name in imported
+        if name in EXCLUDED_MODULES or name.split(".")[0] in EXCLUDED_MODULES
+    }
+    spec = (PACKAGING / "layerloom.spec").read_text(encoding="utf-8")
+    assert 'collect_submodules("app"' in spec

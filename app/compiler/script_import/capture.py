@@ -1,4 +1,5 @@
-"""Run a trusted script in a child process (runner.py) and read back what it captured.
+"""Run a trusted script in a child process (runner.py, started through LayerLoom's own entry
+point: child.py) and read back what it captured.
 
 The child gets its own temp folder, the script's folder as working directory, a time limit and
 a cancel check; its result.json is read with a size limit, and model.keras / data.npz are left
@@ -10,16 +11,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.compiler.script_import.child import child_command, popen_options
 from app.errors import ImportModelError
 
-RUNNER = Path(__file__).with_name("runner.py")
 TIMEOUT_S = 600.0
 MAX_RESULT_BYTES = 50_000_000
 MAX_DATA_BYTES = 2_000_000_000
@@ -69,16 +69,17 @@ def run_script(
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    argv = child_command(str(script), str(folder), str(max_data_bytes))
     log_path = folder / "log.txt"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(  # noqa: S603 - the user trusted this script
-            [sys.executable, str(RUNNER), str(script), str(folder), str(max_data_bytes)],
+            argv,
             cwd=str(script.parent),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
-            start_new_session=True,
+            **popen_options(),
         )
         start = time.monotonic()
         try:

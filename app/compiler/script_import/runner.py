@@ -1,9 +1,10 @@
 """Runs a user's Keras script in a child process and captures what its first fit() trains.
 
-Started by app.compiler.script_import.capture as `python runner.py SCRIPT OUT_DIR MAX_BYTES`,
-with the script's folder as the working directory, only once the user has trusted the script.
-This file imports nothing of LayerLoom (only the standard library, numpy and keras), so the
-child does not depend on how the app is installed.
+Started by app.compiler.script_import.capture as `layerloom _run-script SCRIPT OUT_DIR
+MAX_BYTES` (LayerLoom's own entry point, from source and frozen alike: child.py), with the
+script's folder as the working directory, only once the user has trusted the script.  This file
+imports nothing of LayerLoom (only the standard library, numpy and keras): nothing of the app
+is set up in Keras before the script runs.
 
 The runner patches keras.Model.compile (to record what it was given), keras.Model.fit and
 train_on_batch (to capture and stop), keras.utils.set_random_seed (to record the seed) and the
