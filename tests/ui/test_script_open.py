@@ -7,11 +7,13 @@ import warnings
 from pathlib import Path
 
 from _fixtures import errors, window  # noqa: F401 (fixtures)
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "sequential_cnn.py"
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+SCRIPT = SCRIPTS / "sequential_cnn.py"
+RUN_TIMEOUT = 180_000
 
 
 def drop(win, path: Path) -> None:
@@ -72,3 +74,93 @@ def test_a_dropped_script_runs_only_once_trusted(window, qtbot, tmp_path, monkey
     data = Path(project.data.options["path"])
     assert data.is_file() and data.is_relative_to(tmp_path / "data_home")
     qtbot.waitUntil(lambda: window.script_worker is None, timeout=10_000)
+
+
+def trust_when_asked(qtbot, seen: list) -> QTimer:
+    """Click "Trust and run" in the real trust dialog once it is shown (it runs modally)."""
+    from app.ui.script_open import ScriptTrustDialog
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, ScriptTrustDialog):
+            seen.append(dialog.windowTitle())
+            timer.stop()
+            qtbot.mouseClick(dialog.trust_button, Qt.MouseButton.LeftButton)
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(50)
+    return timer
+
+
+def train_in_panel(win, qtbot) -> dict:
+    """Press Start in the Training panel and wait for the run to end; its result."""
+    panel = win.show_training_panel()
+    qtbot.mouseClick(panel.start_btn, Qt.MouseButton.LeftButton)
+    assert panel.is_running
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=RUN_TIMEOUT)
+    return panel.last_result
+
+
+def test_a_dropped_script_trains_in_the_panel_and_saves_as_a_project_that_trains(
+    window,  # noqa: F811
+    qtbot,
+    tmp_path,
+    monkeypatch,
+    errors,  # noqa: F811
+):
+    """custom_code.py: a custom layer, metric ("rmse"), loss and callback. Dropped, trusted in
+    the dialog, trained from the Training panel on the data the script gave fit, with the
+    script's metric in the plots; Save As writes a project that reopens and trains."""
+    import json
+
+    from app.compiler.custom_code import forget_trust
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data_home"))
+    script = tmp_path / "custom_code.py"
+    script.write_text((SCRIPTS / "custom_code.py").read_text(encoding="utf-8"), encoding="utf-8")
+    seen: list[str] = []
+    timer = trust_when_asked(qtbot, seen)
+    before = window.document
+    drop(window, script)
+    qtbot.waitUntil(lambda: window.document is not before, timeout=RUN_TIMEOUT)
+    timer.stop()
+    assert seen == ["Run custom_code.py?"]
+    qtbot.waitUntil(lambda: window.script_worker is None, timeout=10_000)
+    doc = window.document
+    assert doc.path is None and doc.is_dirty and doc.origin == "script"
+    assert window.windowTitle().endswith("custom_code*"), window.windowTitle()
+    project = doc.project
+    assert [n.name for n in project.graph.nodes()] == ["features", "scaled", "hidden", "value"]
+    data = Path(project.data.options["path"])
+    assert data.is_file() and data.is_relative_to(tmp_path / "data_home" / "LayerLoom")
+
+    result = train_in_panel(window, qtbot)
+    assert result["status"] == "completed", (result, errors)
+    assert not errors
+    cards = window.training_panel.plots.cards
+    assert "rmse" in cards, sorted(cards)
+    xs, _ = cards["rmse"].curves["validation"].getData()
+    assert list(xs) == [1.0, 2.0, 3.0]  # the script's epochs=3, its validation_split
+    folder = Path(result["record"]["path"])
+    settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
+    assert Path(settings["data"]["options"]["path"]) == data
+
+    saved = tmp_path / "saved" / "mine.llproj"
+    saved.parent.mkdir()
+    assert window.save_to(saved)
+    assert window.document.path == saved and not window.document.is_dirty
+    assert window.windowTitle().endswith("mine.llproj"), window.windowTitle()
+
+    forget_trust()  # as in a new session: the saved code is trusted again before it runs
+    window.new_document()
+    assert window.open_path(saved)
+    assert window.trust_banner.isVisible()
+    window.trust_banner.trust_all()
+    reopened = window.document.project
+    assert Path(reopened.data.options["path"]) == data
+    assert {c.name for c in reopened.code} >= {"RunningRMSE", "heavy_mse", "LossHistory"}
+    result = train_in_panel(window, qtbot)
+    assert result["status"] == "completed", (result, errors)
+    assert Path(result["record"]["path"]).is_relative_to(saved.parent)
+    assert "rmse" in window.training_panel.plots.cards
