@@ -190,8 +190,11 @@ class BestCheckpoint(_keras_callback_base()):  # type: ignore[misc]
         self.best_epoch: int | None = None
         self.missing = False
         self.saved_model: Any = None  # what is saved, when not the model fit trains
+        self.cut_short: Any = None  # () -> True when Stop cut this epoch short: not judged
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.cut_short is not None and self.cut_short():
+            return
         value = (logs or {}).get(self.monitor)
         if value is None:
             self.missing = True

@@ -22,7 +22,10 @@ class ForwardingCallback(keras.callbacks.Callback):
     """Forwards per-batch / per-epoch logs as plain dicts; honours stop, pause and NaN losses.
 
     Stop is checked before and after every batch; pause blocks before the next batch until
-    resumed or stopped.
+    resumed or stopped. An epoch that Stop cuts short (some of its training batches, or its
+    validation, not run) is no epoch: Keras still ends it with `on_epoch_end`, with the means
+    of the batches it ran, but it is not added to the history, the plots or the record, and
+    the best-model checkpoint does not judge it (`cut`).
     """
 
     def __init__(self, trainer: Trainer):
@@ -33,6 +36,7 @@ class ForwardingCallback(keras.callbacks.Callback):
         self._stopped = trainer.control._stop.is_set
         self._running = trainer.control._resume.is_set
         self.epoch = 0
+        self.cut = False  # Stop cut the current epoch short
         self.steps = 0
         self.global_step = 0
         self.batch_size = trainer.config.batch_size
@@ -74,6 +78,7 @@ class ForwardingCallback(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+        self.cut = False
         self.epoch_start = time.perf_counter()
         self.lr = self._read_lr()
         self._check_stop()
@@ -88,7 +93,10 @@ class ForwardingCallback(keras.callbacks.Callback):
         self._check_stop()
 
     def on_train_batch_end(self, batch, logs=None):
-        self._check_stop()
+        if self._stopped():
+            self.model.stop_training = True
+            if not self.steps or batch + 1 < self.steps:  # fit leaves the epoch here
+                self.cut = True
         self.global_step += 1
         losses = [v for k, v in (logs or {}).items() if k == "loss" or k.endswith("_loss")]
         if any(not math.isfinite(v) for v in losses if _is_number(v)):
@@ -118,8 +126,11 @@ class ForwardingCallback(keras.callbacks.Callback):
     def on_test_batch_end(self, batch, logs=None):
         if self._stopped():
             self.model.stop_evaluating = True
+            self.cut = True  # the validation metrics would be those of a few batches
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.cut:
+            return
         logs = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
         if epoch == 0:  # ask Keras each key's direction here, so the GUI thread's plots need not
             for key in logs:

@@ -177,12 +177,13 @@ class Trainer:
                 self.config, self.run_dir, fit_kwargs["validation_data"] is not None, self.code
             )
             self._callbacks = callbacks
+            self._forward = forward = ForwardingCallback(self)
             for c in callbacks:
                 if isinstance(c, BestCheckpoint):
                     c.saved_model = self.graph_model  # None: the model fit trains
+                    c.cut_short = lambda: forward.cut
             for note in notes:
                 self._emit_event("warning", message=note)
-            self._forward = ForwardingCallback(self)
             self.weights_history = make_weights_history(self.run_dir)
             self.model.fit(
                 **fit_kwargs,

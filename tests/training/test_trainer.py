@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from app.data import DataConfig, DataError, Dataset, load_dataset
 from app.data.synthetic import synthetic_dataset
 from app.project import TrainingConfig, TrainingError
+from app.project.runs import read_history
 from app.training import Trainer
 
 
@@ -103,6 +105,44 @@ def test_pause_and_resume(digits, runs, mlp):
     gap = steps[5][0] - steps[4][0]
     assert gap >= 0.45
     assert rec.status == "completed" and len(steps) == 45
+
+
+def test_an_epoch_cut_short_by_stop_is_not_recorded_as_an_epoch(digits, runs, mlp):
+    """Stop in the middle of epoch 2: the run records epoch 1 only (history, epochs, last and
+    best metrics, best model), not the means of the few batches epoch 2 ran nor a validation
+    it cut after one batch; the final model keeps the weights trained so far."""
+    from app.project import CallbackConfig
+
+    epochs = []
+    model = mlp()
+
+    def on_batch(d):
+        if d["epoch"] == 1 and d["batch"] == 3:
+            trainer.stop()
+
+    cfg = TrainingConfig(
+        epochs=5,
+        batch_size=16,
+        callbacks=[CallbackConfig("ModelCheckpoint", {"monitor": "val_loss"})],
+    )
+    trainer = Trainer(model, digits, cfg, runs, on_batch=on_batch, on_epoch=epochs.append)
+    rec = trainer.run()
+    assert rec.status == "stopped"
+    assert [e["epoch"] for e in epochs] == [0] and [r["epoch"] for r in trainer.history] == [1]
+    first = {k: v for k, v in trainer.history[0].items() if k != "epoch"}
+    assert rec.epochs_done == 1 and rec.final_metrics == first
+    assert rec.best_metrics == {
+        **{k: v for k, v in first.items() if k != "learning_rate"},
+        "best_epoch": 1.0,
+    }
+    folder = Path(rec.path)
+    assert [r["epoch"] for r in read_history(folder)] == [1]
+    assert json.loads((folder / "run.json").read_text())["epochs_done"] == 1
+    best = keras.saving.load_model(folder / "best.keras")
+    final = keras.saving.load_model(folder / "final.keras")
+    # best.keras is epoch 1's model; final.keras has the batches of epoch 2 on top of it.
+    assert not np.array_equal(best.get_weights()[0], final.get_weights()[0])
+    np.testing.assert_allclose(final.get_weights()[0], model.get_weights()[0])
 
 
 def test_nan_loss_reports_a_message_and_stops(runs):

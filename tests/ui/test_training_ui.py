@@ -151,6 +151,33 @@ def test_stop_mid_epoch_within_one_batch(qtbot, panel):
     assert panel.progress.format() == "Stopped"
 
 
+def test_a_run_stopped_in_its_second_epoch_shows_its_first_and_best(qtbot, panel):
+    """Stopped in epoch 2: the run counts the one epoch it finished (plots, record, runs
+    table) and its status line says so, with the best validation accuracy."""
+    _set_data(panel.document, max_samples=1500)
+    panel.form.batch_size.setValue(4)
+    _set_epochs(panel, 20)
+
+    def on_batch(d):
+        if d["epoch"] >= 1 and panel.is_running:
+            panel.stop()
+
+    assert panel.start()
+    panel.batch_received.connect(on_batch)
+    result = _wait_done(qtbot, panel)
+    rec = result["record"]
+    assert result["status"] == "stopped" and rec["epochs_done"] >= 1
+    acc = rec["best_metrics"]["val_accuracy"]
+    n = rec["epochs_done"]
+    assert panel.stats.text().startswith(
+        f"Stopped after {n} epoch{'' if n == 1 else 's'} · best val_accuracy {acc:.4f}"
+    ), panel.stats.text()
+    assert panel.plots.epochs["val_accuracy"].n == n
+    row = panel.runs.table.topLevelItem(0)
+    assert row.text(1) == "stopped" and row.text(3).startswith(str(n))
+    assert "val_accuracy" in row.text(4)
+
+
 def test_pause_and_resume(qtbot, panel):
     _set_data(panel.document, max_samples=1000)
     panel.form.batch_size.setValue(8)

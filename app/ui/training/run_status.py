@@ -142,17 +142,23 @@ class RunProgress:
         self.bar.setValue(1 if status == "completed" else 0)
         if status == "completed":
             self.bar.setFormat("Done")
-            best = record.get("best_metrics", {})
-            acc = next(
-                (f"{k} {v:.4f}" for k, v in best.items() if k.startswith("val_") and "acc" in k), ""
-            )
+            best = best_text(record)
             self.set_stats(
                 f"Completed in {record.get('duration_s', 0):.1f} s"
-                + (f" · best {acc}" if acc else "")
+                + (f" · best {best}" if best else "")
             )
         elif status == "stopped":
             self.bar.setFormat("Stopped")
-            self.set_stats("Stopped — the model trained so far is kept" if record else "Stopped")
+            if not record:
+                self.set_stats("Stopped")
+                return
+            n = int(record.get("epochs_done", 0))
+            best = best_text(record)
+            self.set_stats(
+                f"Stopped after {n} epoch{'' if n == 1 else 's'}"
+                + (f" · best {best}" if best else "")
+                + " — the model trained so far is kept"
+            )
         else:
             self.bar.setFormat("Failed")
             self.set_stats("Failed")
@@ -168,3 +174,13 @@ class RunProgress:
         shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, self.stats.width())
         self.stats.setText(shown)
         self.stats.setToolTip(text if shown != text else "")
+
+
+def best_text(record: dict) -> str:
+    """ "val_accuracy 0.9721": the run's best validation accuracy, else its best validation
+    loss, else its best loss ("" when it finished no epoch)."""
+    best = {k: v for k, v in record.get("best_metrics", {}).items() if k != "best_epoch"}
+    key = next((k for k in best if k.startswith("val_") and "acc" in k), None)
+    if key is None:
+        key = next((k for k in ("val_loss", "loss") if k in best), None)
+    return f"{key} {best[key]:.4f}" if key is not None else ""
