@@ -29,6 +29,8 @@ class Dataset:
     class_names maps a target name to its class labels (classification only).
     sample_weight / sample_weight_val: one weight per sample of the loss (from a data column or
     array the data settings name), or None; not a model input or target.
+    input_scaling: the statistics the settings' normalisation used per input array, so that a
+    new sample (a file) can be scaled as the training samples were.
     """
 
     x: dict[str, np.ndarray]
@@ -42,6 +44,8 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     sample_weight: np.ndarray | None = None
     sample_weight_val: np.ndarray | None = None
+    # array name -> (shift, scale) of the settings' normalisation: x = (raw - shift) / scale
+    input_scaling: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def num_samples(self) -> int:

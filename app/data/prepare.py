@@ -128,6 +128,7 @@ def _normalise(ds: Dataset, how: str) -> None:
             shift = arr.min(axis=axes, keepdims=True)
             scale = arr.max(axis=axes, keepdims=True) - shift
         scale = np.where(scale > 1e-12, scale, 1.0)
+        ds.input_scaling[name] = (shift[0], scale[0])
         ds.x[name] = ((arr - shift) / scale).astype(np.float32)
         if ds.x_val is not None and name in ds.x_val:
             ds.x_val[name] = ((ds.x_val[name] - shift) / scale).astype(np.float32)

@@ -83,7 +83,23 @@ def read_csv_table(
     few-valued whole-number target a classification (class ids, the class names sorted).
     """
     header, rows = read_csv(path, delimiter or None)
-    file = Path(path).name
+    return csv_table(
+        header, rows, Path(path).name, target, features, task, categorical, layout, weights
+    )
+
+
+def csv_table(
+    header: list[str],
+    rows: list[list[str]],
+    file: str,
+    target: str = "",
+    features: list[str] | tuple[str, ...] = (),
+    task: str = "auto",
+    categorical: str = "onehot",
+    layout: str = "auto",
+    weights: str = "",
+) -> dict[str, Any]:
+    """`read_csv_table` of rows already read (`file` names them in messages)."""
     targets = csv_target_names(target, header) or [header[-1]]
     features = list(features or [h for h in header if h not in (*targets, weights)])
     for f in [*targets, *features, *([weights] if weights else [])]:
