@@ -118,6 +118,36 @@ def test_run_model_and_its_weight_history(qtbot, panel, trained):
     assert "per epoch of the run" in panel.weights_info.text()
 
 
+def test_a_sample_from_an_image_file_then_back_to_the_data(qtbot, panel, trained, tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    from app.training.activations import ActivationProbe
+    from app.training.file_sample import file_sample, sample_inputs_from
+
+    project, _rec, dataset = trained
+    pixels = np.zeros((24, 24, 3), np.uint8)
+    pixels[4:20, 10:14] = 255  # a "1", in colour: converted to the digits' one grey channel
+    tf.io.write_file(str(tmp_path / "one.png"), tf.io.encode_png(pixels))
+    select(qtbot, panel, project, "conv_1")
+    with qtbot.waitSignal(panel.shown, timeout=TIMEOUT_MS):
+        panel.use_file(tmp_path / "one.png")
+    assert "conv_1: output 6×6×16 for one.png (maps)" in panel.info.text()
+    model = panel.models[panel._source_key()]
+    one = file_sample(tmp_path / "one.png", dataset, project.data_config())
+    expected = ActivationProbe(model).outputs(sample_inputs_from(model, one))["conv_1"]
+    got = panel.cache.cached(panel._source_key(), panel._sample_key())["conv_1"]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert panel.gradcam.target.dataset is panel.file_data[panel._sample_key()]
+    # A file that does not fit is told in words; a sample number returns to the data.
+    (tmp_path / "note.txt").write_text("not a digit")
+    panel.use_file(tmp_path / "note.txt")
+    qtbot.waitUntil(lambda: "has no text input" in panel.info.text(), timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(panel.shown, timeout=TIMEOUT_MS):
+        panel.index.setValue(7)
+    assert panel.from_file is None and "for sample 7" in panel.info.text()
+
+
 def test_node_inside_a_block_is_said_not_shown(qtbot, panel, trained):
     panel.set_selection(["no-such-node"])
     assert "inside a block" in panel.info.text()

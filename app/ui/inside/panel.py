@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -87,6 +88,8 @@ class InsidePanel(QWidget):
         self.node_name: str | None = None
         self.cache = ActivationCache()
         self.models: dict[tuple, Any] = {}
+        self.from_file: tuple[str, int] | None = None  # (path, row): the sample is a file's
+        self.file_data: dict[tuple, Dataset] = {}  # file sample key -> its one-sample data
         self.runner = TaskRunner(self)
         self.runner.busy_changed.connect(lambda b: self.busy.setVisible(b))
         self._build()
@@ -103,13 +106,19 @@ class InsidePanel(QWidget):
         self.split = QComboBox(self)
         for key, text in SPLITS.items():
             self.split.addItem(text, key)
-        self.split.currentIndexChanged.connect(lambda _i: self.show_node())
+        self.split.currentIndexChanged.connect(lambda _i: self._data_sample_chosen())
         self.index = QSpinBox(self)
         self.index.setRange(0, 10**9)  # fitted to the data's sample count once it is loaded
         self.index.setKeyboardTracking(False)
-        self.index.valueChanged.connect(lambda _v: self.show_node())
+        self.index.valueChanged.connect(lambda _v: self._data_sample_chosen())
         self.random_button = QPushButton("Random", self)
         self.random_button.clicked.connect(self.random_sample)
+        self.file_button = QPushButton("From file…", self)
+        self.file_button.setToolTip(
+            "A sample from a file: an image, a row of a CSV file with the data's columns, or a "
+            "text, prepared as the training samples are"
+        )
+        self.file_button.clicked.connect(self.choose_file_dialog)
         self.busy = QProgressBar(self)
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
@@ -121,7 +130,13 @@ class InsidePanel(QWidget):
         for w in (QLabel("Model", self), self.source, self.refresh_button):
             top.addWidget(w)
         top.addSpacing(8)
-        for w in (QLabel("Sample", self), self.split, self.index, self.random_button):
+        for w in (
+            QLabel("Sample", self),
+            self.split,
+            self.index,
+            self.random_button,
+            self.file_button,
+        ):
             top.addWidget(w)
         top.addWidget(self.busy)
         top.addStretch(1)
@@ -189,6 +204,7 @@ class InsidePanel(QWidget):
     def set_dataset(self, dataset: Dataset | None) -> None:
         self.dataset = dataset
         self.cache.results.clear()
+        self.file_data.clear()
         has_val = dataset is not None and dataset.x_val is not None
         blocked = self.split.blockSignals(True)
         self.split.model().item(self.split.findData("val")).setEnabled(has_val)
@@ -212,6 +228,58 @@ class InsidePanel(QWidget):
         if self.split.currentData() == "val" and ds.x_val is not None:
             return ds.x_val
         return ds.x
+
+    def _data_sample_chosen(self) -> None:
+        """A split or sample number chosen: the sample comes from the project's data again."""
+        self.from_file = None
+        self.show_node()
+
+    def use_file(self, path: str | Path, row: int = 0) -> bool:
+        """Show the selected node's output for a file (`row`: 0-based, of a CSV file)."""
+        self.from_file = (str(path), int(row))
+        return self.show_node()
+
+    def choose_file_dialog(self) -> None:
+        from app.training.file_sample import file_kind
+
+        chosen, _ = QFileDialog.getOpenFileName(
+            self,
+            "A sample from a file",
+            "",
+            "Images, CSV rows, texts (*.png *.jpg *.jpeg *.bmp *.gif *.csv *.tsv *.txt);;"
+            "All files (*)",
+        )
+        if not chosen:
+            return
+        row = 0
+        if file_kind(chosen) == "csv":
+            rows = _csv_row_count(chosen)
+            if rows > 1:
+                number, ok = QInputDialog.getInt(
+                    self, "Which row", f"Row of {Path(chosen).name} (1 to {rows}):", 1, 1, rows
+                )
+                if not ok:
+                    return
+                row = number - 1
+        self.use_file(chosen, row)
+
+    def _sample_key(self) -> tuple:
+        """The cache key of the chosen sample: (split, index), or the file and its version."""
+        if self.from_file is None:
+            return (self.split.currentData(), self.index.value())
+        path, row = self.from_file
+        try:
+            version = Path(path).stat().st_mtime_ns
+        except OSError:
+            version = None
+        return ("file", path, row, version)
+
+    def _sample_words(self) -> str:
+        if self.from_file is None:
+            return f"sample {self.index.value()}"
+        path, row = self.from_file
+        name = Path(path).name
+        return f"row {row + 1} of {name}" if name.lower().endswith((".csv", ".tsv")) else name
 
     def random_sample(self) -> None:
         if self.index.maximum() > 0:
@@ -257,21 +325,28 @@ class InsidePanel(QWidget):
         key = self._source_key()
         if key is None:
             return False
-        sample = (self.split.currentData(), self.index.value())
+        sample = self._sample_key()
         found = self.cache.cached(key, sample)
         if found is not None and key in self.models:
             self._render(key, found)
             return True
-        project, dataset, split, index = self.document.project, self.dataset, *sample
-        self._say(f"Computing the outputs of every node for sample {index}…")
+        project, dataset, from_file = self.document.project, self.dataset, self.from_file
+        self._say(f"Computing the outputs of every node for {self._sample_words()}…")
 
         def task() -> dict:
             model = self.models.get(key)
             if model is None:
                 model = self._load_model(key, project)
-            x, _ = sample_inputs(model, dataset, split, index)
+            one = None
+            if from_file is None:
+                x, _ = sample_inputs(model, dataset, *sample)
+            else:
+                from app.training.file_sample import file_sample, sample_inputs_from
+
+                one = file_sample(from_file[0], dataset, project.data_config(), from_file[1])
+                x = sample_inputs_from(model, one)
             outputs = self.cache.outputs(key, model, sample, x)
-            return {"key": key, "model": model, "outputs": outputs}
+            return {"key": key, "model": model, "outputs": outputs, "sample": sample, "one": one}
 
         self.runner.run("outputs", task, self._on_outputs, self._say_error)
         return True
@@ -288,6 +363,8 @@ class InsidePanel(QWidget):
 
     def _on_outputs(self, result: dict) -> None:
         self.models[result["key"]] = result["model"]
+        if result["one"] is not None:
+            self.file_data[result["sample"]] = result["one"]
         self._render(result["key"], result["outputs"])
 
     def _say(self, text: str) -> None:
@@ -302,8 +379,14 @@ class InsidePanel(QWidget):
     def _render(self, key: tuple, outputs: dict) -> None:
         name = self.node_name
         model = self.models.get(key)
-        split, index = self.split.currentData(), self.index.value()
-        self.gradcam.set_target(Target(key, model, self.dataset, split, index, name))
+        sample = self._sample_key()
+        if self.from_file is None:
+            target = Target(key, model, self.dataset, *sample, name)
+        else:  # the file's one sample as data of one sample (any split but "val": its x)
+            one = self.file_data.get(sample)
+            split = "file " + " ".join(map(str, sample[1:]))  # one heatmap per file version
+            target = None if one is None else Target(key, model, one, split, 0, name)
+        self.gradcam.set_target(target)
         if name not in outputs:
             self._say(f"'{name}' has no output of its own in this model (a shared layer or op).")
             self.output_plot.clear()
@@ -313,7 +396,7 @@ class InsidePanel(QWidget):
         value = np.asarray(outputs[name])
         kind = view_kind(value.shape)
         shape = "×".join(str(d) for d in value.shape[1:])
-        self._say(f"{name}: output {shape} for sample {self.index.value()} ({kind})")
+        self._say(f"{name}: output {shape} for {self._sample_words()} ({kind})")
         self._draw_output(name, value[0], kind, model)
         self._draw_weights_for(key, model)
         self.shown.emit(name)
@@ -494,3 +577,13 @@ class InsidePanel(QWidget):
     def shutdown(self) -> None:
         self.runner.shutdown()
         self.gradcam.shutdown()
+
+
+def _csv_row_count(path: str) -> int:
+    """Data rows of a CSV file (0 when it cannot be read: the sample then says why)."""
+    from app.data.tabular import read_csv
+
+    try:
+        return len(read_csv(path)[1])
+    except ValueError:
+        return 0
