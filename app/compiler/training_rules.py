@@ -92,20 +92,28 @@ def resolved_losses(
     return {n: config.losses.get(n, defaults[n]) for n in model.output_names}
 
 
+LOSS_ALIASES = {
+    "mse": "meansquarederror",
+    "mae": "meanabsoluteerror",
+    "mape": "meanabsolutepercentageerror",
+    "msle": "meansquaredlogarithmicerror",
+    "kld": "kldivergence",
+    "kldivergence": "kldivergence",
+}
+
+
+def loss_key(name: str) -> str:
+    """One key for every spelling of a Keras loss: snake_case, CamelCase or its alias
+    ("mse", "mean_squared_error" and "MeanSquaredError" give the same key)."""
+    key = name.replace("_", "").lower()
+    return LOSS_ALIASES.get(key, key)
+
+
 def loss_class(name: str) -> Any:
     """The keras.losses class for a snake_case or CamelCase loss name, or None."""
     import keras
 
-    key = name.replace("_", "").lower()
-    aliases = {
-        "mse": "meansquarederror",
-        "mae": "meanabsoluteerror",
-        "mape": "meanabsolutepercentageerror",
-        "msle": "meansquaredlogarithmicerror",
-        "kld": "kldivergence",
-        "kldivergence": "kldivergence",
-    }
-    key = aliases.get(key, key)
+    key = loss_key(name)
     for cname, cls in vars(keras.losses).items():
         if inspect.isclass(cls) and issubclass(cls, keras.losses.Loss) and cname.lower() == key:
             return cls

@@ -11,7 +11,7 @@ from app.data.dataset import Dataset, class_ids, is_text
 
 
 def suggest_model_settings(dataset: Dataset) -> dict[str, Any]:
-    """{"inputs": {array: {shape, dtype}}, "outputs": {array: {units, activation, loss}}}.
+    """{"inputs": {array: {shape, dtype}}, "outputs": {array: {task, units, activation, loss}}}.
 
     Shapes exclude the sample axis (what a keras.Input takes). Text arrays (one string per
     sample) suggest a string Input of shape () and, under "text", how to turn the strings
@@ -58,6 +58,7 @@ def _output_for(dataset: Dataset, name: str, y: np.ndarray) -> dict[str, Any]:
     if dataset.task == "reconstruction":
         unit_range = y.size and float(y.min()) >= 0.0 and float(y.max()) <= 1.0
         return {
+            "task": "reconstruction",
             "shape": list(y.shape[1:]),
             "units": int(y.shape[-1]) if y.ndim > 1 else 1,
             "activation": "sigmoid" if unit_range else "linear",
@@ -68,12 +69,14 @@ def _output_for(dataset: Dataset, name: str, y: np.ndarray) -> dict[str, Any]:
         onehot = y.ndim == 2 and y.shape[1] == n and n > 1
         if n == 2 and not onehot:
             return {
+                "task": "classification",
                 "units": 1,
                 "activation": "sigmoid",
                 "loss": "binary_crossentropy",
                 "metrics": ["accuracy"],
             }
         return {
+            "task": "classification",
             "units": n,
             "activation": "softmax",
             "loss": "categorical_crossentropy" if onehot else "sparse_categorical_crossentropy",
@@ -83,6 +86,7 @@ def _output_for(dataset: Dataset, name: str, y: np.ndarray) -> dict[str, Any]:
     # Values from 0 to 1 (a score, a share): a sigmoid keeps predictions in that range.
     unit_range = bool(y.size) and float(y.min()) >= 0.0 and float(y.max()) <= 1.0
     return {
+        "task": "regression",  # this output, also in a dataset whose other outputs are classes
         "units": units,
         "activation": "sigmoid" if unit_range else "linear",
         "loss": "mean_squared_error",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.compiler.training_rules import loss_key
 from app.model.commands import Command, Compound, update_node
 from app.nodes import REGISTRY
 from app.project.text_inputs import text_input_commands
@@ -23,10 +24,16 @@ def _pick(names: list[str], arrays: list[str], i: int) -> str | None:
 
 def wants_loss(current: str | None, suggested: str, task: str) -> bool:
     """Offer `suggested` instead of `current`? Always when there is none; for classifiers when it
-    differs (a wrong loss there fails or trains badly); a chosen regression loss is kept."""
+    differs (a wrong loss there fails or trains badly; "SparseCategoricalCrossentropy" is the
+    same loss as "sparse_categorical_crossentropy"); a chosen regression loss is kept."""
     if not current or current == "none":
         return True
-    return task == "classification" and current != suggested
+    return task == "classification" and loss_key(current) != loss_key(suggested)
+
+
+def _activation(value: str | None) -> str:
+    """No activation is the linear one."""
+    return value or "linear"
 
 
 def plan_changes(
@@ -85,14 +92,16 @@ def plan_changes(
         if unit_param and current.get(unit_param) != want["units"]:
             params[unit_param] = want["units"]
             changed.append(f"{unit_param} {want['units']}")
-        if spec.param("activation") is not None and current.get("activation") != want["activation"]:
+        if spec.param("activation") is not None and _activation(
+            current.get("activation")
+        ) != _activation(want["activation"]):
             params["activation"] = want["activation"]
             changed.append(f"activation {want['activation']}")
         if changed:
             commands.append(update_node(graph, node_id, params=params))
             words.append(f"{spec.class_name} '{node.name}': {', '.join(changed)}.")
-        if want.get("loss") and wants_loss(
-            (current_losses or {}).get(node.name), want["loss"], task
+        if want.get("loss") and wants_loss(  # the output's own task: a regression head
+            (current_losses or {}).get(node.name), want["loss"], want.get("task", task)
         ):
             losses[node.name] = want["loss"]
             words.append(f"Loss of '{node.name}': {want['loss']}.")
