@@ -100,6 +100,7 @@ def test_csv_source_with_picked_columns(qtbot, panel, tmp_path, doc):
     }
     assert "categorical, 2 values, 13 missing" in info["colour"]
     assert "numeric, 1 missing" in info["weight"]
+    assert info["notes"] == "notes  (text, 40 values)"  # a different value in every row
     assert form.columns_table.columnCount() == 5
     # leave out the free-text column
     for i in range(form.features.count()):
@@ -114,6 +115,24 @@ def test_csv_source_with_picked_columns(qtbot, panel, tmp_path, doc):
     assert panel.preview_table.columnCount() == 5 and panel.preview_table.rowCount() == 24
     assert "missing values filled" in panel.notes.text()
     assert doc.project.data.options["features"] == ["height", "colour", "weight"]
+
+
+def test_csv_text_columns_are_labelled_text_and_categories_categorical(qtbot, panel):
+    from app.project.examples import examples_dir
+
+    panel.select_source("csv")
+    form = panel.form
+    form.editors["path"].set_value(str(examples_dir() / "data" / "tickets.csv"))
+    form.editors["path"].changed.emit()
+    info = {
+        form.features.item(i).data(Qt.ItemDataRole.UserRole): form.features.item(i).text()
+        for i in range(form.features.count())
+    }
+    assert info["body"].startswith("body  (text, ")  # feeds a TextVectorization
+    assert info["title"].startswith("title  (text, ")
+    assert info["tags"].startswith("tags  (text, ")  # 81 tag lists: the example vectorizes them
+    assert info["department"] == "department  (categorical, 4 values)"  # a StringLookup
+    assert info["priority"] == "priority  (numeric)"
 
 
 def test_fit_model_to_data_is_one_undo_step(qtbot, panel, doc):

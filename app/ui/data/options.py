@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.data.source import DataSource, OptionSpec
+from app.data.suggest import text_suggestion
 from app.data.tabular import MISSING, csv_target_names
 
 PREVIEW_ROWS = 2000
@@ -96,7 +98,11 @@ def csv_columns(path: str, delimiter: str = "") -> tuple[list[str], list[list[st
             [float(v) for v in present]
             kind = "numeric"
         except ValueError:
-            kind = f"categorical, {len(set(present))} values"
+            # As "fit model to data" tells them apart: free text feeds a TextVectorization,
+            # a category (a few values) a StringLookup.
+            category = text_suggestion(np.array(present, dtype=object))["kind"] == "category"
+            what = "categorical" if category else "text"
+            kind = f"{what}, {len(set(present))} values"
         info.append(kind + (f", {missing} missing" if missing else ""))
     return header, body, info
 
@@ -268,7 +274,7 @@ class SourceOptionsForm(QWidget):
     def _id_like(self, column: str) -> bool:
         """Text columns with a different value in almost every row (names, ids): off by default."""
         info = self.column_info.get(column, "")
-        if not info.startswith("categorical"):
+        if not info.startswith(("categorical", "text")):
             return False
         values = int(info.split(",")[1].split()[0])
         return values > 20 and values > 0.5 * self._rows
