@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="write to this .py file (default: print)")
     p.add_argument(
         "--cluster",
-        choices=["tf"],
-        help="train on several machines: tf = MultiWorkerMirroredStrategy with TF_CONFIG",
+        choices=["tf", "jax"],
+        help="train on several machines: tf = MultiWorkerMirroredStrategy with TF_CONFIG; "
+        "jax = keras.distribution DataParallel on JAX with KERAS_DISTRIBUTION_* (see the README)",
     )
 
     p = sub.add_parser(

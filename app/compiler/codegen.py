@@ -12,6 +12,7 @@ from app.compiler.codegen_cluster import (
     check_cluster,
     refusal,
 )
+from app.compiler.codegen_cluster_jax import JaxClusterTrainingCode
 from app.compiler.codegen_code import UserCodeSource, code_layer_expr
 from app.compiler.codegen_expr import Atom, Call, Expr, Names, Seq, identifier, literal, render
 from app.compiler.codegen_layers import ObjectWriter, is_keyword_name
@@ -35,7 +36,8 @@ def generate_code(
 ) -> str:
     """A standalone Python script that builds the same keras.Model as build_model(graph).
 
-    With `cluster` ("tf"), the script trains on several machines (app.compiler.codegen_cluster);
+    With `cluster` ("tf" or "jax"), the script trains on several machines
+    (app.compiler.codegen_cluster, codegen_cluster_jax);
     ClusterError says why when the project's training cannot be written that way.
 
     With `weights_file` (a file name next to the script, see app.compiler.script_files), the
@@ -77,7 +79,9 @@ class _Script:
         self.globals = Names({"keras", "layers", "model", "os", *self.custom.bound_names()})
         self.output_counts = _output_counts(graph)
         # Data loading, compile and fit from the project's settings (names reserved first).
-        training = ClusterTrainingCode if cluster else TrainingCode
+        training = {None: TrainingCode, "tf": ClusterTrainingCode, "jax": JaxClusterTrainingCode}[
+            cluster
+        ]
         self.training = training(graph, project, self.globals)
         self.functions: dict[str, str] = {}  # block owner id -> function name
         self.written: set[str] = set()  # function names already written
@@ -123,7 +127,13 @@ class _Script:
         elif graph_has_weights(self.graph):
             out.append("The layers start from new weights: trained weights are not part of it.")
         out += ['"""', ""]
-        out += self.custom.import_lines((*BASE_IMPORTS, *training.imports))
+        imports = self.custom.import_lines((*BASE_IMPORTS, *training.imports))
+        if training.header:  # it comes first, and imports os itself
+            out += [*training.header, ""]
+            imports = [ln for ln in imports if ln != "import os"]
+            while imports and imports[0] == "":
+                imports.pop(0)
+        out += imports
         for chunk in self.custom.definitions():
             out += ["", "", *chunk]
         for fn in self.function_lines:

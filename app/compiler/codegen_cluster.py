@@ -23,7 +23,7 @@ from app.compiler.codegen_expr import Atom, Call, render
 from app.compiler.codegen_training import TrainingCode
 from app.errors import LayerLoomError
 
-CLUSTERS = ("tf",)
+CLUSTERS = ("tf", "jax")  # jax: app.compiler.codegen_cluster_jax
 
 
 class ClusterError(LayerLoomError):

@@ -41,6 +41,7 @@ class TrainingCode:
 
     def __init__(self, graph: Any, project: Any, names: Names) -> None:
         self.imports: list[Import] = []
+        self.header: list[str] = []  # lines before the imports (e.g. the Keras backend)
         self.preamble: list[str] = []
         self.functions: list[list[str]] = []
         self.main: list[str] = []
@@ -74,6 +75,7 @@ class TrainingCode:
             self.problem = str(exc)
         if self.problem is not None:
             self.imports, self.preamble, self.functions, self.folds = [], [], [], 0
+            self.header = []
             self.strategy = None
             text = textwrap.wrap(f"Training is not written: {_one_line(self.problem)}", 90)
             self.main = ["", *[f"    # {t}" for t in text]]

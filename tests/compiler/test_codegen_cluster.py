@@ -6,30 +6,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from script_checks import free_ports
 
 from app.cli import main
 from app.project import load_project, save_project
 from app.project.examples import example_path
 
 TIMEOUT = 300  # seconds for both workers on a loaded machine
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("localhost", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def _small_digits(tmp_path: Path) -> Path:
@@ -49,7 +38,7 @@ def test_two_workers_train_to_the_same_weights(tmp_path, capsys):
     assert "tf.distribute.MultiWorkerMirroredStrategy()" in text
     assert "model.fit(" not in text and "strategy.run(" in text
 
-    hosts = [f"localhost:{p}" for p in _free_ports(2)]
+    hosts = [f"localhost:{p}" for p in free_ports(2)]
     procs = []
     for index in range(2):
         config = {"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}}

@@ -1,0 +1,144 @@
+"""`layerloom codegen P --cluster jax`: a keras.distribution (DataParallel) script on JAX, run
+here as two processes on localhost with the KERAS_DISTRIBUTION_* variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from script_checks import free_ports, ruff_problems
+
+from app.cli import main
+from app.project import load_project, save_project
+from app.project.examples import example_path
+
+TIMEOUT = 300  # seconds for both processes on a loaded machine
+
+
+def _small_digits(tmp_path: Path) -> Path:
+    project = load_project(example_path("digits_mlp"))
+    project.data = dataclasses.replace(project.data, max_samples=200)
+    target = tmp_path / "digits.llproj"
+    save_project(project, target)
+    return target
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KERAS_DISTRIBUTION_")}
+    return {**env, "TF_CPP_MIN_LOG_LEVEL": "2", **extra}
+
+
+def test_the_script_sets_the_jax_backend_before_keras_and_is_ruff_clean(tmp_path, capsys):
+    assert main(["codegen", str(_small_digits(tmp_path)), "--cluster", "jax"]) == 0
+    text = capsys.readouterr().out
+    backend = text.index('os.environ["KERAS_BACKEND"] = "jax"')
+    assert backend < text.index("import keras")
+    assert text.count("import os\n") == 1
+    assert "keras.distribution.initialize()" in text
+    assert "keras.distribution.DataParallel(" in text and "model.fit(" in text
+    assert ruff_problems(text) == ""
+
+
+def test_two_processes_train_to_the_same_weights(tmp_path):
+    pytest.importorskip("jax", reason="the jax extra: pip install 'layerloom[jax]'")
+    script = tmp_path / "train.py"
+    assert (
+        main(["codegen", str(_small_digits(tmp_path)), "--cluster", "jax", "-o", str(script)]) == 0
+    )
+    (port,) = free_ports(1)
+    procs = []
+    for index in range(2):
+        env = _env(
+            KERAS_DISTRIBUTION_JOB_ADDRESSES=f"localhost:{port}",
+            KERAS_DISTRIBUTION_NUM_PROCESSES="2",
+            KERAS_DISTRIBUTION_PROCESS_ID=str(index),
+        )
+        cmd = [sys.executable, str(script), "--epochs", "2", "--save", "out/model.keras"]
+        cmd += ["--process-weights", f"process{index}.npz"]
+        log = open(tmp_path / f"process{index}.log", "w")  # noqa: SIM115 - closed below
+        procs.append((subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=log), log))
+    try:
+        codes = [p.wait(timeout=TIMEOUT) for p, _ in procs]
+    finally:
+        for p, log in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            log.close()
+    logs = [(tmp_path / f"process{i}.log").read_text() for i in range(2)]
+    assert codes == [0, 0], logs
+
+    # Process 0 prints the epochs and keeps the model; process 1 keeps no file.
+    epochs = [ln for ln in logs[0].splitlines() if ln.startswith("Epoch ")]
+    assert epochs == ["Epoch 1/2", "Epoch 2/2"]
+    # 160 training samples, 80 per process: 5 steps of 16 (the global batch of 32 halved).
+    assert "5/5 - " in logs[0] and "val_accuracy:" in logs[0]
+    assert "Epoch " not in logs[1]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["model.keras"]
+
+    w0, w1 = np.load(tmp_path / "process0.npz"), np.load(tmp_path / "process1.npz")
+    assert len(w0.files) == 4
+    for k in w0.files:
+        np.testing.assert_array_equal(w0[k], w1[k])
+
+    import keras
+
+    saved = keras.saving.load_model(tmp_path / "out" / "model.keras")
+    for mine, k in zip(saved.get_weights(), w0.files, strict=True):
+        np.testing.assert_array_equal(mine, w0[k])
+    # Trained: the weights moved from the script's starting point (same seed, no training).
+    start = subprocess.run(
+        [sys.executable, "-c", _START_WEIGHTS.format(script=str(script))],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert start.returncode == 0, start.stderr
+    first = np.load(tmp_path / "start.npz")
+    assert not np.array_equal(first[first.files[0]], w0[w0.files[0]])
+
+
+_START_WEIGHTS = """
+import runpy, numpy as np
+ns = runpy.run_path({script!r}, run_name="not_main")
+np.savez("start.npz", *ns["model"].get_weights())
+"""
+
+
+@pytest.mark.parametrize(
+    ("example", "words"),
+    [
+        ("kfold_diabetes", "k-fold"),
+        ("custom_train_step", "own training step"),
+        ("ticket_classifier", "text (string) input"),
+    ],
+)
+def test_what_the_jax_script_cannot_run_is_refused(tmp_path, capsys, example, words):
+    out = tmp_path / "train.py"
+    code = main(["codegen", str(example_path(example)), "--cluster", "jax", "-o", str(out)])
+    assert code == 2
+    assert words in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_project_code_that_imports_tensorflow_is_refused(tmp_path, capsys):
+    from app.project.project_code import CodeEntry
+
+    project = load_project(example_path("digits_mlp"))
+    loss = "import tensorflow as tf\n\n\ndef my_loss(y_true, y_pred):\n    return tf.reduce_mean(y_pred)\n"
+    project.code = [*project.code, CodeEntry("loss", "my_loss", loss)]
+    path = tmp_path / "p.llproj"
+    save_project(project, path)
+    assert main(["codegen", str(path), "--cluster", "jax"]) == 2
+    err = capsys.readouterr().err
+    assert "'my_loss' imports TensorFlow" in err
+    # The same project is written for TensorFlow's cluster and for one machine.
+    assert main(["codegen", str(path), "--cluster", "tf"]) == 0
+    assert main(["codegen", str(path)]) == 0
