@@ -43,6 +43,14 @@ def inbound_nodes(operation: Any) -> list[Any]:
     return operation._inbound_nodes
 
 
+def call_arguments(node: Any) -> tuple[tuple, dict]:
+    """(positional, keyword) arguments of one call (a Node of `inbound_nodes`), as given.
+
+    Reads `Node.arguments` (keras/src/ops/node.py: SymbolicArguments `.args`, `.kwargs`).
+    """
+    return tuple(node.arguments.args), dict(node.arguments.kwargs)
+
+
 def outbound_nodes(operation: Any) -> list[Any]:
     """The calls of other layers that consume this layer's outputs.
 

@@ -44,6 +44,47 @@ def _single_output(layer: Any) -> Any | None:
     return calls[0].outputs[0]
 
 
+def _is_nested(layer: Any) -> bool:
+    """A Functional (or Sequential) model used as a layer: a block on the canvas."""
+    import keras
+
+    from app.keras_internals import is_functional
+
+    return isinstance(layer, keras.Model) and (
+        is_functional(layer) or isinstance(layer, keras.Sequential)
+    )
+
+
+def _layer_outputs(model: Any, prefix: str, skipped: dict[str, str]) -> tuple[list[str], list]:
+    """(names, symbolic outputs in terms of `model`'s inputs) of every layer of `model` and,
+    for a nested model called once, of every layer inside it ("block/inner" names): its inner
+    outputs are computed again on the tensors the outer model feeds the block."""
+    import keras
+
+    from app.keras_internals import call_arguments, inbound_nodes
+
+    names, tensors = [], []
+    for layer in model.layers:
+        name = prefix + layer.name
+        out = _single_output(layer)
+        if out is None:
+            skipped[name] = "this layer is used more than once (shared) or has several outputs"
+            continue
+        names.append(name)
+        tensors.append(out)
+        if not _is_nested(layer):
+            continue
+        inner_names, inner = _layer_outputs(layer, name + "/", skipped)
+        if not inner:
+            continue
+        inside = keras.Model(inputs=layer.input, outputs=inner, name=f"{layer.name}_inside")
+        args, _kwargs = call_arguments(inbound_nodes(layer)[0])
+        outs = inside(args[0])  # the block's inner layers again, on what the outer model feeds it
+        names += inner_names
+        tensors += list(outs) if isinstance(outs, list | tuple) else [outs]
+    return names, tensors
+
+
 @dataclass
 class ActivationProbe:
     """One model giving the output of every layer of `model`; built once per model."""
@@ -56,16 +97,7 @@ class ActivationProbe:
     def __post_init__(self) -> None:
         import keras
 
-        tensors = []
-        for layer in self.model.layers:
-            out = _single_output(layer)
-            if out is None:
-                self.skipped[layer.name] = (
-                    "this layer is used more than once (shared) or has several outputs"
-                )
-                continue
-            self.names.append(layer.name)
-            tensors.append(out)
+        self.names, tensors = _layer_outputs(self.model, "", self.skipped)
         if not tensors:
             raise ActivationError("The model has no layer whose output can be shown.")
         self.probe = keras.Model(inputs=self.model.input, outputs=tensors)

@@ -115,3 +115,41 @@ def test_grid_columns_fit_the_view_aspect():
     assert grid_columns(1, 6, 6, 3.0) == 1
     grid = feature_map_grid(np.random.default_rng(3).random((6, 6, 16)), cols=wide)
     assert grid.shape == (2 * 7 - 1, 8 * 7 - 1)
+
+
+def test_inner_layers_of_blocks_give_the_outputs_inside_the_nested_model():
+    project = load_project(example_path("conv_autoencoder"))
+    model = build_model(project.graph)
+    probe = ActivationProbe(model)
+    enc = model.get_layer("encoder")
+    inner = [la.name for la in enc.layers]
+    assert [f"encoder/{n}" for n in inner] == [n for n in probe.names if n.startswith("encoder/")]
+    x = np.random.default_rng(4).random((1, 28, 28, 1)).astype("float32")
+    got = probe.outputs(x)
+    for la in enc.layers[1:]:
+        sub = keras.Model(enc.input, la.output)
+        np.testing.assert_allclose(
+            got[f"encoder/{la.name}"], sub.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+        )
+    assert probe.probe.count_params() == model.count_params()  # the same layers, no copies
+
+
+def test_blocks_in_blocks_and_a_block_used_twice():
+    x = keras.Input((4,), name="x")
+    h = keras.layers.Dense(3, name="deep")(x)
+    inner = keras.Model(x, h, name="inner")
+    y = keras.Input((4,), name="y")
+    middle = keras.Model(y, keras.layers.ReLU(name="relu")(inner(y)), name="middle")
+    twice_in = keras.Input((4,), name="t")
+    twice = keras.Model(twice_in, keras.layers.Dense(4, name="lin")(twice_in), name="twice")
+    a = keras.Input((4,), name="a")
+    out = keras.layers.Add(name="add")(
+        [middle(a), keras.layers.Dense(3, name="d")(twice(twice(a)))]
+    )
+    probe = ActivationProbe(keras.Model(a, out))
+    assert "middle/inner/deep" in probe.names and "middle/relu" in probe.names
+    assert "twice" in probe.skipped and not any(n.startswith("twice/") for n in probe.names)
+    v = np.random.default_rng(5).normal(size=(1, 4)).astype("float32")
+    got = probe.outputs(v)
+    np.testing.assert_allclose(got["middle/inner/deep"], inner.predict(v, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(got["middle"], middle.predict(v, verbose=0), rtol=1e-5)

@@ -148,9 +148,9 @@ def test_a_sample_from_an_image_file_then_back_to_the_data(qtbot, panel, trained
     assert panel.from_file is None and "for sample 7" in panel.info.text()
 
 
-def test_node_inside_a_block_is_said_not_shown(qtbot, panel, trained):
+def test_a_node_not_in_the_model_is_said(qtbot, panel, trained):
     panel.set_selection(["no-such-node"])
-    assert "inside a block" in panel.info.text()
+    assert "not part of the model" in panel.info.text() and panel.node_name is None
 
 
 def test_a_hidden_panel_computes_when_it_is_shown(qtbot, panel, trained):

@@ -3,7 +3,9 @@
 The model is the untrained one (built from the graph) or a run's saved model (best or final,
 loaded through load_run_model). Every node's output for a sample comes from one all-outputs
 model (`app.training.activations`), computed on a worker thread and cached per (model, sample):
-clicking another node shows its output at once. Feature maps appear as a grid, vectors as a
+clicking another node shows its output at once. A node inside an opened block is found by its
+probe name, "block/node" (`probe_name`). The sample is one of the project's data or a file
+("From file…": an image, a CSV row, a text; `app.training.file_sample`). Feature maps appear as a grid, vectors as a
 bar strip, sequences as a heatmap, a classifier's output as its classes. The Weights tab shows
 the node's weight histograms per epoch of a run (weights_hist.npz) or, for the untrained model,
 its current weights. The Grad-CAM tab (`gradcam_view.py`) shows where an image classifier
@@ -72,6 +74,30 @@ def model_sources(project: Any) -> list[tuple[str, tuple]]:
             if name and (Path(rec.path) / name).is_file():
                 out.append((f"Run {rec.id} ({which})", ("run", rec.path, name)))
     return out
+
+
+def probe_name(graph: Any, node_id: str) -> str | None:
+    """The name of a node's output in the all-outputs probe: its name, or "block/…/name" for a
+    node inside blocks (each block's layer owner names its nested model); None if not found."""
+    for path, sub in graph.walk():
+        if node_id not in sub:
+            continue
+        names, level = [], graph
+        for block_id in path:
+            names.append(level.node(block_id).name)
+            level = level.node(block_id).subgraph
+        return "/".join([*names, sub.node(node_id).name])
+    return None
+
+
+def find_layer(model: Any, name: str) -> Any | None:
+    """The layer a probe name ("block/…/name") means in `model`, or None."""
+    layer = model
+    for part in name.split("/"):
+        layer = next((la for la in getattr(layer, "layers", []) if la.name == part), None)
+        if layer is None:
+            return None
+    return layer
 
 
 class InsidePanel(QWidget):
@@ -286,16 +312,15 @@ class InsidePanel(QWidget):
             self.index.setValue(int(np.random.default_rng().integers(0, self.index.maximum() + 1)))
 
     def set_selection(self, node_ids: list) -> None:
-        """Show the output of the one selected node (of the top level of the model)."""
+        """Show the output of the one selected node (of the model, or inside an opened block)."""
         if self.document is None or len(node_ids) != 1:
             return
-        graph = self.document.project.graph
-        nid = node_ids[0]
-        if nid not in graph:
+        name = probe_name(self.document.project.graph, node_ids[0])
+        if name is None:
             self.node_name = None
-            self._say("Nodes inside a block are not shown yet; select the block itself.")
+            self._say("The selected node is not part of the model.")
             return
-        self.node_name = graph.node(nid).name
+        self.node_name = name
         if self.isVisible():  # a hidden panel computes when it is shown (showEvent)
             self.show_node()
 
@@ -388,7 +413,13 @@ class InsidePanel(QWidget):
             target = None if one is None else Target(key, model, one, split, 0, name)
         self.gradcam.set_target(target)
         if name not in outputs:
-            self._say(f"'{name}' has no output of its own in this model (a shared layer or op).")
+            block = name.rsplit("/", 1)[0] if "/" in name else None
+            self._say(
+                f"'{name}' has no output of its own in this model (a shared layer or op)."
+                if block is None or block in outputs
+                else f"'{name}' is inside '{block}', a block used more than once: its inner "
+                f"outputs differ per use. Select the block's nodes on the canvas instead."
+            )
             self.output_plot.clear()
             self._maps, self._maps_item, self._maps_cols = None, None, None
             self._draw_weights_for(key, model)
@@ -497,11 +528,13 @@ class InsidePanel(QWidget):
         name = self.node_name
         self._weights: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         history = read_weights_history(key[1]) if key[0] == "run" else {}
-        for path, h in layer_weights(history, name).items():
+        layer = None if model is None else find_layer(model, name)
+        paths = [w.path for w in getattr(layer, "weights", [])]
+        found = {p: history[p] for p in paths if p in history} or layer_weights(history, name)
+        for path, h in found.items():
             self._weights[path] = (h.edges, h.counts, h.epochs)
         self._weights_note = "per epoch of the run"
         if not self._weights and model is not None:
-            layer = next((la for la in model.layers if la.name == name), None)
             for w in getattr(layer, "weights", []):
                 values = np.ravel(np.asarray(w.numpy(), dtype=np.float64))
                 counts, edges = np.histogram(values, bins=32)
