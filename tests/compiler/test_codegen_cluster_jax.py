@@ -142,3 +142,54 @@ def test_project_code_that_imports_tensorflow_is_refused(tmp_path, capsys):
     # The same project is written for TensorFlow's cluster and for one machine.
     assert main(["codegen", str(path), "--cluster", "tf"]) == 0
     assert main(["codegen", str(path)]) == 0
+
+
+def _two_outputs_project(tmp_path: Path) -> Path:
+    """Synthetic data for a model with two outputs, one of them weighted per class."""
+    from app.model import ModelGraph
+    from app.project import DataSettings, Project, TrainingSettings
+
+    g = ModelGraph("two_heads")
+    x = g.add_node("keras.Input", "features", {"shape": [5]})
+    h = g.add_node("keras.layers.Dense", "hidden", {"units": 8, "activation": "relu"})
+    kind = g.add_node("keras.layers.Dense", "kind", {"units": 3, "activation": "softmax"})
+    score = g.add_node("keras.layers.Dense", "score", {"units": 1})
+    g.connect(x, h)
+    g.connect(h, kind)
+    g.connect(h, score)
+    g.set_outputs([kind, score])
+    data = DataSettings("synthetic", {"num_samples": 100}, validation_split=0.2)
+    training = TrainingSettings.from_dict(
+        {"batch_size": 16, "epochs": 1, "seed": 3, "class_weight": {"kind": {"0": 3.0}}}
+    )
+    path = tmp_path / "two.llproj"
+    save_project(Project("Two heads", g, data, training), path)
+    return path
+
+
+def test_without_the_variables_it_trains_in_one_process_with_per_output_class_weights(tmp_path):
+    """One process takes every sample (whole batches); the class weights of one output of two
+    become sample weights, which are sharded with the samples."""
+    pytest.importorskip("jax", reason="the jax extra: pip install 'layerloom[jax]'")
+    script = tmp_path / "train.py"
+    assert (
+        main(
+            ["codegen", str(_two_outputs_project(tmp_path)), "--cluster", "jax", "-o", str(script)]
+        )
+        == 0
+    )
+    text = script.read_text()
+    assert "sample_weight=sample_weight" in text and "class_weight=" not in text
+    assert ruff_problems(text) == ""
+    done = subprocess.run(
+        [sys.executable, str(script), "--epochs", "2", "--save", "model.keras"],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    # 80 training samples in batches of 16: 5 steps; 20 for validation: one whole batch.
+    assert "5/5 - " in done.stdout and "val_kind_loss:" in done.stdout
+    assert "Saved model.keras" in done.stdout and (tmp_path / "model.keras").is_file()
