@@ -80,6 +80,7 @@ class DataCode:
             raise DataError(f"'{title}' has no test set of its own; choose a validation split.")
         if config.target == "inputs":
             y_names = list(x_names)
+        self.has_targets = bool(y_names)
         self.has_validation = config.validation in ("source", "separate", "kfold") or (
             config.validation == "split" and config.validation_split > 0
         )
@@ -208,7 +209,8 @@ class DataCode:
     def _mapping(self, x_names: list[str], y_names: list[str]) -> list[str]:
         """model_arrays(): the model's inputs / targets by name, as app.data.compat maps them."""
         if self.as_is:
-            return _arrays_as_they_are()
+            val_w = "w_val" if getattr(self, "has_validation_weights", False) else None
+            return _arrays_as_they_are(self.weighted, val_w)
         model, problems = self.model, []
         ins = [(t.name, str(t.dtype)) for t in model.inputs]
         outs = list(model.output_names)
@@ -262,8 +264,34 @@ def _input_expr(array: str, dtype: str, shape: tuple) -> Atom:
     return Atom(f"tf.constant(xs[{q(array)}].astype(str){column})")
 
 
-def _arrays_as_they_are() -> list[str]:
-    """model_arrays() for a training step of sub-models (app.training.step_model.step_arrays)."""
+def _arrays_as_they_are(weighted: bool = False, val_w: str | None = None) -> list[str]:
+    """model_arrays() for a training step of sub-models (app.training.step_model.step_arrays);
+    with sample weights, (x, y, w) and validation (x, y or None, w_val) as the Trainer fits."""
+    if weighted:
+        tail = [
+            "",
+            "    validation = None if x_val is None else model_arrays(x_val, y_val)",
+            *(
+                [
+                    "    if validation is not None:  # weighted as its samples are",
+                    f"        validation = (*validation, {val_w})",
+                ]
+                if val_w
+                else [
+                    "    if validation is not None and validation[1] is None:",
+                    "        validation = validation[:1]",
+                ]
+            ),
+            "    return (*model_arrays(x, y), w), validation",
+        ]
+    else:
+        tail = [
+            "",
+            "    validation = None if x_val is None else model_arrays(x_val, y_val)",
+            "    if validation is not None and validation[1] is None:",
+            "        validation = validation[:1]",
+            "    return model_arrays(x, y), validation",
+        ]
     return [
         "",
         "    def model_arrays(xs, ys):",
@@ -277,11 +305,7 @@ def _arrays_as_they_are() -> list[str]:
         "        x = next(iter(xs.values())) if len(xs) == 1 else xs",
         "        y = None if not ys else next(iter(ys.values())) if len(ys) == 1 else ys",
         "        return x, y",
-        "",
-        "    validation = None if x_val is None else model_arrays(x_val, y_val)",
-        "    if validation is not None and validation[1] is None:",
-        "        validation = validation[:1]",
-        "    return model_arrays(x, y), validation",
+        *tail,
     ]
 
 

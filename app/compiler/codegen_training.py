@@ -15,7 +15,12 @@ from app.compiler.codegen_adapt import adapt_lines
 from app.compiler.codegen_data import DataCode
 from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, Names, Seq, literal, render
 from app.compiler.metric_goals import monitor_mode
-from app.compiler.training_rules import loss_settings, optimizer_class_name, resolved_losses
+from app.compiler.training_rules import (
+    loss_settings,
+    optimizer_class_name,
+    resolved_losses,
+    step_sample_weights_problem,
+)
 from app.errors import LayerLoomError
 from app.project.callback_specs import CALLBACK_SPECS, run_file_path
 from app.project.project_code import defines_class, find_entry
@@ -316,10 +321,15 @@ class TrainingCode:
         fit (a fold's data under k-fold, as _train_function)."""
         step = self.step
         fold = "fold" if dc.config.validation == "kfold" else ""
+        weighted = getattr(dc, "weighted", False)
+        problem = weighted and step_sample_weights_problem(step.name, dc.has_targets)
+        if problem:
+            raise TrainingError(problem)
         body = [
             '    """Make the project\'s training step from the model\'s blocks, compile it with the',
             '    project\'s settings and fit it on the data; returns the History."""',
-            f"    (x, y), validation = {self.fn['load_data']}({fold})",
+            f"    (x, y{', sample_weight' if weighted else ''}), validation = "
+            f"{self.fn['load_data']}({fold})",
             *render(step.make(), "    ", "step = "),
             *render(
                 Call(Atom("step.compile"), kwargs=step.compile_kwargs(self._optimizer(config))),
@@ -335,6 +345,8 @@ class TrainingCode:
         ]
         if not config.shuffle:
             fit_kwargs.append(("shuffle", literal(False)))
+        if weighted:  # the step gets them in its data, as in LayerLoom's run
+            fit_kwargs.append(("sample_weight", Atom("sample_weight")))
         callbacks = self._callbacks(config, dc.has_validation)
         if callbacks:
             body += render(Seq(callbacks), "    ", "callbacks = ")

@@ -139,3 +139,19 @@ def loss_settings(name: str, params: dict | None, activation: str) -> tuple[Any,
     if params and cls is None:
         raise TrainingError(f"The loss '{name}' takes no settings here.")
     return cls, params
+
+
+def step_sample_weights_problem(step_name: str, has_targets: bool) -> str | None:
+    """Why a training step of sub-models cannot take the data's sample weights, or None.
+
+    Keras hands a train_step (and test_step) sample weights only together with targets:
+    fit(x, sample_weight=w) without y drops them silently. A run and its script refuse alike.
+    """
+    if has_targets:
+        return None
+    return (
+        f"The data has sample weights, but training step '{step_name}' takes data without "
+        f"targets, and Keras hands a train_step sample weights only together with targets "
+        f"(without them fit drops the weights). Remove the weights from the data settings, "
+        f"or give the data targets."
+    )

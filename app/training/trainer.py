@@ -15,6 +15,7 @@ from typing import Any
 import keras
 
 from app.compiler.metric_goals import best_index
+from app.compiler.training_rules import step_sample_weights_problem
 from app.data.compat import check_compatibility, fit_arrays
 from app.data.dataset import DataError, Dataset
 from app.errors import LayerLoomError
@@ -248,6 +249,10 @@ class Trainer:
                     "Keras takes one or the other. Clear the class weights, or fold them into "
                     "the sample weights."
                 )
+            if self.step is not None and not self.step.functional:
+                problem = step_sample_weights_problem(self.step.name, y is not None)
+                if problem:
+                    raise TrainingError(problem)
             sample_weight = self.dataset.sample_weight
             if val is not None and self.dataset.sample_weight_val is not None:
                 val = (val[0], val[1] if len(val) > 1 else None, self.dataset.sample_weight_val)

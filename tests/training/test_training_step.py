@@ -247,3 +247,126 @@ def test_a_step_of_blocks_without_test_step_refuses_validation_data(tmp_path):
     )
     with pytest.raises(TrainingError, match="has no test_step"):
         train_project(project, out_dir=tmp_path / "runs")
+
+
+# A step of sub-models that weighs each sample's loss by its sample weight, as Keras' own
+# train_step does: `first` learns to map x to its targets, on the samples that weigh.
+WEIGHTED_STEP = """
+import tensorflow as tf
+
+
+class Weighted(keras.Model):
+    def __init__(self, first, second):
+        super().__init__()
+        self.first, self.second = first, second
+        self.tracker = keras.metrics.Mean(name="w_loss")
+
+    @property
+    def metrics(self):
+        return [self.tracker]
+
+    def weighted_loss(self, data):
+        x, y, sw = keras.utils.unpack_x_y_sample_weight(data)
+        per_sample = ops.mean(ops.square(self.first(x) - y), axis=-1)
+        if sw is not None:
+            per_sample = per_sample * ops.reshape(ops.cast(sw, "float32"), (-1,))
+        return ops.mean(per_sample)
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = self.weighted_loss(data)
+        grads = tape.gradient(loss, self.first.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.first.trainable_weights))
+        self.tracker.update_state(loss)
+        return {"w_loss": self.tracker.result()}
+
+    def test_step(self, data):
+        self.tracker.update_state(self.weighted_loss(data))
+        return {"w_loss": self.tracker.result()}
+"""
+
+
+def _weighted_step_project(folder, weights: bool, targets: bool = True) -> Project:
+    """x(4) -> first -> second, step Weighted, on d.npz (x, y of 3, weights w); 1/4 held out."""
+    g = two_block_graph()
+    p = Project(name="weighted", graph=g, base_dir=folder)
+    p.code = [CodeEntry("step", "Weighted", WEIGHTED_STEP)]
+    options = {"path": "d.npz", "x": ["x"], "y": ["y"] if targets else []}
+    if weights:
+        options["weights"] = "w"
+    p.data = p.data.from_dict(
+        {"source": "numpy", "options": options, "validation": "split", "validation_split": 0.25}
+    )
+    first = next(n.id for n in g.nodes() if n.name == "first")
+    p.training = p.training.from_dict(
+        {"epochs": 3, "batch_size": 16, "optimizer": "SGD", "learning_rate": 0.05,
+         "shuffle": False, "step": {"name": "Weighted",
+                                    "models": {"first": first, "second": "second"}}}
+    )  # fmt: skip
+    return p
+
+
+def _weighted_data(folder) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = np.stack([x[:, 0], -x[:, 1], x[:, 2] + x[:, 3]], axis=1)
+    y[1::2] = -3.0 * y[1::2]  # the odd rows follow another rule
+    w = (np.arange(64) % 2 == 0).astype("float64")  # and weigh nothing
+    np.savez(folder / "d.npz", x=x, y=y.astype("float32"), w=w)
+
+
+def test_a_step_of_sub_models_gets_sample_weights_in_the_app_and_in_its_script(tmp_path):
+    """The data's sample weights reach the step's train_step (and its validation) in a run,
+    and the generated script fits with them the same way: the same trained weights."""
+    import subprocess
+    import sys
+
+    from app.compiler import generate_code
+
+    _weighted_data(tmp_path)
+
+    def kernel(p: Project) -> np.ndarray:
+        trust_project_code(p.code)
+        hooks = RunHooks()
+        rec = train_project(p, out_dir=tmp_path / "runs", hooks=hooks)
+        assert rec.status == "completed", rec.message
+        assert "val_w_loss" in rec.final_metrics
+        return hooks.model.get_layer("first").get_layer("d").get_weights()[0]
+
+    weighted = _weighted_step_project(tmp_path, weights=True)
+    app_kernel = kernel(weighted)
+    unweighted = kernel(_weighted_step_project(tmp_path, weights=False))
+    assert not np.allclose(app_kernel, unweighted, atol=1e-3)  # the weights count
+
+    source = generate_code(weighted.graph, weighted)
+    assert "sample_weight=sample_weight" in source
+    script = source.replace(
+        "    history = train(model, args.epochs)",
+        "    history = train(model, args.epochs)\n"
+        '    np.save("kernel.npy", model.get_layer("first").get_layer("d").get_weights()[0])',
+    )
+    assert script != source
+    (tmp_path / "s.py").write_text(script)
+    done = subprocess.run(
+        [sys.executable, "s.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "val_w_loss" in done.stdout
+    np.testing.assert_allclose(np.load(tmp_path / "kernel.npy"), app_kernel, atol=1e-5)
+
+
+def test_sample_weights_for_a_step_of_sub_models_without_targets_are_refused_alike(tmp_path):
+    """Keras hands a train_step no sample weights without targets: a run and the generated
+    script both say so, rather than train as if there were none."""
+    from app.compiler import generate_code
+
+    _weighted_data(tmp_path)
+    project = _weighted_step_project(tmp_path, weights=True, targets=False)
+    trust_project_code(project.code)
+    with pytest.raises(TrainingError, match="takes data without targets.*Remove the weights"):
+        train_project(project, out_dir=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()  # refused before any run folder
+    source = generate_code(project.graph, project)  # the script says so where training goes
+    said = " ".join(line.strip().lstrip("# ") for line in source.splitlines())
+    assert "Training is not written: The data has sample weights" in said
+    assert "takes data without targets" in said and "step.fit" not in source
