@@ -135,6 +135,41 @@ def test_csv_text_columns_are_labelled_text_and_categories_categorical(qtbot, pa
     assert info["priority"] == "priority  (numeric)"
 
 
+def test_the_target_picker_takes_several_columns_undoably(qtbot, panel, doc):
+    from app.project.examples import examples_dir
+
+    panel.select_source("csv")
+    form = panel.form
+    form.editors["path"].set_value(str(examples_dir() / "data" / "tickets.csv"))
+    form.editors["path"].changed.emit()
+    wait_loaded(qtbot, panel, lambda ds: len(ds.y) == 1)
+    entries = {a.text(): a for a in form.target_menu.actions()}
+    assert [n for n, a in entries.items() if a.isChecked()] == ["difficulty"]
+    stack = doc.undo_stack
+
+    entries["department"].trigger()  # tick a second target column
+    assert form.target.currentText() == "department, difficulty"  # in the file's order
+    assert doc.project.data.options["target"] == "department, difficulty"
+    features = [form.features.item(i).data(Qt.ItemDataRole.UserRole) for i in range(form.features.count())]  # fmt: skip
+    assert "department" not in features and "difficulty" not in features
+    wait_loaded(qtbot, panel, lambda ds: sorted(ds.y) == ["department", "difficulty"])
+    # Undoable like every edit of the form (consecutive ones of the form are one step).
+    stack.undo()
+    assert doc.project.data.options.get("target") != "department, difficulty"
+    stack.redo()
+    assert doc.project.data.options["target"] == "department, difficulty"
+    form = panel.form  # the form shows the project's settings again
+    entries = {a.text(): a for a in form.target_menu.actions()}
+    assert form.target.currentText() == "department, difficulty"
+    assert [n for n, a in entries.items() if a.isChecked()] == ["department", "difficulty"]
+
+    entries["difficulty"].trigger()  # untick: one target again
+    assert doc.project.data.options["target"] == "department"
+    entries["department"].trigger()  # the last target cannot be unticked
+    assert entries["department"].isChecked()
+    assert doc.project.data.options["target"] == "department"
+
+
 def test_fit_model_to_data_is_one_undo_step(qtbot, panel, doc):
     graph = doc.graph
     inp = graph.node_by_name("digits")

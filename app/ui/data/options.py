@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -174,10 +175,24 @@ class SourceOptionsForm(QWidget):
             self.form.addRow(w)
 
     def _add_csv_pickers(self) -> None:
-        self.target = QComboBox(self)
+        row = QWidget(self)
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        self.target = QComboBox(row)
         self.target.setToolTip("The column the model learns to predict")
         self.target.currentTextChanged.connect(self._target_changed)
-        self.form.insertRow(1, "Target column", self.target)
+        self.more_targets = QToolButton(row)
+        self.more_targets.setText("Targets…")
+        self.more_targets.setToolTip(
+            "Predict several columns: tick each one (each becomes a target of its own, for a "
+            "model output of the same name)"
+        )
+        self.more_targets.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.target_menu = QMenu(self.more_targets)
+        self.more_targets.setMenu(self.target_menu)
+        line.addWidget(self.target, 1)
+        line.addWidget(self.more_targets)
+        self.form.insertRow(1, "Target column", row)
         self.features = QListWidget(self)
         self.features.setToolTip(
             f"Feature columns (inputs); type and missing values from the first {PREVIEW_ROWS} rows"
@@ -256,7 +271,35 @@ class SourceOptionsForm(QWidget):
                 target if target in header else (header[-1] if header else "")
             )
 
+    def _fill_target_menu(self, header: list[str]) -> None:
+        """One checkable entry per column, ticked for the columns the target names."""
+        targets = set(csv_target_names(self.target.currentText(), header))
+        actions = self.target_menu.actions()
+        if [a.text() for a in actions] != header:  # another file: new entries
+            self.target_menu.clear()
+            for h in header:
+                action = self.target_menu.addAction(h)
+                action.setCheckable(True)
+                action.toggled.connect(lambda on, column=h: self._toggle_target(column, on))
+            actions = self.target_menu.actions()
+        for action in actions:  # (kept while one of them is being toggled)
+            action.blockSignals(True)
+            action.setChecked(action.text() in targets)
+            action.blockSignals(False)
+
+    def _toggle_target(self, column: str, on: bool) -> None:
+        """Add a column to the targets or take it out (one column always stays)."""
+        header = list(self.column_info)
+        targets = set(csv_target_names(self.target.currentText(), header))
+        targets = targets | {column} if on else targets - {column}
+        names = [h for h in header if h in targets]
+        if names:
+            self._set_target(", ".join(names), header)  # -> _target_changed -> changed
+        else:
+            self._fill_target_menu(header)  # the last target stays ticked
+
     def _fill_features(self, header: list[str], checked: set[str]) -> None:
+        self._fill_target_menu(header)
         targets = set(csv_target_names(self.target.currentText(), header))
         self.features.blockSignals(True)
         self.features.clear()
