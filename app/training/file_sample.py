@@ -8,7 +8,8 @@ shapes and scaling of the project's training arrays (`dataset`, loaded with the 
 - An image (PNG, JPEG, BMP, GIF) fills the one image array of the data: decoded with as many
   channels as it has (grey or colour converted), resized (bilinear, as Keras' image folders are)
   to its height and width, and scaled as the data source scales its pixels (0..1 when the
-  source's "scale" option is on, else its own range: 0..16 for the digits, 0..255 for others).
+  source's "scale" option is on, else its own range: 0..16 for the digits, 0..255 for others;
+  without such an option, the range the training images hold: 0..1 or 0..255).
 - A CSV row, for projects whose data is a CSV file: the file needs the project's feature columns
   (the target is not needed); the row is encoded with the training file's columns (the same
   categories, a missing number the training mean), as `read_csv_table` encodes training rows.
@@ -87,12 +88,24 @@ def _only(arrays: dict[str, np.ndarray], fits, what: str, other: str) -> str:
     )
 
 
-def pixel_range(config: DataConfig) -> float:
-    """The top pixel value of the data source's images: 1 when it scales them, else its own."""
-    scaled = bool(config.options.get("scale", True))
-    if scaled:
-        return 1.0
-    return 16.0 if config.source.startswith("sklearn.digits") else 255.0
+def pixel_range(config: DataConfig, dataset: Dataset, name: str) -> float:
+    """The top pixel value of the data's images. A source with a "scale" option (image folders,
+    Keras datasets, the digits) gives 1 when it scales, else its own range (16 for the digits,
+    255 for others); for other sources (NumPy files) the training images' own top value, before
+    the normalisation: 1 when they hold 0..1, 255 when 0..255."""
+    from app.data.source import SOURCES
+
+    source = SOURCES[config.source] if config.source in SOURCES else None
+    if source is not None and any(o.name == "scale" for o in source.options):
+        if source.option(config.options, "scale"):
+            return 1.0
+        return 16.0 if config.source.startswith("sklearn.digits") else 255.0
+    raw = dataset.x[name].astype(np.float64)
+    if name in dataset.input_scaling:
+        shift, scale = dataset.input_scaling[name]
+        raw = raw * scale + shift
+    top = float(np.max(raw)) if raw.size else 1.0
+    return 1.0 if top <= 1.0 + 1e-6 else 255.0 if top <= 255.0 + 1e-6 else top
 
 
 def _image(path: Path, dataset: Dataset, config: DataConfig) -> dict[str, np.ndarray]:
@@ -114,7 +127,7 @@ def _image(path: Path, dataset: Dataset, config: DataConfig) -> dict[str, np.nda
     except (tf.errors.OpError, OSError) as exc:
         raise FileSampleError(f"{path.name} cannot be read as an image.") from exc
     img = tf.image.resize(tf.cast(img, tf.float32), (height, width), method="bilinear")
-    x = np.asarray(img, dtype=np.float32) * (pixel_range(config) / 255.0)
+    x = np.asarray(img, dtype=np.float32) * (pixel_range(config, dataset, name) / 255.0)
     if like.ndim == 3:
         x = x[..., 0]
     return {name: x[None].astype(like.dtype if like.dtype.kind == "f" else np.float32)}

@@ -124,3 +124,22 @@ def test_text_file_fills_the_string_input(tmp_path):
     got = next(iter(inputs.values())) if isinstance(inputs, dict) else np.asarray(inputs)
     text = got.flat[0]
     assert got.shape[0] == 1 and (text.decode() if isinstance(text, bytes) else text) == x.flat[0]
+
+
+def test_images_of_a_numpy_file_keep_the_range_the_training_images_hold(tmp_path):
+    rng = np.random.default_rng(1)
+    white = np.full((10, 10, 1), 255, np.uint8)
+    write_png(tmp_path / "w.png", white)
+    for top in (1.0, 255.0):
+        images = (rng.random((20, 6, 6, 1)) * top).astype(np.float32)
+        images[0, 0, 0, 0] = top
+        np.savez(tmp_path / "d.npz", images=images, labels=np.arange(20) % 2)
+        config = DataConfig(
+            source="numpy",
+            options={"path": str(tmp_path / "d.npz"), "x": ["images"], "y": ["labels"]},
+            validation="none",
+        )
+        ds = load_dataset(config)
+        x = file_sample(tmp_path / "w.png", ds, config).x["images"]
+        assert x.shape == (1, 6, 6, 1)
+        np.testing.assert_allclose(x, top)
