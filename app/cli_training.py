@@ -297,9 +297,9 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         model = _load_model(model_file, project)
         source = f"run {rec.id} ({model_file.name})"
     else:
-        from app.compiler import build_model
+        from app.training.export import build_for_export
 
-        model = build_model(project.graph)
+        model = build_for_export(project.graph)
         source = "a new build (untrained weights)"
     fmt.write(model, target)
     print(

@@ -161,6 +161,18 @@ def test_export_failure_keeps_existing_file(broken_shapes, mlp, tmp_path, capsys
     assert main(["export", str(mlp), "-o", str(tmp_path / "no" / "m.keras")]) == 2
 
 
+def test_a_new_build_whose_text_layers_learned_nothing_is_not_exported(tmp_path, capsys):
+    """Without --run, the ticket classifier's TextVectorization layers have no vocabulary
+    (they learn it when the model trains): refused in words, nothing written."""
+    from app.project.examples import example_path
+
+    target = tmp_path / "m.keras"
+    assert main(["export", str(example_path("ticket_classifier")), "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "'title_vectorizer' (TextVectorization) has no vocabulary yet" in err, err
+    assert "--run" in err and not target.exists()
+
+
 @pytest.mark.parametrize("key", list(EXPORT_FORMATS))
 def test_every_export_format_of_the_table_is_offered(key, mlp, tmp_path, capsys):
     fmt = EXPORT_FORMATS[key]

@@ -31,6 +31,35 @@ def _why(exc: BaseException) -> str:
     return (lines[0] if lines else type(exc).__name__)[:400]
 
 
+def build_for_export(graph: Any) -> Any:
+    """The model of `graph`, freshly built, for an export of its untrained weights.
+
+    ExportError (nothing built) if a preprocessing layer has not learned its state yet
+    (TextVectorization, a lookup, Normalization, Discretization: adapt() learns it from the
+    training data when the model trains): Keras cannot load a lookup without a vocabulary, and
+    an unadapted Normalization or Discretization would pass data on unchanged or unsorted."""
+    from app.compiler import build_model
+    from app.compiler.layer_state import nodes_to_adapt
+    from app.nodes import REGISTRY
+    from app.nodes.learned_state import state_words
+
+    waiting = nodes_to_adapt(graph)
+    if waiting:
+        first, more = waiting[0], len(waiting) - 1
+        spec = REGISTRY.get(first.spec_id)
+        layer = first.spec_id.rsplit(".", 1)[-1]
+        others = f", nor have {more} more preprocessing layers" if more else ""
+        raise ExportError(
+            f"'{first.name}' ({layer}) has no {state_words(spec)} yet{others}: "
+            f"{'they learn theirs' if more else 'it learns it'} from the training data when "
+            "the model trains, and a model built without it cannot be exported. Export a "
+            "trained model (File > Export > Trained model; layerloom export --run), or adapt "
+            "the layer first (Adapt now in the inspector).",
+            node_id=first.id,
+        )
+    return build_model(graph)
+
+
 def export_keras(model: Any, path: str | Path) -> Path:
     """The whole model as a .keras file, written atomically."""
     return _save(model, Path(path), ".keras", "A Keras model file", "The model")

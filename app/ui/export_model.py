@@ -42,9 +42,9 @@ def export_task(
     """Worker body: build the model from the graph when no trained one is given, then write it."""
     what = "trained model"
     if model is None:
-        from app.compiler import build_model
+        from app.training.export import build_for_export
 
-        model = build_model(graph_copy)
+        model = build_for_export(graph_copy)
         what = "untrained model built from the graph"
     return Path(fmt.write(model, path)), what
 

@@ -33,14 +33,14 @@ def busy_cursor():
 
 
 def export_keras_model(graph, path: str | os.PathLike) -> Path:
-    """Build the model and write it with the .keras exporter (atomic, fsynced, keeps the mode)."""
-    from app.compiler import build_model
-    from app.training.export import export_keras
+    """Build the model and write it with the .keras exporter (atomic, fsynced, keeps the mode);
+    ExportError if a preprocessing layer has learned nothing yet (build_for_export)."""
+    from app.training.export import build_for_export, export_keras
 
     target = Path(path)
     if target.suffix.lower() != KERAS_SUFFIX:
         target = target.with_suffix(KERAS_SUFFIX)
-    return export_keras(build_model(graph), target)
+    return export_keras(build_for_export(graph), target)
 
 
 class FileOps:

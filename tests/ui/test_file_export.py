@@ -77,3 +77,33 @@ def test_a_keras_export_that_fails_leaves_the_previous_file_whole(qapp, tmp_path
         custom_code.forget_trust()
     assert target.read_bytes() == b"an older export"
     assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
+
+
+def test_a_model_whose_lookup_has_no_vocabulary_yet_is_not_exported(window, errors, tmp_path):
+    """The ticket classifier's TextVectorization layers learn their vocabularies when it
+    trains: a fresh build is refused in words (Keras could not load the file), nothing is
+    written, and the layer is shown; once a vocabulary is there, the file loads in Keras."""
+    import keras
+    import tensorflow as tf
+
+    window.open_example("ticket_classifier")
+    target = tmp_path / "fresh.keras"
+    assert not window.export_keras(target)
+    (title, message), *_ = errors
+    assert "title_vectorizer" in message and "no vocabulary yet" in message, message
+    assert "Trained model" in message and not target.exists()
+    with pytest.raises(ExportError, match="no vocabulary yet"):
+        export_keras_model(window.document.graph, target)
+    assert not target.exists()
+
+    g = ModelGraph("lookup")
+    x = g.add_node("keras.Input", "word", {"shape": [], "dtype": "string"})
+    lookup = g.add_node("keras.layers.StringLookup", "ids", {})
+    g.connect(x, lookup)
+    g.set_outputs([lookup])
+    with pytest.raises(ExportError, match="'ids' \\(StringLookup\\) has no vocabulary yet"):
+        export_keras_model(g, target)
+    g.node(lookup).params["vocabulary"] = ["red", "green"]
+    export_keras_model(g, target)
+    ids = keras.saving.load_model(target).predict(tf.constant(["green", "red", "blue"]), verbose=0)
+    assert ids.tolist() == [2, 1, 0]
