@@ -516,6 +516,9 @@ class MainWindow(QMainWindow, FileOps):
             self.validation.schedule()
         if self.keras.is_ready:
             self.code.schedule_refresh()
+        training = cast("TrainingPanel | None", self.panels.existing(TRAINING_TAB))
+        if training is not None:
+            training.code_trusted()
         self.show_status("Trusted this project's custom code.")
 
     # ----- messages ----------------------------------------------------------------------------

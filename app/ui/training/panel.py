@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.compiler.custom_code import HOW_TO_TRUST
 from app.project.commands import set_training
 from app.project.events import TRAINING_CHANGED, ProjectEvent
 from app.project.settings import SettingsError
@@ -477,6 +478,13 @@ class TrainingPanel(QWidget):
         self.pause_btn.setEnabled(running and not paused)
         self.resume_btn.setVisible(paused)
         self.form.setEnabled(not running)
+
+    def code_trusted(self) -> None:
+        """The project's code was just trusted: the last start's refusal to run it (banner,
+        "Failed") no longer holds, so the panel is ready again."""
+        if not self.is_running and HOW_TO_TRUST in self.banner.text():
+            self.banner.hide()
+            self.run_progress.clear()
 
     def confirm_close(self) -> bool:
         """Closing the window: ask whether to stop a running training; True if it may close.
