@@ -133,6 +133,7 @@ def build_inside_panel(services: PanelServices) -> InsidePanel:
     from app.ui.inside.panel import InsidePanel
 
     panel = InsidePanel(services.parent)
+    panel.set_keras(services.keras)
     panel.status_message.connect(services.status)
     data, training = services.data_panel(), services.training_panel()
     data.dataset_loaded.connect(panel.set_dataset)

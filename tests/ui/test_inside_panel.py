@@ -148,6 +148,20 @@ def test_a_sample_from_an_image_file_then_back_to_the_data(qtbot, panel, trained
     assert panel.from_file is None and "for sample 7" in panel.info.text()
 
 
+def test_nothing_is_computed_before_keras_is_loaded(qtbot, panel, trained):
+    from app.ui.keras_loader import KerasLoader
+
+    project = trained[0]
+    loader = KerasLoader()  # not started: Keras is not ready for the window yet
+    panel.set_keras(loader)
+    panel.set_selection([node_id(project, "conv_1")])
+    assert "Waiting for Keras" in panel.info.text() and panel.cache.builds == 0
+    assert not panel.runner.busy
+    with qtbot.waitSignal(panel.shown, timeout=TIMEOUT_MS) as shown:
+        loader.start()  # already imported in this process: ready at once
+    assert shown.args == ["conv_1"] and panel.cache.builds == 1
+
+
 def test_a_node_not_in_the_model_is_said(qtbot, panel, trained):
     panel.set_selection(["no-such-node"])
     assert "not part of the model" in panel.info.text() and panel.node_name is None

@@ -114,6 +114,7 @@ class InsidePanel(QWidget):
         self.node_name: str | None = None
         self.cache = ActivationCache()
         self.models: dict[tuple, Any] = {}
+        self.keras: Any = None  # the window's KerasLoader: nothing is computed before it is ready
         self.from_file: tuple[str, int] | None = None  # (path, row): the sample is a file's
         self.file_data: dict[tuple, Dataset] = {}  # file sample key -> its one-sample data
         self.runner = TaskRunner(self)
@@ -211,6 +212,12 @@ class InsidePanel(QWidget):
             self.node_name = None
         self.document = document
         self.refresh_sources()
+
+    def set_keras(self, loader: Any) -> None:
+        """Compute only once `loader` (a KerasLoader) has imported Keras: a worker importing
+        Keras while the loader's thread does can meet a half-imported module."""
+        self.keras = loader
+        loader.ready.connect(lambda _version: self.show_node())
 
     def refresh_sources(self) -> None:
         """List the untrained model and the runs' models; the chosen one stays if it still is."""
@@ -345,6 +352,9 @@ class InsidePanel(QWidget):
         if self.dataset is None:
             self._say("Loading the project's data…")
             self.data_wanted.emit()
+            return False
+        if self.keras is not None and not self.keras.is_ready:
+            self._say("Waiting for Keras to load…")
             return False
         self._fit_index()
         key = self._source_key()
