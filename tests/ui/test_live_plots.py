@@ -193,3 +193,20 @@ def test_new_outputs_start_with_no_epoch_plots(plots):
     plots.reset(["digit", "parity"])
     plots.finish()  # a run that failed before its first epoch: no empty plots left behind
     assert set(plots.cards) == {BATCH_KEY, LR_KEY}
+
+
+def test_the_batch_card_names_the_loss_it_plots_when_a_step_logs_no_loss(plots):
+    """A GAN's step logs d_loss and g_loss: the batch card plots d_loss and says so; the
+    next run, which logs "loss", gets its usual title back."""
+    card = plots.cards[BATCH_KEY]
+    assert card.title == "Loss per batch"
+    plots.reset([])
+    for batch, (d, g) in enumerate([(0.7, 0.6), (0.5, 0.9)]):
+        logs = {"d_loss": d, "g_loss": g}
+        plots.add_batch({"epoch": 0, "batch": batch, "steps_per_epoch": 2, "logs": logs})
+    plots.redraw()
+    assert card.title == "D loss per batch"
+    assert card.getPlotItem().titleLabel.text == "D loss per batch"
+    assert plots.batches["loss"].data()[1].tolist() == pytest.approx([0.7, 0.3])
+    feed(plots, epochs=1, steps=3)
+    assert plots.cards[BATCH_KEY].title == "Loss per batch"

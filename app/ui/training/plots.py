@@ -152,7 +152,10 @@ class TrainingPlots(QWidget):
                 self._drop_card(key)
         # The redraw rate carries over from the last run (same plots, same machine): it adapts
         # from there (see _adapt_rate) rather than starting every run at the fastest rate.
-        batch = self._card(BATCH_KEY, "Loss per batch", "epoch")
+        batch = self._card(BATCH_KEY, BATCH_TITLE, "epoch")
+        self._batch_key = "loss"
+        if batch.title != BATCH_TITLE:  # the last run plotted another loss (a GAN's d_loss)
+            batch.retarget(BATCH_KEY, BATCH_TITLE)
         batch.curve("batch loss", COLORS[0], width=1.0).setOpacity(0.3)
         batch.curve("smoothed", COLORS[0], width=2.2)
         self._card(LR_KEY, "Learning rate", "epoch").curve("learning rate", COLORS[2])
@@ -179,6 +182,9 @@ class TrainingPlots(QWidget):
         logs = d.get("logs", {})
         # A training step may log no "loss" (the GAN's d_loss, g_loss): plot its first loss.
         key = "loss" if "loss" in logs else next((k for k in logs if k.endswith("loss")), None)
+        if key is not None and key != self._batch_key:  # say which loss the card shows
+            self._batch_key = key
+            self.cards[BATCH_KEY].retarget(BATCH_KEY, f"{_title('', key)} per batch")
         mean = logs.get(key) if key is not None else None
         loss = None
         if mean is not None:
@@ -530,6 +536,9 @@ class TrainingPlots(QWidget):
                 self.cards[LR_KEY].curve(f"run {name}", color, width=width, style=style).setData(
                     [p[0] for p in pts], [p[1] for p in pts]
                 )
+
+
+BATCH_TITLE = "Loss per batch"
 
 
 def _title(group: str, metric: str) -> str:
