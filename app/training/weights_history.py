@@ -8,6 +8,9 @@ keeps the epochs it finished). Never per batch.
 
 `read_weights_history(path)` gives {weight path: WeightHistogram(edges, counts[epoch, bin])}.
 Weight paths are Keras' (`conv_1/kernel`); the first part is the layer, i.e. the node's name.
+A weight of a layer inside nested models (blocks) has the names of those models before it
+(`encoder/conv2d/kernel`; `weight_variables`): Keras' own path (`conv2d/kernel`) can repeat in
+a model whose blocks hold layers of the same name.
 """
 
 from __future__ import annotations
@@ -69,13 +72,36 @@ class _Bins:
         return edges, counts
 
 
+def weight_variables(model: Any) -> dict[str, Any]:
+    """Every weight variable of `model` once, by a path unique in it: Keras' path of the
+    variable after the names of the nested models that hold its layer (`block/dense/kernel`)."""
+    import keras
+
+    out: dict[str, Any] = {}
+    seen: set[int] = set()
+
+    def add(prefix: str, variables: list) -> None:
+        for v in variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out[prefix + (getattr(v, "path", None) or v.name)] = v
+
+    def walk(owner: Any, prefix: str) -> None:
+        for layer in owner.layers:
+            if isinstance(layer, keras.Model):
+                walk(layer, f"{prefix}{layer.name}/")
+            else:
+                add(prefix, layer.weights)
+
+    walk(model, "")
+    add("", model.weights)  # any the layers did not list
+    return out
+
+
 def _weight_values(model: Any) -> dict[str, np.ndarray]:
-    """Every weight variable of `model` (nested models included) by its path."""
+    """Every weight variable's values (nested models included) by its unique path."""
     out: dict[str, np.ndarray] = {}
-    for v in model.weights:
-        name = getattr(v, "path", None) or v.name
-        if name in out:
-            continue
+    for name, v in weight_variables(model).items():
         values = np.asarray(v.numpy(), dtype=np.float64).ravel()
         if values.size:
             out[name] = values
@@ -151,8 +177,9 @@ def read_weights_history(path: str | Path) -> dict[str, WeightHistogram]:
         }
 
 
-def layer_weights(history: dict[str, WeightHistogram], layer: str) -> dict[str, WeightHistogram]:
-    """The histograms of one layer's weights (`layer/kernel`, `layer/bias`, ...)."""
+def layer_weights(history: dict[str, Any], layer: str) -> dict[str, Any]:
+    """The entries of one layer's weights (`layer/kernel`, `layer/bias`, ...; a block's: all
+    of its layers' weights) in a dict by weight path (histograms, or `weight_variables`)."""
     prefix = layer + "/"
     return {k: v for k, v in history.items() if k.startswith(prefix)}
 

@@ -54,3 +54,27 @@ def test_bins_widen_and_keep_earlier_counts(tmp_path):
 
 def test_no_file_reads_as_empty(tmp_path):
     assert read_weights_history(tmp_path) == {}
+
+
+def test_layers_of_the_same_name_in_two_blocks_keep_their_own_histograms(tmp_path):
+    def block(name: str, value: float) -> keras.Model:
+        x = keras.Input((2,), name=f"{name}_in")
+        dense = keras.layers.Dense(1, name="dense")  # the same name in both blocks
+        model = keras.Model(x, dense(x), name=name)
+        dense.set_weights([np.full((2, 1), value), np.zeros(1)])
+        return model
+
+    a = keras.Input((2,), name="a")
+    first, second = block("first", 1.0), block("second", -3.0)
+    top = keras.layers.Dense(1, name="top")
+    model = keras.Model(a, keras.layers.Add(name="add")([first(a), second(a), top(a)]))
+    cb = make_weights_history(tmp_path)
+    cb.set_model(model)
+    cb.on_epoch_end(0)
+    hist = read_weights_history(tmp_path / WEIGHTS_HISTORY_FILE)
+    assert {"first/dense/kernel", "second/dense/kernel", "top/kernel"} <= set(hist)
+    for name, value in (("first", 1.0), ("second", -3.0)):
+        h = hist[f"{name}/dense/kernel"]
+        centres = (h.edges[:-1] + h.edges[1:]) / 2
+        np.testing.assert_allclose(centres[h.counts[0] > 0], value, atol=np.diff(h.edges)[0])
+    assert set(layer_weights(hist, "first")) == {"first/dense/kernel", "first/dense/bias"}

@@ -90,16 +90,6 @@ def probe_name(graph: Any, node_id: str) -> str | None:
     return None
 
 
-def find_layer(model: Any, name: str) -> Any | None:
-    """The layer a probe name ("block/…/name") means in `model`, or None."""
-    layer = model
-    for part in name.split("/"):
-        layer = next((la for la in getattr(layer, "layers", []) if la.name == part), None)
-        if layer is None:
-            return None
-    return layer
-
-
 class InsidePanel(QWidget):
     """`set_document`, `set_dataset`, `set_selection(node ids)`; `show_node()` computes."""
 
@@ -533,22 +523,23 @@ class InsidePanel(QWidget):
 
     def _draw_weights_for(self, key: tuple, model: Any) -> None:
         """Fill the weight choice with the node's weights: per epoch of a run, or current."""
-        from app.training.weights_history import layer_weights, read_weights_history
+        from app.training.weights_history import (
+            layer_weights,
+            read_weights_history,
+            weight_variables,
+        )
 
         name = self.node_name
         self._weights: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         history = read_weights_history(key[1]) if key[0] == "run" else {}
-        layer = None if model is None else find_layer(model, name)
-        paths = [w.path for w in getattr(layer, "weights", [])]
-        found = {p: history[p] for p in paths if p in history} or layer_weights(history, name)
-        for path, h in found.items():
+        for path, h in layer_weights(history, name).items():
             self._weights[path] = (h.edges, h.counts, h.epochs)
         self._weights_note = "per epoch of the run"
         if not self._weights and model is not None:
-            for w in getattr(layer, "weights", []):
+            for path, w in layer_weights(weight_variables(model), name).items():
                 values = np.ravel(np.asarray(w.numpy(), dtype=np.float64))
                 counts, edges = np.histogram(values, bins=32)
-                self._weights[w.path] = (edges, counts[None, :], np.array([0]))
+                self._weights[path] = (edges, counts[None, :], np.array([0]))
             self._weights_note = (
                 "current values (this run kept no per-epoch histograms)"
                 if key[0] == "run"
