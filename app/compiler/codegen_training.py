@@ -8,6 +8,7 @@ and the same callbacks.  The data readers are written per source by codegen_data
 
 from __future__ import annotations
 
+import json
 import textwrap
 from typing import Any
 
@@ -54,7 +55,7 @@ class TrainingCode:
         self.folds = 0  # k of a k-fold cross-validation: the model is then built per fold
         self.strategy: str | None = None  # the MirroredStrategy's name: build the model in it
         self.enabled = _has_settings(project)
-        if not self.enabled:
+        if not self.enabled:  # the model alone (no project), as the guides write one
             return
         for module in ("np", "os", "importlib", "argparse", "tf"):
             names.taken.add(module)
@@ -82,8 +83,29 @@ class TrainingCode:
             self.imports, self.preamble, self.functions, self.folds = [], [], [], 0
             self.header = []
             self.strategy = None
-            text = textwrap.wrap(f"Training is not written: {_one_line(self.problem)}", 90)
-            self.main = ["", *[f"    # {t}" for t in text]]
+            self._no_training(self.problem)
+
+    def _no_training(self, reason: str) -> None:
+        """__main__ of a script that does not train: it says why, and still takes --epochs
+        (every generated script does), saying that nothing is trained when it is given."""
+        text = textwrap.wrap(f"Training is not written: {_one_line(reason)}", 90)
+        said = textwrap.wrap(f"Nothing is trained. {' '.join(text)}", 70)
+        self._import(("argparse", None, None))
+        self.main = [
+            "",
+            *[f"    # {t}" for t in text],
+            "    parser = argparse.ArgumentParser()",
+            '    parser.add_argument("--epochs", type=int, help="epochs to train (none here)")',
+            "    args = parser.parse_args()",
+            "    if args.epochs is not None:",
+            "        print(",
+            '            f"--epochs {args.epochs}: "',
+            *[
+                f"            {json.dumps(t + (' ' if i < len(said) - 1 else ''))}"
+                for i, t in enumerate(said)
+            ],
+            "        )",
+        ]
 
     # ----- the parts ----------------------------------------------------------------------------
     def _write(self, graph: Any, project: Any, names: Names) -> None:

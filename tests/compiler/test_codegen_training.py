@@ -197,6 +197,32 @@ def test_settings_that_cannot_be_written_leave_a_comment():
     assert ruff_problems(empty) == ""
 
 
+def test_a_script_that_does_not_train_takes_epochs_and_says_nothing_is_trained(tmp_path):
+    """Every script of a project takes --epochs N; one whose training cannot be written (here:
+    no data source yet) runs with it, builds the model and says why nothing is trained."""
+    g = ModelGraph("plain")
+    x = g.add_node("keras.Input", "x", {"shape": [3]})
+    out = g.add_node("keras.layers.Dense", "out", {"units": 2})
+    g.connect(x, out)
+    g.set_outputs([out])
+    source = generate_code(g, Project("Plain", g))
+    assert ruff_problems(source) == ""
+    (tmp_path / "s.py").write_text(source)
+    done = subprocess.run(
+        [sys.executable, "s.py", "--epochs", "1"], cwd=tmp_path, capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Total params: 8" in done.stdout
+    told = "--epochs 1: Nothing is trained. Training is not written: The project has no data"
+    assert told in done.stdout, done.stdout[-1000:]
+    bad = subprocess.run(
+        [sys.executable, "s.py", "--epochs", "many"], cwd=tmp_path, capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "--epochs" in bad.stderr  # parsed, not ignored
+
+
 def test_class_weights_of_one_output_of_two_become_sample_weights(tmp_path):
     from app.training import train_project
 
