@@ -257,11 +257,10 @@ class TerminalProgress:
             self._last = now
             frac = (info["batch"] + 1) / steps if steps else 0.0
             bar = "#" * int(frac * self.width)
-            loss = info["logs"].get("loss", math.nan)
             eta = info.get("eta_s", math.nan)
             self.stream.write(
                 f"\rEpoch {info['epoch'] + 1}/{self.epochs} [{bar:<{self.width}}] "
-                f"loss {loss:.4f}  {info['samples_per_s']:.0f} samples/s  "
+                f"{_batch_losses(info['logs'])}  {info['samples_per_s']:.0f} samples/s  "
                 f"ETA {eta:.0f}s "
             )
             self.stream.flush()
@@ -277,6 +276,13 @@ class TerminalProgress:
         elif kind == "finished":
             self.stream.write(f"Run {info['status']}. {info.get('message', '')}\n")
         self.stream.flush()
+
+
+def _batch_losses(logs: dict[str, Any]) -> str:
+    """The batch's loss, or what a training step reports without one (a GAN's d_loss, g_loss)."""
+    if "loss" in logs:
+        return f"loss {logs['loss']:.4f}"
+    return "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "learning_rate")
 
 
 def train_cli(
