@@ -29,13 +29,12 @@ EXCLUDED_MODULES = [
     "pytest",
     "grpc",  # only TensorFlow's remote debugger server uses it
     "cryptography",  # only optional TLS extras of urllib3 use it
-    # Qt modules LayerLoom and pyqtgraph's plots never import
+    # Qt modules LayerLoom and pyqtgraph's plots never import (pyqtgraph's curves do import
+    # QtOpenGL and QtOpenGLWidgets: kept; its `import QtTest` may fail, it has a stand-in)
     "PySide6.QtQml",
     "PySide6.QtQuick",
     "PySide6.QtQuickWidgets",
     "PySide6.QtNetwork",
-    "PySide6.QtOpenGL",
-    "PySide6.QtOpenGLWidgets",
     "PySide6.QtPrintSupport",
     "PySide6.QtSql",
     "PySide6.QtTest",
@@ -54,7 +53,7 @@ EXCLUDED_MODULES = [
 
 # Qt libraries (and their plugins / QML files) of modules LayerLoom never loads.
 _UNUSED_QT = re.compile(
-    r"Qt6?(Qml|Quick|Labs|Lottie|Designer|Help|Network|OpenGL|PrintSupport|Sql|Test|Pdf|"
+    r"Qt6?(Qml|Quick|Labs|Lottie|Designer|Help|Network|PrintSupport|Sql|Test|Pdf|"
     r"Multimedia|WebEngine|VirtualKeyboard|ShaderTools|Concurrent|Xml|UiTools|StateMachine|"
     r"SvgWidgets)",
 )

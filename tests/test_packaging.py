@@ -53,6 +53,8 @@ build = _load_build_script()
         ("tensorflow/python/profiler/internal/_pywrap_profiler_plugin.so", None),
         ("PySide6/Qt/lib/libQt6Widgets.so.6", None),
         ("PySide6/Qt/lib/libQt6Svg.so.6", None),
+        ("PySide6/Qt/lib/libQt6OpenGL.so.6", None),  # pyqtgraph's curves import QtOpenGL
+        ("PySide6/QtOpenGLWidgets.abi3.so", None),
         ("PySide6/Qt/lib/libQt6XcbQpa.so.6", None),
         ("PySide6/Qt/plugins/platforms/libqxcb.so", None),
         ("PySide6/Qt/plugins/imageformats/libqsvg.so", None),
