@@ -368,3 +368,24 @@ def test_csv_options_keep_several_target_columns(qtbot, tmp_path):
     assert features == ["title", "extra"]  # neither target is offered as a feature
     form.target.setCurrentText("team")  # one column still works as before
     assert form.values()["target"] == "team"
+
+
+def test_npz_options_use_only_the_arrays_the_project_names(qtbot, tmp_path):
+    """A project using 'vectors' of a file that also holds 'images' and 'labels' loads
+    'vectors' alone, as the command line does: a name's guessed role does not add it."""
+    import numpy as np
+
+    from app.data import SOURCES
+    from app.ui.data.options import SourceOptionsForm
+
+    path = tmp_path / "digits.npz"
+    np.savez(path, images=np.zeros((4, 2, 2)), vectors=np.zeros((4, 4)), labels=np.zeros(4))
+    form = SourceOptionsForm(SOURCES["numpy"])
+    qtbot.addWidget(form)
+    form.set_values({"path": str(path), "x": ["vectors"], "y": []})
+    values = form.values()
+    assert (values["x"], values["y"], values["weights"]) == (["vectors"], [], "")
+    fresh = SourceOptionsForm(SOURCES["numpy"])  # nothing stored yet: the names guess roles
+    qtbot.addWidget(fresh)
+    fresh.set_values({"path": str(path)})
+    assert (fresh.values()["x"], fresh.values()["y"]) == (["images"], ["labels"])

@@ -403,10 +403,16 @@ class SourceOptionsForm(QWidget):
             roles = {n: role for role, key in ROLE_KEYS.items() for n in options.get(key, []) or []}
             if options.get("weights"):
                 roles[str(options["weights"])] = "sample weights"
+            # Stored roles are the whole choice: an array they do not name is not used (its
+            # guessed role would load arrays the project, and the command line, leave out).
+            chosen = any(key in options for key in (*ROLE_KEYS.values(), "weights"))
             for r in range(self.arrays.rowCount()):
                 name = self.arrays.item(r, 0).text()
-                if name in roles:
-                    self.arrays.cellWidget(r, 3).setCurrentText(roles[name])
+                if name in roles or chosen:
+                    combo = self.arrays.cellWidget(r, 3)
+                    combo.blockSignals(True)
+                    combo.setCurrentText(roles.get(name, ROLES[0]))
+                    combo.blockSignals(False)
 
 
 def _guess_role(name: str) -> str:
