@@ -429,3 +429,26 @@ def test_devices_row_says_when_there_is_no_gpu_and_is_undoable(qtbot, panel, err
     assert result["status"] == "completed", (result, errors)
     where = [m for m in messages if m.startswith("Training on")]
     assert where and (gpus or where[0].endswith("no GPU found: training on the CPU."))
+
+
+def test_a_start_refused_while_keras_loads_is_cleared_once_it_is_ready(
+    qtbot, isolated_settings, errors
+):
+    """Start before Keras is loaded is refused in words; once Keras is ready the panel says
+    nothing stale and a start goes ahead."""
+    from app.ui.document import Document
+    from app.ui.keras_loader import KerasLoader
+    from app.ui.training.panel import TrainingPanel
+
+    loader = KerasLoader()  # not started: Keras is not ready for the panel yet
+    p = TrainingPanel(keras=loader)
+    qtbot.addWidget(p)
+    p.show_error = lambda title, message: errors.append((title, message))
+    p.set_document(Document.open_project(example_path("digits_mlp"), origin="example"))
+    p.show()
+    assert not p.start()
+    assert p.banner.isVisible() and "Keras is still loading" in p.banner.text()
+    assert errors == [("Training cannot start", p.banner.text())]
+    with qtbot.waitSignal(loader.ready, timeout=RUN_TIMEOUT):
+        loader.start()  # already imported in this process: ready at once
+    assert not p.banner.isVisible()

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from app.ui.document import Document
 
 
+KERAS_LOADING = "Keras is still loading; training can start in a moment."
+
+
 class TrainingPanel(QWidget):
     """Everything about training one project; `set_document` binds it to the open document.
 
@@ -152,6 +155,9 @@ class TrainingPanel(QWidget):
 
     def _on_keras_ready(self, *_args) -> None:
         from app.training.devices import gpu_names
+
+        if self.banner.text() == KERAS_LOADING:  # a start refused a moment ago: it can now
+            self.banner.hide()
 
         self.form.show_gpus(len(gpu_names()))
         if self.document is not None:
@@ -264,7 +270,7 @@ class TrainingPanel(QWidget):
         if self.is_running or self.document is None:
             return False
         if not self.keras_ready():
-            self._fail_early("Keras is still loading; training can start in a moment.")
+            self._fail_early(KERAS_LOADING)
             return False
         try:
             training = self.form.config()
