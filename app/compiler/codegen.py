@@ -128,9 +128,10 @@ class _Script:
             out.append("The layers start from new weights: trained weights are not part of it.")
         out += ['"""', ""]
         imports = self.custom.import_lines((*BASE_IMPORTS, *training.imports))
-        if training.header:  # it comes first, and imports os itself
-            out += [*training.header, ""]
-            imports = [ln for ln in imports if ln != "import os"]
+        if training.header:  # first after `from __future__`; it imports os itself
+            future = [ln for ln in imports if ln.startswith("from __future__ ")]
+            out += [*future, *([""] if future else []), *training.header, ""]
+            imports = [ln for ln in imports if ln != "import os" and ln not in future]
             while imports and imports[0] == "":
                 imports.pop(0)
         out += imports

@@ -15,19 +15,23 @@ temporary folder they delete.
 What this script cannot run is refused in words (ClusterError): a project training step (a
 train_step is written for one backend, as the examples' GradientTape steps are for TensorFlow),
 project code that imports TensorFlow, text (string) inputs, which Keras on JAX cannot feed to a
-model, and k-fold cross-validation.  Callbacks are left out (they would run, and write their
-files, in every process) and the script's docstring says so.
+model, and k-fold cross-validation.  Callbacks run in every process, on the same (global)
+metrics, so those that write no files are kept (early stopping, learning-rate changes: all
+processes stop or change together); those that write files and the project's own callback
+classes are left out, and the train function's docstring names them.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 from app.compiler.codegen_adapt import adapt_lines
 from app.compiler.codegen_cluster import ClusterError
-from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, literal, render
+from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, Seq, literal, render
 from app.compiler.codegen_training import TrainingCode
+from app.project.callback_specs import CALLBACK_SPECS
 from app.project.training_config import TrainingError
 
 # A line of project code that imports TensorFlow (import tensorflow / from tensorflow ...).
@@ -128,13 +132,24 @@ class JaxClusterTrainingCode(TrainingCode):
                 "Keras takes one or the other."
             )
         data = "x, y, sample_weight" if weighted else "x, y"
+        callbacks, dropped = self._kept_callbacks(config, dc.has_validation)
+        left_out = (
+            f"  Left out: {', '.join(dropped)} (callbacks that write files, and the project's "
+            "own, would run in every process)."
+            if dropped
+            else ""
+        )
+        doc = (
+            "Compile and fit on this process's part of the data; returns the History.\n\n"
+            "The project's batch size is the global batch: each process takes its share of it "
+            "per step, and a last part smaller than a batch is left out of the epoch.  Only "
+            "process 0 prints the epochs." + left_out
+        )
+        lines = [ln for para in doc.split("\n") for ln in (textwrap.wrap(para, 88) or [""])]
         body = [
-            '    """Compile and fit on this process\'s part of the data; returns the History.',
-            "",
-            "    The project's batch size is the global batch: each process takes its share of it",
-            "    per step, and a last part smaller than a batch is left out of the epoch.  Only",
-            "    process 0 prints the epochs.  Callbacks are not used here: they would run (and",
-            '    write their files) in every process."""',
+            f'    """{lines[0]}',
+            *[f"    {ln}".rstrip() for ln in lines[1:]],
+            '    """',
             f"    ({data}), validation = {fn['load_data']}()",
             *adapt_lines(graph, model),
             *render(
@@ -174,6 +189,9 @@ class JaxClusterTrainingCode(TrainingCode):
             weighted = True
         if weighted:
             fit_kwargs.append(("sample_weight", Atom("sample_weight")))
+        if callbacks:
+            body += render(Seq(callbacks), "    ", "callbacks = ")
+            fit_kwargs.append(("callbacks", Atom("callbacks")))
         parts = "x, y, sample_weight" if weighted else "x, y"
         fit_kwargs.append(("verbose", Atom("2 if jax.process_index() == 0 else 0")))
         body += [
@@ -192,6 +210,22 @@ class JaxClusterTrainingCode(TrainingCode):
             *render(Call(Atom("model.fit"), [Atom("x"), Atom("y")], fit_kwargs), "    ", "return "),
         ]
         return [f"def {fn['train']}(model, epochs={config.epochs}):", *body]
+
+    def _kept_callbacks(self, config: Any, has_validation: bool) -> tuple[list[Expr], list[str]]:
+        """The callbacks that write no files (as the normal script makes them), and the names
+        of those left out."""
+        kept: list[Expr] = []
+        dropped: list[str] = []
+        made = self._callbacks(config, has_validation)
+        for call in [*made, *(c for _, c in self.optional)]:
+            name = call.func.text if isinstance(call, Call) and isinstance(call.func, Atom) else ""
+            spec = CALLBACK_SPECS.get(name.removeprefix("keras.callbacks."))
+            if name.startswith("keras.callbacks.") and spec is not None:
+                if not spec.writes_files and not spec.needs_package:
+                    kept.append(call)
+                    continue
+            dropped.append(name.removeprefix("keras.callbacks.") or "a callback")
+        return kept, dropped
 
     def _shard_function(self) -> list[str]:
         return [

@@ -193,3 +193,29 @@ def test_without_the_variables_it_trains_in_one_process_with_per_output_class_we
     # 80 training samples in batches of 16: 5 steps; 20 for validation: one whole batch.
     assert "5/5 - " in done.stdout and "val_kind_loss:" in done.stdout
     assert "Saved model.keras" in done.stdout and (tmp_path / "model.keras").is_file()
+
+
+def test_every_example_is_written_as_a_valid_script_or_refused_in_words(tmp_path, capsys):
+    """`from __future__` (the VAE's pasted code) stays first; the backend comes next."""
+    from app.project.examples import list_examples
+
+    written = []
+    for name, _title, path in list_examples():
+        out = tmp_path / f"{name}.py"
+        code = main(["codegen", str(path), "--cluster", "jax", "-o", str(out)])
+        err = capsys.readouterr().err
+        if code == 2:
+            assert not out.exists() and "error: The " in err, (name, err)
+            continue
+        assert code == 0, (name, err)
+        text = out.read_text()
+        compile(text, str(out), "exec")  # a syntax error (a late __future__ import) fails here
+        assert ruff_problems(text) == "", name
+        written.append(name)
+    assert {"digits_mlp", "vae", "custom_training_code"} <= set(written)
+    # Callbacks that write no files run in every process; the others are named as left out.
+    text = (tmp_path / "custom_training_code.py").read_text()
+    assert "callbacks = [keras.callbacks.LearningRateScheduler(step_decay)]" in text
+    assert "Left out: LossHistory" in text
+    text = (tmp_path / "digits_mlp.py").read_text()
+    assert "ModelCheckpoint(" not in text and "Left out: ModelCheckpoint" in text
