@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-# Keras backends LayerLoom never selects (it runs on TensorFlow); jax/torch are not installed.
+# Keras backends LayerLoom never selects (it runs on TensorFlow); jax (the jax extra) serves only
+# the scripts `codegen --cluster jax` writes, which run outside the app.
 OTHER_KERAS_BACKENDS = ("jax", "torch", "openvino")
 EXCLUDED_MODULES = [
     *(f"keras.src.backend.{name}" for name in OTHER_KERAS_BACKENDS),

@@ -44,6 +44,15 @@ def test_the_script_sets_the_jax_backend_before_keras_and_is_ruff_clean(tmp_path
     assert ruff_problems(text) == ""
 
 
+def test_the_help_of_cluster_names_both_kinds():
+    from app.cli import build_parser
+
+    codegen = build_parser()._subparsers._group_actions[0].choices["codegen"]
+    (cluster,) = [a for a in codegen._actions if "--cluster" in a.option_strings]
+    assert cluster.choices == ["tf", "jax"]
+    assert "TF_CONFIG" in cluster.help and "KERAS_DISTRIBUTION_" in cluster.help
+
+
 def test_two_processes_train_to_the_same_weights(tmp_path):
     pytest.importorskip("jax", reason="the jax extra: pip install 'layerloom[jax]'")
     script = tmp_path / "train.py"
