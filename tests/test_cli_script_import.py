@@ -68,6 +68,8 @@ def test_a_script_that_never_fits_says_so(tmp_path, capsys):
         "functional_train_step",
         "vae_train_step",
         "gan_two_optimizers",
+        "sample_weights",
+        "sample_weights_validation",
     ],
 )
 def test_imported_script_trains_as_the_script_does(name, tmp_path, capsys):

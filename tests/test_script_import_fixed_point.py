@@ -103,10 +103,20 @@ def test_importing_the_generated_script_gives_the_project_back(path, tmp_path):
     assert comparable(got.graph) == comparable(project.graph)
     assert settings(got) == settings(project)
     assert [e.to_dict() for e in got.code] == [e.to_dict() for e in project.code]
-    # The data: the very arrays LayerLoom prepares for the project, now read from the .npz.
+    assert_same_data(project, got)
+
+
+def assert_same_data(project, got) -> None:
+    """The data: the very arrays LayerLoom prepares for the project (and their sample
+    weights), now read from the .npz."""
     model = build_model(project.graph)
     want = load_dataset(project.data_config(), model)
     have = load_dataset(got.data_config(), model)
+    for split in ("sample_weight", "sample_weight_val"):
+        a, b = getattr(want, split), getattr(have, split)
+        assert (a is None) == (b is None), split
+        if a is not None:
+            np.testing.assert_allclose(np.asarray(a, "float64"), np.asarray(b, "float64"))
     for split in ("x", "y", "x_val", "y_val"):
         a, b = getattr(want, split) or {}, getattr(have, split) or {}
         assert len(a) == len(b), split
@@ -119,3 +129,46 @@ def test_importing_the_generated_script_gives_the_project_back(path, tmp_path):
                 assert [str(v) for v in va.ravel()] == [str(v) for v in vb.ravel()], split
             else:
                 np.testing.assert_allclose(va.astype("float64"), vb.astype("float64"))
+
+
+def weighted_project(tmp_path, validation: str):
+    """A regression project reading an .npz with per-sample weights (zero on half the samples),
+    validated on a split or on the file's own (weighted) validation arrays."""
+    from code_projects import regression_graph
+
+    from app.project import Project
+
+    rng = np.random.default_rng(4)
+    x, x_val = (
+        rng.normal(size=(40, 4)).astype("float32"),
+        rng.normal(size=(12, 4)).astype("float32"),
+    )
+    w, w_val = np.tile([0.0, 1.0, 2.5, 1.0], 10), np.tile([1.0, 0.0, 3.0], 4)
+    np.savez(
+        tmp_path / "weighted.npz", x=x, y=x[:, :1] * 2, x_val=x_val, y_val=x_val[:, :1] * 2,
+        w=w.astype("float32"), w_val=w_val.astype("float32"),
+    )  # fmt: skip
+    options = {"path": str(tmp_path / "weighted.npz"), "x": ["x"], "y": ["y"], "weights": "w"}
+    if validation == "source":
+        options.update({"x_val": ["x_val"], "y_val": ["y_val"], "weights_val": "w_val"})
+    project = Project(name="weighted", graph=regression_graph())
+    project.data = project.data.from_dict(
+        {"source": "numpy", "options": options, "validation": validation, "seed": 3}
+    )
+    project.training = project.training.from_dict(
+        {"epochs": 2, "batch_size": 8, "losses": {"y": "mse"}, "metrics": {"y": ["mae"]}, "seed": 1}
+    )
+    return project
+
+
+@pytest.mark.parametrize("validation", ["split", "source"])
+def test_a_weighted_project_imports_back_with_its_sample_weights(validation, tmp_path):
+    project = weighted_project(tmp_path, validation)
+    script = tmp_path / "weighted.py"
+    script.write_text(generate_code(project.graph, project=project))
+    result = import_script(script, tmp_path / "data.npz")
+    assert result.problems == [] and result.notes == []
+    got = result.project
+    assert got.data.options["weights"] and got.data.options["weights_val"]
+    assert settings(got) == settings(project)
+    assert_same_data(project, got)

@@ -64,6 +64,7 @@ class DataCode:
         call = reader.write(fn["read_data"], config.source, config.options)
         # Sample weights (a column or array the data settings name): fit's sample_weight.
         self.weighted = bool(call.kwargs.get("weights"))
+        self.reads_val_weights = bool(call.kwargs.get("weights_val"))  # its own validation's
         x_names, y_names = list(call.x_names), list(call.y_names)
         self.val_weighted = False
         if config.validation == "separate":
@@ -74,6 +75,7 @@ class DataCode:
                 fn["read_validation_data"], vs["source"], vs.get("options") or {}
             )
             self.val_reads_weights = bool(val_call.kwargs.get("weights"))
+            self.val_reads_own_val_weights = bool(val_call.kwargs.get("weights_val"))
             self.val_weighted = self.weighted and self.val_reads_weights
         if config.validation == "source" and not call.has_validation:
             title = SOURCES[config.source].title
@@ -131,11 +133,13 @@ class DataCode:
             f'    """({what}, validation_data) of k-fold part `fold`, as LayerLoom prepares them."""'
             if kfold
             else f'    """({what}, validation_data) for fit, prepared as LayerLoom prepares them."""',
-            f"    x, y, x_val, y_val{', w' if weighted else ''} = {fn['read_data']}()",
+            f"    x, y, x_val, y_val{', w' if weighted else ''}"
+            f"{', w_val' if self.reads_val_weights else ''} = {fn['read_data']}()",
         ]
         split = c.validation == "split" and c.validation_split > 0
         if weighted:
-            self.has_validation_weights = split or kfold or self.val_weighted
+            own_val_weights = c.validation == "source" and self.reads_val_weights
+            self.has_validation_weights = split or kfold or self.val_weighted or own_val_weights
         if c.max_samples or split:  # the same generator calls as load_dataset
             lines.append(f"    rng = np.random.default_rng({c.seed})")
         if c.max_samples or split or kfold:
@@ -151,6 +155,7 @@ class DataCode:
             ]
         if c.validation == "separate":
             rest = ", w_val" if self.val_reads_weights else ""
+            rest += ", _" if self.val_reads_own_val_weights else ""
             lines.append(f"    x_val, y_val, _, _{rest} = {fn['read_validation_data']}()")
         elif kfold:
             lines += [
@@ -335,6 +340,9 @@ class _Reader:
         if call.kwargs.get("weights"):
             body.append('    weights = data["sample_weight"].astype("float32")')
             ret += ", weights"
+        if call.kwargs.get("weights_val"):
+            body.append('    weights_val = data["sample_weight_val"].astype("float32")')
+            ret += ", weights_val"
         body.append(f"    return {ret}")
         doc = f'    """{_doc(src.title)}: named arrays x, y, x_val, y_val."""'
         if len(doc) > 100:

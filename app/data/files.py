@@ -58,13 +58,26 @@ class NumpySource(DataSource):
             "",
             help="Array of per-sample loss weights (empty: every sample weighs 1).",
         ),
+        OptionSpec(
+            "weights_val",
+            "text",
+            "",
+            help="Array of the validation samples' loss weights, with the sample weights and "
+            "validation arrays (empty: every validation sample weighs 1).",
+        ),
     )
 
     def reader(self, options: dict[str, Any], model: Any = None) -> ReaderCall:
         path = str(self.option(options, "path") or "")
         weights = str(self.option(options, "weights") or "").strip()
+        weights_val = str(self.option(options, "weights_val") or "").strip()
         if weights:  # only then: scripts without weights stay as they were
-            return _weighted(self._reader(options, path), weights)
+            return _weighted(self._reader(options, path), weights, weights_val)
+        if weights_val:
+            raise DataError(
+                "Validation sample weights are used with sample weights of the training "
+                "samples; choose those too."
+            )
         return self._reader(options, path)
 
     def _reader(self, options: dict[str, Any], path: str) -> ReaderCall:
@@ -109,11 +122,13 @@ class NumpySource(DataSource):
         return Dataset(**arrays, task=task, class_names=class_names, title=title)
 
 
-def _weighted(call: ReaderCall, weights: str) -> ReaderCall:
-    """The same reader call, also reading the array of sample weights."""
+def _weighted(call: ReaderCall, weights: str, weights_val: str = "") -> ReaderCall:
+    """The same reader call, also reading the array of sample weights (and of the validation
+    samples' weights)."""
+    extra = {"weights_val": weights_val} if weights_val else {}
     return ReaderCall(
         call.function,
-        {**call.kwargs, "weights": weights},
+        {**call.kwargs, "weights": weights, **extra},
         call.x_names,
         call.y_names,
         call.has_validation,

@@ -221,12 +221,14 @@ def read_numpy_arrays(
     y_val: list[str] | tuple[str, ...] = (),
     y_path: str = "",
     weights: str = "",
+    weights_val: str = "",
 ) -> dict[str, Any]:
     """Named arrays of an .npz file, or of an .npy file ("x") and its targets' .npy ("y").
 
     From an .npz, `x` / `y` name the input / target arrays (`y` None: the array "y" when there
     is one) and `x_val` / `y_val` validation arrays, which take the training arrays' names.
-    `weights` names an array of per-sample loss weights ("sample_weight"; not an input).
+    `weights` names an array of per-sample loss weights ("sample_weight"; not an input), and
+    `weights_val` the validation samples' ("sample_weight_val").
     """
     if weights and not numpy_file_is_archive(path):
         raise ValueError(
@@ -246,12 +248,18 @@ def read_numpy_arrays(
     if y is None:  # without chosen targets the array "y" is optional: the data is unlabelled
         with _open_archive(Path(path)) as archive:
             y = ["y"] if "y" in _archive_members(archive) else []
-    if weights and weights in (*x, *y, *x_val, *y_val):
+    for w in (weights, weights_val):
+        if w and w in (*x, *y, *x_val, *y_val):
+            raise ValueError(
+                f"The array '{w}' holds the sample weights, so it cannot also be an input "
+                f"or a target."
+            )
+    if weights_val and not x_val:
         raise ValueError(
-            f"The array '{weights}' holds the sample weights, so it cannot also be an input "
-            f"or a target."
+            f"The array '{weights_val}' weighs validation samples; choose the validation arrays "
+            f"too."
         )
-    wanted = [*x, *y, *x_val, *y_val, *([weights] if weights else [])]
+    wanted = [*x, *y, *x_val, *y_val, *[w for w in (weights, weights_val) if w]]
     arrays = read_numpy_file(path, list(dict.fromkeys(wanted)))
 
     def renamed(names: list[str] | tuple[str, ...], like: list[str], what: str):
@@ -270,4 +278,6 @@ def read_numpy_arrays(
     out = {"x": xs, "y": ys, "x_val": xs_val, "y_val": ys_val}
     if weights:
         out["sample_weight"] = arrays[weights]
+    if weights_val:
+        out["sample_weight_val"] = arrays[weights_val]
     return out

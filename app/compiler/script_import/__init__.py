@@ -161,6 +161,12 @@ def _data_settings(result: dict[str, Any], reference: str) -> DataSettings:
     else:
         data.validation = "none"
     data.output_map = {k: v for k, v in ys.items() if k != v and v in arrays}
+    weights = result.get("weights") or {}
+    for option in ("weights", "weights_val"):  # the sample weights given to fit
+        if isinstance(weights.get(option), str) and weights[option] in arrays:
+            data.options[option] = weights[option]
+    if "weights_val" in data.options and not x_val:
+        del data.options["weights_val"]
     return data
 
 

@@ -626,7 +626,7 @@ class Runner:
         split = fit.get("validation_split") or 0.0
         xs = _named(x, self.result["input_names"], "x")
         ys = _named(y, self.result["output_names"], "y") if y is not None else {}
-        sws = _named(sw, self.result["output_names"], "sample weights") if sw is not None else {}
+        sws = self._one_weight(sw, "")
         if val is not None:
             if _is_dataset(val):
                 taken = self._dataset(val, "validation")
@@ -637,8 +637,7 @@ class Runner:
             else:
                 self.problems.append("The validation data is not (x, y) arrays; it is left out.")
                 vx = vy = vsw = None
-            if vsw is not None:
-                self.notes.append("Validation sample weights are not kept.")
+            val_sws = self._one_weight(vsw, "validation ")
             val_x = _named(vx, self.result["input_names"], "x") if vx is not None else {}
             val_y = _named(vy, self.result["output_names"], "y") if vy is not None else {}
         elif split:  # as Keras: the last fraction of the samples, before any shuffle
@@ -648,10 +647,11 @@ class Runner:
             val_y = {k: v[cut:] for k, v in ys.items()}
             xs = {k: v[:cut] for k, v in xs.items()}
             ys = {k: v[:cut] for k, v in ys.items()}
+            val_sws = {k: v[cut:] for k, v in sws.items()}  # Keras weighs them as it splits
             sws = {k: v[:cut] for k, v in sws.items()}
             self.result["fit"]["split_at"] = cut
         else:
-            val_x, val_y = {}, {}
+            val_x, val_y, val_sws = {}, {}, {}
         names = _array_names(self.result["input_names"], self.result["output_names"])
         for k, v in xs.items():
             arrays[names["x"][k]] = v
@@ -661,8 +661,20 @@ class Runner:
             arrays["val_" + names["x"][k]] = v
         for k, v in val_y.items():
             arrays["val_" + names["y"][k]] = v
-        for k, v in sws.items():
-            arrays["sample_weight_" + k] = v
+        weights = {}
+        if sws:
+            weights["weights"] = _free_name("sample_weight", arrays)
+            arrays[weights["weights"]] = sws["w"]
+            if val_sws and val_x:
+                weights["weights_val"] = _free_name("val_sample_weight", arrays)
+                arrays[weights["weights_val"]] = val_sws["w"]
+        elif val_sws:
+            self.notes.append(
+                "The validation data is weighted and the training data is not; LayerLoom "
+                "weighs validation samples only with weighted training samples, so every "
+                "validation sample weighs 1."
+            )
+        self.result["weights"] = weights
         self.result["array_names"] = names
         total = sum(int(getattr(a, "nbytes", 0)) for a in arrays.values())
         if total > self.max_bytes:
@@ -672,6 +684,35 @@ class Runner:
             )
             return {}
         return arrays
+
+    def _one_weight(self, sw: Any, what: str) -> dict[str, Any]:
+        """{"w": one loss weight per sample} from fit's sample_weight (an array, or one per
+        output when they are all the same array), else {} (none, or said why not)."""
+        import numpy as np
+
+        if sw is None:
+            return {}
+        parts = list(sw.values()) if isinstance(sw, dict) else sw
+        parts = parts if isinstance(parts, list | tuple) else [parts]
+        arrays = [_array(p) for p in parts if p is not None]
+        if not arrays:
+            return {}
+        first = arrays[0]
+        if len(arrays) < len(parts) or any(not np.array_equal(a, first) for a in arrays[1:]):
+            self.problems.append(
+                f"The {what}sample weights differ between the model's outputs; LayerLoom weighs "
+                "a sample alike for every output, so they are left out."
+            )
+            return {}
+        if first.ndim == 2 and first.shape[1] == 1:
+            first = first.reshape(-1)
+        if first.ndim != 1:
+            self.problems.append(
+                f"The {what}sample weights have shape {first.shape}; LayerLoom takes one weight "
+                "per sample, so they are left out."
+            )
+            return {}
+        return {"w": first}
 
     def _batch_arrays(self, model: Any, bound: dict[str, Any]) -> dict[str, Any]:
         return self._fit_arrays(model, {"x": bound.get("x"), "y": bound.get("y")})
@@ -829,6 +870,14 @@ def _array_names(inputs: list[str], outputs: list[str]) -> dict[str, dict[str, s
     xs = {n: n for n in inputs}
     ys = {n: (f"y_{n}" if n in xs or n.startswith("val_") else n) for n in outputs}
     return {"x": xs, "y": ys}
+
+
+def _free_name(name: str, taken: dict[str, Any]) -> str:
+    """`name`, or `name_2`, `name_3`, ... when an array already has it."""
+    unique, k = name, 2
+    while unique in taken:
+        unique, k = f"{name}_{k}", k + 1
+    return unique
 
 
 def _is_dataset(x: Any) -> bool:
