@@ -100,6 +100,54 @@ def test_imported_script_trains_as_the_script_does(name, tmp_path, capsys):
     assert len(next(iter(history.values()))) == project.training.epochs
 
 
+def test_a_kfold_script_imports_as_kfold_and_every_fold_trains_as_the_script_does(tmp_path, capsys):
+    """scikit-learn's KFold loop (unshuffled, each fold standardised with its own statistics)
+    becomes k-fold validation over the whole data set; each fold's run ends with the
+    metrics of the script's fit for that fold."""
+    script = SCRIPTS / "kfold_sklearn.py"
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=script.parent, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    folds = json.loads(next(ln for ln in done.stdout.splitlines() if ln.startswith("FOLDS "))[6:])
+    target = tmp_path / "kfold.llproj"
+    assert main(["import", str(script), "-o", str(target), "--trust-code"]) == 0
+    out = capsys.readouterr().out
+    assert "note:" not in out, out  # the script's folds are LayerLoom's
+    project = load_project(target)
+    data = project.data
+    assert (data.validation, data.folds, data.normalization) == ("kfold", 3, "standard")
+    assert "x_val" not in data.options and project.training.shuffle is False
+
+    assert main(["train", str(target), "--trust-code"]) == 0, capsys.readouterr()
+    capsys.readouterr()
+    recs = load_project(target).run_records()
+    assert sorted(r.fold for r in recs) == [0, 1, 2]
+    for rec in recs:
+        got = last_row(Path(rec.path))
+        want = {k: v[-1] for k, v in folds[rec.fold].items()}
+        assert set(got) == set(want)
+        for key, value in want.items():
+            assert got[key] == pytest.approx(value, rel=2e-3, abs=2e-4), (rec.fold, key, got)
+
+
+def test_a_fit_in_a_loop_without_known_folds_is_said(tmp_path, capsys):
+    script = tmp_path / "loop.py"
+    script.write_text(
+        "import keras\nimport numpy as np\n"
+        "x, y = np.zeros((20, 3), 'float32'), np.zeros((20, 1), 'float32')\n"
+        "for part in range(2):\n"
+        "    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])\n"
+        "    m.compile(loss='mse')\n"
+        "    m.fit(x[part::2], y[part::2], validation_data=(x[1 - part::2], y[1 - part::2]))\n"
+    )
+    assert main(["import", str(script), "-o", str(tmp_path / "p.llproj"), "--trust-code"]) == 0
+    out = capsys.readouterr().out
+    assert "fit() is called in a loop (line 7)" in out and "not recognised" in out, out
+    assert load_project(tmp_path / "p.llproj").data.validation == "source"
+
+
 def test_a_functional_model_of_a_train_step_class_keeps_the_class_as_its_step(tmp_path, capsys):
     target = tmp_path / "p.llproj"
     script = SCRIPTS / "functional_train_step.py"

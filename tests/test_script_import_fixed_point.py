@@ -103,15 +103,30 @@ def test_importing_the_generated_script_gives_the_project_back(path, tmp_path):
     assert comparable(got.graph) == comparable(project.graph)
     assert settings(got) == settings(project)
     assert [e.to_dict() for e in got.code] == [e.to_dict() for e in project.code]
+    if project.data.validation == "kfold":  # k-fold: each fold cut from the whole data set
+        kept = ("validation", "folds", "seed", "normalization")
+        assert {k: getattr(got.data, k) for k in kept} == {
+            k: getattr(project.data, k) for k in kept
+        }
     assert_same_data(project, got)
 
 
 def assert_same_data(project, got) -> None:
     """The data: the very arrays LayerLoom prepares for the project (and their sample
-    weights), now read from the .npz."""
+    weights), now read from the .npz; with k-fold, of every fold."""
     model = build_model(project.graph)
-    want = load_dataset(project.data_config(), model)
-    have = load_dataset(got.data_config(), model)
+    folds = project.data.folds if project.data.validation == "kfold" else 1
+    for fold in range(folds):
+        want = load_dataset(project.data_config(), model, fold=fold)
+        have = load_dataset(got.data_config(), model, fold=fold)
+        assert_same_arrays(want, have, renormalised=folds > 1 and got.data.normalization != "none")
+
+
+def assert_same_arrays(want, have, renormalised: bool) -> None:
+    """The same arrays; `renormalised`: the .npz holds a script's inputs normalised with the
+    first fold's statistics, which the project normalises again per fold (the same values up
+    to float32 rounding)."""
+    tolerance = {"rtol": 1e-5, "atol": 1e-5} if renormalised else {}
     for split in ("sample_weight", "sample_weight_val"):
         a, b = getattr(want, split), getattr(have, split)
         assert (a is None) == (b is None), split
@@ -128,7 +143,7 @@ def assert_same_data(project, got) -> None:
             if va.dtype.kind in "OUS":  # text: the same strings
                 assert [str(v) for v in va.ravel()] == [str(v) for v in vb.ravel()], split
             else:
-                np.testing.assert_allclose(va.astype("float64"), vb.astype("float64"))
+                np.testing.assert_allclose(va.astype("float64"), vb.astype("float64"), **tolerance)
 
 
 def weighted_project(tmp_path, validation: str):
@@ -153,7 +168,7 @@ def weighted_project(tmp_path, validation: str):
         options.update({"x_val": ["x_val"], "y_val": ["y_val"], "weights_val": "w_val"})
     project = Project(name="weighted", graph=regression_graph())
     project.data = project.data.from_dict(
-        {"source": "numpy", "options": options, "validation": validation, "seed": 3}
+        {"source": "numpy", "options": options, "validation": validation, "seed": 3, "folds": 4}
     )
     project.training = project.training.from_dict(
         {"epochs": 2, "batch_size": 8, "losses": {"y": "mse"}, "metrics": {"y": ["mae"]}, "seed": 1}
@@ -161,7 +176,7 @@ def weighted_project(tmp_path, validation: str):
     return project
 
 
-@pytest.mark.parametrize("validation", ["split", "source"])
+@pytest.mark.parametrize("validation", ["split", "source", "kfold"])
 def test_a_weighted_project_imports_back_with_its_sample_weights(validation, tmp_path):
     project = weighted_project(tmp_path, validation)
     script = tmp_path / "weighted.py"
@@ -169,6 +184,11 @@ def test_a_weighted_project_imports_back_with_its_sample_weights(validation, tmp
     result = import_script(script, tmp_path / "data.npz")
     assert result.problems == [] and result.notes == []
     got = result.project
-    assert got.data.options["weights"] and got.data.options["weights_val"]
+    assert got.data.options["weights"]
+    assert ("weights_val" in got.data.options) == (validation != "kfold")  # k-fold: one array
+    if validation == "kfold":
+        assert (got.data.validation, got.data.folds, got.data.seed) == ("kfold", 4, 3)
+    else:  # the validation samples as the script was given them
+        assert got.data.validation == "source"
     assert settings(got) == settings(project)
     assert_same_data(project, got)

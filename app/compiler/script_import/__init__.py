@@ -155,9 +155,21 @@ def _data_settings(result: dict[str, Any], reference: str) -> DataSettings:
     x_val = ["val_" + n for n in x if "val_" + n in arrays]
     y_val = ["val_" + n for n in y if "val_" + n in arrays]
     data.options = {"path": reference, "x": x, "y": y}
+    kfold = result.get("kfold")
     if x_val:
         data.options.update({"x_val": x_val, "y_val": y_val})
         data.validation = "source"
+    elif isinstance(kfold, dict):  # the whole data set; each fold is cut from it as the script's
+        data = DataSettings.from_dict(
+            {
+                "source": "numpy",
+                "options": data.options,
+                "validation": "kfold",
+                "folds": kfold.get("folds"),
+                "seed": kfold.get("seed", data.seed),
+                "normalization": kfold.get("normalization", "none"),
+            }
+        )
     else:
         data.validation = "none"
     data.output_map = {k: v for k, v in ys.items() if k != v and v in arrays}

@@ -35,6 +35,7 @@ import traceback
 import types
 from typing import Any
 
+MAX_FOLDS = 100  # app.data.folds.MAX_FOLDS
 CUSTOM_PACKAGE = "layerloom_custom"  # what app.compiler.custom_code registers project code as
 PROVIDED = {  # names LayerLoom's code namespace gives; these import lines are not carried
     "keras": ("import", "keras", None),
@@ -65,6 +66,8 @@ class Runner:
         self.sources: dict[str, str] = {}  # top-level name -> source, from the script's AST
         self.tree: ast.Module | None = None
         self.adapted: set[str] = set()  # names of layers the script adapts before fit
+        self.splits: list[dict[str, Any]] = []  # k-fold splits made before fit (_record_split)
+        self.fit_lines: list[int] = []  # the script's lines on the stack at the first fit
 
     # ----- patches --------------------------------------------------------------------------
     def patch(self) -> None:
@@ -74,11 +77,13 @@ class Runner:
         original_compile = keras.Model.compile
 
         def compile(model: Any, *args: Any, **kwargs: Any) -> Any:
+            runner.watch_folds()
             bound = _bind(original_compile, model, args, kwargs)
             runner.compiles[id(model)] = bound
             return original_compile(model, *args, **kwargs)
 
         def fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+            runner.fit_lines = runner.script_lines()
             runner.capture(model, "fit", _bind(original_fit, model, args, kwargs))
             raise _Captured
 
@@ -100,6 +105,7 @@ class Runner:
         original_seed = keras.utils.set_random_seed
 
         def set_random_seed(seed: Any) -> Any:
+            runner.watch_folds()
             if isinstance(seed, int):
                 runner.seed = seed
             return original_seed(seed)
@@ -109,6 +115,7 @@ class Runner:
         original_new = keras.Model.__new__
 
         def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+            runner.watch_folds()
             obj = original_new(cls, *args, **kwargs)
             if _is_script_object(cls):  # the script's own model class: keep its arguments
                 runner.inits[id(obj)] = (obj, args, kwargs)
@@ -126,6 +133,8 @@ class Runner:
                 and "__init__" in vars(cls)
             ):
                 cls.__init__ = _recording_init(cls.__init__)
+        if "sklearn" in _script_text(self.script):
+            self.patch_sklearn_folds()
 
     def record_own_compile(self, cls: type) -> None:
         """Wrap the compile a script class defines so that its arguments are recorded."""
@@ -141,6 +150,180 @@ class Runner:
 
             compile.__wrapped__ = own
             klass.compile = compile
+
+    # ----- k-fold ---------------------------------------------------------------------------
+    def watch_folds(self) -> None:
+        """Record the calls of the script's `fold_indices` (generated scripts paste LayerLoom's
+        app.data.folds.fold_indices(n, folds, seed, shuffle)): called from the Keras calls a
+        script makes before its folds are cut (seeding, making a model, compiling)."""
+        fn = vars(self.module).get("fold_indices") if self.module is not None else None
+        if not inspect.isfunction(fn) or not _is_script_object(fn) or hasattr(fn, "__wrapped__"):
+            return
+        try:
+            params = list(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            return
+        if params[:4] != ["n", "folds", "seed", "shuffle"]:
+            return
+        runner = self
+
+        def fold_indices(*args: Any, **kwargs: Any) -> Any:
+            parts = fn(*args, **kwargs)
+            try:
+                bound = inspect.signature(fn).bind(*args, **kwargs)
+                bound.apply_defaults()
+                a = bound.arguments
+                first = list(parts)[0]
+                runner.splits.append({
+                    "how": "fold_indices", "n": int(a["n"]), "folds": int(a["folds"]),
+                    "seed": a["seed"], "shuffle": bool(a["shuffle"]),
+                    "train": first[0], "val": first[1],
+                })  # fmt: skip
+            except Exception:  # noqa: BLE001 - not LayerLoom's folds: not recognised
+                pass
+            return parts
+
+        fold_indices.__wrapped__ = fn
+        self.module.fold_indices = fold_indices
+
+    def patch_sklearn_folds(self) -> None:
+        """Record the first fold scikit-learn's k-fold splitters give."""
+        try:
+            from sklearn import model_selection
+        except Exception:  # noqa: BLE001 - not installed or broken: nothing to record
+            return
+        runner = self
+        for name in ("KFold", "StratifiedKFold", "GroupKFold", "StratifiedGroupKFold"):
+            cls = getattr(model_selection, name, None)
+            if cls is None or hasattr(vars(cls).get("split"), "__wrapped__"):
+                continue
+            original = cls.split
+
+            def split(self: Any, X: Any, *args: Any, _original: Any = original, **kw: Any) -> Any:
+                first = True
+                for train, val in _original(self, X, *args, **kw):
+                    if first:
+                        first = False
+                        seed = getattr(self, "random_state", None)
+                        runner.splits.append({
+                            "how": type(self).__name__, "n": len(train) + len(val),
+                            "folds": int(self.get_n_splits()),
+                            "seed": seed if isinstance(seed, int) else None,
+                            "shuffle": bool(getattr(self, "shuffle", False)),
+                            "train": train, "val": val,
+                        })  # fmt: skip
+                    yield train, val
+
+            split.__wrapped__ = original
+            cls.split = split
+
+    def script_lines(self) -> list[int]:
+        """The script's lines on the call stack, innermost first."""
+        out = []
+        frame = sys._getframe(1)  # noqa: SLF001
+        while frame is not None:
+            if frame.f_code.co_filename == self.script:
+                out.append(frame.f_lineno)
+            frame = frame.f_back
+        return out
+
+    def _in_a_loop(self) -> int | None:
+        """The line of the fit call when it runs inside a for/while loop of the script."""
+        if self.tree is None:
+            return None
+        loops = [
+            (node.lineno, node.end_lineno or node.lineno)
+            for node in ast.walk(self.tree)
+            if isinstance(node, ast.For | ast.While | ast.AsyncFor)
+        ]
+        for line in self.fit_lines:
+            if any(a <= line <= b for a, b in loops):
+                return self.fit_lines[0]
+        return None
+
+    def _folds(self, parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]] | None:
+        """The whole data set put back together from the first fold fit trains on (training
+        and validation samples in their places), when a k-fold split was made before fit and
+        fit's data is its first fold; sets result["kfold"]. None when it is not k-fold."""
+        import numpy as np
+
+        if not self.splits:
+            at = self._in_a_loop()
+            if at is not None:
+                self.notes.append(
+                    f"fit() is called in a loop (line {at}). If the script trains a model per "
+                    "fold, its folds were not recognised (LayerLoom recognises its own "
+                    "fold_indices and scikit-learn's KFold, StratifiedKFold and GroupKFold): "
+                    "the first fit's data was taken as one training and validation set."
+                )
+            return None
+        split = self.splits[-1]
+        if not 2 <= split["folds"] <= MAX_FOLDS:
+            self.notes.append(
+                f"The script cuts its samples into {split['folds']} folds; LayerLoom's k-fold "
+                f"takes 2 to {MAX_FOLDS}, so the first fold was taken as one training and "
+                "validation set."
+            )
+            return None
+        train, val = np.asarray(split["train"]), np.asarray(split["val"])
+        first = next(iter(parts["x"].values()), None)
+        first_val = next(iter(parts["val_x"].values()), None)
+        if (
+            first is None
+            or first_val is None
+            or len(first) != len(train)
+            or len(first_val) != len(val)
+            or split["n"] != len(train) + len(val)
+        ):
+            self.notes.append(
+                f"The script cuts its samples into {split['folds']} folds ({split['how']}), but "
+                "fit's training and validation data are not its first fold: they were taken "
+                "as one training and validation set, not as k-fold."
+            )
+            return None
+        n = split["n"]
+
+        def whole(a: Any, b: Any) -> Any:
+            out = np.empty((n, *a.shape[1:]), dtype=np.result_type(a, b))
+            out[train], out[val] = a, b
+            return out
+
+        merged: dict[str, dict[str, Any]] = {"x": {}, "y": {}, "w": {}}
+        for key in ("x", "y", "w"):
+            for name, a in parts[key].items():
+                b = parts["val_" + key].get(name)
+                if b is None and key == "w":
+                    self.notes.append(
+                        "The validation samples of the first fold are not weighted; each "
+                        "weighs 1 in the project, where every fold weighs its samples."
+                    )
+                    b = np.ones(len(val), dtype=a.dtype)
+                if b is None:
+                    self.notes.append(f"The first fold has no validation array for {name}.")
+                    return None
+                merged[key][name] = whole(a, b)
+        kfold = {"folds": split["folds"], "normalization": _fold_normalization(parts["x"])}
+        if isinstance(split["seed"], int) and 0 <= split["seed"] < 2**32:
+            kfold["seed"] = split["seed"]
+        fit_shuffle = self.result.get("fit", {}).get("shuffle", True) is not False
+        if split["how"] != "fold_indices":
+            # KFold unshuffled, fit unshuffled: LayerLoom's folds are the script's (in order)
+            if split["shuffle"] or fit_shuffle or split["how"] != "KFold":
+                cut = "shuffled" if split["shuffle"] else "in order"
+                self.notes.append(
+                    f"The script's {split['how']} cuts the samples {cut} into {split['folds']} "
+                    "folds; LayerLoom cuts them its own way (shuffled with the data seed when "
+                    "fit shuffles, else in order), so a fold may hold other samples than the "
+                    "script's"
+                    + (" and is not stratified." if "Stratified" in split["how"] else ".")
+                )
+        elif split["shuffle"] != fit_shuffle:
+            self.notes.append(
+                "The script shuffles its folds and fit's batches differently; LayerLoom "
+                "shuffles both or neither (as fit does)."
+            )
+        self.result["kfold"] = kfold
+        return merged
 
     # ----- running the script ---------------------------------------------------------------
     def run(self) -> None:
@@ -652,6 +835,12 @@ class Runner:
             self.result["fit"]["split_at"] = cut
         else:
             val_x, val_y, val_sws = {}, {}, {}
+        if val_x:
+            parts = {"x": xs, "y": ys, "w": sws, "val_x": val_x, "val_y": val_y, "val_w": val_sws}
+            merged = self._folds(parts)
+            if merged is not None:  # k-fold: the whole data set, LayerLoom cuts the folds
+                xs, ys, sws = merged["x"], merged["y"], merged["w"]
+                val_x, val_y, val_sws = {}, {}, {}
         names = _array_names(self.result["input_names"], self.result["output_names"])
         for k, v in xs.items():
             arrays[names["x"][k]] = v
@@ -870,6 +1059,35 @@ def _array_names(inputs: list[str], outputs: list[str]) -> dict[str, dict[str, s
     xs = {n: n for n in inputs}
     ys = {n: (f"y_{n}" if n in xs or n.startswith("val_") else n) for n in outputs}
     return {"x": xs, "y": ys}
+
+
+def _fold_normalization(xs: dict[str, Any]) -> str:
+    """ "standard" when the first fold's float training inputs have zero mean and unit
+    variance per feature (the script standardised the fold with its own statistics, as
+    LayerLoom does per fold), "minmax" when they span 0..1, else "none"."""
+    import numpy as np
+
+    floats = [a for a in xs.values() if np.issubdtype(a.dtype, np.floating) and len(a) > 1]
+    if not floats:
+        return "none"
+
+    def stats(a: Any) -> tuple[Any, ...]:
+        axes = tuple(range(a.ndim - 1)) if a.ndim > 2 else (0,)
+        a = a.astype("float64")
+        return a.mean(axis=axes), a.std(axis=axes), a.min(axis=axes), a.max(axis=axes)
+
+    every = [stats(a) for a in floats]
+    if all(
+        np.allclose(m, 0, atol=1e-4) and np.all((np.abs(s - 1) < 1e-3) | (s < 1e-6))
+        for m, s, _, _ in every
+    ):
+        return "standard"
+    if all(
+        np.allclose(lo, 0, atol=1e-6) and np.all((np.abs(hi - 1) < 1e-6) | (hi - lo < 1e-6))
+        for _, _, lo, hi in every
+    ):
+        return "minmax"
+    return "none"
 
 
 def _free_name(name: str, taken: dict[str, Any]) -> str:
