@@ -112,6 +112,27 @@ def test_bad_csv_weights_are_refused_in_words(tmp_path: Path, column, text, mess
         load_dataset(DataConfig(source="csv", options=options, validation="none"))
 
 
+def test_an_npz_weighs_its_own_validation_samples(tmp_path: Path) -> None:
+    x, x_val = np.arange(10, dtype="float32")[:, None], np.arange(4, dtype="float32")[:, None]
+    np.savez(tmp_path / "d.npz", x=x, y=x, xv=x_val, yv=x_val, w=x[:, 0] + 1, wv=x_val[:, 0] + 7)
+    options = {"path": str(tmp_path / "d.npz"), "x_val": ["xv"], "y_val": ["yv"], "weights": "w"}
+    config = DataConfig(source="numpy", options=options, validation="source")
+    assert load_dataset(config).sample_weight_val is None  # unweighted unless named
+    options["weights_val"] = "wv"
+    ds = load_dataset(config)
+    assert np.array_equal(ds.sample_weight, x[:, 0] + 1)
+    assert np.array_equal(ds.sample_weight_val, x_val[:, 0] + 7)
+    assert set(ds.x_val) == {"x"}  # named as the training inputs, the weights no input
+    for wrong, message in [
+        ({"weights": ""}, "with sample weights of the training samples"),
+        ({"x_val": [], "y_val": []}, "choose the validation arrays too"),
+        ({"weights_val": "xv"}, "cannot also be"),
+    ]:
+        bad = DataConfig(source="numpy", options={**options, **wrong}, validation="none")
+        with pytest.raises(DataError, match=message):
+            load_dataset(bad)
+
+
 def test_bad_array_weights_are_refused_in_words(tmp_path: Path) -> None:
     x = np.zeros((6, 2), "float32")
     for w, message in [
