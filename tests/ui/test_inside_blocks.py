@@ -103,3 +103,40 @@ def test_inner_node_of_a_run_shows_its_weights_per_epoch(qtbot, tmp_path, no_dan
     assert panel.weight_choice.currentText() == "model_2/dense/kernel"
     assert not np.array_equal(panel._weights["model_2/dense/kernel"][1], counts)
     panel.shutdown()
+
+
+def test_untrained_text_model_adapts_its_preprocessing_then_shows_a_csv_row(
+    qtbot, tmp_path, no_dangling_qthreads
+):
+    """The ticket classifier's TextVectorization layers learn their vocabulary from the training
+    split, as a run's do, so the untrained model runs on a sample and on a row of a CSV file."""
+    import csv
+
+    from app.data import load_dataset
+    from app.project.examples import example_path
+    from app.project.fileio import load_project
+    from app.ui.document import Document
+    from app.ui.inside.panel import InsidePanel
+
+    project = load_project(example_path("ticket_classifier"))
+    config = project.data_config()
+    panel = InsidePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_document(Document(project, path=example_path("ticket_classifier")))
+    panel.set_dataset(load_dataset(config))
+    vectorizer = next(n for n in project.graph.nodes() if n.spec_id.endswith("TextVectorization"))
+    with qtbot.waitSignal(panel.shown, timeout=TIMEOUT_MS):
+        panel.set_selection([vectorizer.id])
+    assert f"{vectorizer.name}: output" in panel.info.text()
+    assert not project.graph.node(vectorizer.id).params.get("vocabulary")  # project unchanged
+    with open(config.options["path"], newline="") as fh:
+        rows = list(csv.reader(fh))
+    with open(tmp_path / "ticket.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([rows[0], rows[5]])
+    with qtbot.waitSignal(panel.shown, timeout=TIMEOUT_MS):
+        panel.use_file(tmp_path / "ticket.csv")
+    assert "for row 1 of ticket.csv" in panel.info.text()
+    got = panel.cache.cached(panel._source_key(), panel._sample_key())[vectorizer.name]
+    assert got.shape[0] == 1 and np.count_nonzero(got) > 0  # known words became ids
+    panel.shutdown()

@@ -361,7 +361,7 @@ class InsidePanel(QWidget):
         def task() -> dict:
             model = self.models.get(key)
             if model is None:
-                model = self._load_model(key, project)
+                model = self._load_model(key, project, dataset)
             one = None
             if from_file is None:
                 x, _ = sample_inputs(model, dataset, *sample)
@@ -377,11 +377,15 @@ class InsidePanel(QWidget):
         return True
 
     @staticmethod
-    def _load_model(key: tuple, project: Any) -> Any:
-        if key[0] == UNTRAINED:
+    def _load_model(key: tuple, project: Any, dataset: Dataset) -> Any:
+        if key[0] == UNTRAINED:  # as a run starts: preprocessing adapted to the training split
             from app.compiler.build import build_model
+            from app.training.adapt import adapt_graph, nodes_to_adapt
 
-            return build_model(project.graph)
+            graph = project.graph
+            if nodes_to_adapt(graph):
+                graph, _ = adapt_graph(graph, dataset, project.data_config().input_map)
+            return build_model(graph)
         from app.training.run_model import load_run_model
 
         return load_run_model(Path(key[1]) / key[2], project, compile=False)
