@@ -1,15 +1,16 @@
 """Inside panel: what the selected node outputs for one sample, and its weights per epoch.
 
-The model is the untrained one (built from the graph) or a run's saved model (best or final,
-loaded through load_run_model). Every node's output for a sample comes from one all-outputs
-model (`app.training.activations`), computed on a worker thread and cached per (model, sample):
+The model is the untrained one (built from the graph, its preprocessing layers adapted to the
+training split as a run's are) or a run's saved model (best or final, loaded through
+load_run_model). Every node's output for a sample comes from one all-outputs model
+(`app.training.activations`), computed on a worker thread and cached per (model, sample):
 clicking another node shows its output at once. A node inside an opened block is found by its
 probe name, "block/node" (`probe_name`). The sample is one of the project's data or a file
-("From file…": an image, a CSV row, a text; `app.training.file_sample`). Feature maps appear as a grid, vectors as a
-bar strip, sequences as a heatmap, a classifier's output as its classes. The Weights tab shows
-the node's weight histograms per epoch of a run (weights_hist.npz) or, for the untrained model,
-its current weights. The Grad-CAM tab (`gradcam_view.py`) shows where an image classifier
-looks for the same model and sample.
+("From file…": an image, a CSV row, a text; `app.training.file_sample`). Feature maps appear as
+a grid, vectors as a bar strip, sequences as a heatmap, a classifier's output as its classes.
+The Weights tab shows the node's weight histograms per epoch of a run (weights_hist.npz) or,
+for the untrained model, its current weights. The Grad-CAM tab (`gradcam_view.py`) shows where
+an image classifier looks for the same model and sample.
 """
 
 from __future__ import annotations
