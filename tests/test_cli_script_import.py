@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.cli import main
@@ -130,6 +131,29 @@ def test_a_kfold_script_imports_as_kfold_and_every_fold_trains_as_the_script_doe
         assert set(got) == set(want)
         for key, value in want.items():
             assert got[key] == pytest.approx(value, rel=2e-3, abs=2e-4), (rec.fold, key, got)
+
+
+def test_folds_cut_otherwise_than_layerloom_cuts_them_are_said(tmp_path, capsys):
+    script = tmp_path / "strat.py"
+    script.write_text(
+        "import keras\nimport numpy as np\n"
+        "from sklearn.model_selection import StratifiedKFold\n"
+        "x = np.arange(60, dtype='float32').reshape(30, 2)\n"
+        "y = np.arange(30) % 2\n"
+        "for tr, va in StratifiedKFold(3, shuffle=True, random_state=9).split(x, y):\n"
+        "    m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])\n"
+        "    m.compile(loss='sparse_categorical_crossentropy')\n"
+        "    m.fit(x[tr], y[tr], validation_data=(x[va], y[va]))\n"
+    )
+    target = tmp_path / "p.llproj"
+    assert main(["import", str(script), "-o", str(target), "--trust-code"]) == 0
+    out = capsys.readouterr().out
+    assert "StratifiedKFold cuts the samples shuffled into 3 folds" in out, out
+    assert "not stratified" in out and "fit() is called in a loop" not in out
+    data = load_project(target).data
+    assert (data.validation, data.folds, data.seed, data.normalization) == ("kfold", 3, 9, "none")
+    arrays = np.load(tmp_path / "p_data.npz")
+    assert np.array_equal(arrays[data.options["x"][0]], np.arange(60).reshape(30, 2))  # in order
 
 
 def test_a_fit_in_a_loop_without_known_folds_is_said(tmp_path, capsys):

@@ -146,7 +146,7 @@ def assert_same_arrays(want, have, renormalised: bool) -> None:
                 np.testing.assert_allclose(va.astype("float64"), vb.astype("float64"), **tolerance)
 
 
-def weighted_project(tmp_path, validation: str):
+def weighted_project(tmp_path, validation: str, normalization: str = "none"):
     """A regression project reading an .npz with per-sample weights (zero on half the samples),
     validated on a split or on the file's own (weighted) validation arrays."""
     from code_projects import regression_graph
@@ -168,7 +168,14 @@ def weighted_project(tmp_path, validation: str):
         options.update({"x_val": ["x_val"], "y_val": ["y_val"], "weights_val": "w_val"})
     project = Project(name="weighted", graph=regression_graph())
     project.data = project.data.from_dict(
-        {"source": "numpy", "options": options, "validation": validation, "seed": 3, "folds": 4}
+        {
+            "source": "numpy",
+            "options": options,
+            "validation": validation,
+            "seed": 3,
+            "folds": 4,
+            "normalization": normalization,
+        }
     )
     project.training = project.training.from_dict(
         {"epochs": 2, "batch_size": 8, "losses": {"y": "mse"}, "metrics": {"y": ["mae"]}, "seed": 1}
@@ -176,9 +183,14 @@ def weighted_project(tmp_path, validation: str):
     return project
 
 
-@pytest.mark.parametrize("validation", ["split", "source", "kfold"])
-def test_a_weighted_project_imports_back_with_its_sample_weights(validation, tmp_path):
-    project = weighted_project(tmp_path, validation)
+@pytest.mark.parametrize(
+    ("validation", "normalization"),
+    [("split", "none"), ("source", "none"), ("kfold", "none"), ("kfold", "minmax")],
+)
+def test_a_weighted_project_imports_back_with_its_sample_weights(
+    validation, normalization, tmp_path
+):
+    project = weighted_project(tmp_path, validation, normalization)
     script = tmp_path / "weighted.py"
     script.write_text(generate_code(project.graph, project=project))
     result = import_script(script, tmp_path / "data.npz")
@@ -187,7 +199,8 @@ def test_a_weighted_project_imports_back_with_its_sample_weights(validation, tmp
     assert got.data.options["weights"]
     assert ("weights_val" in got.data.options) == (validation != "kfold")  # k-fold: one array
     if validation == "kfold":
-        assert (got.data.validation, got.data.folds, got.data.seed) == ("kfold", 4, 3)
+        want = ("kfold", 4, 3, normalization)
+        assert (got.data.validation, got.data.folds, got.data.seed, got.data.normalization) == want
     else:  # the validation samples as the script was given them
         assert got.data.validation == "source"
     assert settings(got) == settings(project)
