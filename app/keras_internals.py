@@ -11,6 +11,7 @@ inside the functions, so importing this module stays light (app.nodes and app.da
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -216,6 +217,65 @@ def list_devices_quietly() -> list[Any]:
     return without_stderr_lines(
         import_and_list, (CUINIT_LINE,), keep=lambda line: not _below_level(line, level)
     )
+
+
+# ----- importing TensorFlow and Keras: one owner ------------------------------------------------
+# TensorFlow's import is not safe when two threads run it at once: Python's import lock is per
+# module, and a second thread importing `keras` (which imports TensorFlow's submodules) while the
+# first is still inside `import tensorflow` sees half-initialised modules (ImportError, KeyError).
+# So every thread that is about to use Keras calls import_keras() first: the first caller imports,
+# a caller that comes while it runs waits for it, later callers return at once.
+_import_lock = threading.Lock()
+_imported: Any = None  # the keras module once imported
+_import_error: BaseException | None = None
+
+
+def import_keras(wait: bool = True) -> Any:
+    """Import TensorFlow (devices listed quietly, see list_devices_quietly) and Keras once, on
+    whichever thread asks first; return the keras module.
+
+    A thread that calls it while another is importing waits until that import has finished, or
+    with `wait=False` gets None at once (the GUI thread never waits on it).  If the import
+    failed, every later call raises the same error again (a half-done import is never retried
+    alongside users of the modules it left behind).
+    """
+    if _imported is not None:
+        return _imported
+    if not _import_lock.acquire(blocking=wait):
+        return None
+    try:
+        return _import_keras_locked()
+    finally:
+        _import_lock.release()
+
+
+def _import_keras_locked() -> Any:
+    global _imported, _import_error
+    if _imported is not None:
+        return _imported
+    if _import_error is not None:
+        raise _import_error
+    try:
+        list_devices_quietly()  # the slow part: imports TensorFlow, without its log noise
+        import keras
+    except BaseException as exc:
+        _import_error = exc
+        raise
+    _imported = keras
+    return keras
+
+
+def before_keras_use() -> None:
+    """What a worker thread runs before its task: import_keras(), waiting for an import under
+    way.  A failed import is left for the task to meet when it imports Keras itself, so a task
+    that needs no Keras (reading a CSV file) still runs."""
+    with contextlib.suppress(Exception):
+        import_keras()
+
+
+def keras_imported() -> bool:
+    """True once import_keras() has finished successfully (never imports anything)."""
+    return _imported is not None
 
 
 # The line absl writes before its first message when logging is not initialised yet.

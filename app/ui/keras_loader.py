@@ -1,4 +1,8 @@
-"""Imports TensorFlow/Keras in a background QThread so the window appears before Keras is ready."""
+"""Imports TensorFlow/Keras in a background QThread so the window appears before Keras is ready.
+
+The import itself is app.keras_internals.import_keras, the one owner every worker thread goes
+through before it uses Keras (two threads importing TensorFlow at once break it).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,17 @@ import sys
 import time
 
 from PySide6.QtCore import QObject, QThread, Signal
+
+from app.keras_internals import import_keras
+
+
+def warm_up() -> str:
+    """Import TensorFlow and Keras through their one owner (app.keras_internals.import_keras),
+    then the compiler modules the GUI will call; the Keras version."""
+    keras = import_keras()
+    import app.compiler.infer  # noqa: F401
+
+    return str(getattr(keras, "__version__", "?"))
 
 
 class _ImportThread(QThread):
@@ -17,15 +32,7 @@ class _ImportThread(QThread):
     def run(self) -> None:
         start = time.perf_counter()
         try:
-            from app.keras_internals import list_devices_quietly
-
-            list_devices_quietly()  # the slow part: imports TensorFlow, without its log noise
-            import keras  # noqa: F401
-
-            # Warm the compiler modules the GUI will call, while still off the GUI thread.
-            import app.compiler.infer  # noqa: F401
-
-            version = str(getattr(sys.modules["keras"], "__version__", "?"))
+            version = warm_up()
         except Exception as exc:  # reported in the status bar; the editor keeps working
             self.failed.emit(f"{type(exc).__name__}: {exc}")
             return
@@ -54,9 +61,13 @@ class KerasLoader(QObject):
         if self._thread is not None or self.is_ready:
             return
         if "keras" in sys.modules and "app.compiler.infer" in sys.modules:
-            self.version = str(getattr(sys.modules["keras"], "__version__", "?"))
-            self.ready.emit(self.version)
-            return
+            # Imported already (tests, a second window): finish at once, unless another thread
+            # is importing right now; then the thread below waits for it, off the GUI thread.
+            keras = import_keras(wait=False)
+            if keras is not None:
+                self.version = str(getattr(keras, "__version__", "?"))
+                self.ready.emit(self.version)
+                return
         self._thread = _ImportThread(self)
         self._thread.imported.connect(self._on_imported)
         self._thread.failed.connect(self._on_failed)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import LayerLoomError
+from app.keras_internals import before_keras_use
 from app.project.run_folders import user_data_dir
 from app.ui.panels.code_view import PythonHighlighter
 
@@ -85,6 +86,7 @@ class ScriptImportWorker(QThread):
         self._cancel.set()
 
     def run(self) -> None:
+        before_keras_use()  # one import of TensorFlow at a time, whichever thread comes first
         from app.compiler.script_import import import_script
 
         try:

@@ -7,6 +7,7 @@ import time
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
+from app.keras_internals import before_keras_use
 from app.model import GraphEvent, ModelGraph
 
 DEBOUNCE_MS = 50
@@ -36,6 +37,7 @@ class _ShapeWorker(QThread):
             self._cond.notify()
 
     def run(self) -> None:
+        before_keras_use()  # waits for the start-up import of TensorFlow if it is under way
         from app.compiler.infer import ShapeEngine
 
         self._engine = ShapeEngine()

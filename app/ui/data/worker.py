@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from app.errors import LayerLoomError
+from app.keras_internals import before_keras_use
 
 
 def plain_error(exc: BaseException) -> str:
@@ -29,6 +30,7 @@ class TaskThread(QThread):
         self._fn = fn
 
     def run(self) -> None:
+        before_keras_use()  # one import of TensorFlow at a time, whichever thread comes first
         try:
             result = self._fn()
         except Exception as exc:  # every error reaches the user as a message, never a crash

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.errors import LayerLoomError
+from app.keras_internals import before_keras_use
 
 if TYPE_CHECKING:
     from app.project import Project
@@ -109,6 +110,7 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         """Build, load, check, train; always ends with exactly one `done` signal."""
+        before_keras_use()  # one import of TensorFlow at a time, whichever thread comes first
         from app.training.control import RunStopped
         from app.training.headless import train_project
 
