@@ -35,3 +35,27 @@ def test_an_array_picked_as_sample_weights_is_saved_undoably(qtbot, panel, tmp_p
     assert _shapes(panel)[("validation", "sample weights")] == "(10,)"
     doc.undo_stack.undo()  # data edits in a row merge into one step
     assert not doc.project.data.options.get("weights")
+
+
+def test_validation_sample_weights_have_their_role_in_the_arrays_table(qtbot, panel, tmp_path, doc):  # noqa: F811
+    """An imported script's .npz: its validation samples' weights are an array role too."""
+    np.savez(tmp_path / "d.npz", x=np.ones((20, 3), "float32"), y=np.ones((20, 1), "float32"),
+             val_x=np.ones((6, 3), "float32"), val_y=np.ones((6, 1), "float32"),
+             w=np.linspace(0, 1, 20), val_w=np.linspace(1, 2, 6))  # fmt: skip
+    options = {"path": str(tmp_path / "d.npz"), "x": ["x"], "y": ["y"], "x_val": ["val_x"],
+               "y_val": ["val_y"], "weights": "w", "weights_val": "val_w"}  # fmt: skip
+    panel.select_source("numpy")
+    form = panel.form
+    assert "weights_val" not in form.editors  # the arrays table edits it
+    form.editors["path"].set_value(options["path"])
+    form.editors["path"].changed.emit()
+    wait_loaded(qtbot, panel, lambda ds: "x" in ds.x)
+    form.set_values(options)
+    rows = {form.arrays.item(r, 0).text(): r for r in range(form.arrays.rowCount())}
+    role = {n: form.arrays.cellWidget(r, 3).currentText() for n, r in rows.items()}
+    assert role["val_w"] == "validation sample weights" and role["w"] == "sample weights"
+    assert {k: form.values()[k] for k in options if k != "path"} == {
+        k: v for k, v in options.items() if k != "path"
+    }
+    form.arrays.cellWidget(rows["val_w"], 3).setCurrentText("—")
+    assert form.values()["weights_val"] == ""

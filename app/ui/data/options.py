@@ -33,7 +33,16 @@ from app.data.tabular import MISSING, csv_target_names
 
 PREVIEW_ROWS = 2000
 FILE_FILTERS = {"csv": "CSV files (*.csv *.tsv *.txt)", "numpy": "NumPy arrays (*.npz *.npy)"}
-ROLES = ("—", "input", "target", "validation input", "validation target", "sample weights")
+ROLES = (
+    "—",
+    "input",
+    "target",
+    "validation input",
+    "validation target",
+    "sample weights",
+    "validation sample weights",
+)
+WEIGHT_ROLES = {"weights": "sample weights", "weights_val": "validation sample weights"}
 ROLE_KEYS = {"input": "x", "target": "y", "validation input": "x_val", "validation target": "y_val"}
 
 
@@ -136,7 +145,8 @@ class SourceOptionsForm(QWidget):
     # ----- building ------------------------------------------------------------------------------
     def _add(self, spec: OptionSpec) -> None:
         if spec.kind in ("columns", "arrays") or (
-            (self.source.id, spec.name) in (("csv", "target"), ("numpy", "weights"))
+            (self.source.id, spec.name)
+            in (("csv", "target"), ("numpy", "weights"), ("numpy", "weights_val"))
         ):
             return  # the pickers below edit these
         label = spec.name.replace("_", " ").capitalize()
@@ -378,7 +388,8 @@ class SourceOptionsForm(QWidget):
             roles = self._array_roles()
             for role, key in ROLE_KEYS.items():
                 out[key] = [n for n, r in roles.items() if r == role]
-            out["weights"] = next((n for n, r in roles.items() if r == "sample weights"), "")
+            for key, weight_role in WEIGHT_ROLES.items():
+                out[key] = next((n for n, r in roles.items() if r == weight_role), "")
         return out
 
     def set_values(self, options: dict[str, Any]) -> None:
@@ -401,11 +412,12 @@ class SourceOptionsForm(QWidget):
             self.features.blockSignals(False)
         if self.arrays is not None:
             roles = {n: role for role, key in ROLE_KEYS.items() for n in options.get(key, []) or []}
-            if options.get("weights"):
-                roles[str(options["weights"])] = "sample weights"
+            for key, weight_role in WEIGHT_ROLES.items():
+                if options.get(key):
+                    roles[str(options[key])] = weight_role
             # Stored roles are the whole choice: an array they do not name is not used (its
             # guessed role would load arrays the project, and the command line, leave out).
-            chosen = any(key in options for key in (*ROLE_KEYS.values(), "weights"))
+            chosen = any(key in options for key in (*ROLE_KEYS.values(), *WEIGHT_ROLES))
             for r in range(self.arrays.rowCount()):
                 name = self.arrays.item(r, 0).text()
                 if name in roles or chosen:
