@@ -160,8 +160,9 @@ class TrainingPlots(QWidget):
         batch.curve("smoothed", COLORS[0], width=2.2)
         self._card(LR_KEY, "Learning rate", "epoch").curve("learning rate", COLORS[2])
         for card in (self.cards[BATCH_KEY], self.cards[LR_KEY]):
-            for item in card.curves.values():
-                item.setData([], [])
+            # Empty, and forget the last run's ranges (its epochs, a range set by hand): the
+            # last run may be another project's, of another scale and length.
+            card.restart(tuple(card.curves))
         self._relayout()
         self._dirty = True
         self.redraw()
