@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from app.errors import LayerLoomError
+from app.keras_internals import import_keras
 from app.project import PROJECT_SUFFIX, Project
 from app.project.recovery import RecoveryEntry
 from app.project.weights import WeightsFileError
@@ -35,6 +36,7 @@ def busy_cursor():
 def export_keras_model(graph, path: str | os.PathLike) -> Path:
     """Build the model and write it with the .keras exporter (atomic, fsynced, keeps the mode);
     ExportError if a preprocessing layer has learned nothing yet (build_for_export)."""
+    import_keras()  # waits for the start-up import if it is under way, never races it
     from app.training.export import build_for_export, export_keras
 
     target = Path(path)
@@ -359,6 +361,7 @@ class FileOps:
         doc = self.document
         try:  # with the weights file it loads, when the project holds imported weights
             with busy_cursor():
+                import_keras()  # waits for the start-up import if it is under way
                 written = write_script(doc.graph, doc.project, path)
         except (LayerLoomError, OSError) as exc:
             self.show_error("Could not export the script", str(exc))

@@ -20,16 +20,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 3
 
-# The child runs the real code paths: the start-up import thread's body and a Data panel
-# TaskThread running the data check, on two threads that a barrier releases together.
+# The child runs the real code paths: the start-up import thread's body and, on a second
+# thread that a barrier releases with it, a Data panel TaskThread running the data check
+# ("check") or File > Export .keras's export_keras_model, which runs on the GUI thread ("export").
 CHILD = r"""
-import json, sys, threading
+import json, sys, tempfile, threading
 
 from PySide6.QtCore import Qt
 
 from app.project.fileio import load_project
 from app.ui.data.tasks import compat_task, load_task
 from app.ui.data.worker import TaskThread
+from app.ui.file_ops import export_keras_model
 from app.ui.keras_loader import _ImportThread
 
 assert "tensorflow" not in sys.modules and "keras" not in sys.modules
@@ -47,6 +49,17 @@ check = TaskThread(lambda: compat_task(graph, dataset, cfg, {}))
 check.done.connect(lambda problems: out["check"].append(["ok", problems]), direct)
 check.failed.connect(lambda message: out["check"].append(["failed", message]), direct)
 
+
+def export():
+    try:
+        written = export_keras_model(graph, tempfile.mkdtemp() + "/digits.keras")
+        out["check"].append(["ok", [] if written.is_file() else ["no file"]])
+    except Exception as exc:
+        out["check"].append(["failed", f"{type(exc).__name__}: {exc}"])
+
+
+second = check.run if sys.argv[2] == "check" else export
+
 barrier = threading.Barrier(2)
 
 
@@ -58,7 +71,7 @@ def released(run):
     return body
 
 
-threads = [threading.Thread(target=released(warm.run)), threading.Thread(target=released(check.run))]
+threads = [threading.Thread(target=released(warm.run)), threading.Thread(target=released(second))]
 for t in threads:
     t.start()
 for t in threads:
@@ -67,10 +80,10 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def _round() -> dict:
+def _round(second: str) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
     run = subprocess.run(
-        [sys.executable, "-c", CHILD, str(ROOT / "resources/examples/digits_mlp.llproj")],
+        [sys.executable, "-c", CHILD, str(ROOT / "resources/examples/digits_mlp.llproj"), second],
         capture_output=True,
         text=True,
         env=env,
@@ -83,8 +96,9 @@ def _round() -> dict:
 
 
 @pytest.mark.slow
-def test_startup_import_and_data_check_at_once_both_succeed():
-    for _ in range(ROUNDS):
-        out = _round()
+@pytest.mark.parametrize("second", ["check", "export"])
+def test_startup_import_and_a_keras_user_at_once_both_succeed(second):
+    for _ in range(ROUNDS if second == "check" else 1):
+        out = _round(second)
         assert len(out["warm_up"]) == 1 and out["warm_up"][0].startswith("ok "), out
         assert out["check"] == [["ok", []]], out

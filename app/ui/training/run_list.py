@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.keras_internals import import_keras
 from app.project.commands import set_training
 from app.project.settings import SettingsError
 from app.ui.undo import push
@@ -55,6 +56,7 @@ class RunList:
 
     def rerun(self, path: str) -> None:
         """Apply a run's training settings (undoable) and start training."""
+        import_keras()  # app.training.trainer imports Keras: never alongside the start-up import
         from app.training.trainer import snapshot
 
         panel = self.panel
