@@ -135,3 +135,96 @@ def marked_project(kind: str, marker: Path):
     )
     project.training = project.training.from_dict({"epochs": 1, "batch_size": 16, **settings})
     return project
+
+
+# A step of two sub-models with two optimizers, as the GAN example has: `first` and `second`
+# are each trained by their own optimizer (compile arguments a_optimizer and b_optimizer), or,
+# with compile(self, loss_fn), by optimizers the step makes itself.
+TWO_OPTIMIZERS = """
+import tensorflow as tf
+
+
+class TwoOptimizers(keras.Model):
+    def __init__(self, first, second):
+        super().__init__()
+        self.first, self.second = first, second
+        self.a_loss = keras.metrics.Mean(name="a_loss")
+        self.b_loss = keras.metrics.Mean(name="b_loss")
+
+    @property
+    def metrics(self):
+        return [self.a_loss, self.b_loss]
+
+    def compile(self, a_optimizer, b_optimizer, loss_fn):
+        super().compile()
+        self.a_optimizer, self.b_optimizer, self.loss_fn = a_optimizer, b_optimizer, loss_fn
+
+    def train_step(self, data):
+        data, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            a = self.first(data)
+            a_loss = self.loss_fn(tf.zeros_like(a), a)
+        grads = tape.gradient(a_loss, self.first.trainable_weights)
+        self.a_optimizer.apply_gradients(zip(grads, self.first.trainable_weights))
+        with tf.GradientTape() as tape:
+            b = self.second(self.first(data))
+            b_loss = self.loss_fn(tf.ones_like(b), b)
+        grads = tape.gradient(b_loss, self.second.trainable_weights)
+        self.b_optimizer.apply_gradients(zip(grads, self.second.trainable_weights))
+        self.a_loss.update_state(a_loss)
+        self.b_loss.update_state(b_loss)
+        return {m.name: m.result() for m in self.metrics}
+"""
+OWN_OPTIMIZERS = TWO_OPTIMIZERS.replace(
+    """    def compile(self, a_optimizer, b_optimizer, loss_fn):
+        super().compile()
+        self.a_optimizer, self.b_optimizer, self.loss_fn = a_optimizer, b_optimizer, loss_fn
+""",
+    """    def compile(self, loss_fn):
+        super().compile()
+        self.a_optimizer, self.b_optimizer = keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1)
+        self.loss_fn = loss_fn
+""",
+)
+# b_optimizer's rate halves with every step it takes.
+HALVING = {"module": "keras.optimizers.schedules", "class_name": "ExponentialDecay",
+           "config": {"initial_learning_rate": 0.01, "decay_steps": 1, "decay_rate": 0.5},
+           "registered_name": None}  # fmt: skip
+
+
+def two_optimizer_project(given: bool = True, epochs: int = 3):
+    """x(4) -> block 'first' (Dense 3) -> block 'second' (Dense 1), trained by TwoOptimizers
+    on 64 synthetic samples in batches of 16: with `given`, its compile gets a_optimizer (SGD,
+    rate 0.1) and b_optimizer (Adam, rate HALVING); else the step makes its own."""
+    from app.project import Project
+    from app.project.project_code import CodeEntry
+
+    g = ModelGraph("two")
+    x = g.add_node("keras.Input", "x", params={"shape": [4]})
+    blocks = []
+    for name, units, width in (("first", 3, 4), ("second", 1, 3)):
+        sub = ModelGraph(name)
+        i = sub.add_node("keras.Input", "i", params={"shape": [width]})
+        d = sub.add_node("keras.layers.Dense", "d", params={"units": units})
+        sub.connect(i, d)
+        sub.set_outputs([d])
+        b = g.add_node("layerloom.Block", name, subgraph=sub)
+        g.connect(blocks[-1] if blocks else x, b, port=sub.inputs[0])
+        blocks.append(b)
+    g.set_outputs([blocks[-1]])
+    project = Project(name="two", graph=g)
+    project.code = [CodeEntry("step", "TwoOptimizers", TWO_OPTIMIZERS if given else OWN_OPTIMIZERS)]
+    project.data = project.data.from_dict(
+        {"source": "synthetic", "options": {"num_samples": 64}, "validation": "none",
+         "target": "inputs"}
+    )  # fmt: skip
+    compile_args = {"loss_fn": {"class_name": "MeanSquaredError", "config": {}}}
+    if given:
+        compile_args["a_optimizer"] = {"class_name": "SGD", "config": {"learning_rate": 0.1}}
+        compile_args["b_optimizer"] = {"class_name": "Adam", "config": {"learning_rate": HALVING}}
+    step = {"name": "TwoOptimizers", "models": {"first": "first", "second": "second"},
+            "compile": compile_args}  # fmt: skip
+    project.training = project.training.from_dict(
+        {"epochs": epochs, "batch_size": 16, "step": step}
+    )
+    return project

@@ -42,6 +42,7 @@ class ForwardingCallback(keras.callbacks.Callback):
         self.batch_size = trainer.config.batch_size
         self.epoch_start = 0.0
         self.lr = float("nan")
+        self.lrs: dict[str, float] | None = None  # a step's own optimizers' rates, by name
         self.lr_every = 1
         self.rate = 0.0
 
@@ -55,11 +56,21 @@ class ForwardingCallback(keras.callbacks.Callback):
     def _read_lr(self) -> float:
         if self._own_optimizers():
             return float("nan")
-        try:
-            lr = self.model.optimizer.learning_rate
-            return float(lr.numpy() if hasattr(lr, "numpy") else lr)
-        except Exception:  # an optimizer without a readable rate: keep the plots going
-            return float("nan")
+        return _rate(self.model.optimizer)
+
+    def _read_lrs(self) -> dict[str, float] | None:
+        """The rate of each optimizer a step with its own compile was given, named after its
+        compile argument ({} if it was given none); None for a model Keras compiles."""
+        if not self._own_optimizers():
+            return None
+        return {name: _rate(opt) for name, opt in self.t.step.optimizers.items()}
+
+    def _reads_often(self) -> bool:
+        """True when a rate moves within an epoch (a schedule), so batches re-read it."""
+        if self.t.config.lr_schedule and not self._own_optimizers():
+            return True
+        opts = self.t.step.optimizers.values() if self._own_optimizers() else ()
+        return any(_scheduled(opt) for opt in opts)
 
     def _check_stop(self) -> None:
         if self._stopped():
@@ -68,7 +79,7 @@ class ForwardingCallback(keras.callbacks.Callback):
     # -- keras hooks -------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
         self.steps = int(self.params.get("steps") or 0)
-        self.lr_every = 10 if self.t.config.lr_schedule else 0  # schedules move every step
+        self.lr_every = 10 if self._reads_often() else 0  # schedules move every step
         self.t._emit_event(
             "started",
             epochs=self.t.epochs,
@@ -81,6 +92,7 @@ class ForwardingCallback(keras.callbacks.Callback):
         self.cut = False
         self.epoch_start = time.perf_counter()
         self.lr = self._read_lr()
+        self.lrs = self._read_lrs()
         self._check_stop()
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -106,22 +118,24 @@ class ForwardingCallback(keras.callbacks.Callback):
             return
         if self.lr_every and batch % self.lr_every == 0:
             self.lr = self._read_lr()
+            self.lrs = self._read_lrs()
         done = batch + 1
         elapsed = time.perf_counter() - self.epoch_start
         self.rate = done / elapsed if elapsed > 0 else 0.0
         left = (self.steps - done) + self.steps * (self.t.epochs - 1 - self.epoch)
-        self.t.on_batch(
-            {
-                "epoch": self.epoch,
-                "batch": batch,
-                "step": self.global_step,
-                "steps_per_epoch": self.steps,
-                "logs": dict(logs or {}),
-                "lr": self.lr,
-                "samples_per_s": self.rate * self.batch_size,
-                "eta_s": left / self.rate if self.rate else float("nan"),
-            }
-        )
+        d = {
+            "epoch": self.epoch,
+            "batch": batch,
+            "step": self.global_step,
+            "steps_per_epoch": self.steps,
+            "logs": dict(logs or {}),
+            "lr": self.lr,
+            "samples_per_s": self.rate * self.batch_size,
+            "eta_s": left / self.rate if self.rate else float("nan"),
+        }
+        if self.lrs is not None:
+            d["lrs"] = dict(self.lrs)
+        self.t.on_batch(d)
 
     def on_test_batch_end(self, batch, logs=None):
         if self._stopped():
@@ -146,17 +160,36 @@ class ForwardingCallback(keras.callbacks.Callback):
             self.t._emit_event("warning", message=f"The history file could not be written: {exc}")
         elapsed = time.perf_counter() - self.epoch_start
         if self.t.on_epoch is not None:
-            self.t.on_epoch(
-                {
-                    "epoch": epoch,
-                    "epochs": self.t.epochs,
-                    "logs": logs,
-                    "lr": lr,
-                    "duration_s": elapsed,
-                    "samples_per_s": self.t.dataset.num_samples / elapsed if elapsed else 0.0,
-                }
-            )
+            d = {
+                "epoch": epoch,
+                "epochs": self.t.epochs,
+                "logs": logs,
+                "lr": lr,
+                "duration_s": elapsed,
+                "samples_per_s": self.t.dataset.num_samples / elapsed if elapsed else 0.0,
+            }
+            lrs = self._read_lrs()
+            if lrs is not None:
+                d["lrs"] = lrs
+            self.t.on_epoch(d)
         self._check_stop()
+
+
+def _rate(optimizer: Any) -> float:
+    """An optimizer's current learning rate (a schedule's at its step); NaN if unreadable."""
+    try:
+        lr = optimizer.learning_rate
+        return float(lr.numpy() if hasattr(lr, "numpy") else lr)
+    except Exception:  # an optimizer without a readable rate: keep the plots going
+        return float("nan")
+
+
+def _scheduled(optimizer: Any) -> bool:
+    """True if the optimizer's rate is a LearningRateSchedule (it moves every step)."""
+    try:
+        return isinstance(optimizer.get_config().get("learning_rate"), dict)
+    except Exception:  # a custom optimizer whose config cannot be read: read it often
+        return True
 
 
 def _is_number(v: Any) -> bool:

@@ -29,9 +29,10 @@ class RunHooks:
 
     Given: `on_batch` / `on_epoch` / `on_event` receive plain dicts on the training thread
     (batch: epoch, batch, step, steps_per_epoch, logs, lr, samples_per_s, eta_s; epoch: epoch,
-    epochs, logs, lr, duration_s, samples_per_s; event: {"kind": preparing | adapted | devices |
-    checked | started | paused | resumed | warning | nan | finished, ...}); `control` stops and pauses
-    from any thread.
+    epochs, logs, lr, duration_s, samples_per_s; both also `lrs` for a training step with its
+    own compile: the rate of each optimizer its compile was given, by argument name; event:
+    {"kind": preparing | adapted | devices | checked | started | paused | resumed | warning |
+    nan | finished, ...}); `control` stops and pauses from any thread.
     Filled in by train_project, also when it raises: `record` (once the run folder exists),
     `model` (the trained keras.Model), `history` (per-epoch rows) and `nan_at`, all of the
     last run; `records`, every run's record (the folds of a k-fold cross-validation, in order).

@@ -16,7 +16,7 @@ Compile values are plain JSON; a mapping with "class_name" is made by Keras' own
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.compiler.custom_code import code_object, digest, plain_error
@@ -36,6 +36,9 @@ class StepModel:
     graph_model: Any
     functional: bool
     name: str
+    # A step with its own compile: its compile arguments that are optimizers, by argument name
+    # (the GAN's d_optimizer and g_optimizer), the very objects it trains with.
+    optimizers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def own_compile(self) -> bool:
@@ -235,6 +238,9 @@ def compile_step(
     args = {k: resolve_value(k, v, code) for k, v in step.get("compile", {}).items()}
     who = f"Training step '{made.name}'"
     if made.own_compile:
+        import keras
+
+        made.optimizers = {k: v for k, v in args.items() if isinstance(v, keras.Optimizer)}
         try:
             made.model.compile(**args)
         except Exception as exc:  # noqa: BLE001

@@ -70,6 +70,8 @@ class TrainingPlots(QWidget):
         self.batches = {"loss": Buffer(), "ema": Buffer()}
         self.epochs: dict[str, Buffer] = {}
         self.lr = Buffer()
+        self.lrs: dict[str, Buffer] = {}  # a training step's own optimizers' rates, by name
+        self._own_rates = False  # this run's rates are those of a step's own optimizers
         self.cards: dict[str, PlotCard] = {}
         # Constructing a plot widget takes 30-90 ms on the GUI thread: spares made while a run
         # is still preparing let new metric plots appear mid-run without stalling the event
@@ -140,6 +142,8 @@ class TrainingPlots(QWidget):
         self.epochs = {}
         self._changed = set()
         self.lr = Buffer()
+        self.lrs = {}
+        self._own_rates = False
         self._ema = self._prev_mean = None
         self._lr_drawn = -1
         self._lr_top = None
@@ -158,7 +162,12 @@ class TrainingPlots(QWidget):
             batch.retarget(BATCH_KEY, BATCH_TITLE)
         batch.curve("batch loss", COLORS[0], width=1.0).setOpacity(0.3)
         batch.curve("smoothed", COLORS[0], width=2.2)
-        self._card(LR_KEY, "Learning rate", "epoch").curve("learning rate", COLORS[2])
+        lr_card = self._card(LR_KEY, LR_TITLE, "epoch")
+        if lr_card.title != LR_TITLE:  # the last run's step had optimizers of unknown rate
+            lr_card.retarget(LR_KEY, LR_TITLE)
+        for name in [n for n in lr_card.curves if n != "learning rate" and not _overlay(n)]:
+            lr_card.remove_curve(name)  # the last run's step's optimizers
+        lr_card.curve("learning rate", COLORS[2])
         for card in (self.cards[BATCH_KEY], self.cards[LR_KEY]):
             # Empty, and forget the last run's ranges (its epochs, a range set by hand): the
             # last run may be another project's, of another scale and length.
@@ -201,11 +210,17 @@ class TrainingPlots(QWidget):
                 self.batches["ema"].append(x, self._ema)
         lr = d.get("lr")
         if lr is not None and math.isfinite(lr):
-            n = self.lr.n
-            if n >= 2 and self.lr.y[n - 1] == lr == self.lr.y[n - 2]:
-                self.lr.x[n - 1] = x  # a steady rate: stretch the last segment, redraw seldom
-            else:
-                self.lr.append(x, float(lr))
+            _add_rate(self.lr, x, float(lr))
+        lrs = d.get("lrs")  # a training step with its own optimizers: one rate for each
+        if lrs is not None:
+            if not self._own_rates:  # the model's optimizer trains nothing: no curve for it
+                self._own_rates = True
+                self.cards[LR_KEY].remove_curve("learning rate")
+                if not lrs:  # its compile was given no optimizer: say so, once
+                    self.cards[LR_KEY].retarget(LR_KEY, UNKNOWN_LR_TITLE)
+            for name, rate in lrs.items():
+                if rate is not None and math.isfinite(rate):
+                    _add_rate(self.lrs.setdefault(name, Buffer()), x, float(rate))
         self._dirty = True
 
     def add_epoch(self, d: dict) -> None:
@@ -282,11 +297,17 @@ class TrainingPlots(QWidget):
         batch.curves["batch loss"].setData(*self.batches["loss"].data())
         batch.curves["smoothed"].setData(*self.batches["ema"].data())
         batch.follow_y()
-        lr_x, lr_y = self.lr.data()
-        if len(lr_y) != self._lr_drawn or changed_epoch:
-            self._lr_drawn = len(lr_y)
-            self.cards[LR_KEY].curves["learning rate"].setData(lr_x, lr_y)
-        top = float(np.nanmax(lr_y)) * 1.15 if len(lr_y) else 0.0
+        rates = self.lrs if self._own_rates else {"learning rate": self.lr}
+        points = sum(buf.n for buf in rates.values())
+        lr_card = self.cards[LR_KEY]
+        if points != self._lr_drawn or changed_epoch:
+            self._lr_drawn = points
+            for i, (name, buf) in enumerate(rates.items()):
+                # The first curve is drawn wider: optimizers with equal rates both show.
+                width = 3.2 if i == 0 and len(rates) > 1 else 1.6
+                lr_card.curve(name, COLORS[(i + 2) % len(COLORS)], width=width).setData(*buf.data())
+        tops = [float(np.nanmax(buf.data()[1])) for buf in rates.values() if buf.n]
+        top = max(tops) * 1.15 if tops else 0.0
         if top > 0 and top != getattr(self, "_lr_top", None):
             self._lr_top = top  # from 0, so a constant rate is a visible line; decays read true
             self.cards[LR_KEY].setYRange(0, top, padding=0)
@@ -540,6 +561,21 @@ class TrainingPlots(QWidget):
 
 
 BATCH_TITLE = "Loss per batch"
+LR_TITLE = "Learning rate"
+UNKNOWN_LR_TITLE = "Learning rate: not known (the training step makes its own optimizers)"
+
+
+def _overlay(curve: str) -> bool:
+    """True for the name of an earlier run's curve (see overlay_run)."""
+    return curve.startswith("run ")
+
+
+def _add_rate(buf: Buffer, x: float, rate: float) -> None:
+    n = buf.n
+    if n >= 2 and buf.y[n - 1] == rate == buf.y[n - 2]:
+        buf.x[n - 1] = x  # a steady rate: stretch the last segment, redraw seldom
+    else:
+        buf.append(x, rate)
 
 
 def _title(group: str, metric: str) -> str:
