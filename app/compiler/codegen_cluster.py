@@ -39,26 +39,33 @@ def refusal(project: Any, problem: str | None) -> str | None:
     return problem
 
 
+def one_model_training(project: Any, why_no_step: str) -> Any:
+    """The project's TrainingConfig, when a cluster script can train it: one model, trained by
+    Keras' own step (`why_no_step` says why the script cannot run the project's step)."""
+    from app.data import DataConfig
+    from app.project.settings import settings_from_project
+    from app.project.training_config import TrainingConfig
+
+    data_dict, training_dict = settings_from_project(project)
+    config = TrainingConfig.from_dict(training_dict)
+    if config.step:
+        raise ClusterError(
+            f"The project trains with its own training step; {why_no_step}. Train it with the "
+            "normal script (codegen without --cluster)."
+        )
+    if DataConfig.from_dict(data_dict).validation == "kfold":
+        raise ClusterError(
+            "The project uses k-fold cross-validation; the cluster script trains one model. "
+            "Choose a validation split (or none) to write it."
+        )
+    return config
+
+
 class ClusterTrainingCode(TrainingCode):
     """TrainingCode for MultiWorkerMirroredStrategy: a custom loop instead of fit."""
 
     def _write(self, graph: Any, project: Any, names: Any) -> None:
-        from app.data import DataConfig
-        from app.project.settings import settings_from_project
-        from app.project.training_config import TrainingConfig
-
-        data_dict, training_dict = settings_from_project(project)
-        config = TrainingConfig.from_dict(training_dict)
-        if config.step:
-            raise ClusterError(
-                "The project trains with its own training step; the cluster script's custom "
-                "loop cannot run it. Train it with the normal script (codegen without --cluster)."
-            )
-        if DataConfig.from_dict(data_dict).validation == "kfold":
-            raise ClusterError(
-                "The project uses k-fold cross-validation; the cluster script trains one model. "
-                "Choose a validation split (or none) to write it."
-            )
+        config = one_model_training(project, "the cluster script's custom loop cannot run it")
         for k in ("is_chief", "save_model"):
             self.fn[k] = names.new(k)
         self.config = config

@@ -28,8 +28,8 @@ import textwrap
 from typing import Any
 
 from app.compiler.codegen_adapt import adapt_lines
-from app.compiler.codegen_cluster import ClusterError
-from app.compiler.codegen_expr import Atom, Call, DictDisplay, Expr, Seq, literal, render
+from app.compiler.codegen_cluster import ClusterError, one_model_training
+from app.compiler.codegen_expr import Atom, Call, Expr, Seq, literal, render
 from app.compiler.codegen_training import TrainingCode
 from app.project.callback_specs import CALLBACK_SPECS
 from app.project.training_config import TrainingError
@@ -42,23 +42,10 @@ class JaxClusterTrainingCode(TrainingCode):
     """TrainingCode for keras.distribution on JAX: fit on this process's part of the data."""
 
     def _write(self, graph: Any, project: Any, names: Any) -> None:
-        from app.data import DataConfig
-        from app.project.settings import settings_from_project
-        from app.project.training_config import TrainingConfig
-
-        data_dict, training_dict = settings_from_project(project)
-        config = TrainingConfig.from_dict(training_dict)
-        if config.step:
-            raise ClusterError(
-                "The project trains with its own training step; a train_step is written for one "
-                "backend, and the JAX cluster script cannot run it. Train it with the normal "
-                "script (codegen without --cluster)."
-            )
-        if DataConfig.from_dict(data_dict).validation == "kfold":
-            raise ClusterError(
-                "The project uses k-fold cross-validation; the cluster script trains one model. "
-                "Choose a validation split (or none) to write it."
-            )
+        config = one_model_training(
+            project,
+            "a train_step is written for one backend, and the JAX cluster script cannot run it",
+        )
         for entry in getattr(project, "code", None) or []:
             if _IMPORTS_TF.search(getattr(entry, "source", "") or ""):
                 raise ClusterError(
@@ -163,30 +150,10 @@ class JaxClusterTrainingCode(TrainingCode):
         ]
         if not config.shuffle:
             fit_kwargs.append(("shuffle", literal(False)))
-        if by_output and len(names) == 1:
-            cw = by_output[names[0]]
-            table = DictDisplay([(literal(k), literal(v)) for k, v in sorted(cw.items())])
-            fit_kwargs.append(("class_weight", table))
-        elif by_output:  # Keras' class_weight takes one output: weigh samples per output
-            self.functions.append(self._sample_weights_function())
-            table = DictDisplay(
-                [
-                    (
-                        literal(n),
-                        DictDisplay(
-                            [(literal(k), literal(v)) for k, v in sorted(by_output[n].items())]
-                        ),
-                    )
-                    for n in names
-                    if n in by_output
-                ]
-            )
-            body += render(
-                Call(Atom(fn["class_sample_weights"]), [Atom("y"), literal(names), table]),
-                "    ",
-                "sample_weight = ",
-            )
-            weighted = True
+        lines, kwargs = self._class_weights(names, by_output)
+        body += lines  # several outputs' class weights become sample weights, sharded as such
+        weighted = weighted or any(k == "sample_weight" for k, _ in kwargs)
+        fit_kwargs += [kw for kw in kwargs if kw[0] != "sample_weight"]
         if weighted:
             fit_kwargs.append(("sample_weight", Atom("sample_weight")))
         if callbacks:

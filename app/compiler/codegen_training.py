@@ -244,34 +244,9 @@ class TrainingCode:
                     "Keras takes one or the other."
                 )
             fit_kwargs.append(("sample_weight", Atom("sample_weight")))
-        if by_output and len(names) == 1:
-            cw = by_output[names[0]]
-            fit_kwargs.append(
-                (
-                    "class_weight",
-                    DictDisplay([(literal(k), literal(v)) for k, v in sorted(cw.items())]),
-                )
-            )
-        elif by_output:  # Keras' class_weight takes one output: weigh samples per output
-            self.functions.append(self._sample_weights_function())
-            table = DictDisplay(
-                [
-                    (
-                        literal(n),
-                        DictDisplay(
-                            [(literal(k), literal(v)) for k, v in sorted(by_output[n].items())]
-                        ),
-                    )
-                    for n in names
-                    if n in by_output
-                ]
-            )
-            body += render(
-                Call(Atom(self.fn["class_sample_weights"]), [Atom("y"), literal(names), table]),
-                "    ",
-                "sample_weight = ",
-            )
-            fit_kwargs.append(("sample_weight", Atom("sample_weight")))
+        lines, kwarg = self._class_weights(names, by_output)
+        body += lines
+        fit_kwargs += kwarg
         if callbacks or self.optional:
             enabled = [
                 CALLBACK_SPECS[c.class_name] for c in config.callbacks if c.enabled and not c.code
@@ -463,6 +438,25 @@ class TrainingCode:
             else:
                 out.append(call)
         return out
+
+    def _class_weights(
+        self, names: list[str], by_output: dict
+    ) -> tuple[list[str], list[tuple[str, Expr]]]:
+        """The class weights as fit takes them: `class_weight` for one output; for several,
+        lines that weigh each sample by its outputs' classes (Keras' class_weight takes one
+        output) and `sample_weight`. Returns (lines, fit keyword arguments)."""
+
+        def table(weights: dict) -> DictDisplay:
+            return DictDisplay([(literal(k), literal(v)) for k, v in sorted(weights.items())])
+
+        if not by_output:
+            return [], []
+        if len(names) == 1:
+            return [], [("class_weight", table(by_output[names[0]]))]
+        self.functions.append(self._sample_weights_function())
+        tables = DictDisplay([(literal(n), table(by_output[n])) for n in names if n in by_output])
+        call = Call(Atom(self.fn["class_sample_weights"]), [Atom("y"), literal(names), tables])
+        return render(call, "    ", "sample_weight = "), [("sample_weight", Atom("sample_weight"))]
 
     def _sample_weights_function(self) -> list[str]:
         """What app.training.class_weights does: each output's class weights as sample weights

@@ -79,6 +79,12 @@ def untrusted_names(project: Any, names: list[str]) -> list[str]:
 
 def project_layer_source(project: Any, name: str) -> str | None:
     """The code of the custom layer node of `project` whose class is `name`, or None."""
+    found = _custom_layer_node(project, name)
+    return None if found is None else found[1]
+
+
+def _custom_layer_node(project: Any, name: str) -> tuple[Any, str] | None:
+    """The custom layer node of `project` (at any level) whose class is `name`, and its code."""
     for _, g in project.graph.walk():
         for node in g.nodes():
             spec = REGISTRY.get(node.spec_id)
@@ -86,7 +92,7 @@ def project_layer_source(project: Any, name: str) -> str | None:
                 continue
             params = {**spec.defaults(), **node.params}
             if params.get("class_name") == name:
-                return params["code"]
+                return node, params["code"]
     return None
 
 
@@ -122,12 +128,8 @@ def project_object(project: Any, name: str) -> Any:
     entry = find_entry(project.code, name)
     if entry is not None:
         return code_object(entry)
-    for _, g in project.graph.walk():
-        for node in g.nodes():
-            spec = REGISTRY.get(node.spec_id)
-            if spec is None or spec.id != CUSTOM_LAYER_SPEC_ID:
-                continue
-            params = {**spec.defaults(), **node.params}
-            if params.get("class_name") == name:
-                return load_custom_class(params["code"], name, node.name, node.id)
-    return None
+    found = _custom_layer_node(project, name)
+    if found is None:
+        return None
+    node, code = found
+    return load_custom_class(code, name, node.name, node.id)
