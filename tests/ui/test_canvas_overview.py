@@ -189,21 +189,54 @@ def test_export_of_a_zoomed_out_canvas_draws_wires_and_labels(
     assert scene.wire_layer.isVisible()  # back to the view's zoom afterwards
 
 
-def test_overview_shows_the_type_when_the_name_does_not_fit():
-    """At the zoom Fit picks for a MobileNetV2-sized model a card is ~40 px wide: its name
-    ('block_13_expand_relu') cannot be read, its type can."""
+def test_overview_shows_the_name_elided_and_the_type_only_when_no_letters_fit():
+    """A zoomed-out card is read for its name, the one the user gave and sees everywhere:
+    elided when it does not fit whole; the short type only where not even a few of the
+    name's letters fit."""
     fonts = lod.OverviewFonts()
     _font, metrics = fonts.get(lod.level_for(0.2))
     height = 2 * metrics.height()
     narrow = metrics.horizontalAdvance("ReLU") + 2
-    assert lod.overview_label("block_13_expand_relu", "ReLU", metrics, narrow, height) == ["relu"]
-    label = lod.overview_label("block_13_depthwise", "DepthwiseConv2D", metrics, narrow, height)
-    assert label == ["DW"]
-    # a type too long for the box is elided, not the name: 'Mul…' says more than 'blo…'
-    room = metrics.horizontalAdvance("Mul" + lod.ELLIPSIS) + 1
-    label = lod.overview_label("block_1_scale", "Multiply", metrics, room, height)
-    assert label[0].startswith("Mul") and label[0].endswith(lod.ELLIPSIS)
-    # a name that fits whole is still the name
+    label = lod.overview_label("block_13_expand_relu", "ReLU", metrics, narrow, height)
+    assert label and label[0].startswith("blo") and label[-1].endswith(lod.ELLIPSIS)
+    assert all(metrics.horizontalAdvance(line) <= narrow for line in label)
+    one_line = metrics.height() * 1.5
+    room = metrics.horizontalAdvance("text_bo" + lod.ELLIPSIS) + 1
+    label = lod.overview_label("text_body", "InputLayer", metrics, room, one_line)
+    assert label == [metrics.elidedText("text_body", Qt.TextElideMode.ElideRight, room)]
+    assert label[0].startswith("text_b")
+    # a name that fits whole is the name
     assert lod.overview_label("fc1", "Dense", metrics, narrow, height) == ["fc1"]
+    # fewer than MIN_CHARS letters of the name fit: the short type, if it fits whole
+    tiny = metrics.horizontalAdvance("BN") + 1
+    assert lod.overview_label("batch_norm_3", "BatchNormalization", metrics, tiny, height) == ["BN"]
     # nothing fits: a plain box
     assert lod.overview_label("x_y_z_abc", "Dense", metrics, 4.0, height) == []
+
+
+def test_a_zoomed_out_card_shows_the_nodes_name_not_its_type(qapp, stack, qtbot):
+    """The ticket classifier at a far zoom: its Input 'text_body' reads 'text_…', not 'Input'."""
+    from app.project import load_project
+    from app.project.examples import example_path
+    from app.ui.canvas.scene import GraphScene
+    from app.ui.canvas.view import CanvasView
+
+    graph = load_project(example_path("ticket_classifier")).graph
+    scene = GraphScene(graph, stack)
+    try:
+        view = CanvasView(scene)
+        qtbot.addWidget(view)
+        view.resize(1366, 768)
+        view.show()
+        qtbot.waitExposed(view)
+        item = next(i for i in scene.items_by_id.values() if i.name == "text_body")
+        for zoom in (0.3, 0.24, 0.2):
+            view.set_zoom(zoom, anchor_view_center=True)
+            view.centerOn(item.sceneBoundingRect().center())
+            render(view)  # the card is painted: its overview text is made
+            level = lod.level_for(view.zoom())
+            text = item._overview_text[level]
+            shown = text.replace("\n", "").removesuffix(lod.ELLIPSIS)
+            assert len(shown) >= lod.MIN_CHARS and "text_body".startswith(shown), (zoom, text)
+    finally:
+        scene.dispose()

@@ -2,11 +2,10 @@
 
 Below FULL_DETAIL a card is drawn as one box in its category colour with the layer's name
 written at a fixed size on screen (wrapped at `_`, `-`, `.`, `/` and camelCase breaks, the
-last line elided).  When the name does not fit whole, the layer's type does the talking if
-*it* fits ("Conv", "BN", "ReLU", "Add": what a whole-model overview is read for, as in
-Netron), elided if need be; else the elided name; when not even a few letters fit, the box
-stays plain.  Fonts are made for
-a few fixed zoom levels so a card's wrapped lines can be cached per level.
+last line elided): the name the user reads and edits everywhere else ('text_body', not
+'Input').  Only when not even a few letters of the name fit does the layer's short type
+speak ("Conv", "BN", "relu", "Add") if *it* fits whole; else the box stays plain.  Fonts are
+made for a few fixed zoom levels so a card's wrapped lines can be cached per level.
 """
 
 from __future__ import annotations
@@ -107,10 +106,11 @@ def wrap_name(name: str, metrics: QFontMetricsF, width: float, height: float) ->
 def overview_label(
     name: str, type_name: str, metrics: QFontMetricsF, width: float, height: float
 ) -> list[str]:
-    """Lines for a zoomed-out card: the whole name if it fits, else the layer's (short) type,
-    elided if need be, else the name elided (empty when not even a few letters fit)."""
+    """Lines for a zoomed-out card: the name, wrapped and elided to fit; when not even a few
+    of its letters fit, the layer's short type if that fits whole; else none."""
     lines = wrap_name(name, metrics, width, height)
-    if lines and "".join(lines) == name:  # the whole name fits
+    if lines:
         return lines
     short = SHORT_TYPES.get(type_name, type_name)
-    return wrap_name(short, metrics, width, min(height, metrics.height())) or lines
+    one = metrics.height() <= height and metrics.horizontalAdvance(short) <= width
+    return [short] if one else []
