@@ -189,27 +189,29 @@ def test_export_of_a_zoomed_out_canvas_draws_wires_and_labels(
     assert scene.wire_layer.isVisible()  # back to the view's zoom afterwards
 
 
-def test_overview_shows_the_name_elided_and_the_type_only_when_no_letters_fit():
-    """A zoomed-out card is read for its name, the one the user gave and sees everywhere:
-    elided when it does not fit whole; the short type only where not even a few of the
-    name's letters fit."""
+def test_overview_shows_the_type_when_the_name_does_not_fit():
+    """At the zoom Fit picks for a MobileNetV2-sized model a card is ~40 px wide: its name
+    ('block_13_expand_relu') cannot be read, its type can. Inputs are told apart only by their
+    names, so an input shows its name, elided."""
     fonts = lod.OverviewFonts()
     _font, metrics = fonts.get(lod.level_for(0.2))
     height = 2 * metrics.height()
     narrow = metrics.horizontalAdvance("ReLU") + 2
-    label = lod.overview_label("block_13_expand_relu", "ReLU", metrics, narrow, height)
-    assert label and label[0].startswith("blo") and label[-1].endswith(lod.ELLIPSIS)
-    assert all(metrics.horizontalAdvance(line) <= narrow for line in label)
+    assert lod.overview_label("block_13_expand_relu", "ReLU", metrics, narrow, height) == ["relu"]
+    label = lod.overview_label("block_13_depthwise", "DepthwiseConv2D", metrics, narrow, height)
+    assert label == ["DW"]
+    # a type too long for the box is elided, not the name: 'Mul…' says more than 'blo…'
+    room = metrics.horizontalAdvance("Mul" + lod.ELLIPSIS) + 1
+    label = lod.overview_label("block_1_scale", "Multiply", metrics, room, height)
+    assert label[0].startswith("Mul") and label[0].endswith(lod.ELLIPSIS)
+    # an input's name, elided: 'Input' would not say which of the model's inputs it is
     one_line = metrics.height() * 1.5
     room = metrics.horizontalAdvance("text_bo" + lod.ELLIPSIS) + 1
-    label = lod.overview_label("text_body", "InputLayer", metrics, room, one_line)
+    label = lod.overview_label("text_body", "Input", metrics, room, one_line)
     assert label == [metrics.elidedText("text_body", Qt.TextElideMode.ElideRight, room)]
     assert label[0].startswith("text_b")
-    # a name that fits whole is the name
+    # a name that fits whole is still the name
     assert lod.overview_label("fc1", "Dense", metrics, narrow, height) == ["fc1"]
-    # fewer than MIN_CHARS letters of the name fit: the short type, if it fits whole
-    tiny = metrics.horizontalAdvance("BN") + 1
-    assert lod.overview_label("batch_norm_3", "BatchNormalization", metrics, tiny, height) == ["BN"]
     # nothing fits: a plain box
     assert lod.overview_label("x_y_z_abc", "Dense", metrics, 4.0, height) == []
 

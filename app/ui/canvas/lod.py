@@ -2,9 +2,11 @@
 
 Below FULL_DETAIL a card is drawn as one box in its category colour with the layer's name
 written at a fixed size on screen (wrapped at `_`, `-`, `.`, `/` and camelCase breaks, the
-last line elided): the name the user reads and edits everywhere else ('text_body', not
-'Input').  Only when not even a few letters of the name fit does the layer's short type
-speak ("Conv", "BN", "relu", "Add") if *it* fits whole; else the box stays plain.  Fonts are
+last line elided).  When the name does not fit whole, the layer's type does the talking if
+*it* fits ("Conv", "BN", "ReLU", "Add": what a whole-model overview is read for, as in
+Netron), elided if need be; else the elided name; when not even a few letters fit, the box
+stays plain.  Inputs, blocks and custom layers are told apart only by their names ('text_body',
+'title' and 'tags' are all "Input"), so they show the name, elided.  Fonts are
 made for a few fixed zoom levels so a card's wrapped lines can be cached per level.
 """
 
@@ -21,6 +23,8 @@ LEVELS = (0.35, 0.29, 0.24, 0.2, 0.165, 0.135, 0.11, 0.09)  # scales overview fo
 TEXT_PAD = 6.0  # scene units between the box edge and the name
 MIN_CHARS = 3  # fewer letters than this (before the ellipsis) and the box stays plain
 ELLIPSIS = "…"
+# Card types that say nothing about which one a card is: the name speaks, elided if need be.
+NAMED_ONLY = frozenset({"Input", "InputLayer", "Block", "CustomLayer"})
 # Short forms of long Keras class names for zoomed-out cards; other types show as they are.
 SHORT_TYPES = {
     "BatchNormalization": "BN",
@@ -106,11 +110,11 @@ def wrap_name(name: str, metrics: QFontMetricsF, width: float, height: float) ->
 def overview_label(
     name: str, type_name: str, metrics: QFontMetricsF, width: float, height: float
 ) -> list[str]:
-    """Lines for a zoomed-out card: the name, wrapped and elided to fit; when not even a few
-    of its letters fit, the layer's short type if that fits whole; else none."""
+    """Lines for a zoomed-out card: the whole name if it fits, else the layer's (short) type,
+    elided if need be, else the name elided (empty when not even a few letters fit). Cards whose
+    type tells them apart from nothing (inputs, blocks, custom layers) always show the name."""
     lines = wrap_name(name, metrics, width, height)
-    if lines:
+    if lines and ("".join(lines) == name or type_name in NAMED_ONLY):
         return lines
     short = SHORT_TYPES.get(type_name, type_name)
-    one = metrics.height() <= height and metrics.horizontalAdvance(short) <= width
-    return [short] if one else []
+    return wrap_name(short, metrics, width, min(height, metrics.height())) or lines
