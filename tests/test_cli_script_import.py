@@ -71,6 +71,7 @@ def test_a_script_that_never_fits_says_so(tmp_path, capsys):
         "gan_two_optimizers",
         "sample_weights",
         "sample_weights_validation",
+        "weighted_metrics",
     ],
 )
 def test_imported_script_trains_as_the_script_does(name, tmp_path, capsys):

@@ -178,7 +178,14 @@ def weighted_project(tmp_path, validation: str, normalization: str = "none"):
         }
     )
     project.training = project.training.from_dict(
-        {"epochs": 2, "batch_size": 8, "losses": {"y": "mse"}, "metrics": {"y": ["mae"]}, "seed": 1}
+        {
+            "epochs": 2,
+            "batch_size": 8,
+            "losses": {"y": "mse"},
+            "metrics": {"y": ["mae"]},
+            "weighted_metrics": {"y": ["mae", "mse"]},
+            "seed": 1,
+        }
     )
     return project
 

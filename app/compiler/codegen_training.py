@@ -32,6 +32,7 @@ from app.project.training_config import (
     TrainingError,
     learning_rate_steps,
     resolved_metrics,
+    resolved_weighted_metrics,
 )
 
 Import = tuple[str, str | None, str | None]
@@ -294,21 +295,14 @@ class TrainingCode:
         if config.loss_weights:
             weights = {n: literal(float(config.loss_weights.get(n, 1.0))) for n in names}
             compile_kwargs.append(("loss_weights", _per_output(names, weights)))
-        if any(metrics.get(n) for n in names):
-            compile_kwargs.append(
-                (
-                    "metrics",
-                    _per_output(
-                        names,
-                        {
-                            n: Seq(
-                                [code.expr("metric", m) or literal(m) for m in metrics.get(n, [])]
-                            )
-                            for n in names
-                        },
-                    ),
-                )
-            )
+        weighted = resolved_weighted_metrics(names, config)
+        for key, given in (("metrics", metrics), ("weighted_metrics", weighted)):
+            if any(given.get(n) for n in names):
+                exprs = {
+                    n: Seq([code.expr("metric", m) or literal(m) for m in given.get(n, [])])
+                    for n in names
+                }
+                compile_kwargs.append((key, _per_output(names, exprs)))
         if config.jit_compile:
             compile_kwargs.append(("jit_compile", literal(True)))
         return compile_kwargs

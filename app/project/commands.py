@@ -155,6 +155,7 @@ def set_output_training(
     loss: str | None = None,
     loss_weight: float | None = None,
     metrics: list[str] | None = None,
+    weighted_metrics: list[str] | None = None,
     class_weight: dict[str, float] | None = None,
 ) -> SetTrainingSettings:
     """Change what one model output trains with; None keeps a value.
@@ -169,6 +170,10 @@ def set_output_training(
         d["loss_weights"] = {**(d.get("loss_weights") or {}), output: float(loss_weight)}
     if metrics is not None:
         d["metrics"] = _set_or_drop(d.get("metrics"), output, list(metrics))
+    if weighted_metrics is not None:
+        d["weighted_metrics"] = _set_or_drop(
+            d.get("weighted_metrics"), output, list(weighted_metrics)
+        )
     if class_weight is not None:
         current = d.get("class_weight") or {}
         by_output = current if all(isinstance(v, dict) for v in current.values()) else {}

@@ -135,9 +135,10 @@ def _check_training(d: dict[str, Any]) -> None:
             _text(v, f"loss of output '{k}'")
     for k, v in _mapping(d.get("loss_weights", {}), "loss weights").items():
         _number(v, f"loss weight of output '{k}'", 0.0, 1e6)
-    for k, v in _mapping(d.get("metrics", {}), "metrics").items():
-        for m in [v] if isinstance(v, str) else _list(v, "metrics"):
-            _text(m, f"metric of output '{k}'")
+    for key, what in (("metrics", "metric"), ("weighted_metrics", "weighted metric")):
+        for k, v in _mapping(d.get(key, {}), what + "s").items():
+            for m in [v] if isinstance(v, str) else _list(v, what + "s"):
+                _text(m, f"{what} of output '{k}'")
     if "batch_size" in d:
         _whole(d["batch_size"], "batch size", 1, 1 << 24)
     if "epochs" in d:

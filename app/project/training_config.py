@@ -81,6 +81,8 @@ class TrainingConfig:
         loss_weights: output name -> weight (default 1).
         loss_params: output name -> loss constructor settings ({"from_logits": true, ...}).
         metrics: output name -> keras.metrics names.
+        weighted_metrics: output name -> keras.metrics names weighted by the sample weights and
+            class weights (compile's weighted_metrics); the plain metrics are not.
         class_weight: output name -> {class id (as text, JSON keys) -> weight}. The older flat
             form {class id -> weight} is read as the weights of a single-output model.
         dtype_policy: "float32", "mixed_float16", ...
@@ -100,6 +102,7 @@ class TrainingConfig:
     loss_weights: dict[str, float] = field(default_factory=dict)
     loss_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     metrics: dict[str, list[str]] = field(default_factory=dict)
+    weighted_metrics: dict[str, list[str]] = field(default_factory=dict)
     batch_size: int = 32
     epochs: int = 10
     class_weight: dict[str, Any] | None = None
@@ -117,6 +120,8 @@ class TrainingConfig:
         d["callbacks"] = [c.to_dict() for c in self.callbacks]
         if self.step is None:
             del d["step"]  # files without a training step stay as they were
+        if not self.weighted_metrics:
+            del d["weighted_metrics"]  # nor do files without weighted metrics
         return d
 
     @classmethod
@@ -178,6 +183,10 @@ class TrainingConfig:
             metrics={
                 _text(k, "output name"): [_text(m, f"metric of '{k}'") for m in _seq(v)]
                 for k, v in _map(g("metrics", {}), "metrics").items()
+            },
+            weighted_metrics={
+                _text(k, "output name"): [_text(m, f"weighted metric of '{k}'") for m in _seq(v)]
+                for k, v in _map(g("weighted_metrics", {}), "weighted metrics").items()
             },
             batch_size=_int(g("batch_size", b.batch_size), "batch size", 1, 1 << 24),
             epochs=_int(g("epochs", b.epochs), "number of epochs", 1, 1 << 24),
@@ -322,6 +331,17 @@ def resolved_metrics(
     if not config.metrics:
         return default_metrics(losses)
     metrics = dict(config.metrics)
+    if len(output_names) == 1 and len(metrics) == 1:
+        metrics = {output_names[0]: next(iter(metrics.values()))}
+    return metrics
+
+
+def resolved_weighted_metrics(
+    output_names: list[str], config: TrainingConfig
+) -> dict[str, list[str]]:
+    """The weighted metrics each output reports (a single-output model takes its one entry
+    whatever its key); no defaults."""
+    metrics = {k: list(v) for k, v in config.weighted_metrics.items()}
     if len(output_names) == 1 and len(metrics) == 1:
         metrics = {output_names[0]: next(iter(metrics.values()))}
     return metrics

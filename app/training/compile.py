@@ -1,4 +1,5 @@
-"""compile_model: optimizer, schedule, losses, loss weights and metrics from a TrainingConfig."""
+"""compile_model: optimizer, schedule, losses, loss weights and (weighted) metrics from a
+TrainingConfig."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from app.compiler.training_rules import (
 from app.errors import CompileError
 from app.keras_internals import outputs_are_dict
 from app.project.project_code import CodeEntry, find_entry
-from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError, resolved_metrics
+from app.project.training_config import (
+    NO_LOSS,
+    TrainingConfig,
+    TrainingError,
+    resolved_metrics,
+    resolved_weighted_metrics,
+)
 
 
 def build_optimizer(config: TrainingConfig, code: list[CodeEntry] | None = None) -> Any:
@@ -170,19 +177,21 @@ def compile_model(
         except (ValueError, TypeError):
             custom[loss] = _project_object(code, "loss", loss, name)
     metrics = resolved_metrics(list(model.output_names), config, losses)
-    for name, names in metrics.items():
-        if name not in model.output_names:
-            raise TrainingError(
-                f"The training settings name metrics for '{name}', which is not "
-                f"an output of the model."
-            )
-        for m in names:
-            if m in ("accuracy", "acc"):
-                continue
-            try:
-                keras.metrics.get(m)
-            except (ValueError, TypeError):
-                custom[m] = _project_object(code, "metric", m, name)
+    weighted = resolved_weighted_metrics(list(model.output_names), config)
+    for what, given in (("metrics", metrics), ("weighted metrics", weighted)):
+        for name, names in given.items():
+            if name not in model.output_names:
+                raise TrainingError(
+                    f"The training settings name {what} for '{name}', which is not "
+                    f"an output of the model."
+                )
+            for m in names:
+                if m in ("accuracy", "acc"):
+                    continue
+                try:
+                    keras.metrics.get(m)
+                except (ValueError, TypeError):
+                    custom[m] = _project_object(code, "metric", m, name)
     acts = {n: output_activation(model, t) for n, t in zip(model.output_names, model.outputs)}
     loss_arg = _per_output(
         model,
@@ -200,21 +209,25 @@ def compile_model(
         weights = _per_output(
             model, {n: float(config.loss_weights.get(n, 1.0)) for n in model.output_names}
         )
-    metric_arg = _per_output(
-        model,
-        {
-            n: [_instance(custom[m]) if m in custom else m for m in metrics.get(n, [])]
-            for n in model.output_names
-        },
+    metric_arg, weighted_arg = (
+        None
+        if not any(given.values())
+        else _per_output(
+            model,
+            {
+                n: [_instance(custom[m]) if m in custom else m for m in given.get(n, [])]
+                for n in model.output_names
+            },
+        )
+        for given in (metrics, weighted)
     )
-    if not any(metrics.values()):
-        metric_arg = None
     try:
         model.compile(
             optimizer=build_optimizer(config, code),
             loss=loss_arg,
             loss_weights=weights,
             metrics=metric_arg,
+            weighted_metrics=weighted_arg,
             jit_compile=config.jit_compile,
         )
     except (ValueError, TypeError, KeyError) as exc:

@@ -173,11 +173,17 @@ def _losses(loss: Any, model: Any, outputs: list[str], out: TrainingOf) -> None:
 
 def _metrics(metrics: Any, weighted: Any, outputs: list[str], out: TrainingOf) -> None:
     t = out.training
-    per = _per_output(metrics, outputs, many=True)
+    t.metrics = _metric_names(_per_output(metrics, outputs, many=True), outputs, out)
     if weighted:
-        out.notes.append("weighted_metrics are kept as plain metrics.")
-        for k, v in _per_output(weighted, outputs, many=True).items():
-            per[k] = per.get(k, []) + v
+        names = _metric_names(_per_output(weighted, outputs, many=True), outputs, out)
+        t.weighted_metrics = {k: v for k, v in names.items() if v}
+
+
+def _metric_names(
+    per: dict[str, list[dict]], outputs: list[str], out: TrainingOf
+) -> dict[str, list[str]]:
+    """{output: metric names} from {output: [described metrics]}; the code ones noted."""
+    by_output: dict[str, list[str]] = {}
     for name in outputs:
         names: list[str] = []
         for item in per.get(name, []):
@@ -191,7 +197,8 @@ def _metrics(metrics: Any, weighted: Any, outputs: list[str], out: TrainingOf) -
                 names.append(_metric_name(item, out))
             else:
                 out.notes.append(f"A metric of '{name}' ({item.get('unknown', '?')}) is not kept.")
-        t.metrics[name] = names
+        by_output[name] = names
+    return by_output
 
 
 def _metric_name(item: dict[str, Any], out: TrainingOf) -> str:
