@@ -300,6 +300,26 @@ def test_settings_edits_are_undoable_and_saved_in_the_project(qtbot, panel):
     assert panel.form.out_widgets["digit"][3].text() == "0: 2, 3: 0.5"
 
 
+def test_weighted_metrics_are_chosen_per_output_and_undoable(qtbot, panel):
+    doc = panel.document
+    stack = doc.undo_stack
+    weighted = panel.form.weighted_widgets["digit"]
+    assert weighted.text() == "none" and "weighted_metrics" not in doc.project.training.to_dict()
+    plain = dict(doc.project.training.metrics)
+    (accuracy,) = [a for a in weighted.menu().actions() if a.text() == "accuracy"]
+    accuracy.setChecked(True)
+    assert doc.project.training.weighted_metrics == {"digit": ["accuracy"]}
+    assert doc.project.training.metrics == plain  # the plain metrics unchanged
+    panel.form.epochs.setValue(3)  # another edit keeps them
+    assert doc.project.training.weighted_metrics == {"digit": ["accuracy"]}
+    stack.undo()
+    stack.undo()
+    assert doc.project.training.weighted_metrics == {}
+    assert panel.form.weighted_widgets["digit"].text() == "none"
+    stack.redo()
+    assert panel.form.weighted_widgets["digit"].text() == "accuracy"
+
+
 def test_runs_overlay_rerun_and_delete(qtbot, panel, tmp_path):
     _set_epochs(panel, 2)
     assert panel.start()

@@ -41,6 +41,7 @@ from app.project.training_config import (
     TrainingError,
     default_metrics,
     resolved_metrics,
+    resolved_weighted_metrics,
 )
 from app.ui.training import catalog
 from app.ui.training.code_callbacks import CodeCallbacksBox
@@ -69,9 +70,11 @@ class MetricsButton(QToolButton):
         parent: QWidget | None = None,
         default: str = "none",
         code_names: Callable[[], list[str]] = list,
+        what: str = "Metrics",
     ) -> None:
         super().__init__(parent)
         self.default = default  # what is tracked when none are chosen
+        self.what = what  # the tooltip's first word(s)
         self.code_names = code_names  # the project's custom metrics, read when the menu opens
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -109,7 +112,7 @@ class MetricsButton(QToolButton):
     def _update_text(self) -> None:
         names = self.chosen()
         self.setText(", ".join(names) if names else self.default)
-        self.setToolTip("Metrics: " + (", ".join(names) or self.default))
+        self.setToolTip(f"{self.what}: " + (", ".join(names) or self.default))
 
     def set_default(self, default: str) -> None:
         self.default = default
@@ -206,6 +209,7 @@ class TrainingSettingsForm(QScrollArea):
         self.outputs_layout = QVBoxLayout(self.outputs_host)
         self.outputs_layout.setContentsMargins(0, 0, 0, 0)
         self.out_widgets: dict[str, tuple[QComboBox, QDoubleSpinBox, MetricsButton, QLineEdit]] = {}
+        self.weighted_widgets: dict[str, MetricsButton] = {}  # per output, next to its metrics
         lay.addWidget(self.outputs_host)
         note = QLabel("“auto” picks a loss that fits the output's activation and the data.", box)
         note.setWordWrap(True)
@@ -383,11 +387,13 @@ class TrainingSettingsForm(QScrollArea):
                 w.hide()
                 w.deleteLater()
         self.out_widgets = {}
+        self.weighted_widgets = {}
         try:
             class_weights = cfg.class_weights_by_output(outputs)
         except TrainingError:  # weights for outputs the model no longer has
             class_weights = {}
         shown_metrics = resolved_metrics(list(outputs), cfg, {}) if cfg.metrics else {}
+        shown_weighted = resolved_weighted_metrics(list(outputs), cfg)
         for name in outputs:
             frame = QWidget(self.outputs_host)
             form = QFormLayout(frame)
@@ -423,6 +429,13 @@ class TrainingSettingsForm(QScrollArea):
                     lambda text, m=metrics: m.set_default(default_metrics_text(text))
                 )
             metrics.changed.connect(self._edited)
+            weighted = MetricsButton(
+                shown_weighted.get(name, []),
+                frame,
+                code_names=lambda: self.code_names("metric"),
+                what="Weighted by the sample or class weights",
+            )
+            weighted.changed.connect(self._edited)
             cw = QLineEdit(frame)
             cw.setPlaceholderText("e.g. 0: 1.0, 1: 3.0")
             cw.setToolTip(
@@ -433,8 +446,10 @@ class TrainingSettingsForm(QScrollArea):
             form.addRow("Loss", loss)
             form.addRow("Loss weight", weight)
             form.addRow("Metrics", metrics)
+            form.addRow("Weighted metrics", weighted)
             form.addRow("Class weights", cw)
             self.out_widgets[name] = (loss, weight, metrics, cw)
+            self.weighted_widgets[name] = weighted
             self.outputs_layout.addWidget(frame)
         if not outputs:
             self.outputs_layout.addWidget(
@@ -497,6 +512,10 @@ class TrainingSettingsForm(QScrollArea):
             if cw:
                 class_weights[name] = cw
         d.update(losses=losses, loss_weights=weights, metrics=metrics)
+        weighted = {n: box.chosen() for n, box in self.weighted_widgets.items() if box.chosen()}
+        d.pop("weighted_metrics", None)  # files without weighted metrics stay as they were
+        if weighted:
+            d["weighted_metrics"] = weighted
         d["batch_size"] = self.batch_size.value()
         d["epochs"] = self.epochs.value()
         d["seed"] = None if self.seed.value() < 0 else self.seed.value()
