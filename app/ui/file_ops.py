@@ -45,6 +45,15 @@ def export_keras_model(graph, path: str | os.PathLike) -> Path:
     return export_keras(build_for_export(graph), target)
 
 
+def export_project_script(graph, project, path: str | os.PathLike) -> list[Path]:
+    """Write the project's Python script (and the weights file it loads, when the graph holds
+    imported weights); the files written."""
+    import_keras()  # waits for the start-up import if it is under way, never races it
+    from app.compiler.script_files import write_script
+
+    return write_script(graph, project, path)
+
+
 class FileOps:
     """Mixin for MainWindow: everything behind the File menu."""
 
@@ -356,13 +365,10 @@ class FileOps:
             self.export_script(path)
 
     def export_script(self, path: str | os.PathLike) -> bool:
-        from app.compiler.script_files import write_script
-
         doc = self.document
-        try:  # with the weights file it loads, when the project holds imported weights
+        try:
             with busy_cursor():
-                import_keras()  # waits for the start-up import if it is under way
-                written = write_script(doc.graph, doc.project, path)
+                written = export_project_script(doc.graph, doc.project, path)
         except (LayerLoomError, OSError) as exc:
             self.show_error("Could not export the script", str(exc))
             return False
