@@ -147,8 +147,8 @@ def test_tarball_is_the_bundle_folder_in_xz_with_its_executable_bit(tmp_path):
 def test_the_script_runner_needs_only_what_the_bundle_ships():
     """A script import's child is the bundle's own binary (`LayerLoom _run-script`), running
     app.compiler.script_import.runner, which the spec collects with every app module: what the
-    runner imports is the standard library, numpy, keras and TensorFlow (tf.data), none of it
-    cut from the bundle."""
+    runner imports is the standard library, numpy, keras, TensorFlow (tf.data) and scikit-learn
+    (dependencies all), none of it cut from the bundle."""
     import ast
 
     from bundle_rules import EXCLUDED_MODULES
@@ -162,7 +162,12 @@ def test_the_script_runner_needs_only_what_the_bundle_ships():
             imported.add(node.module)
     tops = {name.split(".")[0] for name in imported}
     assert {"keras", "numpy"} <= tops
-    others = tops - {"keras", "numpy", "tensorflow", "__future__"}
+    # Besides the standard library: LayerLoom's own dependencies (scikit-learn, imported only
+    # when the script names it, to record its k-fold splits), which the bundle ships.
+    dependencies = {"keras", "numpy", "tensorflow", "sklearn", "__future__"}
+    pyproject = (PACKAGING.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"scikit-learn' in pyproject.split("[project.optional-dependencies]")[0]
+    others = tops - dependencies
     assert others <= sys.stdlib_module_names, others - sys.stdlib_module_names
     assert not {
         name
