@@ -399,8 +399,10 @@ def test_a_signal_during_train_stops_in_order_and_the_record_tells_the_truth(mlp
     import subprocess
     import sys
 
+    # Epochs enough that the run cannot end before the signal: the run writes a line per epoch
+    # into a pipe that holds many, so on a busy machine it can be far ahead of this reader.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "train", str(mlp), "--epochs", "200", "--no-save"],
+        [sys.executable, "-m", "app", "train", str(mlp), "--epochs", "100000", "--no-save"],
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -408,7 +410,7 @@ def test_a_signal_during_train_stops_in_order_and_the_record_tells_the_truth(mlp
         env={**__import__("os").environ, "PYTHONPATH": str(Path(app.__file__).parent.parent)},
     )
     seen = ""
-    while "Epoch 2/200:" not in seen:  # the second epoch has ended
+    while "Epoch 2/100000:" not in seen:  # the second epoch has ended
         ch = proc.stderr.read(1)
         assert ch, seen
         seen += ch
