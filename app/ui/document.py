@@ -135,9 +135,9 @@ class Document(QObject):
         `classes_from`: the (trusted) project whose classes the file names (a run's model, an
         export): they read it, its custom layers become CustomLayer nodes of that code.
         The file it came from still holds the model, so closing it unchanged loses nothing."""
-        from app.keras_internals import import_keras
+        from app.ui.keras_loader import keras_for_gui
 
-        import_keras()  # waits for the start-up import if it is under way, never races it
+        keras_for_gui()  # waits for the start-up import if it is under way, never races it
         if classes_from is not None:
             from app.training.run_model import run_model_graph
 

@@ -10,12 +10,12 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from app.errors import LayerLoomError
-from app.keras_internals import import_keras
 from app.project import PROJECT_SUFFIX, Project
 from app.project.recovery import RecoveryEntry
 from app.project.weights import WeightsFileError
 from app.ui.document import KERAS_SUFFIX, Document
 from app.ui.file_dialogs import PROJECT_DIR_KEY, remember_dir, start_dir
+from app.ui.keras_loader import keras_for_gui
 from app.ui.keras_origin import origin_project, remember_export
 
 MAX_RECENT = 10
@@ -36,7 +36,7 @@ def busy_cursor():
 def export_keras_model(graph, path: str | os.PathLike) -> Path:
     """Build the model and write it with the .keras exporter (atomic, fsynced, keeps the mode);
     ExportError if a preprocessing layer has learned nothing yet (build_for_export)."""
-    import_keras()  # waits for the start-up import if it is under way, never races it
+    keras_for_gui()  # waits for the start-up import if it is under way, never races it
     from app.training.export import build_for_export, export_keras
 
     target = Path(path)
@@ -48,7 +48,7 @@ def export_keras_model(graph, path: str | os.PathLike) -> Path:
 def export_project_script(graph, project, path: str | os.PathLike) -> list[Path]:
     """Write the project's Python script (and the weights file it loads, when the graph holds
     imported weights); the files written."""
-    import_keras()  # waits for the start-up import if it is under way, never races it
+    keras_for_gui()  # waits for the start-up import if it is under way, never races it
     from app.compiler.script_files import write_script
 
     return write_script(graph, project, path)

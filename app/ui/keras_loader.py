@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from app.errors import LayerLoomError
 from app.keras_internals import import_keras
 
 
@@ -21,6 +23,19 @@ def warm_up() -> str:
     import app.compiler.infer  # noqa: F401
 
     return str(getattr(keras, "__version__", "?"))
+
+
+def keras_for_gui() -> Any:
+    """import_keras() for what a menu entry or button runs on the GUI thread: waits for the
+    start-up import if it is under way (never imports alongside it); the keras module.
+
+    LayerLoomError, a sentence the window shows, when Keras cannot be imported here (the same
+    error the start-up import met), instead of the import's own exception escaping the action.
+    """
+    try:
+        return import_keras()
+    except Exception as exc:
+        raise LayerLoomError(f"Keras could not be loaded ({type(exc).__name__}: {exc}).") from exc
 
 
 class _ImportThread(QThread):

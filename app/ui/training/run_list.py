@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.keras_internals import import_keras
+from app.errors import LayerLoomError
 from app.project.commands import set_training
 from app.project.settings import SettingsError
+from app.ui.keras_loader import keras_for_gui
 from app.ui.undo import push
 
 if TYPE_CHECKING:
@@ -56,10 +57,14 @@ class RunList:
 
     def rerun(self, path: str) -> None:
         """Apply a run's training settings (undoable) and start training."""
-        import_keras()  # app.training.trainer imports Keras: never alongside the start-up import
+        panel = self.panel
+        try:  # app.training.trainer imports Keras: never alongside the start-up import
+            keras_for_gui()
+        except LayerLoomError as exc:
+            panel.show_error("Re-run", exc.message)
+            return
         from app.training.trainer import snapshot
 
-        panel = self.panel
         try:
             snap = snapshot(path)
         except (OSError, ValueError) as exc:
