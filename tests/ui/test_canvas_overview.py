@@ -210,6 +210,12 @@ def test_overview_shows_the_type_when_the_name_does_not_fit():
     label = lod.overview_label("text_body", "Input", metrics, room, one_line)
     assert label == [metrics.elidedText("text_body", Qt.TextElideMode.ElideRight, room)]
     assert label[0].startswith("text_b")
+    # so does a model output's ('priority' and 'department' are both Dense)
+    room = metrics.horizontalAdvance("Dense") + 2
+    label = lod.overview_label("priority", "Dense", metrics, room, one_line, named=True)
+    assert label == [metrics.elidedText("priority", Qt.TextElideMode.ElideRight, room)]
+    assert label[0].startswith("pri") and label[0].endswith(lod.ELLIPSIS)
+    assert lod.overview_label("priority", "Dense", metrics, room, one_line) == ["Dense"]
     # a name that fits whole is still the name
     assert lod.overview_label("fc1", "Dense", metrics, narrow, height) == ["fc1"]
     # nothing fits: a plain box

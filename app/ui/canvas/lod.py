@@ -5,8 +5,8 @@ written at a fixed size on screen (wrapped at `_`, `-`, `.`, `/` and camelCase b
 last line elided).  When the name does not fit whole, the layer's type does the talking if
 *it* fits ("Conv", "BN", "ReLU", "Add": what a whole-model overview is read for, as in
 Netron), elided if need be; else the elided name; when not even a few letters fit, the box
-stays plain.  Inputs, blocks and custom layers are told apart only by their names ('text_body',
-'title' and 'tags' are all "Input"), so they show the name, elided.  Fonts are
+stays plain.  Inputs, outputs, blocks and custom layers are told apart only by their names
+('text_body', 'title' and 'tags' are all "Input"), so they show the name, elided.  Fonts are
 made for a few fixed zoom levels so a card's wrapped lines can be cached per level.
 """
 
@@ -108,13 +108,19 @@ def wrap_name(name: str, metrics: QFontMetricsF, width: float, height: float) ->
 
 
 def overview_label(
-    name: str, type_name: str, metrics: QFontMetricsF, width: float, height: float
+    name: str,
+    type_name: str,
+    metrics: QFontMetricsF,
+    width: float,
+    height: float,
+    named: bool = False,
 ) -> list[str]:
     """Lines for a zoomed-out card: the whole name if it fits, else the layer's (short) type,
     elided if need be, else the name elided (empty when not even a few letters fit). Cards whose
-    type tells them apart from nothing (inputs, blocks, custom layers) always show the name."""
+    type tells them apart from nothing (inputs, blocks, custom layers) and `named` ones (the
+    model's outputs) always show the name."""
     lines = wrap_name(name, metrics, width, height)
-    if lines and ("".join(lines) == name or type_name in NAMED_ONLY):
+    if lines and ("".join(lines) == name or named or type_name in NAMED_ONLY):
         return lines
     short = SHORT_TYPES.get(type_name, type_name)
     return wrap_name(short, metrics, width, min(height, metrics.height())) or lines

@@ -435,7 +435,9 @@ class NodeItem(QGraphicsItem):
         if text is None:
             box_w, box_h = self.width - 2 * TEXT_PAD, self.height - 2 * TEXT_PAD
             text = self._overview_text[level] = "\n".join(
-                overview_label(self.name, self.class_text, metrics, box_w, box_h)
+                overview_label(
+                    self.name, self.class_text, metrics, box_w, box_h, named=self.is_output
+                )
             )
         if text:
             painter.setFont(font)
