@@ -15,6 +15,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from app.keras_internals import import_keras
+
 OPTIMIZERS = [
     "Adadelta",
     "Adafactor",
@@ -104,9 +106,20 @@ _NEEDS_ARGS = {
 _NOT_NAMES = {"get", "serialize", "deserialize"}
 
 
+def _whole_keras() -> Any:
+    """Keras if it has been imported whole, else None: never starts an import and never waits
+    for one (while the start-up import is under way, `sys.modules["keras"]` is half loaded)."""
+    if "keras" not in sys.modules:
+        return None
+    try:
+        return import_keras(wait=False)
+    except Exception:  # noqa: BLE001 - the import failed: the static lists stay
+        return None
+
+
 def refresh_from_keras() -> bool:
     """Fill the lists from the installed Keras if it is already imported (never imports it)."""
-    keras = sys.modules.get("keras")
+    keras = _whole_keras()
     if keras is None or not hasattr(keras, "optimizers"):
         return False
     from app.compiler.training_rules import optimizer_names
@@ -133,7 +146,7 @@ def refresh_from_keras() -> bool:
 
 def optimizer_params(name: str) -> list[str]:
     """Constructor parameters of an optimizer (empty before Keras is loaded)."""
-    keras = sys.modules.get("keras")
+    keras = _whole_keras()
     cls = getattr(getattr(keras, "optimizers", None), name, None)
     if cls is None:
         return []
