@@ -307,6 +307,16 @@ class RunStep:
         gives the metrics and the graph's model is no classifier of the data."""
         return has_own_init(step_class(self.config, list(self.code)))
 
+    def sub_models(self, graph_model: Any) -> dict[str, Any]:
+        """The sub-models the step is made with around `graph_model`, by parameter name: the
+        very block objects inside it (so they hold the run's trained weights); the whole model
+        for a parameter that takes it. TrainingError when a named block is gone."""
+        who = f"Training step '{self.name}'"
+        return {
+            param: _sub_model(graph_model, block, self.blocks, who, param)
+            for param, block in (self.config.step or {}).get("models", {}).items()
+        }
+
     def evaluate(self, graph_model: Any, dataset: Any, split: str = "val", **maps: Any) -> dict:
         """evaluate_with_step with these settings (what `layerloom evaluate --run` prints)."""
         return evaluate_with_step(

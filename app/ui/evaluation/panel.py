@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from app.ui.document import Document
 
 PREVIEW_SAMPLES = 16
+GENERATED_SAMPLES = 16
 RECON_SAMPLES = 8
 SPLITS = {"val": "Validation (test) data", "train": "Training data"}
 
@@ -57,7 +58,9 @@ def evaluation_task(
     With a training `step` the metrics are what the step's test_step returns, the step made
     around `model` (the run's plain graph model) as `layerloom evaluate --run` makes it. A step
     of sub-models (the GAN, the VAE) has no class predictions to count, and its graph's model is
-    previewed only when its inputs take the data.
+    previewed only when its inputs take the data. When one of its sub-models is a generator
+    (a latent vector in, a sample of the data's shape out: app.training.generated), "generator"
+    is it and "generated" its outputs for the first seed's latent vectors.
     """
     from app.data.compat import input_problems
     from app.training import evaluate as ev
@@ -80,13 +83,18 @@ def evaluation_task(
         except LayerLoomError as exc:  # no test_step; the step's code failed
             out["notes"].append(exc.message)
         if sub_models:
+            found = _generator(step, model, x)
+            if found is not None:
+                out["generator"] = found
+                out["generated"] = generated_task(found, 0)
             out["no_report"] = (
                 f"No confusion matrix: training step '{step.name}' trains sub-models with its "
                 f"own train_step, so there are no class predictions to count."
             ) + (" The metrics are what its test_step returns." if out["metrics"] else "")
             problems = input_problems(model, x, input_map)
             if problems:
-                out["notes"].append(f"No predictions to preview: {problems[0]}")
+                if found is None:
+                    out["notes"].append(f"No predictions to preview: {problems[0]}")
                 return out
     elif getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None:
         out["metrics"] = ev.evaluate(model, dataset, split, input_map, output_map)
@@ -114,6 +122,26 @@ def evaluation_task(
     return out
 
 
+def _generator(step: RunStep, model: Any, x: dict[str, np.ndarray]) -> Any:
+    """The step's generator (see app.training.generated), None without one or when the step's
+    sub-models cannot be found in `model`."""
+    from app.training.generated import find_generator
+
+    try:
+        subs = step.sub_models(model)
+    except LayerLoomError:
+        return None
+    return find_generator(subs, [tuple(v.shape[1:]) for v in x.values()])
+
+
+def generated_task(generator: Any, seed: int) -> dict[str, Any]:
+    """Worker body: GENERATED_SAMPLES outputs of the generator for latent vectors of `seed`."""
+    from app.training.generated import generate
+
+    z, images = generate(generator, GENERATED_SAMPLES, seed)
+    return {"name": generator.name, "seed": seed, "latents": z, "images": images}
+
+
 class EvaluationPanel(QWidget):
     """`set_model(model, dataset)` then `evaluate()`; results appear when the worker is done."""
 
@@ -128,6 +156,8 @@ class EvaluationPanel(QWidget):
         self.input_map: dict | None = None
         self.output_map: dict | None = None
         self.step: RunStep | None = None  # the project's training step the model was trained by
+        self.generator: Any = None  # the step's generator (app.training.generated.Generator)
+        self.generated: dict[str, Any] | None = None  # its shown samples (generated_task)
         self.result: dict[str, Any] | None = None
         self.feed: object | None = None  # what hands it models and data (window_parts)
         self.runner = TaskRunner(self)
@@ -206,6 +236,24 @@ class EvaluationPanel(QWidget):
         self.samples.addTab(self.pred_stack, "Predictions")
         self.recon_grid = ImageGrid(None, tile=56)
         self.samples.addTab(_scroll(self.recon_grid, self.samples), "Reconstructions")
+        gen = QWidget(self.samples)
+        gbox = QVBoxLayout(gen)
+        gbox.setContentsMargins(0, 0, 0, 0)
+        ghead = QHBoxLayout()
+        self.gen_title = QLabel("", gen)
+        self.new_samples_button = QPushButton("New samples", gen)
+        self.new_samples_button.setToolTip("Draw other random latent vectors for the generator")
+        self.new_samples_button.clicked.connect(lambda: self.new_samples())
+        self.gen_png_button = QPushButton("PNG…", gen)
+        self.gen_png_button.setToolTip("Save the generated samples as a PNG picture")
+        self.gen_png_button.clicked.connect(self.export_samples_dialog)
+        ghead.addWidget(self.gen_title, 1)
+        ghead.addWidget(self.new_samples_button)
+        ghead.addWidget(self.gen_png_button)
+        gbox.addLayout(ghead)
+        self.gen_grid = ImageGrid(None, tile=56)
+        gbox.addWidget(_scroll(self.gen_grid, gen), 1)
+        self.gen_tab = self.samples.addTab(gen, "Generated")
         for w in (left, middle, self.samples):
             split.addWidget(w)
         split.setSizes([380, 380, 520])
@@ -267,6 +315,9 @@ class EvaluationPanel(QWidget):
         self.pred_grid.set_items([])
         self.pred_table.set_rows([], [])
         self.recon_grid.set_items([])
+        self.generator, self.generated = None, None
+        self.gen_grid.set_items([])
+        self.gen_title.setText("")
         self._update_enabled()
 
     def shutdown(self) -> None:
@@ -311,6 +362,10 @@ class EvaluationPanel(QWidget):
         self.cm_placeholder.setVisible(not has_cm)
         self.png_button.setEnabled(has_cm)
         self.csv_button.setEnabled(has_cm)
+        has_gen = self.generator is not None
+        self.samples.setTabEnabled(self.gen_tab, has_gen)
+        self.new_samples_button.setEnabled(has_gen and not self.runner.is_busy("samples"))
+        self.gen_png_button.setEnabled(self.generated is not None)
 
     def _on_failed(self, message: str) -> None:
         self.message.setText(f"⚠ Evaluation failed: {message}")
@@ -340,6 +395,10 @@ class EvaluationPanel(QWidget):
         else:
             self._show_preview(res.get("preview", []), res.get("inputs"), res.get("texts"))
             self.samples.setCurrentIndex(0)
+        self.generator = res.get("generator")
+        if "generated" in res:
+            self._show_generated(res["generated"])
+            self.samples.setCurrentIndex(self.gen_tab)
         self._update_enabled()
         self.status_message.emit("Evaluation finished")
         self.evaluated.emit(res)
@@ -411,6 +470,65 @@ class EvaluationPanel(QWidget):
             items.append(([array_to_qimage(a), array_to_qimage(b)], caption, None))
         self.recon_grid.set_items(items)
         self.recon_grid.setToolTip("Each pair: the input (left) and the model's output (right)")
+
+    # ----- a generator's samples ---------------------------------------------------------------
+    def new_samples(self) -> bool:
+        """Draw the generator's outputs for the next seed's latent vectors, on a worker."""
+        if self.generator is None:
+            return False
+        seed = (self.generated or {}).get("seed", -1) + 1
+        generator = self.generator
+        self.runner.run(
+            "samples",
+            lambda: generated_task(generator, seed),
+            self._on_generated,
+            self._on_failed,
+        )
+        self._update_enabled()
+        return True
+
+    def _on_generated(self, generated: dict[str, Any]) -> None:
+        self._show_generated(generated)
+        self._update_enabled()
+
+    def _show_generated(self, generated: dict[str, Any]) -> None:
+        self.generated = generated
+        images = generated["images"]
+        self.gen_grid.set_items(
+            [([array_to_qimage(img)], f"#{i}", None) for i, img in enumerate(images)]
+        )
+        self.gen_grid.setToolTip("The generator's outputs for random normal latent vectors")
+        self.gen_title.setText(
+            f"{len(images)} outputs of '{generated['name']}' for random normal latent "
+            f"vectors (seed {generated['seed']})"
+        )
+
+    def export_samples_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save generated samples", "generated_samples.png", "PNG pictures (*.png)"
+        )
+        if path:
+            self.export_samples(path)
+
+    def export_samples(self, path: str | Path) -> bool:
+        """Write the grid of generated samples as a PNG picture; a message says how it went."""
+        from app.project.atomic import temp_name
+
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(".png")
+        tmp = temp_name(path)
+        ok = self.gen_grid.grab().save(str(tmp), "PNG")
+        try:
+            if not ok:
+                raise OSError(f"could not write {path.name}")
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            self.message.setText(f"⚠ The samples could not be saved: {exc}")
+            return False
+        self.status_message.emit(f"Saved {path.name}")
+        return True
 
     # ----- exporting the confusion matrix ------------------------------------------------------
     def export_png_dialog(self) -> None:
