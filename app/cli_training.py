@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from app.errors import LayerLoomError
 from app.project import Project, load_project, save_project
 from app.project.examples import is_example
+from app.project.runs import is_rate_column
 from app.project.training_config import DEVICES
 from app.training.export import EXPORT_FORMATS, ExportFormat, format_for
 
@@ -177,7 +178,7 @@ def _print_group_summary(records: list, out: TextIO) -> None:
     )
     for title, values in (("final", group.final_spread()), ("best", group.best_spread())):
         for key, (mean, std) in values.items():
-            if key not in ("best_epoch", "learning_rate"):
+            if key != "best_epoch" and not is_rate_column(key):
                 print(f"  {title} {key}: {mean:.4f} ± {std:.4f}", file=out)
 
 

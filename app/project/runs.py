@@ -19,6 +19,22 @@ STATUSES = ("running", "completed", "stopped", "failed", "interrupted")
 RUN_FILE = "run.json"  # the record inside each run folder
 HISTORY_FILE = "history.csv"  # one line per finished epoch, written as training goes
 BEST_MODEL = "best.keras"  # the best epoch's model, saved as training goes
+# History columns that are rates, not metrics: "learning_rate" (the model's optimizer) and, for a
+# training step with its own optimizers, "learning_rate/<compile argument>" (the GAN's
+# "learning_rate/d_optimizer"), each the rate at the epoch's end.
+LR_COLUMN = "learning_rate"
+
+
+def step_rate_column(optimizer: str) -> str:
+    """The history column of a training step's own optimizer's rate, by its compile argument."""
+    return f"{LR_COLUMN}/{optimizer}"
+
+
+def is_rate_column(key: str) -> bool:
+    """True for a history column that holds a learning rate (never a metric)."""
+    return key == LR_COLUMN or key.startswith(f"{LR_COLUMN}/")
+
+
 INTERRUPTED = (
     "The process that ran it ended before it finished (killed, or a crash); "
     "the epochs it finished are kept."

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import keras
 
 from app.compiler.metric_goals import rises
+from app.project.runs import LR_COLUMN, step_rate_column
 
 if TYPE_CHECKING:
     from app.training.trainer import Trainer
@@ -150,9 +151,13 @@ class ForwardingCallback(keras.callbacks.Callback):
             for key in logs:
                 rises(key)
         lr = self._read_lr()
-        if not self._own_optimizers():
-            logs.setdefault("learning_rate", lr)
+        lrs = self._read_lrs()
+        if lrs is None:
+            logs.setdefault(LR_COLUMN, lr)
         row = {"epoch": epoch + 1, **logs}
+        # A step's own optimizers: each one's rate in the history too (not in `logs`: the
+        # epoch dict carries them as `lrs`), so a finished run shows them as the live plot did.
+        row.update({step_rate_column(n): v for n, v in (lrs or {}).items() if math.isfinite(v)})
         self.t.history.append(row)
         try:  # the history file grows as training goes, so a crash keeps finished epochs
             self.t.history_file.add(self.t.history)
@@ -168,7 +173,6 @@ class ForwardingCallback(keras.callbacks.Callback):
                 "duration_s": elapsed,
                 "samples_per_s": self.t.dataset.num_samples / elapsed if elapsed else 0.0,
             }
-            lrs = self._read_lrs()
             if lrs is not None:
                 d["lrs"] = lrs
             self.t.on_epoch(d)

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from app.data.dataset import DataError
 from app.errors import LayerLoomError
 from app.project.project import Project
-from app.project.runs import RunRecord
+from app.project.runs import RunRecord, is_rate_column
 from app.project.settings import settings_from_project
 from app.project.training_config import TrainingConfig, TrainingError
 from app.training.control import Listener, RunControl, RunStopped
@@ -267,7 +267,7 @@ class TerminalProgress:
             self.stream.flush()
         elif kind == "epoch":
             logs = "  ".join(
-                f"{k} {v:.4f}" for k, v in info["logs"].items() if k != "learning_rate"
+                f"{k} {v:.4f}" for k, v in info["logs"].items() if not is_rate_column(k)
             )
             self.stream.write(f"\rEpoch {info['epoch'] + 1}/{self.epochs}: {logs}{' ' * 20}\n")
         elif kind in ("adapted", "devices"):
@@ -283,7 +283,7 @@ def _batch_losses(logs: dict[str, Any]) -> str:
     """The batch's loss, or what a training step reports without one (a GAN's d_loss, g_loss)."""
     if "loss" in logs:
         return f"loss {logs['loss']:.4f}"
-    return "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "learning_rate")
+    return "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if not is_rate_column(k))
 
 
 def train_cli(

@@ -20,7 +20,7 @@ from app.data.compat import check_compatibility, fit_arrays
 from app.data.dataset import DataError, Dataset
 from app.errors import LayerLoomError
 from app.project.run_owner import current_owner
-from app.project.runs import HISTORY_FILE, RunRecord
+from app.project.runs import HISTORY_FILE, RunRecord, is_rate_column
 from app.project.training_config import NO_LOSS, TrainingConfig, TrainingError
 from app.training.callbacks import BestCheckpoint, check_code_callbacks, make_callbacks
 from app.training.class_weights import class_sample_weights
@@ -479,9 +479,10 @@ def first_samples(x: Any, n: int) -> Any:
 
 
 def best_metrics(history: list[dict[str, float]]) -> dict[str, float]:
-    """Best value of each logged metric over epochs (app.compiler.metric_goals decides)."""
+    """Best value of each logged metric over epochs (app.compiler.metric_goals decides); the
+    learning rates (app.project.runs.is_rate_column) are no metrics."""
     out: dict[str, float] = {}
-    keys = {k for row in history for k in row if k not in ("epoch", "learning_rate")}
+    keys = {k for row in history for k in row if k != "epoch" and not is_rate_column(k)}
     for k in sorted(keys):
         vals = [row[k] for row in history if k in row]
         i = best_index(vals, k)
