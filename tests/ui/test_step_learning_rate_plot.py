@@ -3,8 +3,11 @@ one curve per optimizer, named after the step's compile argument, fed by a real 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from code_projects import two_optimizer_project
+from PySide6.QtCore import Qt
 
 from app.ui.training.plot_card import LR_KEY
 from app.ui.training.plots import LR_TITLE, UNKNOWN_LR_TITLE, TrainingPlots
@@ -77,3 +80,41 @@ def test_a_step_that_makes_its_own_optimizers_says_their_rate_is_not_known(plots
     assert card.title == UNKNOWN_LR_TITLE and not card.curves
     plots.reset([])
     assert card.title == LR_TITLE and set(card.curves) == {"learning rate"}
+
+
+def test_a_finished_step_run_shown_from_the_runs_table_has_each_optimizers_rate(
+    qtbot, isolated_settings, tmp_path
+):
+    """The run's history keeps the rates: its row in the Runs table, overlaid in the plots,
+    draws one learning-rate curve per optimizer; the table lists them as no metric."""
+    from app.project.runs import read_history
+    from app.ui.training.panel import TrainingPanel
+
+    run_dicts(tmp_path, given=True)
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1300, 760)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.runs.refresh(tmp_path / "runs")
+    table = panel.runs.table
+    assert table.topLevelItemCount() == 1
+    row = table.topLevelItem(0)
+    assert "a_loss" in row.text(4) and "learning_rate" not in row.text(4)
+    assert "learning_rate" not in row.toolTip(4)
+    table.setCurrentItem(row)
+    qtbot.mouseClick(panel.runs.overlay_btn, Qt.MouseButton.LeftButton)
+    assert panel.tabs.currentWidget() is panel.plots
+    (path,) = row.data(0, Qt.ItemDataRole.UserRole)
+    name = Path(path).name.split("_")[-1]
+    card = panel.plots.cards[LR_KEY]
+    assert set(card.curves) >= {f"run {name} (a_optimizer)", f"run {name} (b_optimizer)"}
+    assert f"run {name}" not in card.curves  # no rate of the model's unused optimizer
+    rows = read_history(path)
+    for opt in ("a_optimizer", "b_optimizer"):
+        xs, ys = card.curves[f"run {name} ({opt})"].getOriginalDataset()
+        assert xs.tolist() == [1.0, 2.0, 3.0]
+        assert ys.tolist() == pytest.approx([r[f"learning_rate/{opt}"] for r in rows])
+    assert ys[0] > ys[-1]  # b_optimizer's rate halves with each step
+    titles = [c.title for c in panel.plots.cards.values()]
+    assert not [t for t in titles if "optimizer" in t]  # no metric card of a rate

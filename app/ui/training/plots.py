@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.compiler.metric_goals import rises
+from app.project.runs import LR_COLUMN, is_rate_column
 from app.ui.training.plot_card import BATCH_KEY, LR_KEY, Buffer, PlotCard
 
 REDRAW_HZ = 5  # at most; slower when the GUI thread is busy (see TrainingPlots._adapt_rate)
@@ -227,7 +228,7 @@ class TrainingPlots(QWidget):
         """One epoch dict: every logged value into its buffer (x = epochs done)."""
         x = d["epoch"] + 1
         for key, value in d.get("logs", {}).items():
-            if key == "learning_rate":
+            if is_rate_column(key):
                 continue
             self.epochs.setdefault(key, Buffer(64)).append(x, float(value))
             self._changed.add(key)
@@ -489,7 +490,7 @@ class TrainingPlots(QWidget):
             self.overlay_pens[name] = (color, width, solid)
         for row in rows:
             for key in row:
-                if key in ("epoch", "learning_rate"):
+                if key == "epoch" or is_rate_column(key):
                     continue
                 group, metric, _ = split_key(key, self.outputs)
                 self._card(card_key(group, metric), _title(group, metric), "epoch")
@@ -525,7 +526,7 @@ class TrainingPlots(QWidget):
         from app.project.run_groups import mean_history
 
         histories = [
-            [{k: v for k, v in r.items() if k != "learning_rate"} for r in rows]
+            [{k: v for k, v in r.items() if not is_rate_column(k)} for r in rows]
             for rows in histories
         ]  # fmt: skip (the folds share one schedule)
         for i, rows in enumerate(histories):
@@ -542,7 +543,7 @@ class TrainingPlots(QWidget):
                 pen_color, width, solid = self.overlay_pens[name]
                 color = pen_color or color
                 style = Qt.PenStyle.SolidLine if solid else style
-            keys = {k for r in rows for k in r if k not in ("epoch", "learning_rate")}
+            keys = {k for r in rows for k in r if k != "epoch" and not is_rate_column(k)}
             for key in keys:
                 group, metric, val = split_key(key, self.outputs)
                 card = self.cards.get(card_key(group, metric))
@@ -553,11 +554,25 @@ class TrainingPlots(QWidget):
                 card.curve(label, color, width=width, style=style).setData(
                     [p[0] for p in pts], [p[1] for p in pts]
                 )
-            if rows and "learning_rate" in rows[0]:
-                pts = [(r["epoch"], r["learning_rate"]) for r in rows if "learning_rate" in r]
-                self.cards[LR_KEY].curve(f"run {name}", color, width=width, style=style).setData(
-                    [p[0] for p in pts], [p[1] for p in pts]
-                )
+            self._draw_overlay_rates(name, rows, color, width, style)
+
+    def _draw_overlay_rates(
+        self, name: str, rows: list[dict[str, float]], color: str, width: float, style
+    ) -> None:
+        """An earlier run's learning rate: "run NAME"; or, for a training step with its own
+        optimizers, one curve per optimizer, "run NAME (d_optimizer)", the first one wider
+        (as live: optimizers with equal rates both show)."""
+        columns = [k for k in dict.fromkeys(k for r in rows for k in r) if is_rate_column(k)]
+        steps = [k for k in columns if k != LR_COLUMN]
+        if not (steps or (rows and LR_COLUMN in rows[0])):
+            return
+        for i, key in enumerate(steps or [LR_COLUMN]):
+            label = f"run {name} ({key.split('/', 1)[1]})" if key != LR_COLUMN else f"run {name}"
+            wide = width + 1.6 if i == 0 and len(steps) > 1 else width
+            pts = [(r["epoch"], r[key]) for r in rows if key in r and "epoch" in r]
+            self.cards[LR_KEY].curve(label, color, width=wide, style=style).setData(
+                [p[0] for p in pts], [p[1] for p in pts]
+            )
 
 
 BATCH_TITLE = "Loss per batch"
