@@ -60,6 +60,25 @@ def outbound_nodes(operation: Any) -> list[Any]:
     return operation._outbound_nodes
 
 
+def call_without_input_cast(model: Any, inputs: list, training: bool = False) -> list:
+    """A functional model called on `inputs` (one tensor per `model.inputs`, in order) as they
+    are: a float image reaches the layers even where the Input declares integers (uint8 pixels
+    before a Rescaling layer), so that a gradient with respect to it exists.
+
+    `Functional.call` first casts each input to its Input's dtype (`_standardize_inputs`); this
+    skips that step and runs `Function._run_through_graph` with `operation_fn`
+    (keras/src/models/functional.py), as `Functional.call` does after it. Returns the outputs
+    as a flat list.
+    """
+    import keras
+    from keras.src.models.functional import operation_fn
+
+    outputs = model._run_through_graph(
+        list(inputs), operation_fn=lambda op: operation_fn(op, training=training)
+    )
+    return keras.tree.flatten(outputs)
+
+
 def outputs_are_dict(model: Any) -> bool:
     """True if a Functional model was built with a dict of outputs (fit wants y as a dict).
 

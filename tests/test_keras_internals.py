@@ -60,6 +60,17 @@ def test_outbound_nodes():
         assert [n.operation for n in ki.outbound_nodes(first)] == [second]
 
 
+def test_call_without_input_cast():
+    """A uint8 Input fed 0.5: the layers see 0.5 (Functional.call would cast it to 0)."""
+    x = keras.Input((2,), dtype="uint8")
+    model = keras.Model(x, keras.layers.Rescaling(2.0)(x))
+    half = np.full((1, 2), 0.5, "float32")
+    assert np.all(np.asarray(model(half)) == 0.0)  # the cast this function skips
+    with relies_on("Functional._run_through_graph and functional.operation_fn"):
+        out = ki.call_without_input_cast(model, [keras.ops.convert_to_tensor(half)])
+        np.testing.assert_allclose(np.asarray(out[0]), [[1.0, 1.0]])
+
+
 def test_outputs_are_dict():
     x = keras.Input((3,))
     y = keras.layers.Dense(1, name="y")(x)

@@ -10,7 +10,9 @@ a class-vector output) and builds one Keras model giving the output of every spa
   channels weighted by their mean gradient, summed, ReLU, scaled to 0..1 and resized to the
   input's height x width.
 - `saliency(x, class_index=None)`: |d score / d input|, the maximum over channels, scaled to
-  0..1.
+  0..1. An image input of an integer dtype (uint8 pixels before a Rescaling layer) has no
+  gradient: its pixels then reach the layers as floats (the same values), and a model whose
+  layers need the integers themselves is refused in words.
 
 The class score is the one before the output's softmax or sigmoid (the logit), as in the paper
 and the Keras example: when the output layer has such an activation, a copy of it without the
@@ -131,6 +133,7 @@ class Explainer:
             )
         self.image_position = images[0]
         self.image_name = inputs[images[0]].name
+        self.image_dtype = str(getattr(inputs[images[0]].dtype, "name", inputs[images[0]].dtype))
         names = list(model.output_names)
         outs = list(model.outputs)
         at = names.index(output) if output in names else None
@@ -178,6 +181,28 @@ class Explainer:
         image = tf.convert_to_tensor(x, dtype=tf.float32)
         return image, image
 
+    def _call(self, x: Any) -> list:
+        """The grad model's outputs; an integer image input is fed as floats, not cast back to
+        its integers (which would cut the gradient)."""
+        if "float" in self.image_dtype:
+            return list(self.grad_model(x, training=False))
+        import tensorflow as tf
+
+        from app.keras_internals import call_without_input_cast
+
+        inputs = list(self.grad_model.inputs)
+        if isinstance(x, dict):
+            items = [x[t.name] for t in inputs]
+        elif isinstance(x, list | tuple):
+            items = list(x)
+        else:
+            items = [x]
+        items = [
+            v if k == self.image_position else tf.cast(v, t.dtype)
+            for k, (v, t) in enumerate(zip(items, inputs))
+        ]
+        return call_without_input_cast(self.grad_model, items)
+
     def _run(self, x: Any, class_index: int | None, watch_input: bool) -> dict:
         import tensorflow as tf
 
@@ -185,7 +210,7 @@ class Explainer:
         with tf.GradientTape() as tape:
             if watch_input:
                 tape.watch(image)
-            *maps, base, probs = self.grad_model(x, training=False)
+            *maps, base, probs = self._call(x)
             scores = base if self.head is None else self.head(base)
             scores = tf.reshape(tf.cast(scores, tf.float32), (-1, self.classes))
             probs = np.asarray(probs, dtype=np.float32).reshape(-1, self.classes)
@@ -263,6 +288,13 @@ class Explainer:
         """|d score / d input| of a class, the maximum over channels, scaled to 0..1."""
         got = self._run(x, class_index, watch_input=True)
         grad = got["grads"][0]
+        if grad is None and "float" not in self.image_dtype:
+            raise NotApplicable(
+                f"The image input '{self.image_name}' holds integers ({self.image_dtype}) and "
+                f"the layers reading it use them as integers (as indices or categories), so "
+                "no pixel has a gradient: saliency cannot show where the model looks. Grad-CAM "
+                "still applies if a convolution follows."
+            )
         if grad is None:
             raise NotApplicable(f"The output '{self.output_name}' does not depend on the image.")
         heat = np.max(np.abs(np.asarray(grad, dtype=np.float32)[0]), axis=-1)

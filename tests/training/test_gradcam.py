@@ -190,3 +190,40 @@ def test_binary_sigmoid_output_and_a_second_input():
     )
     sal = explainer.saliency(x)
     assert sal.heatmap.shape == (6, 6) and sal.image.shape == (6, 6, 1)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32"])
+def test_saliency_of_integer_pixels_before_a_rescaling_layer(dtype):
+    """uint8 / int32 images fed to a Rescaling layer: the saliency and Grad-CAM are those of the
+    same model taking the pixels as floats (the integers have no gradient of their own)."""
+
+    def build(input_dtype):
+        keras.utils.set_random_seed(11)
+        x = keras.Input((8, 8, 1), dtype=input_dtype, name="img")
+        r = keras.layers.Rescaling(1 / 255, name="scale")(x)
+        c = keras.layers.Conv2D(3, 3, activation="tanh", name="conv")(r)
+        f = keras.layers.Flatten(name="flat")(c)
+        return keras.Model(x, keras.layers.Dense(4, activation="softmax", name="out")(f))
+
+    ints, floats = build(dtype), build("float32")
+    floats.set_weights(ints.get_weights())
+    pixels = np.random.default_rng(3).integers(0, 256, (1, 8, 8, 1))
+    got = Explainer(ints).saliency(pixels.astype(dtype), class_index=2)
+    want = Explainer(floats).saliency(pixels.astype("float32"), class_index=2)
+    assert got.heatmap.shape == (8, 8) and got.heatmap.max() == pytest.approx(1.0)
+    np.testing.assert_allclose(got.heatmap, want.heatmap, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got.image[..., 0], pixels[0, ..., 0])
+    assert got.probability == pytest.approx(want.probability, rel=1e-5)
+    cam = Explainer(ints).gradcam(pixels.astype(dtype))
+    np.testing.assert_allclose(cam.cam, Explainer(floats).gradcam(pixels).cam, atol=1e-5)
+
+
+def test_integer_pixels_used_as_integers_are_refused_in_words():
+    """Pixels that index an embedding have no gradient: saliency says so, not 'no dependence'."""
+    keras.utils.set_random_seed(12)
+    x = keras.Input((4, 4, 1), dtype="int32", name="img")
+    e = keras.layers.Embedding(16, 2, name="embed")(keras.layers.Reshape((16,))(x))
+    out = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(e))
+    model = keras.Model(x, out)
+    with pytest.raises(NotApplicable, match=r"holds integers \(int32\).*as integers"):
+        Explainer(model).saliency(np.arange(16).reshape(1, 4, 4, 1) % 16)
