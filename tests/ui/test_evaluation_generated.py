@@ -164,6 +164,7 @@ def test_a_gan_run_shows_its_generators_samples(window, qtbot, tmp_path, errors)
     # The samples replace the "nothing to preview" note and are the shown tab.
     assert "No predictions to preview" not in evaluation.message.text()
     assert evaluation.samples.currentIndex() == evaluation.gen_tab
+    assert evaluation.samples.isTabVisible(evaluation.gen_tab)
     assert evaluation.gen_grid.count == 16
     shown = evaluation.generated
     assert shown["seed"] == 0

@@ -153,6 +153,9 @@ def test_a_gan_run_is_evaluated_by_its_test_step_as_the_cli_does(
     assert "training step 'TinyGAN' trains sub-models" in evaluation.cm_placeholder.text()
     # The graph's model takes latent vectors, not the data: said, not attempted.
     assert "No predictions to preview: Input 'latent'" in evaluation.message.text()
+    # Its generator makes 4 numbers, no image: there are no samples to draw.
+    assert evaluation.generator is None
+    assert not evaluation.samples.isTabVisible(evaluation.gen_tab)
 
     # The same numbers as the command line's evaluation of the run's saved model.
     capsys.readouterr()

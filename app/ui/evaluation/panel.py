@@ -363,7 +363,7 @@ class EvaluationPanel(QWidget):
         self.png_button.setEnabled(has_cm)
         self.csv_button.setEnabled(has_cm)
         has_gen = self.generator is not None
-        self.samples.setTabEnabled(self.gen_tab, has_gen)
+        self.samples.setTabVisible(self.gen_tab, has_gen)  # only a step with a generator
         self.new_samples_button.setEnabled(has_gen and not self.runner.is_busy("samples"))
         self.gen_png_button.setEnabled(self.generated is not None)
 
