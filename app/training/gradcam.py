@@ -350,6 +350,25 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5) -> np.nd
     return np.clip((1 - alpha) * rgb + alpha * jet(heatmap), 0.0, 1.0)
 
 
+def picture_scale(height: int, width: int, min_side: int = 256) -> int:
+    """The integer factor that brings an image's longer side to at least `min_side` pixels (1
+    for images that large already): an 8×8 digit becomes 256×256."""
+    return max(1, -(-min_side // max(height, width, 1)))
+
+
+def picture_panels(e: Explanation, scale: int) -> list[np.ndarray]:
+    """The input, the heatmap and the heatmap over the input as (H·scale, W·scale, 3) uint8 RGB
+    images at the input's resolution, each pixel repeated scale×scale times (nearest
+    neighbour), for PNG files."""
+    flat = np.zeros(e.heatmap.shape, np.float32)
+    panels = (overlay(e.image, flat, alpha=0.0), jet(e.heatmap), overlay(e.image, e.heatmap))
+    out = []
+    for rgb in panels:
+        pixels = np.round(np.clip(rgb, 0.0, 1.0) * 255).astype(np.uint8)
+        out.append(np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1))
+    return out
+
+
 def jet(v: np.ndarray) -> np.ndarray:
     """The "jet" colour map of values in 0..1: (..., 3) RGB in 0..1."""
     v = np.clip(v.astype(np.float32), 0.0, 1.0)

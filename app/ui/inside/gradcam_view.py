@@ -6,24 +6,64 @@ data, the sample, the selected node); this page computes on a worker thread with
 over it. It computes only while it is shown. Grad-CAM explains the selected node when it has
 feature maps, else the last convolutional layer; saliency needs no layer. Where neither applies
 (no image input, not a classifier, no convolutional layer) it says why in words.
+
+`export_png` writes the shown explanation as a picture at the input's own resolution, not a
+capture of the page: the input, the heatmap and the heatmap over the input side by side, each
+enlarged by an integer factor (nearest neighbour) to at least `PNG_MIN_SIDE` pixels, titled,
+with the page's caption line below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.data.dataset import Dataset
+from app.project.atomic import atomic_path
 from app.training.activations import sample_inputs
-from app.training.gradcam import GRADCAM, METHODS, Explainer, Explanation, jet, overlay
+from app.training.gradcam import (
+    GRADCAM,
+    METHODS,
+    Explainer,
+    Explanation,
+    jet,
+    overlay,
+    picture_panels,
+    picture_scale,
+)
 from app.ui.data.views import notice
 from app.ui.data.worker import TaskRunner
+
+# The PNG picture: panels at least PNG_MIN_SIDE pixels, PNG_MARGIN around and between them, a
+# title row above them and a caption row below them.
+PNG_MIN_SIDE = 256
+PNG_MARGIN = 12
+PNG_TITLE = 24
+PNG_CAPTION = 28
+PNG_TITLES = ("Input", "Heatmap (blue low, red high)", "Over the input")
+
+
+def png_size(height: int, width: int) -> tuple[int, int]:
+    """(width, height) of the PNG picture of an explanation of a height × width input."""
+    s = picture_scale(height, width, PNG_MIN_SIDE)
+    return (
+        3 * width * s + 4 * PNG_MARGIN,
+        height * s + PNG_TITLE + PNG_CAPTION + 2 * PNG_MARGIN,
+    )
+
+
+def panel_origin(k: int, height: int, width: int) -> tuple[int, int]:
+    """(x, y) of the top-left pixel of panel k (0 input, 1 heatmap, 2 over the input)."""
+    s = picture_scale(height, width, PNG_MIN_SIDE)
+    return PNG_MARGIN + k * (width * s + PNG_MARGIN), PNG_MARGIN + PNG_TITLE
 
 
 @dataclass(frozen=True)
@@ -212,6 +252,57 @@ class GradcamView(QWidget):
         )
         self._say(text + (f" — {e.note}" if e.note else ""))
         self.drawn.emit(e.method)
+
+    # ----- export ------------------------------------------------------------------------------
+    def picture(self) -> QImage:
+        """The shown explanation as a picture (see the module's doc); a null image if none."""
+        e = self.explanation
+        if e is None:
+            return QImage()
+        h, w = e.heatmap.shape
+        width, height = png_size(h, w)
+        picture = QImage(width, height, QImage.Format.Format_RGB32)
+        picture.fill(QColor("white"))
+        painter = QPainter(picture)
+        try:
+            metrics = QFontMetrics(painter.font())
+            painter.setPen(QColor("black"))
+            panels = picture_panels(e, picture_scale(h, w, PNG_MIN_SIDE))
+            for k, (title, rgb) in enumerate(zip(PNG_TITLES, panels)):
+                x, y = panel_origin(k, h, w)
+                rgb = np.ascontiguousarray(rgb)
+                image = QImage(
+                    rgb.data, rgb.shape[1], rgb.shape[0], 3 * rgb.shape[1],
+                    QImage.Format.Format_RGB888,
+                ).copy()  # fmt: skip
+                painter.drawImage(x, y, image)
+                box = QRect(x, PNG_MARGIN, rgb.shape[1], PNG_TITLE)
+                painter.drawText(
+                    box,
+                    Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
+                    metrics.elidedText(title, Qt.TextElideMode.ElideRight, box.width()),
+                )
+            top = panel_origin(0, h, w)[1] + panels[0].shape[0]
+            box = QRect(PNG_MARGIN, top, width - 2 * PNG_MARGIN, PNG_CAPTION)
+            painter.drawText(
+                box,
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                metrics.elidedText(self.info.text(), Qt.TextElideMode.ElideRight, box.width()),
+            )
+        finally:
+            painter.end()
+        return picture
+
+    def export_png(self, path: str | Path) -> Path:
+        """Write the shown explanation's picture to `path` (atomically)."""
+        path = Path(path)
+        picture = self.picture()
+        if picture.isNull():
+            raise OSError("There is no heatmap to save.")
+        with atomic_path(path, ".png") as tmp:
+            if not picture.save(str(tmp), "PNG"):
+                raise OSError(f"Could not write {path}.")
+        return path
 
     def shutdown(self) -> None:
         self.runner.shutdown()

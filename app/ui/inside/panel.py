@@ -143,7 +143,10 @@ class InsidePanel(QWidget):
         self.busy.setFixedSize(60, 10)
         self.busy.hide()
         self.png_button = QPushButton("PNG…", self)
-        self.png_button.setToolTip("Save the view as a PNG picture")
+        self.png_button.setToolTip(
+            "Save the view as a PNG picture (Grad-CAM: the input, the heatmap and the two "
+            "together at the input's resolution, enlarged)"
+        )
         self.png_button.clicked.connect(self.export_png_dialog)
         for w in (QLabel("Model", self), self.source, self.refresh_button):
             top.addWidget(w)
@@ -595,9 +598,12 @@ class InsidePanel(QWidget):
 
     # ----- export ------------------------------------------------------------------------------
     def export_png(self, path: str | Path) -> Path:
-        """Save the shown tab (output or weights) as a PNG picture."""
+        """Save the shown tab as a PNG picture: the output or weights as shown, the Grad-CAM
+        tab's explanation as images at the input's resolution (`GradcamView.export_png`)."""
         path = Path(path)
         widget = self.tabs.currentWidget()
+        if widget is self.gradcam and self.gradcam.explanation is not None:
+            return self.gradcam.export_png(path)
         if not widget.grab().save(str(path), "PNG"):
             raise OSError(f"Could not write {path}.")
         return path
