@@ -61,6 +61,26 @@ def one_model_training(project: Any, why_no_step: str) -> Any:
     return config
 
 
+def main_lines(epochs: int, saver: str, part: str, train: list[str], fn: dict) -> list[str]:
+    """The cluster script's main: its arguments (--epochs, --save, --{part}-weights), the
+    `train` lines, the save (by `saver` only) and this {part}'s final weights if asked."""
+    flag = f"{part}_weights"
+    return [
+        "    parser = argparse.ArgumentParser()",
+        f'    parser.add_argument("--epochs", type=int, default={epochs}, help="epochs to train")',
+        f'    parser.add_argument("--save", default="trained_model.keras", '
+        f'help="the model {saver} saves")',
+        "    parser.add_argument(",
+        f'        "--{part}-weights", help="also save this {part}\'s final weights (.npz)"',
+        "    )",
+        "    args = parser.parse_args()",
+        *train,
+        f"    {fn['save_model']}(model, args.save)",
+        f"    if args.{flag}:",
+        f"        np.savez(args.{flag}, *model.get_weights())",
+    ]
+
+
 class ClusterTrainingCode(TrainingCode):
     """TrainingCode for MultiWorkerMirroredStrategy: a custom loop instead of fit."""
 
@@ -79,21 +99,9 @@ class ClusterTrainingCode(TrainingCode):
         self._import(("os", None, None))
         self.functions += [self._is_chief_function(), self._save_function()]
         fn = self.fn
-        self.main = [
-            "    parser = argparse.ArgumentParser()",
-            f'    parser.add_argument("--epochs", type=int, default={config.epochs}, '
-            'help="epochs to train")',
-            '    parser.add_argument("--save", default="trained_model.keras", '
-            'help="the model the chief saves")',
-            "    parser.add_argument(",
-            '        "--worker-weights", help="also save this worker\'s final weights (.npz)"',
-            "    )",
-            "    args = parser.parse_args()",
-            f"    {fn['train']}(model, args.epochs)",
-            f"    {fn['save_model']}(model, args.save)",
-            "    if args.worker_weights:",
-            "        np.savez(args.worker_weights, *model.get_weights())",
-        ]
+        self.main = main_lines(
+            config.epochs, "the chief", "worker", [f"    {fn['train']}(model, args.epochs)"], fn
+        )
 
     def _devices(self, devices: str) -> list[str]:
         """The devices setting gives way to the cluster: every worker's devices take part."""

@@ -28,7 +28,7 @@ import textwrap
 from typing import Any
 
 from app.compiler.codegen_adapt import adapt_lines
-from app.compiler.codegen_cluster import ClusterError, one_model_training
+from app.compiler.codegen_cluster import ClusterError, main_lines, one_model_training
 from app.compiler.codegen_expr import Atom, Call, Expr, Seq, literal, render
 from app.compiler.codegen_training import TrainingCode
 from app.project.callback_specs import CALLBACK_SPECS
@@ -68,24 +68,13 @@ class JaxClusterTrainingCode(TrainingCode):
         self._import(("shutil", None, None))
         self.functions += [self._shard_function(), self._save_function()]
         fn = self.fn
-        self.main = [
-            "    parser = argparse.ArgumentParser()",
-            f'    parser.add_argument("--epochs", type=int, default={config.epochs}, '
-            'help="epochs to train")',
-            '    parser.add_argument("--save", default="trained_model.keras", '
-            'help="the model process 0 saves")',
-            "    parser.add_argument(",
-            '        "--process-weights", help="also save this process\'s final weights (.npz)"',
-            "    )",
-            "    args = parser.parse_args()",
+        train = [
             f"    history = {fn['train']}(model, args.epochs)",
             "    if jax.process_index() == 0:",
             "        for name, values in history.history.items():",
             '            print(f"{name}: {values[-1]:.4f}")',
-            f"    {fn['save_model']}(model, args.save)",
-            "    if args.process_weights:",
-            "        np.savez(args.process_weights, *model.get_weights())",
         ]
+        self.main = main_lines(config.epochs, "process 0", "process", train, fn)
 
     def _devices(self, devices: str) -> list[str]:
         """The devices setting gives way to the cluster: every process's devices take part."""
